@@ -1,0 +1,100 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parseTopology } from "../config/topology-file.js";
+import { parseIntents } from "../config/intents-file.js";
+import type { Intent, Topology } from "./model.js";
+import { computePath } from "./path-engine.js";
+import { hostRules } from "./assignments.js";
+
+const read = (f: string) => readFileSync(new URL(`../../examples/demo/${f}`, import.meta.url), "utf8");
+const topo: Topology = (() => {
+  const r = parseTopology(read("topology.yaml"), "topology.yaml");
+  assert.ok(r.ok);
+  return r.value;
+})();
+
+function intent(partial: Partial<Intent["constraints"]> & { objective?: Intent["objective"]; to?: Intent["match"]["to"] } = {}): Intent {
+  const { objective = "latency", to = { host: "h2" }, ...c } = partial;
+  return { name: "t", match: { hosts: ["h1"], to, ports: [] }, objective, constraints: { avoidNodes: [], avoidLinks: [], ...c } };
+}
+
+function route(i: Intent) {
+  const r = computePath(topo, i, "h1");
+  assert.ok(r.ok, r.ok ? "" : r.reason);
+  return r.path;
+}
+
+test("latency objective takes the low-latency core with two loose End SIDs", () => {
+  const p = route(intent());
+  assert.deepEqual(p.nodes, ["r1", "r2", "r3", "r4"]);
+  assert.deepEqual(p.metrics, { latencyUs: 3000, igp: 90, hops: 3 });
+  assert.deepEqual(p.segments, [
+    { sid: "fc00:0:2::1", node: "r2", behavior: "End" },
+    { sid: "fc00:0:3::1", node: "r3", behavior: "End" },
+  ]);
+});
+
+test("igp objective is the IGP's own path and needs no segment at all", () => {
+  const p = route(intent({ objective: "igp" }));
+  assert.deepEqual(p.nodes, ["r1", "r7", "r4"]);
+  assert.deepEqual(p.segments, []);
+});
+
+test("hops objective: fewest links, ties broken deterministically", () => {
+  const p = route(intent({ objective: "hops" }));
+  assert.equal(p.metrics.hops, 2);
+  assert.deepEqual(p.nodes, ["r1", "r7", "r4"]);
+});
+
+test("avoidance moves the path; ECMP-ambiguous legs get their own End SID", () => {
+  const p = route(intent({ objective: "igp", avoidNodes: ["r2", "r3", "r7"] }));
+  assert.deepEqual(p.nodes, ["r1", "r5", "r6", "r4"]);
+  // r1→r6 has two equal IGP paths (via r5 and via r7), so r5 must be named; r5→r4 likewise (via r6 or back via r1-r7).
+  assert.deepEqual(p.segments.map((s) => s.node), ["r5", "r6"]);
+  const viaLink = route(intent({ avoidLinks: ["r2-r3"] }));
+  assert.ok(!viaLink.nodes.join().includes("r2,r3"));
+});
+
+test("a link that is not the IGP's choice is forced with an End.X SID", () => {
+  // Latency-best without r2: r1-r7-r6? no: r1-r5-r6-r4 is 30 ms; r1-r7-r4 is 16 ms; r1-r7-r6-r4 is 23 ms.
+  // Forbid the r7-r4 link: r1-r7-r6-r4 (23 ms) beats r1-r5-r6-r4 (30 ms). r7→r6 (igp 30) is not r7's IGP
+  // path to r6 (r7-r1-r5-r6 is 50, r7-r4-r6 is 30: a tie), so r7 must be forced over the link.
+  const p = route(intent({ avoidNodes: ["r2"], avoidLinks: ["r7-r4"] }));
+  assert.deepEqual(p.nodes, ["r1", "r7", "r6", "r4"]);
+  assert.deepEqual(p.segments, [{ sid: "fc00:0:7::e009", node: "r7", behavior: "End.X", link: ["r7", "r6"] }]);
+});
+
+test("maxLatency is a hard constraint, not a preference", () => {
+  const ok = route(intent({ objective: "igp", maxLatencyUs: 20_000 }));
+  assert.deepEqual(ok.nodes, ["r1", "r7", "r4"]);
+  const tight = route(intent({ objective: "igp", maxLatencyUs: 10_000 }));
+  assert.deepEqual(tight.nodes, ["r1", "r2", "r3", "r4"], "the only path within 10 ms, although the IGP's worst");
+  const r = computePath(topo, intent({ maxLatencyUs: 2_000 }), "h1");
+  assert.deepEqual(r, { ok: false, reason: "maxLatency 2ms cannot be met: the lowest-latency path from r1 to r4 that meets the other constraints takes 3ms" });
+});
+
+test("infeasible intents give a reason instead of throwing", () => {
+  assert.deepEqual(computePath(topo, intent({ avoidNodes: ["r2", "r5", "r7"] }), "h1"), { ok: false, reason: "avoidNodes/avoidLinks cut every path from r1 to r4" });
+  assert.deepEqual(computePath(topo, intent({ avoidNodes: ["r4"] }), "h1"), { ok: false, reason: "the destination router r4 is in avoidNodes" });
+  assert.deepEqual(computePath(topo, intent({ to: { prefix: "2001:db8:99::/64" } }), "h1"), { ok: false, reason: "no router of the topology reaches 2001:db8:99::/64" });
+  assert.deepEqual(computePath(topo, intent({ to: { prefix: "2001:db8::/32" } }), "h1"), { ok: false, reason: "2001:db8::/32 sits behind several routers (r1, r4); use a narrower prefix" });
+  const island: Topology = { ...topo, routers: [...topo.routers, { name: "r9", locator: "fc00:0:9::/48" }], hosts: [...topo.hosts, { name: "h9", router: "r9", address: "2001:db8:9::1", prefixLen: 64 }] };
+  assert.deepEqual(computePath(island, intent({ to: { host: "h9" } }), "h1"), { ok: false, reason: "no path from r1 to r9 in the topology" });
+});
+
+test("a prefix destination resolves to the router behind it", () => {
+  assert.deepEqual(route(intent({ to: { prefix: "2001:db8:2::/64" } })).nodes, ["r1", "r2", "r3", "r4"]);
+  assert.deepEqual(route(intent({ to: { prefix: "fc00:0:4::/48" } })).nodes, ["r1", "r2", "r3", "r4"]);
+});
+
+test("hostRules expands port ranges and keeps intents off other hosts", () => {
+  const r = parseIntents('intents:\n  - name: web\n    match: { hosts: [h1], to: h2, protocol: tcp, ports: [443, "8000-8080"] }\n', "i.yaml", topo);
+  assert.ok(r.ok);
+  const rules = hostRules(topo, r.value, "h1");
+  assert.deepEqual(rules.map((x) => [x.key, x.prefix, x.protocol, x.portFrom, x.portTo]), [
+    ["web#0", "2001:db8:2::10/128", 6, 443, 443],
+    ["web#1", "2001:db8:2::10/128", 6, 8000, 8080],
+  ]);
+  assert.deepEqual(hostRules(topo, r.value, "h2"), []);
+});

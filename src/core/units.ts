@@ -1,0 +1,38 @@
+// Parsing of the units users write: durations (us, ms, s) and rates (bps … Gbps). Pure.
+
+const DURATION_US: Record<string, number> = { us: 1, ms: 1_000, s: 1_000_000 };
+const RATE_BPS: Record<string, number> = { bps: 1, Kbps: 1e3, Mbps: 1e6, Gbps: 1e9, Tbps: 1e12 };
+
+export type UnitResult = { ok: true; value: number } | { ok: false; reason: string };
+
+function parseWithUnits(text: string, units: Record<string, number>, what: string): UnitResult {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$/.exec(text);
+  const names = Object.keys(units).join(", ");
+  if (!m) return { ok: false, reason: `"${text}" is not a ${what}: write a number and a unit (${names})` };
+  const factor = units[m[2]!];
+  if (factor === undefined) return { ok: false, reason: `unknown unit "${m[2]}" in "${text}": use one of ${names}` };
+  return { ok: true, value: Math.round(Number(m[1]) * factor) };
+}
+
+/** "2ms" → 2000 (microseconds). */
+export function parseDurationUs(text: string): UnitResult {
+  return parseWithUnits(text, DURATION_US, "duration");
+}
+
+/** "10Gbps" → 1e10 (bits per second). */
+export function parseRateBps(text: string): UnitResult {
+  return parseWithUnits(text, RATE_BPS, "rate");
+}
+
+export function formatDurationUs(us: number): string {
+  if (us >= 1_000_000 && us % 1_000_000 === 0) return `${us / 1_000_000}s`;
+  if (us >= 1000) return `${+(us / 1000).toFixed(3)}ms`;
+  return `${us}us`;
+}
+
+export function formatRateBps(bps: number): string {
+  for (const [unit, f] of [["Tbps", 1e12], ["Gbps", 1e9], ["Mbps", 1e6], ["Kbps", 1e3]] as const) {
+    if (bps >= f) return `${+(bps / f).toFixed(3)}${unit}`;
+  }
+  return `${bps}bps`;
+}
