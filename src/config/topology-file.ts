@@ -8,6 +8,7 @@ import { Field, YamlReader, required } from "./yaml-reader.js";
 
 export const NODE_NAME = /^[a-z][a-z0-9_]{0,9}$/;
 export const NODE_NAME_RULE = "a lowercase letter, then up to 9 lowercase letters, digits or _";
+const RESERVED_NAMES = ["mgmt"];
 export const LINK_DEFAULTS = { igp: 10, delayUs: 1000, bandwidthBps: 1e9 };
 const MAX_IGP = 16_777_215; // IS-IS wide metric
 
@@ -15,6 +16,10 @@ function name(f: Field | null): string | null {
   const v = f?.string() ?? null;
   if (v !== null && !NODE_NAME.test(v)) {
     f!.error(`"${v}" is not a valid node name: ${NODE_NAME_RULE}`);
+    return null;
+  }
+  if (v !== null && RESERVED_NAMES.includes(v)) {
+    f!.error(`"${v}" is reserved (the lab's management network uses it)`);
     return null;
   }
   return v;

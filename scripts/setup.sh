@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian 12 machine ready for Cairn: checks root and kernel features, installs the
+# Debian and npm packages Cairn uses, builds the eBPF object and the TypeScript. Safe to run twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() { echo "cairn setup: $*" >&2; exit 1; }
+step() { echo "==> $*"; }
+
+[ "$(id -u)" -eq 0 ] || fail "must run as root (the lab creates network namespaces and loads eBPF programs); try: sudo $0"
+[ -e /proc/sys/net/ipv6/conf/all/seg6_enabled ] || fail "this kernel has no SRv6 support (no /proc/sys/net/ipv6/conf/all/seg6_enabled); Cairn needs CONFIG_IPV6_SEG6_LWTUNNEL"
+[ -e /sys/kernel/btf/vmlinux ] || fail "this kernel exposes no BTF (/sys/kernel/btf/vmlinux missing); Cairn's eBPF program needs CONFIG_DEBUG_INFO_BTF"
+grep -q '^cgroup2 ' /proc/mounts || fail "no cgroup v2 mount found in /proc/mounts; Cairn identifies applications by cgroup v2"
+command -v node >/dev/null || fail "Node.js 20 or newer is required (node not found)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required (found $(node --version))"
+
+DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump iperf3)
+missing=()
+for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  # Keep package scripts from starting FRR's system-wide daemons: the lab runs its own per router.
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0; [ -e "$policy" ] && had_policy=1
+  [ $had_policy -eq 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }
+  trap '[ $had_policy -eq 1 ] || rm -f "$policy"' EXIT
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || fail "apt-get update failed; check the network and /etc/apt/sources.list"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "could not install: ${missing[*]}"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund >/dev/null || fail "npm ci failed"
+fi
+
+step "building the eBPF datapath"
+make -s -C src/datapath || fail "building the eBPF object failed"
+step "building TypeScript"
+npx tsc -p tsconfig.json || fail "TypeScript build failed"

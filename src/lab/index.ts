@@ -1,0 +1,13 @@
+// Public API of the network lab.
+export { labUp, labDown, labExists, LAB_ALREADY_UP, LAB_LINK_MTU, HOST_ROUTE_MTU, type LabUpOptions, type LabDownOptions } from "./lab.js";
+export { labStatus, type LabStatus, type LabStatusNode, type LabStatusLink, type LabStatusLinkEnd, type LabStatusProcess } from "./status.js";
+export { labExec, labExecCapture, labExecArgv, type LabExecOptions } from "./exec.js";
+export { appCgroupDir, cgroup2Mount, cairnCgroupRoot, ensureAppCgroup } from "./cgroups.js";
+export { readInterfaceCounters, type InterfaceCounters } from "./counters.js";
+export { interfaceName, routerInterfaceName, isisNet, HOST_UPLINK, MGMT_IFACE, SID_IFACE } from "./naming.js";
+export { CONTROLLER_ADDRESS, CONTROLLER_PORT, CONTROLLER_ENDPOINT, MGMT_PREFIX, ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
+export { nsName, nsPath, LAB_DIR, STATE_FILE, LOG_DIR, FRR_DIR, BPF_PIN_DIR, MGMT_NS } from "./paths.js";
+export { buildPlan, type LabPlan, type PlannedRouter, type PlannedHost, type PlannedLink } from "./plan.js";
+export { spawnInNamespace, processAlive, killProcesses, type SpawnOptions } from "./procs.js";
+export { readState, recordPin, recordCgroup, recordProcess, type LabState, type LabProcess } from "./state.js";
+export { run, tryRun, CommandError } from "./run.js";

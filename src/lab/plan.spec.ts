@@ -1,0 +1,187 @@
+// Unit tests: interface naming, lab plan, FRR config generation. No root needed (except the FRR syntax check).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import type { Topology } from "../core/model.js";
+import { endSid, endXSid, gatewayAddress, linkAddresses } from "../core/addressing.js";
+import { parseAddress, parsePrefix, prefixContains } from "../core/ipv6.js";
+import { HOST_UPLINK, interfaceName, isisNet, routerInterfaceName } from "./naming.js";
+import { buildPlan } from "./plan.js";
+import { isisdConfig, zebraConfig } from "./frr.js";
+import { expectedIsisRoutes } from "./converge.js";
+import { mgmtHostAddress, CONTROLLER_ADDRESS } from "./mgmt.js";
+import { sidRouteArgs } from "./srv6.js";
+
+const link = (a: string, b: string, igp: number) => ({ id: `${a}-${b}`, a, b, igp, delayUs: 100, bandwidthBps: 1e9 });
+
+const square: Topology = {
+  routers: [1, 2, 3, 4].map((i) => ({ name: `r${i}`, locator: `fc00:0:${i}::/48` })),
+  hosts: [
+    { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 },
+    { name: "h2", router: "r4", address: "2001:db8:4::1", prefixLen: 64 },
+  ],
+  links: [link("r1", "r2", 10), link("r2", "r4", 10), link("r1", "r3", 20), link("r3", "r4", 20)],
+};
+
+test("interfaceName: neighbour names verbatim on routers, eth0 on hosts", () => {
+  assert.equal(interfaceName(square, "r1", "r2"), "r2");
+  assert.equal(interfaceName(square, "r2", "r1"), "r1");
+  assert.equal(interfaceName(square, "r1", "h1"), "h1");
+  assert.equal(interfaceName(square, "h1", "r1"), HOST_UPLINK);
+  assert.equal(HOST_UPLINK, "eth0");
+  assert.throws(() => interfaceName(square, "r1", "r4"), /no link/);
+  assert.throws(() => interfaceName(square, "h1", "r2"), /not attached/);
+  assert.throws(() => interfaceName(square, "zz", "r1"), /no node/);
+});
+
+test("routerInterfaceName: long, odd or reserved names get a short deterministic hashed name", () => {
+  const long = "core-router-frankfurt-1";
+  const n = routerInterfaceName(long);
+  assert.equal(n, routerInterfaceName(long), "deterministic");
+  assert.equal(n.length, 15);
+  assert.match(n, /^core-rout-[0-9a-f]{5}$/);
+  assert.notEqual(routerInterfaceName("core-router-frankfurt-2"), n);
+  assert.match(routerInterfaceName("lo"), /^lo-[0-9a-f]{5}$/);
+  assert.match(routerInterfaceName("sid0"), /^sid0-[0-9a-f]{5}$/);
+  assert.match(routerInterfaceName("a.b"), /^a_b-[0-9a-f]{5}$/);
+  assert.equal(routerInterfaceName("exactly15chars_"), "exactly15chars_");
+  for (let i = 0; i < 500; i++) {
+    const name = `node.${"x".repeat(i % 40)}${i}`;
+    const itf = routerInterfaceName(name);
+    assert.ok(itf.length <= 15 && /^[A-Za-z0-9_-]+$/.test(itf), itf);
+  }
+});
+
+test("isisNet is deterministic from the router index", () => {
+  assert.equal(isisNet(0), "49.0001.0000.0000.0001.00");
+  assert.equal(isisNet(254), "49.0001.0000.0000.00ff.00");
+  assert.throws(() => isisNet(-1));
+});
+
+test("buildPlan uses core/addressing for link addresses, SIDs and gateways", () => {
+  const plan = buildPlan(square);
+  square.links.forEach((l, i) => {
+    const pl = plan.links.find((x) => x.id === l.id)!;
+    const addr = linkAddresses(i);
+    assert.equal(pl.a.address, `${addr.a}/64`);
+    assert.equal(pl.b.address, `${addr.b}/64`);
+    assert.equal(pl.linkIndex, i);
+  });
+  for (const r of square.routers) {
+    const pr = plan.routers.find((x) => x.name === r.name)!;
+    assert.equal(pr.sids[0]!.sid, endSid(r));
+    assert.equal(pr.sids[0]!.behavior, "End");
+    const endX = pr.sids.filter((s) => s.behavior === "End.X");
+    const adj = square.links.map((l, i) => ({ l, i })).filter(({ l }) => l.a === r.name || l.b === r.name);
+    assert.equal(endX.length, adj.length);
+    for (const { l, i } of adj) {
+      const s = endX.find((x) => x.linkIndex === i)!;
+      assert.equal(s.sid, endXSid(r, i));
+      const neighbour = l.a === r.name ? l.b : l.a;
+      assert.equal(s.neighbour, neighbour);
+      assert.equal(s.ifname, interfaceName(square, r.name, neighbour));
+      assert.equal(s.nextHop, l.a === r.name ? linkAddresses(i).b : linkAddresses(i).a);
+    }
+    // The locator address on sid0 lies in the locator and is none of the SIDs.
+    const [addr, len] = pr.locatorAddress.split("/");
+    assert.equal(Number(len), parsePrefix(r.locator)!.len);
+    assert.ok(prefixContains(parsePrefix(r.locator)!, parseAddress(addr!)!));
+    assert.ok(!pr.sids.some((s) => s.sid === addr));
+  }
+  const h2 = plan.hosts.find((h) => h.name === "h2")!;
+  assert.equal(h2.gateway, gatewayAddress(square.hosts[1]!));
+  assert.equal(h2.gateway, "2001:db8:4::2", "host took ::1, so the router takes ::2");
+  assert.equal(h2.subnet, "2001:db8:4::/64");
+  assert.equal(h2.routerInterface, "h2");
+  assert.deepEqual(
+    plan.hosts.map((h) => h.mgmtAddress),
+    [mgmtHostAddress(0), mgmtHostAddress(1)],
+  );
+  assert.notEqual(mgmtHostAddress(0), CONTROLLER_ADDRESS);
+  assert.equal(mgmtHostAddress(0), "fd00:ca:fe::100");
+});
+
+test("sidRouteArgs: End on sid0, End.X with nh6 and the adjacency's interface", () => {
+  const r1 = buildPlan(square).routers[0]!;
+  assert.deepEqual(sidRouteArgs(r1.sids[0]!), ["-6", "route", "add", "fc00:0:1::1/128", "encap", "seg6local", "action", "End", "dev", "sid0"]);
+  const x = r1.sids.find((s) => s.neighbour === "r3")!;
+  assert.deepEqual(sidRouteArgs(x), ["-6", "route", "add", `${endXSid(square.routers[0]!, 2)}/128`, "encap", "seg6local", "action", "End.X", "nh6", "fd00:0:0:3::2", "dev", "r3"]);
+});
+
+test("buildPlan rejects what the lab cannot build", () => {
+  const dup: Topology = { ...square, hosts: [...square.hosts, { name: "r1", router: "r2", address: "2001:db8:9::1", prefixLen: 64 }] };
+  assert.throws(() => buildPlan(dup), /duplicate node name r1/);
+  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "mgmt", locator: "fc00:0:9::/48" }] }), /reserved/);
+  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "t-x", locator: "fc00:0:9::/48" }] }), /reserved/);
+  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "a/b", locator: "fc00:0:9::/48" }] }), /not usable/);
+  assert.throws(() => buildPlan({ ...square, links: [...square.links, link("r1", "h1", 1)] }), /must be routers/);
+  assert.throws(() => buildPlan({ ...square, links: [...square.links, link("r2", "r1", 5)] }), /would both be named/);
+  assert.throws(() => buildPlan({ ...square, hosts: [{ name: "h9", router: "r9", address: "2001:db8::1", prefixLen: 64 }] }), /r9 is not in the topology/);
+});
+
+test("expectedIsisRoutes: other routers' locators and remote host subnets", () => {
+  const exp = expectedIsisRoutes(buildPlan(square));
+  assert.deepEqual([...exp.get("r1")!.keys()].sort(), ["2001:db8:4::/64", "fc00:0:2::/48", "fc00:0:3::/48", "fc00:0:4::/48"]);
+  assert.deepEqual([...exp.get("r4")!.keys()].sort(), ["2001:db8:1::/64", "fc00:0:1::/48", "fc00:0:2::/48", "fc00:0:3::/48"]);
+  assert.equal(exp.get("r2")!.size, 5);
+});
+
+test("isisd.conf: area, fast timers, is-type after the timers, metrics, passive interfaces", () => {
+  const plan = buildPlan(square);
+  const r1 = plan.routers[0]!;
+  const conf = isisdConfig(r1);
+  assert.match(conf, /^router isis cairn$/m);
+  assert.match(conf, /^ net 49\.0001\.0000\.0000\.0001\.00$/m);
+  assert.match(conf, /^ metric-style wide$/m);
+  assert.match(conf, /^ lsp-gen-interval 1$/m);
+  assert.match(conf, /^ spf-delay-ietf init-delay 50 /m);
+  assert.ok(conf.indexOf(" is-type level-2-only") > conf.indexOf(" lsp-gen-interval"), "is-type must follow the timers");
+  const block = (name: string) => {
+    const m = new RegExp(`^interface ${name}\\n((?: .*\\n)*)exit`, "m").exec(conf);
+    assert.ok(m, `no interface ${name} block`);
+    return m[1]!;
+  };
+  assert.match(block("r2"), /isis network point-to-point/);
+  assert.match(block("r2"), /isis metric 10\n/);
+  assert.match(block("r3"), /isis metric 20\n/);
+  assert.match(block("r3"), /isis hello-interval 1\n/);
+  assert.match(block("r3"), /isis hello-multiplier 3\n/);
+  assert.match(block("h1"), /ipv6 router isis cairn\n isis passive/);
+  assert.match(block("sid0"), /ipv6 router isis cairn\n isis passive/);
+  assert.doesNotMatch(block("h1"), /point-to-point/);
+  assert.match(zebraConfig(r1), /^hostname r1$/m);
+});
+
+const frrCheckSkip =
+  process.getuid?.() !== 0 ? "needs root (isisd drops privileges to frr)" : !existsSync("/usr/lib/frr/isisd") ? "FRR not installed" : false;
+
+test("isisd accepts the generated config (isisd -C)", { skip: frrCheckSkip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-frr-"));
+  try {
+    execFileSync("chown", ["frr:frr", dir]);
+    for (const r of buildPlan(square).routers) {
+      const file = join(dir, `${r.name}.conf`);
+      writeFileSync(file, isisdConfig(r));
+      const r2 = spawnSync(
+        "/usr/lib/frr/isisd",
+        ["-C", "-f", file, "-i", join(dir, "isisd.pid"), "--vty_socket", dir, "-z", join(dir, "zserv.api"), "-P", "0"],
+        { encoding: "utf8", timeout: 20_000 },
+      );
+      if (r2.pid) rmSync(join("/var/tmp/frr", `isisd.${r2.pid}`), { recursive: true, force: true });
+      const out = `${r2.stdout}${r2.stderr}`;
+      assert.equal(r2.status, 0, out);
+      // isisd -C exits 0 even on bad lines; it reports them as "No such command ..." / "[EC ...]".
+      assert.doesNotMatch(out, /No such command|Command incomplete|Ambiguous|\[EC \d+\]/i, out);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      rmdirSync("/var/tmp/frr"); // isisd creates it; remove it when nothing else is in it
+    } catch {
+      /* not empty, or absent */
+    }
+  }
+});

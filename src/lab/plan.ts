@@ -1,0 +1,183 @@
+// Turns a Topology into the concrete lab: namespaces, interface names, addresses, SIDs. Pure.
+import type { Topology } from "../core/model.js";
+import { endSid, endXSid, gatewayAddress, linkAddresses } from "../core/addressing.js";
+import { addressInPrefix, formatPrefix, parseAddress, parsePrefix } from "../core/ipv6.js";
+import { HOST_UPLINK, checkNodeName, isisNet, routerInterfaceName } from "./naming.js";
+import { nsName } from "./paths.js";
+import { mgmtHostAddress, mgmtPortName } from "./mgmt.js";
+
+export interface PlannedInterface {
+  name: string;
+  kind: "core" | "access";
+  peerNode: string;
+  peerInterface: string;
+  /** "addr/len" configured on this interface. */
+  address: string;
+  /** IS-IS metric (core interfaces only). */
+  metric?: number;
+  /** Index in topology.links (core interfaces only). */
+  linkIndex?: number;
+}
+
+export interface PlannedSid {
+  sid: string;
+  behavior: "End" | "End.X";
+  /** Output device of the seg6local route. */
+  ifname: string;
+  /** End.X: the neighbour and its address on the link. */
+  neighbour?: string;
+  nextHop?: string;
+  linkIndex?: number;
+}
+
+export interface PlannedRouter {
+  name: string;
+  index: number;
+  ns: string;
+  isisNet: string;
+  /** Normalised locator prefix. */
+  locator: string;
+  /** "addr/len" put on sid0 so that IS-IS advertises the locator; never one of the SIDs. */
+  locatorAddress: string;
+  interfaces: PlannedInterface[];
+  sids: PlannedSid[];
+}
+
+export interface PlannedHost {
+  name: string;
+  index: number;
+  ns: string;
+  router: string;
+  address: string;
+  prefixLen: number;
+  /** Normalised subnet prefix. */
+  subnet: string;
+  gateway: string;
+  routerInterface: string;
+  mgmtAddress: string;
+  mgmtPort: string;
+}
+
+export interface PlannedEnd {
+  node: string;
+  ifname: string;
+  /** "addr/len" */
+  address: string;
+}
+
+export interface PlannedLink {
+  /** Topology link id for core links; "<host>-<router>" for host uplinks. */
+  id: string;
+  kind: "core" | "access";
+  a: PlannedEnd;
+  b: PlannedEnd;
+  linkIndex: number | null;
+}
+
+export interface LabPlan {
+  routers: PlannedRouter[];
+  hosts: PlannedHost[];
+  links: PlannedLink[];
+}
+
+/** Low 32 bits of the locator address put on sid0 (SIDs use ::1 and ::e000+i). */
+const LOCATOR_ANCHOR = 0xffffffff;
+
+export function normalisePrefix(text: string): string {
+  const p = parsePrefix(text);
+  if (!p) throw new Error(`invalid IPv6 prefix ${text}`);
+  return formatPrefix(p);
+}
+
+/** Validates the topology for the lab and derives every name and address. Throws on problems. */
+export function buildPlan(topology: Topology): LabPlan {
+  const names = new Set<string>();
+  for (const n of [...topology.routers.map((r) => r.name), ...topology.hosts.map((h) => h.name)]) {
+    checkNodeName(n);
+    if (names.has(n)) throw new Error(`duplicate node name ${n}`);
+    names.add(n);
+  }
+  const routerByName = new Map(topology.routers.map((r, i) => [r.name, { r, i }]));
+
+  const routers: PlannedRouter[] = topology.routers.map((r, index) => {
+    const loc = parsePrefix(r.locator);
+    if (!loc) throw new Error(`router ${r.name}: invalid locator ${r.locator}`);
+    return {
+      name: r.name,
+      index,
+      ns: nsName(r.name),
+      isisNet: isisNet(index),
+      locator: formatPrefix(loc),
+      locatorAddress: `${addressInPrefix(loc, LOCATOR_ANCHOR)}/${loc.len}`,
+      interfaces: [],
+      sids: [{ sid: endSid(r), behavior: "End", ifname: "sid0" }],
+    };
+  });
+  const planned = new Map(routers.map((r) => [r.name, r]));
+
+  const links: PlannedLink[] = [];
+  topology.links.forEach((l, i) => {
+    const a = routerByName.get(l.a);
+    const b = routerByName.get(l.b);
+    if (!a || !b) throw new Error(`link ${l.id}: both ends must be routers (${l.a}, ${l.b})`);
+    if (l.a === l.b) throw new Error(`link ${l.id} connects ${l.a} to itself`);
+    const addr = linkAddresses(i);
+    const aIf = routerInterfaceName(l.b);
+    const bIf = routerInterfaceName(l.a);
+    links.push({
+      id: l.id,
+      kind: "core",
+      linkIndex: i,
+      a: { node: l.a, ifname: aIf, address: `${addr.a}/64` },
+      b: { node: l.b, ifname: bIf, address: `${addr.b}/64` },
+    });
+    const pa = planned.get(l.a)!;
+    const pb = planned.get(l.b)!;
+    pa.interfaces.push({ name: aIf, kind: "core", peerNode: l.b, peerInterface: bIf, address: `${addr.a}/64`, metric: l.igp, linkIndex: i });
+    pb.interfaces.push({ name: bIf, kind: "core", peerNode: l.a, peerInterface: aIf, address: `${addr.b}/64`, metric: l.igp, linkIndex: i });
+    pa.sids.push({ sid: endXSid(a.r, i), behavior: "End.X", ifname: aIf, neighbour: l.b, nextHop: addr.b, linkIndex: i });
+    pb.sids.push({ sid: endXSid(b.r, i), behavior: "End.X", ifname: bIf, neighbour: l.a, nextHop: addr.a, linkIndex: i });
+  });
+
+  const hosts: PlannedHost[] = topology.hosts.map((h, index) => {
+    const router = planned.get(h.router);
+    if (!router) throw new Error(`host ${h.name}: router ${h.router} is not in the topology`);
+    if (!parseAddress(h.address)) throw new Error(`host ${h.name}: invalid address ${h.address}`);
+    const subnet = normalisePrefix(`${h.address}/${h.prefixLen}`);
+    const gateway = gatewayAddress(h);
+    const routerIf = routerInterfaceName(h.name);
+    router.interfaces.push({ name: routerIf, kind: "access", peerNode: h.name, peerInterface: HOST_UPLINK, address: `${gateway}/${h.prefixLen}` });
+    links.push({
+      id: `${h.name}-${h.router}`,
+      kind: "access",
+      linkIndex: null,
+      a: { node: h.name, ifname: HOST_UPLINK, address: `${h.address}/${h.prefixLen}` },
+      b: { node: h.router, ifname: routerIf, address: `${gateway}/${h.prefixLen}` },
+    });
+    return {
+      name: h.name,
+      index,
+      ns: nsName(h.name),
+      router: h.router,
+      address: h.address,
+      prefixLen: h.prefixLen,
+      subnet,
+      gateway,
+      routerInterface: routerIf,
+      mgmtAddress: mgmtHostAddress(index),
+      mgmtPort: mgmtPortName(index),
+    };
+  });
+
+  for (const r of routers) {
+    const seen = new Map<string, string>();
+    for (const itf of r.interfaces) {
+      const other = seen.get(itf.name);
+      if (other !== undefined) {
+        throw new Error(`router ${r.name}: interfaces to ${other} and ${itf.peerNode} would both be named ${itf.name}; rename one of them`);
+      }
+      seen.set(itf.name, itf.peerNode);
+    }
+  }
+  return { routers, hosts, links };
+}
