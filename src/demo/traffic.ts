@@ -30,14 +30,18 @@ export async function sendUdp(o: SendOptions): Promise<number> {
   return sent;
 }
 
-/** Counts datagrams on `port` until `idleMs` pass without one (after the first) or `timeoutMs` overall. */
-export async function sinkUdp(port: number, idleMs: number, timeoutMs: number): Promise<number> {
+/**
+ * Counts datagrams on `port` until `idleMs` pass without one (after the first) or `timeoutMs` overall.
+ * `onListening` fires once the socket is bound, so a sender can start.
+ */
+export async function sinkUdp(port: number, idleMs: number, timeoutMs: number, onListening: () => void = () => {}): Promise<number> {
   const sock = createSocket({ type: "udp6", ipv6Only: true });
   let received = 0;
   await new Promise<void>((resolve, reject) => {
     sock.once("error", reject);
     sock.bind(port, "::", () => resolve());
   });
+  onListening();
   return new Promise((resolve) => {
     let idle: NodeJS.Timeout | undefined;
     const done = () => {

@@ -1,0 +1,188 @@
+// Operator client for `cairn apply -f FILE` and `cairn get paths [--json]`.
+// Returns plain data (src/api/types.ts); protobuf stays inside src/api.
+import { readFile } from "node:fs/promises";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Intent } from "../core/model.js";
+import { PROTOCOL_NUMBERS } from "../core/model.js";
+import { ConfigFileError } from "../config/errors.js";
+import { CairnService, ValidationErrorsSchema } from "./gen/cairn/v1/cairn_pb.js";
+import { applySummaryFromProto, configErrorsFromProto, intentFromProto, pathsViewFromProto } from "./convert.js";
+import type { ApplySummary, PathsView } from "./types.js";
+
+export interface OperatorClientOptions {
+  /** "connect" (JSON, default) or "grpc" (binary); both over HTTP/2. */
+  protocol?: "connect" | "grpc";
+  /** Per-call timeout; default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface OperatorClient {
+  readonly baseUrl: string;
+  listPaths(hosts?: string[]): Promise<PathsView>;
+  listIntents(): Promise<{ intents: Intent[]; source: string }>;
+  /** Throws ConfigFileError (every validation error) when the controller rejects the intents. */
+  applyIntents(yaml: string, filename: string): Promise<ApplySummary>;
+  /** Closes the HTTP/2 connection. */
+  close(): void;
+}
+
+/** A failed call, with the controller URL in the message. */
+export class ControllerCallError extends Error {
+  readonly code: Code;
+  constructor(baseUrl: string, e: ConnectError) {
+    super(`controller ${baseUrl}: ${e.code === Code.Unavailable ? "unavailable: " : ""}${e.rawMessage}`, { cause: e });
+    this.name = "ControllerCallError";
+    this.code = e.code;
+  }
+}
+
+function translate(baseUrl: string, e: unknown): never {
+  const ce = ConnectError.from(e);
+  if (ce.code === Code.InvalidArgument) {
+    const details = ce.findDetails(ValidationErrorsSchema);
+    const errors = details.flatMap(configErrorsFromProto);
+    if (errors.length > 0) throw new ConfigFileError(errors);
+  }
+  throw new ControllerCallError(baseUrl, ce);
+}
+
+export function createOperatorClient(baseUrl: string, opts: OperatorClientOptions = {}): OperatorClient {
+  const sessionManager = new Http2SessionManager(baseUrl);
+  const common = { baseUrl, httpVersion: "2" as const, sessionManager, defaultTimeoutMs: opts.timeoutMs ?? 10_000 };
+  const transport =
+    opts.protocol === "grpc" ? createGrpcTransport(common) : createConnectTransport({ ...common, useBinaryFormat: false });
+  const client: Client<typeof CairnService> = createClient(CairnService, transport);
+  return {
+    baseUrl,
+    async listPaths(hosts = []) {
+      try {
+        return pathsViewFromProto(await client.listPaths({ hosts }));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async listIntents() {
+      try {
+        const r = await client.listIntents({});
+        return { intents: r.intents.map(intentFromProto), source: r.source };
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async applyIntents(yaml, filename) {
+      try {
+        return applySummaryFromProto(await client.applyIntents({ yaml, filename }));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    close() {
+      sessionManager.abort();
+    },
+  };
+}
+
+/** `cairn apply -f FILE`: sends the file; throws ConfigFileError listing every problem. */
+export async function applyIntentsFile(url: string, path: string): Promise<ApplySummary> {
+  let yaml: string;
+  try {
+    yaml = await readFile(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(e);
+    throw new ConfigFileError([{ file: path, line: 0, column: 0, field: "", reason: `cannot read file: ${why}` }]);
+  }
+  const c = createOperatorClient(url);
+  try {
+    return await c.applyIntents(yaml, path);
+  } finally {
+    c.close();
+  }
+}
+
+/** `cairn get paths`: every host's rules and the connected agents. */
+export async function getPaths(url: string): Promise<PathsView> {
+  const c = createOperatorClient(url);
+  try {
+    return await c.listPaths();
+  } finally {
+    c.close();
+  }
+}
+
+// ---------------------------------------------------------------- formatting
+
+const PROTOCOL_NAMES = new Map(Object.entries(PROTOCOL_NUMBERS).map(([name, n]) => [n, name]));
+
+function destination(r: { prefix: string; protocol: number; portFrom: number; portTo: number }): string {
+  const parts = [r.prefix];
+  const anyPort = r.portFrom === 0 && r.portTo === 65535;
+  if (r.protocol !== 0 || !anyPort) {
+    const proto = r.protocol === 0 ? "any" : (PROTOCOL_NAMES.get(r.protocol) ?? `proto-${r.protocol}`);
+    parts.push(anyPort ? proto : `${proto}/${r.portFrom === r.portTo ? r.portFrom : `${r.portFrom}-${r.portTo}`}`);
+  }
+  return parts.join(" ");
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** Human table of `cairn get paths`: one line per rule, then the agents. */
+export function formatPathsTable(paths: PathsView): string {
+  const rows: string[][] = [];
+  for (const h of paths.hosts) {
+    for (const r of h.rules) {
+      rows.push([
+        h.host,
+        r.intent,
+        r.app ?? "*",
+        destination(r),
+        r.result.ok ? "ok" : `infeasible: ${r.result.reason}`,
+        r.result.ok ? r.result.path.nodes.join(">") : "-",
+        r.result.ok ? r.result.path.segments.map((s) => s.sid).join(",") || "(direct)" : "-",
+      ]);
+    }
+  }
+  const out: string[] = [];
+  out.push(
+    rows.length > 0
+      ? table(["HOST", "INTENT", "APP", "DESTINATION", "STATUS", "PATH", "SEGMENTS"], rows)
+      : "no rules (no intents apply to any host)",
+  );
+  const byHost = new Map<string, string[]>();
+  for (const a of paths.agents) {
+    const list = byHost.get(a.host) ?? [];
+    list.push(`${a.peer} v${a.lastSentVersion}`);
+    byHost.set(a.host, list);
+  }
+  out.push("");
+  out.push(
+    table(
+      ["HOST", "VERSION", "AGENT"],
+      paths.hosts.map((h) => [h.host, `v${h.version}`, byHost.get(h.host)?.join(", ") ?? "not connected"]),
+    ),
+  );
+  return out.join("\n");
+}
+
+/** One-paragraph summary of ApplyIntents for the CLI. */
+export function formatApplySummary(s: ApplySummary): string {
+  const list = (names: string[]) => (names.length ? ` (${names.join(", ")})` : "");
+  const lines = [
+    `intents: ${s.added.length} added${list(s.added)}, ${s.changed.length} changed${list(s.changed)}, ` +
+      `${s.removed.length} removed${list(s.removed)}, ${s.unchanged.length} unchanged`,
+    s.hostsPushed.length
+      ? `pushed to ${s.hostsPushed.map((h) => `${h.host} (v${h.version}: ${h.upserts} upserts, ${h.removals} removals)`).join(", ")}`
+      : "no host's rules changed",
+  ];
+  return lines.join("\n");
+}

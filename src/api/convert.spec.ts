@@ -1,0 +1,162 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fromBinary, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
+import type { HostRule } from "../core/assignments.js";
+import { hostRules } from "../core/assignments.js";
+import type { ConfigError } from "../config/errors.js";
+import { INTENTS_V1, testIntents, testTopology } from "../controller/testing.js";
+import {
+  ApplyIntentsResponseSchema,
+  IntentSchema,
+  ListPathsResponseSchema,
+  PathUpdateSchema,
+  RuleSchema,
+  RuleStatus,
+  ValidationErrorsSchema,
+} from "./gen/cairn/v1/cairn_pb.js";
+import {
+  applySummaryFromProto,
+  applySummaryToProto,
+  configErrorsFromProto,
+  configErrorsToProto,
+  ConversionError,
+  intentFromProto,
+  intentToProto,
+  pathsViewFromProto,
+  pathsViewToProto,
+  pathUpdateFromProto,
+  pathUpdateToProto,
+  ruleFromProto,
+  ruleToProto,
+} from "./convert.js";
+import type { ApplySummary, PathsView, PathUpdateView } from "./types.js";
+
+const topology = testTopology();
+const intents = testIntents(topology, INTENTS_V1);
+const rules = ["h1", "h3"].flatMap((h) => hostRules(topology, intents, h));
+
+const endX: HostRule = {
+  key: "x#2",
+  intent: "x",
+  priority: 7,
+  prefix: "2001:db8::/32",
+  protocol: 17,
+  portFrom: 5000,
+  portTo: 5100,
+  result: {
+    ok: true,
+    path: {
+      nodes: ["r1", "r3", "r4"],
+      metrics: { latencyUs: 10_000, igp: 10, hops: 2 },
+      segments: [
+        { sid: "fc00:0:1::e002", node: "r1", behavior: "End.X", link: ["r1", "r3"] },
+        { sid: "fc00:0:4::1", node: "r4", behavior: "End" },
+      ],
+    },
+  },
+};
+const infeasible: HostRule = {
+  key: "y#0",
+  intent: "y",
+  priority: 0,
+  app: "video",
+  prefix: "2001:db8:4::10/128",
+  protocol: 0,
+  portFrom: 0,
+  portTo: 65535,
+  result: { ok: false, reason: "maxLatency 1ms cannot be met" },
+};
+
+/** Through protobuf binary and JSON, as on the wire. */
+function viaWire(r: HostRule): HostRule[] {
+  const m = ruleToProto(r);
+  return [
+    ruleFromProto(fromBinary(RuleSchema, toBinary(RuleSchema, m))),
+    ruleFromProto(fromJson(RuleSchema, toJson(RuleSchema, m))),
+  ];
+}
+
+test("HostRule -> Rule -> HostRule is the identity (binary and JSON)", () => {
+  for (const r of [...rules, endX, infeasible]) {
+    for (const back of viaWire(r)) assert.deepEqual(back, r);
+  }
+  assert.ok(rules.length >= 4);
+});
+
+test("rule status, app presence and End.X adjacency are explicit on the wire", () => {
+  const m = ruleToProto(infeasible);
+  assert.equal(m.status, RuleStatus.INFEASIBLE);
+  assert.equal(m.reason, "maxLatency 1ms cannot be met");
+  assert.equal(m.path, undefined);
+  assert.equal(ruleToProto(endX).app, undefined);
+  assert.deepEqual(toJson(RuleSchema, ruleToProto(endX)), {
+    key: "x#2",
+    intent: "x",
+    priority: 7,
+    prefix: "2001:db8::/32",
+    protocol: 17,
+    portFrom: 5000,
+    portTo: 5100,
+    status: "RULE_STATUS_OK",
+    path: {
+      nodes: ["r1", "r3", "r4"],
+      segments: [
+        { sid: "fc00:0:1::e002", node: "r1", behavior: "SEGMENT_BEHAVIOR_END_X", link: { from: "r1", to: "r3" } },
+        { sid: "fc00:0:4::1", node: "r4", behavior: "SEGMENT_BEHAVIOR_END" },
+      ],
+      metrics: { latencyUs: 10000, igp: 10, hops: 2 },
+    },
+  });
+});
+
+test("a rule without status or with OK but no path is rejected", () => {
+  const m = ruleToProto(endX);
+  m.status = RuleStatus.UNSPECIFIED;
+  assert.throws(() => ruleFromProto(m), ConversionError);
+  const n = ruleToProto(endX);
+  n.path = undefined;
+  assert.throws(() => ruleFromProto(n), /without a path/);
+});
+
+test("Intent round trip (host and prefix destinations, optional fields)", () => {
+  const extra = testIntents(
+    topology,
+    `intents:\n  - name: p\n    match: { hosts: [h1, h3], to: "2001:db8:4::/64", protocol: udp, ports: [53] }\n    objective: hops\n    constraints: { maxLatency: 20ms, avoidNodes: [r3], avoidLinks: [r2-r4] }\n`,
+  );
+  for (const i of [...intents, ...extra]) {
+    const m = intentToProto(i);
+    assert.deepEqual(intentFromProto(fromBinary(IntentSchema, toBinary(IntentSchema, m))), i);
+    assert.deepEqual(intentFromProto(fromJson(IntentSchema, toJson(IntentSchema, m))), i);
+  }
+  const bad = intentToProto(intents[0]!);
+  bad.objective = "fastest";
+  assert.throws(() => intentFromProto(bad), /unknown objective/);
+});
+
+test("PathUpdate, ListPaths, ApplySummary and validation errors round trip", () => {
+  const u: PathUpdateView = { host: "h1", generation: "g", version: 42n, full: false, upserts: [endX], removedKeys: ["a#0"] };
+  assert.deepEqual(pathUpdateFromProto(fromBinary(PathUpdateSchema, toBinary(PathUpdateSchema, pathUpdateToProto(u)))), u);
+
+  const v: PathsView = {
+    generation: "g",
+    hosts: [
+      { host: "h1", version: 3, rules: [endX, infeasible] },
+      { host: "h2", version: 1, rules: [] },
+    ],
+    agents: [{ host: "h1", agentVersion: "a/1", peer: "[::1]:5000", connectedAt: "2024-01-01T00:00:00.000Z", lastSentVersion: 3 }],
+  };
+  const vJson = toJson(ListPathsResponseSchema, pathsViewToProto(v));
+  assert.deepEqual(pathsViewFromProto(fromJson(ListPathsResponseSchema, vJson)), v);
+
+  const s: ApplySummary = {
+    added: ["a"],
+    changed: ["b"],
+    removed: [],
+    unchanged: ["c"],
+    hostsPushed: [{ host: "h1", version: 2, upserts: 1, removals: 0 }],
+  };
+  assert.deepEqual(applySummaryFromProto(fromBinary(ApplyIntentsResponseSchema, toBinary(ApplyIntentsResponseSchema, applySummaryToProto(s)))), s);
+
+  const errs: ConfigError[] = [{ file: "i.yaml", line: 3, column: 17, field: "intents[0].match.hosts[0]", reason: 'unknown host "h9"' }];
+  assert.deepEqual(configErrorsFromProto(fromBinary(ValidationErrorsSchema, toBinary(ValidationErrorsSchema, configErrorsToProto(errs)))), errs);
+});

@@ -1,0 +1,70 @@
+// `cairn lab up|down|status|exec`.
+import { loadIntents, loadTopology } from "../config/load.js";
+import { startLabControlPlane, readAgentStatus, LAB_CONTROLLER_URL } from "../lab/control-plane.js";
+import { labDown, labExec, labExists, labStatus, labUp } from "../lab/index.js";
+import { CliError } from "./errors.js";
+import { renderTable } from "./table.js";
+
+const progress = (msg: string) => console.error(`  ${msg}`);
+
+export async function labUpCommand(topologyPath: string, opts: { intents?: string }): Promise<void> {
+  // Validate both files before building anything: nothing is half-applied on bad input.
+  const topology = await loadTopology(topologyPath);
+  if (opts.intents) await loadIntents(opts.intents, topology);
+  if (labExists()) throw new CliError("a lab is already up; run `cairn lab down` first");
+  const started = Date.now();
+  console.error(`building the lab from ${topologyPath}`);
+  await labUp(topology, { onProgress: progress });
+  try {
+    if (opts.intents) await startLabControlPlane({ topology, topologyPath, intentsPath: opts.intents, onProgress: progress });
+  } catch (e) {
+    throw new CliError(`the lab is up but its control plane is not: ${(e as Error).message}\n(inspect with \`cairn lab status\`, logs in /run/cairn/lab/logs; remove with \`cairn lab down\`)`);
+  }
+  console.error(`lab up in ${((Date.now() - started) / 1000).toFixed(1)}s; \`cairn lab status\` shows it, \`cairn lab down\` removes it`);
+}
+
+export async function labDownCommand(): Promise<void> {
+  const r = await labDown({ onProgress: progress });
+  console.error(r.removed.length ? `removed ${r.removed.length} lab resource(s)` : "no lab was up; nothing to remove");
+}
+
+export async function labStatusCommand(opts: { json?: boolean }): Promise<void> {
+  const s = labStatus();
+  if (!s) {
+    if (opts.json) console.log("null");
+    else console.log("no lab is up (start one with `cairn lab up TOPOLOGY [--intents FILE]`)");
+    return;
+  }
+  const hosts = s.nodes.filter((n) => n.kind === "host").map((n) => n.name);
+  const agents = Object.fromEntries(hosts.map((h) => [h, readAgentStatus(h)]));
+  if (opts.json) {
+    console.log(JSON.stringify({ ...s, controllerUrl: LAB_CONTROLLER_URL, agents }, null, 2));
+    return;
+  }
+  console.log(`lab ${s.phase}, created ${s.createdAt}${s.convergedAfterMs ? `, IGP converged in ${(s.convergedAfterMs / 1000).toFixed(1)}s` : ""}\n`);
+  console.log(renderTable(["NODE", "KIND", "NAMESPACE", "ADDRESS/LOCATOR", "END SID / GATEWAY"], s.nodes.map((n) => [
+    n.name, n.kind, `${n.namespace}${n.exists ? "" : " (missing)"}`, n.locator ?? n.address ?? "", n.endSid ?? n.router ?? "",
+  ])));
+  console.log();
+  console.log(renderTable(["LINK", "KIND", "A", "B", "STATE"], s.links.filter((l) => l.kind !== "mgmt").map((l) => [
+    l.id, l.kind, `${l.a.node}/${l.a.ifname}`, `${l.b.node}/${l.b.ifname}`, l.up ? "up" : "DOWN",
+  ])));
+  console.log();
+  console.log(renderTable(["PROCESS", "NODE", "PID", "STATE"], s.processes.map((p) => [p.role, p.node ?? "-", String(p.pid ?? "?"), p.alive ? "running" : "DEAD"])));
+  const rows = hosts.flatMap((h) => (agents[h]?.rules ?? []).map((r) => [
+    h, r.intent, r.app ?? "*", r.state, r.nodes.join(">") || "-", r.segments.join(",") || "-", String(r.packets),
+  ]));
+  console.log();
+  if (rows.length) console.log(renderTable(["HOST", "INTENT", "APP", "STATE", "PATH", "SEGMENTS", "PACKETS"], rows));
+  else console.log("no agents running (start the lab with --intents to run the controller and agents)");
+}
+
+export async function labExecCommand(node: string, args: string[], opts: { app?: string }): Promise<number> {
+  const command = args[0] === "--" ? args.slice(1) : args;
+  if (command.length === 0) throw new CliError("nothing to run: cairn lab exec NODE [--app NAME] -- COMMAND...", 2);
+  try {
+    return await labExec(node, { command, ...(opts.app ? { app: opts.app } : {}) });
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// The `cairn` command. Each subcommand loads only the modules it needs.
+import { Command, Option } from "commander";
+import { reportError } from "./errors.js";
+
+const program = new Command("cairn")
+  .description("Intent-based, per-application SRv6 path steering from the host")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .exitOverride();
+
+const run = (fn: (...args: any[]) => Promise<number | void>) => async (...args: any[]) => {
+  try {
+    const code = await fn(...args);
+    process.exitCode = typeof code === "number" ? code : 0;
+  } catch (e) {
+    process.exitCode = reportError(e);
+  }
+};
+
+const LAB_URL = "http://[fd00:ca:fe::1]:50051";
+const controllerOption = () => new Option("--controller <url>", "controller URL").default(LAB_URL, "the lab's controller");
+
+program
+  .command("validate")
+  .description("check a topology file (and an intents file) without applying anything")
+  .argument("<topology>", "topology YAML")
+  .argument("[intents]", "intents YAML")
+  .option("--json", "machine-readable output")
+  .action(run(async (t: string, i: string | undefined, o: { json?: boolean }) => (await import("./validate.js")).validateCommand(t, i, o)));
+
+program
+  .command("controller")
+  .description("serve the Cairn API: compute paths for intents and stream them to agents")
+  .requiredOption("--topology <file>", "topology YAML")
+  .requiredOption("--intents <file>", "intents YAML")
+  .option("--listen <host:port>", "address to listen on, repeatable (default [::1]:50051)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .action(run(async (o: { topology: string; intents: string; listen: string[] }) => (await import("../controller/main.js")).runController(o)));
+
+program
+  .command("agent")
+  .description("run a host's agent: subscribe to the controller and program the eBPF datapath")
+  .requiredOption("--controller <url>", "controller URL, e.g. http://[fd00:ca:fe::1]:50051")
+  .requiredOption("--host <name>", "this host's name in the topology")
+  .requiredOption("--interface <if>", "uplink interface to attach the datapath to")
+  .option("--status-file <file>", "write the agent's status (JSON) to this file")
+  .option("--pin-dir <dir>", "bpffs directory for the datapath's maps (default /sys/fs/bpf/cairn/<host>)")
+  .action(run(async (o: { controller: string; host: string; interface: string; statusFile?: string; pinDir?: string }) => (await import("../agent/main.js")).runAgentCli(o)));
+
+program
+  .command("apply")
+  .description("replace the controller's intents with those in a file")
+  .requiredOption("-f, --file <intents>", "intents YAML")
+  .addOption(controllerOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { file: string; controller: string; json?: boolean }) => {
+    const client = await import("../api/client.js");
+    const summary = await client.applyIntentsFile(o.controller, o.file);
+    console.log(o.json ? JSON.stringify(summary, null, 2) : client.formatApplySummary(summary));
+  }));
+
+const get = program.command("get").description("show the controller's state");
+get
+  .command("paths")
+  .description("every host's rules, their paths and segment lists, and the connected agents")
+  .addOption(controllerOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { controller: string; json?: boolean }) => {
+    const client = await import("../api/client.js");
+    const paths = await client.getPaths(o.controller);
+    console.log(o.json ? JSON.stringify(paths, null, 2) : client.formatPathsTable(paths));
+  }));
+
+const lab = program.command("lab").description("a real SRv6 network of namespaces, kernel SIDs and FRR IS-IS on this machine");
+lab
+  .command("up")
+  .description("build the lab; with --intents also start the controller and one agent per host")
+  .argument("<topology>", "topology YAML")
+  .option("--intents <file>", "intents YAML: start the controller and agents, wait until every agent has its paths")
+  .action(run(async (t: string, o: { intents?: string }) => (await import("./lab-commands.js")).labUpCommand(t, o)));
+lab
+  .command("down")
+  .description("remove every namespace, daemon, cgroup, pinned map and process of the lab")
+  .action(run(async () => (await import("./lab-commands.js")).labDownCommand()));
+lab
+  .command("status")
+  .description("nodes, links, processes, agents and their paths")
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { json?: boolean }) => (await import("./lab-commands.js")).labStatusCommand(o)));
+lab
+  .command("exec")
+  .description("run a command in a node's namespace (in lab app NAME's cgroup with --app)")
+  .argument("<node>", "router or host name")
+  .argument("<command...>", "the command, after --")
+  .option("--app <name>", "run inside this lab app's cgroup")
+  .action(run(async (node: string, command: string[], o: { app?: string }) => (await import("./lab-commands.js")).labExecCommand(node, command, o)));
+lab
+  .command("traffic")
+  .description("send UDP datagrams (run it inside a node with `lab exec`)")
+  .requiredOption("--to <address>", "destination IPv6 address")
+  .requiredOption("--port <n>", "destination port", (v) => Number(v))
+  .option("--count <n>", "datagrams to send", (v) => Number(v), 1000)
+  .option("--rate <n>", "datagrams per second", (v) => Number(v), 2000)
+  .option("--size <bytes>", "payload size", (v) => Number(v), 200)
+  .action(run(async (o: { to: string; port: number; count: number; rate: number; size: number }) => {
+    const sent = await (await import("../demo/traffic.js")).sendUdp(o);
+    console.log(`sent ${sent} datagrams to [${o.to}]:${o.port}`);
+  }));
+
+lab
+  .command("sink")
+  .description("count UDP datagrams arriving on a port (run it inside a node with `lab exec`)")
+  .requiredOption("--port <n>", "port to listen on", (v) => Number(v))
+  .option("--idle-ms <n>", "stop this long after the last datagram", (v) => Number(v), 1000)
+  .option("--timeout-ms <n>", "stop after this long in any case", (v) => Number(v), 60_000)
+  .action(run(async (o: { port: number; idleMs: number; timeoutMs: number }) => {
+    const received = await (await import("../demo/traffic.js")).sinkUdp(o.port, o.idleMs, o.timeoutMs, () => console.log(`listening on port ${o.port}`));
+    console.log(`received ${received}`);
+  }));
+
+program
+  .command("demo")
+  .description("bring up the example lab, steer two apps onto different paths, and show where their packets went")
+  .option("--once", "tear the lab down afterwards; exit 0 only if every app was seen on its computed path")
+  .action(run(async (o: { once?: boolean }) => (await import("../demo/demo.js")).runDemo(o)));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as { code?: string; exitCode?: number };
+  if (typeof err.code === "string" && err.code.startsWith("commander.")) {
+    process.exitCode = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help" ? 0 : 2;
+  } else process.exitCode = reportError(e);
+}

@@ -1,0 +1,302 @@
+// The controller over real HTTP/2 (and HTTP/1.1) on loopback: Connect JSON, gRPC, errors, keepalive.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { spawnSync } from "node:child_process";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { ConfigFileError } from "../config/errors.js";
+import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
+import type { PathUpdate } from "../api/gen/cairn/v1/cairn_pb.js";
+import { createOperatorClient, getPaths } from "../api/client.js";
+import { startController } from "./server.js";
+import type { ControllerHandle } from "./server.js";
+import {
+  collectingLog,
+  INTENTS_INVALID,
+  INTENTS_V2,
+  R2_END,
+  testIntents,
+  testTopology,
+  waitFor,
+} from "./testing.js";
+
+const topology = testTopology();
+
+async function start(extra: Partial<Parameters<typeof startController>[0]> = {}) {
+  const logs = collectingLog("controller");
+  const c = await startController({
+    topology,
+    intents: testIntents(topology),
+    intentsFile: "intents.yaml",
+    listen: [{ host: "::1", port: 0 }],
+    log: logs.log,
+    ...extra,
+  });
+  return { c, logs, url: c.urls[0]! };
+}
+
+function h2Post(url: string, path: string, body: unknown): Promise<{ status: number; contentType: string; json: any }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url);
+    session.on("error", reject);
+    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/json" });
+    let status = 0;
+    let contentType = "";
+    let data = "";
+    req.on("response", (h) => {
+      status = Number(h[":status"]);
+      contentType = String(h["content-type"] ?? "");
+    });
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (data += c));
+    req.on("end", () => {
+      session.close();
+      try {
+        resolve({ status, contentType, json: JSON.parse(data) });
+      } catch (e) {
+        reject(e);
+      }
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+function h1Post(url: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL(path, url), { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (data += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(data) }));
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+async function closeAll(...cs: (ControllerHandle | undefined)[]) {
+  await Promise.all(cs.map((c) => c?.close()));
+}
+
+test("ListPaths and ListIntents speak Connect JSON over h2c and HTTP/1.1 (curl-style POST)", async () => {
+  const { c, url } = await start();
+  try {
+    assert.match(url, /^http:\/\/\[::1\]:\d+$/);
+    const r = await h2Post(url, "/cairn.v1.CairnService/ListPaths", {});
+    assert.equal(r.status, 200);
+    assert.match(r.contentType, /^application\/json/);
+    assert.deepEqual(r.json.hosts.map((h: any) => [h.host, h.version]), [["h1", "1"], ["h2", "1"], ["h3", "1"]]);
+    const web0 = r.json.hosts[0].rules[0];
+    assert.equal(web0.key, "web#0");
+    assert.equal(web0.status, "RULE_STATUS_OK");
+    assert.deepEqual(web0.path.nodes, ["r1", "r2", "r4"]);
+    assert.equal(web0.path.segments[0].sid, R2_END);
+    assert.equal(r.json.agents, undefined); // none connected (empty lists are omitted in JSON)
+
+    const only = await h1Post(url, "/cairn.v1.CairnService/ListPaths", { hosts: ["h3"] });
+    assert.equal(only.status, 200);
+    assert.deepEqual(only.json.hosts.map((h: any) => h.host), ["h3"]);
+
+    const intents = await h2Post(url, "/cairn.v1.CairnService/ListIntents", {});
+    assert.equal(intents.json.source, "intents.yaml");
+    assert.deepEqual(intents.json.intents.map((i: any) => i.name), ["web", "bulk", "h3-out"]);
+    assert.equal(intents.json.intents[2].match.toPrefix, "2001:db8:4::/64");
+
+    const unknown = await h2Post(url, "/cairn.v1.CairnService/ListPaths", { hosts: ["h9"] });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.json.code, "not_found");
+  } finally {
+    await c.close();
+  }
+});
+
+test("curl works with and without --http2-prior-knowledge", { skip: spawnSync("curl", ["--version"]).status !== 0 && "curl not installed" }, async () => {
+  const { c, url } = await start();
+  try {
+    for (const extra of [["--http2-prior-knowledge"], []]) {
+      const args = ["-sS", "-g", ...extra, "-H", "Content-Type: application/json", "-d", "{}", `${url}/cairn.v1.CairnService/ListPaths`];
+      // Async spawn: a sync one would block the controller's event loop.
+      const out = await new Promise<string>((resolve, reject) => {
+        import("node:child_process").then(({ execFile }) =>
+          execFile("curl", args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(stdout))),
+        );
+      });
+      assert.deepEqual(JSON.parse(out).hosts.length, 3, `curl ${extra.join(" ")}`);
+    }
+  } finally {
+    await c.close();
+  }
+});
+
+test("ApplyIntents: invalid input is InvalidArgument with every file:line:col, and nothing changes", async () => {
+  const { c, url, logs } = await start();
+  const op = createOperatorClient(url);
+  try {
+    const raw = await h2Post(url, "/cairn.v1.CairnService/ApplyIntents", { yaml: INTENTS_INVALID, filename: "bad.yaml" });
+    assert.equal(raw.status, 400);
+    assert.equal(raw.json.code, "invalid_argument");
+    const lines = (raw.json.message as string).split("\n");
+    assert.equal(lines.length, 2, raw.json.message);
+    assert.match(lines[0]!, /^bad\.yaml:3:\d+: intents\[0\]\.match\.hosts\[0\]: unknown host "h9"$/);
+    assert.match(lines[1]!, /^bad\.yaml:4:\d+: intents\[0\]\.match\.ports\[0\]: .*99999/);
+
+    // The operator client turns the ValidationErrors detail back into a ConfigFileError.
+    await assert.rejects(op.applyIntents("intents: [\n", "syntax.yaml"), (e: unknown) => {
+      assert.ok(e instanceof ConfigFileError);
+      assert.ok(e.errors.length >= 1);
+      assert.match(e.message, /^syntax\.yaml:\d+:\d+: .*YAML syntax/m);
+      return true;
+    });
+
+    const after = await op.listIntents();
+    assert.deepEqual(after.intents, testIntents(topology));
+    assert.equal(after.source, "intents.yaml");
+    const paths = await op.listPaths();
+    assert.deepEqual(paths.hosts.map((h) => h.version), [1, 1, 1]);
+    assert.ok(logs.lines.some((l) => /intents rejected from bad\.yaml: 2 error/.test(l)));
+  } finally {
+    op.close();
+    await c.close();
+  }
+});
+
+test("ApplyIntents: a valid change reports added/changed/removed and pushed hosts", async () => {
+  const { c, url, logs } = await start();
+  const op = createOperatorClient(url, { protocol: "grpc" });
+  try {
+    const s = await op.applyIntents(INTENTS_V2, "v2.yaml");
+    assert.deepEqual(s, {
+      added: [],
+      changed: ["web", "bulk"],
+      removed: [],
+      unchanged: ["h3-out"],
+      hostsPushed: [{ host: "h1", version: 2, upserts: 1, removals: 1 }],
+    });
+    const again = await op.applyIntents(INTENTS_V2, "v2.yaml");
+    assert.deepEqual(again.hostsPushed, []);
+    const paths = await getPaths(url);
+    assert.deepEqual(paths.hosts.map((h) => [h.host, h.version]), [["h1", 2], ["h2", 1], ["h3", 1]]);
+    assert.deepEqual(paths.hosts[0]!.rules.map((r) => [r.key, r.prefix]), [
+      ["web#0", "2001:db8:4::10/128"],
+      ["bulk#0", "2001:db8:4::/64"],
+    ]);
+    assert.equal((await op.listIntents()).source, "v2.yaml");
+    assert.ok(logs.lines.some((l) => /intents applied from v2\.yaml: 0 added, 2 changed, 0 removed, 1 unchanged; pushed to 1 host\(s\) \(h1@v2\)/.test(l)));
+  } finally {
+    op.close();
+    await c.close();
+  }
+});
+
+test("Subscribe: unknown host is NotFound; a subscriber shows up in ListPaths and is logged", async () => {
+  const { c, url, logs } = await start();
+  const sm = new Http2SessionManager(url);
+  const client = createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager: sm }));
+  const ac = new AbortController();
+  try {
+    await assert.rejects(
+      (async () => {
+        for await (const _ of client.subscribe({ host: "h9" })) void _;
+      })(),
+      (e: unknown) => e instanceof ConnectError && e.code === Code.NotFound && /unknown host "h9"/.test(e.rawMessage),
+    );
+    const it = client.subscribe({ host: "h3", agentVersion: "test/1" }, { signal: ac.signal })[Symbol.asyncIterator]();
+    const first = (await it.next()).value as PathUpdate;
+    assert.equal(first.full, true);
+    assert.deepEqual(first.upserts.map((r) => r.key), ["h3-out#0"]);
+    const paths = await getPaths(url);
+    assert.equal(paths.agents.length, 1);
+    assert.equal(paths.agents[0]!.host, "h3");
+    assert.equal(paths.agents[0]!.agentVersion, "test/1");
+    assert.equal(paths.agents[0]!.lastSentVersion, 1);
+    assert.match(paths.agents[0]!.peer, /^\[::1\]:\d+$/);
+    ac.abort();
+    await waitFor("disconnect logged", () => logs.lines.some((l) => /agent disconnected: host=h3/.test(l)));
+    assert.equal((await getPaths(url)).agents.length, 0);
+    assert.ok(logs.lines.some((l) => /agent connected: host=h3 peer=\[::1\]:\d+ agent=test\/1/.test(l)));
+  } finally {
+    ac.abort();
+    sm.abort();
+    await c.close();
+  }
+});
+
+test("keepalive: a connection that stops answering PINGs is dropped", async () => {
+  const { c, url, logs } = await start({ keepalive: { intervalMs: 100, timeoutMs: 200 } });
+  // A TCP proxy we can freeze: the agent side then neither sends nor receives.
+  const target = new URL(url);
+  const frozen: net.Socket[] = [];
+  let freeze = false;
+  const proxy = net.createServer((down) => {
+    const up = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ""), port: Number(target.port) });
+    for (const [a, b] of [[down, up], [up, down]] as const) {
+      a.on("data", (d) => {
+        if (!freeze) b.write(d);
+      });
+      a.on("error", () => {});
+      a.on("close", () => b.destroy());
+    }
+    frozen.push(down, up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, "::1", r));
+  const proxyUrl = `http://[::1]:${(proxy.address() as net.AddressInfo).port}`;
+  const sm = new Http2SessionManager(proxyUrl);
+  const client = createClient(CairnService, createGrpcTransport({ baseUrl: proxyUrl, sessionManager: sm }));
+  const ac = new AbortController();
+  try {
+    const it = client.subscribe({ host: "h1" }, { signal: ac.signal })[Symbol.asyncIterator]();
+    await it.next();
+    assert.equal((await getPaths(url)).agents.length, 1);
+    freeze = true;
+    const t0 = Date.now();
+    await waitFor("controller drops the silent agent", () => logs.lines.some((l) => /agent disconnected: host=h1/.test(l)), 3000);
+    assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+    assert.equal((await getPaths(url)).agents.length, 0);
+  } finally {
+    ac.abort();
+    sm.abort();
+    for (const s of frozen) s.destroy();
+    await new Promise<void>((r) => proxy.close(() => r()));
+    await closeAll(c);
+  }
+});
+
+test("several listen addresses; close() ends open streams with Unavailable", async () => {
+  const { c } = await start({ listen: [{ host: "::1", port: 0 }, { host: "127.0.0.1", port: 0 }] });
+  assert.equal(c.urls.length, 2);
+  assert.match(c.urls[1]!, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const sm = new Http2SessionManager(c.urls[1]!);
+  const client = createClient(CairnService, createGrpcTransport({ baseUrl: c.urls[1]!, sessionManager: sm }));
+  const it = client.subscribe({ host: "h2" })[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value!.full, true);
+  const pending = it.next();
+  const closed = c.close();
+  await assert.rejects(pending, (e: unknown) => e instanceof ConnectError && e.code === Code.Unavailable);
+  await closed;
+  sm.abort();
+});
+
+test("persistIntents writes applied intents back to the intents file; rejected ones are not written", async () => {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "cairn-persist-"));
+  const file = join(dir, "intents.yaml");
+  writeFileSync(file, "original\n");
+  const { c, url } = await start({ intentsFile: file, persistIntents: true });
+  const op = createOperatorClient(url);
+  try {
+    await assert.rejects(op.applyIntents(INTENTS_INVALID, "bad.yaml"));
+    assert.equal(readFileSync(file, "utf8"), "original\n");
+    await op.applyIntents(INTENTS_V2, "v2.yaml");
+    assert.equal(readFileSync(file, "utf8"), INTENTS_V2);
+  } finally {
+    op.close();
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

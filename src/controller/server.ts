@@ -1,0 +1,338 @@
+// The controller process: CairnService over HTTP/2 cleartext (gRPC for agents,
+// Connect JSON for curl and the operator CLI), one listener per address.
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { rename, writeFile } from "node:fs/promises";
+import { Code, ConnectError, createContextKey, createContextValues } from "@connectrpc/connect";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Intent, Topology } from "../core/model.js";
+import { formatConfigError } from "../config/errors.js";
+import { parseIntents } from "../config/intents-file.js";
+import { CairnService, ValidationErrorsSchema } from "../api/gen/cairn/v1/cairn_pb.js";
+import {
+  applySummaryToProto,
+  configErrorsToProto,
+  intentToProto,
+  pathsViewToProto,
+  pathUpdateToProto,
+} from "../api/convert.js";
+import type { PathsView } from "../api/types.js";
+import { HubClosedError, SubscriptionHub } from "./hub.js";
+import type { SubscriberInfo } from "./hub.js";
+import { createControllerState } from "./state.js";
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface ControllerOptions {
+  topology: Topology;
+  intents: Intent[];
+  /** Where the initial intents came from; shown by ListIntents, and the target of persistIntents. */
+  intentsFile?: string;
+  listen: ListenAddress[];
+  /** Write successfully applied intents back to intentsFile (atomically), so a restart keeps them. Default false. */
+  persistIntents?: boolean;
+  /** HTTP/2 PINGs to every connection; a connection not answering within timeoutMs is dropped. */
+  keepalive?: { intervalMs: number; timeoutMs: number };
+  /** One line per notable event. Default: stderr. */
+  log?: (line: string) => void;
+  /** Controller instance id sent to agents; default random. */
+  generation?: string;
+}
+
+export interface ControllerHandle {
+  close(): Promise<void>;
+  /** One base URL per listen address, e.g. "http://[::1]:50051". */
+  urls: string[];
+}
+
+export const DEFAULT_KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };
+const CLOSE_GRACE_MS = 1_000;
+const SNIFF_TIMEOUT_MS = 10_000;
+
+export function defaultLog(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} controller: ${line}\n`);
+}
+
+const kPeer = createContextKey<string>("unknown");
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function peerOf(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined } | null | undefined): string {
+  if (!socket?.remoteAddress) return "unknown";
+  return formatHostPort(socket.remoteAddress, socket.remotePort ?? 0);
+}
+
+async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, "utf8");
+  await rename(tmp, path);
+}
+
+/** HTTP/2 PINGs on a server session; destroys it when a PING goes unanswered. */
+function keepSessionAlive(session: http2.ServerHttp2Session, intervalMs: number, timeoutMs: number): void {
+  const timer = setInterval(() => {
+    if (session.closed || session.destroyed) return;
+    const deadline = setTimeout(() => {
+      if (!session.destroyed) session.destroy(new Error("keepalive PING timed out"));
+    }, timeoutMs);
+    deadline.unref();
+    try {
+      const sent = session.ping((err) => {
+        clearTimeout(deadline);
+        if (err && !session.destroyed) session.destroy(err);
+      });
+      if (!sent) clearTimeout(deadline);
+    } catch {
+      clearTimeout(deadline);
+    }
+  }, intervalMs);
+  timer.unref();
+  session.once("close", () => clearInterval(timer));
+}
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
+
+/**
+ * Node's own http2 client sends an IPv6 :authority without brackets
+ * ("::1:50051"), which is not a valid URL authority and makes the Connect
+ * adapter throw; bracket it. Missing authorities get a placeholder.
+ */
+function normalizeAuthority(req: http.IncomingMessage | http2.Http2ServerRequest): void {
+  const headers = req.headers as Record<string, string | string[] | undefined>;
+  const key = "authority" in req ? ":authority" : "host";
+  const a = headers[key];
+  if (typeof a === "string" && a !== "") {
+    try {
+      new URL(`http://${a}`);
+      return;
+    } catch {
+      const m = /^(.*):(\d+)$/.exec(a);
+      const fixed = m && m[1]!.includes(":") ? `[${m[1]}]:${m[2]}` : a.includes(":") ? `[${a}]` : "";
+      headers[key] = fixed || "localhost";
+      return;
+    }
+  }
+  headers[key] = "localhost";
+}
+
+/** The adapter, made safe for odd requests: a throw must never reach the server's event emitter. */
+function safeHandler(handler: ReturnType<typeof connectNodeAdapter>) {
+  return (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    try {
+      normalizeAuthority(req);
+      handler(req, res);
+    } catch (e) {
+      try {
+        if (!res.headersSent) {
+          res.writeHead(400, { "content-type": "text/plain" });
+          res.end(`bad request: ${e instanceof Error ? e.message : String(e)}\n`);
+        } else res.destroy();
+      } catch {
+        // connection already gone
+      }
+    }
+  };
+}
+
+interface Listener {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One TCP listener that hands HTTP/2 (prior knowledge, as gRPC clients and
+ * `curl --http2-prior-knowledge` use) to an http2 server and anything else to
+ * an HTTP/1.1 server, both serving the same handler — so plain `curl -d`
+ * works too.
+ */
+async function listen(
+  addr: ListenAddress,
+  handler: ReturnType<typeof connectNodeAdapter>,
+  keepalive: { intervalMs: number; timeoutMs: number },
+): Promise<Listener> {
+  const safe = safeHandler(handler);
+  const h2 = http2.createServer({}, safe);
+  const h1 = http.createServer(safe);
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+    s.on("error", () => {}); // reported through the streams; never crash the controller
+    keepSessionAlive(s, keepalive.intervalMs, keepalive.timeoutMs);
+  });
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let seen = Buffer.alloc(0);
+    // A connection that never says which protocol it speaks is dropped.
+    socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, H2_PREFACE.length);
+      const isH2 = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      if (isH2 && seen.length < H2_PREFACE.length) return; // need more bytes to decide
+      socket.off("data", onData);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(seen);
+      if (isH2) {
+        // The http2 session takes over the socket and drains what is buffered.
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    socket.on("data", onData);
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen({ host: addr.host, port: addr.port }, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = tcp.address() as net.AddressInfo;
+  return {
+    url: `http://${formatHostPort(addr.host, bound.port)}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const s of sessions) if (!s.closed) s.close();
+      h1.closeIdleConnections();
+      const timer = setTimeout(() => {
+        for (const s of sessions) s.destroy();
+        for (const s of sockets) s.destroy();
+      }, CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
+  const log = opts.log ?? defaultLog;
+  const keepalive = opts.keepalive ?? DEFAULT_KEEPALIVE;
+  const state = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
+  const hub = new SubscriptionHub(state);
+  let source = opts.intentsFile ?? "";
+  let applying: Promise<unknown> = Promise.resolve();
+  const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
+
+  const routes = (router: ConnectRouter) =>
+    router.service(CairnService, {
+      async *subscribe(req, ctx) {
+        if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
+        if (!state.hasHost(req.host)) {
+          throw new ConnectError(`unknown host "${req.host}"; the topology has ${state.hosts().join(", ") || "no hosts"}`, Code.NotFound);
+        }
+        const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer) }, ctx.signal, {
+          onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.subscribers().length} connected)`),
+          onClose: (i) =>
+            log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.subscribers().length} connected)`),
+        });
+        try {
+          for await (const u of stream) yield pathUpdateToProto(u);
+        } catch (e) {
+          if (e instanceof HubClosedError) throw new ConnectError(e.message, Code.Unavailable);
+          throw e;
+        }
+      },
+
+      listIntents() {
+        return { intents: state.intents().map(intentToProto), source };
+      },
+
+      listPaths(req) {
+        const unknown = req.hosts.filter((h) => !state.hasHost(h));
+        if (unknown.length > 0) throw new ConnectError(`unknown host(s): ${unknown.join(", ")}`, Code.NotFound);
+        const wanted = req.hosts.length > 0 ? new Set(req.hosts) : null;
+        const view: PathsView = {
+          generation: state.generation,
+          hosts: state
+            .hosts()
+            .filter((h) => !wanted || wanted.has(h))
+            .map((h) => {
+              const s = state.snapshot(h)!;
+              return { host: h, version: Number(s.version), rules: s.rules };
+            }),
+          agents: hub
+            .subscribers()
+            .filter((a) => !wanted || wanted.has(a.host))
+            .map((a) => ({
+              host: a.host,
+              agentVersion: a.agentVersion,
+              peer: a.peer,
+              connectedAt: a.connectedAt.toISOString(),
+              lastSentVersion: Number(a.lastSentVersion),
+            })),
+        };
+        return pathsViewToProto(view);
+      },
+
+      async applyIntents(req) {
+        // One apply at a time: parse, persist and commit as a unit.
+        const run = applying.then(async () => {
+          const file = req.filename || "<request>";
+          const parsed = parseIntents(req.yaml, file, state.topology);
+          if (!parsed.ok) {
+            log(`intents rejected from ${file}: ${parsed.errors.length} error(s)`);
+            throw new ConnectError(parsed.errors.map(formatConfigError).join("\n"), Code.InvalidArgument, undefined, [
+              { desc: ValidationErrorsSchema, value: configErrorsToProto(parsed.errors) },
+            ]);
+          }
+          if (opts.persistIntents && opts.intentsFile) await writeFileAtomic(opts.intentsFile, req.yaml);
+          const { summary, deltas } = state.setIntents(parsed.value);
+          hub.publish(deltas);
+          source = file;
+          log(
+            `intents applied from ${file}: ${summary.added.length} added, ${summary.changed.length} changed, ` +
+              `${summary.removed.length} removed, ${summary.unchanged.length} unchanged; ` +
+              `pushed to ${summary.hostsPushed.length} host(s)` +
+              (summary.hostsPushed.length ? ` (${summary.hostsPushed.map((h) => `${h.host}@v${h.version}`).join(", ")})` : ""),
+          );
+          return applySummaryToProto(summary);
+        });
+        applying = run.catch(() => {});
+        return run;
+      },
+    });
+
+  const handler = connectNodeAdapter({
+    routes,
+    contextValues: (req) => createContextValues().set(kPeer, peerOf(req.socket)),
+  });
+
+  const listeners: Listener[] = [];
+  try {
+    for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive));
+  } catch (e) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw e;
+  }
+  const urls = listeners.map((l) => l.url);
+  log(
+    `listening on ${urls.join(", ")} (generation ${state.generation}; ${state.hosts().length} hosts, ${state.intents().length} intents)`,
+  );
+
+  let closing: Promise<void> | null = null;
+  return {
+    urls,
+    close() {
+      closing ??= (async () => {
+        hub.close();
+        await Promise.all(listeners.map((l) => l.close()));
+        log("stopped");
+      })();
+      return closing;
+    },
+  };
+}

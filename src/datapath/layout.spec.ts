@@ -1,0 +1,121 @@
+// cairn.h is the source of truth: the TS layouts and constants must match the compiled BTF
+// and the header's #defines.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as layout from "./layout.js";
+import { LAYOUT, MAPS } from "./layout.js";
+
+const HEADER = fileURLToPath(new URL("../../src/datapath/cairn.h", import.meta.url));
+const OBJECT = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
+
+interface BtfMember {
+  name: string;
+  type_id: number;
+  bits_offset: number;
+}
+interface BtfType {
+  id: number;
+  kind: string;
+  name: string;
+  size?: number;
+  type_id?: number;
+  nr_elems?: number;
+  members?: BtfMember[];
+}
+
+function dumpBtf(): BtfType[] | string {
+  if (!existsSync(OBJECT)) return `${OBJECT} missing: run make -C src/datapath`;
+  try {
+    const out = execFileSync("bpftool", ["-j", "btf", "dump", "file", OBJECT], { encoding: "utf8" });
+    return (JSON.parse(out) as { types: BtfType[] }).types;
+  } catch (err) {
+    return `bpftool btf dump failed: ${(err as Error).message}`;
+  }
+}
+
+const btf = dumpBtf();
+const skip = typeof btf === "string" ? btf : false;
+const types = typeof btf === "string" ? [] : btf;
+const byId = new Map(types.map((t) => [t.id, t]));
+
+function type(id: number): BtfType {
+  const t = byId.get(id);
+  assert.ok(t, `BTF type ${id} missing`);
+  return t;
+}
+
+function resolve(id: number): BtfType {
+  let t = type(id);
+  while (["TYPEDEF", "CONST", "VOLATILE"].includes(t.kind)) t = type(t.type_id!);
+  return t;
+}
+
+function sizeOf(id: number): number {
+  const t = resolve(id);
+  if (t.kind === "ARRAY") return t.nr_elems! * sizeOf(t.type_id!);
+  assert.ok(t.size !== undefined, `no size for BTF ${t.kind} ${t.name}`);
+  return t.size;
+}
+
+function struct(name: string): BtfType {
+  const t = types.find((x) => x.kind === "STRUCT" && x.name === name);
+  assert.ok(t, `struct ${name} not in BTF`);
+  return t;
+}
+
+function member(s: BtfType, name: string): BtfMember {
+  const m = s.members!.find((x) => x.name === name);
+  assert.ok(m, `${s.name}.${name} not in BTF`);
+  return m;
+}
+
+describe("layout.ts matches cairn.h", { skip }, () => {
+  for (const [name, want] of Object.entries(LAYOUT)) {
+    test(`struct ${name}: size, member offsets, no implicit padding`, () => {
+      const s = struct(name);
+      const offsets = Object.fromEntries(s.members!.map((m) => [m.name, m.bits_offset / 8]));
+      assert.equal(s.size, want.size);
+      assert.deepEqual(offsets, want.members);
+      const memberBytes = s.members!.reduce((n, m) => n + sizeOf(m.type_id), 0);
+      assert.equal(memberBytes, s.size, "members must cover the struct exactly");
+    });
+  }
+
+  test("array dimensions match the constants", () => {
+    const segs = resolve(member(struct("cairn_path"), "segs").type_id);
+    assert.equal(segs.nr_elems, layout.CAIRN_MAX_SEGMENTS);
+    assert.equal(sizeOf(segs.type_id!), 16);
+    const slots = resolve(member(struct("cairn_rule_set"), "slots").type_id);
+    assert.equal(slots.nr_elems, layout.CAIRN_MAX_RULES_PER_PREFIX);
+    assert.equal(sizeOf(member(struct("cairn_lpm_key"), "addr").type_id), 16);
+  });
+
+  test("map definitions: max_entries, key and value sizes", () => {
+    const maxEntries = {
+      cairn_rules: layout.CAIRN_MAX_PREFIXES,
+      cairn_paths: layout.CAIRN_MAX_RULES,
+      cairn_stats: layout.CAIRN_MAX_RULES,
+      cairn_drops: layout.CAIRN_DROP_MAX,
+    };
+    for (const [name, want] of Object.entries(MAPS)) {
+      const v = types.find((t) => t.kind === "VAR" && t.name === name);
+      assert.ok(v, `map ${name} not in BTF`);
+      const def = resolve(v.type_id!);
+      // libbpf's __uint(max_entries, N) is int (*)[N]; __type(key, T) is T *.
+      const arrayLen = (m: string) => resolve(type(member(def, m).type_id).type_id!).nr_elems;
+      assert.equal(arrayLen("max_entries"), maxEntries[name as keyof typeof maxEntries], `${name} max_entries`);
+      assert.equal(sizeOf(type(member(def, "key").type_id).type_id!), want.keySize, `${name} key size`);
+      assert.equal(sizeOf(type(member(def, "value").type_id).type_id!), want.valueSize, `${name} value size`);
+    }
+  });
+
+  test("every numeric #define in cairn.h has the same value in layout.ts", () => {
+    const defines = [...readFileSync(HEADER, "utf8").matchAll(/^#define\s+(CAIRN_\w+)\s+(\d+)\b/gm)];
+    assert.ok(defines.length >= 5);
+    const exported = layout as unknown as Record<string, unknown>;
+    for (const [, name, value] of defines) assert.equal(exported[name!], Number(value), name);
+  });
+});

@@ -1,0 +1,68 @@
+// Proof of where packets went, from the routers' own interface counters (not the agent's).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Topology } from "../core/model.js";
+import { labExecArgv, labExecCapture, readInterfaceCounters } from "../lab/index.js";
+
+const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+/** A router counts as "on the path" when it received at least this share of the datagrams sent. */
+export const ON_PATH_SHARE = 0.9;
+
+function routerRx(topology: Topology): Map<string, number> {
+  return new Map(topology.routers.map((r) => [r.name, Object.values(readInterfaceCounters(r.name)).reduce((s, c) => s + c.rxPackets, 0)]));
+}
+
+export interface FlowResult {
+  sent: number;
+  received: number;
+  /** Routers whose received-packet counters rose by at least ON_PATH_SHARE of `sent`, in path order when possible. */
+  countedOn: string[];
+  /** Counter increase per router. */
+  deltas: Record<string, number>;
+}
+
+/** Starts a UDP sink in `toNode`; resolves once it listens, with a promise of the count it will have received. */
+async function startSink(toNode: string, port: number): Promise<{ done: Promise<number> }> {
+  const argv = labExecArgv(toNode, { command: [process.execPath, CLI, "lab", "sink", "--port", String(port), "--idle-ms", "700", "--timeout-ms", "30000"] });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  return new Promise((resolveListening, rejectListening) => {
+    const done = new Promise<number>((resolveDone, rejectDone) => {
+      child.on("close", (code) => {
+        const m = /received (\d+)/.exec(out);
+        if (code === 0 && m) resolveDone(Number(m[1]));
+        else rejectDone(new Error(`the UDP sink on ${toNode} failed (exit ${code}): ${out.trim()}`));
+      });
+    });
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      if (out.includes("listening on port")) resolveListening({ done }); // wrapped: resolving with a promise would wait for it
+    });
+    child.on("error", rejectListening);
+    child.on("close", () => rejectListening(new Error(`the UDP sink on ${toNode} exited before listening: ${out.trim()}`)));
+  });
+}
+
+/** Sends `count` datagrams from `fromNode` (in `app`'s cgroup when given) and reports which routers carried them. */
+export async function sendAndTrace(topology: Topology, o: { fromNode: string; app?: string; toNode: string; toAddress: string; port: number; count: number; order?: string[] }): Promise<FlowResult> {
+  const sink = await startSink(o.toNode, o.port);
+  const before = routerRx(topology);
+  const r = await labExecCapture(o.fromNode, {
+    ...(o.app ? { app: o.app } : {}),
+    command: [process.execPath, CLI, "lab", "traffic", "--to", o.toAddress, "--port", String(o.port), "--count", String(o.count), "--rate", "2000"],
+  });
+  if (r.code !== 0) throw new Error(`sending traffic from ${o.fromNode} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+  const got = await sink.done;
+  const after = routerRx(topology);
+  const deltas: Record<string, number> = {};
+  for (const [name, n] of after) deltas[name] = n - (before.get(name) ?? 0);
+  const counted = Object.keys(deltas).filter((n) => deltas[n]! >= ON_PATH_SHARE * o.count);
+  const order = o.order ?? [];
+  counted.sort((a, b) => (order.indexOf(a) + 1 || 1e9) - (order.indexOf(b) + 1 || 1e9) || a.localeCompare(b));
+  return { sent: o.count, received: got, countedOn: counted, deltas };
+}
+
+/** True when the counted routers are exactly the path's routers. */
+export function sameRouters(path: string[], counted: string[]): boolean {
+  return path.length === counted.length && path.every((n) => counted.includes(n));
+}

@@ -1,0 +1,103 @@
+// Starts the lab's controller (root namespace, on the management network) and one agent per host
+// (in the host's namespace), then waits until every agent holds its paths.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Topology } from "../core/model.js";
+import type { AgentStatus } from "../agent/agent.js";
+import { getPaths } from "../api/client.js";
+import { CONTROLLER_ENDPOINT } from "./mgmt.js";
+import { HOST_UPLINK } from "./naming.js";
+import { LAB_DIR, LOG_DIR, nsName } from "./paths.js";
+import { processAlive, spawnInNamespace } from "./procs.js";
+import type { LabProcess } from "./state.js";
+
+export const LAB_CONTROLLER_URL = `http://${CONTROLLER_ENDPOINT}`;
+const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+export function agentStatusFile(host: string): string {
+  return join(LAB_DIR, "agents", `${host}.json`);
+}
+
+export function readAgentStatus(host: string): AgentStatus | null {
+  try {
+    return JSON.parse(readFileSync(agentStatusFile(host), "utf8")) as AgentStatus;
+  } catch {
+    return null;
+  }
+}
+
+function logTail(file: string, lines = 5): string {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | null> | T | null): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let lastError = "";
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== null) return v;
+    } catch (e) {
+      lastError = (e as Error).message;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function ensureRunning(p: LabProcess, name: string): void {
+  if (p.pid === null || !processAlive(p.pid, p.startTime)) throw new Error(`${name} exited; last lines of ${p.logFile}:\n${logTail(p.logFile ?? "")}`);
+}
+
+export interface ControlPlaneOptions {
+  topology: Topology;
+  topologyPath: string;
+  intentsPath: string;
+  onProgress?: (msg: string) => void;
+  timeoutMs?: number;
+}
+
+/** Starts controller and agents; resolves when every agent is synced, rejects with the reason otherwise. */
+export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void> {
+  const progress = o.onProgress ?? (() => {});
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const node = process.execPath;
+  const controller = spawnInNamespace(null, [node, CLI, "controller", "--topology", resolve(o.topologyPath), "--intents", resolve(o.intentsPath), "--listen", CONTROLLER_ENDPOINT], {
+    role: "controller",
+    logFile: join(LOG_DIR, "controller.log"),
+  });
+  progress(`controller started (pid ${controller.pid}), listening on ${LAB_CONTROLLER_URL}`);
+  await poll("the controller to answer", timeoutMs, async () => {
+    ensureRunning(controller, "the controller");
+    await getPaths(LAB_CONTROLLER_URL);
+    return true;
+  });
+
+  const agents = o.topology.hosts.map((h) => {
+    const p = spawnInNamespace(nsName(h.name), [node, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", h.name, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(h.name)], {
+      role: "agent",
+      node: h.name,
+      logFile: join(LOG_DIR, `agent-${h.name}.log`),
+    });
+    progress(`agent for ${h.name} started (pid ${p.pid})`);
+    return { host: h.name, process: p };
+  });
+  for (const a of agents) {
+    const st = await poll(`the agent on ${a.host} to install its paths`, timeoutMs, () => {
+      ensureRunning(a.process, `the agent on ${a.host}`);
+      const s = readAgentStatus(a.host);
+      if (s?.lastError && !s.connected) throw new Error(s.lastError);
+      const errors = s?.rules.filter((r) => r.state === "error") ?? [];
+      if (errors.length > 0) throw new Error(errors.map((r) => `${r.key}: ${r.reason}`).join("; "));
+      return s?.synced ? s : null;
+    });
+    const installed = st.rules.filter((r) => r.state === "installed").length;
+    const others = st.rules.filter((r) => r.state !== "installed").map((r) => `${r.key} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
+    progress(`agent on ${a.host}: ${installed} rule(s) installed${others.length ? `; ${others.join(", ")}` : ""}`);
+  }
+}
