@@ -56,7 +56,7 @@ program
   .action(run(async (o: { file: string; controller: string; json?: boolean }) => {
     const client = await import("../api/client.js");
     const summary = await client.applyIntentsFile(o.controller, o.file);
-    console.log(o.json ? JSON.stringify(summary, null, 2) : client.formatApplySummary(summary));
+    console.log(o.json ? JSON.stringify(summary, null, 2) : (await import("./format.js")).formatApplySummary(summary));
   }));
 
 const get = program.command("get").description("show the controller's state");
@@ -68,7 +68,7 @@ get
   .action(run(async (o: { controller: string; json?: boolean }) => {
     const client = await import("../api/client.js");
     const paths = await client.getPaths(o.controller);
-    console.log(o.json ? JSON.stringify(paths, null, 2) : client.formatPathsTable(paths));
+    console.log(o.json ? JSON.stringify(paths, null, 2) : (await import("./format.js")).formatPathsTable(paths));
   }));
 
 const lab = program.command("lab").description("a real SRv6 network of namespaces, kernel SIDs and FRR IS-IS on this machine");

@@ -1,6 +1,6 @@
 // Intents YAML → Intent[], validated against a topology; every error located.
 import type { Intent, Objective, PortRange, Protocol, Topology } from "../core/model.js";
-import { OBJECTIVES, PROTOCOL_NUMBERS } from "../core/model.js";
+import { APP_NAME, OBJECTIVES, PROTOCOL_NUMBERS } from "../core/model.js";
 import { formatPrefix, parsePrefix } from "../core/ipv6.js";
 import { parseDurationUs } from "../core/units.js";
 import type { ParseResult } from "./errors.js";
@@ -70,7 +70,7 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     }
     const appField = m?.get("app");
     const app = appField?.present ? appField.string() : null;
-    if (app !== null && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(app)) appField!.error(`"${app}" is not a valid app name (letters, digits, _ . -)`);
+    if (app !== null && !APP_NAME.test(app)) appField!.error(`"${app}" is not a valid app name (letters, digits, _ . -)`);
 
     let to: Intent["match"]["to"] | null = null;
     const toField = matchField ? required(matchField, m, "to") : null;

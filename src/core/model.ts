@@ -43,6 +43,9 @@ export interface PortRange {
   to: number;
 }
 
+/** A lab app's name: also its cgroup directory name. */
+export const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
 export interface IntentMatch {
   /** Hosts whose agents apply this intent. */
   hosts: string[];

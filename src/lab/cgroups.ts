@@ -1,38 +1,26 @@
 // cgroup v2 directories of lab apps: <cgroup2 mount>/cairn/apps/<app>.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { APP_NAME } from "../core/model.js";
+import { appCgroupsRoot, cairnCgroupRoot } from "../host/cgroup2.js";
 import { killProcesses } from "./procs.js";
 import { recordCgroup } from "./state.js";
 
-const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-function unescapeMount(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Mount point of the cgroup v2 hierarchy, read from /proc/mounts (e.g. /sys/fs/cgroup/unified in hybrid mode). */
+/** Mount point of the cgroup v2 hierarchy (e.g. /sys/fs/cgroup/unified in hybrid mode). */
 export function cgroup2Mount(): string {
-  const mounts = readFileSync("/proc/mounts", "utf8").split("\n");
-  for (const line of mounts) {
-    const f = line.split(" ");
-    if (f[2] === "cgroup2" && f[1]) return unescapeMount(f[1]);
-  }
-  throw new Error("no cgroup2 filesystem is mounted (see /proc/mounts)");
+  return dirname(cairnCgroupRoot());
 }
 
-/** <cgroup2>/cairn: everything below belongs to the lab and is removed by labDown. */
-export function cairnCgroupRoot(): string {
-  return join(cgroup2Mount(), "cairn");
-}
+export { cairnCgroupRoot };
 
 export function checkAppName(app: string): void {
-  if (!APP_NAME.test(app)) throw new Error(`app name "${app}" is not usable as a cgroup name (letters, digits, "_", "." and "-", at most 64)`);
+  if (!APP_NAME.test(app)) throw new Error(`app name "${app}" is not usable as a cgroup name (letters, digits, "_", "." and "-", at most 63)`);
 }
 
 /** <cgroup2>/cairn/apps/<app> */
 export function appCgroupDir(app: string): string {
   checkAppName(app);
-  return join(cairnCgroupRoot(), "apps", app);
+  return join(appCgroupsRoot(), app);
 }
 
 /** Creates the app's cgroup if missing (recorded in the lab state) and returns its directory. */

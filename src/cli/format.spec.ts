@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hostRules } from "../core/assignments.js";
 import { INTENTS_V1, testIntents, testTopology } from "../controller/testing.js";
-import { formatApplySummary, formatPathsTable } from "./client.js";
-import type { PathsView } from "./types.js";
+import { formatApplySummary, formatPathsTable } from "./format.js";
+import type { PathsView } from "../api/types.js";
 
 test("formatPathsTable: one line per rule, then hosts with their agents", () => {
   const topology = testTopology();
