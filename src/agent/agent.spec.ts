@@ -17,6 +17,7 @@ import {
   R1_END,
   R2_END,
   sleep,
+  startFreezableProxy,
   testIntents,
   testTopology,
   waitFor,
@@ -277,39 +278,22 @@ test("backoffDelay doubles up to the cap with jitter in [ceiling/2, ceiling]", (
 test("keepalive: the agent notices a controller that went silent and reconnects when it answers again", async () => {
   const dir = tmp();
   const { c, url } = await controller();
-  const target = new URL(url);
-  let freeze = false;
-  const sockets: import("node:net").Socket[] = [];
-  const net = await import("node:net");
-  const proxy = net.createServer((down) => {
-    const up = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ""), port: Number(target.port) });
-    for (const [a, b] of [[down, up], [up, down]] as const) {
-      a.on("data", (d) => {
-        if (!freeze) b.write(d);
-      });
-      a.on("error", () => {});
-      a.on("close", () => b.destroy());
-    }
-    sockets.push(down, up);
-  });
-  await new Promise<void>((r) => proxy.listen(0, "::1", r));
-  const proxyUrl = `http://[::1]:${(proxy.address() as import("node:net").AddressInfo).port}`;
-  const h3 = agent(proxyUrl, "h3", dir, { keepalive: { intervalMs: 100, timeoutMs: 200 } });
+  const proxy = await startFreezableProxy(url);
+  const h3 = agent(proxy.url, "h3", dir, { keepalive: { intervalMs: 100, timeoutMs: 200 } });
   try {
     await waitFor("h3 synced", synced(h3.a, 1));
-    freeze = true;
+    proxy.setFrozen(true);
     await waitFor("h3 notices the silence", () => !h3.a.status().connected, 2000);
     assert.equal(h3.dp.applies.length, 1);
     // Reconnect attempts now hang before HTTP/2 settings; the snapshot watchdog gives up on them.
     await sleep(800);
     assert.ok(h3.logs.lines.some((l) => /no snapshot within 300 ms/.test(l)), h3.logs.lines.join("\n"));
-    freeze = false;
+    proxy.setFrozen(false);
     await waitFor("h3 back", synced(h3.a, 1), 3000);
     assert.equal(h3.dp.applies.length, 2);
   } finally {
     await h3.a.stop();
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => proxy.close(() => r()));
+    await proxy.close();
     await c.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,6 +18,7 @@ import {
   INTENTS_INVALID,
   INTENTS_V2,
   R2_END,
+  startFreezableProxy,
   testIntents,
   testTopology,
   waitFor,
@@ -228,22 +229,8 @@ test("Subscribe: unknown host is NotFound; a subscriber shows up in ListPaths an
 test("keepalive: a connection that stops answering PINGs is dropped", async () => {
   const { c, url, logs } = await start({ keepalive: { intervalMs: 100, timeoutMs: 200 } });
   // A TCP proxy we can freeze: the agent side then neither sends nor receives.
-  const target = new URL(url);
-  const frozen: net.Socket[] = [];
-  let freeze = false;
-  const proxy = net.createServer((down) => {
-    const up = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ""), port: Number(target.port) });
-    for (const [a, b] of [[down, up], [up, down]] as const) {
-      a.on("data", (d) => {
-        if (!freeze) b.write(d);
-      });
-      a.on("error", () => {});
-      a.on("close", () => b.destroy());
-    }
-    frozen.push(down, up);
-  });
-  await new Promise<void>((r) => proxy.listen(0, "::1", r));
-  const proxyUrl = `http://[::1]:${(proxy.address() as net.AddressInfo).port}`;
+  const proxy = await startFreezableProxy(url);
+  const proxyUrl = proxy.url;
   const sm = new Http2SessionManager(proxyUrl);
   const client = createClient(CairnService, createGrpcTransport({ baseUrl: proxyUrl, sessionManager: sm }));
   const ac = new AbortController();
@@ -251,7 +238,7 @@ test("keepalive: a connection that stops answering PINGs is dropped", async () =
     const it = client.subscribe({ host: "h1" }, { signal: ac.signal })[Symbol.asyncIterator]();
     await it.next();
     assert.equal((await getPaths(url)).agents.length, 1);
-    freeze = true;
+    proxy.setFrozen(true);
     const t0 = Date.now();
     await waitFor("controller drops the silent agent", () => logs.lines.some((l) => /agent disconnected: host=h1/.test(l)), 3000);
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
@@ -259,8 +246,7 @@ test("keepalive: a connection that stops answering PINGs is dropped", async () =
   } finally {
     ac.abort();
     sm.abort();
-    for (const s of frozen) s.destroy();
-    await new Promise<void>((r) => proxy.close(() => r()));
+    await proxy.close();
     await closeAll(c);
   }
 });

@@ -127,3 +127,31 @@ export function collectingLog(prefix: string): { lines: string[]; log: (line: st
     },
   };
 }
+
+/** A TCP proxy in front of `url` that can be frozen: while frozen, neither side's bytes get through. */
+export async function startFreezableProxy(url: string): Promise<{ url: string; setFrozen(frozen: boolean): void; close(): Promise<void> }> {
+  const net = await import("node:net");
+  const target = new URL(url);
+  const sockets: import("node:net").Socket[] = [];
+  let frozen = false;
+  const proxy = net.createServer((down) => {
+    const up = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ""), port: Number(target.port) });
+    for (const [a, b] of [[down, up], [up, down]] as const) {
+      a.on("data", (d) => {
+        if (!frozen) b.write(d);
+      });
+      a.on("error", () => {});
+      a.on("close", () => b.destroy());
+    }
+    sockets.push(down, up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, "::1", r));
+  return {
+    url: `http://[::1]:${(proxy.address() as import("node:net").AddressInfo).port}`,
+    setFrozen: (f) => (frozen = f),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    },
+  };
+}
