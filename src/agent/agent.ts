@@ -55,11 +55,11 @@ export interface AgentRuleStatus {
   portFrom: number;
   portTo: number;
   /**
-   * installed: in the datapath; direct: the path needs no segments (plain IGP
-   * forwarding follows it), so nothing is installed; infeasible: the controller
-   * found no path; error: could not be installed (see reason).
+   * installed: in the datapath (with no segments when plain IGP forwarding
+   * already follows the path: then counted, not modified); infeasible: the
+   * controller found no path; error: could not be installed (see reason).
    */
-  state: "installed" | "direct" | "infeasible" | "error";
+  state: "installed" | "infeasible" | "error";
   reason: string | null;
   ruleId: number | null;
   nodes: string[];
@@ -187,7 +187,6 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     for (const rule of sorted) {
       if (!rule.result.ok) continue;
       const nsegs = rule.result.path.segments.length;
-      if (nsegs === 0) continue; // plain IGP forwarding already follows the path: nothing to steer
       if (nsegs > CAIRN_MAX_SEGMENTS) {
         nextProblems.set(rule.key, `the path needs ${nsegs} segments; the datapath holds at most ${CAIRN_MAX_SEGMENTS}`);
         continue;
@@ -288,17 +287,11 @@ export function runAgent(opts: AgentOptions): AgentHandle {
             ? "error"
             : id !== undefined
               ? "installed"
-              : r.result.path.segments.length === 0
-                ? "direct"
-                : "error",
+              : "error",
         reason: !r.result.ok
           ? r.result.reason
           : (problem ??
-            (id !== undefined
-              ? null
-              : r.result.path.segments.length === 0
-                ? "the IGP shortest path already follows this path; nothing to install"
-                : (lastError ?? "not installed yet"))),
+            (id !== undefined ? null : (lastError ?? "not installed yet"))),
         ruleId: id ?? null,
         nodes: r.result.ok ? r.result.path.nodes : [],
         segments: r.result.ok ? r.result.path.segments.map((s) => s.sid) : [],

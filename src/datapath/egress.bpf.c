@@ -138,7 +138,7 @@ static __always_inline void count(__u32 rule_id, __u32 segs, __u32 len)
 	c->bytes += len;
 }
 
-/* Inserts the SRH for rule_id's path. 0 on success or when the rule has no path. */
+/* Inserts the SRH for rule_id's path (none for an empty one). 0 on success or when the rule has no path. */
 static __always_inline int insert_srh(struct __sk_buff *skb, __u32 rule_id, const struct ipv6hdr *ip6)
 {
 	const struct cairn_path *path = bpf_map_lookup_elem(&cairn_paths, &rule_id);
@@ -155,7 +155,12 @@ static __always_inline int insert_srh(struct __sk_buff *skb, __u32 rule_id, cons
 	if (!path)
 		return 0;
 	nsegs = path->nsegs;
-	if (nsegs < 1 || nsegs > CAIRN_MAX_SEGMENTS)
+	/* No segments: the IGP already follows the computed path. Count, leave the packet as it is. */
+	if (nsegs == 0) {
+		count(rule_id, gso_segs, len_before);
+		return 0;
+	}
+	if (nsegs > CAIRN_MAX_SEGMENTS)
 		return 0;
 	seg_bytes = nsegs * 16;
 	srh_len = sizeof(h) + seg_bytes;

@@ -159,6 +159,16 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
     assert.ok(l4ChecksumValid(parsed.src, parseAddress(DST)!, IPPROTO_TCP, parsed.l4));
   });
 
+  test("a rule without segments counts its packets and leaves them unchanged", () => {
+    // Its app's path is the IGP's own, and a broader rule below it must not catch the app's traffic.
+    maps.apply([rule({ ruleId: 2, segments: [] }), rule({ ruleId: 9, prefix: "2001:db8::/32", portFrom: 0, portTo: 65535 })]);
+    const frame = udp6(SRC, DST, 40000, 53, payload);
+    assertUnchanged(frame);
+    const c = maps.counters();
+    assert.deepEqual(c.get(2), { packets: 1n, bytes: BigInt(frame.length) });
+    assert.deepEqual(c.get(9), { packets: 0n, bytes: 0n });
+  });
+
   test("non-matching prefix, protocol, port and IPv4 pass unchanged", () => {
     maps.apply([rule({ ruleId: 7 })]);
     assertUnchanged(udp6(SRC, "2001:db8:2::53", 40000, 53, payload));
@@ -241,7 +251,7 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
     const lpmBefore = maps.lpmEntries();
     const bad: [DatapathRule, RegExp][] = [
       [rule({ ruleId: 8, prefix: "2001:db8::/129" }), /^rule 8: prefix/],
-      [rule({ ruleId: 8, segments: Array(CAIRN_MAX_SEGMENTS + 1).fill("fc00::1") }), /^rule 8: needs 1\.\.8 segments/],
+      [rule({ ruleId: 8, segments: Array(CAIRN_MAX_SEGMENTS + 1).fill("fc00::1") }), /^rule 8: needs 0\.\.8 segments/],
       [rule({ ruleId: 1024 }), /ruleId 1024 must be an integer in 1\.\.1023/],
       [rule({ ruleId: 8, segments: ["not-an-address"] }), /^rule 8: segment "not-an-address"/],
     ];

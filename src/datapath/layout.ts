@@ -93,7 +93,7 @@ export function encodeRuleSet(slots: readonly RuleSlot[]): Uint8Array {
 
 /** segments in travel order (first SID visited first); stored reversed, in SRH order. */
 export function encodePath(segments: readonly Uint8Array[]): Uint8Array {
-  if (segments.length < 1 || segments.length > CAIRN_MAX_SEGMENTS) {
+  if (segments.length > CAIRN_MAX_SEGMENTS) {
     throw new Error(`path has ${segments.length} segments`);
   }
   const p = LAYOUT.cairn_path;

@@ -60,8 +60,7 @@ describe("compileRules", () => {
     ["protocol 256", [rule({ ruleId: 4, protocol: 256 })], /^rule 4: protocol 256/],
     ["reversed ports", [rule({ ruleId: 4, portFrom: 10, portTo: 9 })], /^rule 4: port range 10\.\.9/],
     ["ports on ICMPv6", [rule({ ruleId: 4, protocol: 58, portFrom: 1, portTo: 2 })], /^rule 4: a port range needs protocol/],
-    ["no segments", [rule({ ruleId: 4, segments: [] })], /^rule 4: needs 1\.\.8 segments, got 0$/],
-    ["too many segments", [rule({ ruleId: 4, segments: Array(9).fill("fc00::1") })], /^rule 4: needs 1\.\.8 segments, got 9$/],
+    ["too many segments", [rule({ ruleId: 4, segments: Array(9).fill("fc00::1") })], /^rule 4: needs 0\.\.8 segments, got 9$/],
     ["bad SID", [rule({ ruleId: 4, segments: ["fc00::1", "fc00::zz"] })], /^rule 4: segment "fc00::zz"/],
     [
       "too many covering rules",

@@ -63,8 +63,8 @@ function parseRule(rule: DatapathRule, index: number): ParsedRule {
   if (!anyPort && ![0, IPPROTO_TCP, IPPROTO_UDP].includes(rule.protocol)) {
     bad(`a port range needs protocol 6 (TCP), 17 (UDP) or 0, not ${rule.protocol}`);
   }
-  if (!Array.isArray(rule.segments) || rule.segments.length < 1 || rule.segments.length > CAIRN_MAX_SEGMENTS) {
-    bad(`needs 1..${CAIRN_MAX_SEGMENTS} segments, got ${Array.isArray(rule.segments) ? rule.segments.length : "none"}`);
+  if (!Array.isArray(rule.segments) || rule.segments.length > CAIRN_MAX_SEGMENTS) {
+    bad(`needs 0..${CAIRN_MAX_SEGMENTS} segments, got ${Array.isArray(rule.segments) ? rule.segments.length : "none"}`);
   }
   const segments = rule.segments.map((s) => {
     const sid = typeof s === "string" ? parseAddress(s) : null;

@@ -13,7 +13,10 @@ export interface DatapathRule {
   /** Inclusive destination port range; 0..65535 matches any. */
   portFrom: number;
   portTo: number;
-  /** SIDs in travel order (first visited first); the datapath appends the packet's own destination. */
+  /**
+   * SIDs in travel order (first visited first); the datapath appends the packet's own destination.
+   * Empty: the IGP already follows the path, so matching packets are counted and left unchanged.
+   */
   segments: string[];
 }
 
