@@ -15,7 +15,7 @@ command -v node >/dev/null || fail "Node.js 20 or newer is required (node not fo
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required (found $(node --version))"
 
-DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump iperf3)
+DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3)
 missing=()
 for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

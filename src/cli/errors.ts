@@ -26,8 +26,12 @@ export function reportError(e: unknown): number {
     console.error(`cairn: ${err.rawMessage ?? err.message}`);
     return err.code === 3 ? EXIT_BAD_INPUT : 1;
   }
+  if (err?.name === "ControllerCallError" && (err.code === 14 || /\bconnect E[A-Z]+/.test(err.message ?? ""))) {
+    console.error(`cairn: ${err.message}\n(is a controller running there? \`cairn lab up TOPOLOGY --intents FILE\` starts the lab's; --controller URL picks another)`);
+    return 1;
+  }
   console.error(`cairn: ${err?.message ?? String(e)}`);
+  // Stacks are for bugs; CAIRN_DEBUG=1 shows them.
   if (process.env.CAIRN_DEBUG) console.error(err?.stack);
-  else console.error("(set CAIRN_DEBUG=1 for a stack trace)");
   return 1;
 }
