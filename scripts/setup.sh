@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   trap '[ $had_policy -eq 1 ] || rm -f "$policy"' EXIT
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || fail "apt-get update failed; check the network and /etc/apt/sources.list"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "could not install: ${missing[*]}"
+  apt-get install -y -qq "${missing[@]}" >/dev/null || fail "could not install: ${missing[*]}"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
