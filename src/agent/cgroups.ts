@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { APP_NAME } from "../core/model.js";
 import { appCgroupsRoot } from "../host/cgroup2.js";
 
-export { findCgroup2Mount } from "../host/cgroup2.js";
-
 /** `<cgroup2 mount>/cairn/apps`; throws if cgroup v2 is not mounted. */
 export function defaultAppCgroupRoot(): string {
   return appCgroupsRoot();

@@ -2,6 +2,7 @@
 // The `cairn` command. Each subcommand loads only the modules it needs.
 import { Command, Option } from "commander";
 import { reportError } from "./errors.js";
+import { LAB_CONTROLLER_URL } from "../lab/endpoint.js";
 
 const program = new Command("cairn")
   .description("Intent-based, per-application SRv6 path steering from the host")
@@ -18,8 +19,7 @@ const run = (fn: (...args: any[]) => Promise<number | void>) => async (...args: 
   }
 };
 
-const LAB_URL = "http://[fd00:ca:fe::1]:50051";
-const controllerOption = () => new Option("--controller <url>", "controller URL").default(LAB_URL, "the lab's controller");
+const controllerOption = () => new Option("--controller <url>", "controller URL").default(LAB_CONTROLLER_URL, "the lab's controller");
 
 program
   .command("validate")

@@ -24,11 +24,16 @@ export function findCgroup2Mount(mountsText?: string): string | null {
   return null;
 }
 
-/** `<cgroup2>/cairn`: Cairn's own subtree. Throws when cgroup v2 is not mounted. */
-export function cairnCgroupRoot(): string {
+/** The cgroup2 mount point; throws when cgroup v2 is not mounted. */
+export function cgroup2Mount(): string {
   const mount = findCgroup2Mount();
   if (!mount) throw new Error("no cgroup2 file system is mounted (see /proc/mounts); Cairn identifies apps by cgroup v2");
-  return join(mount, "cairn");
+  return mount;
+}
+
+/** `<cgroup2>/cairn`: Cairn's own subtree. */
+export function cairnCgroupRoot(): string {
+  return join(cgroup2Mount(), "cairn");
 }
 
 /** `<cgroup2>/cairn/apps`: one directory per app. */

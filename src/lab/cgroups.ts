@@ -1,17 +1,12 @@
 // cgroup v2 directories of lab apps: <cgroup2 mount>/cairn/apps/<app>.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { APP_NAME } from "../core/model.js";
-import { appCgroupsRoot, cairnCgroupRoot } from "../host/cgroup2.js";
+import { appCgroupsRoot, cairnCgroupRoot, cgroup2Mount } from "../host/cgroup2.js";
 import { killProcesses } from "./procs.js";
 import { recordCgroup } from "./state.js";
 
-/** Mount point of the cgroup v2 hierarchy (e.g. /sys/fs/cgroup/unified in hybrid mode). */
-export function cgroup2Mount(): string {
-  return dirname(cairnCgroupRoot());
-}
-
-export { cairnCgroupRoot };
+export { cairnCgroupRoot, cgroup2Mount };
 
 export function checkAppName(app: string): void {
   if (!APP_NAME.test(app)) throw new Error(`app name "${app}" is not usable as a cgroup name (letters, digits, "_", "." and "-", at most 63)`);

@@ -6,13 +6,13 @@ import { fileURLToPath } from "node:url";
 import type { Topology } from "../core/model.js";
 import type { AgentStatus } from "../agent/agent.js";
 import { getPaths } from "../api/client.js";
-import { CONTROLLER_ENDPOINT } from "./mgmt.js";
+import { CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL } from "./endpoint.js";
 import { HOST_UPLINK } from "./naming.js";
 import { LAB_DIR, LOG_DIR, nsName } from "./paths.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
 import type { LabProcess } from "./state.js";
 
-export const LAB_CONTROLLER_URL = `http://${CONTROLLER_ENDPOINT}`;
+export { LAB_CONTROLLER_URL };
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
 export function agentStatusFile(host: string): string {

@@ -5,7 +5,8 @@ export { labExec, labExecCapture, labExecArgv, type LabExecOptions } from "./exe
 export { appCgroupDir, cgroup2Mount, cairnCgroupRoot, ensureAppCgroup } from "./cgroups.js";
 export { readInterfaceCounters, type InterfaceCounters } from "./counters.js";
 export { interfaceName, routerInterfaceName, isisNet, HOST_UPLINK, MGMT_IFACE, SID_IFACE } from "./naming.js";
-export { CONTROLLER_ADDRESS, CONTROLLER_PORT, CONTROLLER_ENDPOINT, MGMT_PREFIX, ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
+export { CONTROLLER_ADDRESS, CONTROLLER_PORT, CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL } from "./endpoint.js";
+export { MGMT_PREFIX, ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
 export { nsName, nsPath, LAB_DIR, STATE_FILE, LOG_DIR, FRR_DIR, BPF_PIN_DIR, MGMT_NS } from "./paths.js";
 export { buildPlan, type LabPlan, type PlannedRouter, type PlannedHost, type PlannedLink } from "./plan.js";
 export { spawnInNamespace, processAlive, killProcesses, type SpawnOptions } from "./procs.js";

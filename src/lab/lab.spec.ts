@@ -13,7 +13,8 @@ import { labStatus } from "./status.js";
 import { appCgroupDir, cairnCgroupRoot } from "./cgroups.js";
 import { readInterfaceCounters } from "./counters.js";
 import { missingIsisRoutes } from "./converge.js";
-import { CONTROLLER_ADDRESS, ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
+import { CONTROLLER_ADDRESS } from "./endpoint.js";
+import { ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
 import { interfaceName } from "./naming.js";
 import { ipIn, linkExists, listNamespaces, readRoutes6 } from "./netns.js";
 import { LAB_DIR, isLabNamespace, nsName, nsPath } from "./paths.js";
@@ -21,18 +22,9 @@ import { buildPlan } from "./plan.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
 import { newState, readState, writeState } from "./state.js";
 import { run } from "./run.js";
+import { link, squareTopology } from "./testing.js";
 
-const link = (a: string, b: string, igp: number) => ({ id: `${a}-${b}`, a, b, igp, delayUs: 100, bandwidthBps: 1e9 });
-
-/** r1-r2-r4 is the IGP's shortest path (10+10); r1-r3-r4 costs 20+20. */
-const square: Topology = {
-  routers: [1, 2, 3, 4].map((i) => ({ name: `r${i}`, locator: `fc00:0:${i}::/48` })),
-  hosts: [
-    { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 },
-    { name: "h2", router: "r4", address: "2001:db8:4::10", prefixLen: 64 },
-  ],
-  links: [link("r1", "r2", 10), link("r2", "r4", 10), link("r1", "r3", 20), link("r3", "r4", 20)],
-};
+const square: Topology = squareTopology();
 
 /** A ring of six routers with one chord, three hosts. */
 const ring6: Topology = {

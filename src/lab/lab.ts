@@ -5,7 +5,8 @@ import type { Topology } from "../core/model.js";
 import { cairnCgroupRoot, cgroup2Mount, removeCgroupTree } from "./cgroups.js";
 import { waitForConvergence } from "./converge.js";
 import { FRR_TMP_DIR, checkFrrInstalled, frrPaths, frrTmpDir, readPidFile, startFrrDaemon, writeFrrConfigs, type FrrDaemon } from "./frr.js";
-import { CONTROLLER_ADDRESS, ROOT_MGMT_LINK, attachHostToMgmt, attachRootToMgmt, createMgmtBridge } from "./mgmt.js";
+import { CONTROLLER_ADDRESS } from "./endpoint.js";
+import { ROOT_MGMT_LINK, attachHostToMgmt, attachRootToMgmt, createMgmtBridge } from "./mgmt.js";
 import { HOST_UPLINK, MGMT_IFACE } from "./naming.js";
 import {
   addAddress,
@@ -336,14 +337,3 @@ function frrPidFiles(): string[] {
   return out;
 }
 
-
-// The rest of the API lives in its own modules; re-exported here so that "./lab.js" offers all of it
-// (index.ts re-exports everything, including constants and helpers).
-export { labStatus, type LabStatus } from "./status.js";
-export { labExec, labExecCapture, type LabExecOptions } from "./exec.js";
-export { appCgroupDir, cgroup2Mount } from "./cgroups.js";
-export { readInterfaceCounters } from "./counters.js";
-export { spawnInNamespace } from "./procs.js";
-export { interfaceName, HOST_UPLINK } from "./naming.js";
-export { CONTROLLER_ADDRESS, CONTROLLER_PORT, CONTROLLER_ENDPOINT } from "./mgmt.js";
-export { nsName } from "./paths.js";

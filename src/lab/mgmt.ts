@@ -4,14 +4,10 @@ import { addressInPrefix, parsePrefix } from "../core/ipv6.js";
 import { MGMT_NS } from "./paths.js";
 import { addAddress, createVeth, ipIn, setLinkUp } from "./netns.js";
 import { MGMT_IFACE } from "./naming.js";
+import { CONTROLLER_ADDRESS } from "./endpoint.js";
 
 export const MGMT_PREFIX = "fd00:ca:fe::/64";
 export const MGMT_PREFIX_LEN = 64;
-/** The controller listens here, in the root namespace. */
-export const CONTROLLER_ADDRESS = "fd00:ca:fe::1";
-export const CONTROLLER_PORT = 50051;
-/** "[fd00:ca:fe::1]:50051" */
-export const CONTROLLER_ENDPOINT = `[${CONTROLLER_ADDRESS}]:${CONTROLLER_PORT}`;
 /** Name of the root namespace's veth into the management bridge. */
 export const ROOT_MGMT_LINK = "cairn-mgmt";
 export const MGMT_BRIDGE = "br0";

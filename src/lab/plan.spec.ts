@@ -12,19 +12,12 @@ import { HOST_UPLINK, interfaceName, isisNet, routerInterfaceName } from "./nami
 import { buildPlan } from "./plan.js";
 import { isisdConfig, zebraConfig } from "./frr.js";
 import { expectedIsisRoutes } from "./converge.js";
-import { mgmtHostAddress, CONTROLLER_ADDRESS } from "./mgmt.js";
+import { CONTROLLER_ADDRESS } from "./endpoint.js";
+import { mgmtHostAddress } from "./mgmt.js";
 import { sidRouteArgs } from "./srv6.js";
+import { link, squareTopology } from "./testing.js";
 
-const link = (a: string, b: string, igp: number) => ({ id: `${a}-${b}`, a, b, igp, delayUs: 100, bandwidthBps: 1e9 });
-
-const square: Topology = {
-  routers: [1, 2, 3, 4].map((i) => ({ name: `r${i}`, locator: `fc00:0:${i}::/48` })),
-  hosts: [
-    { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 },
-    { name: "h2", router: "r4", address: "2001:db8:4::1", prefixLen: 64 },
-  ],
-  links: [link("r1", "r2", 10), link("r2", "r4", 10), link("r1", "r3", 20), link("r3", "r4", 20)],
-};
+const square: Topology = squareTopology("2001:db8:4::1");
 
 test("interfaceName: neighbour names verbatim on routers, eth0 on hosts", () => {
   assert.equal(interfaceName(square, "r1", "r2"), "r2");

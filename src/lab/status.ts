@@ -1,6 +1,6 @@
 // labStatus: the recorded lab plus live checks (namespaces, link states, processes). Plain data.
 import { endSid } from "../core/addressing.js";
-import { CONTROLLER_ADDRESS, CONTROLLER_PORT } from "./mgmt.js";
+import { CONTROLLER_ADDRESS, CONTROLLER_PORT } from "./endpoint.js";
 import { namespaceExists, readLinks, type LinkInfo } from "./netns.js";
 import { nsName } from "./paths.js";
 import { buildPlan, type LabPlan } from "./plan.js";
