@@ -4,9 +4,9 @@ import { loadIntents, loadTopology } from "../config/load.js";
 import { computePath } from "../core/path-engine.js";
 import type { Intent, Topology } from "../core/model.js";
 import { getPaths } from "../api/client.js";
-import { startLabControlPlane, LAB_CONTROLLER_URL } from "../lab/control-plane.js";
-import { labDown, labExists, labUp } from "../lab/index.js";
-import { CliError } from "../cli/errors.js";
+import { LAB_CONTROLLER_URL } from "../lab/endpoint.js";
+import { labDown } from "../lab/index.js";
+import { labUpCommand } from "../cli/lab-commands.js";
 import { renderTable } from "../cli/table.js";
 import { sameRouters, sendAndTrace } from "./path-proof.js";
 
@@ -22,22 +22,28 @@ interface Row {
   received: number;
 }
 
-function portFor(intent: Intent | undefined): number {
-  return intent?.match.ports[0]?.from ?? 6000;
+interface Flow {
+  from: string;
+  to: string;
+  port: number;
+  /** Absent: a process outside every app cgroup. */
+  intent?: Intent;
+}
+
+/** One flow per app intent to a host, then the first app's traffic again from outside any app. */
+function demoFlows(intents: Intent[]): Flow[] {
+  const flows: Flow[] = intents
+    .filter((i) => i.match.app && "host" in i.match.to)
+    .map((i) => ({ intent: i, from: i.match.hosts[0]!, to: (i.match.to as { host: string }).host, port: i.match.ports[0]?.from ?? 6000 }));
+  const first = flows[0];
+  return first ? [...flows, { from: first.from, to: first.to, port: first.port }] : flows;
 }
 
 async function measure(topology: Topology, intents: Intent[]): Promise<Row[]> {
   const view = await getPaths(LAB_CONTROLLER_URL);
   const rows: Row[] = [];
-  const flows: { app?: string; intent?: Intent; from: string; to: string }[] = [
-    ...intents.filter((i) => i.match.app && "host" in i.match.to).map((i) => ({ app: i.match.app!, intent: i, from: i.match.hosts[0]!, to: (i.match.to as { host: string }).host })),
-  ];
-  // A process outside every app cgroup, to the same destination and port as the first app: not steered.
-  const first = flows[0];
-  if (first) flows.push({ from: first.from, to: first.to, ...(first.intent ? { intent: undefined } : {}) });
-  for (const f of flows) {
-    const dest = topology.hosts.find((h) => h.name === f.to)!;
-    const port = portFor(f.intent ?? first?.intent);
+  for (const f of demoFlows(intents)) {
+    const app = f.intent?.match.app;
     let path: string[];
     if (f.intent) {
       const rule = view.hosts.find((h) => h.host === f.from)?.rules.find((r) => r.intent === f.intent!.name);
@@ -47,9 +53,10 @@ async function measure(topology: Topology, intents: Intent[]): Promise<Row[]> {
       const igp = computePath(topology, { name: "igp", match: { hosts: [f.from], to: { host: f.to }, ports: [] }, objective: "igp", constraints: { avoidNodes: [], avoidLinks: [] } }, f.from);
       path = igp.ok ? igp.path.nodes : [];
     }
-    console.error(`  sending ${PACKETS} datagrams from ${f.from}${f.app ? ` as app ${f.app}` : " outside any app"} to ${f.to} port ${port}`);
-    const r = await sendAndTrace(topology, { fromNode: f.from, ...(f.app ? { app: f.app } : {}), toNode: f.to, toAddress: dest.address, port, count: PACKETS, order: path });
-    rows.push({ app: f.app ?? "(none)", intent: f.intent ? `${f.intent.name}: ${f.intent.objective}` : "not steered: IGP", path, countedOn: r.countedOn, sent: r.sent, received: r.received });
+    const dest = topology.hosts.find((h) => h.name === f.to)!;
+    console.error(`  sending ${PACKETS} datagrams from ${f.from}${app ? ` as app ${app}` : " outside any app"} to ${f.to} port ${f.port}`);
+    const r = await sendAndTrace(topology, { fromNode: f.from, ...(app ? { app } : {}), toNode: f.to, toAddress: dest.address, port: f.port, count: PACKETS, order: path });
+    rows.push({ app: app ?? "(none)", intent: f.intent ? `${f.intent.name}: ${f.intent.objective}` : "not steered: IGP", path, countedOn: r.countedOn, sent: r.sent, received: r.received });
   }
   return rows;
 }
@@ -59,13 +66,9 @@ export async function runDemo(o: { once?: boolean }): Promise<number> {
   const intentsPath = EXAMPLE("intents.yaml");
   const topology = await loadTopology(topologyPath);
   const intents = await loadIntents(intentsPath, topology);
-  if (labExists()) throw new CliError("a lab is already up; run `cairn lab down` first (the demo builds its own)");
-  const progress = (m: string) => console.error(`  ${m}`);
-  console.error(`building the demo lab (${topology.routers.length} routers, ${topology.hosts.length} hosts)`);
   let ok = false;
   try {
-    await labUp(topology, { onProgress: progress });
-    await startLabControlPlane({ topology, topologyPath, intentsPath, onProgress: progress });
+    await labUpCommand(topologyPath, { intents: intentsPath });
     const rows = await measure(topology, intents);
     ok = rows.every((r) => sameRouters(r.path, r.countedOn));
     console.log();
