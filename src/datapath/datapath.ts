@@ -1,8 +1,9 @@
 // Loads egress.bpf.o, pins its maps and attaches it at tc egress of one interface.
 // Call inside the network namespace that owns the interface; bpffs and pins are global.
-import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readMounts } from "../host/mounts.js";
 import { ARPHRD_ETHER, ifNameToIndex, linkType, mountBpffs } from "./libc.js";
 import * as bpf from "./libbpf.js";
 import { MAP_NAMES, type MapName } from "./layout.js";
@@ -32,13 +33,7 @@ export const BPFFS = "/sys/fs/bpf";
 export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
 
 function ensureBpffs(): void {
-  const mounted = readFileSync("/proc/mounts", "utf8")
-    .split("\n")
-    .some((line) => {
-      const [, target, type] = line.split(" ");
-      return target === BPFFS && type === "bpf";
-    });
-  if (!mounted) mountBpffs(BPFFS);
+  if (!readMounts().some((m) => m.target === BPFFS && m.type === "bpf")) mountBpffs(BPFFS);
 }
 
 function interfaceIndex(name: string): number {

@@ -22,6 +22,7 @@ import {
   type ParsedIpv6,
 } from "./packets.js";
 import type { DatapathRule } from "./types.js";
+import { findCgroup2Mount } from "../host/cgroup2.js";
 
 const TC_ACT_OK = 0;
 const OBJECT = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
@@ -49,10 +50,7 @@ async function skipReason(): Promise<string | false> {
 
 /** cgroup v2 id of this process (what bpf_skb_cgroup_id sees in a test run), or null. */
 function ownCgroupId(): bigint | null {
-  const mount = readFileSync("/proc/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" "))
-    .find((f) => f[2] === "cgroup2")?.[1];
+  const mount = findCgroup2Mount();
   const path = readFileSync("/proc/self/cgroup", "utf8")
     .split("\n")
     .find((l) => l.startsWith("0::"))
