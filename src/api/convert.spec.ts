@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromBinary, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
 import type { HostRule } from "../core/assignments.js";
+import type { Intent, PathResult } from "../core/model.js";
+import { NO_CONSTRAINTS } from "../core/model.js";
 import { hostRules } from "../core/assignments.js";
 import type { ConfigError } from "../config/errors.js";
 import { INTENTS_V1, testIntents, testTopology } from "../controller/testing.js";
@@ -47,13 +49,48 @@ const endX: HostRule = {
     ok: true,
     path: {
       nodes: ["r1", "r3", "r4"],
-      metrics: { latencyUs: 10_000, igp: 10, hops: 2 },
+      links: ["r1-r3", "r3-r4"],
+      metrics: { latencyUs: 10_000, igp: 10, te: 10, hops: 2, jitterUs: 0, loss: 0, bottleneckBps: 1e9, maxUtilization: 0 },
       segments: [
         { sid: "fc00:0:1::e002", node: "r1", behavior: "End.X", link: ["r1", "r3"] },
         { sid: "fc00:0:4::1", node: "r4", behavior: "End" },
       ],
+      srhBytes: 56,
     },
-  },
+    backup: null,
+    notes: [],
+  } as HostRule["result"],
+};
+/** Every new path field: a service segment, a backup path, notes, non-zero metrics. */
+const protectedRule: HostRule = {
+  key: "z#0",
+  intent: "z",
+  priority: 3,
+  prefix: "2001:db8:4::10/128",
+  protocol: 6,
+  portFrom: 443,
+  portTo: 443,
+  result: {
+    ok: true,
+    path: {
+      nodes: ["r1", "r2", "r4", "r2", "r4"],
+      links: ["r1-r2", "r2-r4", "r2-r4", "r2-r4"],
+      metrics: { latencyUs: 4000, igp: 40, te: 400, hops: 4, jitterUs: 350, loss: 0.0019990000000000223, bottleneckBps: 6e8, maxUtilization: 0.4 },
+      segments: [
+        { sid: "fc00:0:4::f1", node: "r4", behavior: "Service", service: "fw" },
+        { sid: "fc00:0:2::1", node: "r2", behavior: "End" },
+      ],
+      srhBytes: 56,
+    },
+    backup: {
+      nodes: ["r1", "r3", "r4"],
+      links: ["r1-r3", "r3-r4"],
+      metrics: { latencyUs: 10_000, igp: 10, te: 10, hops: 2, jitterUs: 0, loss: 0, bottleneckBps: Infinity, maxUtilization: 0 },
+      segments: [{ sid: "fc00:0:3::1", node: "r3", behavior: "End" }],
+      srhBytes: 40,
+    },
+    notes: ["backup shares no link with the primary", "via fw: instance on r4 (r2's is unhealthy)"],
+  } as HostRule["result"],
 };
 const infeasible: HostRule = {
   key: "y#0",
@@ -77,7 +114,7 @@ function viaWire(r: HostRule): HostRule[] {
 }
 
 test("HostRule -> Rule -> HostRule is the identity (binary and JSON)", () => {
-  for (const r of [...rules, endX, infeasible]) {
+  for (const r of [...rules, endX, protectedRule, infeasible]) {
     for (const back of viaWire(r)) assert.deepEqual(back, r);
   }
   assert.ok(rules.length >= 4);
@@ -104,9 +141,24 @@ test("rule status, app presence and End.X adjacency are explicit on the wire", (
         { sid: "fc00:0:1::e002", node: "r1", behavior: "SEGMENT_BEHAVIOR_END_X", link: { from: "r1", to: "r3" } },
         { sid: "fc00:0:4::1", node: "r4", behavior: "SEGMENT_BEHAVIOR_END" },
       ],
-      metrics: { latencyUs: 10000, igp: 10, hops: 2 },
+      metrics: { latencyUs: 10000, igp: 10, te: 10, hops: 2, bottleneckBps: 1e9 },
+      links: ["r1-r3", "r3-r4"],
+      srhBytes: 56,
     },
   });
+  const p = toJson(RuleSchema, ruleToProto(protectedRule)) as { path: { segments: unknown[] }; backup: { metrics: unknown }; notes: string[] };
+  assert.deepEqual(p.path.segments[0], { sid: "fc00:0:4::f1", node: "r4", behavior: "SEGMENT_BEHAVIOR_SERVICE", service: "fw" });
+  assert.deepEqual(p.backup.metrics, { latencyUs: 10000, igp: 10, te: 10, hops: 2, bottleneckBps: "Infinity" });
+  assert.equal(p.notes.length, 2);
+});
+
+test("a rule from a peer without backup or notes reads as backup null, notes []", () => {
+  const m = ruleToProto(protectedRule);
+  m.backup = undefined;
+  m.notes = [];
+  const r = ruleFromProto(m).result as PathResult;
+  assert.ok(r.ok);
+  assert.deepEqual([r.backup, r.notes], [null, []]);
 });
 
 test("a rule without status or with OK but no path is rejected", () => {
@@ -133,14 +185,92 @@ test("Intent round trip (host and prefix destinations, optional fields)", () => 
   assert.throws(() => intentFromProto(bad), /unknown objective/);
 });
 
+/** Every field of the model, new ones included. */
+const full: Intent = {
+  name: "all",
+  match: { hosts: ["h1"], app: "video", to: { host: "h2" }, protocol: "udp", ports: [{ from: 5000, to: 5100 }] },
+  objective: "weighted",
+  weights: { latency: 1, hops: 200, loss: 0.5, te: 2, igp: 3, jitter: 4 },
+  constraints: {
+    maxLatencyUs: 50_000,
+    maxJitterUs: 0,
+    maxLoss: 0.005,
+    maxHops: 6,
+    minBandwidthBps: 5e8,
+    avoidNodes: ["r3"],
+    avoidLinks: ["r2-r4"],
+    avoidSrlgs: ["duct1", "1001"],
+    avoidRegions: ["us"],
+    excludeAny: ["red"],
+    includeAny: ["gold", "blue"],
+    includeAll: ["gold"],
+  },
+  via: ["fw", "r2", "dpi"],
+  protection: "srlg",
+  msd: 5,
+};
+
+test("Intent round trip with every new field (weights, affinities, via, protection, msd)", () => {
+  const plain: Intent = { ...full, objective: "bandwidth", constraints: { ...NO_CONSTRAINTS }, via: [], protection: "none" };
+  delete plain.weights;
+  delete plain.msd;
+  for (const i of [full, plain, ...(["link", "node", "none"] as const).map((protection) => ({ ...full, protection }))]) {
+    const m = intentToProto(i);
+    assert.deepEqual(intentFromProto(fromBinary(IntentSchema, toBinary(IntentSchema, m))), i);
+    assert.deepEqual(intentFromProto(fromJson(IntentSchema, toJson(IntentSchema, m))), i);
+  }
+  assert.deepEqual(toJson(IntentSchema, intentToProto(full)), {
+    name: "all",
+    match: { hosts: ["h1"], app: "video", toHost: "h2", protocol: "udp", ports: [{ from: 5000, to: 5100 }] },
+    objective: "weighted",
+    constraints: {
+      maxLatencyUs: 50000,
+      avoidNodes: ["r3"],
+      avoidLinks: ["r2-r4"],
+      maxJitterUs: 0,
+      maxLoss: 0.005,
+      maxHops: 6,
+      minBandwidthBps: 500000000,
+      avoidSrlgs: ["duct1", "1001"],
+      avoidRegions: ["us"],
+      excludeAny: ["red"],
+      includeAny: ["gold", "blue"],
+      includeAll: ["gold"],
+    },
+    weights: { latency: 1, hops: 200, loss: 0.5, te: 2, igp: 3, jitter: 4 },
+    via: ["fw", "r2", "dpi"],
+    protection: "srlg",
+    msd: 5,
+  });
+});
+
+test("intents from a peer: empty protection is none; bad weights, protection or msd are rejected", () => {
+  const old = intentToProto({ ...full, protection: "none" });
+  old.protection = "";
+  assert.equal(intentFromProto(old).protection, "none");
+  const cases: [(m: ReturnType<typeof intentToProto>) => void, RegExp][] = [
+    [(m) => (m.protection = "total"), /unknown protection "total"/],
+    [(m) => (m.weights = {}), /objective "weighted" without weights/],
+    [(m) => (m.weights = { bandwidth: 1 }), /unknown weight metric "bandwidth"/],
+    [(m) => (m.weights = { latency: 0 }), /weight of latency must be a positive number, got 0/],
+    [(m) => (m.objective = "latency"), /weights given for objective "latency"/],
+    [(m) => (m.msd = 0), /msd must be at least 1/],
+  ];
+  for (const [mutate, message] of cases) {
+    const m = intentToProto(full);
+    mutate(m);
+    assert.throws(() => intentFromProto(m), message);
+  }
+});
+
 test("PathUpdate, ListPaths, ApplySummary and validation errors round trip", () => {
-  const u: PathUpdateView = { host: "h1", generation: "g", version: 42n, full: false, upserts: [endX], removedKeys: ["a#0"] };
+  const u: PathUpdateView = { host: "h1", generation: "g", version: 42n, full: false, upserts: [endX, protectedRule], removedKeys: ["a#0"] };
   assert.deepEqual(pathUpdateFromProto(fromBinary(PathUpdateSchema, toBinary(PathUpdateSchema, pathUpdateToProto(u)))), u);
 
   const v: PathsView = {
     generation: "g",
     hosts: [
-      { host: "h1", version: 3, rules: [endX, infeasible] },
+      { host: "h1", version: 3, rules: [endX, protectedRule, infeasible] },
       { host: "h2", version: 1, rules: [] },
     ],
     agents: [{ host: "h1", agentVersion: "a/1", peer: "[::1]:5000", connectedAt: "2024-01-01T00:00:00.000Z", lastSentVersion: 3 }],

@@ -1,13 +1,15 @@
 // The only place that converts between protobuf messages (src/api/gen) and the
 // core model / plain API views. Everything else speaks plain data.
 import { create } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HostRule } from "../core/assignments.js";
-import type { Intent, Objective, Path, Protocol, Segment } from "../core/model.js";
-import { OBJECTIVES, PROTOCOL_NUMBERS } from "../core/model.js";
+import type { AdditiveMetric, Constraints, Intent, Objective, Path, PathResult, Protection, Protocol, Segment, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
 import type { ConfigError } from "../config/errors.js";
 import {
   AgentInfoSchema,
   ApplyIntentsResponseSchema,
+  ConstraintsSchema,
   HostPathsSchema,
   IntentSchema,
   ListPathsResponseSchema,
@@ -21,6 +23,7 @@ import {
 } from "./gen/cairn/v1/cairn_pb.js";
 import type {
   ApplyIntentsResponse,
+  Constraints as ConstraintsMsg,
   Intent as IntentMsg,
   ListPathsResponse,
   Path as PathMsg,
@@ -41,47 +44,92 @@ export class ConversionError extends Error {
 
 // ---------------------------------------------------------------- segments & paths
 
+const BEHAVIORS: readonly [Segment["behavior"], SegmentBehavior][] = [
+  ["End", SegmentBehavior.END],
+  ["End.X", SegmentBehavior.END_X],
+  ["Service", SegmentBehavior.SERVICE],
+];
+
 export function segmentToProto(s: Segment): SegmentMsg {
   return create(SegmentSchema, {
     sid: s.sid,
     node: s.node,
-    behavior: s.behavior === "End" ? SegmentBehavior.END : SegmentBehavior.END_X,
+    behavior: BEHAVIORS.find(([b]) => b === s.behavior)![1],
     ...(s.link ? { link: { from: s.link[0], to: s.link[1] } } : {}),
+    ...(s.service !== undefined ? { service: s.service } : {}),
   });
 }
 
 export function segmentFromProto(m: SegmentMsg): Segment {
-  let behavior: Segment["behavior"];
-  if (m.behavior === SegmentBehavior.END) behavior = "End";
-  else if (m.behavior === SegmentBehavior.END_X) behavior = "End.X";
-  else throw new ConversionError(`segment ${m.sid}: unknown behavior ${m.behavior}`);
+  const behavior = BEHAVIORS.find(([, b]) => b === m.behavior)?.[0];
+  if (behavior === undefined) throw new ConversionError(`segment ${m.sid}: unknown behavior ${m.behavior}`);
   return {
     sid: m.sid,
     node: m.node,
     behavior,
     ...(m.link ? { link: [m.link.from, m.link.to] as [string, string] } : {}),
+    ...(m.service !== undefined ? { service: m.service } : {}),
   };
 }
 
 export function pathToProto(p: Path): PathMsg {
+  const x = p.metrics;
   return create(PathSchema, {
     nodes: [...p.nodes],
+    links: [...p.links],
     segments: p.segments.map(segmentToProto),
-    metrics: { latencyUs: p.metrics.latencyUs, igp: p.metrics.igp, hops: p.metrics.hops },
+    metrics: {
+      latencyUs: x.latencyUs,
+      igp: x.igp,
+      te: x.te,
+      hops: x.hops,
+      jitterUs: x.jitterUs,
+      loss: x.loss,
+      bottleneckBps: x.bottleneckBps,
+      maxUtilization: x.maxUtilization,
+    },
+    srhBytes: p.srhBytes,
   });
 }
 
 export function pathFromProto(m: PathMsg): Path {
+  const x = m.metrics;
   return {
     nodes: [...m.nodes],
-    metrics: { latencyUs: m.metrics?.latencyUs ?? 0, igp: m.metrics?.igp ?? 0, hops: m.metrics?.hops ?? 0 },
+    links: [...m.links],
+    metrics: {
+      latencyUs: x?.latencyUs ?? 0,
+      igp: x?.igp ?? 0,
+      te: x?.te ?? 0,
+      hops: x?.hops ?? 0,
+      jitterUs: x?.jitterUs ?? 0,
+      loss: x?.loss ?? 0,
+      bottleneckBps: x?.bottleneckBps ?? 0,
+      maxUtilization: x?.maxUtilization ?? 0,
+    },
     segments: m.segments.map(segmentFromProto),
+    srhBytes: m.srhBytes,
   };
 }
 
 // ---------------------------------------------------------------- rules
 
+/** A feasible rule's result as the path engine returns it; backup and notes may be absent in older values. */
+type OkResult = { ok: true; path: Path; backup?: Path | null; notes?: string[] };
+
 export function ruleToProto(r: HostRule): Rule {
+  let status: MessageInitShape<typeof RuleSchema>;
+  if (r.result.ok) {
+    const ok = r.result as OkResult;
+    status = {
+      status: RuleStatus.OK,
+      path: pathToProto(ok.path),
+      ...(ok.backup ? { backup: pathToProto(ok.backup) } : {}),
+      notes: [...(ok.notes ?? [])],
+    };
+  } else {
+    status = { status: RuleStatus.INFEASIBLE, reason: r.result.reason };
+  }
   return create(RuleSchema, {
     key: r.key,
     intent: r.intent,
@@ -91,9 +139,7 @@ export function ruleToProto(r: HostRule): Rule {
     protocol: r.protocol,
     portFrom: r.portFrom,
     portTo: r.portTo,
-    ...(r.result.ok
-      ? { status: RuleStatus.OK, path: pathToProto(r.result.path) }
-      : { status: RuleStatus.INFEASIBLE, reason: r.result.reason }),
+    ...status,
   });
 }
 
@@ -101,7 +147,13 @@ export function ruleFromProto(m: Rule): HostRule {
   let result: HostRule["result"];
   if (m.status === RuleStatus.OK) {
     if (!m.path) throw new ConversionError(`rule ${m.key}: status OK without a path`);
-    result = { ok: true, path: pathFromProto(m.path) };
+    const ok: Extract<PathResult, { ok: true }> = {
+      ok: true,
+      path: pathFromProto(m.path),
+      backup: m.backup ? pathFromProto(m.backup) : null,
+      notes: [...m.notes],
+    };
+    result = ok;
   } else if (m.status === RuleStatus.INFEASIBLE) {
     result = { ok: false, reason: m.reason };
   } else {
@@ -146,6 +198,40 @@ export function pathUpdateFromProto(m: PathUpdate): PathUpdateView {
 
 // ---------------------------------------------------------------- intents
 
+function constraintsToProto(c: Constraints): MessageInitShape<typeof ConstraintsSchema> {
+  return {
+    ...(c.maxLatencyUs !== undefined ? { maxLatencyUs: c.maxLatencyUs } : {}),
+    ...(c.maxJitterUs !== undefined ? { maxJitterUs: c.maxJitterUs } : {}),
+    ...(c.maxLoss !== undefined ? { maxLoss: c.maxLoss } : {}),
+    ...(c.maxHops !== undefined ? { maxHops: c.maxHops } : {}),
+    ...(c.minBandwidthBps !== undefined ? { minBandwidthBps: c.minBandwidthBps } : {}),
+    avoidNodes: [...c.avoidNodes],
+    avoidLinks: [...c.avoidLinks],
+    avoidSrlgs: [...c.avoidSrlgs],
+    avoidRegions: [...c.avoidRegions],
+    excludeAny: [...c.excludeAny],
+    includeAny: [...c.includeAny],
+    includeAll: [...c.includeAll],
+  };
+}
+
+function constraintsFromProto(c: ConstraintsMsg | undefined): Constraints {
+  return {
+    ...(c?.maxLatencyUs !== undefined ? { maxLatencyUs: c.maxLatencyUs } : {}),
+    ...(c?.maxJitterUs !== undefined ? { maxJitterUs: c.maxJitterUs } : {}),
+    ...(c?.maxLoss !== undefined ? { maxLoss: c.maxLoss } : {}),
+    ...(c?.maxHops !== undefined ? { maxHops: c.maxHops } : {}),
+    ...(c?.minBandwidthBps !== undefined ? { minBandwidthBps: c.minBandwidthBps } : {}),
+    avoidNodes: [...(c?.avoidNodes ?? [])],
+    avoidLinks: [...(c?.avoidLinks ?? [])],
+    avoidSrlgs: [...(c?.avoidSrlgs ?? [])],
+    avoidRegions: [...(c?.avoidRegions ?? [])],
+    excludeAny: [...(c?.excludeAny ?? [])],
+    includeAny: [...(c?.includeAny ?? [])],
+    includeAll: [...(c?.includeAll ?? [])],
+  };
+}
+
 export function intentToProto(i: Intent): IntentMsg {
   const to = i.match.to;
   return create(IntentSchema, {
@@ -158,12 +244,28 @@ export function intentToProto(i: Intent): IntentMsg {
       ports: i.match.ports.map((p) => ({ from: p.from, to: p.to })),
     },
     objective: i.objective,
-    constraints: {
-      ...(i.constraints.maxLatencyUs !== undefined ? { maxLatencyUs: i.constraints.maxLatencyUs } : {}),
-      avoidNodes: [...i.constraints.avoidNodes],
-      avoidLinks: [...i.constraints.avoidLinks],
-    },
+    constraints: constraintsToProto(i.constraints),
+    weights: { ...(i.weights ?? {}) },
+    via: [...i.via],
+    protection: i.protection,
+    ...(i.msd !== undefined ? { msd: i.msd } : {}),
   });
+}
+
+function weightsFromProto(m: IntentMsg): Weights | undefined {
+  const entries = Object.entries(m.weights);
+  if (m.objective !== "weighted") {
+    if (entries.length > 0) throw new ConversionError(`intent ${m.name}: weights given for objective "${m.objective}"`);
+    return undefined;
+  }
+  if (entries.length === 0) throw new ConversionError(`intent ${m.name}: objective "weighted" without weights`);
+  const weights: Weights = {};
+  for (const [metric, w] of entries) {
+    if (!ADDITIVE_METRICS.includes(metric as AdditiveMetric)) throw new ConversionError(`intent ${m.name}: unknown weight metric "${metric}"`);
+    if (!(w > 0 && Number.isFinite(w))) throw new ConversionError(`intent ${m.name}: weight of ${metric} must be a positive number, got ${w}`);
+    weights[metric as AdditiveMetric] = w;
+  }
+  return weights;
 }
 
 export function intentFromProto(m: IntentMsg): Intent {
@@ -177,7 +279,11 @@ export function intentFromProto(m: IntentMsg): Intent {
   if (match.protocol !== undefined && !(match.protocol in PROTOCOL_NUMBERS)) {
     throw new ConversionError(`intent ${m.name}: unknown protocol "${match.protocol}"`);
   }
-  const c = m.constraints;
+  const weights = weightsFromProto(m);
+  // Empty: a peer that predates protection.
+  const protection = m.protection === "" ? "none" : m.protection;
+  if (!PROTECTIONS.includes(protection as Protection)) throw new ConversionError(`intent ${m.name}: unknown protection "${m.protection}"`);
+  if (m.msd !== undefined && m.msd < 1) throw new ConversionError(`intent ${m.name}: msd must be at least 1, got ${m.msd}`);
   return {
     name: m.name,
     match: {
@@ -188,11 +294,11 @@ export function intentFromProto(m: IntentMsg): Intent {
       ports: match.ports.map((p) => ({ from: p.from, to: p.to })),
     },
     objective: m.objective as Objective,
-    constraints: {
-      ...(c?.maxLatencyUs !== undefined ? { maxLatencyUs: c.maxLatencyUs } : {}),
-      avoidNodes: [...(c?.avoidNodes ?? [])],
-      avoidLinks: [...(c?.avoidLinks ?? [])],
-    },
+    ...(weights ? { weights } : {}),
+    constraints: constraintsFromProto(m.constraints),
+    via: [...m.via],
+    protection: protection as Protection,
+    ...(m.msd !== undefined ? { msd: m.msd } : {}),
   };
 }
 

@@ -59,6 +59,34 @@ program
     console.log(o.json ? JSON.stringify(summary, null, 2) : (await import("./format.js")).formatApplySummary(summary));
   }));
 
+const many = (v: string, prev: string[]) => [...prev, v];
+program
+  .command("path")
+  .description("offline what-if: the best path (and backup) between two routers of a topology, with its segment list")
+  .requiredOption("--topology <file>", "topology: Cairn YAML or Topology Zoo GraphML (.graphml)")
+  .requiredOption("--from <node>", "head-end router (or a host: its gateway router)")
+  .requiredOption("--to <node>", "destination router (or a host: its router)")
+  .option("--objective <o>", "igp | te | latency | hops | jitter | loss | bandwidth | utilization | weighted (default latency)")
+  .option("--weight <metric=n>", "weighted objective term, e.g. latency=1 (repeatable)", many, [] as string[])
+  .option("--max-latency <duration>", "hard limit on end-to-end latency, e.g. 20ms")
+  .option("--max-jitter <duration>", "hard limit on summed jitter")
+  .option("--max-loss <ratio>", "hard limit on end-to-end loss, e.g. 0.1%")
+  .option("--max-hops <n>", "hard limit on links crossed")
+  .option("--min-bandwidth <rate>", "every link's available bandwidth at least this, e.g. 1Gbps")
+  .option("--avoid-node <router>", "repeatable", many, [] as string[])
+  .option("--avoid-link <a-b>", "repeatable", many, [] as string[])
+  .option("--avoid-srlg <name>", "repeatable", many, [] as string[])
+  .option("--avoid-region <name>", "routers in this region/country are avoided (repeatable)", many, [] as string[])
+  .option("--exclude-any <colour>", "no link with this colour (repeatable)", many, [] as string[])
+  .option("--include-any <colour>", "every link has one of these colours (repeatable)", many, [] as string[])
+  .option("--include-all <colour>", "every link has all of these colours (repeatable)", many, [] as string[])
+  .option("--via <node|service>", "waypoint router or service function, in order (repeatable)", many, [] as string[])
+  .option("--protection <p>", "none | link | node | srlg: also compute a disjoint backup (default none)")
+  .option("--msd <n>", "maximum SID depth the head-end can push")
+  .option("--json", "machine-readable output")
+  .addHelpText("after", "\nExit status: 0 path found, 3 infeasible, 2 bad input.")
+  .action(run(async (o) => (await import("./path-command.js")).pathCommand(o)));
+
 const get = program.command("get").description("show the controller's state");
 get
   .command("paths")

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseTopology } from "./topology-file.js";
 import { parseIntents } from "./intents-file.js";
 import { formatConfigError } from "./errors.js";
+import { NO_CONSTRAINTS } from "../core/model.js";
 
 const read = (f: string) => readFileSync(new URL(`../../examples/demo/${f}`, import.meta.url), "utf8");
 const topo = (() => {
@@ -25,8 +26,12 @@ test("parses the demo intents", () => {
     name: "video",
     match: { hosts: ["h1"], app: "video", to: { host: "h2" }, protocol: "udp", ports: [{ from: 5000, to: 5100 }] },
     objective: "latency",
-    constraints: { maxLatencyUs: 20000, avoidNodes: [], avoidLinks: [] },
+    constraints: { ...NO_CONSTRAINTS, maxLatencyUs: 20000 },
+    via: [],
+    protection: "none",
   });
+  assert.equal("weights" in r.value[0]!, false);
+  assert.equal("msd" in r.value[0]!, false);
   assert.deepEqual(r.value[1]!.constraints.avoidNodes, ["r2", "r3", "r7"]);
 });
 
@@ -63,7 +68,7 @@ test("every error names file, line, column, field and reason", () => {
     'i.yaml:3:26: intents[0].match.hosts[1]: unknown host "h9"',
     'i.yaml:3:35: intents[0].match.to: "r4" is a router; use a host name or an IPv6 prefix',
     'i.yaml:3:47: intents[0].match.ports[0]: "99999" is not a port or port range (e.g. 443 or "5000-5100", ports 0-65535)',
-    'i.yaml:4:16: intents[0].objective: unknown objective "fastest"; use one of latency, igp, hops',
+    'i.yaml:4:16: intents[0].objective: unknown objective "fastest"; use one of igp, te, latency, hops, jitter, loss, bandwidth, utilization, or weights such as { latency: 1, hops: 200 }',
     'i.yaml:5:56: intents[0].constraints.avoidNodes[1]: "h2" is a host; avoidNodes takes routers',
     'i.yaml:5:74: intents[0].constraints.avoidLinks[0]: no link "r1-r4" in the topology',
     'i.yaml:5:81: intents[0].constraints.avoidLinks[1]: "r1r2" is not a link; write it as a-b, e.g. r1-r2',
@@ -82,4 +87,180 @@ test("missing keys, empty host lists and a destination among the sources", () =>
     'i.yaml:6:5: intents[2].name: missing required key "name"',
     'i.yaml:6:12: intents[2].match.to: missing required key "to"',
   ]);
+});
+
+/**
+ * a(eu) -- b(eu) -- d(us), a -- c(us) -- d; srlgs and colours on links; services fw (on b, c) and dpi (on d).
+ */
+const rich = (() => {
+  const r = parseTopology(
+    `routers:
+  - { name: a, locator: "fc00:0:1::/48", region: eu }
+  - { name: b, locator: "fc00:0:2::/48", region: eu }
+  - { name: c, locator: "fc00:0:3::/48", region: us, msd: 4 }
+  - { name: d, locator: "fc00:0:4::/48", region: us }
+hosts:
+  - { name: h1, router: a, address: "2001:db8:1::10/64" }
+  - { name: h2, router: d, address: "2001:db8:4::10/64" }
+links:
+  - { a: a, b: b, srlgs: [duct1], colors: [gold] }
+  - { a: b, b: d, srlgs: [duct1, duct2], colors: [gold, blue] }
+  - { a: a, b: c, colors: [red] }
+  - { a: c, b: d, srlgs: [duct2] }
+services:
+  - name: fw
+    instances: [{ node: b, sid: "fc00:0:2::f1" }, { node: c, sid: "fc00:0:3::f1", healthy: false }]
+  - name: dpi
+    instances: [{ node: d, sid: "fc00:0:4::d1" }]
+`,
+    "topology.yaml",
+  );
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  return r.value;
+})();
+
+/** One intent `name: x` from h1 to h2 with `extra` lines (indented by 4) added. */
+const one = (extra: string) => `intents:\n  - name: x\n    match: { hosts: [h1], to: h2 }\n${extra}`;
+function richIntent(extra: string) {
+  const r = parseIntents(one(extra), "i.yaml", rich);
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  return r.value[0]!;
+}
+function richErrors(extra: string): string[] {
+  const r = parseIntents(one(extra), "i.yaml", rich);
+  assert.equal(r.ok, false, "expected validation errors");
+  return r.ok ? [] : r.errors.map(formatConfigError);
+}
+
+test("objective: every named objective; weights as a map make it weighted", () => {
+  for (const o of ["igp", "te", "latency", "hops", "jitter", "loss", "bandwidth", "utilization"] as const) {
+    const i = richIntent(`    objective: ${o}\n`);
+    assert.equal(i.objective, o);
+    assert.equal("weights" in i, false);
+  }
+  const w = richIntent("    objective: { latency: 1, hops: 200, loss: 0.5 }\n");
+  assert.equal(w.objective, "weighted");
+  assert.deepEqual(w.weights, { latency: 1, hops: 200, loss: 0.5 });
+  const block = richIntent("    objective:\n      te: 2\n      jitter: 1\n");
+  assert.deepEqual([block.objective, block.weights], ["weighted", { te: 2, jitter: 1 }]);
+});
+
+test("objective: 'weighted' by name, bad weights and unknown metrics are rejected", () => {
+  assert.deepEqual(richErrors("    objective: weighted\n"), [
+    "i.yaml:4:16: intents[0].objective: write a weighted objective as a map of metric weights, e.g. objective: { latency: 1, hops: 200 } (metrics: igp, te, latency, hops, jitter, loss)",
+  ]);
+  assert.deepEqual(richErrors("    objective: { latency: 0, hops: -1, igp: lots, bandwidth: 1 }\n"), [
+    "i.yaml:4:51: intents[0].objective.bandwidth: unknown key \"bandwidth\"; expected one of igp, te, latency, hops, jitter, loss",
+    "i.yaml:4:27: intents[0].objective.latency: a weight must be greater than zero, got 0; leave latency out to ignore it",
+    "i.yaml:4:36: intents[0].objective.hops: a weight must be greater than zero, got -1; leave hops out to ignore it",
+    'i.yaml:4:45: intents[0].objective.igp: expected a number, got "lots"',
+  ]);
+  assert.deepEqual(richErrors("    objective: {}\n"), [
+    "i.yaml:4:16: intents[0].objective: give at least one weight, e.g. objective: { latency: 1, hops: 200 }",
+  ]);
+  assert.deepEqual(richErrors('    objective: { latency: "1" }\n'), ['i.yaml:4:27: intents[0].objective.latency: expected a number, got "1"']);
+});
+
+test("constraints: maxJitter, maxLoss, maxHops and minBandwidth", () => {
+  const i = richIntent("    constraints: { maxLatency: 30ms, maxJitter: 2ms, maxLoss: 0.5%, maxHops: 4, minBandwidth: 1Gbps }\n");
+  assert.deepEqual(i.constraints, { ...NO_CONSTRAINTS, maxLatencyUs: 30_000, maxJitterUs: 2000, maxLoss: 0.005, maxHops: 4, minBandwidthBps: 1e9 });
+  assert.deepEqual(richIntent("    constraints: { maxJitter: 0, maxLoss: 0.001 }\n").constraints, { ...NO_CONSTRAINTS, maxJitterUs: 0, maxLoss: 0.001 });
+  assert.deepEqual(
+    richErrors("    constraints: { maxJitter: 2, maxLoss: 100%, maxHops: 0, minBandwidth: 0Gbps }\n"),
+    [
+      'i.yaml:4:31: intents[0].constraints.maxJitter: "2" is not a duration: write a number and a unit (us, ms, s)',
+      'i.yaml:4:43: intents[0].constraints.maxLoss: "100%" is out of range: write a percentage from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1',
+      "i.yaml:4:58: intents[0].constraints.maxHops: expected a whole number from 1 to 255, got 0",
+      'i.yaml:4:75: intents[0].constraints.minBandwidth: must be greater than zero, got "0Gbps"',
+    ],
+  );
+  assert.deepEqual(richErrors("    constraints: { maxLoss: 2, minBandwidth: fast }\n"), [
+    'i.yaml:4:29: intents[0].constraints.maxLoss: "2" is out of range: write a percentage from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1; for 2 percent write "2%"',
+    'i.yaml:4:46: intents[0].constraints.minBandwidth: "fast" is not a rate: write a number and a unit (bps, Kbps, Mbps, Gbps, Tbps)',
+  ]);
+});
+
+test("constraints: avoidSrlgs and avoidRegions must name ones the topology has", () => {
+  const i = richIntent("    constraints: { avoidSrlgs: [duct2], avoidRegions: [us] }\n");
+  assert.deepEqual(i.constraints, { ...NO_CONSTRAINTS, avoidSrlgs: ["duct2"], avoidRegions: ["us"] });
+  assert.deepEqual(richErrors("    constraints: { avoidSrlgs: [duct1, duct9], avoidRegions: [eu, mars] }\n"), [
+    'i.yaml:4:40: intents[0].constraints.avoidSrlgs[1]: no link has srlg "duct9"',
+    'i.yaml:4:67: intents[0].constraints.avoidRegions[1]: no router has region "mars"',
+  ]);
+});
+
+test("constraints: colour affinities take any non-empty names", () => {
+  const i = richIntent("    constraints: { excludeAny: [red], includeAny: [gold, blue], includeAll: [gold, purple] }\n");
+  assert.deepEqual(i.constraints, { ...NO_CONSTRAINTS, excludeAny: ["red"], includeAny: ["gold", "blue"], includeAll: ["gold", "purple"] });
+  assert.deepEqual(richErrors('    constraints: { excludeAny: [""], includeAny: blue, includeAll: [gold] }\n'), [
+    "i.yaml:4:33: intents[0].constraints.excludeAny[0]: expected a non-empty string",
+    "i.yaml:4:50: intents[0].constraints.includeAny: expected a list",
+  ]);
+  assert.deepEqual(richErrors("    constraints: { excludeAny: [gold], includeAll: [gold] }\n"), [
+    'i.yaml:4:33: intents[0].constraints.excludeAny[0]: colour "gold" is both excluded here and required by includeAll',
+  ]);
+});
+
+test("via: routers and services of the topology, in order", () => {
+  assert.deepEqual(richIntent("    via: [fw, c, dpi]\n").via, ["fw", "c", "dpi"]);
+  assert.deepEqual(richErrors("    via: [fw, h2, nat, \"\"]\n    constraints: { avoidNodes: [c] }\n"), [
+    "i.yaml:4:24: intents[0].via[3]: expected a non-empty string",
+    'i.yaml:4:15: intents[0].via[1]: "h2" is a host; via takes routers and services',
+    'i.yaml:4:19: intents[0].via[2]: unknown router or service "nat"',
+  ]);
+  assert.deepEqual(richErrors("    via: [c]\n    constraints: { avoidNodes: [c] }\n"), [
+    'i.yaml:4:11: intents[0].via[0]: "c" is both a via point and in constraints.avoidNodes',
+  ]);
+  assert.deepEqual(richErrors("    via: fw\n"), ["i.yaml:4:10: intents[0].via: expected a list"]);
+});
+
+test("protection: none (default), link, node or srlg", () => {
+  assert.equal(richIntent("").protection, "none");
+  for (const p of ["none", "link", "node", "srlg"] as const) assert.equal(richIntent(`    protection: ${p}\n`).protection, p);
+  assert.deepEqual(richErrors("    protection: full\n"), [
+    'i.yaml:4:17: intents[0].protection: unknown protection "full"; use one of none, link, node, srlg',
+  ]);
+});
+
+test("msd: a whole number from 1 to 16", () => {
+  assert.equal(richIntent("    msd: 3\n").msd, 3);
+  assert.equal("msd" in richIntent(""), false);
+  assert.deepEqual(richErrors("    msd: 17\n"), ["i.yaml:4:10: intents[0].msd: expected a whole number from 1 to 16, got 17"]);
+  assert.deepEqual(richErrors("    msd: 0\n"), ["i.yaml:4:10: intents[0].msd: expected a whole number from 1 to 16, got 0"]);
+});
+
+test("an intent using every new field at once", () => {
+  const i = richIntent(
+    [
+      "    objective: { latency: 1, hops: 200 }",
+      "    via: [fw]",
+      "    protection: srlg",
+      "    msd: 5",
+      "    constraints:",
+      "      maxLatency: 50ms",
+      "      maxJitter: 5ms",
+      '      maxLoss: "1%"',
+      "      maxHops: 6",
+      "      minBandwidth: 500Mbps",
+      "      avoidSrlgs: [duct2]",
+      "      avoidRegions: [us]",
+      "      excludeAny: [red]",
+      "      includeAny: [gold]",
+      "      includeAll: [gold]",
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(i, {
+    name: "x",
+    match: { hosts: ["h1"], to: { host: "h2" }, ports: [] },
+    objective: "weighted",
+    weights: { latency: 1, hops: 200 },
+    constraints: {
+      maxLatencyUs: 50_000, maxJitterUs: 5000, maxLoss: 0.01, maxHops: 6, minBandwidthBps: 5e8,
+      avoidNodes: [], avoidLinks: [], avoidSrlgs: ["duct2"], avoidRegions: ["us"], excludeAny: ["red"], includeAny: ["gold"], includeAll: ["gold"],
+    },
+    via: ["fw"],
+    protection: "srlg",
+    msd: 5,
+  });
 });

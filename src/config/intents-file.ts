@@ -1,13 +1,23 @@
 // Intents YAML → Intent[], validated against a topology; every error located.
-import type { Intent, Objective, PortRange, Protocol, Topology } from "../core/model.js";
-import { APP_NAME, OBJECTIVES, PROTOCOL_NUMBERS } from "../core/model.js";
+import type { AdditiveMetric, Constraints, Intent, Objective, PortRange, Protection, Protocol, Topology, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, APP_NAME, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
 import { formatPrefix, parsePrefix } from "../core/ipv6.js";
-import { parseDurationUs } from "../core/units.js";
 import type { ParseResult } from "./errors.js";
+import { MAX_MSD } from "./topology-file.js";
+import { duration, rate, ratio } from "./values.js";
 import { Field, YamlReader, required } from "./yaml-reader.js";
 
 export const INTENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const DEFAULT_OBJECTIVE: Objective = "latency";
+/** What `objective:` may name; "weighted" is written as a map of weights instead. */
+export const NAMED_OBJECTIVES: readonly Objective[] = OBJECTIVES.filter((o) => o !== "weighted");
+const WEIGHTS_EXAMPLE = "{ latency: 1, hops: 200 }";
+const CONSTRAINT_KEYS = [
+  "maxLatency", "maxJitter", "maxLoss", "maxHops", "minBandwidth",
+  "avoidNodes", "avoidLinks", "avoidSrlgs", "avoidRegions", "excludeAny", "includeAny", "includeAll",
+] as const;
+/** Longest hop count a constraint may ask for (an IPv6 hop limit). */
+const MAX_HOPS = 255;
 
 function stringList(f: Field | undefined): { value: string; field: Field }[] {
   if (!f?.present) return [];
@@ -17,6 +27,39 @@ function stringList(f: Field | undefined): { value: string; field: Field }[] {
     const v = i.string();
     return v === null ? [] : [{ value: v, field: i }];
   });
+}
+
+/** `objective:` — a name, or a map of additive metric → weight (objective "weighted"). */
+function parseObjective(f: Field | undefined): { objective: Objective; weights?: Weights } | null {
+  if (!f?.present) return { objective: DEFAULT_OBJECTIVE };
+  if (f.isMap) {
+    const m = f.map(ADDITIVE_METRICS);
+    if (!m) return null;
+    if (m.size === 0) {
+      f.error(`give at least one weight, e.g. objective: ${WEIGHTS_EXAMPLE}`);
+      return null;
+    }
+    const weights: Weights = {};
+    let ok = true;
+    for (const [metric, w] of m) {
+      const v = w.number();
+      if (v === null) ok = false;
+      else if (v <= 0) { w.error(`a weight must be greater than zero, got ${v}; leave ${metric} out to ignore it`); ok = false; }
+      else weights[metric as AdditiveMetric] = v;
+    }
+    return ok ? { objective: "weighted", weights } : null;
+  }
+  const name = f.string();
+  if (name === null) return null;
+  if (name === "weighted") {
+    f.error(`write a weighted objective as a map of metric weights, e.g. objective: ${WEIGHTS_EXAMPLE} (metrics: ${ADDITIVE_METRICS.join(", ")})`);
+    return null;
+  }
+  if (!NAMED_OBJECTIVES.includes(name as Objective)) {
+    f.error(`unknown objective "${name}"; use one of ${NAMED_OBJECTIVES.join(", ")}, or weights such as ${WEIGHTS_EXAMPLE}`);
+    return null;
+  }
+  return { objective: name as Objective };
 }
 
 function parsePorts(f: Field | undefined): PortRange[] {
@@ -45,12 +88,15 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     linkIds.set(`${l.a}-${l.b}`, l.id);
     linkIds.set(`${l.b}-${l.a}`, l.id);
   }
+  const srlgs = new Set(topology.links.flatMap((l) => l.srlgs));
+  const regions = new Set(topology.routers.flatMap((r) => (r.region !== undefined ? [r.region] : [])));
+  const services = new Set(topology.services.map((s) => s.name));
 
   const intents: Intent[] = [];
   const seen = new Map<string, number>();
   const items = y.root.present ? (required(y.root, top, "intents")?.list() ?? []) : [];
   for (const item of items) {
-    const f = item.map(["name", "match", "objective", "constraints"]);
+    const f = item.map(["name", "match", "objective", "constraints", "via", "protection", "msd"]);
     if (!f) { if (!item.present) item.error("empty intent entry"); continue; }
     const before = y.errors.length;
 
@@ -92,31 +138,27 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     const ports = parsePorts(m?.get("ports"));
     if (ports.length > 0 && protocol === "icmpv6") m!.get("ports")!.error("ports apply only to tcp and udp");
 
-    const objField = f.get("objective");
-    const objective = objField?.present ? objField.string() : DEFAULT_OBJECTIVE;
-    if (objective !== null && !OBJECTIVES.includes(objective as Objective)) objField!.error(`unknown objective "${objective}"; use one of ${OBJECTIVES.join(", ")}`);
+    const objective = parseObjective(f.get("objective"));
+    const constraints = parseConstraints(f.get("constraints"), { routers, hosts, linkIds, srlgs, regions });
 
-    const cField = f.get("constraints");
-    const c = cField?.map(["maxLatency", "avoidNodes", "avoidLinks"]) ?? null;
-    let maxLatencyUs: number | undefined;
-    const ml = c?.get("maxLatency");
-    if (ml?.present) {
-      const t = ml.string();
-      const r = t === null ? null : parseDurationUs(t);
-      if (r && !r.ok) ml.error(r.reason);
-      else if (r && r.ok) maxLatencyUs = r.value;
+    const via = stringList(f.get("via"));
+    for (const v of via) {
+      if (routers.has(v.value) || services.has(v.value)) continue;
+      v.field.error(hosts.has(v.value) ? `"${v.value}" is a host; via takes routers and services` : `unknown router or service "${v.value}"`);
     }
-    const avoidNodes = stringList(c?.get("avoidNodes"));
-    for (const n of avoidNodes) if (!routers.has(n.value)) n.field.error(hosts.has(n.value) ? `"${n.value}" is a host; avoidNodes takes routers` : `unknown router "${n.value}"`);
-    const avoidLinks = stringList(c?.get("avoidLinks"));
-    const avoidLinkIds: string[] = [];
-    for (const l of avoidLinks) {
-      const id = linkIds.get(l.value);
-      if (id) avoidLinkIds.push(id);
-      else l.field.error(/^[^-]+-[^-]+$/.test(l.value) ? `no link "${l.value}" in the topology` : `"${l.value}" is not a link; write it as a-b, e.g. r1-r2`);
+    for (const v of via) {
+      if (constraints?.avoidNodes.includes(v.value)) v.field.error(`"${v.value}" is both a via point and in constraints.avoidNodes`);
     }
 
-    if (y.errors.length > before || name === null || to === null || objective === null) continue;
+    const protField = f.get("protection");
+    const protection = protField?.present ? protField.string() : "none";
+    if (protection !== null && !PROTECTIONS.includes(protection as Protection)) {
+      protField!.error(`unknown protection "${protection}"; use one of ${PROTECTIONS.join(", ")}`);
+    }
+    const msdField = f.get("msd");
+    const msd = msdField?.present ? msdField.integer(1, MAX_MSD) : undefined;
+
+    if (y.errors.length > before || name === null || to === null || objective === null || constraints === null || protection === null || msd === null) continue;
     intents.push({
       name,
       match: {
@@ -126,14 +168,87 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
         ...(protocol !== null ? { protocol: protocol as Protocol } : {}),
         ports,
       },
-      objective: objective as Objective,
-      constraints: {
-        ...(maxLatencyUs !== undefined ? { maxLatencyUs } : {}),
-        avoidNodes: avoidNodes.map((n) => n.value),
-        avoidLinks: avoidLinkIds,
-      },
+      objective: objective.objective,
+      ...(objective.weights ? { weights: objective.weights } : {}),
+      constraints,
+      via: via.map((v) => v.value),
+      protection: protection as Protection,
+      ...(msd !== undefined ? { msd } : {}),
     });
   }
   if (y.errors.length > 0) return { ok: false, errors: y.errors };
   return { ok: true, value: intents };
+}
+
+interface ConstraintContext {
+  routers: Set<string>;
+  hosts: Set<string>;
+  /** "a-b" and "b-a" → the link's id. */
+  linkIds: Map<string, string>;
+  srlgs: Set<string>;
+  regions: Set<string>;
+}
+
+/** `constraints:`; null after reporting a problem. */
+function parseConstraints(cField: Field | undefined, ctx: ConstraintContext): Constraints | null {
+  const c = cField?.map(CONSTRAINT_KEYS) ?? null;
+  let ok = true;
+  const optional = <T>(key: (typeof CONSTRAINT_KEYS)[number], read: (f: Field) => T | null): T | undefined => {
+    const f = c?.get(key);
+    if (!f?.present) return undefined;
+    const v = read(f);
+    if (v === null) ok = false;
+    return v ?? undefined;
+  };
+  const maxLatencyUs = optional("maxLatency", (f) => duration(f, 0, { zero: true }));
+  const maxJitterUs = optional("maxJitter", (f) => duration(f, 0, { zero: true }));
+  const maxLoss = optional("maxLoss", (f) => ratio(f, 0, { below1: true }));
+  const maxHops = optional("maxHops", (f) => f.integer(1, MAX_HOPS));
+  const minBandwidthBps = optional("minBandwidth", (f) => rate(f, 0));
+
+  const list = (key: (typeof CONSTRAINT_KEYS)[number], check: (v: string, f: Field) => string | null): string[] => {
+    const out: string[] = [];
+    for (const item of stringList(c?.get(key))) {
+      const v = check(item.value, item.field);
+      if (v === null) ok = false;
+      else if (!out.includes(v)) out.push(v);
+    }
+    return out;
+  };
+  const fail = (f: Field, reason: string): null => {
+    f.error(reason);
+    return null;
+  };
+  const avoidNodes = list("avoidNodes", (v, f) =>
+    ctx.routers.has(v) ? v : fail(f, ctx.hosts.has(v) ? `"${v}" is a host; avoidNodes takes routers` : `unknown router "${v}"`),
+  );
+  const avoidLinks = list("avoidLinks", (v, f) =>
+    ctx.linkIds.get(v) ?? fail(f, /^[^-]+-[^-]+$/.test(v) ? `no link "${v}" in the topology` : `"${v}" is not a link; write it as a-b, e.g. r1-r2`),
+  );
+  const avoidSrlgs = list("avoidSrlgs", (v, f) => (ctx.srlgs.has(v) ? v : fail(f, `no link has srlg "${v}"`)));
+  const avoidRegions = list("avoidRegions", (v, f) => (ctx.regions.has(v) ? v : fail(f, `no router has region "${v}"`)));
+  const excluded: { value: string; field: Field }[] = [];
+  const excludeAny = list("excludeAny", (v, f) => (excluded.push({ value: v, field: f }), v));
+  const includeAny = list("includeAny", (v) => v);
+  const includeAll = list("includeAll", (v) => v);
+  // A colour both required and excluded leaves no link usable.
+  for (const x of excluded) {
+    if (includeAll.includes(x.value)) { x.field.error(`colour "${x.value}" is both excluded here and required by includeAll`); ok = false; }
+  }
+
+  if (!ok) return null;
+  return {
+    ...(maxLatencyUs !== undefined ? { maxLatencyUs } : {}),
+    ...(maxJitterUs !== undefined ? { maxJitterUs } : {}),
+    ...(maxLoss !== undefined ? { maxLoss } : {}),
+    ...(maxHops !== undefined ? { maxHops } : {}),
+    ...(minBandwidthBps !== undefined ? { minBandwidthBps } : {}),
+    avoidNodes,
+    avoidLinks,
+    avoidSrlgs,
+    avoidRegions,
+    excludeAny,
+    includeAny,
+    includeAll,
+  };
 }

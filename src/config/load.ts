@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import type { Intent, Topology } from "../core/model.js";
 import { ConfigFileError } from "./errors.js";
+import { parseGraphml } from "./graphml.js";
 import { parseIntents } from "./intents-file.js";
 import { parseTopology } from "./topology-file.js";
 
@@ -19,6 +20,29 @@ export async function loadTopology(path: string): Promise<Topology> {
   const r = parseTopology(await readText(path), path);
   if (!r.ok) throw new ConfigFileError(r.errors);
   return r.value;
+}
+
+/** GraphML when the name ends in .graphml or the text opens (after a BOM and whitespace) like XML. */
+function isGraphml(path: string, text: string): boolean {
+  if (/\.graphml$/i.test(path)) return true;
+  const head = text.replace(/^\uFEFF?\s*/, "");
+  return head.startsWith("<?xml") || head.startsWith("<graphml");
+}
+
+/**
+ * A topology from either format: GraphML (Topology Zoo; see graphml.ts for what the import drops
+ * or changes, reported in notes) or the YAML topology file (notes always empty).
+ */
+export async function loadAnyTopology(path: string): Promise<{ topology: Topology; notes: string[] }> {
+  const text = await readText(path);
+  if (isGraphml(path, text)) {
+    const r = parseGraphml(text, path);
+    if (!r.ok) throw new ConfigFileError(r.errors);
+    return r.value;
+  }
+  const r = parseTopology(text, path);
+  if (!r.ok) throw new ConfigFileError(r.errors);
+  return { topology: r.value, notes: [] };
 }
 
 export async function loadIntents(path: string, topology: Topology): Promise<Intent[]> {

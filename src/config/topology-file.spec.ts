@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseTopology } from "./topology-file.js";
 import { formatConfigError } from "./errors.js";
+import { LINK_DEFAULTS } from "../core/model.js";
 
 const demo = readFileSync(new URL("../../examples/demo/topology.yaml", import.meta.url), "utf8");
 
@@ -17,7 +18,12 @@ test("parses the demo topology with units and defaults", () => {
   assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
   assert.equal(r.value.routers.length, 7);
   assert.deepEqual(r.value.hosts[0], { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 });
-  assert.deepEqual(r.value.links[0], { id: "r1-r2", a: "r1", b: "r2", igp: 30, delayUs: 1000, bandwidthBps: 10e9 });
+  assert.deepEqual(r.value.links[0], {
+    id: "r1-r2", a: "r1", b: "r2", igp: 30, te: 30, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 10e9, utilization: 0, srlgs: [], colors: [],
+  });
+  assert.deepEqual(r.value.services, []);
+  assert.equal("region" in r.value.routers[0]!, false);
+  assert.equal("msd" in r.value.routers[0]!, false);
 });
 
 test("applies link defaults and normalises addresses", () => {
@@ -27,7 +33,12 @@ test("applies link defaults and normalises addresses", () => {
   );
   assert.ok(r.ok);
   assert.equal(r.value.routers[0]!.locator, "fc00:0:1::/48");
-  assert.deepEqual(r.value.links[0], { id: "a-b", a: "a", b: "b", igp: 10, delayUs: 1000, bandwidthBps: 1e9 });
+  assert.deepEqual(r.value.links[0], {
+    id: "a-b", a: "a", b: "b", igp: 10, te: 10, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 1e9, utilization: 0, srlgs: [], colors: [],
+  });
+  const { igp, delayUs, jitterUs, loss, bandwidthBps, utilization } = r.value.links[0]!;
+  assert.deepEqual({ igp, delayUs, jitterUs, loss, bandwidthBps, utilization }, LINK_DEFAULTS);
+  assert.deepEqual(r.value.services, []);
 });
 
 test("every error names file, line, column, field and reason", () => {
@@ -50,7 +61,7 @@ test("every error names file, line, column, field and reason", () => {
     't.yaml:4:26: routers[2].locator: "not-a-prefix" is not an IPv6 prefix (addr/len)',
     't.yaml:6:25: hosts[0].router: unknown router "r9"',
     't.yaml:8:28: links[0].delay: unknown unit "parsecs" in "2 parsecs": use one of us, ms, s',
-    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, delay, bandwidth',
+    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors',
     "t.yaml:9:17: links[1].b: a link cannot connect r1 to itself",
   ]);
 });
@@ -85,10 +96,160 @@ test("reports YAML syntax errors with a position", () => {
 
 test("an empty file is an error, not a crash", () => {
   assert.match(errorsOf("")[0]!, /the file is empty/);
-  assert.match(errorsOf("- just\n- a list\n")[0]!, /expected a mapping with keys routers, hosts, links/);
+  assert.match(errorsOf("- just\n- a list\n")[0]!, /expected a mapping with keys routers, hosts, links, services/);
 });
 
 test("a duplicate link is reported at the second one", () => {
   const errs = errorsOf('routers:\n  - { name: a, locator: "fc00:0:1::/48" }\n  - { name: b, locator: "fc00:0:2::/48" }\nhosts: []\nlinks:\n  - { a: a, b: b }\n  - { a: b, b: a }\n');
   assert.deepEqual(errs, ["t.yaml:7:5: links[1]: duplicate link between b and a (first at line 6)"]);
+});
+
+const TWO = 'routers:\n  - { name: a, locator: "fc00:0:1::/48" }\n  - { name: b, locator: "fc00:0:2::/48" }\nhosts: []\n';
+const linkOf = (entry: string) => {
+  const r = parseTopology(`${TWO}links:\n  - ${entry}\n`, "t.yaml");
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  return r.value.links[0]!;
+};
+const linkErrors = (entry: string) => errorsOf(`${TWO}links:\n  - ${entry}\n`);
+
+test("link te: an integer like igp, defaulting to the link's igp", () => {
+  assert.equal(linkOf("{ a: a, b: b, igp: 7 }").te, 7);
+  assert.deepEqual([linkOf("{ a: a, b: b, igp: 7, te: 300 }").igp, linkOf("{ a: a, b: b, igp: 7, te: 300 }").te], [7, 300]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, te: 1.5 }"), ["t.yaml:6:23: links[0].te: expected a whole number from 1 to 16777215, got 1.5"]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, te: 0 }"), ["t.yaml:6:23: links[0].te: expected a whole number from 1 to 16777215, got 0"]);
+});
+
+test("link jitter: a duration that may be zero", () => {
+  assert.equal(linkOf("{ a: a, b: b, jitter: 250us }").jitterUs, 250);
+  assert.equal(linkOf("{ a: a, b: b, jitter: 1.5ms }").jitterUs, 1500);
+  assert.equal(linkOf("{ a: a, b: b, jitter: 0 }").jitterUs, 0);
+  assert.equal(linkOf("{ a: a, b: b, jitter: 0ms }").jitterUs, 0);
+  assert.deepEqual(linkErrors("{ a: a, b: b, jitter: 3 }"), [
+    't.yaml:6:27: links[0].jitter: "3" is not a duration: write a number and a unit (us, ms, s)',
+  ]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, jitter: -1ms }"), [
+    't.yaml:6:27: links[0].jitter: "-1ms" is not a duration: write a number and a unit (us, ms, s)',
+  ]);
+  // delay still must be positive
+  assert.deepEqual(linkErrors("{ a: a, b: b, delay: 0ms }"), ['t.yaml:6:26: links[0].delay: must be greater than zero, got "0ms"']);
+});
+
+test("link loss: a percentage or a ratio, from 0 up to (not including) 1", () => {
+  assert.equal(linkOf('{ a: a, b: b, loss: "0.1%" }').loss, 0.001);
+  assert.equal(linkOf("{ a: a, b: b, loss: 0.1% }").loss, 0.001);
+  assert.equal(linkOf("{ a: a, b: b, loss: 0.02 }").loss, 0.02);
+  assert.equal(linkOf("{ a: a, b: b, loss: 0 }").loss, 0);
+  assert.equal(linkOf("{ a: a, b: b, loss: 0.0000001 }").loss, 1e-7);
+  assert.equal(linkOf('{ a: a, b: b, loss: "0.02" }').loss, 0.02);
+  assert.deepEqual(linkErrors("{ a: a, b: b, loss: 1 }"), [
+    't.yaml:6:25: links[0].loss: "1" is out of range: write a percentage from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1; for 1 percent write "1%"',
+  ]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, loss: 100% }"), [
+    't.yaml:6:25: links[0].loss: "100%" is out of range: write a percentage from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1',
+  ]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, loss: lots }"), [
+    't.yaml:6:25: links[0].loss: "lots" is not a ratio: write a percentage like 0.5% or a number like 0.005',
+  ]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, loss: -0.1 }"), [
+    't.yaml:6:25: links[0].loss: cannot be negative, got -0.1',
+  ]);
+});
+
+test("link utilization: a percentage or a ratio from 0 to 1", () => {
+  assert.equal(linkOf("{ a: a, b: b, utilization: 40% }").utilization, 0.4);
+  assert.equal(linkOf("{ a: a, b: b, utilization: 0.25 }").utilization, 0.25);
+  assert.equal(linkOf("{ a: a, b: b, utilization: 100% }").utilization, 1);
+  assert.equal(linkOf("{ a: a, b: b, utilization: 0 }").utilization, 0);
+  assert.deepEqual(linkErrors("{ a: a, b: b, utilization: 40 }"), [
+    't.yaml:6:32: links[0].utilization: "40" is out of range: write a percentage from 0% to 100%, or a ratio from 0 to 1; for 40 percent write "40%"',
+  ]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, utilization: 120% }"), [
+    't.yaml:6:32: links[0].utilization: "120%" is out of range: write a percentage from 0% to 100%, or a ratio from 0 to 1',
+  ]);
+});
+
+test("link srlgs and colors: lists of distinct names", () => {
+  const l = linkOf("{ a: a, b: b, srlgs: [duct-7, 1001], colors: [gold, blue] }");
+  assert.deepEqual(l.srlgs, ["duct-7", "1001"]);
+  assert.deepEqual(l.colors, ["gold", "blue"]);
+  assert.deepEqual(linkErrors('{ a: a, b: b, srlgs: [duct-7, duct-7], colors: [""] }'), [
+    't.yaml:6:35: links[0].srlgs[1]: srlg "duct-7" is listed twice',
+    "t.yaml:6:53: links[0].colors[0]: expected a non-empty string",
+  ]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, colors: gold }"), ["t.yaml:6:27: links[0].colors: expected a list"]);
+});
+
+test("router region and msd", () => {
+  const r = parseTopology(
+    'routers:\n  - { name: a, locator: "fc00:0:1::/48", region: eu-west, msd: 5 }\n  - { name: b, locator: "fc00:0:2::/48" }\nhosts: []\nlinks: []\n',
+    "t.yaml",
+  );
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  assert.deepEqual(r.value.routers, [{ name: "a", locator: "fc00:0:1::/48", region: "eu-west", msd: 5 }, { name: "b", locator: "fc00:0:2::/48" }]);
+  assert.deepEqual(
+    errorsOf('routers:\n  - { name: a, locator: "fc00:0:1::/48", region: "", msd: 17 }\n  - { name: b, locator: "fc00:0:2::/48", msd: 0 }\nhosts: []\nlinks: []\n'),
+    [
+      "t.yaml:2:50: routers[0].region: expected a non-empty string",
+      "t.yaml:2:59: routers[0].msd: expected a whole number from 1 to 16, got 17",
+      "t.yaml:3:47: routers[1].msd: expected a whole number from 1 to 16, got 0",
+    ],
+  );
+});
+
+const WITH_LINK = `${TWO}  - { name: h1, router: a, address: "2001:db8:1::10/64" }\nlinks:\n  - { a: a, b: b }\n`.replace("hosts: []\n", "hosts:\n");
+
+test("services: named functions with instances at SIDs inside their routers' locators", () => {
+  const r = parseTopology(
+    `${WITH_LINK}services:\n  - name: fw\n    instances:\n      - { node: a, sid: "FC00:0:1::f1" }\n      - { node: b, sid: "fc00:0:2::f1", healthy: false }\n  - name: dpi.v2\n    instances: [{ node: b, sid: "fc00:0:2::d1", healthy: true }]\n`,
+    "t.yaml",
+  );
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  assert.deepEqual(r.value.services, [
+    { name: "fw", instances: [{ node: "a", sid: "fc00:0:1::f1", healthy: true }, { node: "b", sid: "fc00:0:2::f1", healthy: false }] },
+    { name: "dpi.v2", instances: [{ node: "b", sid: "fc00:0:2::d1", healthy: true }] },
+  ]);
+  assert.deepEqual(parseTopology(`${WITH_LINK}services: []\n`, "t.yaml"), parseTopology(WITH_LINK, "t.yaml"));
+});
+
+test("services: names, nodes, SIDs and health are checked", () => {
+  const errs = errorsOf(
+    [
+      WITH_LINK + "services:",
+      "  - name: a",
+      '    instances: [{ node: a, sid: "fc00:0:1::f1" }]',
+      "  - name: h1",
+      '    instances: [{ node: a, sid: "fc00:0:1::f2" }]',
+      "  - name: fw",
+      "    instances:",
+      '      - { node: h1, sid: "fc00:0:1::f3" }',
+      '      - { node: a, sid: "fc00:0:2::f3" }',
+      '      - { node: a, sid: "fc00:0:1::f1" }',
+      '      - { node: a, sid: "fc00:0:1::/64" }',
+      '      - { node: a, sid: "fc00:0:1::1" }',
+      '      - { node: b, sid: "fc00:0:2::e000" }',
+      '      - { node: b, sid: "fc00:0:2::" }',
+      '      - { node: z, sid: "fc00:0:2::f9", healthy: "yes" }',
+      "  - name: fw",
+      "    instances: []",
+      "  - name: bad name",
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(errs, [
+    't.yaml:9:11: services[0].name: service name "a" is already a router name; a via entry names a router or a service, so they must differ',
+    't.yaml:11:11: services[1].name: service name "h1" is already a host name; a via entry names a router or a service, so they must differ',
+    't.yaml:15:17: services[2].instances[0].node: "h1" is a host, not a router',
+    "t.yaml:16:25: services[2].instances[1].sid: SID fc00:0:2::f3 is outside a's locator fc00:0:1::/48, so it would not be routed to a",
+    "t.yaml:17:25: services[2].instances[2].sid: SID fc00:0:1::f1 is already used by service a on a",
+    't.yaml:18:25: services[2].instances[3].sid: "fc00:0:1::/64" is not an IPv6 address (a SID has no prefix length)',
+    "t.yaml:19:25: services[2].instances[4].sid: SID fc00:0:1::1 is a's End SID",
+    "t.yaml:20:25: services[2].instances[5].sid: SID fc00:0:2::e000 is b's End.X SID for link a-b",
+    "t.yaml:21:25: services[2].instances[6].sid: SID fc00:0:2:: is b's locator address itself; use an address inside it, e.g. fc00:0:2::100",
+    't.yaml:22:17: services[2].instances[7].node: unknown router "z"',
+    't.yaml:22:50: services[2].instances[7].healthy: expected true or false, got "yes"',
+    't.yaml:23:11: services[3].name: duplicate service name "fw" (first at line 13)',
+    "t.yaml:24:16: services[3].instances: must list at least one instance",
+    't.yaml:25:11: services[4].name: "bad name" is not a valid service name (letters, digits, _ . -; up to 63)',
+    't.yaml:25:5: services[4].instances: missing required key "instances"',
+  ]);
 });

@@ -1,16 +1,23 @@
 // Topology YAML → Topology, with every error located (file, line, column, field, reason).
-import type { Host, Link, Router, Topology } from "../core/model.js";
-import { formatAddress, formatPrefix, parsePrefix, prefixContains } from "../core/ipv6.js";
+import type { Host, Link, Router, ServiceFunction, ServiceInstance, Topology } from "../core/model.js";
+import { LINK_DEFAULTS } from "../core/model.js";
+import { endSid, endXSid } from "../core/addressing.js";
+import { addressInPrefix, formatAddress, formatPrefix, parseAddress, parsePrefix, prefixContains } from "../core/ipv6.js";
 import type { Prefix } from "../core/ipv6.js";
-import { parseDurationUs, parseRateBps } from "../core/units.js";
 import type { ParseResult } from "./errors.js";
+import { duration, rate, ratio } from "./values.js";
 import { Field, YamlReader, required } from "./yaml-reader.js";
+
+export { LINK_DEFAULTS };
 
 export const NODE_NAME = /^[a-z][a-z0-9_]{0,9}$/;
 export const NODE_NAME_RULE = "a lowercase letter, then up to 9 lowercase letters, digits or _";
 const RESERVED_NAMES = ["mgmt"];
-export const LINK_DEFAULTS = { igp: 10, delayUs: 1000, bandwidthBps: 1e9 };
 const MAX_IGP = 16_777_215; // IS-IS wide metric
+/** Service function names: like intent names (letters, digits, _ . -; up to 63). */
+export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** Largest maximum SID depth a router or intent may declare. */
+export const MAX_MSD = 16;
 
 function name(f: Field | null): string | null {
   const v = f?.string() ?? null;
@@ -25,25 +32,22 @@ function name(f: Field | null): string | null {
   return v;
 }
 
-function unit(f: Field | undefined, parse: typeof parseDurationUs, fallback: number): number | null {
-  if (!f?.present) return fallback;
-  const text = f.string();
-  if (text === null) return null;
-  const r = parse(text);
-  if (!r.ok) {
-    f.error(r.reason);
-    return null;
+/** A list of distinct non-empty strings (SRLGs, colours); reports repeats. */
+function tags(f: Field | undefined, what: string): string[] {
+  if (!f?.present) return [];
+  const out: string[] = [];
+  for (const item of f.list() ?? []) {
+    const v = item.string();
+    if (v === null) continue;
+    if (out.includes(v)) item.error(`${what} "${v}" is listed twice`);
+    else out.push(v);
   }
-  if (r.value <= 0) {
-    f.error(`must be greater than zero, got "${text}"`);
-    return null;
-  }
-  return r.value;
+  return out;
 }
 
 export function parseTopology(text: string, file: string): ParseResult<Topology> {
   const y = new YamlReader(file, text);
-  const top = y.root.present ? y.root.map(["routers", "hosts", "links"]) : null;
+  const top = y.root.present ? y.root.map(["routers", "hosts", "links", "services"]) : null;
   if (!y.root.present) y.root.error("the file is empty: expected keys routers, hosts, links");
 
   const names = new Map<string, { field: Field; kind: "router" | "host" }>();
@@ -56,7 +60,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
   const routers: Router[] = [];
   const locators: { router: string; prefix: Prefix; field: Field }[] = [];
   for (const item of required(y.root, top, "routers")?.list() ?? []) {
-    const f = item.map(["name", "locator"]);
+    const f = item.map(["name", "locator", "region", "msd"]);
     if (!f) { if (!item.present) item.error("empty router entry"); continue; }
     const n = name(required(item, f, "name"));
     const locField = required(item, f, "locator");
@@ -73,7 +77,13 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
       if (clash) locField.error(`locator ${formatPrefix(loc)} overlaps ${clash.router}'s locator ${formatPrefix(clash.prefix)}`);
       else if (n !== null) locators.push({ router: n, prefix: loc, field: locField });
     }
-    if (n !== null && loc) routers.push({ name: n, locator: formatPrefix(loc) });
+    const regionField = f.get("region");
+    const region = regionField?.present ? regionField.string() : undefined;
+    const msdField = f.get("msd");
+    const msd = msdField?.present ? msdField.integer(1, MAX_MSD) : undefined;
+    if (n !== null && loc && region !== null && msd !== null) {
+      routers.push({ name: n, locator: formatPrefix(loc), ...(region !== undefined ? { region } : {}), ...(msd !== undefined ? { msd } : {}) });
+    }
   }
   const routerNames = new Set(routers.map((r) => r.name));
   const knownRouter = (f: Field | null): string | null => {
@@ -121,13 +131,19 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
   const links: Link[] = [];
   const pairs = new Map<string, number>();
   for (const item of required(y.root, top, "links")?.list() ?? []) {
-    const f = item.map(["a", "b", "igp", "delay", "bandwidth"]);
+    const f = item.map(["a", "b", "igp", "te", "delay", "jitter", "loss", "bandwidth", "utilization", "srlgs", "colors"]);
     if (!f) { if (!item.present) item.error("empty link entry"); continue; }
     const a = knownRouter(required(item, f, "a"));
     const b = knownRouter(required(item, f, "b"));
     const igp = f.get("igp")?.present ? f.get("igp")!.integer(1, MAX_IGP) : LINK_DEFAULTS.igp;
-    const delayUs = unit(f.get("delay"), parseDurationUs, LINK_DEFAULTS.delayUs);
-    const bandwidthBps = unit(f.get("bandwidth"), parseRateBps, LINK_DEFAULTS.bandwidthBps);
+    const te = f.get("te")?.present ? f.get("te")!.integer(1, MAX_IGP) : igp;
+    const delayUs = duration(f.get("delay"), LINK_DEFAULTS.delayUs);
+    const jitterUs = duration(f.get("jitter"), LINK_DEFAULTS.jitterUs, { zero: true });
+    const loss = ratio(f.get("loss"), LINK_DEFAULTS.loss, { below1: true });
+    const bandwidthBps = rate(f.get("bandwidth"), LINK_DEFAULTS.bandwidthBps);
+    const utilization = ratio(f.get("utilization"), LINK_DEFAULTS.utilization);
+    const srlgs = tags(f.get("srlgs"), "srlg");
+    const colors = tags(f.get("colors"), "colour");
     if (a === null || b === null) continue;
     if (a === b) { f.get("b")!.error(`a link cannot connect ${a} to itself`); continue; }
     const pair = [a, b].sort().join("|");
@@ -136,9 +152,94 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
       continue;
     }
     pairs.set(pair, y.position(item.offset).line);
-    if (igp !== null && delayUs !== null && bandwidthBps !== null) links.push({ id: `${a}-${b}`, a, b, igp, delayUs, bandwidthBps });
+    if (igp !== null && te !== null && delayUs !== null && jitterUs !== null && loss !== null && bandwidthBps !== null && utilization !== null) {
+      links.push({ id: `${a}-${b}`, a, b, igp, te, delayUs, jitterUs, loss, bandwidthBps, utilization, srlgs, colors });
+    }
   }
 
+  const services = parseServices(top?.get("services"), { routers, links, names, locators, knownRouter, lineOf: (f) => y.position(f.offset).line });
+
   if (y.errors.length > 0) return { ok: false, errors: y.errors };
-  return { ok: true, value: { routers, hosts, links } };
+  return { ok: true, value: { routers, hosts, links, services } };
+}
+
+interface ServiceContext {
+  routers: Router[];
+  links: Link[];
+  names: Map<string, { field: Field; kind: "router" | "host" }>;
+  locators: { router: string; prefix: Prefix }[];
+  knownRouter: (f: Field | null) => string | null;
+  lineOf: (f: Field) => number;
+}
+
+/** `services:`: service functions, each with instances on routers reached at SIDs of those routers' locators. */
+function parseServices(list: Field | undefined, ctx: ServiceContext): ServiceFunction[] {
+  if (!list?.present) return [];
+  const services: ServiceFunction[] = [];
+  const serviceLines = new Map<string, number>();
+  const sids = new Map<string, string>(); // SID → "service on node"
+  // The SIDs the routers already own: a service SID equal to one would be taken for the router's.
+  const routerSids = new Map<string, string>();
+  for (const r of ctx.routers) routerSids.set(endSid(r), `${r.name}'s End SID`);
+  ctx.links.forEach((l, i) => {
+    for (const n of [l.a, l.b]) {
+      const r = ctx.routers.find((x) => x.name === n);
+      if (r) routerSids.set(endXSid(r, i), `${n}'s End.X SID for link ${l.id}`);
+    }
+  });
+
+  for (const item of list.list() ?? []) {
+    const f = item.map(["name", "instances"]);
+    if (!f) { if (!item.present) item.error("empty service entry"); continue; }
+    const nameField = required(item, f, "name");
+    const written = nameField?.string() ?? null;
+    let name = written;
+    if (name !== null) {
+      const node = ctx.names.get(name);
+      if (!SERVICE_NAME.test(name)) { nameField!.error(`"${name}" is not a valid service name (letters, digits, _ . -; up to 63)`); name = null; }
+      else if (node) { nameField!.error(`service name "${name}" is already a ${node.kind} name; a via entry names a router or a service, so they must differ`); name = null; }
+      else if (serviceLines.has(name)) { nameField!.error(`duplicate service name "${name}" (first at line ${serviceLines.get(name)})`); name = null; }
+      else serviceLines.set(name, ctx.lineOf(nameField!));
+    }
+
+    const instancesField = required(item, f, "instances");
+    const instanceItems = instancesField?.list() ?? null;
+    if (instancesField && instanceItems?.length === 0) instancesField.error("must list at least one instance");
+    const instances: ServiceInstance[] = [];
+    let bad = false;
+    for (const inst of instanceItems ?? []) {
+      const g = inst.map(["node", "sid", "healthy"]);
+      if (!g) { if (!inst.present) inst.error("empty instance entry"); bad = true; continue; }
+      const node = ctx.knownRouter(required(inst, g, "node"));
+      const sidField = required(inst, g, "sid");
+      const sidText = sidField?.string() ?? null;
+      let sid: string | null = null;
+      if (sidText !== null) {
+        const bytes = parseAddress(sidText);
+        if (!bytes) sidField!.error(`"${sidText}" is not an IPv6 address (a SID has no prefix length)`);
+        else {
+          const text = formatAddress(bytes);
+          const loc = node !== null ? ctx.locators.find((l) => l.router === node) : undefined;
+          if (node !== null && loc && !prefixContains(loc.prefix, bytes)) {
+            sidField!.error(`SID ${text} is outside ${node}'s locator ${formatPrefix(loc.prefix)}, so it would not be routed to ${node}`);
+          } else if (loc && text === formatAddress(loc.prefix.bytes)) {
+            sidField!.error(`SID ${text} is ${node}'s locator address itself; use an address inside it, e.g. ${addressInPrefix(loc.prefix, 0x100)}`);
+          } else if (routerSids.has(text)) {
+            sidField!.error(`SID ${text} is ${routerSids.get(text)}`);
+          } else if (sids.has(text)) {
+            sidField!.error(`SID ${text} is already used by ${sids.get(text)}`);
+          } else {
+            sid = text;
+            sids.set(text, `service ${written ?? "?"} on ${node ?? "?"}`);
+          }
+        }
+      }
+      const healthyField = g.get("healthy");
+      const healthy = healthyField?.present ? healthyField.boolean() : true;
+      if (node === null || sid === null || healthy === null) { bad = true; continue; }
+      instances.push({ node, sid, healthy });
+    }
+    if (name !== null && !bad && instances.length > 0) services.push({ name, instances });
+  }
+  return services;
 }

@@ -108,6 +108,29 @@ export class Field {
     return null;
   }
 
+  /** A YAML number (not a quoted one); reports anything else. */
+  number(): number | null {
+    const v = this.scalar();
+    if (v === undefined) return null;
+    if (typeof v === "number" && Number.isFinite(v)) return v;
+    this.error(`expected a number, got ${JSON.stringify(v)}`);
+    return null;
+  }
+
+  /** true or false (unquoted); reports anything else. */
+  boolean(): boolean | null {
+    const v = this.scalar();
+    if (v === undefined) return null;
+    if (typeof v === "boolean") return v;
+    this.error(`expected true or false, got ${JSON.stringify(v)}`);
+    return null;
+  }
+
+  /** Whether the value is a mapping (for keys that take either a scalar or a mapping). */
+  get isMap(): boolean {
+    return isMap(this.node);
+  }
+
   integer(min: number, max: number): number | null {
     const v = this.scalar();
     if (v === undefined) return null;

@@ -1,5 +1,5 @@
 // Which rules each host's agent must hold: intents × their hosts, with computed paths. Pure.
-import type { Intent, Path, Topology } from "./model.js";
+import type { Intent, PathResult, Topology } from "./model.js";
 import { PROTOCOL_NUMBERS } from "./model.js";
 import { computePath } from "./path-engine.js";
 
@@ -18,7 +18,7 @@ export interface HostRule {
   portFrom: number;
   portTo: number;
   /** The path, or why there is none (then the agent installs nothing for it). */
-  result: { ok: true; path: Path } | { ok: false; reason: string };
+  result: PathResult;
 }
 
 export function destinationPrefix(topology: Topology, intent: Intent): string {

@@ -1,50 +1,106 @@
-// Adjacency view of a topology's routers, and IGP shortest-path facts the SID encoder needs. Pure.
-import type { Link, Topology } from "./model.js";
-import { MinHeap } from "./heap.js";
+// An indexed, read-only view of a topology's routers and links for the path engine, and the
+// IGP shortest-path facts the SID encoder needs. Built once per topology object and cached. Pure.
+import type { Router, Topology } from "./model.js";
+import { IndexHeap } from "./heap.js";
 
-export interface Edge {
-  to: string;
-  link: Link;
-  linkIndex: number;
+export interface IgpTree {
+  /** IGP distance from the tree's source to each router index (Infinity when unreachable). */
+  dist: Float64Array;
+  /** Number of equal-cost shortest paths, capped at 2 (we only need "unique or not"). */
+  count: Uint8Array;
 }
 
-export type Graph = Map<string, Edge[]>;
+export interface Graph {
+  topology: Topology;
+  routers: Router[];
+  index: Map<string, number>;
+  /** CSR adjacency: the edges of router u are edgeTo/edgeLink[edgeStart[u] .. edgeStart[u+1]). */
+  edgeStart: Int32Array;
+  edgeTo: Int32Array;
+  edgeLink: Int32Array;
+  /** Endpoints of topology.links[i] as router indices. */
+  linkA: Int32Array;
+  linkB: Int32Array;
+  /** IGP shortest-path tree from router u, computed on first use. */
+  igpTree(u: number): IgpTree;
+}
 
-export function buildGraph(topology: Topology): Graph {
-  const g: Graph = new Map(topology.routers.map((r) => [r.name, []]));
-  topology.links.forEach((link, linkIndex) => {
-    g.get(link.a)?.push({ to: link.b, link, linkIndex });
-    g.get(link.b)?.push({ to: link.a, link, linkIndex });
-  });
+const graphs = new WeakMap<Topology, Graph>();
+
+/** The graph of `topology`; the topology must not be mutated afterwards (the graph is cached on it). */
+export function graphOf(topology: Topology): Graph {
+  let g = graphs.get(topology);
+  if (!g) graphs.set(topology, (g = buildGraph(topology)));
   return g;
 }
 
-export interface IgpTree {
-  dist: Map<string, number>;
-  /** Number of equal-cost shortest paths, capped at 2 (we only need "unique or not"). */
-  count: Map<string, number>;
+function buildGraph(topology: Topology): Graph {
+  const routers = topology.routers;
+  const n = routers.length;
+  const index = new Map(routers.map((r, i) => [r.name, i]));
+  const links = topology.links;
+  const linkA = new Int32Array(links.length);
+  const linkB = new Int32Array(links.length);
+  const degree = new Int32Array(n + 1);
+  links.forEach((l, i) => {
+    const a = index.get(l.a);
+    const b = index.get(l.b);
+    if (a === undefined || b === undefined) throw new Error(`link ${l.id} names an unknown router (should have been validated)`);
+    linkA[i] = a;
+    linkB[i] = b;
+    degree[a]!++;
+    degree[b]!++;
+  });
+  const edgeStart = new Int32Array(n + 1);
+  for (let u = 0; u < n; u++) edgeStart[u + 1] = edgeStart[u]! + degree[u]!;
+  const fill = edgeStart.slice(0, n);
+  const edgeTo = new Int32Array(2 * links.length);
+  const edgeLink = new Int32Array(2 * links.length);
+  for (let i = 0; i < links.length; i++) {
+    const a = linkA[i]!;
+    const b = linkB[i]!;
+    edgeTo[fill[a]!] = b;
+    edgeLink[fill[a]!++] = i;
+    edgeTo[fill[b]!] = a;
+    edgeLink[fill[b]!++] = i;
+  }
+  const trees = new Map<number, IgpTree>();
+  const g: Graph = {
+    topology, routers, index, edgeStart, edgeTo, edgeLink, linkA, linkB,
+    igpTree(u) {
+      let t = trees.get(u);
+      if (!t) trees.set(u, (t = computeIgpTree(g, u)));
+      return t;
+    },
+  };
+  return g;
 }
 
 /** IGP shortest-path distances and ECMP multiplicity from `source`, as IS-IS would compute them. */
-export function igpTree(graph: Graph, source: string): IgpTree {
-  const dist = new Map<string, number>([[source, 0]]);
-  const count = new Map<string, number>([[source, 1]]);
-  const done = new Set<string>();
-  const heap = new MinHeap<string>();
+function computeIgpTree(g: Graph, source: number): IgpTree {
+  const n = g.routers.length;
+  const links = g.topology.links;
+  const dist = new Float64Array(n).fill(Infinity);
+  const count = new Uint8Array(n);
+  const done = new Uint8Array(n);
+  dist[source] = 0;
+  count[source] = 1;
+  const heap = new IndexHeap(n);
   heap.push(0, source);
   while (heap.size > 0) {
-    const { key, value: u } = heap.pop()!;
-    if (done.has(u) || key > dist.get(u)!) continue;
-    done.add(u);
-    for (const e of graph.get(u) ?? []) {
-      const d = key + e.link.igp;
-      const old = dist.get(e.to);
-      if (old === undefined || d < old) {
-        dist.set(e.to, d);
-        count.set(e.to, count.get(u)!);
-        heap.push(d, e.to);
-      } else if (d === old) {
-        count.set(e.to, Math.min(2, count.get(e.to)! + count.get(u)!));
+    const key = heap.topKey;
+    const u = heap.pop();
+    if (done[u] || key > dist[u]!) continue;
+    done[u] = 1;
+    for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+      const v = g.edgeTo[e]!;
+      const d = key + links[g.edgeLink[e]!]!.igp;
+      if (d < dist[v]!) {
+        dist[v] = d;
+        count[v] = count[u]!;
+        heap.push(d, v);
+      } else if (d === dist[v]) {
+        count[v] = Math.min(2, count[v]! + count[u]!);
       }
     }
   }

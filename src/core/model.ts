@@ -4,6 +4,10 @@ export interface Router {
   name: string;
   /** SRv6 locator, e.g. "fc00:0:1::/48". */
   locator: string;
+  /** Region or country tag, for avoidRegions. */
+  region?: string;
+  /** Maximum SID depth this router can push as a head-end (SRH entries, final destination included). */
+  msd?: number;
 }
 
 export interface Host {
@@ -22,18 +26,59 @@ export interface Link {
   a: string;
   b: string;
   igp: number;
+  /** Traffic-engineering metric; the IGP metric unless set. */
+  te: number;
   delayUs: number;
+  jitterUs: number;
+  /** Packet loss ratio, 0 <= loss < 1. */
+  loss: number;
+  /** Capacity. */
   bandwidthBps: number;
+  /** Share of the capacity in use, 0..1; available bandwidth is capacity × (1 − utilization). */
+  utilization: number;
+  /** Shared risk link groups. */
+  srlgs: string[];
+  /** Administrative colours (affinities). */
+  colors: string[];
+}
+
+/** Defaults for what a link entry leaves out (te defaults to the link's igp). */
+export const LINK_DEFAULTS = { igp: 10, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 1e9, utilization: 0 } as const;
+
+export function availableBps(link: Link): number {
+  return Math.round(link.bandwidthBps * (1 - link.utilization)); // whole bits: 10e9 × (1 − 0.8) is 2e9, not 1999999999.9999998
+}
+
+/** One instance of a service function: a router that runs it, reached at its own SID. */
+export interface ServiceInstance {
+  node: string;
+  sid: string;
+  healthy: boolean;
+}
+
+export interface ServiceFunction {
+  name: string;
+  instances: ServiceInstance[];
 }
 
 export interface Topology {
   routers: Router[];
   hosts: Host[];
   links: Link[];
+  services: ServiceFunction[];
 }
 
-export type Objective = "latency" | "igp" | "hops";
-export const OBJECTIVES: readonly Objective[] = ["latency", "igp", "hops"];
+/** Objectives that add up along a path, and so can be weighted together. */
+export type AdditiveMetric = "igp" | "te" | "latency" | "hops" | "jitter" | "loss";
+export const ADDITIVE_METRICS: readonly AdditiveMetric[] = ["igp", "te", "latency", "hops", "jitter", "loss"];
+/** bandwidth: widest path (ties by latency); utilization: least loaded bottleneck (ties by latency). */
+export type Objective = AdditiveMetric | "bandwidth" | "utilization" | "weighted";
+export const OBJECTIVES: readonly Objective[] = [...ADDITIVE_METRICS, "bandwidth", "utilization", "weighted"];
+/** Weighted objective: cost = Σ weight × metric, metrics in latency/jitter µs, loss as −ln(1−p), igp/te/hops as counted. */
+export type Weights = Partial<Record<AdditiveMetric, number>>;
+
+export type Protection = "none" | "link" | "node" | "srlg";
+export const PROTECTIONS: readonly Protection[] = ["none", "link", "node", "srlg"];
 
 export type Protocol = "tcp" | "udp" | "icmpv6";
 export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = { tcp: 6, udp: 17, icmpv6: 58 };
@@ -58,21 +103,45 @@ export interface IntentMatch {
   ports: PortRange[];
 }
 
+/** All hard: a path that breaks one is never returned. */
 export interface Constraints {
   maxLatencyUs?: number;
+  maxJitterUs?: number;
+  /** End-to-end loss ratio, 1 − Π(1 − loss). */
+  maxLoss?: number;
+  maxHops?: number;
+  /** Every link's available bandwidth must be at least this. */
+  minBandwidthBps?: number;
   avoidNodes: string[];
   /** Link ids as "a-b"; direction-insensitive. */
   avoidLinks: string[];
+  avoidSrlgs: string[];
+  /** Nodes whose region is listed are avoided. */
+  avoidRegions: string[];
+  /** Affinities over link colours: no link has any of excludeAny; every link has one of includeAny (if set) and all of includeAll. */
+  excludeAny: string[];
+  includeAny: string[];
+  includeAll: string[];
 }
+
+export const NO_CONSTRAINTS: Constraints = { avoidNodes: [], avoidLinks: [], avoidSrlgs: [], avoidRegions: [], excludeAny: [], includeAny: [], includeAll: [] };
 
 export interface Intent {
   name: string;
   match: IntentMatch;
   objective: Objective;
+  /** Only for objective "weighted". */
+  weights?: Weights;
   constraints: Constraints;
+  /** Ordered waypoints (router names) or service functions (their names) the path must visit. */
+  via: string[];
+  protection: Protection;
+  /** Maximum SID depth for this intent's paths; the head-end router's own msd also applies. */
+  msd?: number;
 }
 
-export type SegmentBehavior = "End" | "End.X";
+/** End.AN-style: the SID of a service function instance; the packet is processed there, then forwarded on. */
+export type SegmentBehavior = "End" | "End.X" | "Service";
 
 export interface Segment {
   sid: string;
@@ -80,20 +149,34 @@ export interface Segment {
   behavior: SegmentBehavior;
   /** For End.X: the adjacency [from, to] the SID forwards over. */
   link?: [string, string];
+  /** For Service: the service function's name. */
+  service?: string;
 }
 
 export interface PathMetrics {
   latencyUs: number;
   igp: number;
+  te: number;
   hops: number;
+  jitterUs: number;
+  /** End-to-end loss ratio. */
+  loss: number;
+  /** Smallest available bandwidth along the path. */
+  bottleneckBps: number;
+  /** Highest link utilization along the path. */
+  maxUtilization: number;
 }
 
 export interface Path {
-  /** Routers from the source host's gateway to the destination's router. */
+  /** Routers from the source host's gateway to the destination's router; a via-path may revisit a router. */
   nodes: string[];
+  /** Ids of the links crossed, in order. */
+  links: string[];
   metrics: PathMetrics;
   /** SIDs in travel order; the packet's own destination is appended by the datapath. */
   segments: Segment[];
+  /** Size of the SRH the head-end inserts: 8 + 16 × (segments + 1), or 0 when there are no segments. */
+  srhBytes: number;
 }
 
-export type PathResult = { ok: true; path: Path } | { ok: false; reason: string };
+export type PathResult = { ok: true; path: Path; backup: Path | null; notes: string[] } | { ok: false; reason: string };

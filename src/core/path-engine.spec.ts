@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseTopology } from "../config/topology-file.js";
 import { parseIntents } from "../config/intents-file.js";
 import type { Intent, Topology } from "./model.js";
+import { NO_CONSTRAINTS } from "./model.js";
 import { computePath } from "./path-engine.js";
 import { hostRules } from "./assignments.js";
 
@@ -16,7 +17,7 @@ const topo: Topology = (() => {
 
 function intent(partial: Partial<Intent["constraints"]> & { objective?: Intent["objective"]; to?: Intent["match"]["to"] } = {}): Intent {
   const { objective = "latency", to = { host: "h2" }, ...c } = partial;
-  return { name: "t", match: { hosts: ["h1"], to, ports: [] }, objective, constraints: { avoidNodes: [], avoidLinks: [], ...c } };
+  return { name: "t", match: { hosts: ["h1"], to, ports: [] }, objective, constraints: { ...NO_CONSTRAINTS, ...c }, via: [], protection: "none" };
 }
 
 function route(i: Intent) {
@@ -25,14 +26,13 @@ function route(i: Intent) {
   return r.path;
 }
 
-test("latency objective takes the low-latency core with two loose End SIDs", () => {
+test("latency objective takes the low-latency core with one End.X SID (the fewest SIDs that pin it)", () => {
   const p = route(intent());
   assert.deepEqual(p.nodes, ["r1", "r2", "r3", "r4"]);
-  assert.deepEqual(p.metrics, { latencyUs: 3000, igp: 90, hops: 3 });
-  assert.deepEqual(p.segments, [
-    { sid: "fc00:0:2::1", node: "r2", behavior: "End" },
-    { sid: "fc00:0:3::1", node: "r3", behavior: "End" },
-  ]);
+  assert.deepEqual(p.metrics, { latencyUs: 3000, igp: 90, te: 90, hops: 3, jitterUs: 0, loss: 0, bottleneckBps: 10e9, maxUtilization: 0 });
+  assert.equal(p.srhBytes, 8 + 16 * 2);
+  // r1→r2 is the IGP's own choice; r2's End.X forces r2-r3 (the IGP would take r2-r7); r3→r4 is the IGP's again.
+  assert.deepEqual(p.segments, [{ sid: "fc00:0:2::e001", node: "r2", behavior: "End.X", link: ["r2", "r3"] }]);
 });
 
 test("igp objective is the IGP's own path and needs no segment at all", () => {
@@ -47,11 +47,12 @@ test("hops objective: fewest links, ties broken deterministically", () => {
   assert.deepEqual(p.nodes, ["r1", "r7", "r4"]);
 });
 
-test("avoidance moves the path; ECMP-ambiguous legs get their own End SID", () => {
+test("avoidance moves the path; an ECMP-ambiguous leg is pinned", () => {
   const p = route(intent({ objective: "igp", avoidNodes: ["r2", "r3", "r7"] }));
   assert.deepEqual(p.nodes, ["r1", "r5", "r6", "r4"]);
-  // r1→r6 has two equal IGP paths (via r5 and via r7), so r5 must be named; r5→r4 likewise (via r6 or back via r1-r7).
-  assert.deepEqual(p.segments.map((s) => s.node), ["r5", "r6"]);
+  // r1→r5 is the IGP's; r5→r4 has two equal IGP paths (via r6, or back via r1-r7), so r5's End.X pins r5-r6;
+  // r6→r4 is the IGP's. One SID instead of End r5 + End r6.
+  assert.deepEqual(p.segments, [{ sid: "fc00:0:5::e006", node: "r5", behavior: "End.X", link: ["r5", "r6"] }]);
   const viaLink = route(intent({ avoidLinks: ["r2-r3"] }));
   assert.ok(!viaLink.nodes.join().includes("r2,r3"));
 });
@@ -71,12 +72,12 @@ test("maxLatency is a hard constraint, not a preference", () => {
   const tight = route(intent({ objective: "igp", maxLatencyUs: 10_000 }));
   assert.deepEqual(tight.nodes, ["r1", "r2", "r3", "r4"], "the only path within 10 ms, although the IGP's worst");
   const r = computePath(topo, intent({ maxLatencyUs: 2_000 }), "h1");
-  assert.deepEqual(r, { ok: false, reason: "maxLatency 2ms cannot be met: the lowest-latency path from r1 to r4 that meets the other constraints takes 3ms" });
+  assert.deepEqual(r, { ok: false, reason: "maxLatency 2ms cannot be met: the lowest-latency path from r1 to r4 takes 3ms" });
 });
 
 test("infeasible intents give a reason instead of throwing", () => {
-  assert.deepEqual(computePath(topo, intent({ avoidNodes: ["r2", "r5", "r7"] }), "h1"), { ok: false, reason: "avoidNodes/avoidLinks cut every path from r1 to r4" });
-  assert.deepEqual(computePath(topo, intent({ avoidNodes: ["r4"] }), "h1"), { ok: false, reason: "the destination router r4 is in avoidNodes" });
+  assert.deepEqual(computePath(topo, intent({ avoidNodes: ["r2", "r5", "r7"] }), "h1"), { ok: false, reason: "avoidNodes [r2, r5, r7] cuts every path from r1 to r4" });
+  assert.deepEqual(computePath(topo, intent({ avoidNodes: ["r4"] }), "h1"), { ok: false, reason: "the destination router r4 is excluded by avoidNodes [r4]" });
   assert.deepEqual(computePath(topo, intent({ to: { prefix: "2001:db8:99::/64" } }), "h1"), { ok: false, reason: "no router of the topology reaches 2001:db8:99::/64" });
   assert.deepEqual(computePath(topo, intent({ to: { prefix: "2001:db8::/32" } }), "h1"), { ok: false, reason: "2001:db8::/32 sits behind several routers (r1, r4); use a narrower prefix" });
   const island: Topology = { ...topo, routers: [...topo.routers, { name: "r9", locator: "fc00:0:9::/48" }], hosts: [...topo.hosts, { name: "h9", router: "r9", address: "2001:db8:9::1", prefixLen: 64 }] };

@@ -1,16 +1,142 @@
-// Path engine v0. Pure: topology + intent in, path or reason out; never throws on infeasibility.
-import type { Intent, Link, Objective, PathResult, Topology } from "./model.js";
-import { MinHeap } from "./heap.js";
-import { buildGraph, type Graph } from "./graph.js";
+// The path engine: topology + query in, the optimal path (and a disjoint backup) or a precise reason
+// out. Pure; never throws on infeasibility. See DESIGN.md and README "Path engine" for the semantics.
+import type { Intent, Link, Objective, Path, PathMetrics, PathResult, Router, Topology } from "./model.js";
+import { availableBps } from "./model.js";
+import type { ConstraintName, PathAnswer, PathQuery } from "./path-query.js";
+import { graphOf, type Graph } from "./graph.js";
 import { parsePrefix, prefixContains } from "./ipv6.js";
-import { segmentList } from "./segments.js";
-import { formatDurationUs } from "./units.js";
+import { search, lowerBounds, type Found, type Limit, type SearchSpec } from "./path-search.js";
+import { segmentList, type ServiceStop } from "./segments.js";
+import { linkRules, nodeRules, type LinkRule, type NodeRule } from "./link-rules.js";
+import { disjointPairExists } from "./disjoint.js";
+import { formatDurationUs, formatRateBps } from "./units.js";
 
-const WEIGHT: Record<Objective, (l: Link) => number> = {
-  latency: (l) => l.delayUs,
-  igp: (l) => l.igp,
-  hops: () => 1,
-};
+/** How many primaries, best first, the pair search tries before giving up on a disjoint pair. */
+export const PAIR_SEARCH_CANDIDATES = 64;
+
+interface LinkMetrics {
+  igp: Float64Array;
+  te: Float64Array;
+  latency: Float64Array;
+  hops: Float64Array;
+  jitter: Float64Array;
+  /** −ln(1 − loss): additive, and minimising it minimises end-to-end loss. */
+  loss: Float64Array;
+}
+
+const metricCache = new WeakMap<Graph, LinkMetrics>();
+function linkMetrics(g: Graph): LinkMetrics {
+  let m = metricCache.get(g);
+  if (!m) {
+    const links = g.topology.links;
+    const of = (f: (l: Link) => number) => Float64Array.from(links, f);
+    m = { igp: of((l) => l.igp), te: of((l) => l.te), latency: of((l) => l.delayUs), hops: of(() => 1), jitter: of((l) => l.jitterUs), loss: of((l) => -Math.log1p(-l.loss)) };
+    metricCache.set(g, m);
+  }
+  return m;
+}
+
+type Stage =
+  | { kind: "waypoint"; name: string; node: number }
+  | { kind: "service"; name: string; nodes: Int32Array; sidAt: Map<number, string> };
+
+interface NamedLimit extends Limit {
+  name: ConstraintName;
+  label: string;
+  /** "the lowest-latency path … takes 3ms", given the smallest achievable value. */
+  best(value: number): string;
+}
+
+/** Everything fixed about one query; `solve` runs it over a given set of allowed links. */
+interface Problem {
+  g: Graph;
+  query: PathQuery;
+  from: number;
+  to: number;
+  stages: Stage[];
+  stageNodes: Int32Array[];
+  allowed: Uint8Array;
+  limits: NamedLimit[];
+  linkRules: LinkRule[];
+  nodeRules: NodeRule[];
+  /** Additive objectives: the cost and tie-break per link. Bottleneck objectives: the "badness" whose maximum is minimised. */
+  cost: Float64Array;
+  tie: Float64Array;
+  badness: Float64Array | null;
+}
+
+const fail = (reason: string, ...cut: ConstraintName[]): PathAnswer => ({ ok: false, reason, cut });
+
+export function findPath(topology: Topology, query: PathQuery): PathAnswer {
+  const g = graphOf(topology);
+  const from = g.index.get(query.from);
+  const to = g.index.get(query.to);
+  if (from === undefined) return fail(`unknown router ${query.from}`, "topology");
+  if (to === undefined) return fail(`unknown router ${query.to}`, "topology");
+
+  const stages: Stage[] = [];
+  for (const name of query.via) {
+    const node = g.index.get(name);
+    if (node !== undefined) { stages.push({ kind: "waypoint", name, node }); continue; }
+    const service = topology.services.find((s) => s.name === name);
+    if (!service) return fail(`via: ${name} is neither a router nor a service function of the topology`, "via");
+    const healthy = service.instances.filter((i) => i.healthy && g.index.has(i.node));
+    if (healthy.length === 0) return fail(`via: service ${name} has no healthy instance`, "via");
+    const sidAt = new Map<number, string>();
+    for (const i of healthy) if (!sidAt.has(g.index.get(i.node)!)) sidAt.set(g.index.get(i.node)!, i.sid);
+    stages.push({ kind: "service", name, nodes: Int32Array.from(sidAt.keys()), sidAt });
+  }
+
+  const c = query.constraints;
+  const nRules = nodeRules(c);
+  for (const [role, r] of [["source", from], ["destination", to]] as const) {
+    const rule = nRules.find((x) => !x.allows(g.routers[r]!));
+    if (rule) return fail(`the ${role} router ${g.routers[r]!.name} is excluded by ${rule.label}`, rule.name);
+  }
+  for (const s of stages) {
+    const rule = s.kind === "waypoint" ? nRules.find((x) => !x.allows(g.routers[s.node]!)) : undefined;
+    if (rule) return fail(`via: waypoint ${s.name} is excluded by ${rule.label}`, "via", rule.name);
+  }
+  const lRules = linkRules(c);
+  const problem: Problem = {
+    g, query, from, to, stages,
+    stageNodes: stages.map((s) => (s.kind === "waypoint" ? Int32Array.of(s.node) : s.nodes)),
+    allowed: allowedLinks(g, lRules, nRules),
+    limits: limitsOf(g, query),
+    linkRules: lRules,
+    nodeRules: nRules,
+    ...objectiveWeights(g, query),
+  };
+
+  const primary = solve(problem, problem.allowed);
+  if (!primary) return explain(problem);
+  const primaryPath = toPath(problem, primary);
+  const msd = effectiveMsd(problem);
+  if (msd !== undefined && sidDepth(primaryPath) > msd) {
+    return fail(`the best path ${primaryPath.nodes.join(">")} needs ${sidDepth(primaryPath)} SIDs (${primaryPath.segments.length} segments + the destination), more than msd ${msd}`, "msd");
+  }
+  if (query.protection === "none") return { ok: true, primary: primaryPath, backup: null, notes: [] };
+  return protect(problem, primary, primaryPath, msd);
+}
+
+/** The intent's path from `fromHost`'s gateway router to the destination's router. */
+export function computePath(topology: Topology, intent: Intent, fromHost: string): PathResult {
+  const host = topology.hosts.find((h) => h.name === fromHost);
+  if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
+  const dest = destinationRouter(topology, intent);
+  if (!dest.ok) return dest;
+  const r = findPath(topology, {
+    from: host.router,
+    to: dest.router,
+    objective: intent.objective,
+    ...(intent.weights ? { weights: intent.weights } : {}),
+    constraints: intent.constraints,
+    via: intent.via,
+    protection: intent.protection,
+    ...(intent.msd !== undefined ? { msd: intent.msd } : {}),
+  });
+  return r.ok ? { ok: true, path: r.primary, backup: r.backup, notes: r.notes } : { ok: false, reason: r.reason };
+}
 
 /** Where traffic for the intent leaves the SRv6 network: the router behind which the destination sits. */
 export function destinationRouter(topology: Topology, intent: Intent): { ok: true; router: string } | { ok: false; reason: string } {
@@ -36,84 +162,287 @@ export function destinationRouter(topology: Topology, intent: Intent): { ok: tru
   return { ok: true, router: [...owners][0]! };
 }
 
-interface Label {
-  node: string;
-  cost: number;
-  latencyUs: number;
-  prev: Label | null;
-  linkIndex: number;
+// ---------------------------------------------------------------------------------------------
+
+const everyLink = new WeakMap<Graph, Uint8Array>();
+
+/** Which links a path may cross under the rules. The result is shared when there are no rules: copy before changing it. */
+function allowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], skip?: LinkRule | NodeRule): Uint8Array {
+  if (lRules.length + nRules.length === (skip ? 1 : 0)) {
+    let all = everyLink.get(g);
+    if (!all) everyLink.set(g, (all = new Uint8Array(g.topology.links.length).fill(1)));
+    return all;
+  }
+  const nodeOk = g.routers.map((r) => nRules.every((x) => x === skip || x.allows(r)));
+  return Uint8Array.from(g.topology.links, (l, i) => (nodeOk[g.linkA[i]!] && nodeOk[g.linkB[i]!] && lRules.every((x) => x === skip || x.allows(l)) ? 1 : 0));
 }
 
-/** Exact resource-constrained shortest path: labels Pareto-pruned on (cost, latency). */
-function search(graph: Graph, src: string, dst: string, weight: (l: Link) => number, maxLatencyUs: number, banned: (e: { to: string; link: Link }) => boolean): Label | null {
-  const frontier = new Map<string, Label[]>();
-  const heap = new MinHeap<Label>();
-  const start: Label = { node: src, cost: 0, latencyUs: 0, prev: null, linkIndex: -1 };
-  heap.push(0, start);
-  frontier.set(src, [start]);
-  while (heap.size > 0) {
-    const { value: lab } = heap.pop()!;
-    if (!frontier.get(lab.node)?.includes(lab)) continue; // dominated after it was queued
-    if (lab.node === dst) return lab;
-    for (const e of graph.get(lab.node) ?? []) {
-      if (banned(e)) continue;
-      const next: Label = { node: e.to, cost: lab.cost + weight(e.link), latencyUs: lab.latencyUs + e.link.delayUs, prev: lab, linkIndex: e.linkIndex };
-      if (next.latencyUs > maxLatencyUs) continue;
-      let onPath = false;
-      for (let p: Label | null = lab; p; p = p.prev) if (p.node === e.to) { onPath = true; break; }
-      if (onPath) continue;
-      const labels = frontier.get(e.to) ?? [];
-      if (labels.some((o) => o.cost <= next.cost && o.latencyUs <= next.latencyUs)) continue;
-      frontier.set(e.to, [...labels.filter((o) => !(next.cost <= o.cost && next.latencyUs <= o.latencyUs)), next]);
-      heap.push(next.cost, next);
+function limitsOf(g: Graph, q: PathQuery): NamedLimit[] {
+  const m = linkMetrics(g);
+  const c = q.constraints;
+  const route = `from ${q.from} to ${q.to}`;
+  const out: NamedLimit[] = [];
+  if (c.maxLatencyUs !== undefined) out.push({ name: "maxLatency", label: `maxLatency ${formatDurationUs(c.maxLatencyUs)}`, weight: m.latency, limit: c.maxLatencyUs, best: (v) => `the lowest-latency path ${route} takes ${formatDurationUs(v)}` });
+  if (c.maxJitterUs !== undefined) out.push({ name: "maxJitter", label: `maxJitter ${formatDurationUs(c.maxJitterUs)}`, weight: m.jitter, limit: c.maxJitterUs, best: (v) => `the lowest-jitter path ${route} has ${formatDurationUs(v)} of jitter` });
+  if (c.maxLoss !== undefined) out.push({ name: "maxLoss", label: `maxLoss ${formatPercent(c.maxLoss)}`, weight: m.loss, limit: -Math.log1p(-c.maxLoss), best: (v) => `the lowest-loss path ${route} loses ${formatPercent(-Math.expm1(-v))}` });
+  if (c.maxHops !== undefined) out.push({ name: "maxHops", label: `maxHops ${c.maxHops}`, weight: m.hops, limit: c.maxHops, best: (v) => `the path ${route} with the fewest hops has ${v}` });
+  return out;
+}
+
+export function formatPercent(ratio: number): string {
+  return `${+(ratio * 100).toPrecision(4)}%`;
+}
+
+function objectiveWeights(g: Graph, q: PathQuery): Pick<Problem, "cost" | "tie" | "badness"> {
+  const m = linkMetrics(g);
+  switch (q.objective) {
+    case "bandwidth":
+      return { cost: m.latency, tie: m.igp, badness: Float64Array.from(g.topology.links, (l) => -availableBps(l)) };
+    case "utilization":
+      return { cost: m.latency, tie: m.igp, badness: Float64Array.from(g.topology.links, (l) => l.utilization) };
+    case "weighted": {
+      const cost = new Float64Array(g.topology.links.length);
+      for (const [metric, w] of Object.entries(q.weights ?? {})) {
+        const arr = m[metric as keyof LinkMetrics];
+        if (w) for (let i = 0; i < cost.length; i++) cost[i] = cost[i]! + w * arr[i]!;
+      }
+      return { cost, tie: m.latency, badness: null };
+    }
+    case "latency":
+      return { cost: m.latency, tie: m.igp, badness: null };
+    default:
+      return { cost: m[q.objective], tie: m.latency, badness: null };
+  }
+}
+
+function spec(p: Problem, allowed: Uint8Array, start?: SearchSpec["start"]): SearchSpec {
+  return { graph: p.g, from: p.from, to: p.to, linkAllowed: allowed, cost: p.cost, tie: p.tie, limits: p.limits, stages: p.stageNodes, ...(start ? { start } : {}) };
+}
+
+/** The optimum over `allowed` links. Bottleneck objectives: the lowest "badness" level at which a
+ *  feasible path exists (binary search over the distinct levels), then the lowest latency at that level. */
+function solve(p: Problem, allowed: Uint8Array): Found | null {
+  if (!p.badness) return search(spec(p, allowed));
+  const bad = p.badness;
+  const levels = [...new Set(Array.from(bad).filter((_, i) => allowed[i]))].sort((a, b) => a - b);
+  const at = (level: number) => search(spec(p, Uint8Array.from(allowed, (ok, i) => (ok && bad[i]! <= level ? 1 : 0))));
+  if (levels.length === 0) return search(spec(p, allowed)); // a path without links, or none
+  let best = at(levels[levels.length - 1]!);
+  if (!best) return null;
+  let lo = 0;
+  let hi = levels.length - 1; // levels[hi] is feasible
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const f = at(levels[mid]!);
+    if (f) { best = f; hi = mid; } else lo = mid + 1;
+  }
+  return best; // = at(levels[hi])
+}
+
+function worstOf(p: Problem, f: Found): number {
+  return f.links.reduce((w, l) => Math.max(w, p.badness![l]!), -Infinity);
+}
+
+function toPath(p: Problem, f: Found): Path {
+  const g = p.g;
+  const links = f.links.map((i) => g.topology.links[i]!);
+  const services: ServiceStop[] = [];
+  f.stops.forEach((position, k) => {
+    const s = p.stages[k]!;
+    if (s.kind === "service") services.push({ position, sid: s.sidAt.get(f.nodes[position]!)!, service: s.name });
+  });
+  const segments = segmentList(g, f.nodes, f.links, services);
+  return {
+    nodes: f.nodes.map((u) => g.routers[u]!.name),
+    links: links.map((l) => l.id),
+    metrics: metricsOf(links),
+    segments,
+    srhBytes: segments.length === 0 ? 0 : 8 + 16 * (segments.length + 1),
+  };
+}
+
+export function metricsOf(links: Link[]): PathMetrics {
+  let latencyUs = 0, igp = 0, te = 0, jitterUs = 0, keep = 1, bottleneckBps = Infinity, maxUtilization = 0;
+  for (const l of links) {
+    latencyUs += l.delayUs;
+    igp += l.igp;
+    te += l.te;
+    jitterUs += l.jitterUs;
+    keep *= 1 - l.loss;
+    bottleneckBps = Math.min(bottleneckBps, availableBps(l));
+    maxUtilization = Math.max(maxUtilization, l.utilization);
+  }
+  return { latencyUs, igp, te, hops: links.length, jitterUs, loss: 1 - keep, bottleneckBps, maxUtilization };
+}
+
+/** SRH entries the head-end writes: the segments plus the final destination; 0 without an SRH. */
+export function sidDepth(path: Path): number {
+  return path.segments.length === 0 ? 0 : path.segments.length + 1;
+}
+
+function effectiveMsd(p: Problem): number | undefined {
+  const own: Router = p.g.routers[p.from]!;
+  const all = [p.query.msd, own.msd].filter((x): x is number => x !== undefined);
+  return all.length > 0 ? Math.min(...all) : undefined;
+}
+
+// ------------------------------------------------------------------------------ infeasibility
+
+function reachable(p: Problem, allowed: Uint8Array): boolean {
+  const ones = new Float64Array(p.g.topology.links.length).fill(1);
+  return lowerBounds(spec(p, allowed), ones)[0]![p.from]! < Infinity;
+}
+
+function explain(p: Problem): PathAnswer {
+  const route = `from ${p.query.from} to ${p.query.to}`;
+  const all = new Uint8Array(p.g.topology.links.length).fill(1);
+  if (!reachable(p, all)) {
+    if (p.stages.length > 0 && reachable({ ...p, stageNodes: [] }, all)) return fail(`no path ${route} passes through via [${p.query.via.join(", ")}] in the topology`, "via");
+    return fail(`no path ${route} in the topology`, "topology");
+  }
+  const rules: (LinkRule | NodeRule)[] = [...p.nodeRules, ...p.linkRules];
+  if (!reachable(p, p.allowed)) {
+    const through = p.stages.length > 0 ? ` through via [${p.query.via.join(", ")}]` : "";
+    const only = (r: LinkRule | NodeRule) => allowedLinks(p.g, p.linkRules.filter((x) => x === r), p.nodeRules.filter((x) => x === r));
+    const alone = rules.filter((r) => !reachable(p, only(r)));
+    if (alone.length > 0) return fail(alone.map((r) => `${r.label} cuts every path ${route}${through}`).join("; "), ...alone.map((r) => r.name));
+    const needed = rules.filter((r) => reachable(p, allowedLinks(p.g, p.linkRules, p.nodeRules, r)));
+    const blame = needed.length > 0 ? needed : rules;
+    return fail(`${andList(blame.map((r) => r.label))} together cut every path ${route}${through}`, ...blame.map((r) => r.name));
+  }
+  const s = spec(p, p.allowed);
+  const bests = p.limits.map((l) => ({ l, best: lowerBounds(s, l.weight)[0]![p.from]! }));
+  const single = bests.filter(({ l, best }) => best > l.limit * (1 + 1e-9) + 1e-9);
+  const others = rules.length > 0 ? " that meets the other constraints" : "";
+  if (single.length > 0) {
+    return fail(single.map(({ l, best }) => `${l.label} cannot be met: ${l.best(best).replace(route, route + others)}`).join("; "), ...single.map(({ l }) => l.name));
+  }
+  return fail(`${andList(p.limits.map((l) => l.label))} cannot all be met by one path ${route}${others} (each alone can: ${bests.map(({ l, best }) => l.best(best)).join("; ")})`, ...p.limits.map((l) => l.name));
+}
+
+function andList(xs: string[]): string {
+  return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
+}
+
+// ------------------------------------------------------------------------------ protection
+
+/** Links a backup may not share with `primary`, in the protection's sense. */
+function disjointFrom(p: Problem, f: Found, allowed: Uint8Array): Uint8Array {
+  const g = p.g;
+  const out = Uint8Array.from(allowed);
+  for (const l of f.links) out[l] = 0;
+  const kind = p.query.protection;
+  if (kind === "node") {
+    const keep = new Set([p.from, p.to, ...p.stages.flatMap((s) => (s.kind === "waypoint" ? [s.node] : []))]);
+    for (const u of f.nodes) {
+      if (keep.has(u)) continue;
+      for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) out[g.edgeLink[e]!] = 0;
+    }
+  } else if (kind === "srlg") {
+    const risks = new Set(f.links.flatMap((l) => g.topology.links[l]!.srlgs));
+    g.topology.links.forEach((l, i) => { if (l.srlgs.some((s) => risks.has(s))) out[i] = 0; });
+  }
+  return out;
+}
+
+function describe(p: Problem, path: Path): string {
+  const m = path.metrics;
+  switch (p.query.objective) {
+    case "bandwidth": return `bottleneck ${formatRateBps(m.bottleneckBps)}, latency ${formatDurationUs(m.latencyUs)}`;
+    case "utilization": return `max utilization ${formatPercent(m.maxUtilization)}, latency ${formatDurationUs(m.latencyUs)}`;
+    case "latency": return `latency ${formatDurationUs(m.latencyUs)}`;
+    case "jitter": return `jitter ${formatDurationUs(m.jitterUs)}`;
+    case "loss": return `loss ${formatPercent(m.loss)}`;
+    case "weighted": return `weighted cost ${+path.links.reduce((s, id) => s + p.cost[p.g.topology.links.findIndex((l) => l.id === id)]!, 0).toPrecision(6)}`;
+    default: return `${p.query.objective} ${m[p.query.objective as "igp" | "te" | "hops"]}`;
+  }
+}
+
+function protect(p: Problem, primary: Found, primaryPath: Path, msd: number | undefined): PathAnswer {
+  const kind = p.query.protection;
+  const fits = (path: Path) => msd === undefined || sidDepth(path) <= msd;
+  if (p.from === p.to) return { ok: true, primary: primaryPath, backup: null, notes: ["source and destination share a router: there is nothing to protect"] };
+  const backup = solve(p, disjointFrom(p, primary, p.allowed));
+  if (backup) {
+    const backupPath = toPath(p, backup);
+    if (fits(backupPath)) return { ok: true, primary: primaryPath, backup: backupPath, notes: [] };
+  }
+  const none = (why: string): PathAnswer => ({ ok: true, primary: primaryPath, backup: null, notes: [why] });
+  const route = `from ${p.query.from} to ${p.query.to}`;
+  if (kind !== "srlg" && p.stages.length === 0 && !disjointPairExists(p.g, p.allowed, p.from, p.to, kind === "node")) {
+    return none(`no ${kind}-disjoint pair of paths ${route} exists under the constraints: no backup`);
+  }
+  if (p.stages.length > 0) return none(`the best path has no ${kind}-disjoint backup; pair search is not done for via paths`);
+  const pair = pairSearch(p, fits);
+  if (!pair) return none(`the ${PAIR_SEARCH_CANDIDATES} best primaries have no ${kind}-disjoint backup that meets the constraints${msd !== undefined ? ` and msd ${msd}` : ""}; gave up: no backup`);
+  const notes = [pair.rank === 0 ? "" : sameValue(p, pair.primary, primaryPath)
+    ? `the best path has no ${kind}-disjoint backup; an equally good primary has one`
+    : `trade-off: the best path (${describe(p, primaryPath)}) has no ${kind}-disjoint backup; this primary (${describe(p, pair.primary)}) is the best one that has`].filter(Boolean);
+  return { ok: true, primary: pair.primary, backup: pair.backup, notes };
+}
+
+function sameValue(p: Problem, a: Path, b: Path): boolean {
+  return describe(p, a) === describe(p, b);
+}
+
+/** Primaries in order of the objective (Yen's k-shortest loopless paths, each leg exact under the
+ *  constraints), stopping at the first with a disjoint backup. Bottleneck objectives walk the levels
+ *  from the best down. Only for queries without via. */
+function pairSearch(p: Problem, fits: (path: Path) => boolean): { primary: Path; backup: Path; rank: number } | null {
+  const levels = p.badness ? [...new Set(Array.from(p.badness).filter((_, i) => p.allowed[i]))].sort((a, b) => a - b) : [Infinity];
+  let rank = 0;
+  let tried = 0;
+  for (const level of levels) {
+    const allowed = p.badness ? Uint8Array.from(p.allowed, (ok, i) => (ok && p.badness![i]! <= level ? 1 : 0)) : p.allowed;
+    for (const cand of yen(p, allowed)) {
+      if (tried++ >= PAIR_SEARCH_CANDIDATES) return null;
+      if (p.badness && worstOf(p, cand) !== level) continue; // seen at a better level already
+      const path = toPath(p, cand);
+      if (fits(path)) {
+        const b = solve(p, disjointFrom(p, cand, p.allowed));
+        if (b) {
+          const backup = toPath(p, b);
+          if (fits(backup)) return { primary: path, backup, rank };
+        }
+      }
+      rank++;
     }
   }
   return null;
 }
 
-/** The best path for `intent` from `fromHost`'s gateway router to the destination's router. */
-export function computePath(topology: Topology, intent: Intent, fromHost: string): PathResult {
-  const host = topology.hosts.find((h) => h.name === fromHost);
-  if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
-  const dest = destinationRouter(topology, intent);
-  if (!dest.ok) return dest;
-  const src = host.router;
-  const dst = dest.router;
-  const c = intent.constraints;
-  for (const [role, r] of [["source", src], ["destination", dst]] as const) {
-    if (c.avoidNodes.includes(r)) return { ok: false, reason: `the ${role} router ${r} is in avoidNodes` };
+function* yen(p: Problem, allowed: Uint8Array): Generator<Found> {
+  const g = p.g;
+  const first = search(spec(p, allowed));
+  if (!first) return;
+  const accepted: Found[] = [first];
+  const seen = new Set([first.links.join(",")]);
+  const candidates: Found[] = [];
+  yield first;
+  for (;;) {
+    const last = accepted[accepted.length - 1]!;
+    for (let i = 0; i < last.nodes.length - 1; i++) {
+      const rootNodes = last.nodes.slice(0, i + 1);
+      const rootLinks = last.links.slice(0, i);
+      const banned = Uint8Array.from(allowed);
+      for (const u of rootNodes.slice(0, -1)) for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) banned[g.edgeLink[e]!] = 0;
+      for (const a of accepted) if (a.links.length > i && a.links.slice(0, i).join(",") === rootLinks.join(",")) banned[a.links[i]!] = 0;
+      const spent = p.limits.map((l) => rootLinks.reduce((s, x) => s + l.weight[x]!, 0));
+      const start = { node: rootNodes[i]!, stage: 0, cost: rootLinks.reduce((s, x) => s + p.cost[x]!, 0), tie: rootLinks.reduce((s, x) => s + p.tie[x]!, 0), spent };
+      const spur = search(spec(p, banned, start));
+      if (!spur) continue;
+      const full: Found = { nodes: [...rootNodes.slice(0, -1), ...spur.nodes], links: [...rootLinks, ...spur.links], stops: [], cost: spur.cost, tie: spur.tie };
+      const key = full.links.join(",");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      candidates.push(full);
+    }
+    if (candidates.length === 0) return;
+    candidates.sort((a, b) => a.cost - b.cost || a.tie - b.tie);
+    const next = candidates.shift()!;
+    accepted.push(next);
+    yield next;
   }
-  const graph = buildGraph(topology);
-  const avoidNodes = new Set(c.avoidNodes);
-  const avoidLinks = new Set(c.avoidLinks);
-  const banned = (e: { to: string; link: Link }) => avoidNodes.has(e.to) || avoidLinks.has(e.link.id);
-  const weight = WEIGHT[intent.objective];
-  const maxLatencyUs = c.maxLatencyUs ?? Infinity;
-
-  const best = search(graph, src, dst, weight, maxLatencyUs, banned);
-  if (!best) {
-    if (!search(graph, src, dst, weight, Infinity, () => false)) return { ok: false, reason: `no path from ${src} to ${dst} in the topology` };
-    const avoiding = search(graph, src, dst, WEIGHT.latency, Infinity, banned);
-    if (!avoiding) return { ok: false, reason: `avoidNodes/avoidLinks cut every path from ${src} to ${dst}` };
-    return { ok: false, reason: `maxLatency ${formatDurationUs(maxLatencyUs)} cannot be met: the lowest-latency path from ${src} to ${dst} that meets the other constraints takes ${formatDurationUs(avoiding.latencyUs)}` };
-  }
-  const nodes: string[] = [];
-  const linkIndices: number[] = [];
-  for (let l: Label | null = best; l; l = l.prev) {
-    nodes.unshift(l.node);
-    if (l.linkIndex >= 0) linkIndices.unshift(l.linkIndex);
-  }
-  const links = linkIndices.map((i) => topology.links[i]!);
-  return {
-    ok: true,
-    path: {
-      nodes,
-      metrics: {
-        latencyUs: links.reduce((s, l) => s + l.delayUs, 0),
-        igp: links.reduce((s, l) => s + l.igp, 0),
-        hops: links.length,
-      },
-      segments: segmentList(topology, graph, nodes, linkIndices),
-    },
-  };
 }
+
+export type { Objective };

@@ -36,3 +36,12 @@ export function formatRateBps(bps: number): string {
   }
   return `${bps}bps`;
 }
+
+/** "0.5%" → 0.005; "0.005" → 0.005. For loss and utilization; `max` is the largest ratio allowed. */
+export function parseRatio(text: string, max = 1): UnitResult {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!m) return { ok: false, reason: `"${text}" is not a ratio: write a percentage like 0.5% or a number like 0.005` };
+  const value = Number(m[1]) / (m[2] ? 100 : 1);
+  if (value > max) return { ok: false, reason: `"${text}" is more than ${max * 100}%` };
+  return { ok: true, value };
+}

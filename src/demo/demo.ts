@@ -2,6 +2,7 @@
 import { fileURLToPath } from "node:url";
 import { loadIntents, loadTopology } from "../config/load.js";
 import { computePath } from "../core/path-engine.js";
+import { NO_CONSTRAINTS } from "../core/model.js";
 import type { Intent, Topology } from "../core/model.js";
 import { getPaths } from "../api/client.js";
 import { LAB_CONTROLLER_URL } from "../lab/endpoint.js";
@@ -50,7 +51,7 @@ async function measure(topology: Topology, intents: Intent[]): Promise<Row[]> {
       if (!rule?.result.ok) throw new Error(`the controller has no path for ${f.intent.name}: ${rule && !rule.result.ok ? rule.result.reason : "no rule"}`);
       path = rule.result.path.nodes;
     } else {
-      const igp = computePath(topology, { name: "igp", match: { hosts: [f.from], to: { host: f.to }, ports: [] }, objective: "igp", constraints: { avoidNodes: [], avoidLinks: [] } }, f.from);
+      const igp = computePath(topology, { name: "igp", match: { hosts: [f.from], to: { host: f.to }, ports: [] }, objective: "igp", constraints: NO_CONSTRAINTS, via: [], protection: "none" }, f.from);
       path = igp.ok ? igp.path.nodes : [];
     }
     const dest = topology.hosts.find((h) => h.name === f.to)!;

@@ -35,6 +35,7 @@ const ring6: Topology = {
     { name: "h5", router: "r5", address: "2001:db8:5::10", prefixLen: 64 },
   ],
   links: [link("r1", "r2", 10), link("r2", "r3", 10), link("r3", "r4", 10), link("r4", "r5", 10), link("r5", "r6", 10), link("r6", "r1", 10), link("r2", "r5", 30)],
+  services: [],
 };
 
 function hasBinary(path: string): boolean {

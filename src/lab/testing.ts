@@ -1,7 +1,8 @@
 // Test fixtures shared by the lab's specs.
-import type { Topology } from "../core/model.js";
+import type { Link, Topology } from "../core/model.js";
+import { LINK_DEFAULTS } from "../core/model.js";
 
-export const link = (a: string, b: string, igp: number) => ({ id: `${a}-${b}`, a, b, igp, delayUs: 100, bandwidthBps: 1e9 });
+export const link = (a: string, b: string, igp: number): Link => ({ ...LINK_DEFAULTS, id: `${a}-${b}`, a, b, igp, te: igp, delayUs: 100, srlgs: [], colors: [] });
 
 /** r1-r2-r4 is the IGP's shortest path (10+10); r1-r3-r4 costs 20+20. h1 sits behind r1, h2 behind r4. */
 export function squareTopology(h2Address = "2001:db8:4::10"): Topology {
@@ -12,5 +13,6 @@ export function squareTopology(h2Address = "2001:db8:4::10"): Topology {
       { name: "h2", router: "r4", address: h2Address, prefixLen: 64 },
     ],
     links: [link("r1", "r2", 10), link("r2", "r4", 10), link("r1", "r3", 20), link("r3", "r4", 20)],
+    services: [],
   };
 }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/v1/cairn.proto.
  */
 export const file_cairn_v1_cairn: GenFile = /*@__PURE__*/
-  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkihAEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkidAoHU2VnbWVudBILCgNzaWQYASABKAkSDAoEbm9kZRgCIAEoCRIrCghiZWhhdmlvchgDIAEoDjIZLmNhaXJuLnYxLlNlZ21lbnRCZWhhdmlvchIhCgRsaW5rGAQgASgLMhMuY2Fpcm4udjEuQWRqYWNlbmN5IiUKCUFkamFjZW5jeRIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJIjwKC1BhdGhNZXRyaWNzEhIKCmxhdGVuY3lfdXMYASABKAESCwoDaWdwGAIgASgBEgwKBGhvcHMYAyABKA0iYgoEUGF0aBINCgVub2RlcxgBIAMoCRIjCghzZWdtZW50cxgCIAMoCzIRLmNhaXJuLnYxLlNlZ21lbnQSJgoHbWV0cmljcxgDIAEoCzIVLmNhaXJuLnYxLlBhdGhNZXRyaWNzIukBCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SEAoDYXBwGAQgASgJSACIAQESDgoGcHJlZml4GAUgASgJEhAKCHByb3RvY29sGAYgASgNEhEKCXBvcnRfZnJvbRgHIAEoDRIPCgdwb3J0X3RvGAggASgNEiQKBnN0YXR1cxgJIAEoDjIULmNhaXJuLnYxLlJ1bGVTdGF0dXMSDgoGcmVhc29uGAogASgJEhwKBHBhdGgYCyABKAsyDi5jYWlybi52MS5QYXRoQgYKBF9hcHAiJQoJUG9ydFJhbmdlEgwKBGZyb20YASABKA0SCgoCdG8YAiABKA0irAEKC0ludGVudE1hdGNoEg0KBWhvc3RzGAEgAygJEhAKA2FwcBgCIAEoCUgBiAEBEhEKB3RvX2hvc3QYAyABKAlIABITCgl0b19wcmVmaXgYBCABKAlIABIVCghwcm90b2NvbBgFIAEoCUgCiAEBEiIKBXBvcnRzGAYgAygLMhMuY2Fpcm4udjEuUG9ydFJhbmdlQgQKAnRvQgYKBF9hcHBCCwoJX3Byb3RvY29sImcKC0NvbnN0cmFpbnRzEhsKDm1heF9sYXRlbmN5X3VzGAEgASgBSACIAQESEwoLYXZvaWRfbm9kZXMYAiADKAkSEwoLYXZvaWRfbGlua3MYAyADKAlCEQoPX21heF9sYXRlbmN5X3VzInsKBkludGVudBIMCgRuYW1lGAEgASgJEiQKBW1hdGNoGAIgASgLMhUuY2Fpcm4udjEuSW50ZW50TWF0Y2gSEQoJb2JqZWN0aXZlGAMgASgJEioKC2NvbnN0cmFpbnRzGAQgASgLMhUuY2Fpcm4udjEuQ29uc3RyYWludHMiFAoSTGlzdEludGVudHNSZXF1ZXN0IkgKE0xpc3RJbnRlbnRzUmVzcG9uc2USIQoHaW50ZW50cxgBIAMoCzIQLmNhaXJuLnYxLkludGVudBIOCgZzb3VyY2UYAiABKAkiIQoQTGlzdFBhdGhzUmVxdWVzdBINCgVob3N0cxgBIAMoCSJJCglIb3N0UGF0aHMSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEh0KBXJ1bGVzGAMgAygLMg4uY2Fpcm4udjEuUnVsZSJvCglBZ2VudEluZm8SDAoEaG9zdBgBIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAIgASgJEgwKBHBlZXIYAyABKAkSFAoMY29ubmVjdGVkX2F0GAQgASgJEhkKEWxhc3Rfc2VudF92ZXJzaW9uGAUgASgEInAKEUxpc3RQYXRoc1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSIgoFaG9zdHMYAiADKAsyEy5jYWlybi52MS5Ib3N0UGF0aHMSIwoGYWdlbnRzGAMgAygLMhMuY2Fpcm4udjEuQWdlbnRJbmZvIjUKE0FwcGx5SW50ZW50c1JlcXVlc3QSDAoEeWFtbBgBIAEoCRIQCghmaWxlbmFtZRgCIAEoCSJMCghIb3N0UHVzaBIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSDwoHdXBzZXJ0cxgDIAEoDRIQCghyZW1vdmFscxgEIAEoDSKEAQoUQXBwbHlJbnRlbnRzUmVzcG9uc2USDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJEhEKCXVuY2hhbmdlZBgEIAMoCRIoCgxob3N0c19wdXNoZWQYBSADKAsyEi5jYWlybi52MS5Ib3N0UHVzaCJcCg9WYWxpZGF0aW9uRXJyb3ISDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRINCgVmaWVsZBgEIAEoCRIOCgZyZWFzb24YBSABKAkiPQoQVmFsaWRhdGlvbkVycm9ycxIpCgZlcnJvcnMYASADKAsyGS5jYWlybi52MS5WYWxpZGF0aW9uRXJyb3IqWQoKUnVsZVN0YXR1cxIbChdSVUxFX1NUQVRVU19VTlNQRUNJRklFRBAAEhIKDlJVTEVfU1RBVFVTX09LEAESGgoWUlVMRV9TVEFUVVNfSU5GRUFTSUJMRRACKmkKD1NlZ21lbnRCZWhhdmlvchIgChxTRUdNRU5UX0JFSEFWSU9SX1VOU1BFQ0lGSUVEEAASGAoUU0VHTUVOVF9CRUhBVklPUl9FTkQQARIaChZTRUdNRU5UX0JFSEFWSU9SX0VORF9YEAIysAIKDENhaXJuU2VydmljZRI/CglTdWJzY3JpYmUSGi5jYWlybi52MS5TdWJzY3JpYmVSZXF1ZXN0GhQuY2Fpcm4udjEuUGF0aFVwZGF0ZTABEkoKC0xpc3RJbnRlbnRzEhwuY2Fpcm4udjEuTGlzdEludGVudHNSZXF1ZXN0Gh0uY2Fpcm4udjEuTGlzdEludGVudHNSZXNwb25zZRJECglMaXN0UGF0aHMSGi5jYWlybi52MS5MaXN0UGF0aHNSZXF1ZXN0GhsuY2Fpcm4udjEuTGlzdFBhdGhzUmVzcG9uc2USTQoMQXBwbHlJbnRlbnRzEh0uY2Fpcm4udjEuQXBwbHlJbnRlbnRzUmVxdWVzdBoeLmNhaXJuLnYxLkFwcGx5SW50ZW50c1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkihAEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkilgEKB1NlZ21lbnQSCwoDc2lkGAEgASgJEgwKBG5vZGUYAiABKAkSKwoIYmVoYXZpb3IYAyABKA4yGS5jYWlybi52MS5TZWdtZW50QmVoYXZpb3ISIQoEbGluaxgEIAEoCzITLmNhaXJuLnYxLkFkamFjZW5jeRIUCgdzZXJ2aWNlGAUgASgJSACIAQFCCgoIX3NlcnZpY2UiJQoJQWRqYWNlbmN5EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkimgEKC1BhdGhNZXRyaWNzEhIKCmxhdGVuY3lfdXMYASABKAESCwoDaWdwGAIgASgBEgwKBGhvcHMYAyABKA0SCgoCdGUYBCABKAESEQoJaml0dGVyX3VzGAUgASgBEgwKBGxvc3MYBiABKAESFgoOYm90dGxlbmVja19icHMYByABKAESFwoPbWF4X3V0aWxpemF0aW9uGAggASgBIoQBCgRQYXRoEg0KBW5vZGVzGAEgAygJEiMKCHNlZ21lbnRzGAIgAygLMhEuY2Fpcm4udjEuU2VnbWVudBImCgdtZXRyaWNzGAMgASgLMhUuY2Fpcm4udjEuUGF0aE1ldHJpY3MSDQoFbGlua3MYBCADKAkSEQoJc3JoX2J5dGVzGAUgASgNIpgCCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SEAoDYXBwGAQgASgJSACIAQESDgoGcHJlZml4GAUgASgJEhAKCHByb3RvY29sGAYgASgNEhEKCXBvcnRfZnJvbRgHIAEoDRIPCgdwb3J0X3RvGAggASgNEiQKBnN0YXR1cxgJIAEoDjIULmNhaXJuLnYxLlJ1bGVTdGF0dXMSDgoGcmVhc29uGAogASgJEhwKBHBhdGgYCyABKAsyDi5jYWlybi52MS5QYXRoEh4KBmJhY2t1cBgMIAEoCzIOLmNhaXJuLnYxLlBhdGgSDQoFbm90ZXMYDSADKAlCBgoEX2FwcCIlCglQb3J0UmFuZ2USDAoEZnJvbRgBIAEoDRIKCgJ0bxgCIAEoDSKsAQoLSW50ZW50TWF0Y2gSDQoFaG9zdHMYASADKAkSEAoDYXBwGAIgASgJSAGIAQESEQoHdG9faG9zdBgDIAEoCUgAEhMKCXRvX3ByZWZpeBgEIAEoCUgAEhUKCHByb3RvY29sGAUgASgJSAKIAQESIgoFcG9ydHMYBiADKAsyEy5jYWlybi52MS5Qb3J0UmFuZ2VCBAoCdG9CBgoEX2FwcEILCglfcHJvdG9jb2wi/gIKC0NvbnN0cmFpbnRzEhsKDm1heF9sYXRlbmN5X3VzGAEgASgBSACIAQESEwoLYXZvaWRfbm9kZXMYAiADKAkSEwoLYXZvaWRfbGlua3MYAyADKAkSGgoNbWF4X2ppdHRlcl91cxgEIAEoAUgBiAEBEhUKCG1heF9sb3NzGAUgASgBSAKIAQESFQoIbWF4X2hvcHMYBiABKA1IA4gBARIeChFtaW5fYmFuZHdpZHRoX2JwcxgHIAEoAUgEiAEBEhMKC2F2b2lkX3NybGdzGAggAygJEhUKDWF2b2lkX3JlZ2lvbnMYCSADKAkSEwoLZXhjbHVkZV9hbnkYCiADKAkSEwoLaW5jbHVkZV9hbnkYCyADKAkSEwoLaW5jbHVkZV9hbGwYDCADKAlCEQoPX21heF9sYXRlbmN5X3VzQhAKDl9tYXhfaml0dGVyX3VzQgsKCV9tYXhfbG9zc0ILCglfbWF4X2hvcHNCFAoSX21pbl9iYW5kd2lkdGhfYnBzIpYCCgZJbnRlbnQSDAoEbmFtZRgBIAEoCRIkCgVtYXRjaBgCIAEoCzIVLmNhaXJuLnYxLkludGVudE1hdGNoEhEKCW9iamVjdGl2ZRgDIAEoCRIqCgtjb25zdHJhaW50cxgEIAEoCzIVLmNhaXJuLnYxLkNvbnN0cmFpbnRzEi4KB3dlaWdodHMYBSADKAsyHS5jYWlybi52MS5JbnRlbnQuV2VpZ2h0c0VudHJ5EgsKA3ZpYRgGIAMoCRISCgpwcm90ZWN0aW9uGAcgASgJEhAKA21zZBgIIAEoDUgAiAEBGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgYKBF9tc2QiFAoSTGlzdEludGVudHNSZXF1ZXN0IkgKE0xpc3RJbnRlbnRzUmVzcG9uc2USIQoHaW50ZW50cxgBIAMoCzIQLmNhaXJuLnYxLkludGVudBIOCgZzb3VyY2UYAiABKAkiIQoQTGlzdFBhdGhzUmVxdWVzdBINCgVob3N0cxgBIAMoCSJJCglIb3N0UGF0aHMSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEh0KBXJ1bGVzGAMgAygLMg4uY2Fpcm4udjEuUnVsZSJvCglBZ2VudEluZm8SDAoEaG9zdBgBIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAIgASgJEgwKBHBlZXIYAyABKAkSFAoMY29ubmVjdGVkX2F0GAQgASgJEhkKEWxhc3Rfc2VudF92ZXJzaW9uGAUgASgEInAKEUxpc3RQYXRoc1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSIgoFaG9zdHMYAiADKAsyEy5jYWlybi52MS5Ib3N0UGF0aHMSIwoGYWdlbnRzGAMgAygLMhMuY2Fpcm4udjEuQWdlbnRJbmZvIjUKE0FwcGx5SW50ZW50c1JlcXVlc3QSDAoEeWFtbBgBIAEoCRIQCghmaWxlbmFtZRgCIAEoCSJMCghIb3N0UHVzaBIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSDwoHdXBzZXJ0cxgDIAEoDRIQCghyZW1vdmFscxgEIAEoDSKEAQoUQXBwbHlJbnRlbnRzUmVzcG9uc2USDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJEhEKCXVuY2hhbmdlZBgEIAMoCRIoCgxob3N0c19wdXNoZWQYBSADKAsyEi5jYWlybi52MS5Ib3N0UHVzaCJcCg9WYWxpZGF0aW9uRXJyb3ISDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRINCgVmaWVsZBgEIAEoCRIOCgZyZWFzb24YBSABKAkiPQoQVmFsaWRhdGlvbkVycm9ycxIpCgZlcnJvcnMYASADKAsyGS5jYWlybi52MS5WYWxpZGF0aW9uRXJyb3IqWQoKUnVsZVN0YXR1cxIbChdSVUxFX1NUQVRVU19VTlNQRUNJRklFRBAAEhIKDlJVTEVfU1RBVFVTX09LEAESGgoWUlVMRV9TVEFUVVNfSU5GRUFTSUJMRRACKocBCg9TZWdtZW50QmVoYXZpb3ISIAocU0VHTUVOVF9CRUhBVklPUl9VTlNQRUNJRklFRBAAEhgKFFNFR01FTlRfQkVIQVZJT1JfRU5EEAESGgoWU0VHTUVOVF9CRUhBVklPUl9FTkRfWBACEhwKGFNFR01FTlRfQkVIQVZJT1JfU0VSVklDRRADMrACCgxDYWlyblNlcnZpY2USPwoJU3Vic2NyaWJlEhouY2Fpcm4udjEuU3Vic2NyaWJlUmVxdWVzdBoULmNhaXJuLnYxLlBhdGhVcGRhdGUwARJKCgtMaXN0SW50ZW50cxIcLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVxdWVzdBodLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVzcG9uc2USRAoJTGlzdFBhdGhzEhouY2Fpcm4udjEuTGlzdFBhdGhzUmVxdWVzdBobLmNhaXJuLnYxLkxpc3RQYXRoc1Jlc3BvbnNlEk0KDEFwcGx5SW50ZW50cxIdLmNhaXJuLnYxLkFwcGx5SW50ZW50c1JlcXVlc3QaHi5jYWlybi52MS5BcHBseUludGVudHNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message cairn.v1.SubscribeRequest
@@ -124,6 +124,13 @@ export type Segment = Message<"cairn.v1.Segment"> & {
    * @generated from field: cairn.v1.Adjacency link = 4;
    */
   link?: Adjacency | undefined;
+
+  /**
+   * For Service: the service function's name.
+   *
+   * @generated from field: optional string service = 5;
+   */
+  service?: string | undefined;
 };
 
 /**
@@ -175,6 +182,39 @@ export type PathMetrics = Message<"cairn.v1.PathMetrics"> & {
    * @generated from field: uint32 hops = 3;
    */
   hops: number;
+
+  /**
+   * Traffic-engineering metric sum.
+   *
+   * @generated from field: double te = 4;
+   */
+  te: number;
+
+  /**
+   * @generated from field: double jitter_us = 5;
+   */
+  jitterUs: number;
+
+  /**
+   * End-to-end loss ratio, 0 <= loss < 1.
+   *
+   * @generated from field: double loss = 6;
+   */
+  loss: number;
+
+  /**
+   * Smallest available bandwidth along the path, bits per second.
+   *
+   * @generated from field: double bottleneck_bps = 7;
+   */
+  bottleneckBps: number;
+
+  /**
+   * Highest link utilization along the path, 0..1.
+   *
+   * @generated from field: double max_utilization = 8;
+   */
+  maxUtilization: number;
 };
 
 /**
@@ -189,7 +229,8 @@ export const PathMetricsSchema: GenMessage<PathMetrics> = /*@__PURE__*/
  */
 export type Path = Message<"cairn.v1.Path"> & {
   /**
-   * Routers from the source host's gateway to the destination's router.
+   * Routers from the source host's gateway to the destination's router; a
+   * via-path may revisit a router.
    *
    * @generated from field: repeated string nodes = 1;
    */
@@ -206,6 +247,20 @@ export type Path = Message<"cairn.v1.Path"> & {
    * @generated from field: cairn.v1.PathMetrics metrics = 3;
    */
   metrics?: PathMetrics | undefined;
+
+  /**
+   * Ids ("a-b") of the links crossed, in order.
+   *
+   * @generated from field: repeated string links = 4;
+   */
+  links: string[];
+
+  /**
+   * Size of the SRH the head-end inserts, in bytes (0 = no SRH).
+   *
+   * @generated from field: uint32 srh_bytes = 5;
+   */
+  srhBytes: number;
 };
 
 /**
@@ -291,6 +346,20 @@ export type Rule = Message<"cairn.v1.Rule"> & {
    * @generated from field: cairn.v1.Path path = 11;
    */
   path?: Path | undefined;
+
+  /**
+   * The protection path (status = OK, protection asked for and found).
+   *
+   * @generated from field: cairn.v1.Path backup = 12;
+   */
+  backup?: Path | undefined;
+
+  /**
+   * Remarks of the path computation (status = OK), e.g. why there is no backup.
+   *
+   * @generated from field: repeated string notes = 13;
+   */
+  notes: string[];
 };
 
 /**
@@ -374,6 +443,8 @@ export const IntentMatchSchema: GenMessage<IntentMatch> = /*@__PURE__*/
   messageDesc(file_cairn_v1_cairn, 8);
 
 /**
+ * All hard: a path that breaks one is never used.
+ *
  * @generated from message cairn.v1.Constraints
  */
 export type Constraints = Message<"cairn.v1.Constraints"> & {
@@ -388,9 +459,62 @@ export type Constraints = Message<"cairn.v1.Constraints"> & {
   avoidNodes: string[];
 
   /**
+   * Link ids "a-b".
+   *
    * @generated from field: repeated string avoid_links = 3;
    */
   avoidLinks: string[];
+
+  /**
+   * @generated from field: optional double max_jitter_us = 4;
+   */
+  maxJitterUs?: number | undefined;
+
+  /**
+   * End-to-end loss ratio, 0 <= max_loss < 1.
+   *
+   * @generated from field: optional double max_loss = 5;
+   */
+  maxLoss?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 max_hops = 6;
+   */
+  maxHops?: number | undefined;
+
+  /**
+   * Every link's available bandwidth must be at least this, bits per second.
+   *
+   * @generated from field: optional double min_bandwidth_bps = 7;
+   */
+  minBandwidthBps?: number | undefined;
+
+  /**
+   * @generated from field: repeated string avoid_srlgs = 8;
+   */
+  avoidSrlgs: string[];
+
+  /**
+   * @generated from field: repeated string avoid_regions = 9;
+   */
+  avoidRegions: string[];
+
+  /**
+   * Link colour affinities.
+   *
+   * @generated from field: repeated string exclude_any = 10;
+   */
+  excludeAny: string[];
+
+  /**
+   * @generated from field: repeated string include_any = 11;
+   */
+  includeAny: string[];
+
+  /**
+   * @generated from field: repeated string include_all = 12;
+   */
+  includeAll: string[];
 };
 
 /**
@@ -415,7 +539,8 @@ export type Intent = Message<"cairn.v1.Intent"> & {
   match?: IntentMatch | undefined;
 
   /**
-   * "latency" | "igp" | "hops".
+   * "igp" | "te" | "latency" | "hops" | "jitter" | "loss" | "bandwidth" |
+   * "utilization" | "weighted".
    *
    * @generated from field: string objective = 3;
    */
@@ -425,6 +550,35 @@ export type Intent = Message<"cairn.v1.Intent"> & {
    * @generated from field: cairn.v1.Constraints constraints = 4;
    */
   constraints?: Constraints | undefined;
+
+  /**
+   * Objective "weighted" only: additive metric name ("igp", "te", "latency",
+   * "hops", "jitter", "loss") -> weight > 0.
+   *
+   * @generated from field: map<string, double> weights = 5;
+   */
+  weights: { [key: string]: number };
+
+  /**
+   * Ordered waypoints: router or service function names.
+   *
+   * @generated from field: repeated string via = 6;
+   */
+  via: string[];
+
+  /**
+   * "none" | "link" | "node" | "srlg"; empty = "none".
+   *
+   * @generated from field: string protection = 7;
+   */
+  protection: string;
+
+  /**
+   * Maximum SID depth for this intent's paths, 1..16.
+   *
+   * @generated from field: optional uint32 msd = 8;
+   */
+  msd?: number | undefined;
 };
 
 /**
@@ -792,6 +946,13 @@ export enum SegmentBehavior {
    * @generated from enum value: SEGMENT_BEHAVIOR_END_X = 2;
    */
   END_X = 2,
+
+  /**
+   * The SID of a service function instance (End.AN-style): processed there, then forwarded on.
+   *
+   * @generated from enum value: SEGMENT_BEHAVIOR_SERVICE = 3;
+   */
+  SERVICE = 3,
 }
 
 /**

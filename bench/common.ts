@@ -1,0 +1,79 @@
+// Shared benchmark plumbing: the Topology Zoo data, a seeded RNG, timing and reporting.
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Topology } from "../src/core/model.js";
+import { loadAnyTopology } from "../src/config/load.js";
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find the repository root (no package.json above the benchmark)");
+    dir = up;
+  }
+  return dir;
+}
+
+export const ZOO_DIR = resolve(repoRoot(), "..", "shared", "data", "topology-zoo");
+
+export async function zoo(name: string): Promise<Topology> {
+  const file = join(ZOO_DIR, `${name}.graphml`);
+  if (!existsSync(file)) throw new Error(`benchmark data missing: ${file}`);
+  return (await loadAnyTopology(file)).topology;
+}
+
+/** Park–Miller: the same queries on every run. */
+export function rng(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 16807) % 2147483647) / 2147483647;
+}
+
+/** Random ordered pairs of distinct routers that have at least one link each. */
+export function randomPairs(t: Topology, n: number, seed: number): [string, string][] {
+  const linked = new Set(t.links.flatMap((l) => [l.a, l.b]));
+  const names = t.routers.map((r) => r.name).filter((x) => linked.has(x));
+  const r = rng(seed);
+  const out: [string, string][] = [];
+  while (out.length < n) {
+    const a = names[Math.floor(r() * names.length)]!;
+    const b = names[Math.floor(r() * names.length)]!;
+    if (a !== b) out.push([a, b]);
+  }
+  return out;
+}
+
+export function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export interface Timing {
+  totalMs: number;
+  medianMs: number;
+  p99Ms: number;
+}
+
+/** Times fn(item) for each item; returns total and per-call distribution. */
+export function timeEach<T>(items: T[], fn: (item: T) => unknown): Timing {
+  const each: number[] = [];
+  const start = performance.now();
+  for (const item of items) {
+    const t0 = performance.now();
+    fn(item);
+    each.push(performance.now() - t0);
+  }
+  const totalMs = performance.now() - start;
+  each.sort((a, b) => a - b);
+  return { totalMs, medianMs: quantile(each, 0.5), p99Ms: quantile(each, 0.99) };
+}
+
+export const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(4));
+
+export function printTiming(label: string, t: Timing): void {
+  console.log(`  ${label.padEnd(44)} total ${ms(t.totalMs).padStart(9)} ms   median ${ms(t.medianMs).padStart(8)} ms   p99 ${ms(t.p99Ms).padStart(8)} ms`);
+}
+
+export function printRatio(label: string, ours: number, baseline: number): void {
+  const r = baseline / ours;
+  console.log(`  ${label}: ${r >= 1 ? `${r.toFixed(1)}x faster` : `${(1 / r).toFixed(1)}x slower`} than the baseline`);
+}

@@ -1,0 +1,170 @@
+// `cairn path`: the offline what-if. Loads a topology (YAML or Topology Zoo GraphML), asks the path
+// engine one question, prints the answer. Exit 0 path found, 3 infeasible, 2 bad input.
+import type { AdditiveMetric, Constraints, Objective, Path, Protection, Topology, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, NO_CONSTRAINTS, OBJECTIVES, PROTECTIONS } from "../core/model.js";
+import type { PathAnswer, PathQuery } from "../core/path-query.js";
+import { findPath, formatPercent } from "../core/path-engine.js";
+import { formatDurationUs, formatRateBps, parseDurationUs, parseRateBps, parseRatio, type UnitResult } from "../core/units.js";
+import { loadAnyTopology } from "../config/load.js";
+import { CliError, EXIT_BAD_INPUT } from "./errors.js";
+import { renderTable } from "./table.js";
+
+export const EXIT_INFEASIBLE = 3;
+
+export interface PathOptions {
+  topology: string;
+  from: string;
+  to: string;
+  objective?: string;
+  weight: string[];
+  maxLatency?: string;
+  maxJitter?: string;
+  maxLoss?: string;
+  maxHops?: string;
+  minBandwidth?: string;
+  avoidNode: string[];
+  avoidLink: string[];
+  avoidSrlg: string[];
+  avoidRegion: string[];
+  excludeAny: string[];
+  includeAny: string[];
+  includeAll: string[];
+  via: string[];
+  protection?: string;
+  msd?: string;
+  json?: boolean;
+}
+
+export async function pathCommand(o: PathOptions): Promise<number> {
+  const { topology, notes: importNotes } = await loadAnyTopology(o.topology);
+  const query = pathQuery(topology, o);
+  const answer = findPath(topology, query);
+  const notes = [...importNotes.map((n) => `topology: ${n}`), ...(answer.ok ? answer.notes : [])];
+  if (o.json) console.log(JSON.stringify(answerJson(answer, notes), null, 2));
+  else console.log(formatAnswer(query, answer, notes));
+  return answer.ok ? 0 : EXIT_INFEASIBLE;
+}
+
+const bad = (message: string) => new CliError(message, EXIT_BAD_INPUT);
+
+/** The engine's query from command-line options; every mistake is a CliError naming the option. */
+export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
+  const router = (option: string, name: string): string => {
+    if (topology.routers.some((r) => r.name === name)) return name;
+    const host = topology.hosts.find((h) => h.name === name);
+    if (host) return host.router;
+    const near = topology.routers.filter((r) => r.name.toLowerCase() === name.toLowerCase()).map((r) => r.name);
+    throw bad(`${option}: no router or host named "${name}" in ${o.topology}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}`);
+  };
+  const unit = (option: string, text: string | undefined, parse: (t: string) => UnitResult): number | undefined => {
+    if (text === undefined) return undefined;
+    const r = parse(text);
+    if (!r.ok) throw bad(`${option}: ${r.reason}`);
+    return r.value;
+  };
+  const integer = (option: string, text: string | undefined, min: number, max: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw bad(`${option}: "${text}" is not a whole number from ${min} to ${max}`);
+    return n;
+  };
+
+  const from = router("--from", o.from);
+  const to = router("--to", o.to);
+  let objective = (o.objective ?? (o.weight.length > 0 ? "weighted" : "latency")) as Objective;
+  if (!OBJECTIVES.includes(objective)) throw bad(`--objective: unknown objective "${o.objective}"; use one of ${OBJECTIVES.join(", ")}`);
+  let weights: Weights | undefined;
+  if (o.weight.length > 0) {
+    if (objective !== "weighted") throw bad(`--weight goes with --objective weighted (or no --objective), not ${objective}`);
+    weights = {};
+    for (const w of o.weight) {
+      const m = /^([a-z]+)=(\d+(?:\.\d+)?)$/.exec(w);
+      if (!m || !ADDITIVE_METRICS.includes(m[1] as AdditiveMetric)) throw bad(`--weight: "${w}" is not METRIC=NUMBER with METRIC one of ${ADDITIVE_METRICS.join(", ")}`);
+      weights[m[1] as AdditiveMetric] = Number(m[2]);
+    }
+  } else if (objective === "weighted") throw bad("--objective weighted needs at least one --weight METRIC=NUMBER");
+
+  const linkIds = new Map<string, string>();
+  for (const l of topology.links) {
+    linkIds.set(`${l.a}-${l.b}`, l.id);
+    linkIds.set(`${l.b}-${l.a}`, l.id);
+  }
+  const avoidLinks = o.avoidLink.map((text) => {
+    const id = linkIds.get(text);
+    if (!id) throw bad(`--avoid-link: no link "${text}" in ${o.topology} (write it as A-B with two router names)`);
+    return id;
+  });
+  const known = (option: string, values: string[], pool: Set<string>, what: string) => {
+    for (const v of values) if (!pool.has(v)) throw bad(`${option}: no ${what} "${v}" in ${o.topology}`);
+    return values;
+  };
+  const routerNames = new Set(topology.routers.map((r) => r.name));
+  const via = o.via.map((v) => (routerNames.has(v) || topology.services.some((s) => s.name === v) ? v : router("--via", v)));
+  const protection = (o.protection ?? "none") as Protection;
+  if (!PROTECTIONS.includes(protection)) throw bad(`--protection: "${o.protection}" is not one of ${PROTECTIONS.join(", ")}`);
+  const maxLatencyUs = unit("--max-latency", o.maxLatency, parseDurationUs);
+  const maxJitterUs = unit("--max-jitter", o.maxJitter, parseDurationUs);
+  const maxLoss = unit("--max-loss", o.maxLoss, (t) => parseRatio(t, 1));
+  const maxHops = integer("--max-hops", o.maxHops, 1, 1_000_000);
+  const minBandwidthBps = unit("--min-bandwidth", o.minBandwidth, parseRateBps);
+  const msd = integer("--msd", o.msd, 1, 255);
+  const constraints: Constraints = {
+    ...NO_CONSTRAINTS,
+    ...(maxLatencyUs !== undefined ? { maxLatencyUs } : {}),
+    ...(maxJitterUs !== undefined ? { maxJitterUs } : {}),
+    ...(maxLoss !== undefined ? { maxLoss } : {}),
+    ...(maxHops !== undefined ? { maxHops } : {}),
+    ...(minBandwidthBps !== undefined ? { minBandwidthBps } : {}),
+    avoidNodes: o.avoidNode.map((n) => { if (!routerNames.has(n)) router("--avoid-node", n); return n; }),
+    avoidLinks,
+    avoidSrlgs: known("--avoid-srlg", o.avoidSrlg, new Set(topology.links.flatMap((l) => l.srlgs)), "link with srlg"),
+    avoidRegions: known("--avoid-region", o.avoidRegion, new Set(topology.routers.flatMap((r) => (r.region ? [r.region] : []))), "router in region"),
+    excludeAny: o.excludeAny,
+    includeAny: o.includeAny,
+    includeAll: o.includeAll,
+  };
+  return { from, to, objective, ...(weights ? { weights } : {}), constraints, via, protection, ...(msd !== undefined ? { msd } : {}) };
+}
+
+function pathJson(p: Path) {
+  return {
+    nodes: p.nodes,
+    links: p.links,
+    metrics: { ...p.metrics, bottleneckBps: p.metrics.hops === 0 ? null : p.metrics.bottleneckBps },
+    segments: p.segments.map((s) => ({ sid: s.sid, node: s.node, behavior: s.behavior, ...(s.link ? { link: s.link } : {}), ...(s.service ? { service: s.service } : {}) })),
+    srhBytes: p.srhBytes,
+  };
+}
+
+export function answerJson(a: PathAnswer, notes: string[]) {
+  if (!a.ok) return { infeasible: { reason: a.reason, constraints: a.cut }, notes };
+  return { primary: pathJson(a.primary), backup: a.backup ? pathJson(a.backup) : null, notes };
+}
+
+function formatPath(title: string, p: Path): string[] {
+  const m = p.metrics;
+  const lines = [
+    `${title}: ${p.nodes.join(" > ")}`,
+    `  latency ${formatDurationUs(m.latencyUs)}, igp ${m.igp}, te ${m.te}, hops ${m.hops}, jitter ${formatDurationUs(m.jitterUs)}, loss ${formatPercent(m.loss)}, ` +
+      `bottleneck ${m.hops === 0 ? "-" : formatRateBps(m.bottleneckBps)}, max utilization ${formatPercent(m.maxUtilization)}`,
+  ];
+  if (p.segments.length === 0) lines.push("  segments: none (the IGP already takes this path; no SRH)");
+  else {
+    lines.push(`  segments (SRH ${p.srhBytes} bytes):`);
+    const table = renderTable(["#", "SID", "BEHAVIOR", "NODE", "DETAIL"], p.segments.map((s, i) => [String(i + 1), s.sid, s.behavior, s.node, s.link ? `link ${s.link.join("-")}` : s.service ? `service ${s.service}` : ""]));
+    lines.push(...table.split("\n").map((l) => `    ${l}`));
+  }
+  return lines;
+}
+
+export function formatAnswer(q: PathQuery, a: PathAnswer, notes: string[]): string {
+  const lines: string[] = [];
+  if (!a.ok) lines.push(`infeasible: ${a.reason}`);
+  else {
+    lines.push(...formatPath("primary", a.primary));
+    if (a.backup) lines.push(...formatPath(`backup (${q.protection}-disjoint)`, a.backup));
+    else if (q.protection !== "none") lines.push(`backup: none`);
+  }
+  if (notes.length > 0) lines.push("notes:", ...notes.map((n) => `  - ${n}`));
+  return lines.join("\n");
+}

@@ -1,0 +1,62 @@
+// The per-link hard constraints of a query (everything but the path-wide budgets), each as its own
+// rule so that infeasibility can name the rule(s) that cut the last path. Pure.
+import type { Constraints, Link, Router } from "./model.js";
+import { availableBps } from "./model.js";
+import type { ConstraintName } from "./path-query.js";
+import { formatRateBps } from "./units.js";
+
+export interface LinkRule {
+  name: ConstraintName;
+  /** How to say it in a sentence, e.g. "minBandwidth 1Gbps". */
+  label: string;
+  allows(link: Link): boolean;
+}
+
+export interface NodeRule {
+  name: ConstraintName;
+  label: string;
+  allows(router: Router): boolean;
+}
+
+const list = (xs: string[]) => xs.join(", ");
+
+export function nodeRules(c: Constraints): NodeRule[] {
+  const rules: NodeRule[] = [];
+  if (c.avoidNodes.length > 0) {
+    const s = new Set(c.avoidNodes);
+    rules.push({ name: "avoidNodes", label: `avoidNodes [${list(c.avoidNodes)}]`, allows: (r) => !s.has(r.name) });
+  }
+  if (c.avoidRegions.length > 0) {
+    const s = new Set(c.avoidRegions);
+    rules.push({ name: "avoidRegions", label: `avoidRegions [${list(c.avoidRegions)}]`, allows: (r) => r.region === undefined || !s.has(r.region) });
+  }
+  return rules;
+}
+
+export function linkRules(c: Constraints): LinkRule[] {
+  const rules: LinkRule[] = [];
+  if (c.avoidLinks.length > 0) {
+    const s = new Set(c.avoidLinks);
+    rules.push({ name: "avoidLinks", label: `avoidLinks [${list(c.avoidLinks)}]`, allows: (l) => !s.has(l.id) && !s.has(`${l.b}-${l.a}`) && !s.has(`${l.a}-${l.b}`) });
+  }
+  if (c.avoidSrlgs.length > 0) {
+    const s = new Set(c.avoidSrlgs);
+    rules.push({ name: "avoidSrlgs", label: `avoidSrlgs [${list(c.avoidSrlgs)}]`, allows: (l) => !l.srlgs.some((x) => s.has(x)) });
+  }
+  if (c.excludeAny.length > 0) {
+    const s = new Set(c.excludeAny);
+    rules.push({ name: "excludeAny", label: `excludeAny [${list(c.excludeAny)}]`, allows: (l) => !l.colors.some((x) => s.has(x)) });
+  }
+  if (c.includeAny.length > 0) {
+    const s = new Set(c.includeAny);
+    rules.push({ name: "includeAny", label: `includeAny [${list(c.includeAny)}]`, allows: (l) => l.colors.some((x) => s.has(x)) });
+  }
+  if (c.includeAll.length > 0) {
+    rules.push({ name: "includeAll", label: `includeAll [${list(c.includeAll)}]`, allows: (l) => c.includeAll.every((x) => l.colors.includes(x)) });
+  }
+  if (c.minBandwidthBps !== undefined) {
+    const min = c.minBandwidthBps;
+    rules.push({ name: "minBandwidth", label: `minBandwidth ${formatRateBps(min)}`, allows: (l) => availableBps(l) >= min });
+  }
+  return rules;
+}

@@ -1,0 +1,173 @@
+// Exact resource-constrained shortest path over a layered graph (router × via stage). Labels are
+// Pareto-pruned on (cost, resources) and expanded A*-style with exact lower bounds, so the first
+// label to reach the goal is optimal. Pure; no knowledge of intents or SIDs.
+import type { Graph } from "./graph.js";
+import { IndexHeap, MinHeap } from "./heap.js";
+
+export interface Limit {
+  /** Per link. */
+  weight: Float64Array;
+  limit: number;
+}
+
+export interface SearchSpec {
+  graph: Graph;
+  from: number;
+  to: number;
+  /** Per link: may the path cross it. Links of a router the path may not visit must be 0 here too. */
+  linkAllowed: Uint8Array;
+  /** Per link: the cost to minimise, and a second cost that breaks ties (lexicographic). */
+  cost: Float64Array;
+  tie: Float64Array;
+  limits: Limit[];
+  /** Ordered stops: the candidate routers of each via item; the path visits one of each, in order. */
+  stages: Int32Array[];
+  /** Start somewhere other than (from, stage 0, nothing spent): used to grow a fixed prefix. */
+  start?: { node: number; stage: number; cost: number; tie: number; spent: number[] };
+}
+
+export interface Found {
+  nodes: number[];
+  links: number[];
+  /** Where each via stop was served: index into nodes. */
+  stops: number[];
+  cost: number;
+  tie: number;
+}
+
+interface Label {
+  node: number;
+  stage: number;
+  cost: number;
+  tie: number;
+  spent: number[];
+  prev: Label | null;
+  /** Link crossed to get here; -1 when this label advanced a stage in place (or is the start). */
+  link: number;
+  dead: boolean;
+}
+
+/** Lower bound of `weight` from (router, stage) to the goal, per stage; Infinity where the goal is unreachable. */
+export function lowerBounds(spec: SearchSpec, weight: Float64Array): Float64Array[] {
+  const { graph: g, stages } = spec;
+  const n = g.routers.length;
+  const out: Float64Array[] = new Array(stages.length + 1);
+  const seed = new Float64Array(n).fill(Infinity);
+  seed[spec.to] = 0;
+  for (let k = stages.length; k >= 0; k--) {
+    if (k < stages.length) {
+      seed.fill(Infinity);
+      const next = out[k + 1]!;
+      for (const u of stages[k]!) seed[u] = Math.min(seed[u]!, next[u]!);
+    }
+    out[k] = relax(spec, weight, seed);
+  }
+  return out;
+}
+
+/** Multi-source Dijkstra over allowed links from the given initial distances. */
+function relax(spec: SearchSpec, weight: Float64Array, seed: Float64Array): Float64Array {
+  const g = spec.graph;
+  const dist = Float64Array.from(seed);
+  const heap = new IndexHeap(dist.length);
+  for (let u = 0; u < dist.length; u++) if (dist[u] !== Infinity) heap.push(dist[u]!, u);
+  while (heap.size > 0) {
+    const key = heap.topKey;
+    const u = heap.pop();
+    if (key > dist[u]!) continue;
+    for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+      const l = g.edgeLink[e]!;
+      if (!spec.linkAllowed[l]) continue;
+      const v = g.edgeTo[e]!;
+      const d = key + weight[l]!;
+      if (d < dist[v]!) {
+        dist[v] = d;
+        heap.push(d, v);
+      }
+    }
+  }
+  return dist;
+}
+
+const EPSILON = 1e-9;
+
+export function search(spec: SearchSpec): Found | null {
+  const { graph: g, stages, limits, cost, tie } = spec;
+  const n = g.routers.length;
+  const K = stages.length;
+  const start = spec.start ?? { node: spec.from, stage: 0, cost: 0, tie: 0, spent: limits.map(() => 0) };
+  // Bounds: exact remaining cost (guides the search) and remaining resource (prunes labels that cannot finish in budget).
+  const needBounds = limits.length > 0 || K > 0;
+  const costBound = needBounds ? lowerBounds(spec, cost) : null;
+  const limitBounds = limits.map((l) => lowerBounds(spec, l.weight));
+  const caps = limits.map((l) => l.limit * (1 + EPSILON) + EPSILON);
+  const isStop: Uint8Array[] = stages.map((s) => {
+    const m = new Uint8Array(n);
+    for (const u of s) m[u] = 1;
+    return m;
+  });
+  const frontier: (Label[] | undefined)[] = new Array(n * (K + 1));
+  const heap = new MinHeap<Label>();
+
+  const offer = (lab: Label): void => {
+    const k = lab.stage;
+    for (let i = 0; i < limits.length; i++) if (lab.spent[i]! + limitBounds[i]![k]![lab.node]! > caps[i]!) return;
+    const h = costBound ? costBound[k]![lab.node]! : 0;
+    if (h === Infinity) return;
+    const slot = k * n + lab.node;
+    const labels = frontier[slot];
+    if (labels) {
+      for (const o of labels) if (dominates(o, lab)) return;
+      let w = 0;
+      for (const o of labels) {
+        if (dominates(lab, o)) o.dead = true;
+        else labels[w++] = o;
+      }
+      labels.length = w;
+      labels.push(lab);
+    } else frontier[slot] = [lab];
+    heap.push(lab.cost + h, lab, lab.tie);
+  };
+
+  offer({ node: start.node, stage: start.stage, cost: start.cost, tie: start.tie, spent: start.spent, prev: null, link: -1, dead: false });
+  while (heap.size > 0) {
+    const lab = heap.pop()!.value;
+    if (lab.dead) continue;
+    const u = lab.node;
+    const k = lab.stage;
+    if (k === K && u === spec.to) return unwind(lab);
+    if (k < K && isStop[k]![u]) offer({ node: u, stage: k + 1, cost: lab.cost, tie: lab.tie, spent: lab.spent, prev: lab, link: -1, dead: false });
+    for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+      const l = g.edgeLink[e]!;
+      if (!spec.linkAllowed[l]) continue;
+      const spent = lab.spent.length === 0 ? lab.spent : lab.spent.map((s, i) => s + limits[i]!.weight[l]!);
+      offer({ node: g.edgeTo[e]!, stage: k, cost: lab.cost + cost[l]!, tie: lab.tie + tie[l]!, spent, prev: lab, link: l, dead: false });
+    }
+  }
+  return null;
+}
+
+/** a is at least as good as b on every count: b can be dropped. Equal labels: the older one stays. */
+function dominates(a: Label, b: Label): boolean {
+  if (a.cost > b.cost || (a.cost === b.cost && a.tie > b.tie)) return false;
+  for (let i = 0; i < a.spent.length; i++) if (a.spent[i]! > b.spent[i]!) return false;
+  return true;
+}
+
+function unwind(goal: Label): Found {
+  const chain: Label[] = [];
+  for (let l: Label | null = goal; l; l = l.prev) chain.push(l);
+  chain.reverse();
+  const nodes: number[] = [chain[0]!.node];
+  const links: number[] = [];
+  const stops: number[] = [];
+  for (let i = 1; i < chain.length; i++) {
+    const l = chain[i]!;
+    if (l.link < 0) stops.push(nodes.length - 1);
+    else {
+      links.push(l.link);
+      nodes.push(l.node);
+    }
+  }
+  return { nodes, links, stops, cost: goal.cost, tie: goal.tie };
+}

@@ -1,0 +1,15 @@
+// Test fixtures for the pure core: small hand-made topologies written compactly.
+import type { Link, Router, ServiceFunction, Topology } from "./model.js";
+import { LINK_DEFAULTS } from "./model.js";
+
+type LinkSpec = [a: string, b: string, fields?: Partial<Omit<Link, "id" | "a" | "b">>];
+
+/** Routers get locators fc00:0:<i+1>::/48 in the order given; links default like the topology file's. */
+export function net(routers: (string | Omit<Router, "locator">)[], links: LinkSpec[], services: ServiceFunction[] = []): Topology {
+  return {
+    routers: routers.map((r, i) => ({ ...(typeof r === "string" ? { name: r } : r), locator: `fc00:0:${(i + 1).toString(16)}::/48` })),
+    hosts: [],
+    links: links.map(([a, b, f = {}]) => ({ ...LINK_DEFAULTS, te: f.igp ?? LINK_DEFAULTS.igp, srlgs: [], colors: [], ...f, id: `${a}-${b}`, a, b })),
+    services,
+  };
+}
