@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseGraphml, haversineKm, fibreDelayUs } from "./graphml.js";
 import type { GraphmlImport } from "./graphml.js";
 import { ConfigFileError, formatConfigError } from "./errors.js";
 import type { ConfigError } from "./errors.js";
 import { loadAnyTopology } from "./load.js";
+import { zoo, zooDir } from "./zoo-data.js";
 
 // ---------------------------------------------------------------------------------------------
 // Inline fixtures. Key ids are deliberately not the zoo's, and "label" is declared for edges and
@@ -229,31 +229,6 @@ test("broken structure: duplicate node ids and edges to unknown nodes are locate
 // ---------------------------------------------------------------------------------------------
 // The real Topology Zoo files, checked against an independent count: regular expressions over
 // the raw text, the rules applied again here, no XML parser.
-
-function findRepoRoot(): string {
-  const isCairn = (dir: string) => {
-    const p = path.join(dir, "package.json");
-    if (!existsSync(p)) return false;
-    try { return (JSON.parse(readFileSync(p, "utf8")) as { name?: string }).name === "cairn"; } catch { return false; }
-  };
-  for (const start of [path.dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      if (isCairn(dir)) return dir;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  throw new Error(`cannot find the repository root (a package.json named "cairn") above ${fileURLToPath(import.meta.url)} or ${process.cwd()}`);
-}
-
-function zooDir(): string {
-  const dir = path.resolve(findRepoRoot(), "..", "shared", "data", "topology-zoo");
-  assert.ok(existsSync(dir), `the Topology Zoo data is missing: expected the .graphml files in ${dir}`);
-  return dir;
-}
-
-function zoo(name: string): string {
-  return readFileSync(path.join(zooDir(), name), "utf8");
-}
 
 const unescape = (s: string) =>
   s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>

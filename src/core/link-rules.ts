@@ -7,6 +7,8 @@ import { formatRateBps } from "./units.js";
 
 export interface LinkRule {
   name: ConstraintName;
+  /** Exact identity of the rule and its values, for caches. */
+  key: string;
   /** How to say it in a sentence, e.g. "minBandwidth 1Gbps". */
   label: string;
   allows(link: Link): boolean;
@@ -14,6 +16,7 @@ export interface LinkRule {
 
 export interface NodeRule {
   name: ConstraintName;
+  key: string;
   label: string;
   allows(router: Router): boolean;
 }
@@ -24,11 +27,11 @@ export function nodeRules(c: Constraints): NodeRule[] {
   const rules: NodeRule[] = [];
   if (c.avoidNodes.length > 0) {
     const s = new Set(c.avoidNodes);
-    rules.push({ name: "avoidNodes", label: `avoidNodes [${list(c.avoidNodes)}]`, allows: (r) => !s.has(r.name) });
+    rules.push({ name: "avoidNodes", key: `avoidNodes=${JSON.stringify(c.avoidNodes)}`, label: `avoidNodes [${list(c.avoidNodes)}]`, allows: (r) => !s.has(r.name) });
   }
   if (c.avoidRegions.length > 0) {
     const s = new Set(c.avoidRegions);
-    rules.push({ name: "avoidRegions", label: `avoidRegions [${list(c.avoidRegions)}]`, allows: (r) => r.region === undefined || !s.has(r.region) });
+    rules.push({ name: "avoidRegions", key: `avoidRegions=${JSON.stringify(c.avoidRegions)}`, label: `avoidRegions [${list(c.avoidRegions)}]`, allows: (r) => r.region === undefined || !s.has(r.region) });
   }
   return rules;
 }
@@ -37,26 +40,26 @@ export function linkRules(c: Constraints): LinkRule[] {
   const rules: LinkRule[] = [];
   if (c.avoidLinks.length > 0) {
     const s = new Set(c.avoidLinks);
-    rules.push({ name: "avoidLinks", label: `avoidLinks [${list(c.avoidLinks)}]`, allows: (l) => !s.has(l.id) && !s.has(`${l.b}-${l.a}`) && !s.has(`${l.a}-${l.b}`) });
+    rules.push({ name: "avoidLinks", key: `avoidLinks=${JSON.stringify(c.avoidLinks)}`, label: `avoidLinks [${list(c.avoidLinks)}]`, allows: (l) => !s.has(l.id) && !s.has(`${l.b}-${l.a}`) && !s.has(`${l.a}-${l.b}`) });
   }
   if (c.avoidSrlgs.length > 0) {
     const s = new Set(c.avoidSrlgs);
-    rules.push({ name: "avoidSrlgs", label: `avoidSrlgs [${list(c.avoidSrlgs)}]`, allows: (l) => !l.srlgs.some((x) => s.has(x)) });
+    rules.push({ name: "avoidSrlgs", key: `avoidSrlgs=${JSON.stringify(c.avoidSrlgs)}`, label: `avoidSrlgs [${list(c.avoidSrlgs)}]`, allows: (l) => !l.srlgs.some((x) => s.has(x)) });
   }
   if (c.excludeAny.length > 0) {
     const s = new Set(c.excludeAny);
-    rules.push({ name: "excludeAny", label: `excludeAny [${list(c.excludeAny)}]`, allows: (l) => !l.colors.some((x) => s.has(x)) });
+    rules.push({ name: "excludeAny", key: `excludeAny=${JSON.stringify(c.excludeAny)}`, label: `excludeAny [${list(c.excludeAny)}]`, allows: (l) => !l.colors.some((x) => s.has(x)) });
   }
   if (c.includeAny.length > 0) {
     const s = new Set(c.includeAny);
-    rules.push({ name: "includeAny", label: `includeAny [${list(c.includeAny)}]`, allows: (l) => l.colors.some((x) => s.has(x)) });
+    rules.push({ name: "includeAny", key: `includeAny=${JSON.stringify(c.includeAny)}`, label: `includeAny [${list(c.includeAny)}]`, allows: (l) => l.colors.some((x) => s.has(x)) });
   }
   if (c.includeAll.length > 0) {
-    rules.push({ name: "includeAll", label: `includeAll [${list(c.includeAll)}]`, allows: (l) => c.includeAll.every((x) => l.colors.includes(x)) });
+    rules.push({ name: "includeAll", key: `includeAll=${JSON.stringify(c.includeAll)}`, label: `includeAll [${list(c.includeAll)}]`, allows: (l) => c.includeAll.every((x) => l.colors.includes(x)) });
   }
   if (c.minBandwidthBps !== undefined) {
     const min = c.minBandwidthBps;
-    rules.push({ name: "minBandwidth", label: `minBandwidth ${formatRateBps(min)}`, allows: (l) => availableBps(l) >= min });
+    rules.push({ name: "minBandwidth", key: `minBandwidth=${JSON.stringify(c.minBandwidthBps)}`, label: `minBandwidth ${formatRateBps(min)}`, allows: (l) => availableBps(l) >= min });
   }
   return rules;
 }

@@ -179,4 +179,8 @@ export interface Path {
   srhBytes: number;
 }
 
+/** SRH entries the host datapath can write: CAIRN_MAX_SEGMENTS segments + the final destination
+ *  (src/datapath/cairn.h; a test checks they agree). Hosts are the head-ends of Cairn's paths. */
+export const HOST_DATAPATH_MSD = 9;
+
 export type PathResult = { ok: true; path: Path; backup: Path | null; notes: string[] } | { ok: false; reason: string };

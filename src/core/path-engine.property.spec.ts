@@ -45,11 +45,16 @@ function serviceSid(node: number, svc: number, k: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Generators.
+// Generators. Everything is drawn at the largest size and cut down by one final map (no chain), so
+// fast-check can shrink each part of a counterexample on its own: fewer routers, fewer links,
+// default link attributes, absent constraints.
 
 const SRLGS = ["s1", "s2", "s3"];
 const COLORS = ["red", "blue", "green"];
 const SERVICE_NAMES = ["fw", "nat"];
+const MAXN = 8;
+const PAIRS: [number, number][] = [];
+for (let i = 0; i < MAXN; i++) for (let j = i + 1; j < MAXN; j++) PAIRS.push([i, j]);
 
 const arbLinkSpec = fc.record({
   igp: fc.integer({ min: 1, max: 5 }),
@@ -63,63 +68,18 @@ const arbLinkSpec = fc.record({
   colors: fc.subarray(COLORS),
 });
 
-function arbTopology(minN: number, maxN: number, withServices: boolean, density: [number, number]): fc.Arbitrary<Topology> {
-  return fc.integer({ min: minN, max: maxN }).chain((n) => {
-    const pairs: [number, number][] = [];
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push([i, j]);
-    const P = pairs.length;
-    const arbService = (svc: number) =>
-      fc.record({
-        nodes: fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { minLength: 1, maxLength: Math.min(3, n) }),
-        health: fc.array(fc.integer({ min: 0, max: 3 }).map((x) => x > 0), { minLength: 3, maxLength: 3 }),
-      }).map(({ nodes, health }): ServiceFunction => ({
-        name: SERVICE_NAMES[svc]!,
-        instances: nodes.map((node, k) => ({ node: `r${node}`, sid: serviceSid(node, svc, k), healthy: health[k]! })),
-      }));
-    return fc.record({
-      connected: fc.integer({ min: 0, max: 4 }).map((x) => x > 0),
-      parents: fc.array(fc.nat(), { minLength: n - 1, maxLength: n - 1 }),
-      density: fc.integer({ min: density[0], max: density[1] }),
-      dice: fc.array(fc.integer({ min: 0, max: 99 }), { minLength: P, maxLength: P }),
-      flip: fc.array(fc.boolean(), { minLength: P, maxLength: P }),
-      specs: fc.array(arbLinkSpec, { minLength: P, maxLength: P }),
-      regions: fc.array(fc.constantFrom<string | undefined>(undefined, "eu", "us"), { minLength: n, maxLength: n }),
-      services: withServices
-        ? fc.integer({ min: 0, max: 2 }).chain((k): fc.Arbitrary<ServiceFunction[]> =>
-          (k === 0 ? fc.constant([]) : fc.tuple(...Array.from({ length: k }, (_, s) => arbService(s))).map((x) => [...x])))
-        : fc.constant([] as ServiceFunction[]),
-    }).map(({ connected, parents, density, dice, flip, specs, regions, services }): Topology => {
-      const tree = new Set<string>();
-      if (connected) parents.forEach((p, i) => tree.add(`${Math.min(p % (i + 1), i + 1)},${Math.max(p % (i + 1), i + 1)}`));
-      const links: Link[] = [];
-      pairs.forEach(([i, j], k) => {
-        if (!tree.has(`${i},${j}`) && dice[k]! >= density) return;
-        const [a, b] = flip[k] ? [j, i] : [i, j];
-        links.push(link(`r${a}`, `r${b}`, specs[k]!));
-      });
-      return {
-        routers: Array.from({ length: n }, (_, i) => router(i, regions[i] === undefined ? {} : { region: regions[i] })),
-        hosts: [],
-        links,
-        services: services as ServiceFunction[],
-      };
-    });
-  });
-}
-
-/** Present with probability 1/(1+absentWeight). */
-function sometimes<T>(arb: fc.Arbitrary<T>, absentWeight = 3): fc.Arbitrary<T | undefined> {
+/** Present with probability 1/(1+absentWeight); shrinks to absent. */
+function sometimes<T>(arb: fc.Arbitrary<T>, absentWeight: number): fc.Arbitrary<T | undefined> {
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: absentWeight }, { arbitrary: arb, weight: 1 });
 }
 
-function sometimesList<T>(arb: fc.Arbitrary<T[]>, absentWeight = 3): fc.Arbitrary<T[]> {
+function sometimesList<T>(arb: fc.Arbitrary<T[]>, absentWeight: number): fc.Arbitrary<T[]> {
   return fc.oneof({ arbitrary: fc.constant([] as T[]), weight: absentWeight }, { arbitrary: arb, weight: 1 });
 }
 
-function arbConstraints(topo: Topology, rarity: number): fc.Arbitrary<Constraints> {
+/** Constraints with router and link references as raw indices, resolved against the topology later. */
+function arbRawConstraints(rarity: number) {
   const r = (w: number) => Math.round(w * rarity);
-  const names = topo.routers.map((r) => r.name);
-  const linkIds = topo.links.map((l) => l.id);
   return fc.record({
     maxLatencyUs: sometimes(fc.integer({ min: 1, max: 15 }).map((x) => x * 100), r(3)),
     maxJitterUs: sometimes(fc.integer({ min: 0, max: 8 }), r(3)),
@@ -128,20 +88,14 @@ function arbConstraints(topo: Topology, rarity: number): fc.Arbitrary<Constraint
     maxHops: sometimes(fc.integer({ min: 1, max: 5 }), r(3)),
     // Clear of every achievable available bandwidth (1e7, 5e7, 1e8, 5e8, 1e9, 5e9, 1e10).
     minBandwidthBps: sometimes(fc.constantFrom(3e7, 2e8, 8e8, 3e9), r(3)),
-    avoidNodes: sometimesList(fc.subarray(names, { maxLength: 2 }), r(4)),
-    avoidLinks: linkIds.length === 0 ? fc.constant([] as string[]) : sometimesList(
-      fc.subarray(linkIds, { maxLength: Math.min(3, linkIds.length) }).chain((ids) =>
-        fc.tuple(...ids.map((id) => fc.boolean().map((rev) => (rev ? id.split("-").reverse().join("-") : id))))
-          .map((x) => x as string[])), r(3)),
+    avoidNodes: sometimesList(fc.array(fc.nat(MAXN - 1), { minLength: 1, maxLength: 2 }), r(4)),
+    /** Link by index; rev writes its id the other way round ("b-a"), which must match all the same. */
+    avoidLinks: sometimesList(fc.array(fc.record({ k: fc.nat(40), rev: fc.boolean() }), { minLength: 1, maxLength: 3 }), r(3)),
     avoidSrlgs: sometimesList(fc.subarray(SRLGS, { minLength: 1, maxLength: 1 }), r(5)),
     avoidRegions: sometimesList(fc.constantFrom(["eu"], ["us"]), r(8)),
     excludeAny: sometimesList(fc.subarray(COLORS, { minLength: 1, maxLength: 1 }), r(5)),
     includeAny: sometimesList(fc.subarray(COLORS, { minLength: 1, maxLength: 2 }), r(6)),
     includeAll: sometimesList(fc.subarray(COLORS, { minLength: 1, maxLength: 1 }), r(8)),
-  }).map((c) => {
-    const out: Constraints = { ...c };
-    for (const k of ["maxLatencyUs", "maxJitterUs", "maxLoss", "maxHops", "minBandwidthBps"] as const) if (out[k] === undefined) delete out[k];
-    return out;
   });
 }
 
@@ -164,36 +118,112 @@ interface Scenario {
   q: PathQuery;
 }
 
-function arbScenario(opts: { minN: number; maxN: number; via: boolean; protection: boolean; msd: boolean; rarity: number; density: [number, number] }): fc.Arbitrary<Scenario> {
-  return arbTopology(opts.minN, opts.maxN, opts.via, opts.density).chain((topo) => {
-    const n = topo.routers.length;
-    const viaNames = [...topo.routers.map((r) => r.name), ...topo.services.map((s) => s.name)];
-    const arbVia = opts.via
-      ? fc.oneof({ arbitrary: fc.constant([] as string[]), weight: 4 },
-        { arbitrary: fc.array(fc.constantFrom(...viaNames), { minLength: 1, maxLength: 1 }), weight: 3 },
-        { arbitrary: fc.array(fc.constantFrom(...viaNames), { minLength: 2, maxLength: 2 }), weight: 2 })
-      : fc.constant([] as string[]);
-    return fc.record({
-      from: fc.integer({ min: 0, max: n - 1 }),
-      toOffset: fc.integer({ min: 1, max: n - 1 }),
-      objective: fc.constantFrom(...OBJECTIVES),
-      weights: arbWeights,
-      constraints: arbConstraints(topo, opts.rarity),
-      via: arbVia,
-      protection: opts.protection ? fc.constantFrom<Protection>("link", "node", "srlg") : fc.constant<Protection>("none"),
-      qMsd: opts.msd ? sometimes(fc.integer({ min: 1, max: 4 }), 1) : fc.constant(undefined),
-      rMsd: opts.msd ? sometimes(fc.integer({ min: 1, max: 4 }), 1) : fc.constant(undefined),
-    }).map(({ from, toOffset, objective, weights, constraints, via, protection, qMsd, rMsd }): Scenario => {
-      const q: PathQuery = { from: `r${from}`, to: `r${(from + toOffset) % n}`, objective, constraints, via, protection };
-      if (objective === "weighted") q.weights = weights;
-      let t = topo;
-      if (opts.msd) {
-        const m = qMsd === undefined && rMsd === undefined ? 3 : qMsd;
-        if (m !== undefined) q.msd = m;
-        if (rMsd !== undefined) t = { ...topo, routers: topo.routers.map((r) => (r.name === q.from ? { ...r, msd: rMsd } : r)) };
+interface ScenarioOptions {
+  minN: number;
+  maxN: number;
+  via: boolean;
+  protection: boolean;
+  msd: boolean;
+  /** Scales how often each constraint is absent. */
+  rarity: number;
+  /** Per-pair link probability range, in percent (on top of a spanning tree when connected). */
+  density: [number, number];
+}
+
+interface RawService {
+  nodes: number[];
+  health: boolean[];
+}
+
+interface RawViaItem {
+  service: boolean;
+  i: number;
+}
+
+function arbScenario(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
+  const P = PAIRS.length;
+  const arbViaItem: fc.Arbitrary<RawViaItem> = fc.record({ service: fc.boolean(), i: fc.nat(MAXN - 1) });
+  const arbServices: fc.Arbitrary<RawService[]> = opts.via
+    ? fc.array(fc.record({
+      nodes: fc.uniqueArray(fc.nat(MAXN - 1), { minLength: 1, maxLength: 3 }),
+      health: fc.array(fc.integer({ min: 0, max: 3 }).map((x) => x > 0), { minLength: 3, maxLength: 3 }),
+    }), { maxLength: 2 })
+    : fc.constant([]);
+  const arbVia: fc.Arbitrary<RawViaItem[]> = opts.via
+    ? fc.oneof({ arbitrary: fc.constant([] as RawViaItem[]), weight: 4 },
+      { arbitrary: fc.array(arbViaItem, { minLength: 1, maxLength: 1 }), weight: 3 },
+      { arbitrary: fc.array(arbViaItem, { minLength: 2, maxLength: 2 }), weight: 2 })
+    : fc.constant([]);
+  return fc.record({
+    n: fc.integer({ min: opts.minN, max: opts.maxN }),
+    connected: fc.integer({ min: 0, max: 4 }).map((x) => x > 0),
+    parents: fc.array(fc.nat(MAXN), { minLength: MAXN - 1, maxLength: MAXN - 1 }),
+    density: fc.integer({ min: opts.density[0], max: opts.density[1] }),
+    dice: fc.array(fc.integer({ min: 0, max: 99 }), { minLength: P, maxLength: P }),
+    flip: fc.array(fc.boolean(), { minLength: P, maxLength: P }),
+    specs: fc.array(arbLinkSpec, { minLength: P, maxLength: P }),
+    regions: fc.array(fc.constantFrom<string | undefined>(undefined, "eu", "us"), { minLength: MAXN, maxLength: MAXN }),
+    services: arbServices,
+    from: fc.nat(MAXN - 1),
+    toOffset: fc.nat(MAXN - 2),
+    objective: fc.constantFrom(...OBJECTIVES),
+    weights: arbWeights,
+    c: arbRawConstraints(opts.rarity),
+    via: arbVia,
+    protection: opts.protection ? fc.constantFrom<Protection>("link", "node", "srlg") : fc.constant<Protection>("none"),
+    qMsd: opts.msd ? sometimes(fc.integer({ min: 1, max: 4 }), 1) : fc.constant(undefined),
+    rMsd: opts.msd ? sometimes(fc.integer({ min: 1, max: 4 }), 1) : fc.constant(undefined),
+  }).map((g): Scenario => {
+    const n = g.n;
+    const tree = new Set<number>();
+    if (g.connected) {
+      for (let j = 1; j < n; j++) {
+        const i = g.parents[j - 1]! % j;
+        tree.add(PAIRS.findIndex(([a, b]) => a === i && b === j));
       }
-      return { topo: t, q };
+    }
+    const links: Link[] = [];
+    PAIRS.forEach(([i, j], k) => {
+      if (j >= n) return;
+      if (!tree.has(k) && g.dice[k]! < 100 - g.density) return;
+      const [a, b] = g.flip[k] ? [j, i] : [i, j];
+      links.push(link(`r${a}`, `r${b}`, g.specs[k]!));
     });
+    const services: ServiceFunction[] = g.services.map((s, svc) => {
+      const nodes = [...new Set(s.nodes.map((x) => x % n))];
+      return {
+        name: SERVICE_NAMES[svc]!,
+        instances: nodes.map((node, k) => ({ node: `r${node}`, sid: serviceSid(node, svc, k), healthy: s.health[k]! })),
+      };
+    });
+    const routers = Array.from({ length: n }, (_, i) => router(i, g.regions[i] === undefined ? {} : { region: g.regions[i] }));
+    const from = g.from % n;
+    const to = (from + 1 + (g.toOffset % (n - 1))) % n;
+    const c = g.c;
+    const constraints: Constraints = {
+      avoidNodes: [...new Set(c.avoidNodes.map((i) => `r${i % n}`))],
+      avoidLinks: links.length === 0 ? [] : [...new Set(c.avoidLinks.map(({ k, rev }) => {
+        const l = links[k % links.length]!;
+        return rev ? `${l.b}-${l.a}` : l.id;
+      }))],
+      avoidSrlgs: c.avoidSrlgs, avoidRegions: c.avoidRegions, excludeAny: c.excludeAny, includeAny: c.includeAny, includeAll: c.includeAll,
+    };
+    for (const k of ["maxLatencyUs", "maxJitterUs", "maxLoss", "maxHops", "minBandwidthBps"] as const) {
+      const v = c[k];
+      if (v !== undefined) constraints[k] = v;
+    }
+    const via = g.via.map(({ service, i }) => (service && services.length > 0 ? services[i % services.length]!.name : `r${i % n}`));
+    const q: PathQuery = { from: `r${from}`, to: `r${to}`, objective: g.objective, constraints, via, protection: g.protection };
+    if (g.objective === "weighted") q.weights = g.weights;
+    if (opts.msd) {
+      const m = g.qMsd === undefined && g.rMsd === undefined ? 3 : g.qMsd;
+      if (m !== undefined) q.msd = m;
+      if (g.rMsd !== undefined) {
+        const rm = g.rMsd;
+        routers[from] = { ...routers[from]!, msd: rm };
+      }
+    }
+    return { topo: { routers, hosts: [], links, services }, q };
   });
 }
 
@@ -403,6 +433,28 @@ test("engine: link protection escapes the trap with a disjoint pair and says so"
   assert.ok(disjoint(trap, "link", p.walk, b.walk), `not disjoint: ${ans.primary.nodes} / ${ans.backup.nodes}`);
   assert.deepEqual([ans.primary.nodes.join(""), ans.backup.nodes.join("")].sort(), ["r0r1r3", "r0r2r3"]);
   assert.ok(ans.notes.length > 0, "the primary is worse than the unprotected optimum: a note should say so");
+});
+
+// Two optimal r0→r1 paths tie on every additive metric; only r0 r2 r1 is the IGP path (no segment).
+// With msd 1 (no room for a segment) the tie must go to the IGP path rather than fail on "msd": the
+// engine breaks ties by latency, then by IGP metric (README, "Path engine").
+test("engine: with msd 1, a tie among optima goes to the one that needs no segment", () => {
+  const topo: Topology = {
+    routers: [router(0), router(1), router(2), router(3)],
+    hosts: [],
+    links: [
+      link("r0", "r3", { igp: 5, te: 3, jitterUs: 1 }), link("r3", "r1", { igp: 5, te: 3, jitterUs: 1 }),
+      link("r0", "r2", { igp: 1, te: 3, jitterUs: 1 }), link("r2", "r1", { igp: 1, te: 3, jitterUs: 1 }),
+    ],
+    services: [],
+  };
+  const failed: string[] = [];
+  for (const objective of OBJECTIVES) {
+    const ans = findPath(topo, query("r0", "r1", { objective, weights: { hops: 1 }, msd: 1 }));
+    if (!ans.ok) failed.push(`${objective}: ${ans.reason}`);
+    else if (ans.primary.nodes.join(">") !== "r0>r2>r1") failed.push(`${objective}: ${ans.primary.nodes.join(">")}`);
+  }
+  assert.deepEqual(failed, []);
 });
 
 const stats = { ok: 0, infeasible: 0, via: 0, viaOk: 0, segments: 0 };

@@ -1,7 +1,7 @@
 // The path engine: topology + query in, the optimal path (and a disjoint backup) or a precise reason
 // out. Pure; never throws on infeasibility. See DESIGN.md and README "Path engine" for the semantics.
 import type { Intent, Link, Objective, Path, PathMetrics, PathResult, Router, Topology } from "./model.js";
-import { availableBps } from "./model.js";
+import { ADDITIVE_METRICS, HOST_DATAPATH_MSD, availableBps } from "./model.js";
 import type { ConstraintName, PathAnswer, PathQuery } from "./path-query.js";
 import { graphOf, type Graph } from "./graph.js";
 import { parsePrefix, prefixContains } from "./ipv6.js";
@@ -9,6 +9,8 @@ import { search, lowerBounds, type Found, type Limit, type SearchSpec } from "./
 import { segmentList, type ServiceStop } from "./segments.js";
 import { linkRules, nodeRules, type LinkRule, type NodeRule } from "./link-rules.js";
 import { disjointPairExists } from "./disjoint.js";
+import { Lru } from "./lru.js";
+import { suurballe } from "./suurballe.js";
 import { formatDurationUs, formatRateBps } from "./units.js";
 
 /** How many primaries, best first, the pair search tries before giving up on a disjoint pair. */
@@ -119,7 +121,8 @@ export function findPath(topology: Topology, query: PathQuery): PathAnswer {
   return protect(problem, primary, primaryPath, msd);
 }
 
-/** The intent's path from `fromHost`'s gateway router to the destination's router. */
+/** The intent's path from `fromHost`'s gateway router to the destination's router; the host's
+ *  datapath is the head-end, so its SRH capacity bounds the msd. */
 export function computePath(topology: Topology, intent: Intent, fromHost: string): PathResult {
   const host = topology.hosts.find((h) => h.name === fromHost);
   if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
@@ -133,7 +136,7 @@ export function computePath(topology: Topology, intent: Intent, fromHost: string
     constraints: intent.constraints,
     via: intent.via,
     protection: intent.protection,
-    ...(intent.msd !== undefined ? { msd: intent.msd } : {}),
+    msd: Math.min(intent.msd ?? HOST_DATAPATH_MSD, HOST_DATAPATH_MSD),
   });
   return r.ok ? { ok: true, path: r.primary, backup: r.backup, notes: r.notes } : { ok: false, reason: r.reason };
 }
@@ -164,15 +167,36 @@ export function destinationRouter(topology: Topology, intent: Intent): { ok: tru
 
 // ---------------------------------------------------------------------------------------------
 
-const everyLink = new WeakMap<Graph, Uint8Array>();
+/** Per-graph caches: a controller asks about the same destinations under the same intents again and again. */
+interface Caches {
+  /** Allowed-link arrays by rule set. */
+  allowed: Lru<string, Uint8Array>;
+  /** Lower bounds by (allowed links, weight, destination, via stages). */
+  bounds: Lru<string, Float64Array[]>;
+  /** Weighted objectives' per-link costs by weights. */
+  weighted: Lru<string, Pick<Problem, "cost" | "tie" | "badness">>;
+}
+const caches = new WeakMap<Graph, Caches>();
+function cachesOf(g: Graph): Caches {
+  let c = caches.get(g);
+  if (!c) caches.set(g, (c = { allowed: new Lru(256), bounds: new Lru(4096), weighted: new Lru(64) }));
+  return c;
+}
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 1;
+function idOf(o: object): number {
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = nextObjectId++));
+  return id;
+}
 
-/** Which links a path may cross under the rules. The result is shared when there are no rules: copy before changing it. */
+/** Which links a path may cross under the rules. Shared and cached: copy before changing it. */
 function allowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], skip?: LinkRule | NodeRule): Uint8Array {
-  if (lRules.length + nRules.length === (skip ? 1 : 0)) {
-    let all = everyLink.get(g);
-    if (!all) everyLink.set(g, (all = new Uint8Array(g.topology.links.length).fill(1)));
-    return all;
-  }
+  const key = [...nRules, ...lRules].filter((r) => r !== skip).map((r) => r.key).join("|");
+  return cachesOf(g).allowed.get(key, () => computeAllowedLinks(g, lRules, nRules, skip));
+}
+
+function computeAllowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], skip?: LinkRule | NodeRule): Uint8Array {
   const nodeOk = g.routers.map((r) => nRules.every((x) => x === skip || x.allows(r)));
   return Uint8Array.from(g.topology.links, (l, i) => (nodeOk[g.linkA[i]!] && nodeOk[g.linkB[i]!] && lRules.every((x) => x === skip || x.allows(l)) ? 1 : 0));
 }
@@ -201,22 +225,45 @@ function objectiveWeights(g: Graph, q: PathQuery): Pick<Problem, "cost" | "tie" 
     case "utilization":
       return { cost: m.latency, tie: m.igp, badness: Float64Array.from(g.topology.links, (l) => l.utilization) };
     case "weighted": {
-      const cost = new Float64Array(g.topology.links.length);
-      for (const [metric, w] of Object.entries(q.weights ?? {})) {
-        const arr = m[metric as keyof LinkMetrics];
-        if (w) for (let i = 0; i < cost.length; i++) cost[i] = cost[i]! + w * arr[i]!;
-      }
-      return { cost, tie: m.latency, badness: null };
+      const key = ADDITIVE_METRICS.map((k) => q.weights?.[k] ?? 0).join(",");
+      return cachesOf(g).weighted.get(key, () => weightedCost(g, q));
     }
     case "latency":
       return { cost: m.latency, tie: m.igp, badness: null };
     default:
-      return { cost: m[q.objective], tie: m.latency, badness: null };
+      return { cost: m[q.objective], tie: latencyThenIgp(g), badness: null };
   }
 }
 
+const tieCache = new WeakMap<Graph, Float64Array>();
+/** Ties broken by latency, then by IGP metric: among equal paths the IGP's own needs the fewest SIDs.
+ *  One number, latency × 2^24 + igp, exact for any path under 2^29 µs (9 minutes) of latency. */
+function latencyThenIgp(g: Graph): Float64Array {
+  let t = tieCache.get(g);
+  if (!t) tieCache.set(g, (t = Float64Array.from(g.topology.links, (l) => l.delayUs * 2 ** 24 + l.igp)));
+  return t;
+}
+
+function weightedCost(g: Graph, q: PathQuery): Pick<Problem, "cost" | "tie" | "badness"> {
+  const m = linkMetrics(g);
+  const cost = new Float64Array(g.topology.links.length);
+  for (const [metric, w] of Object.entries(q.weights ?? {})) {
+    const arr = m[metric as keyof LinkMetrics];
+    if (w) for (let i = 0; i < cost.length; i++) cost[i] = cost[i]! + w * arr[i]!;
+  }
+  return { cost, tie: latencyThenIgp(g), badness: null };
+}
+
 function spec(p: Problem, allowed: Uint8Array, start?: SearchSpec["start"]): SearchSpec {
-  return { graph: p.g, from: p.from, to: p.to, linkAllowed: allowed, cost: p.cost, tie: p.tie, limits: p.limits, stages: p.stageNodes, ...(start ? { start } : {}) };
+  const s: SearchSpec = { graph: p.g, from: p.from, to: p.to, linkAllowed: allowed, cost: p.cost, tie: p.tie, limits: p.limits, stages: p.stageNodes, ...(start ? { start } : {}) };
+  // Bounds depend only on (allowed, weight, destination, stages): cache them for the shared allowed
+  // arrays; per-call arrays (Yen's spurs, backups) would only churn the cache.
+  if (allowed === p.allowed) {
+    const stages = p.stageNodes.map((x) => x.join(".")).join("/");
+    const cache = cachesOf(p.g).bounds;
+    s.bounds = (w) => cache.get(`${idOf(allowed)}|${idOf(w)}|${p.to}|${stages}`, () => lowerBounds(s, w));
+  }
+  return s;
 }
 
 /** The optimum over `allowed` links. Bottleneck objectives: the lowest "badness" level at which a
@@ -373,11 +420,14 @@ function protect(p: Problem, primary: Found, primaryPath: Path, msd: number | un
     return none(`no ${kind}-disjoint pair of paths ${route} exists under the constraints: no backup`);
   }
   if (p.stages.length > 0) return none(`the best path has no ${kind}-disjoint backup; pair search is not done for via paths`);
-  const pair = pairSearch(p, fits);
-  if (!pair) return none(`the ${PAIR_SEARCH_CANDIDATES} best primaries have no ${kind}-disjoint backup that meets the constraints${msd !== undefined ? ` and msd ${msd}` : ""}; gave up: no backup`);
+  const pair = pairSearch(p, fits, pairBound(p));
+  const also = msd !== undefined ? ` and msd ${msd}` : "";
+  if (pair === "exhausted") return none(`no path ${route} that meets the constraints${also} has a ${kind}-disjoint backup that meets them too: no backup`);
+  if (pair === "gave up") return none(`the ${PAIR_SEARCH_CANDIDATES} best primaries have no ${kind}-disjoint backup that meets the constraints${also}; gave up: no backup`);
   const notes = [pair.rank === 0 ? "" : sameValue(p, pair.primary, primaryPath)
     ? `the best path has no ${kind}-disjoint backup; an equally good primary has one`
-    : `trade-off: the best path (${describe(p, primaryPath)}) has no ${kind}-disjoint backup; this primary (${describe(p, pair.primary)}) is the best one that has`].filter(Boolean);
+    : `trade-off: the best path (${describe(p, primaryPath)}) has no ${kind}-disjoint backup; this primary (${describe(p, pair.primary)}) is the best one that has`,
+    pair.unproven ? `the pair search stopped after ${PAIR_SEARCH_CANDIDATES} primaries; this primary comes from the least-cost disjoint pair (Suurballe), a better one may exist` : ""].filter(Boolean);
   return { ok: true, primary: pair.primary, backup: pair.backup, notes };
 }
 
@@ -385,30 +435,63 @@ function sameValue(p: Problem, a: Path, b: Path): boolean {
   return describe(p, a) === describe(p, b);
 }
 
-/** Primaries in order of the objective (Yen's k-shortest loopless paths, each leg exact under the
- *  constraints), stopping at the first with a disjoint backup. Bottleneck objectives walk the levels
- *  from the best down. Only for queries without via. */
-function pairSearch(p: Problem, fits: (path: Path) => boolean): { primary: Path; backup: Path; rank: number } | null {
+/** The better path of the least-total-cost link/node-disjoint pair (Suurballe), if it meets the path
+ *  budgets: no primary worse than it needs to be tried. Additive objectives without via only. */
+function pairBound(p: Problem): Found | null {
+  const kind = p.query.protection;
+  if (kind === "srlg" || kind === "none" || p.badness || p.stages.length > 0) return null;
+  const pair = suurballe(p.g, p.allowed, p.cost, p.from, p.to, kind === "node");
+  if (!pair) return null;
+  const [a, b] = pair.paths.map((links) => foundOf(p, links)) as [Found, Found];
+  const best = a.cost < b.cost || (a.cost === b.cost && a.tie <= b.tie) ? a : b;
+  const within = p.limits.every((l) => best.links.reduce((s, x) => s + l.weight[x]!, 0) <= l.limit * (1 + 1e-9) + 1e-9);
+  return within ? best : null;
+}
+
+function foundOf(p: Problem, links: number[]): Found {
+  const nodes = [p.from];
+  for (const l of links) nodes.push(p.g.linkA[l] === nodes[nodes.length - 1] ? p.g.linkB[l]! : p.g.linkA[l]!);
+  return { nodes, links, stops: [], cost: links.reduce((s, l) => s + p.cost[l]!, 0), tie: links.reduce((s, l) => s + p.tie[l]!, 0) };
+}
+
+/** Primaries in order of the objective (Yen's k-shortest loopless paths, each spur exact under the
+ *  constraints), stopping at the first with a disjoint backup. With a bound (a primary known to have
+ *  a disjoint partner), enumeration stops there. Bottleneck objectives walk the levels from the best
+ *  down. Only for queries without via. */
+function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | null): { primary: Path; backup: Path; rank: number; unproven: boolean } | "exhausted" | "gave up" {
   const levels = p.badness ? [...new Set(Array.from(p.badness).filter((_, i) => p.allowed[i]))].sort((a, b) => a - b) : [Infinity];
+  const withBackup = (cand: Found): { primary: Path; backup: Path } | null => {
+    const path = toPath(p, cand);
+    if (!fits(path)) return null;
+    const b = solve(p, disjointFrom(p, cand, p.allowed));
+    const backup = b ? toPath(p, b) : null;
+    return backup && fits(backup) ? { primary: path, backup } : null;
+  };
   let rank = 0;
   let tried = 0;
   for (const level of levels) {
     const allowed = p.badness ? Uint8Array.from(p.allowed, (ok, i) => (ok && p.badness![i]! <= level ? 1 : 0)) : p.allowed;
     for (const cand of yen(p, allowed)) {
-      if (tried++ >= PAIR_SEARCH_CANDIDATES) return null;
-      if (p.badness && worstOf(p, cand) !== level) continue; // seen at a better level already
-      const path = toPath(p, cand);
-      if (fits(path)) {
-        const b = solve(p, disjointFrom(p, cand, p.allowed));
-        if (b) {
-          const backup = toPath(p, b);
-          if (fits(backup)) return { primary: path, backup, rank };
-        }
+      if (bound && (cand.cost > bound.cost || (cand.cost === bound.cost && cand.tie >= bound.tie))) {
+        const r = withBackup(bound);
+        if (r) return { ...r, rank: Math.max(rank, 1), unproven: false };
+        bound = null;
       }
+      if (tried++ >= PAIR_SEARCH_CANDIDATES) {
+        const r = bound ? withBackup(bound) : null;
+        return r ? { ...r, rank: Math.max(rank, 1), unproven: true } : "gave up";
+      }
+      if (p.badness && worstOf(p, cand) !== level) continue; // seen at a better level already
+      const r = withBackup(cand);
+      if (r) return { ...r, rank, unproven: false };
       rank++;
     }
   }
-  return null;
+  if (bound) {
+    const r = withBackup(bound);
+    if (r) return { ...r, rank: Math.max(rank, 1), unproven: false };
+  }
+  return "exhausted";
 }
 
 function* yen(p: Problem, allowed: Uint8Array): Generator<Found> {

@@ -22,6 +22,8 @@ export interface SearchSpec {
   limits: Limit[];
   /** Ordered stops: the candidate routers of each via item; the path visits one of each, in order. */
   stages: Int32Array[];
+  /** Where lower bounds come from when the caller caches them; default: computed here. */
+  bounds?: (weight: Float64Array) => Float64Array[];
   /** Start somewhere other than (from, stage 0, nothing spent): used to grow a fixed prefix. */
   start?: { node: number; stage: number; cost: number; tie: number; spent: number[] };
 }
@@ -98,8 +100,9 @@ export function search(spec: SearchSpec): Found | null {
   const start = spec.start ?? { node: spec.from, stage: 0, cost: 0, tie: 0, spent: limits.map(() => 0) };
   // Bounds: exact remaining cost (guides the search) and remaining resource (prunes labels that cannot finish in budget).
   const needBounds = limits.length > 0 || K > 0;
-  const costBound = needBounds ? lowerBounds(spec, cost) : null;
-  const limitBounds = limits.map((l) => lowerBounds(spec, l.weight));
+  const bound = spec.bounds ?? ((w: Float64Array) => lowerBounds(spec, w));
+  const costBound = needBounds ? bound(cost) : null;
+  const limitBounds = limits.map((l) => bound(l.weight));
   const caps = limits.map((l) => l.limit * (1 + EPSILON) + EPSILON);
   const isStop: Uint8Array[] = stages.map((s) => {
     const m = new Uint8Array(n);

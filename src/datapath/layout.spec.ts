@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as layout from "./layout.js";
 import { LAYOUT, MAPS } from "./layout.js";
+import { HOST_DATAPATH_MSD } from "../core/model.js";
 
 const HEADER = fileURLToPath(new URL("../../src/datapath/cairn.h", import.meta.url));
 const OBJECT = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
@@ -118,4 +119,8 @@ describe("layout.ts matches cairn.h", { skip }, () => {
     const exported = layout as unknown as Record<string, unknown>;
     for (const [, name, value] of defines) assert.equal(exported[name!], Number(value), name);
   });
+});
+
+test("the path engine's host msd is the datapath's segments plus the final destination", () => {
+  assert.equal(HOST_DATAPATH_MSD, layout.CAIRN_MAX_SEGMENTS + 1);
 });

@@ -1,0 +1,41 @@
+// Where the tests find the Internet Topology Zoo files: ../shared/data/topology-zoo next to the
+// repository root (the directory whose package.json is named "cairn"), found by walking up from
+// the compiled module (or the working directory). Test support only; missing data is an error,
+// never a reason to skip.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export function findRepoRoot(): string {
+  const isCairn = (dir: string) => {
+    const p = path.join(dir, "package.json");
+    if (!existsSync(p)) return false;
+    try { return (JSON.parse(readFileSync(p, "utf8")) as { name?: string }).name === "cairn"; } catch { return false; }
+  };
+  for (const start of [path.dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      if (isCairn(dir)) return dir;
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  throw new Error(`cannot find the repository root (a package.json named "cairn") above ${fileURLToPath(import.meta.url)} or ${process.cwd()}`);
+}
+
+/** The directory holding the zoo's .graphml files; throws a clear error when it is missing. */
+export function zooDir(): string {
+  const dir = path.resolve(findRepoRoot(), "..", "shared", "data", "topology-zoo");
+  if (!existsSync(dir)) throw new Error(`the Topology Zoo data is missing: expected the .graphml files in ${dir}`);
+  return dir;
+}
+
+/** The path of one zoo file; throws a clear error when it is missing. */
+export function zooPath(name: string): string {
+  const file = path.join(zooDir(), name);
+  if (!existsSync(file)) throw new Error(`the Topology Zoo file ${name} is missing: expected ${file}`);
+  return file;
+}
+
+/** The text of one zoo file. */
+export function zoo(name: string): string {
+  return readFileSync(zooPath(name), "utf8");
+}
