@@ -1,51 +1,72 @@
-// Do two link- (or node-) disjoint paths exist between two routers over the allowed links?
-// Unit-capacity max-flow, stopped at 2: exact, and cheap enough to ask before enumerating pairs. Pure.
+// Does a second path, link- (or node-) disjoint from a given one, exist in some disjoint pair?
+// Max-flow theory: a pair exists iff the flow of the given path can be augmented, i.e. the residual
+// graph has a path from source to destination. One BFS over typed arrays. Pure.
 import type { Graph } from "./graph.js";
 
-export function disjointPairExists(g: Graph, linkAllowed: Uint8Array, from: number, to: number, nodeDisjoint: boolean): boolean {
+/** `nodes`/`links`: a simple path from its first to its last router over allowed links. */
+export function disjointPairExists(g: Graph, linkAllowed: Uint8Array, nodes: number[], links: number[], nodeDisjoint: boolean): boolean {
   const n = g.routers.length;
-  // Node u splits into in = 2u and out = 2u+1 (capacity 1 between them for node-disjointness,
-  // 2 at the ends); each allowed link is a pair of unit arcs out(a)→in(b) and out(b)→in(a).
-  const arcs: { to: number; cap: number; rev: number }[][] = Array.from({ length: 2 * n }, () => []);
-  const add = (a: number, b: number, cap: number) => {
-    arcs[a]!.push({ to: b, cap, rev: arcs[b]!.length });
-    arcs[b]!.push({ to: a, cap: 0, rev: arcs[a]!.length - 1 });
+  const from = nodes[0]!;
+  const to = nodes[nodes.length - 1]!;
+  if (from === to) return false;
+  if (!nodeDisjoint) return linkAugmentable(g, linkAllowed, nodes, links);
+  // Router u is two states: in = 2u, out = 2u+1. The path's links may only be walked backwards
+  // (undoing its flow); with node-disjointness its transit routers may only be crossed out→in.
+  const forward = new Int32Array(g.topology.links.length).fill(-1); // the router the path enters a link from
+  links.forEach((l, i) => { forward[l] = nodes[i]!; });
+  const transit = new Uint8Array(n);
+  if (nodeDisjoint) for (let i = 1; i < nodes.length - 1; i++) transit[nodes[i]!] = 1;
+  const seen = new Uint8Array(2 * n);
+  const queue = new Int32Array(2 * n);
+  let head = 0;
+  let tail = 0;
+  const visit = (s: number) => {
+    if (!seen[s]) { seen[s] = 1; queue[tail++] = s; }
   };
-  for (let u = 0; u < n; u++) add(2 * u, 2 * u + 1, !nodeDisjoint || u === from || u === to ? 2 : 1);
-  g.topology.links.forEach((_, l) => {
-    if (!linkAllowed[l]) return;
-    const a = g.linkA[l]!;
-    const b = g.linkB[l]!;
-    add(2 * a + 1, 2 * b, 1);
-    add(2 * b + 1, 2 * a, 1);
-  });
-  const source = 2 * from + 1;
-  const sink = 2 * to;
-  let flow = 0;
-  while (flow < 2) {
-    const prev: ({ node: number; arc: number } | null)[] = new Array(2 * n).fill(null);
-    const queue = [source];
-    const seen = new Uint8Array(2 * n);
-    seen[source] = 1;
-    for (let qi = 0; qi < queue.length && !seen[sink]; qi++) {
-      const u = queue[qi]!;
-      arcs[u]!.forEach((arc, i) => {
-        if (arc.cap > 0 && !seen[arc.to]) {
-          seen[arc.to] = 1;
-          prev[arc.to] = { node: u, arc: i };
-          queue.push(arc.to);
-        }
-      });
+  visit(2 * from + 1);
+  while (head < tail) {
+    const s = queue[head++]!;
+    const u = s >> 1;
+    if (s === 2 * to) return true;
+    if ((s & 1) === 0) {
+      // in → out: free, except through the path's transit routers (their capacity is used up).
+      if (!transit[u]) visit(s + 1);
+      // in → neighbour's out, backwards over a link the path took from that neighbour to u.
+      for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+        const l = g.edgeLink[e]!;
+        if (forward[l] === g.edgeTo[e]!) visit(2 * g.edgeTo[e]! + 1);
+      }
+    } else {
+      if (transit[u]) visit(s - 1); // undo the path's crossing of u
+      for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+        const l = g.edgeLink[e]!;
+        if (linkAllowed[l] && forward[l]! < 0) visit(2 * g.edgeTo[e]!);
+      }
     }
-    if (!seen[sink]) break;
-    for (let v = sink; v !== source; ) {
-      const p = prev[v]!;
-      const arc = arcs[p.node]![p.arc]!;
-      arc.cap -= 1;
-      arcs[v]![arc.rev]!.cap += 1;
-      v = p.node;
-    }
-    flow++;
   }
-  return flow >= 2;
+  return false;
+}
+
+/** Link-disjointness needs no split routers: the path's links may only be walked backwards. */
+function linkAugmentable(g: Graph, linkAllowed: Uint8Array, nodes: number[], links: number[]): boolean {
+  const forward = new Int32Array(g.topology.links.length).fill(-1);
+  links.forEach((l, i) => { forward[l] = nodes[i]!; });
+  const to = nodes[nodes.length - 1]!;
+  const seen = new Uint8Array(g.routers.length);
+  const queue = new Int32Array(g.routers.length);
+  let head = 0;
+  let tail = 0;
+  seen[nodes[0]!] = 1;
+  queue[tail++] = nodes[0]!;
+  while (head < tail) {
+    const u = queue[head++]!;
+    if (u === to) return true;
+    for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+      const l = g.edgeLink[e]!;
+      const v = g.edgeTo[e]!;
+      const usable = forward[l]! < 0 ? linkAllowed[l] === 1 : forward[l] === v;
+      if (usable && !seen[v]) { seen[v] = 1; queue[tail++] = v; }
+    }
+  }
+  return false;
 }

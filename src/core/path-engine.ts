@@ -416,7 +416,7 @@ function protect(p: Problem, primary: Found, primaryPath: Path, msd: number | un
   }
   const none = (why: string): PathAnswer => ({ ok: true, primary: primaryPath, backup: null, notes: [why] });
   const route = `from ${p.query.from} to ${p.query.to}`;
-  if (kind !== "srlg" && p.stages.length === 0 && !disjointPairExists(p.g, p.allowed, p.from, p.to, kind === "node")) {
+  if (kind !== "srlg" && p.stages.length === 0 && !disjointPairExists(p.g, p.allowed, primary.nodes, primary.links, kind === "node")) {
     return none(`no ${kind}-disjoint pair of paths ${route} exists under the constraints: no backup`);
   }
   if (p.stages.length > 0) return none(`the best path has no ${kind}-disjoint backup; pair search is not done for via paths`);
@@ -461,17 +461,17 @@ function foundOf(p: Problem, links: number[]): Found {
 function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | null): { primary: Path; backup: Path; rank: number; unproven: boolean } | "exhausted" | "gave up" {
   const levels = p.badness ? [...new Set(Array.from(p.badness).filter((_, i) => p.allowed[i]))].sort((a, b) => a - b) : [Infinity];
   const withBackup = (cand: Found): { primary: Path; backup: Path } | null => {
-    const path = toPath(p, cand);
-    if (!fits(path)) return null;
     const b = solve(p, disjointFrom(p, cand, p.allowed));
-    const backup = b ? toPath(p, b) : null;
-    return backup && fits(backup) ? { primary: path, backup } : null;
+    if (!b) return null;
+    const path = toPath(p, cand);
+    const backup = toPath(p, b);
+    return fits(path) && fits(backup) ? { primary: path, backup } : null;
   };
   let rank = 0;
   let tried = 0;
   for (const level of levels) {
     const allowed = p.badness ? Uint8Array.from(p.allowed, (ok, i) => (ok && p.badness![i]! <= level ? 1 : 0)) : p.allowed;
-    for (const cand of yen(p, allowed)) {
+    for (const cand of yen(p, allowed, bound?.cost)) {
       if (bound && (cand.cost > bound.cost || (cand.cost === bound.cost && cand.tie >= bound.tie))) {
         const r = withBackup(bound);
         if (r) return { ...r, rank: Math.max(rank, 1), unproven: false };
@@ -494,9 +494,10 @@ function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | nu
   return "exhausted";
 }
 
-function* yen(p: Problem, allowed: Uint8Array): Generator<Found> {
+function* yen(p: Problem, allowed: Uint8Array, maxCost?: number): Generator<Found> {
   const g = p.g;
-  const first = search(spec(p, allowed));
+  const capped = (sp: SearchSpec): SearchSpec => (maxCost === undefined ? sp : { ...sp, maxCost });
+  const first = search(capped(spec(p, allowed)));
   if (!first) return;
   const accepted: Found[] = [first];
   const seen = new Set([first.links.join(",")]);
@@ -504,17 +505,27 @@ function* yen(p: Problem, allowed: Uint8Array): Generator<Found> {
   yield first;
   for (;;) {
     const last = accepted[accepted.length - 1]!;
+    const banned = new Uint8Array(allowed.length);
     for (let i = 0; i < last.nodes.length - 1; i++) {
-      const rootNodes = last.nodes.slice(0, i + 1);
-      const rootLinks = last.links.slice(0, i);
-      const banned = Uint8Array.from(allowed);
-      for (const u of rootNodes.slice(0, -1)) for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) banned[g.edgeLink[e]!] = 0;
-      for (const a of accepted) if (a.links.length > i && a.links.slice(0, i).join(",") === rootLinks.join(",")) banned[a.links[i]!] = 0;
-      const spent = p.limits.map((l) => rootLinks.reduce((s, x) => s + l.weight[x]!, 0));
-      const start = { node: rootNodes[i]!, stage: 0, cost: rootLinks.reduce((s, x) => s + p.cost[x]!, 0), tie: rootLinks.reduce((s, x) => s + p.tie[x]!, 0), spent };
-      const spur = search(spec(p, banned, start));
+      // Spur at position i: the root (last's first i links) is fixed; its routers and the next link
+      // of every accepted path with the same root are off limits.
+      banned.set(allowed);
+      for (let r = 0; r < i; r++) {
+        const u = last.nodes[r]!;
+        for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) banned[g.edgeLink[e]!] = 0;
+      }
+      for (const a of accepted) if (a.links.length > i && sameRoot(a.links, last.links, i)) banned[a.links[i]!] = 0;
+      let cost = 0, tie = 0;
+      const spent = p.limits.map(() => 0);
+      for (let r = 0; r < i; r++) {
+        const x = last.links[r]!;
+        cost += p.cost[x]!;
+        tie += p.tie[x]!;
+        p.limits.forEach((l, k) => { spent[k] = spent[k]! + l.weight[x]!; });
+      }
+      const spur = search(capped(spec(p, banned, { node: last.nodes[i]!, stage: 0, cost, tie, spent })));
       if (!spur) continue;
-      const full: Found = { nodes: [...rootNodes.slice(0, -1), ...spur.nodes], links: [...rootLinks, ...spur.links], stops: [], cost: spur.cost, tie: spur.tie };
+      const full: Found = { nodes: [...last.nodes.slice(0, i), ...spur.nodes], links: [...last.links.slice(0, i), ...spur.links], stops: [], cost: spur.cost, tie: spur.tie };
       const key = full.links.join(",");
       if (seen.has(key)) continue;
       seen.add(key);
@@ -526,6 +537,11 @@ function* yen(p: Problem, allowed: Uint8Array): Generator<Found> {
     accepted.push(next);
     yield next;
   }
+}
+
+function sameRoot(a: number[], b: number[], length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export type { Objective };

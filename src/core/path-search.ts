@@ -22,6 +22,8 @@ export interface SearchSpec {
   limits: Limit[];
   /** Ordered stops: the candidate routers of each via item; the path visits one of each, in order. */
   stages: Int32Array[];
+  /** Labels that cannot finish at or below this cost are dropped (Yen's spurs past a known bound). */
+  maxCost?: number;
   /** Where lower bounds come from when the caller caches them; default: computed here. */
   bounds?: (weight: Float64Array) => Float64Array[];
   /** Start somewhere other than (from, stage 0, nothing spent): used to grow a fixed prefix. */
@@ -94,6 +96,7 @@ function relax(spec: SearchSpec, weight: Float64Array, seed: Float64Array): Floa
 const EPSILON = 1e-9;
 
 export function search(spec: SearchSpec): Found | null {
+  if (spec.limits.length === 0 && spec.stages.length === 0) return shortest(spec);
   const { graph: g, stages, limits, cost, tie } = spec;
   const n = g.routers.length;
   const K = stages.length;
@@ -104,6 +107,7 @@ export function search(spec: SearchSpec): Found | null {
   const costBound = needBounds ? bound(cost) : null;
   const limitBounds = limits.map((l) => bound(l.weight));
   const caps = limits.map((l) => l.limit * (1 + EPSILON) + EPSILON);
+  const maxCost = spec.maxCost === undefined ? Infinity : spec.maxCost * (1 + EPSILON) + EPSILON;
   const isStop: Uint8Array[] = stages.map((s) => {
     const m = new Uint8Array(n);
     for (const u of s) m[u] = 1;
@@ -116,7 +120,7 @@ export function search(spec: SearchSpec): Found | null {
     const k = lab.stage;
     for (let i = 0; i < limits.length; i++) if (lab.spent[i]! + limitBounds[i]![k]![lab.node]! > caps[i]!) return;
     const h = costBound ? costBound[k]![lab.node]! : 0;
-    if (h === Infinity) return;
+    if (h === Infinity || lab.cost + h > maxCost) return;
     const slot = k * n + lab.node;
     const labels = frontier[slot];
     if (labels) {
@@ -145,6 +149,53 @@ export function search(spec: SearchSpec): Found | null {
       if (!spec.linkAllowed[l]) continue;
       const spent = lab.spent.length === 0 ? lab.spent : lab.spent.map((s, i) => s + limits[i]!.weight[l]!);
       offer({ node: g.edgeTo[e]!, stage: k, cost: lab.cost + cost[l]!, tie: lab.tie + tie[l]!, spent, prev: lab, link: l, dead: false });
+    }
+  }
+  return null;
+}
+
+/** Without budgets or stops one label per router is enough: Dijkstra on (cost, tie) in typed arrays. */
+function shortest(spec: SearchSpec): Found | null {
+  const { graph: g, cost, tie, linkAllowed } = spec;
+  const n = g.routers.length;
+  const start = spec.start ?? { node: spec.from, cost: 0, tie: 0 };
+  const maxCost = spec.maxCost === undefined ? Infinity : spec.maxCost * (1 + EPSILON) + EPSILON;
+  const dist = new Float64Array(n).fill(Infinity);
+  const ties = new Float64Array(n).fill(Infinity);
+  const via = new Int32Array(n).fill(-1);
+  const heap = new IndexHeap(64);
+  dist[start.node] = start.cost;
+  ties[start.node] = start.tie;
+  heap.push(start.cost, start.node, start.tie);
+  while (heap.size > 0) {
+    const key = heap.topKey;
+    const kt = heap.topTie;
+    const u = heap.pop();
+    if (key > dist[u]! || (key === dist[u] && kt > ties[u]!)) continue;
+    if (u === spec.to) {
+      const nodes = [u];
+      const links: number[] = [];
+      for (let v = u; v !== start.node; ) {
+        const l = via[v]!;
+        links.push(l);
+        v = g.linkA[l] === v ? g.linkB[l]! : g.linkA[l]!;
+        nodes.push(v);
+      }
+      return { nodes: nodes.reverse(), links: links.reverse(), stops: [], cost: key, tie: kt };
+    }
+    for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+      const l = g.edgeLink[e]!;
+      if (!linkAllowed[l]) continue;
+      const v = g.edgeTo[e]!;
+      const c = key + cost[l]!;
+      const t = kt + tie[l]!;
+      if (c > maxCost) continue;
+      if (c < dist[v]! || (c === dist[v] && t < ties[v]!)) {
+        dist[v] = c;
+        ties[v] = t;
+        via[v] = l;
+        heap.push(c, v, t);
+      }
     }
   }
   return null;
