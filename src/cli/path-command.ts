@@ -3,8 +3,8 @@
 import type { AdditiveMetric, Constraints, Objective, Path, Protection, Topology, Weights } from "../core/model.js";
 import { ADDITIVE_METRICS, NO_CONSTRAINTS, OBJECTIVES, PROTECTIONS } from "../core/model.js";
 import type { PathAnswer, PathQuery } from "../core/path-query.js";
-import { findPath, formatPercent } from "../core/path-engine.js";
-import { formatDurationUs, formatRateBps, parseDurationUs, parseRateBps, parseRatio, type UnitResult } from "../core/units.js";
+import { findPath } from "../core/path-engine.js";
+import { formatDurationUs, formatPercent, formatRateBps, parseDurationUs, parseRateBps, parseRatio, type UnitResult } from "../core/units.js";
 import { loadAnyTopology } from "../config/load.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
 import { renderTable } from "./table.js";
@@ -105,7 +105,7 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
   const maxLatencyUs = unit("--max-latency", o.maxLatency, parseDurationUs);
   const maxJitterUs = unit("--max-jitter", o.maxJitter, parseDurationUs);
   const maxLoss = unit("--max-loss", o.maxLoss, (t) => parseRatio(t, 1));
-  const maxHops = integer("--max-hops", o.maxHops, 1, 1_000_000);
+  const maxHops = integer("--max-hops", o.maxHops, 1, 255);
   const minBandwidthBps = unit("--min-bandwidth", o.minBandwidth, parseRateBps);
   const msd = integer("--msd", o.msd, 1, 255);
   const constraints: Constraints = {
@@ -115,7 +115,11 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
     ...(maxLoss !== undefined ? { maxLoss } : {}),
     ...(maxHops !== undefined ? { maxHops } : {}),
     ...(minBandwidthBps !== undefined ? { minBandwidthBps } : {}),
-    avoidNodes: o.avoidNode.map((n) => { if (!routerNames.has(n)) router("--avoid-node", n); return n; }),
+    avoidNodes: o.avoidNode.map((n) => {
+      if (routerNames.has(n)) return n;
+      if (topology.hosts.some((h) => h.name === n)) throw bad(`--avoid-node: "${n}" is a host; paths run between routers, so name a router`);
+      return router("--avoid-node", n);
+    }),
     avoidLinks,
     avoidSrlgs: known("--avoid-srlg", o.avoidSrlg, new Set(topology.links.flatMap((l) => l.srlgs)), "link with srlg"),
     avoidRegions: known("--avoid-region", o.avoidRegion, new Set(topology.routers.flatMap((r) => (r.region ? [r.region] : []))), "router in region"),

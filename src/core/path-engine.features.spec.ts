@@ -111,7 +111,7 @@ test("via: waypoints and service functions with instance choice", () => {
 
 test("msd: a path whose SRH would be deeper than the head-end allows is rejected", () => {
   assert.ok(route({ msd: 2 }).ok);
-  assert.deepEqual(ask({ msd: 1 }), { ok: false, reason: "the best path a>b>d needs 2 SIDs (1 segments + the destination), more than msd 1", cut: ["msd"] });
+  assert.deepEqual(ask({ msd: 1 }), { ok: false, reason: "the best path a>b>d needs 2 SIDs (1 segment + the destination), more than msd 1", cut: ["msd"] });
 });
 
 test("protection: link, node and srlg backups under the same constraints", () => {

@@ -45,3 +45,8 @@ export function parseRatio(text: string, max = 1): UnitResult {
   if (value > max) return { ok: false, reason: `"${text}" is more than ${max * 100}%` };
   return { ok: true, value };
 }
+
+/** 0.005 → "0.5%". */
+export function formatPercent(ratio: number): string {
+  return `${+(ratio * 100).toPrecision(4)}%`;
+}

@@ -1,0 +1,185 @@
+// Protection: a backup disjoint from the primary (link, node or SRLG sense) under the same
+// constraints, and when the best primary leaves none, the best primary that has one. Pure.
+import type { Path } from "./model.js";
+import type { PathAnswer } from "./path-query.js";
+import type { SearchSpec } from "./path-search.js";
+import { search, type Found } from "./path-search.js";
+import { disjointPairExists } from "./disjoint.js";
+import { suurballe } from "./suurballe.js";
+import { sidDepth, solve, spec, toPath, worstOf, type Problem } from "./path-problem.js";
+import { formatDurationUs, formatPercent, formatRateBps } from "./units.js";
+
+/** How many primaries, best first, the pair search tries before giving up on a disjoint pair. */
+export const PAIR_SEARCH_CANDIDATES = 64;
+
+/** Links a backup may not share with `primary`, in the protection's sense. */
+function disjointFrom(p: Problem, f: Found, allowed: Uint8Array): Uint8Array {
+  const g = p.g;
+  const out = Uint8Array.from(allowed);
+  for (const l of f.links) out[l] = 0;
+  const kind = p.query.protection;
+  if (kind === "node") {
+    const keep = new Set([p.from, p.to, ...p.stages.flatMap((s) => (s.kind === "waypoint" ? [s.node] : []))]);
+    for (const u of f.nodes) {
+      if (keep.has(u)) continue;
+      for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) out[g.edgeLink[e]!] = 0;
+    }
+  } else if (kind === "srlg") {
+    const risks = new Set(f.links.flatMap((l) => g.topology.links[l]!.srlgs));
+    g.topology.links.forEach((l, i) => { if (l.srlgs.some((s) => risks.has(s))) out[i] = 0; });
+  }
+  return out;
+}
+
+function describe(p: Problem, path: Path): string {
+  const m = path.metrics;
+  switch (p.query.objective) {
+    case "bandwidth": return `bottleneck ${formatRateBps(m.bottleneckBps)}, latency ${formatDurationUs(m.latencyUs)}`;
+    case "utilization": return `max utilization ${formatPercent(m.maxUtilization)}, latency ${formatDurationUs(m.latencyUs)}`;
+    case "latency": return `latency ${formatDurationUs(m.latencyUs)}`;
+    case "jitter": return `jitter ${formatDurationUs(m.jitterUs)}`;
+    case "loss": return `loss ${formatPercent(m.loss)}`;
+    case "weighted": return `weighted cost ${+path.links.reduce((s, id) => s + p.cost[p.g.topology.links.findIndex((l) => l.id === id)]!, 0).toPrecision(6)}`;
+    default: return `${p.query.objective} ${m[p.query.objective as "igp" | "te" | "hops"]}`;
+  }
+}
+
+export function protect(p: Problem, primary: Found, primaryPath: Path, msd: number | undefined): PathAnswer {
+  const kind = p.query.protection;
+  const fits = (path: Path) => msd === undefined || sidDepth(path) <= msd;
+  if (p.from === p.to) return { ok: true, primary: primaryPath, backup: null, notes: ["source and destination share a router: there is nothing to protect"] };
+  const backup = solve(p, disjointFrom(p, primary, p.allowed));
+  if (backup) {
+    const backupPath = toPath(p, backup);
+    if (fits(backupPath)) return { ok: true, primary: primaryPath, backup: backupPath, notes: [] };
+  }
+  const none = (why: string): PathAnswer => ({ ok: true, primary: primaryPath, backup: null, notes: [why] });
+  const route = `from ${p.query.from} to ${p.query.to}`;
+  if (kind !== "srlg" && p.stages.length === 0 && !disjointPairExists(p.g, p.allowed, primary.nodes, primary.links, kind === "node")) {
+    return none(`no ${kind}-disjoint pair of paths ${route} exists under the constraints: no backup`);
+  }
+  if (p.stages.length > 0) return none(`the best path has no ${kind}-disjoint backup; pair search is not done for via paths`);
+  const pair = pairSearch(p, fits, pairBound(p));
+  const also = msd !== undefined ? ` and msd ${msd}` : "";
+  if (pair === "exhausted") return none(`no path ${route} that meets the constraints${also} has a ${kind}-disjoint backup that meets them too: no backup`);
+  if (pair === "gave up") return none(`the ${PAIR_SEARCH_CANDIDATES} best primaries have no ${kind}-disjoint backup that meets the constraints${also}; gave up: no backup`);
+  const notes = [pair.rank === 0 ? "" : sameValue(p, pair.primary, primaryPath)
+    ? `the best path has no ${kind}-disjoint backup; an equally good primary has one`
+    : `trade-off: the best path (${describe(p, primaryPath)}) has no ${kind}-disjoint backup; this primary (${describe(p, pair.primary)}) is the best one that has`,
+    pair.unproven ? `the pair search stopped after ${PAIR_SEARCH_CANDIDATES} primaries; this primary comes from the least-cost disjoint pair (Suurballe), a better one may exist` : ""].filter(Boolean);
+  return { ok: true, primary: pair.primary, backup: pair.backup, notes };
+}
+
+function sameValue(p: Problem, a: Path, b: Path): boolean {
+  return describe(p, a) === describe(p, b);
+}
+
+/** The better path of the least-total-cost link/node-disjoint pair (Suurballe), if it meets the path
+ *  budgets: no primary worse than it needs to be tried. Additive objectives without via only. */
+function pairBound(p: Problem): Found | null {
+  const kind = p.query.protection;
+  if (kind === "srlg" || kind === "none" || p.badness || p.stages.length > 0) return null;
+  const pair = suurballe(p.g, p.allowed, p.cost, p.from, p.to, kind === "node");
+  if (!pair) return null;
+  const [a, b] = pair.paths.map((links) => foundOf(p, links)) as [Found, Found];
+  const best = a.cost < b.cost || (a.cost === b.cost && a.tie <= b.tie) ? a : b;
+  const within = p.limits.every((l) => best.links.reduce((s, x) => s + l.weight[x]!, 0) <= l.limit * (1 + 1e-9) + 1e-9);
+  return within ? best : null;
+}
+
+function foundOf(p: Problem, links: number[]): Found {
+  const nodes = [p.from];
+  for (const l of links) nodes.push(p.g.linkA[l] === nodes[nodes.length - 1] ? p.g.linkB[l]! : p.g.linkA[l]!);
+  return { nodes, links, stops: [], cost: links.reduce((s, l) => s + p.cost[l]!, 0), tie: links.reduce((s, l) => s + p.tie[l]!, 0) };
+}
+
+/** Primaries in order of the objective (Yen's k-shortest loopless paths, each spur exact under the
+ *  constraints), stopping at the first with a disjoint backup. With a bound (a primary known to have
+ *  a disjoint partner), enumeration stops there. Bottleneck objectives walk the levels from the best
+ *  down. Only for queries without via. */
+function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | null): { primary: Path; backup: Path; rank: number; unproven: boolean } | "exhausted" | "gave up" {
+  const levels = p.badness ? [...new Set(Array.from(p.badness).filter((_, i) => p.allowed[i]))].sort((a, b) => a - b) : [Infinity];
+  const withBackup = (cand: Found): { primary: Path; backup: Path } | null => {
+    const b = solve(p, disjointFrom(p, cand, p.allowed));
+    if (!b) return null;
+    const path = toPath(p, cand);
+    const backup = toPath(p, b);
+    return fits(path) && fits(backup) ? { primary: path, backup } : null;
+  };
+  let rank = 0;
+  let tried = 0;
+  for (const level of levels) {
+    const allowed = p.badness ? Uint8Array.from(p.allowed, (ok, i) => (ok && p.badness![i]! <= level ? 1 : 0)) : p.allowed;
+    for (const cand of yen(p, allowed, bound?.cost)) {
+      if (bound && (cand.cost > bound.cost || (cand.cost === bound.cost && cand.tie >= bound.tie))) {
+        const r = withBackup(bound);
+        if (r) return { ...r, rank: Math.max(rank, 1), unproven: false };
+        bound = null;
+      }
+      if (tried++ >= PAIR_SEARCH_CANDIDATES) {
+        const r = bound ? withBackup(bound) : null;
+        return r ? { ...r, rank: Math.max(rank, 1), unproven: true } : "gave up";
+      }
+      if (p.badness && worstOf(p, cand) !== level) continue; // seen at a better level already
+      const r = withBackup(cand);
+      if (r) return { ...r, rank, unproven: false };
+      rank++;
+    }
+  }
+  if (bound) {
+    const r = withBackup(bound);
+    if (r) return { ...r, rank: Math.max(rank, 1), unproven: false };
+  }
+  return "exhausted";
+}
+
+function* yen(p: Problem, allowed: Uint8Array, maxCost?: number): Generator<Found> {
+  const g = p.g;
+  const capped = (sp: SearchSpec): SearchSpec => (maxCost === undefined ? sp : { ...sp, maxCost });
+  const first = search(capped(spec(p, allowed)));
+  if (!first) return;
+  const accepted: Found[] = [first];
+  const seen = new Set([first.links.join(",")]);
+  const candidates: Found[] = [];
+  yield first;
+  for (;;) {
+    const last = accepted[accepted.length - 1]!;
+    const banned = new Uint8Array(allowed.length);
+    for (let i = 0; i < last.nodes.length - 1; i++) {
+      // Spur at position i: the root (last's first i links) is fixed; its routers and the next link
+      // of every accepted path with the same root are off limits.
+      banned.set(allowed);
+      for (let r = 0; r < i; r++) {
+        const u = last.nodes[r]!;
+        for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) banned[g.edgeLink[e]!] = 0;
+      }
+      for (const a of accepted) if (a.links.length > i && sameRoot(a.links, last.links, i)) banned[a.links[i]!] = 0;
+      let cost = 0, tie = 0;
+      const spent = p.limits.map(() => 0);
+      for (let r = 0; r < i; r++) {
+        const x = last.links[r]!;
+        cost += p.cost[x]!;
+        tie += p.tie[x]!;
+        p.limits.forEach((l, k) => { spent[k] = spent[k]! + l.weight[x]!; });
+      }
+      const spur = search(capped(spec(p, banned, { node: last.nodes[i]!, stage: 0, cost, tie, spent })));
+      if (!spur) continue;
+      const full: Found = { nodes: [...last.nodes.slice(0, i), ...spur.nodes], links: [...last.links.slice(0, i), ...spur.links], stops: [], cost: spur.cost, tie: spur.tie };
+      const key = full.links.join(",");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      candidates.push(full);
+    }
+    if (candidates.length === 0) return;
+    candidates.sort((a, b) => a.cost - b.cost || a.tie - b.tie);
+    const next = candidates.shift()!;
+    accepted.push(next);
+    yield next;
+  }
+}
+
+function sameRoot(a: number[], b: number[], length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
