@@ -6,7 +6,7 @@ import type { SearchSpec } from "./path-search.js";
 import { search, type Found } from "./path-search.js";
 import { disjointPairExists } from "./disjoint.js";
 import { suurballe } from "./suurballe.js";
-import { sidDepth, solve, spec, toPath, worstOf, type Problem } from "./path-problem.js";
+import { atLevel, sidDepth, solve, spec, toPath, worstOf, type Problem } from "./path-problem.js";
 import { formatDurationUs, formatPercent, formatRateBps } from "./units.js";
 
 /** How many primaries, best first, the pair search tries before giving up on a disjoint pair. */
@@ -109,7 +109,7 @@ function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | nu
   let rank = 0;
   let tried = 0;
   for (const level of levels) {
-    const allowed = p.badness ? Uint8Array.from(p.allowed, (ok, i) => (ok && p.badness![i]! <= level ? 1 : 0)) : p.allowed;
+    const allowed = p.badness ? atLevel(p, p.allowed, level) : p.allowed;
     for (const cand of yen(p, allowed, bound?.cost)) {
       if (bound && (cand.cost > bound.cost || (cand.cost === bound.cost && cand.tie >= bound.tie))) {
         const r = withBackup(bound);
