@@ -83,6 +83,7 @@ program
   .option("--via <node|service>", "waypoint router or service function, in order (repeatable)", many, [] as string[])
   .option("--protection <p>", "none | link | node | srlg: also compute a disjoint backup (default none)")
   .option("--msd <n>", "maximum SID depth the head-end can push")
+  .option("--igp <n|delay>", "GraphML only: every link's IGP metric (default 10), or 'delay' for the delay in 10 µs units")
   .option("--json", "machine-readable output")
   .addHelpText("after", "\nExit status: 0 path found, 3 infeasible, 2 bad input.")
   .action(run(async (o) => (await import("./path-command.js")).pathCommand(o)));

@@ -215,6 +215,17 @@ test("bad topology files: exit 2, a `cairn:` error naming the file and the probl
   }
 });
 
+test("--igp delay makes the IGP follow the latency path on a GraphML import (no SIDs); YAML refuses --igp", async () => {
+  const r = await cairnPath("--topology", GEANT, "--from", "UK", "--to", "FI", "--igp", "delay", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.primary.segments, []);
+  assert.equal(out.primary.srhBytes, 0);
+  const y = await cairnPath("--topology", DEMO, "--from", "r1", "--to", "r4", "--igp", "5");
+  assert.equal(y.code, 2);
+  assert.match(y.stderr, /^cairn: --igp applies to GraphML imports; .* is a Cairn topology, which sets igp per link\n$/);
+});
+
 test("--avoid-node with a host name is rejected, not silently ignored", async () => {
   const r = await cairnPath("--topology", DEMO, "--from", "r1", "--to", "r4", "--avoid-node", "h2");
   assert.equal(r.code, 2, r.stderr);

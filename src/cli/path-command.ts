@@ -32,11 +32,15 @@ export interface PathOptions {
   via: string[];
   protection?: string;
   msd?: string;
+  igp?: string;
   json?: boolean;
 }
 
 export async function pathCommand(o: PathOptions): Promise<number> {
-  const { topology, notes: importNotes } = await loadAnyTopology(o.topology);
+  const igp = o.igp === undefined ? undefined : o.igp === "delay" ? "delay" as const : Number(o.igp);
+  if (typeof igp === "number" && !(Number.isInteger(igp) && igp >= 1 && igp <= 16_777_215)) throw bad(`--igp: "${o.igp}" is neither "delay" nor a whole number from 1 to 16777215`);
+  const { topology, notes: importNotes, format } = await loadAnyTopology(o.topology, igp === undefined ? {} : { igp });
+  if (igp !== undefined && format === "yaml") throw bad(`--igp applies to GraphML imports; ${o.topology} is a Cairn topology, which sets igp per link`);
   const query = pathQuery(topology, o);
   const answer = findPath(topology, query);
   const notes = [...importNotes.map((n) => `topology: ${n}`), ...(answer.ok ? answer.notes : [])];

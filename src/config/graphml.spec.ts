@@ -98,6 +98,18 @@ test("routers and links: names, regions, locators in file order, link fields", (
   assert.deepEqual(notes, []);
 });
 
+test("the IGP metric is 10, another number when told, or the delay in 10 µs units", () => {
+  const text = gml([at("a", "A", 0, 0), at("b", "B", 1, 0), at("c", "C", 1, 0)], [edge("a", "b"), edge("b", "c")]);
+  const igp = (options: Parameters<typeof parseGraphml>[2]) => {
+    const r = parseGraphml(text, "t.graphml", options);
+    assert.ok(r.ok);
+    return r.value.topology.links.map((l) => [l.igp, l.te]);
+  };
+  assert.deepEqual(igp({}), [[10, 10], [10, 10]]);
+  assert.deepEqual(igp({ igp: 7 }), [[7, 7], [7, 7]]);
+  assert.deepEqual(igp({ igp: "delay" }), [[56, 56], [1, 1]], "556 µs → 56; 1 µs → at least 1");
+});
+
 test("locators use hex: router 10 is fc00:0:a::/48, router 256 fc00:0:100::/48", () => {
   const nodes = Array.from({ length: 256 }, (_, i) => at(String(i), `n${i}`, 0, i / 10));
   const { topology } = ok(gml(nodes, []));

@@ -38,8 +38,9 @@
 //     it is a number > 0; otherwise LINK_DEFAULTS.bandwidthBps (1 Gbps), and a note counts them.
 // 11. Other link fields. Link id `${a}-${b}` with a = the edge's source, b = its target (names may
 //     contain '-'; should two links still get the same id, the later one gets a `#2`, `#3`, …
-//     suffix, with a note). igp 10, te 10 (= igp), jitterUs 0, loss 0, utilization 0, srlgs [],
-//     colors [].
+//     suffix, with a note). igp 10 unless told otherwise (options.igp: another number, or "delay":
+//     the link's delay in units of 10 µs, at least 1), te = igp, jitterUs 0, loss 0,
+//     utilization 0, srlgs [], colors [].
 // 12. Isolated routers. Kept nodes left without links are kept (they are routers), with a note.
 // 13. The topology has no hosts and no services. A graph with no node left after rules 1–2 is an
 //     error, which says how many nodes each rule dropped.
@@ -58,7 +59,15 @@ export const EARTH_RADIUS_KM = 6371;
 export const FIBRE_US_PER_KM = 5;
 /** Routers numbered 1..0xffff fit in the third group of fc00:0:<n>::/48. */
 export const MAX_GRAPHML_ROUTERS = 0xffff;
-const IGP = 10;
+export const GRAPHML_DEFAULT_IGP = 10;
+/** "delay": IGP metric = link delay in units of this many µs (at least 1). */
+export const IGP_DELAY_UNIT_US = 10;
+const MAX_IGP = 16_777_215;
+
+export interface GraphmlOptions {
+  /** Every link's IGP metric, or "delay" to derive it from the link's delay. Default 10. */
+  igp?: number | "delay";
+}
 
 /** Great-circle distance in km between two points given in degrees (haversine formula). */
 export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
@@ -187,7 +196,9 @@ function coordinate(n: GNode, key: "Latitude" | "Longitude", limit: number): num
   return v;
 }
 
-export function parseGraphml(input: string, file: string): ParseResult<GraphmlImport> {
+export function parseGraphml(input: string, file: string, options: GraphmlOptions = {}): ParseResult<GraphmlImport> {
+  const igpOf = (delayUs: number) =>
+    options.igp === "delay" ? Math.min(MAX_IGP, Math.max(1, Math.round(delayUs / IGP_DELAY_UNIT_US))) : (options.igp ?? GRAPHML_DEFAULT_IGP);
   // Leading BOM and whitespace are tolerated (strict XML forbids them before <?xml); positions
   // reported below are in the original text.
   const body = input.replace(/^\uFEFF?\s*/, "");
@@ -426,7 +437,8 @@ export function parseGraphml(input: string, file: string): ParseResult<GraphmlIm
       if (speedText) unusableSpeed.push(`"${id}": ${JSON.stringify(speedText)}`);
     }
     const delayUs = fibreDelayUs(haversineKm(s.lat!, s.lon!, t.lat!, t.lon!));
-    links.push({ id, a, b, igp: IGP, te: IGP, delayUs, jitterUs: 0, loss: 0, bandwidthBps, utilization: 0, srlgs: [], colors: [] });
+    const igp = igpOf(delayUs);
+    links.push({ id, a, b, igp, te: igp, delayUs, jitterUs: 0, loss: 0, bandwidthBps, utilization: 0, srlgs: [], colors: [] });
   }
 
   if (hyper.length) notes.push(`dropped ${plural(hyper.length, "hyperedge helper node")} and their ${plural(hyperLinks, "link")}: ${hyper.map(describe).join(", ")}`);

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import type { Intent, Topology } from "../core/model.js";
 import { ConfigFileError } from "./errors.js";
-import { parseGraphml } from "./graphml.js";
+import { parseGraphml, type GraphmlOptions } from "./graphml.js";
 import { parseIntents } from "./intents-file.js";
 import { parseTopology } from "./topology-file.js";
 
@@ -33,16 +33,16 @@ function isGraphml(path: string, text: string): boolean {
  * A topology from either format: GraphML (Topology Zoo; see graphml.ts for what the import drops
  * or changes, reported in notes) or the YAML topology file (notes always empty).
  */
-export async function loadAnyTopology(path: string): Promise<{ topology: Topology; notes: string[] }> {
+export async function loadAnyTopology(path: string, graphml: GraphmlOptions = {}): Promise<{ topology: Topology; notes: string[]; format: "graphml" | "yaml" }> {
   const text = await readText(path);
   if (isGraphml(path, text)) {
-    const r = parseGraphml(text, path);
+    const r = parseGraphml(text, path, graphml);
     if (!r.ok) throw new ConfigFileError(r.errors);
-    return r.value;
+    return { ...r.value, format: "graphml" };
   }
   const r = parseTopology(text, path);
   if (!r.ok) throw new ConfigFileError(r.errors);
-  return { topology: r.value, notes: [] };
+  return { topology: r.value, notes: [], format: "yaml" };
 }
 
 export async function loadIntents(path: string, topology: Topology): Promise<Intent[]> {
