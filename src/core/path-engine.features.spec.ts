@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type { Constraints } from "./model.js";
 import { NO_CONSTRAINTS } from "./model.js";
 import type { PathAnswer, PathQuery } from "./path-query.js";
-import { findPath } from "./path-engine.js";
+import { computePath, findPath } from "./path-engine.js";
 import { net } from "./testing.js";
 
 // a→d three ways: a-b-d (2 ms, igp 20, bottleneck 2 Gbps, 80% busy, srlg s1, gold),
@@ -144,3 +144,15 @@ test("protection: a trap topology gets a disjoint pair and says what it traded",
   assert.deepEqual(line.notes, ["no link-disjoint pair of paths from s to t exists under the constraints: no backup"]);
 });
 
+
+test("msd: the controller's paths are pushed by the host, so the host datapath's capacity applies, not the router's", () => {
+  const small = { ...topo, routers: topo.routers.map((r) => (r.name === "a" ? { ...r, msd: 1 } : r)), hosts: [{ name: "h", router: "a", address: "2001:db8::1", prefixLen: 64 }, { name: "g", router: "d", address: "2001:db8:1::1", prefixLen: 64 }] };
+  const fromRouter = findPath(small, { from: "a", to: "d", objective: "latency", constraints: NO_CONSTRAINTS, via: [], protection: "none" });
+  assert.ok(!fromRouter.ok && fromRouter.cut.includes("msd"), "router a pushes at most 1 entry");
+  const intent = { name: "i", match: { hosts: ["h"], to: { host: "g" }, ports: [] }, objective: "latency" as const, constraints: NO_CONSTRAINTS, via: [], protection: "none" as const };
+  const fromHost = computePath(small, intent, "h");
+  assert.ok(fromHost.ok, fromHost.ok ? "" : fromHost.reason);
+  assert.deepEqual(fromHost.path.nodes, ["a", "b", "d"]);
+  const tight = computePath(small, { ...intent, msd: 1 }, "h");
+  assert.deepEqual(tight, { ok: false, reason: "the best path a>b>d needs 2 SIDs (1 segment + the destination), more than msd 1" });
+});

@@ -81,6 +81,7 @@ export function computePath(topology: Topology, intent: Intent, fromHost: string
     via: intent.via,
     protection: intent.protection,
     msd: Math.min(intent.msd ?? HOST_DATAPATH_MSD, HOST_DATAPATH_MSD),
+    headEnd: "host",
   });
   return r.ok ? { ok: true, path: r.primary, backup: r.backup, notes: r.notes } : { ok: false, reason: r.reason };
 }

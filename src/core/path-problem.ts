@@ -238,8 +238,9 @@ export function sidDepth(path: Path): number {
   return path.segments.length === 0 ? 0 : path.segments.length + 1;
 }
 
+/** The query's msd and, when the router itself pushes the SRH, the router's own. */
 export function effectiveMsd(p: Problem): number | undefined {
   const own: Router = p.g.routers[p.from]!;
-  const all = [p.query.msd, own.msd].filter((x): x is number => x !== undefined);
+  const all = [p.query.msd, p.query.headEnd === "host" ? undefined : own.msd].filter((x): x is number => x !== undefined);
   return all.length > 0 ? Math.min(...all) : undefined;
 }

@@ -15,6 +15,9 @@ export interface PathQuery {
   protection: Protection;
   /** Maximum SID depth (SRH entries, final destination included); the head-end's own msd also applies. */
   msd?: number;
+  /** Who inserts the SRH: the `from` router (default; its msd applies), or a host behind it
+   *  (Cairn's agents: then only `msd` applies, which the caller sets to the host's capacity). */
+  headEnd?: "router" | "host";
 }
 
 /** The name of what made a query infeasible, as the user wrote it. */
