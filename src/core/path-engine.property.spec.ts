@@ -586,3 +586,64 @@ test("engine: protection returns a disjoint, optimal backup, and trades the prim
   assert.ok(protStats.backup >= RUNS * 0.1 && protStats.noBackup >= 5 && protStats.infeasible >= 5, `protection property too one-sided: ${JSON.stringify(protStats)}`);
   console.log(`# protection property: ${JSON.stringify(protStats)}`);
 });
+
+/** Every via-walk of q: legs from → stop1 → … → to, each a simple path, over every choice of stops. */
+function viaWalks(topo: Topology, q: PathQuery): Walk[] {
+  const stops = [[q.from], ...q.via.map((v) => viaStops(topo, v)), [q.to]];
+  const out: Walk[] = [];
+  const go = (k: number, acc: Walk) => {
+    if (k === stops.length - 1) { out.push(acc); return; }
+    const at = acc.nodes[acc.nodes.length - 1]!;
+    for (const next of stops[k + 1]!) {
+      for (const leg of simplePaths(topo, at, next)) go(k + 1, { nodes: [...acc.nodes, ...leg.nodes.slice(1)], links: [...acc.links, ...leg.links] });
+    }
+  };
+  go(0, { nodes: [q.from], links: [] });
+  return out;
+}
+
+const viaProtStats = { ok: 0, infeasible: 0, backup: 0, noBackup: 0, tradeOff: 0 };
+
+test("engine: protection of via paths: disjoint optimal backups, exact pair search (against enumeration)", () => {
+  fc.assert(
+    fc.property(arbScenario({ minN: 3, maxN: 6, via: true, protection: true, msd: false, rarity: 4, density: [25, 70] }), ({ topo, q }) => {
+      if (q.via.length === 0) return;
+      const ans = findPath(topo, q);
+      const cands = viaWalks(topo, q)
+        .filter((w) => violations(topo, q.constraints, w).length === 0)
+        .map((walk) => ({ walk, key: objectiveKey(q.objective, q.weights, vecOf(topo, walk.links)) }))
+        .sort((a, b) => compareKeys(a.key, b.key));
+      if (!ans.ok) {
+        viaProtStats.infeasible++;
+        assert.equal(cands.length, 0, `engine: infeasible (${ans.reason}), but ${cands[0] && walkText(topo, cands[0].walk)} is feasible`);
+        return;
+      }
+      viaProtStats.ok++;
+      const prot = q.protection;
+      const keep = q.via.filter((v) => topo.routers.some((r) => r.name === v));
+      const igp = new IgpView(topo);
+      const p = checkPath(topo, igp, q, ans.primary, "primary", false);
+      const partnerOf = (w: Walk) => cands.find((c) => disjoint(topo, prot, w, c.walk, keep));
+      const gaveUp = ans.notes.some((n) => n.includes("gave up"));
+      if (compareKeys(p.key, cands[0]!.key) > 0) {
+        viaProtStats.tradeOff++;
+        assert.ok(ans.notes.some((n) => n.startsWith("trade-off")), `primary traded down without a note: ${JSON.stringify(ans.notes)}`);
+        const better = cands.find((c) => compareKeys(c.key, p.key) < 0 && partnerOf(c.walk));
+        assert.ok(!better, `primary ${walkText(topo, p.walk)} traded down, but the better ${better && walkText(topo, better.walk)} has a ${prot}-disjoint backup`);
+      }
+      if (ans.backup) {
+        viaProtStats.backup++;
+        const b = checkPath(topo, igp, q, ans.backup, "backup", false);
+        assert.ok(disjoint(topo, prot, p.walk, b.walk, keep), `backup ${walkText(topo, b.walk)} is not ${prot}-disjoint from ${walkText(topo, p.walk)}`);
+        assert.equal(compareKeys(b.key, partnerOf(p.walk)!.key), 0, `backup ${walkText(topo, b.walk)} is not the best disjoint one`);
+      } else {
+        viaProtStats.noBackup++;
+        const pair = cands.find((c) => partnerOf(c.walk));
+        assert.ok(!pair || gaveUp, `no backup, yet ${pair && walkText(topo, pair.walk)} + ${pair && walkText(topo, partnerOf(pair.walk)!.walk)} are a feasible ${prot}-disjoint pair; notes ${JSON.stringify(ans.notes)}`);
+      }
+    }),
+    { numRuns: RUNS, includeErrorInReport: true, seed: SEED + 3 },
+  );
+  assert.ok(viaProtStats.backup >= 10 && viaProtStats.noBackup >= 5 && viaProtStats.infeasible >= 5, `via protection property too one-sided: ${JSON.stringify(viaProtStats)}`);
+  console.log(`# via protection property: ${JSON.stringify(viaProtStats)}`);
+});

@@ -27,7 +27,20 @@ export interface SearchSpec {
   /** Where lower bounds come from when the caller caches them; default: computed here. */
   bounds?: (weight: Float64Array) => Float64Array[];
   /** Start somewhere other than (from, stage 0, nothing spent): used to grow a fixed prefix. */
-  start?: { node: number; stage: number; cost: number; tie: number; spent: number[] };
+  start?: SearchStart;
+}
+
+/** Where a search resumes a path whose prefix is fixed (Yen's spur). */
+export interface SearchStart {
+  node: number;
+  stage: number;
+  cost: number;
+  tie: number;
+  spent: number[];
+  /** Routers the prefix already visited in this stage: the leg may not come back to them. */
+  visited?: Uint8Array;
+  /** First moves other paths with the same prefix took: links, and "serve the stop here". */
+  forbid?: { links: Set<number>; advance: boolean };
 }
 
 export interface Found {
@@ -100,7 +113,8 @@ export function search(spec: SearchSpec): Found | null {
   const { graph: g, stages, limits, cost, tie } = spec;
   const n = g.routers.length;
   const K = stages.length;
-  const start = spec.start ?? { node: spec.from, stage: 0, cost: 0, tie: 0, spent: limits.map(() => 0) };
+  const start: SearchStart = spec.start ?? { node: spec.from, stage: 0, cost: 0, tie: 0, spent: limits.map(() => 0) };
+  const { visited, forbid } = start;
   // Bounds: exact remaining cost (guides the search) and remaining resource (prunes labels that cannot finish in budget).
   const needBounds = limits.length > 0 || K > 0;
   const bound = spec.bounds ?? ((w: Float64Array) => lowerBounds(spec, w));
@@ -143,10 +157,11 @@ export function search(spec: SearchSpec): Found | null {
     const u = lab.node;
     const k = lab.stage;
     if (k === K && u === spec.to) return unwind(lab);
-    if (k < K && isStop[k]![u]) offer({ node: u, stage: k + 1, cost: lab.cost, tie: lab.tie, spent: lab.spent, prev: lab, link: -1, dead: false });
+    const first = lab.prev === null;
+    if (k < K && isStop[k]![u] && !(first && forbid?.advance)) offer({ node: u, stage: k + 1, cost: lab.cost, tie: lab.tie, spent: lab.spent, prev: lab, link: -1, dead: false });
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
       const l = g.edgeLink[e]!;
-      if (!spec.linkAllowed[l]) continue;
+      if (!spec.linkAllowed[l] || (first && forbid?.links.has(l)) || (visited && k === start.stage && visited[g.edgeTo[e]!])) continue;
       const spent = lab.spent.length === 0 ? lab.spent : lab.spent.map((s, i) => s + limits[i]!.weight[l]!);
       offer({ node: g.edgeTo[e]!, stage: k, cost: lab.cost + cost[l]!, tie: lab.tie + tie[l]!, spent, prev: lab, link: l, dead: false });
     }
@@ -158,7 +173,9 @@ export function search(spec: SearchSpec): Found | null {
 function shortest(spec: SearchSpec): Found | null {
   const { graph: g, cost, tie, linkAllowed } = spec;
   const n = g.routers.length;
-  const start = spec.start ?? { node: spec.from, cost: 0, tie: 0 };
+  const start: Pick<SearchStart, "node" | "cost" | "tie" | "visited" | "forbid"> = spec.start ?? { node: spec.from, cost: 0, tie: 0 };
+  const { visited, forbid } = start;
+  let first = true;
   const maxCost = spec.maxCost === undefined ? Infinity : spec.maxCost * (1 + EPSILON) + EPSILON;
   const dist = new Float64Array(n).fill(Infinity);
   const ties = new Float64Array(n).fill(Infinity);
@@ -183,10 +200,12 @@ function shortest(spec: SearchSpec): Found | null {
       }
       return { nodes: nodes.reverse(), links: links.reverse(), stops: [], cost: key, tie: kt };
     }
+    const fromStart = first;
+    first = false;
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
       const l = g.edgeLink[e]!;
-      if (!linkAllowed[l]) continue;
       const v = g.edgeTo[e]!;
+      if (!linkAllowed[l] || (fromStart && forbid?.links.has(l)) || visited?.[v]) continue;
       const c = key + cost[l]!;
       const t = kt + tie[l]!;
       if (c > maxCost) continue;

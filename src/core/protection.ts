@@ -58,7 +58,6 @@ export function protect(p: Problem, primary: Found, primaryPath: Path, msd: numb
   if (kind !== "srlg" && p.stages.length === 0 && !disjointPairExists(p.g, p.allowed, primary.nodes, primary.links, kind === "node")) {
     return none(`no ${kind}-disjoint pair of paths ${route} exists under the constraints: no backup`);
   }
-  if (p.stages.length > 0) return none(`the best path has no ${kind}-disjoint backup; pair search is not done for via paths`);
   const pair = pairSearch(p, fits, pairBound(p));
   const also = msd !== undefined ? ` and msd ${msd}` : "";
   if (pair === "exhausted") return none(`no path ${route} that meets the constraints${also} has a ${kind}-disjoint backup that meets them too: no backup`);
@@ -78,7 +77,7 @@ function sameValue(p: Problem, a: Path, b: Path): boolean {
  *  budgets: no primary worse than it needs to be tried. Additive objectives without via only. */
 function pairBound(p: Problem): Found | null {
   const kind = p.query.protection;
-  if (kind === "srlg" || kind === "none" || p.badness || p.stages.length > 0) return null;
+  if (kind === "srlg" || kind === "none" || p.badness || p.stages.length > 0) return null; // Suurballe knows no stops
   const pair = suurballe(p.g, p.allowed, p.cost, p.from, p.to, kind === "node");
   if (!pair) return null;
   const [a, b] = pair.paths.map((links) => foundOf(p, links)) as [Found, Found];
@@ -96,7 +95,7 @@ function foundOf(p: Problem, links: number[]): Found {
 /** Primaries in order of the objective (Yen's k-shortest loopless paths, each spur exact under the
  *  constraints), stopping at the first with a disjoint backup. With a bound (a primary known to have
  *  a disjoint partner), enumeration stops there. Bottleneck objectives walk the levels from the best
- *  down. Only for queries without via. */
+ *  down. */
 function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | null): { primary: Path; backup: Path; rank: number; unproven: boolean } | "exhausted" | "gave up" {
   const levels = p.badness ? [...new Set(Array.from(p.badness).filter((_, i) => p.allowed[i]))].sort((a, b) => a - b) : [Infinity];
   const withBackup = (cand: Found): { primary: Path; backup: Path } | null => {
@@ -133,47 +132,91 @@ function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | nu
   return "exhausted";
 }
 
+/** A path as the moves that build it: a link index, or ADVANCE (serve the next via stop here). */
+const ADVANCE = -1;
+
+function movesOf(f: Found): number[] {
+  const moves: number[] = [];
+  let stop = 0;
+  for (let pos = 0; pos <= f.links.length; pos++) {
+    while (stop < f.stops.length && f.stops[stop] === pos) { moves.push(ADVANCE); stop++; }
+    if (pos < f.links.length) moves.push(f.links[pos]!);
+  }
+  return moves;
+}
+
+function fromMoves(p: Problem, moves: number[]): Found {
+  const nodes = [p.from];
+  const links: number[] = [];
+  const stops: number[] = [];
+  for (const m of moves) {
+    if (m === ADVANCE) stops.push(nodes.length - 1);
+    else {
+      const at = nodes[nodes.length - 1]!;
+      links.push(m);
+      nodes.push(p.g.linkA[m] === at ? p.g.linkB[m]! : p.g.linkA[m]!);
+    }
+  }
+  return { nodes, links, stops, cost: links.reduce((s, l) => s + p.cost[l]!, 0), tie: links.reduce((s, l) => s + p.tie[l]!, 0) };
+}
+
+/** Yen's k-shortest paths over the layered graph (router × via stage): each spur resumes the
+ *  prefix's state, may not revisit a router its current leg already crossed, and may not repeat
+ *  the first move of an accepted path with the same prefix. Each spur is an exact constrained search. */
 function* yen(p: Problem, allowed: Uint8Array, maxCost?: number): Generator<Found> {
-  const g = p.g;
   const capped = (sp: SearchSpec): SearchSpec => (maxCost === undefined ? sp : { ...sp, maxCost });
   const first = search(capped(spec(p, allowed)));
   if (!first) return;
-  const accepted: Found[] = [first];
-  const seen = new Set([first.links.join(",")]);
+  const accepted: number[][] = [movesOf(first)];
+  const seen = new Set([accepted[0]!.join(",")]);
   const candidates: Found[] = [];
   yield first;
   for (;;) {
     const last = accepted[accepted.length - 1]!;
-    const banned = new Uint8Array(allowed.length);
-    for (let i = 0; i < last.nodes.length - 1; i++) {
-      // Spur at position i: the root (last's first i links) is fixed; its routers and the next link
-      // of every accepted path with the same root are off limits.
-      banned.set(allowed);
-      for (let r = 0; r < i; r++) {
-        const u = last.nodes[r]!;
-        for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) banned[g.edgeLink[e]!] = 0;
+    // The state before each move: router, stage, and what the prefix has spent.
+    let node = p.from;
+    let stage = 0;
+    let cost = 0;
+    let tie = 0;
+    const spent = p.limits.map(() => 0);
+    const legStart: number[] = []; // move index where each stage's leg began
+    legStart[0] = 0;
+    const nodeBefore: number[] = [];
+    for (let i = 0; i < last.length; i++) {
+      nodeBefore.push(node);
+      // Spur at move i: resume (node, stage) with the prefix's cost.
+      const visited = new Uint8Array(p.g.routers.length);
+      for (let j = legStart[stage]!; j < i; j++) visited[nodeBefore[j]!] = 1;
+      const forbid = { links: new Set<number>(), advance: false };
+      for (const a of accepted) {
+        if (a.length <= i || !sameRoot(a, last, i)) continue;
+        if (a[i] === ADVANCE) forbid.advance = true;
+        else forbid.links.add(a[i]!);
       }
-      for (const a of accepted) if (a.links.length > i && sameRoot(a.links, last.links, i)) banned[a.links[i]!] = 0;
-      let cost = 0, tie = 0;
-      const spent = p.limits.map(() => 0);
-      for (let r = 0; r < i; r++) {
-        const x = last.links[r]!;
-        cost += p.cost[x]!;
-        tie += p.tie[x]!;
-        p.limits.forEach((l, k) => { spent[k] = spent[k]! + l.weight[x]!; });
+      const spur = search(capped(spec(p, allowed, { node, stage, cost, tie, spent: [...spent], visited, forbid })));
+      if (spur) {
+        const moves = [...last.slice(0, i), ...movesOf(spur)];
+        const key = moves.join(",");
+        if (!seen.has(key)) {
+          seen.add(key);
+          candidates.push(fromMoves(p, moves));
+        }
       }
-      const spur = search(capped(spec(p, banned, { node: last.nodes[i]!, stage: 0, cost, tie, spent })));
-      if (!spur) continue;
-      const full: Found = { nodes: [...last.nodes.slice(0, i), ...spur.nodes], links: [...last.links.slice(0, i), ...spur.links], stops: [], cost: spur.cost, tie: spur.tie };
-      const key = full.links.join(",");
-      if (seen.has(key)) continue;
-      seen.add(key);
-      candidates.push(full);
+      const m = last[i]!;
+      if (m === ADVANCE) {
+        stage++;
+        legStart[stage] = i + 1;
+      } else {
+        cost += p.cost[m]!;
+        tie += p.tie[m]!;
+        p.limits.forEach((l, k) => { spent[k] = spent[k]! + l.weight[m]!; });
+        node = p.g.linkA[m] === node ? p.g.linkB[m]! : p.g.linkA[m]!;
+      }
     }
     if (candidates.length === 0) return;
     candidates.sort((a, b) => a.cost - b.cost || a.tie - b.tie);
     const next = candidates.shift()!;
-    accepted.push(next);
+    accepted.push(movesOf(next));
     yield next;
   }
 }
