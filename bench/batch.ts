@@ -5,9 +5,9 @@ import { NO_CONSTRAINTS } from "../src/core/model.js";
 import type { PathQuery } from "../src/core/path-query.js";
 import { findPath } from "../src/core/path-engine.js";
 import { graphologyLatencyPath, graphologyOf } from "./baselines.js";
-import { printRatio, printTiming, randomPairs, timeEach, zoo } from "./common.js";
+import { printRatio, printTiming, randomPairs, timeEach, zoo, size } from "./common.js";
 
-const QUERIES = Number(process.env.CAIRN_BENCH_BATCH ?? 100_000);
+const QUERIES = size("CAIRN_BENCH_BATCH", 100_000, 2000);
 const topology = await zoo("Kdl");
 const avoid = topology.routers[Math.floor(topology.routers.length / 2)]!.name;
 const intents: Omit<PathQuery, "from" | "to">[] = [
@@ -21,6 +21,15 @@ const queries: PathQuery[] = randomPairs(topology, QUERIES, 5).map(([from, to], 
 console.log(`batch: Kdl, ${QUERIES} queries over ${intents.length} intents (latency; igp ≤30ms; hops avoiding ${avoid} ≤40ms; weighted ≤40 hops; latency + link protection)`);
 
 const g = graphologyOf(topology);
+// Both sides must agree where they answer the same question (the unconstrained latency intent).
+const delay = new Map(topology.links.flatMap((l) => [[`${l.a}|${l.b}`, l.delayUs], [`${l.b}|${l.a}`, l.delayUs]]));
+queries.slice(0, 5000).forEach((q, i) => {
+  if (i % intents.length !== 0) return;
+  const ours = findPath(topology, q);
+  const theirs = graphologyLatencyPath(g, q.from, q.to);
+  const latency = theirs ? theirs.slice(1).reduce((s, n, k) => s + delay.get(`${theirs[k]}|${n}`)!, 0) : null;
+  if ((ours.ok ? ours.primary.metrics.latencyUs : null) !== latency) throw new Error(`${q.from} → ${q.to}: cairn and graphology disagree on the lowest latency`);
+});
 const base = timeEach(queries, (q) => graphologyLatencyPath(g, q.from, q.to));
 let feasible = 0;
 const mine = timeEach(queries, (q) => { if (findPath(topology, q).ok) feasible++; });

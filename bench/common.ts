@@ -15,6 +15,16 @@ function repoRoot(): string {
   return dir;
 }
 
+/** CAIRN_BENCH_SMOKE=1: tiny runs that only check the benchmarks still work and still agree with their baselines (the test script does this). */
+export const SMOKE = process.env.CAIRN_BENCH_SMOKE === "1";
+
+/** A benchmark's size: an environment override, else the full size, or the smoke size under SMOKE. */
+export function size(envName: string, full: number, smoke: number): number {
+  const v = process.env[envName];
+  if (v !== undefined) return Number(v);
+  return SMOKE ? smoke : full;
+}
+
 export const ZOO_DIR = resolve(repoRoot(), "..", "shared", "data", "topology-zoo");
 
 export async function zoo(name: string): Promise<Topology> {

@@ -5,9 +5,9 @@
 import { NO_CONSTRAINTS, type Constraints } from "../src/core/model.js";
 import { findPath } from "../src/core/path-engine.js";
 import { YenEnumerator } from "./baselines.js";
-import { printRatio, printTiming, randomPairs, timeEach, zoo } from "./common.js";
+import { printRatio, printTiming, randomPairs, timeEach, zoo, size } from "./common.js";
 
-const QUERIES = Number(process.env.CAIRN_BENCH_CONSTRAINED ?? 60);
+const QUERIES = size("CAIRN_BENCH_CONSTRAINED", 60, 5);
 const K_LIMIT = 500;
 const topology = await zoo("Kdl");
 const idx = new Map(topology.links.map((l, i) => [l.id, i]));

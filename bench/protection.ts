@@ -6,9 +6,9 @@ import { findPath } from "../src/core/path-engine.js";
 import { UndirectedGraph } from "graphology";
 import { bidirectional } from "graphology-shortest-path/dijkstra.js";
 import { graphologyOf } from "./baselines.js";
-import { printRatio, printTiming, randomPairs, timeEach, zoo } from "./common.js";
+import { printRatio, printTiming, randomPairs, timeEach, zoo, size } from "./common.js";
 
-const QUERIES = 1000;
+const QUERIES = size("CAIRN_BENCH_PROTECTION", 1000, 100);
 const topology = await zoo("Kdl");
 const pairs = randomPairs(topology, QUERIES, 11);
 const g = graphologyOf(topology);
@@ -28,9 +28,12 @@ let baseFound = 0;
 let oursFound = 0;
 let traded = 0;
 for (const p of pairs) {
-  if (twoStep(p)) baseFound++;
+  const theirs = twoStep(p);
+  if (theirs) baseFound++;
   const r = ours(p);
   if (r.ok && r.backup) oursFound++;
+  if (theirs && !(r.ok && r.backup)) throw new Error(`${p[0]} → ${p[1]}: the two-step found a link-disjoint backup and cairn did not`);
+  if (r.ok && r.backup && r.backup.links.some((l) => r.primary.links.includes(l))) throw new Error(`${p[0]} → ${p[1]}: cairn's backup shares a link with its primary`);
   if (r.ok && r.notes.some((n) => n.startsWith("trade-off") || n.includes("equally good"))) traded++;
 }
 const base = timeEach(pairs, twoStep);

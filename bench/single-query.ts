@@ -4,9 +4,9 @@
 import { NO_CONSTRAINTS } from "../src/core/model.js";
 import { findPath } from "../src/core/path-engine.js";
 import { graphologyLatencyPath, graphologyOf } from "./baselines.js";
-import { printRatio, printTiming, randomPairs, timeEach, zoo } from "./common.js";
+import { printRatio, printTiming, randomPairs, timeEach, zoo, size } from "./common.js";
 
-const QUERIES = 2000;
+const QUERIES = size("CAIRN_BENCH_SINGLE", 2000, 200);
 const topology = await zoo("Kdl");
 const pairs = randomPairs(topology, QUERIES, 42);
 console.log(`single query: Kdl (${topology.routers.length} routers, ${topology.links.length} links), ${QUERIES} random pairs, objective latency`);

@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "==> benchmarks, smoke size (they still build, run, and agree with their baselines)"
+npx tsc -p bench
+CAIRN_BENCH_SMOKE=1 node dist-bench/bench/run.js
 echo "==> running tests"
 mapfile -t specs < <(find dist -name '*.spec.js' | sort)
 [ ${#specs[@]} -gt 0 ] || { echo "no test files found under dist/" >&2; exit 1; }
