@@ -173,6 +173,17 @@ export function formatAnswer(q: PathQuery, a: PathAnswer, notes: string[]): stri
     if (a.backup) lines.push(...formatPath(`backup (${q.protection}-disjoint)`, a.backup));
     else if (q.protection !== "none") lines.push(`backup: none`);
   }
-  if (notes.length > 0) lines.push("notes:", ...notes.map((n) => `  - ${n}`));
+  if (notes.length > 0) lines.push("notes:", ...notes.map((n) => `  - ${shortened(n)}`));
   return lines.join("\n");
+}
+
+const LISTED = 12;
+
+/** A note that ends in a long list of names shows its first few on a terminal; --json keeps all. */
+export function shortened(note: string): string {
+  const at = note.lastIndexOf(": ");
+  if (at < 0) return note;
+  const items = note.slice(at + 2).split(", ");
+  if (items.length <= LISTED) return note;
+  return `${note.slice(0, at + 2)}${items.slice(0, LISTED).join(", ")}, … and ${items.length - LISTED} more (--json lists them all)`;
 }
