@@ -10,9 +10,6 @@ import { allowedLinks, effectiveMsd, fail, limitsOf, objectiveWeights, sidDepth,
 import { explain, plural } from "./infeasibility.js";
 import { protect } from "./protection.js";
 
-export { metricsOf, sidDepth } from "./path-problem.js";
-export { PAIR_SEARCH_CANDIDATES } from "./protection.js";
-
 export function findPath(topology: Topology, query: PathQuery): PathAnswer {
   const g = graphOf(topology);
   const from = g.index.get(query.from);
