@@ -3,8 +3,9 @@
 // graph has a path from source to destination. One BFS over typed arrays. Pure.
 import type { Graph } from "./graph.js";
 
-/** `nodes`/`links`: a simple path from its first to its last router over allowed links. */
-export function disjointPairExists(g: Graph, linkAllowed: Uint8Array, nodes: number[], links: number[], nodeDisjoint: boolean): boolean {
+/** `nodes`/`links`: a simple path from its first to its last router over allowed links. With
+ *  `nodeDisjoint`, the two paths may still share the routers marked in `shareable`. */
+export function disjointPairExists(g: Graph, linkAllowed: Uint8Array, nodes: number[], links: number[], nodeDisjoint: boolean, shareable?: Uint8Array): boolean {
   const n = g.routers.length;
   const from = nodes[0]!;
   const to = nodes[nodes.length - 1]!;
@@ -15,7 +16,7 @@ export function disjointPairExists(g: Graph, linkAllowed: Uint8Array, nodes: num
   const forward = new Int32Array(g.topology.links.length).fill(-1); // the router the path enters a link from
   links.forEach((l, i) => { forward[l] = nodes[i]!; });
   const transit = new Uint8Array(n);
-  if (nodeDisjoint) for (let i = 1; i < nodes.length - 1; i++) transit[nodes[i]!] = 1;
+  if (nodeDisjoint) for (let i = 1; i < nodes.length - 1; i++) if (!shareable?.[nodes[i]!]) transit[nodes[i]!] = 1;
   const seen = new Uint8Array(2 * n);
   const queue = new Int32Array(2 * n);
   let head = 0;
@@ -69,4 +70,31 @@ function linkAugmentable(g: Graph, linkAllowed: Uint8Array, nodes: number[], lin
     }
   }
   return false;
+}
+
+/** Some path from → to over allowed links (fewest hops), or null. */
+export function anyPath(g: Graph, linkAllowed: Uint8Array, from: number, to: number): { nodes: number[]; links: number[] } | null {
+  const via = new Int32Array(g.routers.length).fill(-1);
+  const seen = new Uint8Array(g.routers.length);
+  const queue = [from];
+  seen[from] = 1;
+  for (let head = 0; head < queue.length; head++) {
+    const u = queue[head]!;
+    if (u === to) break;
+    for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
+      const l = g.edgeLink[e]!;
+      const v = g.edgeTo[e]!;
+      if (linkAllowed[l] && !seen[v]) { seen[v] = 1; via[v] = l; queue.push(v); }
+    }
+  }
+  if (!seen[to]) return null;
+  const nodes = [to];
+  const links: number[] = [];
+  for (let v = to; v !== from; ) {
+    const l = via[v]!;
+    links.unshift(l);
+    v = g.linkA[l] === v ? g.linkB[l]! : g.linkA[l]!;
+    nodes.unshift(v);
+  }
+  return { nodes, links };
 }

@@ -156,3 +156,19 @@ test("msd: the controller's paths are pushed by the host, so the host datapath's
   const tight = computePath(small, { ...intent, msd: 1 }, "h");
   assert.deepEqual(tight, { ok: false, reason: "the best path a>b>d needs 2 SIDs (1 segment + the destination), more than msd 1" });
 });
+
+test("protection: 'no disjoint pair exists' is proven per leg of a via path, and for SRLG through links", () => {
+  // A ring s-a-t-b-s with a stub w hanging off a: every path through w enters and leaves over a-w.
+  const ring = net(["s", "a", "t", "b", "w"], [["s", "a"], ["a", "t"], ["t", "b"], ["b", "s"], ["a", "w"]]);
+  const ask2 = (protection: "link" | "node" | "srlg", via: string[] = []) => findPath(ring, { from: "s", to: "t", objective: "latency", constraints: NO_CONSTRAINTS, via, protection });
+  const stub = ask2("link", ["w"]);
+  assert.ok(stub.ok);
+  assert.deepEqual(stub.primary.nodes, ["s", "a", "w", "a", "t"]);
+  assert.equal(stub.backup, null);
+  assert.deepEqual(stub.notes, ["no link-disjoint pair of paths between s and w (consecutive stops of the via path) exists under the constraints: no backup"]);
+  const plain = ask2("srlg");
+  assert.ok(plain.ok && plain.backup, "the ring has two disjoint sides");
+  const line = findPath({ ...ring, links: ring.links.filter((l) => l.id !== "t-b") }, { from: "s", to: "t", objective: "latency", constraints: NO_CONSTRAINTS, via: [], protection: "srlg" });
+  assert.ok(line.ok);
+  assert.deepEqual(line.notes, ["no link-disjoint pair of paths from s to t exists under the constraints, so no SRLG-disjoint one either: no backup"]);
+});

@@ -4,7 +4,7 @@ import type { Path } from "./model.js";
 import type { PathAnswer } from "./path-query.js";
 import type { SearchSpec } from "./path-search.js";
 import { search, type Found } from "./path-search.js";
-import { disjointPairExists } from "./disjoint.js";
+import { anyPath, disjointPairExists } from "./disjoint.js";
 import { suurballe } from "./suurballe.js";
 import { atLevel, sidDepth, solve, spec, toPath, worstOf, type Problem } from "./path-problem.js";
 import { formatDurationUs, formatPercent, formatRateBps } from "./units.js";
@@ -55,8 +55,12 @@ export function protect(p: Problem, primary: Found, primaryPath: Path, msd: numb
   }
   const none = (why: string): PathAnswer => ({ ok: true, primary: primaryPath, backup: null, notes: [why] });
   const route = `from ${p.query.from} to ${p.query.to}`;
-  if (kind !== "srlg" && p.stages.length === 0 && !disjointPairExists(p.g, p.allowed, primary.nodes, primary.links, kind === "node")) {
-    return none(`no ${kind}-disjoint pair of paths ${route} exists under the constraints: no backup`);
+  const leg = impossibleLeg(p);
+  if (leg) {
+    const [a, b] = leg.map((u) => p.g.routers[u]!.name);
+    const between = p.stages.length === 0 ? route : `between ${a} and ${b} (consecutive stops of the via path)`;
+    const sense = kind === "srlg" ? "link" : kind;
+    return none(`no ${sense}-disjoint pair of paths ${between} exists under the constraints${kind === "srlg" ? ", so no SRLG-disjoint one either" : ""}: no backup`);
   }
   const pair = pairSearch(p, fits, pairBound(p));
   const also = msd !== undefined ? ` and msd ${msd}` : "";
@@ -67,6 +71,25 @@ export function protect(p: Problem, primary: Found, primaryPath: Path, msd: numb
     : `trade-off: the best path (${describe(p, primaryPath)}) has no ${kind}-disjoint backup; this primary (${describe(p, pair.primary)}) is the best one that has`,
     pair.unproven ? `the pair search stopped after ${PAIR_SEARCH_CANDIDATES} primaries; this primary comes from the least-cost disjoint pair (Suurballe), a better one may exist` : ""].filter(Boolean);
   return { ok: true, primary: pair.primary, backup: pair.backup, notes };
+}
+
+/** Two consecutive fixed stops (the ends, or waypoint routers with no service between them) with
+ *  no two disjoint paths between them prove that no disjoint pair of whole paths exists: the
+ *  primary's and the backup's stretches between them would be two. SRLG-disjoint paths are
+ *  link-disjoint, so SRLG protection uses the link check. Exact for a single leg (no via). */
+function impossibleLeg(p: Problem): [number, number] | null {
+  const nodeDisjoint = p.query.protection === "node";
+  const shareable = new Uint8Array(p.g.routers.length);
+  const fixed: (number | null)[] = [p.from, ...p.stages.map((s) => (s.kind === "waypoint" ? s.node : null)), p.to];
+  for (const u of fixed) if (u !== null) shareable[u] = 1;
+  for (let i = 0; i + 1 < fixed.length; i++) {
+    const a = fixed[i]!;
+    const b = fixed[i + 1]!;
+    if (a === null || b === null || a === b) continue;
+    const path = anyPath(p.g, p.allowed, a, b);
+    if (path && !disjointPairExists(p.g, p.allowed, path.nodes, path.links, nodeDisjoint, shareable)) return [a, b];
+  }
+  return null;
 }
 
 function sameValue(p: Problem, a: Path, b: Path): boolean {
