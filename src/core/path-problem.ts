@@ -12,13 +12,13 @@ import { Lru } from "./lru.js";
 import { formatDurationUs, formatPercent } from "./units.js";
 
 /** One number per link. (A loop: Float64Array.from with a mapping function is many times slower in V8.) */
-export function perLink(links: Link[], f: (l: Link) => number): Float64Array {
+function perLink(links: Link[], f: (l: Link) => number): Float64Array {
   const out = new Float64Array(links.length);
   for (let i = 0; i < links.length; i++) out[i] = f(links[i]!);
   return out;
 }
 
-export interface LinkMetrics {
+interface LinkMetrics {
   igp: Float64Array;
   te: Float64Array;
   latency: Float64Array;
@@ -28,8 +28,8 @@ export interface LinkMetrics {
   loss: Float64Array;
 }
 
-export const metricCache = new WeakMap<Graph, LinkMetrics>();
-export function linkMetrics(g: Graph): LinkMetrics {
+const metricCache = new WeakMap<Graph, LinkMetrics>();
+function linkMetrics(g: Graph): LinkMetrics {
   let m = metricCache.get(g);
   if (!m) {
     const links = g.topology.links;
@@ -44,7 +44,7 @@ export type Stage =
   | { kind: "waypoint"; name: string; node: number }
   | { kind: "service"; name: string; nodes: Int32Array; sidAt: Map<number, string> };
 
-export interface NamedLimit extends Limit {
+interface NamedLimit extends Limit {
   name: ConstraintName;
   label: string;
   /** "the lowest-latency path … takes 3ms", given the smallest achievable value. */
@@ -71,9 +71,8 @@ export interface Problem {
 
 export const fail = (reason: string, ...cut: ConstraintName[]): PathAnswer => ({ ok: false, reason, cut });
 
-
 /** Per-graph caches: a controller asks about the same destinations under the same intents again and again. */
-export interface Caches {
+interface Caches {
   /** Allowed-link arrays by rule set. */
   allowed: Lru<string, Uint8Array>;
   /** Lower bounds by (allowed links, weight, destination, via stages). */
@@ -81,15 +80,15 @@ export interface Caches {
   /** Weighted objectives' per-link costs by weights. */
   weighted: Lru<string, Pick<Problem, "cost" | "tie" | "badness">>;
 }
-export const caches = new WeakMap<Graph, Caches>();
-export function cachesOf(g: Graph): Caches {
+const caches = new WeakMap<Graph, Caches>();
+function cachesOf(g: Graph): Caches {
   let c = caches.get(g);
   if (!c) caches.set(g, (c = { allowed: new Lru(256), bounds: new Lru(4096), weighted: new Lru(64) }));
   return c;
 }
-export const objectIds = new WeakMap<object, number>();
+const objectIds = new WeakMap<object, number>();
 let nextObjectId = 1;
-export function idOf(o: object): number {
+function idOf(o: object): number {
   let id = objectIds.get(o);
   if (id === undefined) objectIds.set(o, (id = nextObjectId++));
   return id;
@@ -101,7 +100,7 @@ export function allowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], s
   return cachesOf(g).allowed.get(key, () => computeAllowedLinks(g, lRules, nRules, skip));
 }
 
-export function computeAllowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], skip?: LinkRule | NodeRule): Uint8Array {
+function computeAllowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], skip?: LinkRule | NodeRule): Uint8Array {
   const nodeOk = g.routers.map((r) => nRules.every((x) => x === skip || x.allows(r)));
   const out = new Uint8Array(g.topology.links.length);
   g.topology.links.forEach((l, i) => { out[i] = nodeOk[g.linkA[i]!] && nodeOk[g.linkB[i]!] && lRules.every((x) => x === skip || x.allows(l)) ? 1 : 0; });
@@ -139,16 +138,16 @@ export function objectiveWeights(g: Graph, q: PathQuery): Pick<Problem, "cost" |
   }
 }
 
-export const tieCache = new WeakMap<Graph, Float64Array>();
+const tieCache = new WeakMap<Graph, Float64Array>();
 /** Ties broken by latency, then by IGP metric: among equal paths the IGP's own needs the fewest SIDs.
  *  One number, latency × 2^24 + igp, exact for any path under 2^29 µs (9 minutes) of latency. */
-export function latencyThenIgp(g: Graph): Float64Array {
+function latencyThenIgp(g: Graph): Float64Array {
   let t = tieCache.get(g);
   if (!t) tieCache.set(g, (t = perLink(g.topology.links, (l) => l.delayUs * 2 ** 24 + l.igp)));
   return t;
 }
 
-export function weightedCost(g: Graph, q: PathQuery): Pick<Problem, "cost" | "tie" | "badness"> {
+function weightedCost(g: Graph, q: PathQuery): Pick<Problem, "cost" | "tie" | "badness"> {
   const m = linkMetrics(g);
   const cost = new Float64Array(g.topology.links.length);
   for (const [metric, w] of Object.entries(q.weights ?? {})) {
@@ -219,7 +218,7 @@ export function toPath(p: Problem, f: Found): Path {
   };
 }
 
-export function metricsOf(links: Link[]): PathMetrics {
+function metricsOf(links: Link[]): PathMetrics {
   let latencyUs = 0, igp = 0, te = 0, jitterUs = 0, keep = 1, bottleneckBps = Infinity, maxUtilization = 0;
   for (const l of links) {
     latencyUs += l.delayUs;
