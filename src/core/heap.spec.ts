@@ -1,16 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { IndexHeap, MinHeap } from "./heap.js";
+import { IndexHeap } from "./heap.js";
 
-test("MinHeap pops by key, then tie, then insertion order", () => {
+test("IndexHeap pops by key, then tie", () => {
   fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 3 }))), (items) => {
-    const h = new MinHeap<number>();
+    const h = new IndexHeap(1);
     items.forEach(([k, t], i) => h.push(k, i, t));
-    const out: number[] = [];
-    while (h.size > 0) out.push(h.pop()!.value);
-    const expected = items.map(([k, t], i) => ({ k, t, i })).sort((a, b) => a.k - b.k || a.t - b.t || a.i - b.i).map((x) => x.i);
-    assert.deepEqual(out, expected);
+    const out: [number, number][] = [];
+    while (h.size > 0) {
+      const k = h.topKey;
+      const t = h.topTie;
+      const id = h.pop();
+      assert.deepEqual(items[id], [k, t]);
+      out.push([k, t]);
+    }
+    assert.deepEqual(out, items.map(([k, t]) => [k, t]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!));
   }));
 });
 

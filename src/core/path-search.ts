@@ -2,7 +2,7 @@
 // Pareto-pruned on (cost, resources) and expanded A*-style with exact lower bounds, so the first
 // label to reach the goal is optimal. Pure; no knowledge of intents or SIDs.
 import type { Graph } from "./graph.js";
-import { IndexHeap, MinHeap } from "./heap.js";
+import { IndexHeap } from "./heap.js";
 
 export interface Limit {
   /** Per link. */
@@ -128,7 +128,9 @@ export function search(spec: SearchSpec): Found | null {
     return m;
   });
   const frontier: (Label[] | undefined)[] = new Array(n * (K + 1));
-  const heap = new MinHeap<Label>();
+  // The heap holds indices into `queued`, so labels live in one array and the heap stays typed.
+  const queued: Label[] = [];
+  const heap = new IndexHeap(64);
 
   const offer = (lab: Label): void => {
     const k = lab.stage;
@@ -147,12 +149,12 @@ export function search(spec: SearchSpec): Found | null {
       labels.length = w;
       labels.push(lab);
     } else frontier[slot] = [lab];
-    heap.push(lab.cost + h, lab, lab.tie);
+    heap.push(lab.cost + h, queued.push(lab) - 1, lab.tie);
   };
 
   offer({ node: start.node, stage: start.stage, cost: start.cost, tie: start.tie, spent: start.spent, prev: null, link: -1, dead: false });
   while (heap.size > 0) {
-    const lab = heap.pop()!.value;
+    const lab = queued[heap.pop()]!;
     if (lab.dead) continue;
     const u = lab.node;
     const k = lab.stage;
