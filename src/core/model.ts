@@ -126,9 +126,8 @@ export interface Constraints {
 
 export const NO_CONSTRAINTS: Constraints = { avoidNodes: [], avoidLinks: [], avoidSrlgs: [], avoidRegions: [], excludeAny: [], includeAny: [], includeAll: [] };
 
-export interface Intent {
-  name: string;
-  match: IntentMatch;
+/** What a path must be, apart from its ends: shared by intents and the path engine's queries. */
+export interface PathSpec {
   objective: Objective;
   /** Only for objective "weighted". */
   weights?: Weights;
@@ -136,8 +135,13 @@ export interface Intent {
   /** Ordered waypoints (router names) or service functions (their names) the path must visit. */
   via: string[];
   protection: Protection;
-  /** Maximum SID depth for this intent's paths; the head-end router's own msd also applies. */
+  /** Maximum SID depth (SRH entries, final destination included); the head-end's own limit also applies. */
   msd?: number;
+}
+
+export interface Intent extends PathSpec {
+  name: string;
+  match: IntentMatch;
 }
 
 /** End.AN-style: the SID of a service function instance; the packet is processed there, then forwarded on. */

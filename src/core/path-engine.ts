@@ -69,15 +69,16 @@ export function computePath(topology: Topology, intent: Intent, fromHost: string
   if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
   const dest = destinationRouter(topology, intent);
   if (!dest.ok) return dest;
+  const { objective, weights, constraints, via, protection, msd } = intent;
   const r = findPath(topology, {
     from: host.router,
     to: dest.router,
-    objective: intent.objective,
-    ...(intent.weights ? { weights: intent.weights } : {}),
-    constraints: intent.constraints,
-    via: intent.via,
-    protection: intent.protection,
-    msd: Math.min(intent.msd ?? HOST_DATAPATH_MSD, HOST_DATAPATH_MSD),
+    objective,
+    ...(weights ? { weights } : {}),
+    constraints,
+    via,
+    protection,
+    msd: Math.min(msd ?? HOST_DATAPATH_MSD, HOST_DATAPATH_MSD),
     headEnd: "host",
   });
   return r.ok ? { ok: true, path: r.primary, backup: r.backup, notes: r.notes } : { ok: false, reason: r.reason };

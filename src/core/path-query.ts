@@ -1,20 +1,11 @@
 // What the path engine is asked and what it answers. Plain data.
-import type { Constraints, Objective, Path, Protection, Weights } from "./model.js";
+import type { Path, PathSpec } from "./model.js";
 
-export interface PathQuery {
+export interface PathQuery extends PathSpec {
   /** Head-end router. */
   from: string;
   /** Router behind which the destination sits. */
   to: string;
-  objective: Objective;
-  /** Only for objective "weighted". */
-  weights?: Weights;
-  constraints: Constraints;
-  /** Ordered waypoints (router names) or service function names. */
-  via: string[];
-  protection: Protection;
-  /** Maximum SID depth (SRH entries, final destination included); the head-end's own msd also applies. */
-  msd?: number;
   /** Who inserts the SRH: the `from` router (default; its msd applies), or a host behind it
    *  (Cairn's agents: then only `msd` applies, which the caller sets to the host's capacity). */
   headEnd?: "router" | "host";
