@@ -2,7 +2,7 @@
 // again with each one relaxed. Only runs after a failed search. Pure.
 import type { PathAnswer } from "./path-query.js";
 import type { LinkRule, NodeRule } from "./link-rules.js";
-import { lowerBounds } from "./path-search.js";
+import { cap, lowerBounds } from "./path-search.js";
 import { allowedLinks, fail, spec, type Problem } from "./path-problem.js";
 
 function reachable(p: Problem, allowed: Uint8Array): boolean {
@@ -29,7 +29,7 @@ export function explain(p: Problem): PathAnswer {
   }
   const s = spec(p, p.allowed);
   const bests = p.limits.map((l) => ({ l, best: lowerBounds(s, l.weight)[0]![p.from]! }));
-  const single = bests.filter(({ l, best }) => best > l.limit * (1 + 1e-9) + 1e-9);
+  const single = bests.filter(({ l, best }) => best > cap(l.limit));
   const others = rules.length > 0 ? " that meets the other constraints" : "";
   if (single.length > 0) {
     return fail(single.map(({ l, best }) => `${l.label} cannot be met: ${l.best(best).replace(route, route + others)}`).join("; "), ...single.map(({ l }) => l.name));

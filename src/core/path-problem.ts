@@ -173,8 +173,7 @@ export function spec(p: Problem, allowed: Uint8Array, start?: SearchSpec["start"
  *  feasible path exists (binary search over the distinct levels), then the lowest latency at that level. */
 export function solve(p: Problem, allowed: Uint8Array): Found | null {
   if (!p.badness) return search(spec(p, allowed));
-  const bad = p.badness;
-  const levels = [...new Set(Array.from(bad).filter((_, i) => allowed[i]))].sort((a, b) => a - b);
+  const levels = levelsOf(p, allowed);
   const at = (level: number) => search(spec(p, atLevel(p, allowed, level)));
   if (levels.length === 0) return search(spec(p, allowed)); // a path without links, or none
   let best = at(levels[levels.length - 1]!);
@@ -187,6 +186,12 @@ export function solve(p: Problem, allowed: Uint8Array): Found | null {
     if (f) { best = f; hi = mid; } else lo = mid + 1;
   }
   return best; // = at(levels[hi])
+}
+
+/** The distinct badness values of the allowed links, best first: the levels a bottleneck can take. */
+export function levelsOf(p: Problem, allowed: Uint8Array): number[] {
+  const bad = p.badness!;
+  return [...new Set(Array.from(bad).filter((_, i) => allowed[i]))].sort((a, b) => a - b);
 }
 
 /** The allowed links whose badness is at most `level`. */

@@ -108,6 +108,11 @@ function relax(spec: SearchSpec, weight: Float64Array, seed: Float64Array): Floa
 
 const EPSILON = 1e-9;
 
+/** The most a budget (or cost bound) may reach: its limit plus room for floating-point sums. */
+export function cap(limit: number): number {
+  return limit * (1 + EPSILON) + EPSILON;
+}
+
 export function search(spec: SearchSpec): Found | null {
   if (spec.limits.length === 0 && spec.stages.length === 0) return shortest(spec);
   const { graph: g, stages, limits, cost, tie } = spec;
@@ -120,8 +125,8 @@ export function search(spec: SearchSpec): Found | null {
   const bound = spec.bounds ?? ((w: Float64Array) => lowerBounds(spec, w));
   const costBound = needBounds ? bound(cost) : null;
   const limitBounds = limits.map((l) => bound(l.weight));
-  const caps = limits.map((l) => l.limit * (1 + EPSILON) + EPSILON);
-  const maxCost = spec.maxCost === undefined ? Infinity : spec.maxCost * (1 + EPSILON) + EPSILON;
+  const caps = limits.map((l) => cap(l.limit));
+  const maxCost = spec.maxCost === undefined ? Infinity : cap(spec.maxCost);
   const isStop: Uint8Array[] = stages.map((s) => {
     const m = new Uint8Array(n);
     for (const u of s) m[u] = 1;
@@ -178,7 +183,7 @@ function shortest(spec: SearchSpec): Found | null {
   const start: Pick<SearchStart, "node" | "cost" | "tie" | "visited" | "forbid"> = spec.start ?? { node: spec.from, cost: 0, tie: 0 };
   const { visited, forbid } = start;
   let first = true;
-  const maxCost = spec.maxCost === undefined ? Infinity : spec.maxCost * (1 + EPSILON) + EPSILON;
+  const maxCost = spec.maxCost === undefined ? Infinity : cap(spec.maxCost);
   const dist = new Float64Array(n).fill(Infinity);
   const ties = new Float64Array(n).fill(Infinity);
   const via = new Int32Array(n).fill(-1);

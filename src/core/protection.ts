@@ -3,10 +3,10 @@
 import type { Path } from "./model.js";
 import type { PathAnswer } from "./path-query.js";
 import type { SearchSpec } from "./path-search.js";
-import { search, type Found } from "./path-search.js";
+import { cap, search, type Found } from "./path-search.js";
 import { anyPath, disjointPairExists } from "./disjoint.js";
 import { suurballe } from "./suurballe.js";
-import { atLevel, sidDepth, solve, spec, toPath, worstOf, type Problem } from "./path-problem.js";
+import { atLevel, levelsOf, sidDepth, solve, spec, toPath, worstOf, type Problem } from "./path-problem.js";
 import { formatDurationUs, formatPercent, formatRateBps } from "./units.js";
 
 /** How many primaries, best first, the pair search tries before giving up on a disjoint pair. */
@@ -103,16 +103,10 @@ function pairBound(p: Problem): Found | null {
   if (kind === "srlg" || kind === "none" || p.badness || p.stages.length > 0) return null; // Suurballe knows no stops
   const pair = suurballe(p.g, p.allowed, p.cost, p.from, p.to, kind === "node");
   if (!pair) return null;
-  const [a, b] = pair.paths.map((links) => foundOf(p, links)) as [Found, Found];
+  const [a, b] = pair.paths.map((links) => fromMoves(p, links)) as [Found, Found];
   const best = a.cost < b.cost || (a.cost === b.cost && a.tie <= b.tie) ? a : b;
-  const within = p.limits.every((l) => best.links.reduce((s, x) => s + l.weight[x]!, 0) <= l.limit * (1 + 1e-9) + 1e-9);
+  const within = p.limits.every((l) => best.links.reduce((s, x) => s + l.weight[x]!, 0) <= cap(l.limit));
   return within ? best : null;
-}
-
-function foundOf(p: Problem, links: number[]): Found {
-  const nodes = [p.from];
-  for (const l of links) nodes.push(p.g.linkA[l] === nodes[nodes.length - 1] ? p.g.linkB[l]! : p.g.linkA[l]!);
-  return { nodes, links, stops: [], cost: links.reduce((s, l) => s + p.cost[l]!, 0), tie: links.reduce((s, l) => s + p.tie[l]!, 0) };
 }
 
 /** Primaries in order of the objective (Yen's k-shortest loopless paths, each spur exact under the
@@ -120,7 +114,7 @@ function foundOf(p: Problem, links: number[]): Found {
  *  a disjoint partner), enumeration stops there. Bottleneck objectives walk the levels from the best
  *  down. */
 function pairSearch(p: Problem, fits: (path: Path) => boolean, bound: Found | null): { primary: Path; backup: Path; rank: number; unproven: boolean } | "exhausted" | "gave up" {
-  const levels = p.badness ? [...new Set(Array.from(p.badness).filter((_, i) => p.allowed[i]))].sort((a, b) => a - b) : [Infinity];
+  const levels = p.badness ? levelsOf(p, p.allowed) : [Infinity];
   const withBackup = (cand: Found): { primary: Path; backup: Path } | null => {
     const b = solve(p, disjointFrom(p, cand, p.allowed));
     if (!b) return null;
@@ -168,6 +162,7 @@ function movesOf(f: Found): number[] {
   return moves;
 }
 
+/** The path the moves build from the query's source (plain link lists are moves too). */
 function fromMoves(p: Problem, moves: number[]): Found {
   const nodes = [p.from];
   const links: number[] = [];
