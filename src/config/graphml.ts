@@ -48,6 +48,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Link, Router, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
 import type { ConfigError, ParseResult } from "./errors.js";
+import { plural } from "../core/units.js";
 
 export interface GraphmlImport {
   topology: Topology;
@@ -178,10 +179,6 @@ interface GEdge {
   target: string;
   attrs: Map<string, string>;
   directed: boolean;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 function describe(n: GNode): string {

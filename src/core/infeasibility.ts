@@ -12,7 +12,7 @@ function reachable(p: Problem, allowed: Uint8Array): boolean {
 
 export function explain(p: Problem): PathAnswer {
   const route = `from ${p.query.from} to ${p.query.to}`;
-  const all = new Uint8Array(p.g.topology.links.length).fill(1);
+  const all = allowedLinks(p.g, [], []);
   if (!reachable(p, all)) {
     if (p.stages.length > 0 && reachable({ ...p, stageNodes: [] }, all)) return fail(`no path ${route} passes through via [${p.query.via.join(", ")}] in the topology`, "via");
     return fail(`no path ${route} in the topology`, "topology");
@@ -35,10 +35,6 @@ export function explain(p: Problem): PathAnswer {
     return fail(single.map(({ l, best }) => `${l.label} cannot be met: ${l.best(best).replace(route, route + others)}`).join("; "), ...single.map(({ l }) => l.name));
   }
   return fail(`${andList(p.limits.map((l) => l.label))} cannot all be met by one path ${route}${others} (each alone can: ${bests.map(({ l, best }) => l.best(best)).join("; ")})`, ...p.limits.map((l) => l.name));
-}
-
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function andList(xs: string[]): string {

@@ -7,7 +7,8 @@ import { graphOf } from "./graph.js";
 import { parsePrefix, prefixContains } from "./ipv6.js";
 import { linkRules, nodeRules } from "./link-rules.js";
 import { allowedLinks, effectiveMsd, fail, limitsOf, objectiveWeights, sidDepth, solve, toPath, type Problem, type Stage } from "./path-problem.js";
-import { explain, plural } from "./infeasibility.js";
+import { explain } from "./infeasibility.js";
+import { plural } from "./units.js";
 import { protect } from "./protection.js";
 
 export function findPath(topology: Topology, query: PathQuery): PathAnswer {

@@ -1,4 +1,5 @@
-// Parsing of the units users write: durations (us, ms, s) and rates (bps … Gbps). Pure.
+// Parsing and printing of the quantities users read and write: durations (us, ms, s), rates
+// (bps … Gbps), ratios, counts. Pure.
 
 const DURATION_US: Record<string, number> = { us: 1, ms: 1_000, s: 1_000_000 };
 const RATE_BPS: Record<string, number> = { bps: 1, Kbps: 1e3, Mbps: 1e6, Gbps: 1e9, Tbps: 1e12 };
@@ -49,4 +50,9 @@ export function parseRatio(text: string, max = 1): UnitResult {
 /** 0.005 → "0.5%". */
 export function formatPercent(ratio: number): string {
   return `${+(ratio * 100).toPrecision(4)}%`;
+}
+
+/** plural(3, "link") → "3 links"; plural(1, "link") → "1 link". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
