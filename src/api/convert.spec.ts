@@ -59,7 +59,7 @@ const endX: HostRule = {
     },
     backup: null,
     notes: [],
-  } as HostRule["result"],
+  },
 };
 /** Every new path field: a service segment, a backup path, notes, non-zero metrics. */
 const protectedRule: HostRule = {
@@ -90,7 +90,7 @@ const protectedRule: HostRule = {
       srhBytes: 40,
     },
     notes: ["backup shares no link with the primary", "via fw: instance on r4 (r2's is unhealthy)"],
-  } as HostRule["result"],
+  },
 };
 const infeasible: HostRule = {
   key: "y#0",

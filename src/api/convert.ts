@@ -114,18 +114,15 @@ export function pathFromProto(m: PathMsg): Path {
 
 // ---------------------------------------------------------------- rules
 
-/** A feasible rule's result as the path engine returns it; backup and notes may be absent in older values. */
-type OkResult = { ok: true; path: Path; backup?: Path | null; notes?: string[] };
-
 export function ruleToProto(r: HostRule): Rule {
   let status: MessageInitShape<typeof RuleSchema>;
   if (r.result.ok) {
-    const ok = r.result as OkResult;
+    const ok = r.result;
     status = {
       status: RuleStatus.OK,
       path: pathToProto(ok.path),
       ...(ok.backup ? { backup: pathToProto(ok.backup) } : {}),
-      notes: [...(ok.notes ?? [])],
+      notes: [...ok.notes],
     };
   } else {
     status = { status: RuleStatus.INFEASIBLE, reason: r.result.reason };
