@@ -1,11 +1,12 @@
 // `cairn path`: the offline what-if. Loads a topology (YAML or Topology Zoo GraphML), asks the path
 // engine one question, prints the answer. Exit 0 path found, 3 infeasible, 2 bad input.
 import type { AdditiveMetric, Constraints, Objective, Path, Protection, Topology, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, NO_CONSTRAINTS, OBJECTIVES, PROTECTIONS } from "../core/model.js";
+import { ADDITIVE_METRICS, NO_CONSTRAINTS, OBJECTIVES, PROTECTIONS, topologyNames } from "../core/model.js";
 import type { PathAnswer, PathQuery } from "../core/path-query.js";
 import { findPath } from "../core/path-engine.js";
 import { formatDurationUs, formatPercent, formatRateBps, parseDurationUs, parseRateBps, parseRatio, type UnitResult } from "../core/units.js";
 import { loadAnyTopology } from "../config/load.js";
+import { MAX_MSD } from "../config/topology-file.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
 import { renderTable } from "./table.js";
 
@@ -53,8 +54,9 @@ const bad = (message: string) => new CliError(message, EXIT_BAD_INPUT);
 
 /** The engine's query from command-line options; every mistake is a CliError naming the option. */
 export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
+  const names = topologyNames(topology);
   const router = (option: string, name: string): string => {
-    if (topology.routers.some((r) => r.name === name)) return name;
+    if (names.routers.has(name)) return name;
     const host = topology.hosts.find((h) => h.name === name);
     if (host) return host.router;
     const near = topology.routers.filter((r) => r.name.toLowerCase() === name.toLowerCase()).map((r) => r.name);
@@ -88,13 +90,8 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
     }
   } else if (objective === "weighted") throw bad("--objective weighted needs at least one --weight METRIC=NUMBER");
 
-  const linkIds = new Map<string, string>();
-  for (const l of topology.links) {
-    linkIds.set(`${l.a}-${l.b}`, l.id);
-    linkIds.set(`${l.b}-${l.a}`, l.id);
-  }
   const avoidLinks = o.avoidLink.map((text) => {
-    const id = linkIds.get(text);
+    const id = names.linkIds.get(text);
     if (!id) throw bad(`--avoid-link: no link "${text}" in ${o.topology} (write it as A-B with two router names)`);
     return id;
   });
@@ -102,8 +99,8 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
     for (const v of values) if (!pool.has(v)) throw bad(`${option}: no ${what} "${v}" in ${o.topology}`);
     return values;
   };
-  const routerNames = new Set(topology.routers.map((r) => r.name));
-  const via = o.via.map((v) => (routerNames.has(v) || topology.services.some((s) => s.name === v) ? v : router("--via", v)));
+  const routerNames = names.routers;
+  const via = o.via.map((v) => (routerNames.has(v) || names.services.has(v) ? v : router("--via", v)));
   const protection = (o.protection ?? "none") as Protection;
   if (!PROTECTIONS.includes(protection)) throw bad(`--protection: "${o.protection}" is not one of ${PROTECTIONS.join(", ")}`);
   const maxLatencyUs = unit("--max-latency", o.maxLatency, parseDurationUs);
@@ -111,7 +108,7 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
   const maxLoss = unit("--max-loss", o.maxLoss, (t) => parseRatio(t, 1));
   const maxHops = integer("--max-hops", o.maxHops, 1, 255);
   const minBandwidthBps = unit("--min-bandwidth", o.minBandwidth, parseRateBps);
-  const msd = integer("--msd", o.msd, 1, 255);
+  const msd = integer("--msd", o.msd, 1, MAX_MSD);
   const constraints: Constraints = {
     ...NO_CONSTRAINTS,
     ...(maxLatencyUs !== undefined ? { maxLatencyUs } : {}),
@@ -121,12 +118,12 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
     ...(minBandwidthBps !== undefined ? { minBandwidthBps } : {}),
     avoidNodes: o.avoidNode.map((n) => {
       if (routerNames.has(n)) return n;
-      if (topology.hosts.some((h) => h.name === n)) throw bad(`--avoid-node: "${n}" is a host; paths run between routers, so name a router`);
+      if (names.hosts.has(n)) throw bad(`--avoid-node: "${n}" is a host; paths run between routers, so name a router`);
       return router("--avoid-node", n);
     }),
     avoidLinks,
-    avoidSrlgs: known("--avoid-srlg", o.avoidSrlg, new Set(topology.links.flatMap((l) => l.srlgs)), "link with srlg"),
-    avoidRegions: known("--avoid-region", o.avoidRegion, new Set(topology.routers.flatMap((r) => (r.region ? [r.region] : []))), "router in region"),
+    avoidSrlgs: known("--avoid-srlg", o.avoidSrlg, names.srlgs, "link with srlg"),
+    avoidRegions: known("--avoid-region", o.avoidRegion, names.regions, "router in region"),
     excludeAny: o.excludeAny,
     includeAny: o.includeAny,
     includeAll: o.includeAll,

@@ -1,6 +1,6 @@
 // Intents YAML → Intent[], validated against a topology; every error located.
-import type { AdditiveMetric, Constraints, Intent, Objective, PortRange, Protection, Protocol, Topology, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, APP_NAME, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
+import type { AdditiveMetric, Constraints, Intent, Objective, PortRange, Protection, Protocol, Topology, TopologyNames, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, APP_NAME, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS, topologyNames } from "../core/model.js";
 import { formatPrefix, parsePrefix } from "../core/ipv6.js";
 import type { ParseResult } from "./errors.js";
 import { MAX_MSD } from "./topology-file.js";
@@ -81,16 +81,8 @@ function parsePorts(f: Field | undefined): PortRange[] {
 export function parseIntents(text: string, file: string, topology: Topology): ParseResult<Intent[]> {
   const y = new YamlReader(file, text);
   const top = y.root.present ? y.root.map(["intents"]) : null;
-  const routers = new Set(topology.routers.map((r) => r.name));
-  const hosts = new Set(topology.hosts.map((h) => h.name));
-  const linkIds = new Map<string, string>();
-  for (const l of topology.links) {
-    linkIds.set(`${l.a}-${l.b}`, l.id);
-    linkIds.set(`${l.b}-${l.a}`, l.id);
-  }
-  const srlgs = new Set(topology.links.flatMap((l) => l.srlgs));
-  const regions = new Set(topology.routers.flatMap((r) => (r.region !== undefined ? [r.region] : [])));
-  const services = new Set(topology.services.map((s) => s.name));
+  const names = topologyNames(topology);
+  const { routers, hosts, services } = names;
 
   const intents: Intent[] = [];
   const seen = new Map<string, number>();
@@ -139,7 +131,7 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     if (ports.length > 0 && protocol === "icmpv6") m!.get("ports")!.error("ports apply only to tcp and udp");
 
     const objective = parseObjective(f.get("objective"));
-    const constraints = parseConstraints(f.get("constraints"), { routers, hosts, linkIds, srlgs, regions });
+    const constraints = parseConstraints(f.get("constraints"), names);
 
     const via = stringList(f.get("via"));
     for (const v of via) {
@@ -180,17 +172,8 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
   return { ok: true, value: intents };
 }
 
-interface ConstraintContext {
-  routers: Set<string>;
-  hosts: Set<string>;
-  /** "a-b" and "b-a" → the link's id. */
-  linkIds: Map<string, string>;
-  srlgs: Set<string>;
-  regions: Set<string>;
-}
-
 /** `constraints:`; null after reporting a problem. */
-function parseConstraints(cField: Field | undefined, ctx: ConstraintContext): Constraints | null {
+function parseConstraints(cField: Field | undefined, ctx: TopologyNames): Constraints | null {
   const c = cField?.map(CONSTRAINT_KEYS) ?? null;
   let ok = true;
   const optional = <T>(key: (typeof CONSTRAINT_KEYS)[number], read: (f: Field) => T | null): T | undefined => {

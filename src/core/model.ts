@@ -68,6 +68,33 @@ export interface Topology {
   services: ServiceFunction[];
 }
 
+/** The names intents and queries may refer to in a topology. */
+export interface TopologyNames {
+  routers: Set<string>;
+  hosts: Set<string>;
+  services: Set<string>;
+  srlgs: Set<string>;
+  regions: Set<string>;
+  /** "a-b" and "b-a" → the link's id. */
+  linkIds: Map<string, string>;
+}
+
+export function topologyNames(t: Topology): TopologyNames {
+  const linkIds = new Map<string, string>();
+  for (const l of t.links) {
+    linkIds.set(`${l.a}-${l.b}`, l.id);
+    linkIds.set(`${l.b}-${l.a}`, l.id);
+  }
+  return {
+    routers: new Set(t.routers.map((r) => r.name)),
+    hosts: new Set(t.hosts.map((h) => h.name)),
+    services: new Set(t.services.map((s) => s.name)),
+    srlgs: new Set(t.links.flatMap((l) => l.srlgs)),
+    regions: new Set(t.routers.flatMap((r) => (r.region !== undefined ? [r.region] : []))),
+    linkIds,
+  };
+}
+
 /** Objectives that add up along a path, and so can be weighted together. */
 export type AdditiveMetric = "igp" | "te" | "latency" | "hops" | "jitter" | "loss";
 export const ADDITIVE_METRICS: readonly AdditiveMetric[] = ["igp", "te", "latency", "hops", "jitter", "loss"];
