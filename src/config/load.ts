@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import type { Intent, Topology } from "../core/model.js";
 import { ConfigFileError } from "./errors.js";
-import { parseGraphml, type GraphmlOptions } from "./graphml.js";
+import type { GraphmlOptions } from "./graphml.js";
 import { parseIntents } from "./intents-file.js";
 import { parseTopology } from "./topology-file.js";
 
@@ -17,7 +17,11 @@ async function readText(path: string): Promise<string> {
 }
 
 export async function loadTopology(path: string): Promise<Topology> {
-  const r = parseTopology(await readText(path), path);
+  return yamlTopology(await readText(path), path);
+}
+
+function yamlTopology(text: string, path: string): Topology {
+  const r = parseTopology(text, path);
   if (!r.ok) throw new ConfigFileError(r.errors);
   return r.value;
 }
@@ -36,13 +40,13 @@ function isGraphml(path: string, text: string): boolean {
 export async function loadAnyTopology(path: string, graphml: GraphmlOptions = {}): Promise<{ topology: Topology; notes: string[]; format: "graphml" | "yaml" }> {
   const text = await readText(path);
   if (isGraphml(path, text)) {
+    // Loaded on demand: the controller and the lab never read GraphML, so they don't load the XML parser.
+    const { parseGraphml } = await import("./graphml.js");
     const r = parseGraphml(text, path, graphml);
     if (!r.ok) throw new ConfigFileError(r.errors);
     return { ...r.value, format: "graphml" };
   }
-  const r = parseTopology(text, path);
-  if (!r.ok) throw new ConfigFileError(r.errors);
-  return { topology: r.value, notes: [], format: "yaml" };
+  return { topology: yamlTopology(text, path), notes: [], format: "yaml" };
 }
 
 export async function loadIntents(path: string, topology: Topology): Promise<Intent[]> {
