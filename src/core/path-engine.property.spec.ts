@@ -7,6 +7,7 @@ import { NO_CONSTRAINTS, OBJECTIVES } from "./model.js";
 import type { PathAnswer, PathQuery } from "./path-query.js";
 import { endSid, endXSid } from "./addressing.js";
 import { findPath } from "./path-engine.js";
+import { link as testLink, type LinkFields } from "./testing.js";
 import {
   IgpView, approxEq, bruteForce, compareKeys, disjoint, disjointMasks, findSegmentList, masker, metricsOf,
   minimalSegmentCount, objectiveKey, replay, simplePaths, srhBytes, vecOf, violations, viaStops,
@@ -23,17 +24,9 @@ function router(i: number, extra: Partial<Router> = {}): Router {
   return { name: `r${i}`, locator: `fc00:0:${(i + 1).toString(16)}::/48`, ...extra };
 }
 
-interface LinkSpec {
-  igp?: number; te?: number; delayUs?: number; jitterUs?: number; loss?: number;
-  bandwidthBps?: number; utilization?: number; srlgs?: string[]; colors?: string[];
-}
-
-function link(a: string, b: string, s: LinkSpec = {}): Link {
-  const igp = s.igp ?? 1;
-  return {
-    id: `${a}-${b}`, a, b, igp, te: s.te ?? igp, delayUs: s.delayUs ?? 100, jitterUs: s.jitterUs ?? 0, loss: s.loss ?? 0,
-    bandwidthBps: s.bandwidthBps ?? 1e9, utilization: s.utilization ?? 0, srlgs: s.srlgs ?? [], colors: s.colors ?? [],
-  };
+/** Test links default to igp 1 and 100 µs here (small numbers make ECMP ties common). */
+function link(a: string, b: string, s: LinkFields = {}): Link {
+  return testLink(a, b, { igp: 1, delayUs: 100, ...s });
 }
 
 function query(from: string, to: string, extra: Partial<PathQuery> = {}): PathQuery {

@@ -2,14 +2,21 @@
 import type { Link, Router, ServiceFunction, Topology } from "./model.js";
 import { LINK_DEFAULTS } from "./model.js";
 
-type LinkSpec = [a: string, b: string, fields?: Partial<Omit<Link, "id" | "a" | "b">>];
+export type LinkFields = Partial<Omit<Link, "id" | "a" | "b">>;
+type LinkSpec = [a: string, b: string, fields?: LinkFields];
+
+/** A link a-b with the topology file's defaults (te = igp) and the given fields. */
+export function link(a: string, b: string, f: LinkFields = {}): Link {
+  const igp = f.igp ?? LINK_DEFAULTS.igp;
+  return { ...LINK_DEFAULTS, te: igp, srlgs: [], colors: [], ...f, igp, id: `${a}-${b}`, a, b };
+}
 
 /** Routers get locators fc00:0:<i+1>::/48 in the order given; links default like the topology file's. */
 export function net(routers: (string | Omit<Router, "locator">)[], links: LinkSpec[], services: ServiceFunction[] = []): Topology {
   return {
     routers: routers.map((r, i) => ({ ...(typeof r === "string" ? { name: r } : r), locator: `fc00:0:${(i + 1).toString(16)}::/48` })),
     hosts: [],
-    links: links.map(([a, b, f = {}]) => ({ ...LINK_DEFAULTS, te: f.igp ?? LINK_DEFAULTS.igp, srlgs: [], colors: [], ...f, id: `${a}-${b}`, a, b })),
+    links: links.map(([a, b, f]) => link(a, b, f)),
     services,
   };
 }

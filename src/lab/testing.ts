@@ -1,8 +1,8 @@
 // Test fixtures shared by the lab's specs.
 import type { Link, Topology } from "../core/model.js";
-import { LINK_DEFAULTS } from "../core/model.js";
+import { link as coreLink } from "../core/testing.js";
 
-export const link = (a: string, b: string, igp: number): Link => ({ ...LINK_DEFAULTS, id: `${a}-${b}`, a, b, igp, te: igp, delayUs: 100, srlgs: [], colors: [] });
+export const link = (a: string, b: string, igp: number): Link => coreLink(a, b, { igp, delayUs: 100 });
 
 /** r1-r2-r4 is the IGP's shortest path (10+10); r1-r3-r4 costs 20+20. h1 sits behind r1, h2 behind r4. */
 export function squareTopology(h2Address = "2001:db8:4::10"): Topology {
