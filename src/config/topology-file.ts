@@ -8,7 +8,6 @@ import type { ParseResult } from "./errors.js";
 import { duration, rate, ratio } from "./values.js";
 import { Field, YamlReader, required } from "./yaml-reader.js";
 
-
 export const NODE_NAME = /^[a-z][a-z0-9_]{0,9}$/;
 export const NODE_NAME_RULE = "a lowercase letter, then up to 9 lowercase letters, digits or _";
 const RESERVED_NAMES = ["mgmt"];
