@@ -25,7 +25,7 @@ export function size(envName: string, full: number, smoke: number): number {
   return SMOKE ? smoke : full;
 }
 
-export const ZOO_DIR = resolve(repoRoot(), "..", "shared", "data", "topology-zoo");
+export const ZOO_DIR = resolve(repoRoot(), "data", "topology-zoo");
 
 export async function zoo(name: string): Promise<Topology> {
   const file = join(ZOO_DIR, `${name}.graphml`);

@@ -1,7 +1,7 @@
-// Where the tests find the Internet Topology Zoo files: ../shared/data/topology-zoo next to the
-// repository root (the directory whose package.json is named "cairn"), found by walking up from
-// the compiled module (or the working directory). Test support only; missing data is an error,
-// never a reason to skip.
+// Where the tests and benchmarks find the Internet Topology Zoo files: data/topology-zoo in the
+// repository (the directory whose package.json is named "cairn"), found by walking up from the
+// compiled module (or the working directory). The files are CC BY 4.0; data/topology-zoo/README.md
+// carries the attribution. Missing data is an error, never a reason to skip.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ export function findRepoRoot(): string {
 
 /** The directory holding the zoo's .graphml files; throws a clear error when it is missing. */
 export function zooDir(): string {
-  const dir = path.resolve(findRepoRoot(), "..", "shared", "data", "topology-zoo");
+  const dir = path.resolve(findRepoRoot(), "data", "topology-zoo");
   if (!existsSync(dir)) throw new Error(`the Topology Zoo data is missing: expected the .graphml files in ${dir}`);
   return dir;
 }
