@@ -18,6 +18,9 @@ export interface Host {
   address: string;
   /** Prefix length of the host's subnet on its uplink. */
   prefixLen: number;
+  /** Dual-stack hosts: the IPv4 address (without prefix length) and its subnet's prefix length. */
+  address4?: string;
+  prefixLen4?: number;
 }
 
 export interface Link {
@@ -40,7 +43,12 @@ export interface Link {
   srlgs: string[];
   /** Administrative colours (affinities). */
   colors: string[];
+  /** Link MTU in bytes (the lab's veths); default DEFAULT_LINK_MTU. */
+  mtu?: number;
 }
+
+/** MTU of a link that does not say: what real networks use. */
+export const DEFAULT_LINK_MTU = 1500;
 
 /** Defaults for what a link entry leaves out (te defaults to the link's igp). */
 export const LINK_DEFAULTS = { igp: 10, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 1e9, utilization: 0 } as const;
@@ -107,8 +115,8 @@ export type Weights = Partial<Record<AdditiveMetric, number>>;
 export type Protection = "none" | "link" | "node" | "srlg";
 export const PROTECTIONS: readonly Protection[] = ["none", "link", "node", "srlg"];
 
-export type Protocol = "tcp" | "udp" | "icmpv6";
-export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = { tcp: 6, udp: 17, icmpv6: 58 };
+export type Protocol = "tcp" | "udp" | "icmp" | "icmpv6";
+export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
 
 export interface PortRange {
   from: number;
@@ -123,6 +131,12 @@ export interface IntentMatch {
   hosts: string[];
   /** Lab app (cgroup) name; absent = any process on the host. */
   app?: string;
+  /** A cgroup v2 path relative to the cgroup2 mount ("/system.slice/video.service"): processes in it and in every cgroup below it. */
+  cgroup?: string;
+  /** Owner of the sending socket: a uid ("1001") or a user name, resolved on each host. */
+  user?: string;
+  /** Source prefix (IPv6 or IPv4, "addr/len"): e.g. forwarded traffic of containers or VMs behind the host. */
+  source?: string;
   /** Destination: a host of the topology, or an IPv6 prefix. */
   to: { host: string } | { prefix: string };
   protocol?: Protocol;
@@ -166,13 +180,31 @@ export interface PathSpec {
   msd?: number;
 }
 
+/** What a host does with an app's packets when its rule has no usable path: send them unsteered, or drop them. */
+export type FailurePolicy = "open" | "closed";
+export const FAILURE_POLICIES: readonly FailurePolicy[] = ["open", "closed"];
+
 export interface Intent extends PathSpec {
   name: string;
   match: IntentMatch;
+  /** Absent: defaultFailurePolicy(intent). */
+  onFailure?: FailurePolicy;
 }
 
-/** End.AN-style: the SID of a service function instance; the packet is processed there, then forwarded on. */
-export type SegmentBehavior = "End" | "End.X" | "Service";
+/** Closed when the intent avoids something (sending unsteered could cross it), open otherwise. */
+export function defaultFailurePolicy(spec: Pick<PathSpec, "constraints">): FailurePolicy {
+  const c = spec.constraints;
+  const avoids = [c.avoidNodes, c.avoidLinks, c.avoidRegions, c.avoidSrlgs, c.excludeAny, c.includeAny, c.includeAll].some((l) => l.length > 0);
+  return avoids ? "closed" : "open";
+}
+
+export function failurePolicy(intent: Intent): FailurePolicy {
+  return intent.onFailure ?? defaultFailurePolicy(intent);
+}
+
+/** End.AN-style: the SID of a service function instance; the packet is processed there, then forwarded on.
+ *  End.DX4: the egress router's decapsulation SID for an IPv4 destination (the last segment of an encapsulated path). */
+export type SegmentBehavior = "End" | "End.X" | "Service" | "End.DX4";
 
 export interface Segment {
   sid: string;
