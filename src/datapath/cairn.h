@@ -5,57 +5,100 @@
  * constants against the BTF of the compiled object and the #defines below.
  * Every struct is padded explicitly (no implicit holes) because hash and LPM
  * maps compare keys bytewise, padding included.
+ *
+ * Identities and atomicity (README "Datapath"):
+ * - A rule id indexes cairn_rule_state and cairn_stats; it is never reused
+ *   while an LPM slot names it, and survives agent restarts (pinned maps).
+ * - A path ref is (slot | generation << 16). A slot's content is immutable
+ *   while any rule refers to it; the agent rewrites a slot only after a drain,
+ *   under a new generation, so a stale ref never matches new content.
+ * - A rule switches paths by one write of its cairn_rule_state entry; its
+ *   check word lets the program detect (and refuse) a torn read.
  */
 #ifndef CAIRN_H
 #define CAIRN_H
 
 #include <linux/types.h>
 
-/* SIDs per path, not counting the packet's own destination (SRH holds up to +1). */
-#define CAIRN_MAX_SEGMENTS 8
-/* Rule ids are 1..CAIRN_MAX_RULES-1; 0 is never a rule. Also sizes the counter array. */
-#define CAIRN_MAX_RULES 1024
-/* Rules one LPM entry can hold (the entry's own rules plus those of covering prefixes). */
+/* SIDs a path holds. Inline paths use at most CAIRN_MAX_SIDS - 1 (the SRH adds the final destination). */
+#define CAIRN_MAX_SIDS 9
+/* Rule slots one LPM entry holds (its own rules plus those of covering prefixes). */
 #define CAIRN_MAX_RULES_PER_PREFIX 16
-/* Distinct (cgroup, prefix) entries in the LPM trie. */
-#define CAIRN_MAX_PREFIXES 1024
-/* Bits of cairn_lpm_key.data before the address: pad (32) + cgroup_id (64). */
-#define CAIRN_LPM_FIXED_BITS 96
+/* Bits of cairn_lpm_key.data before the address: class_id (32). */
+#define CAIRN_LPM_FIXED_BITS 32
+/* Cgroup levels the program looks at (0 = root, never a rule's cgroup). */
+#define CAIRN_MAX_CGROUP_LEVEL 31
+/* Cgroup classes one packet can match (deepest first), besides class 0 (any process). */
+#define CAIRN_MAX_CLASSES 4
+/* Longest hop-by-hop options header the program moves in front of an SRH. */
+#define CAIRN_MAX_HBH 64
+/* Bytes of the offending packet quoted in an ICMPv6 Packet Too Big / ICMPv4 Fragmentation Needed. */
+#define CAIRN_PTB6_QUOTE 256
+#define CAIRN_PTB4_QUOTE 68
 
-/* Reasons a packet was dropped; index into cairn_drops. */
-#define CAIRN_DROP_ADJUST_ROOM 1 /* bpf_skb_adjust_room failed */
-#define CAIRN_DROP_STORE 2       /* bpf_skb_store_bytes failed after the SRH was inserted */
-#define CAIRN_DROP_MTU 3         /* non-GSO packet would exceed the device MTU with the SRH */
-#define CAIRN_DROP_MAX 4
+/* Default map sizes (the agent may set others at load time). */
+#define CAIRN_DEFAULT_MAX_RULES 1024
+#define CAIRN_DEFAULT_MAX_PATHS 1024
+#define CAIRN_DEFAULT_MAX_PREFIXES 1024
+#define CAIRN_DEFAULT_MAX_CGROUPS 256
+#define CAIRN_DEFAULT_MAX_FRAGMENTS 4096
+
+#define CAIRN_ANY_UID 0xffffffffu
+#define CAIRN_PATH_SLOT_MASK 0xffffu
+
+/* cairn_path.mode */
+#define CAIRN_MODE_INLINE 1 /* IPv6: SRH inserted after the IPv6 header (and hop-by-hop options) */
+#define CAIRN_MODE_ENCAP 2  /* IPv4: outer IPv6 + SRH (H.Encaps); the last SID decapsulates */
+
+/* cairn_rule_state.flags */
+#define CAIRN_RULE_CLOSED 1     /* no usable path: drop the packets (else send them unsteered) */
+#define CAIRN_RULE_USE_BACKUP 2 /* send on the backup path */
+
+/* cairn_config.flags */
+#define CAIRN_CFG_V6 1     /* some rule has an IPv6 destination */
+#define CAIRN_CFG_V4 2     /* some rule has an IPv4 destination */
+#define CAIRN_CFG_ANY_V6 4 /* some IPv6 rule is for any process (class 0) */
+#define CAIRN_CFG_ANY_V4 8 /* some IPv4 rule is for any process (class 0) */
+
+/* Events, counted per CPU; index into cairn_events. */
+#define CAIRN_EV_TOO_BIG 1      /* too big for the path MTU: dropped, ICMP error sent to the sender */
+#define CAIRN_EV_TOO_BIG_LOST 2 /* too big, and no ICMP error could be sent (or not allowed): dropped */
+#define CAIRN_EV_ADJUST_ROOM 3  /* bpf_skb_adjust_room failed: dropped */
+#define CAIRN_EV_STORE 4        /* a header write failed after the packet grew: dropped */
+#define CAIRN_EV_TORN 5         /* a rule or path entry was read mid-update: treated as having no path */
+#define CAIRN_EV_UNSUPPORTED 6  /* matched nothing because of its headers (AH, long hop-by-hop): sent unsteered */
+#define CAIRN_EV_FRAGMENT 7     /* a later fragment whose first fragment was not seen: sent unsteered */
+#define CAIRN_EV_MAX 8
 
 /*
- * LPM trie key. The kernel matches the bytes after prefixlen bit by bit;
- * prefixlen is always CAIRN_LPM_FIXED_BITS + the IPv6 prefix length, so pad and
- * cgroup_id are always fully matched and cgroup_id can stay in host byte order.
- * cgroup_id 0 holds the rules for any application.
+ * LPM trie key. prefixlen is always CAIRN_LPM_FIXED_BITS + the prefix length
+ * over addr, so class_id is always fully matched (and may stay in host byte
+ * order). IPv4 prefixes are written IPv4-mapped (::ffff:a.b.c.d, 96 + len).
+ * class_id 0 holds the rules for any process.
  */
 struct cairn_lpm_key {
 	__u32 prefixlen;
-	__u32 pad;        /* always 0 */
-	__u64 cgroup_id;
-	__u8 addr[16];    /* network byte order, host bits zero */
+	__u32 class_id;
+	__u8 addr[16]; /* network byte order, host bits zero */
 };
 
-/* One rule as seen by the classifier. Ports are host byte order, inclusive. */
+/* One rule as the classifier sees it: filters besides the destination. Ports host byte order, inclusive. */
 struct cairn_rule_slot {
 	__u32 rule_id;
-	__u8 protocol;    /* 0 = any */
-	__u8 pad;
+	__u32 uid;       /* socket owner, or CAIRN_ANY_UID */
+	__u8 protocol;   /* 0 = any */
+	__u8 src_len;    /* source prefix length over src (IPv4: 96 + len); 0 = any source */
 	__u16 port_from;
 	__u16 port_to;
-	__u16 pad2;
+	__u16 pad;
+	__u8 src[16];    /* network byte order, host bits zero */
 };
 
 /*
  * LPM trie value: rules to try, in order, first match wins. Userspace stores in
  * each entry its own rules followed by those of every shorter prefix of the same
- * cgroup that covers it (longest prefix first, then ascending rule id), so one
- * lookup per cgroup finds the most specific rule that also matches proto/ports.
+ * class that covers it (longest prefix first, then intent order), so one lookup
+ * per class finds the most specific rule that passes the filters.
  */
 struct cairn_rule_set {
 	__u32 count;
@@ -63,22 +106,62 @@ struct cairn_rule_set {
 	struct cairn_rule_slot slots[CAIRN_MAX_RULES_PER_PREFIX];
 };
 
+/* ARRAY value indexed by rule id: the paths the rule may use. */
+struct cairn_rule_state {
+	__u32 primary;  /* path ref, 0 = none */
+	__u32 backup;   /* path ref, 0 = none */
+	__u32 flags;    /* CAIRN_RULE_* */
+	__u32 check;    /* cairn_rule_check(rule id, primary, backup, flags) */
+	__u8 key[16];   /* digest of the rule's identity; the agent's, never read by the program */
+};
+
 /*
- * HASH value keyed by __u32 rule id. segs is already in SRH order minus the
- * final destination: segs[i] becomes Segment List[i + 1], so segs[nsegs - 1] is
- * the first SID visited and becomes the packet's destination address.
- * Replacing this one element switches a rule's path atomically.
+ * ARRAY value indexed by path slot. segs is in SRH order: segs[0] is the last
+ * SID visited, segs[nsegs - 1] the first (the packet's new destination).
+ * Inline: Segment List[0] is the packet's own destination, segs follow it.
+ * Encap: segs are the whole Segment List (segs[0] decapsulates).
  */
 struct cairn_path {
-	__u32 nsegs;      /* 1..CAIRN_MAX_SEGMENTS */
-	__u32 pad;
-	__u8 segs[CAIRN_MAX_SEGMENTS][16];
+	__u32 ref;      /* the ref this content was written under; 0 = free */
+	__u8 nsegs;     /* 0..CAIRN_MAX_SIDS; inline 0 = the IGP path: count, don't touch */
+	__u8 mode;      /* CAIRN_MODE_* */
+	__u16 pad;
+	__u8 segs[CAIRN_MAX_SIDS][16];
 };
 
 /* PERCPU_ARRAY value indexed by rule id. */
 struct cairn_counters {
-	__u64 packets;    /* wire packets: gso_segs for a GSO skb, else 1 */
-	__u64 bytes;      /* skb->len at tc egress before the SRH is added (Ethernet header included) */
+	__u64 packets;        /* steered wire packets: gso_segs for a GSO skb, else 1 */
+	__u64 bytes;          /* skb->len at tc egress before any header is added (Ethernet header included) */
+	__u64 open_packets;   /* matched, no usable path, sent unsteered (onFailure open) */
+	__u64 closed_packets; /* matched, no usable path, dropped (onFailure closed) */
 };
+
+/* ARRAY[1]: settings of the whole host. */
+struct cairn_config {
+	__u8 encap_src[16];   /* outer IPv6 source of encapsulated packets: the host's address */
+	__u32 flags;          /* CAIRN_CFG_* */
+	__u32 max_level;      /* deepest cgroup level a rule's cgroup sits at (0: no cgroup rules) */
+	__u32 level_mask;     /* bit i: some rule's cgroup sits at level i */
+	__u32 pad;
+};
+
+/* LRU_HASH key: a fragmented datagram, so its later fragments take its first fragment's rule. */
+struct cairn_frag_key {
+	__u8 daddr[16];  /* IPv4-mapped for IPv4 */
+	__u32 id;        /* IPv6 fragment id; IPv4: id | protocol << 16 */
+	__u32 pad;
+};
+
+/* Mixes a rule state's words; the agent writes it, the program recomputes it on every read. */
+static inline __u32 cairn_rule_check(__u32 rule_id, __u32 primary, __u32 backup, __u32 flags)
+{
+	__u32 h = 0x165667b1u ^ (rule_id * 0x27d4eb2fu);
+
+	h = (h ^ primary) * 0x9e3779b1u;
+	h = (h ^ (h >> 15) ^ backup) * 0x85ebca77u;
+	h = (h ^ (h >> 13) ^ flags) * 0xc2b2ae3du;
+	return h ^ (h >> 16);
+}
 
 #endif /* CAIRN_H */

@@ -1,33 +1,77 @@
-// Loads egress.bpf.o, pins its maps and attaches it at tc egress of one interface.
+// Loads egress.bpf.o with pinned maps and attaches it at the egress of one interface: a tcx
+// link (kernel 6.6+, pinned so the program outlives the agent) or, where there is none, a
+// clsact cls_bpf filter. A restart reuses the pins and swaps the program in one step.
 // Call inside the network namespace that owns the interface; bpffs and pins are global.
 import { existsSync, mkdirSync, rmSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readMounts } from "../host/mounts.js";
-import { ARPHRD_ETHER, ifNameToIndex, linkType, mountBpffs } from "./libc.js";
+import { ARPHRD_ETHER, NativeError, closeFd, ifNameToIndex, linkType, mountBpffs } from "./libc.js";
 import * as bpf from "./libbpf.js";
-import { MAP_NAMES, type MapName } from "./layout.js";
-import { DatapathMaps, type MapFds } from "./maps.js";
-import type { Datapath, DatapathRule, RuleCounters } from "./types.js";
+import {
+  CAIRN_DEFAULT_MAX_CGROUPS,
+  CAIRN_DEFAULT_MAX_FRAGMENTS,
+  CAIRN_DEFAULT_MAX_PATHS,
+  CAIRN_DEFAULT_MAX_PREFIXES,
+  CAIRN_DEFAULT_MAX_RULES,
+  CAIRN_PATH_SLOT_MASK,
+  MAPS,
+  MAP_NAMES,
+  type MapName,
+} from "./layout.js";
+import { DEFAULT_DRAIN_MS, DatapathMaps, type MapFds } from "./maps.js";
+import type { Datapath, DatapathLimits } from "./types.js";
+
+export type AttachMode = "tcx" | "tc";
 
 export interface DatapathOptions {
   interface: string;
-  /** Directory on bpffs for the map pins, e.g. /sys/fs/bpf/cairn/h1. */
+  /** Directory on bpffs for the map and link pins, e.g. /sys/fs/bpf/cairn/h1. */
   pinDir: string;
   /** Defaults to src/datapath/egress.bpf.o of this checkout. */
   objectPath?: string;
+  /** Map sizes; unset ones are the pinned maps' (when they exist) or the defaults. */
+  limits?: Partial<DatapathLimits>;
+  /** auto (default): tcx where the kernel has it, else tc (clsact). */
+  attach?: "auto" | AttachMode;
+  drainMs?: number;
 }
 
 export interface CairnDatapath extends Datapath {
-  /** Packets the program dropped, by reason. */
-  drops(): Map<string, bigint>;
+  readonly maps: DatapathMaps;
   /** Id of the attached program (changes on every openDatapath). */
   readonly programId: number;
+  readonly attachMode: AttachMode;
 }
 
-/** Our cls_bpf filter at clsact egress; fixed so a restart replaces it in place. */
+export const DEFAULT_LIMITS: DatapathLimits = {
+  maxRules: CAIRN_DEFAULT_MAX_RULES,
+  maxPaths: CAIRN_DEFAULT_MAX_PATHS,
+  maxPrefixes: CAIRN_DEFAULT_MAX_PREFIXES,
+  maxCgroups: CAIRN_DEFAULT_MAX_CGROUPS,
+  maxFragments: CAIRN_DEFAULT_MAX_FRAGMENTS,
+};
+
+/** Which map each limit sizes. */
+const LIMIT_MAPS: Record<keyof DatapathLimits, MapName[]> = {
+  maxRules: ["cairn_rule_state", "cairn_stats"],
+  maxPaths: ["cairn_paths"],
+  maxPrefixes: ["cairn_rules"],
+  maxCgroups: ["cairn_cgroups"],
+  maxFragments: ["cairn_frags"],
+};
+const LIMIT_OPTIONS: Record<keyof DatapathLimits, string> = {
+  maxRules: "--max-rules",
+  maxPaths: "--max-paths",
+  maxPrefixes: "--max-prefixes",
+  maxCgroups: "--max-cgroups",
+  maxFragments: "--max-fragments",
+};
+
+/** Our cls_bpf filter at clsact egress when there is no tcx. */
 export const TC_FILTER: bpf.TcFilter = { handle: 0xca, priority: 1 };
 export const PROGRAM_NAME = "cairn_egress";
+export const LINK_PIN = "link_egress";
 export const BPFFS = "/sys/fs/bpf";
 
 export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
@@ -44,46 +88,145 @@ function interfaceIndex(name: string): number {
   return ifindex;
 }
 
+function validateLimits(l: DatapathLimits): void {
+  for (const [k, v] of Object.entries(l) as [keyof DatapathLimits, number][]) {
+    const max = k === "maxPaths" ? CAIRN_PATH_SLOT_MASK + 1 : 1 << 24;
+    if (!Number.isInteger(v) || v < 2 || v > max) throw new Error(`${LIMIT_OPTIONS[k]} must be a whole number 2..${max}, got ${v}`);
+  }
+}
+
+/**
+ * The limits to load with: what was asked, else what the pinned maps have, else the defaults.
+ * A pinned map that does not match (another layout, or another size than asked) is an error
+ * that says what to do, before anything changes.
+ */
+function resolveLimits(pinDir: string, asked: Partial<DatapathLimits>): DatapathLimits {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(LIMIT_MAPS) as (keyof DatapathLimits)[]) {
+    for (const name of LIMIT_MAPS[key]) {
+      const pin = join(pinDir, name);
+      if (!existsSync(pin)) continue;
+      const fd = bpf.objGet(pin);
+      try {
+        const info = bpf.mapInfo(fd);
+        if (info.keySize !== MAPS[name].keySize || info.valueSize !== MAPS[name].valueSize) {
+          throw new Error(
+            `the map pinned at ${pin} has another layout (key ${info.keySize}, value ${info.valueSize} bytes; this datapath needs ${MAPS[name].keySize} and ${MAPS[name].valueSize}): ` +
+              `it was made by another version of Cairn. Remove the pins (cairn agent --remove-datapath, or rm -r ${pinDir}) and start again`,
+          );
+        }
+        const want = asked[key];
+        if (want !== undefined && want !== info.maxEntries) {
+          throw new Error(
+            `the map pinned at ${pin} holds ${info.maxEntries} entries but ${LIMIT_OPTIONS[key]} ${want} was asked: pinned maps keep their size. ` +
+              `Start with ${LIMIT_OPTIONS[key]} ${info.maxEntries}, or remove the pins (cairn agent --remove-datapath) to resize (steering stops until the agent has its rules again)`,
+          );
+        }
+        limits[key] = info.maxEntries;
+      } finally {
+        closeFd(fd);
+      }
+    }
+    if (asked[key] !== undefined) limits[key] = asked[key]!;
+  }
+  validateLimits(limits);
+  return limits;
+}
+
 export function openDatapath(opts: DatapathOptions): CairnDatapath {
   const objectPath = opts.objectPath ?? DEFAULT_OBJECT_PATH;
   const ifindex = interfaceIndex(opts.interface);
   ensureBpffs();
   mkdirSync(opts.pinDir, { recursive: true });
+  const limits = resolveLimits(opts.pinDir, opts.limits ?? {});
 
   const obj = bpf.openObjectFile(objectPath);
   try {
     const maps = new Map<MapName, bpf.BpfMap>(MAP_NAMES.map((name) => [name, bpf.findMap(obj, name)]));
-    for (const [name, map] of maps) bpf.mapSetPinPath(map, join(opts.pinDir, name));
-    try {
-      bpf.loadObject(obj);
-    } catch (err) {
-      if (err instanceof Error && MAP_NAMES.some((n) => existsSync(join(opts.pinDir, n)))) {
-        err.message += `\n(maps pinned in ${opts.pinDir} may not match ${objectPath}; removeDatapath clears them)`;
-      }
-      throw err;
+    for (const [key, names] of Object.entries(LIMIT_MAPS) as [keyof DatapathLimits, MapName[]][]) {
+      for (const name of names) bpf.mapSetMaxEntries(maps.get(name)!, limits[key]);
     }
+    for (const [name, map] of maps) bpf.mapSetPinPath(map, join(opts.pinDir, name));
+    bpf.loadObject(obj);
     const fds = Object.fromEntries([...maps].map(([name, map]) => [name, bpf.mapFd(map)])) as MapFds;
     const progFd = bpf.programFd(bpf.findProgram(obj, PROGRAM_NAME));
-    bpf.tcHookCreate(ifindex, bpf.BPF_TC_EGRESS);
-    const programId = bpf.tcAttach(ifindex, bpf.BPF_TC_EGRESS, progFd, TC_FILTER);
-    return handle(obj, DatapathMaps.fromFds(fds), programId);
+    const { mode, programId } = attach(ifindex, progFd, opts);
+    return handle(obj, DatapathMaps.fromFds(fds, limits, opts.drainMs ?? DEFAULT_DRAIN_MS), programId, mode);
   } catch (err) {
     bpf.closeObject(obj);
     throw err;
   }
 }
 
-function handle(obj: bpf.BpfObject, maps: DatapathMaps, programId: number): CairnDatapath {
+/** Replaces our program on the pinned tcx link, or makes one; falls back to clsact where tcx is missing. */
+function attach(ifindex: number, progFd: number, opts: DatapathOptions): { mode: AttachMode; programId: number } {
+  const mode = opts.attach ?? "auto";
+  const linkPin = join(opts.pinDir, LINK_PIN);
+  if (mode !== "tc") {
+    if (existsSync(linkPin)) {
+      const fd = bpf.objGet(linkPin);
+      try {
+        const info = bpf.linkInfo(fd);
+        if (info.type === bpf.BPF_LINK_TYPE_TCX && info.ifindex === ifindex && info.attachType === bpf.BPF_TCX_EGRESS) {
+          bpf.linkUpdate(fd, progFd);
+          return { mode: "tcx", programId: bpf.linkInfo(fd).progId };
+        }
+      } finally {
+        closeFd(fd);
+      }
+      rmSync(linkPin); // a link for another interface (or a dead one): ours to replace
+    }
+    let linkFd: number | null = null;
+    try {
+      linkFd = bpf.tcxAttach(progFd, ifindex, bpf.BPF_TCX_EGRESS);
+    } catch (err) {
+      const unsupported = err instanceof NativeError && ["EINVAL", "EOPNOTSUPP", "ENOTSUP"].includes(err.code);
+      if (!unsupported || mode === "tcx") throw err;
+    }
+    if (linkFd !== null) {
+      try {
+        bpf.objPin(linkFd, linkPin);
+        const programId = bpf.linkInfo(linkFd).progId;
+        removeOwnTcFilter(ifindex); // an older agent's clsact filter; double steering is harmless (SRH packets pass) but pointless
+        return { mode: "tcx", programId };
+      } finally {
+        closeFd(linkFd);
+      }
+    }
+  }
+  bpf.tcHookCreate(ifindex, bpf.BPF_TC_EGRESS);
+  const existing = bpf.tcQuery(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER);
+  if (existing !== null) {
+    const name = bpf.programName(existing);
+    if (name !== PROGRAM_NAME) {
+      throw new Error(
+        `${opts.interface}: the clsact egress filter at handle 0x${TC_FILTER.handle.toString(16)} priority ${TC_FILTER.priority} belongs to another program (${name ?? `id ${existing}`}); refusing to replace it`,
+      );
+    }
+  }
+  return { mode: "tc", programId: bpf.tcAttach(ifindex, bpf.BPF_TC_EGRESS, progFd, TC_FILTER) };
+}
+
+function removeOwnTcFilter(ifindex: number): void {
+  const id = bpf.tcQuery(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER);
+  if (id !== null && bpf.programName(id) === PROGRAM_NAME) bpf.tcDetach(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER);
+}
+
+function handle(obj: bpf.BpfObject, maps: DatapathMaps, programId: number, attachMode: AttachMode): CairnDatapath {
   let open = true;
   const live = (): DatapathMaps => {
     if (!open) throw new Error("datapath is closed");
     return maps;
   };
   return {
+    maps,
     programId,
-    apply: (rules: DatapathRule[]) => live().apply(rules),
-    counters: (): Map<number, RuleCounters> => live().counters(),
-    drops: () => live().drops(),
+    attachMode,
+    limits: maps.limits,
+    apply: (desired, now) => live().apply(desired, now),
+    collect: (now) => live().collect(now),
+    counters: () => live().counters(),
+    events: () => live().events(),
     close: () => {
       if (!open) return;
       open = false;
@@ -93,13 +236,22 @@ function handle(obj: bpf.BpfObject, maps: DatapathMaps, programId: number): Cair
   };
 }
 
-/** Detaches the program (if the interface still exists) and removes the pins and pinDir. */
+/** Detaches the program (tcx link or our clsact filter, if the interface still exists) and removes the pins and pinDir. */
 export function removeDatapath(opts: { interface: string; pinDir: string }): void {
-  const ifindex = ifNameToIndex(opts.interface);
-  if (ifindex !== null && bpf.tcQuery(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER) !== null) {
-    bpf.tcDetach(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER);
+  const linkPin = join(opts.pinDir, LINK_PIN);
+  if (existsSync(linkPin)) {
+    const fd = bpf.objGet(linkPin);
+    try {
+      bpf.linkDetach(fd);
+    } catch (err) {
+      if (!(err instanceof NativeError && err.code === "ENOLINK")) throw err;
+    } finally {
+      closeFd(fd);
+    }
   }
-  for (const name of MAP_NAMES) rmSync(join(opts.pinDir, name), { force: true });
+  const ifindex = ifNameToIndex(opts.interface);
+  if (ifindex !== null) removeOwnTcFilter(ifindex);
+  for (const name of [...MAP_NAMES, LINK_PIN]) rmSync(join(opts.pinDir, name), { force: true });
   try {
     rmdirSync(opts.pinDir);
   } catch (err) {

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * tc clsact egress: steers IPv6 packets of selected applications onto SRv6
- * paths by inserting a Segment Routing Header (RFC 8754) after the IPv6 header.
- * Map layouts are in cairn.h. Expects an Ethernet header (datapath.ts refuses
- * other link types).
+ * tc egress (tcx, or clsact): steers the packets of selected applications onto
+ * SRv6 paths. IPv6 packets get a Segment Routing Header (RFC 8754) inline,
+ * after the IPv6 header and any hop-by-hop options (RFC 8200 4.1); IPv4
+ * packets are encapsulated in IPv6 + SRH (H.Encaps, RFC 8986 5.1). A packet
+ * that no longer fits the device MTU is answered with ICMPv6 Packet Too Big /
+ * ICMPv4 Fragmentation Needed, delivered to the host's own stack.
+ * Map layouts and identity rules are in cairn.h. Expects an Ethernet header
+ * (datapath.ts refuses other link types). Returns TC_ACT_UNSPEC (TCX_NEXT)
+ * for every packet it lets through, so other programs on the hook still run.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
@@ -16,41 +22,102 @@
 #include "cairn.h"
 
 #define IP6_OFF ETH_HLEN
-#define L4_OFF (ETH_HLEN + sizeof(struct ipv6hdr))
+#define IP6_HLEN 40
+#define SRH_FIXED 8
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_AUTH 51
+#define NEXTHDR_DEST 60
+#define NEXTHDR_ICMP6 58
+#define IPPROTO_IPIP_ 4
 #define SRH_TYPE_SEGMENT_ROUTING 4
+#define ICMPV6_PKT_TOOBIG 2
+#define ICMP_DEST_UNREACH_ 3
+#define ICMP_FRAG_NEEDED_ 4
+#define IP_DF_ 0x4000
+#define IP_MF_ 0x2000
+#define IP_OFFSET_ 0x1fff
+/* Extension headers walked after the hop-by-hop options before giving up on finding the transport header. */
+#define MAX_EXT_HEADERS 3
+
+#define PASS TC_ACT_UNSPEC
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, CAIRN_MAX_PREFIXES);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_PREFIXES);
 	__type(key, struct cairn_lpm_key);
 	__type(value, struct cairn_rule_set);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } cairn_rules SEC(".maps");
 
-/* Not preallocated: a replaced element is freed after readers are done with it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAIRN_MAX_RULES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct cairn_rule_state);
+} cairn_rule_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_PATHS);
 	__type(key, __u32);
 	__type(value, struct cairn_path);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 } cairn_paths SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CAIRN_MAX_RULES);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct cairn_counters);
 } cairn_stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_CGROUPS);
+	__type(key, __u64);   /* cgroup v2 id */
+	__type(value, __u32); /* class id */
+} cairn_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cairn_config);
+} cairn_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_FRAGMENTS);
+	__type(key, struct cairn_frag_key);
+	__type(value, __u32); /* rule id */
+} cairn_frags SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CAIRN_DROP_MAX);
+	__uint(max_entries, CAIRN_EV_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} cairn_drops SEC(".maps");
+} cairn_events SEC(".maps");
 
-/* First 24 bytes of the SRH: fixed part plus Segment List[0] (final destination). */
+/* What the classifier and the header writers need to know about a packet. */
+struct pkt {
+	__u8 daddr[16];   /* IPv4: mapped */
+	__u8 saddr[16];
+	__u32 l3_len;     /* IPv6: 40 + payload length; IPv4: total length */
+	__u32 hdrs_len;   /* IPv6 header + extension headers before the transport header; IPv4: ihl * 4 */
+	__u32 hbh_len;    /* IPv6 hop-by-hop options header (0: none) */
+	__u32 frag_id;
+	__u8 family;      /* 6 or 4 */
+	__u8 nexthdr;     /* IPv6: the header after the hop-by-hop options (what the SRH's next header becomes) */
+	__u8 proto;       /* transport protocol */
+	__u8 has_port;
+	__u16 dport;
+	__u8 frag;        /* 0: not a fragment; 1: first fragment; 2: a later fragment */
+	__u8 df;          /* IPv4 don't-fragment */
+	__u8 tos;         /* IPv4 TOS, for the outer traffic class */
+};
+
 struct srh_head {
 	__u8 nexthdr;
 	__u8 hdrlen;
@@ -59,35 +126,17 @@ struct srh_head {
 	__u8 last_entry;
 	__u8 flags;
 	__u16 tag;
-	struct in6_addr final_dst;
 };
 
-struct flow {
-	__u8 proto;
-	__u8 has_port;
-	__u16 dport;
-};
-
-static __always_inline int is_extension_header(__u8 nh)
+static __always_inline void event(__u32 ev)
 {
-	switch (nh) {
-	case 0:   /* hop-by-hop */
-	case 43:  /* routing */
-	case 44:  /* fragment */
-	case 51:  /* AH */
-	case 60:  /* destination options */
-	case 135: /* mobility */
-	case 139: /* HIP */
-	case 140: /* shim6 */
-	case 253:
-	case 254:
-		return 1;
-	}
-	return 0;
+	__u64 *n = bpf_map_lookup_elem(&cairn_events, &ev);
+
+	if (n)
+		*n += 1;
 }
 
-/* Link-local and multicast destinations, and neighbour discovery, must stay on-link. */
-static __always_inline int must_stay_local(const struct ipv6hdr *ip6, struct __sk_buff *skb)
+static __always_inline int must_stay_local6(struct __sk_buff *skb, const struct ipv6hdr *ip6)
 {
 	__u8 b0 = ip6->daddr.s6_addr[0];
 	__u8 b1 = ip6->daddr.s6_addr[1];
@@ -95,164 +144,623 @@ static __always_inline int must_stay_local(const struct ipv6hdr *ip6, struct __s
 
 	if (b0 == 0xff || (b0 == 0xfe && (b1 & 0xc0) == 0x80))
 		return 1;
-	if (ip6->nexthdr != IPPROTO_ICMPV6)
+	if (ip6->nexthdr != NEXTHDR_ICMP6)
 		return 0;
-	if (bpf_skb_load_bytes(skb, L4_OFF, &icmp_type, 1))
+	if (bpf_skb_load_bytes(skb, IP6_OFF + IP6_HLEN, &icmp_type, 1))
 		return 1;
-	return icmp_type >= 133 && icmp_type <= 137;
+	return icmp_type >= 133 && icmp_type <= 137; /* neighbour discovery */
 }
 
-static __always_inline int slot_matches(const struct cairn_rule_slot *s, const struct flow *f)
+/* 0: parsed; 1: leave alone (not ours to steer); -CAIRN_EV_*: counted, leave alone. */
+static __always_inline int parse6(struct __sk_buff *skb, struct pkt *p)
 {
-	if (s->protocol && s->protocol != f->proto)
-		return 0;
-	if (s->port_from == 0 && s->port_to == 0xffff)
+	struct ipv6hdr ip6;
+	__u32 off = IP6_OFF + IP6_HLEN;
+	__u8 nh;
+	int i;
+
+	if (bpf_skb_load_bytes(skb, IP6_OFF, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return 1;
-	return f->has_port && f->dport >= s->port_from && f->dport <= s->port_to;
+	if (must_stay_local6(skb, &ip6))
+		return 1;
+	p->family = 6;
+	__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+	__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+	p->l3_len = IP6_HLEN + bpf_ntohs(ip6.payload_len);
+	nh = ip6.nexthdr;
+	if (nh == NEXTHDR_HOP) {
+		__u8 h[2];
+
+		if (bpf_skb_load_bytes(skb, off, h, 2))
+			return 1;
+		p->hbh_len = ((__u32)h[1] + 1) * 8;
+		if (p->hbh_len > CAIRN_MAX_HBH)
+			return -CAIRN_EV_UNSUPPORTED;
+		nh = h[0];
+		off += p->hbh_len;
+	}
+	p->nexthdr = nh;
+	for (i = 0; i < MAX_EXT_HEADERS; i++) {
+		if (nh == NEXTHDR_DEST) {
+			__u8 h[2];
+
+			if (bpf_skb_load_bytes(skb, off, h, 2))
+				return 1;
+			nh = h[0];
+			off += ((__u32)h[1] + 1) * 8;
+		} else if (nh == NEXTHDR_FRAGMENT) {
+			struct {
+				__u8 nexthdr;
+				__u8 reserved;
+				__be16 frag_off;
+				__be32 id;
+			} fh;
+
+			if (bpf_skb_load_bytes(skb, off, &fh, sizeof(fh)))
+				return 1;
+			nh = fh.nexthdr;
+			off += sizeof(fh);
+			p->frag_id = fh.id;
+			p->frag = (bpf_ntohs(fh.frag_off) & ~7) ? 2 : 1;
+		} else if (nh == NEXTHDR_ROUTING) {
+			return 1; /* already source-routed by someone else */
+		} else if (nh == NEXTHDR_AUTH || nh == NEXTHDR_HOP) {
+			return -CAIRN_EV_UNSUPPORTED; /* AH covers the addresses an SRH changes */
+		} else {
+			break;
+		}
+	}
+	p->proto = nh;
+	p->hdrs_len = off - IP6_OFF;
+	if (p->frag != 2 && (nh == IPPROTO_TCP || nh == IPPROTO_UDP)) {
+		__be16 ports[2];
+
+		if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)) == 0) {
+			p->has_port = 1;
+			p->dport = bpf_ntohs(ports[1]);
+		}
+	}
+	return 0;
 }
 
-/* Rule id of the first matching slot in the entry for key, or 0. */
-static __always_inline __u32 classify(const struct cairn_lpm_key *key, const struct flow *f)
+static __always_inline void map4(__u8 *out, __be32 a)
 {
-	const struct cairn_rule_set *set = bpf_map_lookup_elem(&cairn_rules, key);
+	__builtin_memset(out, 0, 10);
+	out[10] = 0xff;
+	out[11] = 0xff;
+	__builtin_memcpy(out + 12, &a, 4);
+}
+
+static __always_inline int parse4(struct __sk_buff *skb, struct pkt *p)
+{
+	struct iphdr ip4;
+	__u16 frag_off;
+	__u8 d0;
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip4, sizeof(ip4)) || ip4.version != 4 || ip4.ihl < 5)
+		return 1;
+	d0 = ((__u8 *)&ip4.daddr)[0];
+	/* multicast, broadcast and link-local stay on the link */
+	if (d0 >= 224 || ip4.daddr == 0xffffffff || (d0 == 169 && ((__u8 *)&ip4.daddr)[1] == 254))
+		return 1;
+	p->family = 4;
+	map4(p->daddr, ip4.daddr);
+	map4(p->saddr, ip4.saddr);
+	p->l3_len = bpf_ntohs(ip4.tot_len);
+	p->hdrs_len = ip4.ihl * 4;
+	p->proto = ip4.protocol;
+	p->tos = ip4.tos;
+	frag_off = bpf_ntohs(ip4.frag_off);
+	p->df = !!(frag_off & IP_DF_);
+	if (frag_off & IP_OFFSET_)
+		p->frag = 2;
+	else if (frag_off & IP_MF_)
+		p->frag = 1;
+	p->frag_id = (__u32)bpf_ntohs(ip4.id) | ((__u32)ip4.protocol << 16);
+	if (p->frag != 2 && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		__be16 ports[2];
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + p->hdrs_len, ports, sizeof(ports)) == 0) {
+			p->has_port = 1;
+			p->dport = bpf_ntohs(ports[1]);
+		}
+	}
+	return 0;
+}
+
+/* Cgroup classes of the sending socket, deepest first; returns how many. */
+static __always_inline int cgroup_classes(struct __sk_buff *skb, const struct cairn_config *cfg, __u32 *classes)
+{
+	int n = 0, level;
+
+	if (!cfg->max_level)
+		return 0;
+	for (level = CAIRN_MAX_CGROUP_LEVEL; level > 0; level--) {
+		__u64 id;
+		__u32 *cls;
+
+		if (level > cfg->max_level || !(cfg->level_mask & (1u << level)))
+			continue;
+		id = bpf_skb_ancestor_cgroup_id(skb, level);
+		if (!id)
+			continue;
+		cls = bpf_map_lookup_elem(&cairn_cgroups, &id);
+		if (!cls)
+			continue;
+		classes[n & (CAIRN_MAX_CLASSES - 1)] = *cls;
+		if (++n == CAIRN_MAX_CLASSES)
+			break;
+	}
+	return n;
+}
+
+/* Mask of the first `len` bits of a 64-bit word in network byte order. */
+static __always_inline __u64 prefix_mask64(__u32 len)
+{
+	if (len == 0)
+		return 0;
+	if (len >= 64)
+		return ~0ULL;
+	return bpf_cpu_to_be64(~0ULL << (64 - len));
+}
+
+static __always_inline int source_matches(const struct cairn_rule_slot *s, const struct pkt *p)
+{
+	__u32 len = s->src_len;
+	__u64 want[2], have[2];
+
+	if (!len)
+		return 1;
+	__builtin_memcpy(want, s->src, 16);
+	__builtin_memcpy(have, p->saddr, 16);
+	if ((have[0] & prefix_mask64(len)) != want[0])
+		return 0;
+	return (have[1] & prefix_mask64(len > 64 ? len - 64 : 0)) == want[1];
+}
+
+static __always_inline int slot_matches(const struct cairn_rule_slot *s, const struct pkt *p, __u32 uid)
+{
+	if (s->protocol && s->protocol != p->proto)
+		return 0;
+	if (s->uid != CAIRN_ANY_UID && s->uid != uid)
+		return 0;
+	if (!(s->port_from == 0 && s->port_to == 0xffff) &&
+	    !(p->has_port && p->dport >= s->port_from && p->dport <= s->port_to))
+		return 0;
+	return source_matches(s, p);
+}
+
+/*
+ * Rule id of the first matching slot in the class's entry for the packet's destination, or 0.
+ * A global function: the verifier checks it once, not once per class at every call site.
+ */
+__noinline __u32 classify(__u32 class_id, const struct pkt *p, __u32 uid)
+{
+	struct cairn_lpm_key key = { .prefixlen = CAIRN_LPM_FIXED_BITS + 128, .class_id = class_id };
+	const struct cairn_rule_set *set;
 	__u32 i;
 
+	if (!p)
+		return 0;
+	__builtin_memcpy(key.addr, p->daddr, 16);
+	set = bpf_map_lookup_elem(&cairn_rules, &key);
 	if (!set)
 		return 0;
 	for (i = 0; i < CAIRN_MAX_RULES_PER_PREFIX; i++) {
 		if (i >= set->count)
 			break;
-		if (slot_matches(&set->slots[i], f))
+		if (slot_matches(&set->slots[i], p, uid))
 			return set->slots[i].rule_id;
 	}
 	return 0;
 }
 
-static __always_inline void count(__u32 rule_id, __u32 segs, __u32 len)
+static __always_inline __u16 csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/*
+ * Turns the packet into an ICMPv6 Packet Too Big for its sender, quoting its
+ * first CAIRN_PTB6_QUOTE bytes, and hands it to the host's own stack, which
+ * lowers the path MTU of the destination (TCP resegments, UDP fragments).
+ */
+static __always_inline int packet_too_big6(struct __sk_buff *skb, const struct pkt *p, __u32 mtu)
+{
+	const __u32 msg_len = 8 + CAIRN_PTB6_QUOTE;
+	struct {
+		struct ipv6hdr ip6;
+		__u8 type, code;
+		__u16 csum;
+		__be32 mtu;
+	} h = {};
+	struct {
+		__u8 src[16], dst[16];
+		__be32 len;
+		__u8 zero[3], nexthdr;
+	} pseudo = {};
+	__u8 macs[12], swapped[12];
+	void *data, *data_end;
+	__u64 sum;
+
+	if (p->l3_len < CAIRN_PTB6_QUOTE || skb->len < ETH_HLEN + CAIRN_PTB6_QUOTE)
+		return -CAIRN_EV_TOO_BIG_LOST;
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
+		return -CAIRN_EV_TOO_BIG_LOST;
+	__builtin_memcpy(swapped, macs + 6, 6);
+	__builtin_memcpy(swapped + 6, macs, 6);
+	if (bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_change_tail(skb, ETH_HLEN + IP6_HLEN + msg_len, 0))
+		return -CAIRN_EV_TOO_BIG_LOST;
+
+	h.ip6.version = 6;
+	h.ip6.payload_len = bpf_htons(msg_len);
+	h.ip6.nexthdr = NEXTHDR_ICMP6;
+	h.ip6.hop_limit = 64;
+	__builtin_memcpy(&h.ip6.saddr, p->daddr, 16);
+	__builtin_memcpy(&h.ip6.daddr, p->saddr, 16);
+	h.type = ICMPV6_PKT_TOOBIG;
+	h.mtu = bpf_htonl(mtu);
+	if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0))
+		return -CAIRN_EV_TOO_BIG_LOST;
+
+	__builtin_memcpy(pseudo.src, p->daddr, 16);
+	__builtin_memcpy(pseudo.dst, p->saddr, 16);
+	pseudo.len = bpf_htonl(msg_len);
+	pseudo.nexthdr = NEXTHDR_ICMP6;
+	if (bpf_skb_pull_data(skb, ETH_HLEN + IP6_HLEN + msg_len))
+		return -CAIRN_EV_TOO_BIG_LOST;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + ETH_HLEN + IP6_HLEN + msg_len > data_end)
+		return -CAIRN_EV_TOO_BIG_LOST;
+	sum = bpf_csum_diff(0, 0, (__be32 *)&pseudo, sizeof(pseudo), 0);
+	sum = bpf_csum_diff(0, 0, data + ETH_HLEN + IP6_HLEN, msg_len, sum);
+	h.csum = csum_fold(sum);
+	if (bpf_skb_store_bytes(skb, ETH_HLEN + IP6_HLEN + 2, &h.csum, 2, 0))
+		return -CAIRN_EV_TOO_BIG_LOST;
+	event(CAIRN_EV_TOO_BIG);
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+}
+
+/* ICMPv4 Fragmentation Needed with the next-hop MTU, for a DF packet; as packet_too_big6. */
+static __always_inline int packet_too_big4(struct __sk_buff *skb, const struct pkt *p, __u32 mtu)
+{
+	const __u32 msg_len = 8 + CAIRN_PTB4_QUOTE;
+	struct {
+		struct iphdr ip;
+		__u8 type, code;
+		__u16 csum;
+		__be16 unused;
+		__be16 mtu;
+	} h = {};
+	__u8 macs[12], swapped[12];
+	void *data, *data_end;
+
+	if (!p->df)
+		return -CAIRN_EV_TOO_BIG_LOST; /* fragmenting is the sender's job: the agent's route MTU tells it */
+	if (p->l3_len < CAIRN_PTB4_QUOTE || skb->len < ETH_HLEN + CAIRN_PTB4_QUOTE)
+		return -CAIRN_EV_TOO_BIG_LOST;
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
+		return -CAIRN_EV_TOO_BIG_LOST;
+	__builtin_memcpy(swapped, macs + 6, 6);
+	__builtin_memcpy(swapped + 6, macs, 6);
+	if (bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_change_tail(skb, ETH_HLEN + sizeof(struct iphdr) + msg_len, 0))
+		return -CAIRN_EV_TOO_BIG_LOST;
+
+	h.ip.version = 4;
+	h.ip.ihl = 5;
+	h.ip.tos = 0xc0;
+	h.ip.tot_len = bpf_htons(sizeof(struct iphdr) + msg_len);
+	h.ip.ttl = 64;
+	h.ip.protocol = IPPROTO_ICMP;
+	__builtin_memcpy(&h.ip.saddr, p->daddr + 12, 4);
+	__builtin_memcpy(&h.ip.daddr, p->saddr + 12, 4);
+	h.ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&h.ip, sizeof(h.ip), 0));
+	h.type = ICMP_DEST_UNREACH_;
+	h.code = ICMP_FRAG_NEEDED_;
+	h.mtu = bpf_htons(mtu);
+	if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0))
+		return -CAIRN_EV_TOO_BIG_LOST;
+	if (bpf_skb_pull_data(skb, ETH_HLEN + sizeof(struct iphdr) + msg_len))
+		return -CAIRN_EV_TOO_BIG_LOST;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + ETH_HLEN + sizeof(struct iphdr) + msg_len > data_end)
+		return -CAIRN_EV_TOO_BIG_LOST;
+	h.csum = csum_fold(bpf_csum_diff(0, 0, data + ETH_HLEN + sizeof(struct iphdr), msg_len, 0));
+	if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(struct iphdr) + 2, &h.csum, 2, 0))
+		return -CAIRN_EV_TOO_BIG_LOST;
+	event(CAIRN_EV_TOO_BIG);
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+}
+
+/*
+ * Whether the packet still fits the device MTU once `grow` bytes are added.
+ * 0: fits (TCP GSO skbs always do: bpf_skb_adjust_room lowers their gso_size);
+ * else the largest L3 packet that would have fitted, for the ICMP error.
+ */
+static __always_inline __u32 too_big(struct __sk_buff *skb, const struct pkt *p, __u32 grow)
+{
+	__u32 mtu = 0;
+	int ret;
+
+	if (skb->gso_size) {
+		__u32 seg;
+
+		if (p->proto != IPPROTO_UDP)
+			return 0;
+		/* UDP GSO keeps its gso_size (datagram boundaries): each segment grows by `grow`. */
+		ret = bpf_check_mtu(skb, 0, &mtu, 0, 0);
+		if (ret < 0)
+			return 0;
+		seg = p->hdrs_len + 8 + skb->gso_size;
+		return seg + grow > mtu ? mtu - grow : 0;
+	}
+	ret = bpf_check_mtu(skb, 0, &mtu, grow, 0);
+	if (ret == BPF_MTU_CHK_RET_FRAG_NEEDED)
+		return mtu > grow ? mtu - grow : 1;
+	return 0;
+}
+
+static __always_inline void count_steered(__u32 rule_id, __u32 gso_segs, __u32 len)
 {
 	struct cairn_counters *c = bpf_map_lookup_elem(&cairn_stats, &rule_id);
 
 	if (!c)
 		return;
-	c->packets += segs > 1 ? segs : 1;
+	c->packets += gso_segs > 1 ? gso_segs : 1;
 	c->bytes += len;
 }
 
-/* Inserts the SRH for rule_id's path (none for an empty one). 0 on success or when the rule has no path. */
-static __always_inline int insert_srh(struct __sk_buff *skb, __u32 rule_id, const struct ipv6hdr *ip6)
+static __always_inline int insert_srh(struct __sk_buff *skb, const struct pkt *p, const struct cairn_path *path)
 {
-	const struct cairn_path *path = bpf_map_lookup_elem(&cairn_paths, &rule_id);
 	struct srh_head h = {};
-	struct {
-		__be16 payload_len;
-		__u8 nexthdr;
-	} __attribute__((packed)) fix;
-	/* Read before bpf_skb_adjust_room, which zeroes gso_segs. */
-	__u32 len_before = skb->len, gso_segs = skb->gso_segs;
-	__u32 nsegs, seg_bytes, srh_len;
+	__u32 nsegs = path->nsegs, seg_bytes, srh_len, mtu, payload;
+	__u32 srh_off = IP6_OFF + IP6_HLEN + p->hbh_len;
 	__u64 flags = 0;
+	__be16 pl;
 
-	if (!path)
+	if (nsegs == 0)
 		return 0;
-	nsegs = path->nsegs;
-	/* No segments: the IGP already follows the computed path. Count, leave the packet as it is. */
-	if (nsegs == 0) {
-		count(rule_id, gso_segs, len_before);
-		return 0;
-	}
-	if (nsegs > CAIRN_MAX_SEGMENTS)
-		return 0;
+	if (nsegs > CAIRN_MAX_SIDS - 1)
+		return -CAIRN_EV_TORN;
 	seg_bytes = nsegs * 16;
-	srh_len = sizeof(h) + seg_bytes;
+	srh_len = SRH_FIXED + 16 + seg_bytes;
 
-	h.nexthdr = ip6->nexthdr;
+	mtu = too_big(skb, p, srh_len);
+	if (mtu)
+		return packet_too_big6(skb, p, mtu);
+	payload = p->l3_len - IP6_HLEN + srh_len;
+	if (payload > 0xffff) {
+		if (!skb->gso_size) /* only a jumbo device could get here */
+			return packet_too_big6(skb, p, 0xffff - srh_len);
+		payload = 0; /* as BIG TCP: segmentation writes each segment's length */
+	}
+
+	h.nexthdr = p->nexthdr;
 	h.hdrlen = (srh_len - 8) / 8;
 	h.type = SRH_TYPE_SEGMENT_ROUTING;
 	h.segments_left = nsegs;
 	h.last_entry = nsegs;
-	h.final_dst = ip6->daddr;
 
-	/* GSO skbs are checked per segment later; adjust_room shrinks a TCP gso_size to fit. */
-	if (!skb->gso_size) {
-		__u32 mtu_len = 0;
-
-		if (bpf_check_mtu(skb, 0, &mtu_len, srh_len, 0) != BPF_MTU_CHK_RET_SUCCESS)
-			return -CAIRN_DROP_MTU;
-	}
-
-	/* UDP GSO sizes delimit datagrams; the kernel only grows such skbs with a fixed gso_size. */
-	if (skb->gso_size && ip6->nexthdr == IPPROTO_UDP)
+	if (skb->gso_size && p->proto == IPPROTO_UDP)
 		flags = BPF_F_ADJ_ROOM_FIXED_GSO;
 	if (bpf_skb_adjust_room(skb, srh_len, BPF_ADJ_ROOM_NET, flags))
-		return -CAIRN_DROP_ADJUST_ROOM;
+		return -CAIRN_EV_ADJUST_ROOM;
 
-	fix.payload_len = bpf_htons(bpf_ntohs(ip6->payload_len) + srh_len);
-	fix.nexthdr = 43;
-	if (bpf_skb_store_bytes(skb, L4_OFF, &h, sizeof(h), 0) ||
-	    bpf_skb_store_bytes(skb, L4_OFF + sizeof(h), path->segs, seg_bytes, 0) ||
-	    bpf_skb_store_bytes(skb, IP6_OFF + offsetof(struct ipv6hdr, payload_len), &fix, sizeof(fix), 0) ||
+	if (p->hbh_len) {
+		/* adjust_room opened the gap right after the IPv6 header: move the hop-by-hop options in front of it. */
+		__u8 hbh[CAIRN_MAX_HBH];
+		__u32 hlen = p->hbh_len;
+
+		if (hlen > CAIRN_MAX_HBH || hlen < 8)
+			return -CAIRN_EV_STORE;
+		if (bpf_skb_load_bytes(skb, IP6_OFF + IP6_HLEN + srh_len, hbh, hlen))
+			return -CAIRN_EV_STORE;
+		hbh[0] = NEXTHDR_ROUTING;
+		if (bpf_skb_store_bytes(skb, IP6_OFF + IP6_HLEN, hbh, hlen, 0))
+			return -CAIRN_EV_STORE;
+	} else {
+		__u8 nh = NEXTHDR_ROUTING;
+
+		if (bpf_skb_store_bytes(skb, IP6_OFF + offsetof(struct ipv6hdr, nexthdr), &nh, 1, 0))
+			return -CAIRN_EV_STORE;
+	}
+	pl = bpf_htons(payload);
+	if (bpf_skb_store_bytes(skb, srh_off, &h, sizeof(h), 0) ||
+	    bpf_skb_store_bytes(skb, srh_off + SRH_FIXED, p->daddr, 16, 0) ||
+	    bpf_skb_store_bytes(skb, srh_off + SRH_FIXED + 16, path->segs, seg_bytes, 0) ||
+	    bpf_skb_store_bytes(skb, IP6_OFF + offsetof(struct ipv6hdr, payload_len), &pl, 2, 0) ||
 	    bpf_skb_store_bytes(skb, IP6_OFF + offsetof(struct ipv6hdr, daddr), path->segs[nsegs - 1], 16, 0))
-		return -CAIRN_DROP_STORE;
-
-	count(rule_id, gso_segs, len_before);
+		return -CAIRN_EV_STORE;
 	return 0;
 }
 
-static __always_inline int handle_ipv6(struct __sk_buff *skb)
+static __always_inline int encapsulate(struct __sk_buff *skb, const struct pkt *p, const struct cairn_path *path,
+				       const struct cairn_config *cfg)
 {
-	struct cairn_lpm_key key = {};
-	struct ipv6hdr ip6;
-	struct flow f = {};
-	__u32 rule_id = 0;
+	struct {
+		struct ipv6hdr ip6;
+		struct srh_head srh;
+	} h = {};
+	__u32 nsegs = path->nsegs, seg_bytes, outer, mtu, payload, flow;
+	__be16 eth_proto = bpf_htons(ETH_P_IPV6);
+	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
 
-	if (bpf_skb_load_bytes(skb, IP6_OFF, &ip6, sizeof(ip6)) || ip6.version != 6)
-		return 0;
-	if (is_extension_header(ip6.nexthdr) || must_stay_local(&ip6, skb))
-		return 0;
+	if (nsegs == 0 || nsegs > CAIRN_MAX_SIDS)
+		return -CAIRN_EV_TORN;
+	seg_bytes = nsegs * 16;
+	outer = sizeof(h) + seg_bytes;
 
-	f.proto = ip6.nexthdr;
-	if (f.proto == IPPROTO_TCP || f.proto == IPPROTO_UDP) {
-		__be16 ports[2];
+	mtu = too_big(skb, p, outer);
+	if (mtu)
+		return packet_too_big4(skb, p, mtu);
+	payload = SRH_FIXED + seg_bytes + p->l3_len;
+	if (payload > 0xffff)
+		payload = 0; /* a GSO skb: segmentation writes each segment's length */
 
-		if (bpf_skb_load_bytes(skb, L4_OFF, ports, sizeof(ports)) == 0) {
-			f.has_port = 1;
-			f.dport = bpf_ntohs(ports[1]);
+	flow = bpf_get_hash_recalc(skb) & 0xfffff;
+	h.ip6.version = 6;
+	h.ip6.priority = p->tos >> 4;
+	h.ip6.flow_lbl[0] = ((p->tos & 0xf) << 4) | (flow >> 16);
+	h.ip6.flow_lbl[1] = flow >> 8;
+	h.ip6.flow_lbl[2] = flow;
+	h.ip6.payload_len = bpf_htons(payload);
+	h.ip6.nexthdr = NEXTHDR_ROUTING;
+	h.ip6.hop_limit = 64;
+	__builtin_memcpy(&h.ip6.saddr, cfg->encap_src, 16);
+	h.srh.nexthdr = IPPROTO_IPIP_;
+	h.srh.hdrlen = seg_bytes / 8;
+	h.srh.type = SRH_TYPE_SEGMENT_ROUTING;
+	h.srh.segments_left = nsegs - 1;
+	h.srh.last_entry = nsegs - 1;
+
+	if (skb->gso_size && p->proto == IPPROTO_UDP)
+		flags |= BPF_F_ADJ_ROOM_FIXED_GSO;
+	if (bpf_skb_adjust_room(skb, outer, BPF_ADJ_ROOM_MAC, flags))
+		return -CAIRN_EV_ADJUST_ROOM;
+	if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &eth_proto, 2, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), path->segs, seg_bytes, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, daddr), path->segs[nsegs - 1], 16, 0))
+		return -CAIRN_EV_STORE;
+	return 0;
+}
+
+/* The rule for the packet, or 0. */
+static __always_inline __u32 find_rule(struct __sk_buff *skb, const struct pkt *p, const struct cairn_config *cfg)
+{
+	__u32 classes[CAIRN_MAX_CLASSES] = {};
+	__u32 any = p->family == 6 ? CAIRN_CFG_ANY_V6 : CAIRN_CFG_ANY_V4;
+	__u32 uid, rule_id;
+	int n, i;
+
+	n = cgroup_classes(skb, cfg, classes);
+	if (!n && !(cfg->flags & any))
+		return 0; /* the cheap gate: nothing for this process or for any process */
+	uid = bpf_get_socket_uid(skb);
+	for (i = 0; i < CAIRN_MAX_CLASSES; i++) {
+		if (i >= n)
+			break;
+		rule_id = classify(classes[i], p, uid);
+		if (rule_id)
+			return rule_id;
+	}
+	return cfg->flags & any ? classify(0, p, uid) : 0;
+}
+
+static __always_inline int steer(struct __sk_buff *skb, const struct cairn_config *cfg)
+{
+	struct pkt p = {};
+	struct cairn_frag_key fk = {};
+	const struct cairn_rule_state *rs;
+	const struct cairn_path *path;
+	struct cairn_counters *c;
+	__u32 rule_id = 0, primary, backup, flags, ref, slot;
+	__u32 len_before = skb->len, gso_segs = skb->gso_segs; /* adjust_room zeroes gso_segs */
+	int ret;
+
+	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (!(cfg->flags & CAIRN_CFG_V6))
+			return PASS;
+		ret = parse6(skb, &p);
+	} else if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (!(cfg->flags & CAIRN_CFG_V4))
+			return PASS;
+		ret = parse4(skb, &p);
+	} else {
+		return PASS;
+	}
+	if (ret > 0)
+		return PASS;
+	if (ret < 0) {
+		event(-ret);
+		return PASS;
+	}
+
+	if (p.frag) {
+		__builtin_memcpy(fk.daddr, p.daddr, 16);
+		fk.id = p.frag_id;
+	}
+	if (p.frag == 2) {
+		__u32 *r = bpf_map_lookup_elem(&cairn_frags, &fk);
+
+		if (!r) {
+			event(CAIRN_EV_FRAGMENT);
+			return PASS;
 		}
+		rule_id = *r;
+	} else {
+		rule_id = find_rule(skb, &p, cfg);
+		if (!rule_id)
+			return PASS;
+		if (p.frag == 1)
+			bpf_map_update_elem(&cairn_frags, &fk, &rule_id, BPF_ANY);
 	}
 
-	key.prefixlen = CAIRN_LPM_FIXED_BITS + 128;
-	__builtin_memcpy(key.addr, &ip6.daddr, sizeof(key.addr));
-	key.cgroup_id = bpf_skb_cgroup_id(skb);
-	if (key.cgroup_id)
-		rule_id = classify(&key, &f);
-	if (!rule_id) {
-		key.cgroup_id = 0;
-		rule_id = classify(&key, &f);
+	rs = bpf_map_lookup_elem(&cairn_rule_state, &rule_id);
+	if (!rs)
+		return PASS;
+	primary = *(volatile __u32 *)&rs->primary;
+	backup = *(volatile __u32 *)&rs->backup;
+	flags = *(volatile __u32 *)&rs->flags;
+	ref = 0;
+	if (*(volatile __u32 *)&rs->check != cairn_rule_check(rule_id, primary, backup, flags))
+		event(CAIRN_EV_TORN);
+	else
+		ref = (flags & CAIRN_RULE_USE_BACKUP) ? backup : primary;
+
+	path = NULL;
+	if (ref) {
+		slot = ref & CAIRN_PATH_SLOT_MASK;
+		path = bpf_map_lookup_elem(&cairn_paths, &slot);
+		if (path && path->ref != ref) {
+			event(CAIRN_EV_TORN);
+			path = NULL;
+		}
+		if (path && path->mode != (p.family == 6 ? CAIRN_MODE_INLINE : CAIRN_MODE_ENCAP))
+			path = NULL;
 	}
-	if (!rule_id)
-		return 0;
-	return insert_srh(skb, rule_id, &ip6);
+	if (!path) {
+		c = bpf_map_lookup_elem(&cairn_stats, &rule_id);
+		if (flags & CAIRN_RULE_CLOSED) {
+			if (c)
+				c->closed_packets += gso_segs > 1 ? gso_segs : 1;
+			return TC_ACT_SHOT;
+		}
+		if (c)
+			c->open_packets += gso_segs > 1 ? gso_segs : 1;
+		return PASS;
+	}
+
+	ret = p.family == 6 ? insert_srh(skb, &p, path) : encapsulate(skb, &p, path, cfg);
+	if (ret == TC_ACT_REDIRECT)
+		return TC_ACT_REDIRECT;
+	if (ret < 0) {
+		event(-ret);
+		return TC_ACT_SHOT;
+	}
+	count_steered(rule_id, gso_segs, len_before);
+	return PASS;
 }
 
 SEC("tc")
 int cairn_egress(struct __sk_buff *skb)
 {
-	__u32 reason;
-	__u64 *drops;
-	int ret;
+	__u32 zero = 0;
+	const struct cairn_config *cfg = bpf_map_lookup_elem(&cairn_config, &zero);
 
-	if (skb->protocol != bpf_htons(ETH_P_IPV6))
-		return TC_ACT_OK;
-	ret = handle_ipv6(skb);
-	if (ret >= 0)
-		return TC_ACT_OK;
-
-	reason = -ret;
-	drops = bpf_map_lookup_elem(&cairn_drops, &reason);
-	if (drops)
-		*drops += 1;
-	return TC_ACT_SHOT;
+	if (!cfg || !cfg->flags)
+		return PASS;
+	return steer(skb, cfg);
 }
 
-/* GPL-compatible so GPL-only helpers stay usable; none are used today. */
+/* GPL-compatible so GPL-only helpers stay usable. */
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

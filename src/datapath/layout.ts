@@ -1,43 +1,78 @@
 // Byte layouts of the map keys and values declared in cairn.h. layout.spec.ts checks every
-// size and offset here against the BTF of the compiled object, and the constants against the
-// header's #defines. Buffers start zero-filled: hash and LPM maps compare padding bytes too.
+// size and offset here against the BTF of the compiled object, the constants against the
+// header's #defines, and ruleCheck against the program itself. Buffers start zero-filled:
+// hash and LPM maps compare padding bytes too.
 import { endianness } from "node:os";
 import type { Prefix } from "../core/ipv6.js";
 
-export const CAIRN_MAX_SEGMENTS = 8;
-export const CAIRN_MAX_RULES = 1024;
+export const CAIRN_MAX_SIDS = 9;
 export const CAIRN_MAX_RULES_PER_PREFIX = 16;
-export const CAIRN_MAX_PREFIXES = 1024;
-export const CAIRN_LPM_FIXED_BITS = 96;
-export const CAIRN_DROP_ADJUST_ROOM = 1;
-export const CAIRN_DROP_STORE = 2;
-export const CAIRN_DROP_MTU = 3;
-export const CAIRN_DROP_MAX = 4;
+export const CAIRN_LPM_FIXED_BITS = 32;
+export const CAIRN_MAX_CGROUP_LEVEL = 31;
+export const CAIRN_MAX_CLASSES = 4;
+export const CAIRN_MAX_HBH = 64;
+export const CAIRN_PTB6_QUOTE = 256;
+export const CAIRN_PTB4_QUOTE = 68;
+export const CAIRN_DEFAULT_MAX_RULES = 1024;
+export const CAIRN_DEFAULT_MAX_PATHS = 1024;
+export const CAIRN_DEFAULT_MAX_PREFIXES = 1024;
+export const CAIRN_DEFAULT_MAX_CGROUPS = 256;
+export const CAIRN_DEFAULT_MAX_FRAGMENTS = 4096;
+export const CAIRN_ANY_UID = 0xffffffff;
+export const CAIRN_PATH_SLOT_MASK = 0xffff;
+export const CAIRN_MODE_INLINE = 1;
+export const CAIRN_MODE_ENCAP = 2;
+export const CAIRN_RULE_CLOSED = 1;
+export const CAIRN_RULE_USE_BACKUP = 2;
+export const CAIRN_CFG_V6 = 1;
+export const CAIRN_CFG_V4 = 2;
+export const CAIRN_CFG_ANY_V6 = 4;
+export const CAIRN_CFG_ANY_V4 = 8;
+export const CAIRN_EV_TOO_BIG = 1;
+export const CAIRN_EV_TOO_BIG_LOST = 2;
+export const CAIRN_EV_ADJUST_ROOM = 3;
+export const CAIRN_EV_STORE = 4;
+export const CAIRN_EV_TORN = 5;
+export const CAIRN_EV_UNSUPPORTED = 6;
+export const CAIRN_EV_FRAGMENT = 7;
+export const CAIRN_EV_MAX = 8;
 
-export const DROP_REASONS: ReadonlyMap<number, string> = new Map([
-  [CAIRN_DROP_ADJUST_ROOM, "adjust_room"],
-  [CAIRN_DROP_STORE, "store"],
-  [CAIRN_DROP_MTU, "mtu"],
+/** Event counters by name (cairn_events), as the agent reports them. */
+export const EVENT_NAMES: ReadonlyMap<number, string> = new Map([
+  [CAIRN_EV_TOO_BIG, "too_big_icmp_sent"],
+  [CAIRN_EV_TOO_BIG_LOST, "too_big_dropped"],
+  [CAIRN_EV_ADJUST_ROOM, "adjust_room_failed"],
+  [CAIRN_EV_STORE, "header_write_failed"],
+  [CAIRN_EV_TORN, "torn_read"],
+  [CAIRN_EV_UNSUPPORTED, "unsupported_headers"],
+  [CAIRN_EV_FRAGMENT, "orphan_fragment"],
 ]);
 
 /** Struct name → size and member offsets, mirroring cairn.h. */
 export const LAYOUT = {
-  cairn_lpm_key: { size: 32, members: { prefixlen: 0, pad: 4, cgroup_id: 8, addr: 16 } },
+  cairn_lpm_key: { size: 24, members: { prefixlen: 0, class_id: 4, addr: 8 } },
   cairn_rule_slot: {
-    size: 12,
-    members: { rule_id: 0, protocol: 4, pad: 5, port_from: 6, port_to: 8, pad2: 10 },
+    size: 32,
+    members: { rule_id: 0, uid: 4, protocol: 8, src_len: 9, port_from: 10, port_to: 12, pad: 14, src: 16 },
   },
-  cairn_rule_set: { size: 8 + 12 * CAIRN_MAX_RULES_PER_PREFIX, members: { count: 0, pad: 4, slots: 8 } },
-  cairn_path: { size: 8 + 16 * CAIRN_MAX_SEGMENTS, members: { nsegs: 0, pad: 4, segs: 8 } },
-  cairn_counters: { size: 16, members: { packets: 0, bytes: 8 } },
+  cairn_rule_set: { size: 8 + 32 * CAIRN_MAX_RULES_PER_PREFIX, members: { count: 0, pad: 4, slots: 8 } },
+  cairn_rule_state: { size: 32, members: { primary: 0, backup: 4, flags: 8, check: 12, key: 16 } },
+  cairn_path: { size: 8 + 16 * CAIRN_MAX_SIDS, members: { ref: 0, nsegs: 4, mode: 5, pad: 6, segs: 8 } },
+  cairn_counters: { size: 32, members: { packets: 0, bytes: 8, open_packets: 16, closed_packets: 24 } },
+  cairn_config: { size: 32, members: { encap_src: 0, flags: 16, max_level: 20, level_mask: 24, pad: 28 } },
+  cairn_frag_key: { size: 24, members: { daddr: 0, id: 16, pad: 20 } },
 } as const;
 
-/** Map names in egress.bpf.c with their key and value sizes. */
+/** Maps in egress.bpf.c: key and value sizes, and the max_entries the object declares. */
 export const MAPS = {
-  cairn_rules: { keySize: LAYOUT.cairn_lpm_key.size, valueSize: LAYOUT.cairn_rule_set.size },
-  cairn_paths: { keySize: 4, valueSize: LAYOUT.cairn_path.size },
-  cairn_stats: { keySize: 4, valueSize: LAYOUT.cairn_counters.size },
-  cairn_drops: { keySize: 4, valueSize: 8 },
+  cairn_rules: { keySize: LAYOUT.cairn_lpm_key.size, valueSize: LAYOUT.cairn_rule_set.size, maxEntries: CAIRN_DEFAULT_MAX_PREFIXES },
+  cairn_rule_state: { keySize: 4, valueSize: LAYOUT.cairn_rule_state.size, maxEntries: CAIRN_DEFAULT_MAX_RULES },
+  cairn_paths: { keySize: 4, valueSize: LAYOUT.cairn_path.size, maxEntries: CAIRN_DEFAULT_MAX_PATHS },
+  cairn_stats: { keySize: 4, valueSize: LAYOUT.cairn_counters.size, maxEntries: CAIRN_DEFAULT_MAX_RULES },
+  cairn_cgroups: { keySize: 8, valueSize: 4, maxEntries: CAIRN_DEFAULT_MAX_CGROUPS },
+  cairn_config: { keySize: 4, valueSize: LAYOUT.cairn_config.size, maxEntries: 1 },
+  cairn_frags: { keySize: LAYOUT.cairn_frag_key.size, valueSize: 4, maxEntries: CAIRN_DEFAULT_MAX_FRAGMENTS },
+  cairn_events: { keySize: 4, valueSize: 8, maxEntries: CAIRN_EV_MAX },
 } as const;
 export type MapName = keyof typeof MAPS;
 export const MAP_NAMES = Object.keys(MAPS) as MapName[];
@@ -58,20 +93,43 @@ export function decodeU32(buf: Uint8Array): number {
   return view(buf).getUint32(0, LE);
 }
 
-export function encodeLpmKey(cgroupId: bigint, prefix: Prefix): Uint8Array {
+export function encodeU64(value: bigint): Uint8Array {
+  const buf = new Uint8Array(8);
+  view(buf).setBigUint64(0, value, LE);
+  return buf;
+}
+
+export function decodeU64(buf: Uint8Array): bigint {
+  return view(buf).getBigUint64(0, LE);
+}
+
+/** prefix is IPv6, or IPv4 already written IPv4-mapped (96 + len). */
+export function encodeLpmKey(classId: number, prefix: Prefix): Uint8Array {
   const m = LAYOUT.cairn_lpm_key.members;
   const buf = new Uint8Array(LAYOUT.cairn_lpm_key.size);
   view(buf).setUint32(m.prefixlen, CAIRN_LPM_FIXED_BITS + prefix.len, LE);
-  view(buf).setBigUint64(m.cgroup_id, cgroupId, LE);
+  view(buf).setUint32(m.class_id, classId, LE);
   buf.set(prefix.bytes, m.addr);
   return buf;
 }
 
+export function decodeLpmKey(buf: Uint8Array): { classId: number; prefix: Prefix } {
+  const m = LAYOUT.cairn_lpm_key.members;
+  return {
+    classId: view(buf).getUint32(m.class_id, LE),
+    prefix: { bytes: buf.slice(m.addr, m.addr + 16), len: view(buf).getUint32(m.prefixlen, LE) - CAIRN_LPM_FIXED_BITS },
+  };
+}
+
 export interface RuleSlot {
   ruleId: number;
+  /** CAIRN_ANY_UID: any. */
+  uid: number;
   protocol: number;
   portFrom: number;
   portTo: number;
+  /** null: any source; IPv4 sources IPv4-mapped. */
+  source: Prefix | null;
 }
 
 export function encodeRuleSet(slots: readonly RuleSlot[]): Uint8Array {
@@ -84,40 +142,120 @@ export function encodeRuleSet(slots: readonly RuleSlot[]): Uint8Array {
   slots.forEach((s, i) => {
     const base = set.members.slots + i * slot.size;
     v.setUint32(base + slot.members.rule_id, s.ruleId, LE);
+    v.setUint32(base + slot.members.uid, s.uid, LE);
     v.setUint8(base + slot.members.protocol, s.protocol);
+    v.setUint8(base + slot.members.src_len, s.source?.len ?? 0);
     v.setUint16(base + slot.members.port_from, s.portFrom, LE);
     v.setUint16(base + slot.members.port_to, s.portTo, LE);
+    if (s.source) buf.set(s.source.bytes, base + slot.members.src);
   });
   return buf;
 }
 
-/** segments in travel order (first SID visited first); stored reversed, in SRH order. */
-export function encodePath(segments: readonly Uint8Array[]): Uint8Array {
-  if (segments.length > CAIRN_MAX_SEGMENTS) {
-    throw new Error(`path has ${segments.length} segments`);
-  }
+export function decodeRuleSetIds(buf: Uint8Array): number[] {
+  const set = LAYOUT.cairn_rule_set;
+  const slot = LAYOUT.cairn_rule_slot;
+  const n = Math.min(view(buf).getUint32(set.members.count, LE), CAIRN_MAX_RULES_PER_PREFIX);
+  return Array.from({ length: n }, (_, i) => view(buf).getUint32(set.members.slots + i * slot.size + slot.members.rule_id, LE));
+}
+
+/** The same mixing as cairn_rule_check() in cairn.h (32-bit wrapping arithmetic). */
+export function ruleCheck(ruleId: number, primary: number, backup: number, flags: number): number {
+  let h = (0x165667b1 ^ Math.imul(ruleId, 0x27d4eb2f)) >>> 0;
+  h = Math.imul(h ^ primary, 0x9e3779b1) >>> 0;
+  h = Math.imul(h ^ (h >>> 15) ^ backup, 0x85ebca77) >>> 0;
+  h = Math.imul(h ^ (h >>> 13) ^ flags, 0xc2b2ae3d) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export interface RuleState {
+  primary: number;
+  backup: number;
+  flags: number;
+  /** 16 bytes; all zero on a free rule id. */
+  key: Uint8Array;
+}
+
+export function encodeRuleState(ruleId: number, s: RuleState): Uint8Array {
+  const m = LAYOUT.cairn_rule_state.members;
+  const buf = new Uint8Array(LAYOUT.cairn_rule_state.size);
+  const v = view(buf);
+  v.setUint32(m.primary, s.primary, LE);
+  v.setUint32(m.backup, s.backup, LE);
+  v.setUint32(m.flags, s.flags, LE);
+  v.setUint32(m.check, ruleCheck(ruleId, s.primary, s.backup, s.flags), LE);
+  buf.set(s.key.subarray(0, 16), m.key);
+  return buf;
+}
+
+export function decodeRuleState(buf: Uint8Array): RuleState & { check: number } {
+  const m = LAYOUT.cairn_rule_state.members;
+  const v = view(buf);
+  return {
+    primary: v.getUint32(m.primary, LE),
+    backup: v.getUint32(m.backup, LE),
+    flags: v.getUint32(m.flags, LE),
+    check: v.getUint32(m.check, LE),
+    key: buf.slice(m.key, m.key + 16),
+  };
+}
+
+export interface PathContent {
+  mode: typeof CAIRN_MODE_INLINE | typeof CAIRN_MODE_ENCAP;
+  /** SIDs in travel order (first visited first). */
+  sids: Uint8Array[];
+}
+
+/** A path slot's value; mode 0 marks a free slot (its ref keeps the slot's last generation). */
+export function encodePath(ref: number, path: PathContent | null): Uint8Array {
   const p = LAYOUT.cairn_path;
   const buf = new Uint8Array(p.size);
-  view(buf).setUint32(p.members.nsegs, segments.length, LE);
-  segments.forEach((sid, i) => buf.set(sid, p.members.segs + 16 * (segments.length - 1 - i)));
+  view(buf).setUint32(p.members.ref, ref, LE);
+  if (!path) return buf;
+  if (path.sids.length > CAIRN_MAX_SIDS) throw new Error(`path has ${path.sids.length} SIDs; at most ${CAIRN_MAX_SIDS}`);
+  buf[p.members.nsegs] = path.sids.length;
+  buf[p.members.mode] = path.mode;
+  path.sids.forEach((sid, i) => buf.set(sid, p.members.segs + 16 * (path.sids.length - 1 - i)));
   return buf;
 }
 
-/** Inverse of encodePath: SIDs in travel order. */
-export function decodePath(buf: Uint8Array): Uint8Array[] {
+export function decodePath(buf: Uint8Array): { ref: number; path: PathContent | null } {
   const p = LAYOUT.cairn_path;
-  const n = view(buf).getUint32(p.members.nsegs, LE);
-  const out: Uint8Array[] = [];
-  for (let i = n - 1; i >= 0; i--) out.push(buf.slice(p.members.segs + 16 * i, p.members.segs + 16 * (i + 1)));
-  return out;
+  const ref = view(buf).getUint32(p.members.ref, LE);
+  const mode = buf[p.members.mode]!;
+  if (mode !== CAIRN_MODE_INLINE && mode !== CAIRN_MODE_ENCAP) return { ref, path: null };
+  const n = Math.min(buf[p.members.nsegs]!, CAIRN_MAX_SIDS);
+  const sids: Uint8Array[] = [];
+  for (let i = n - 1; i >= 0; i--) sids.push(buf.slice(p.members.segs + 16 * i, p.members.segs + 16 * (i + 1)));
+  return { ref, path: { mode, sids } };
 }
 
-export function encodeCounters(packets: bigint, bytes: bigint): Uint8Array {
-  const c = LAYOUT.cairn_counters;
-  const buf = new Uint8Array(c.size);
-  view(buf).setBigUint64(c.members.packets, packets, LE);
-  view(buf).setBigUint64(c.members.bytes, bytes, LE);
+export interface ConfigValue {
+  /** Outer IPv6 source of encapsulated packets (16 bytes); zero when there are no IPv4 rules. */
+  encapSource: Uint8Array;
+  flags: number;
+  maxLevel: number;
+  levelMask: number;
+}
+
+export function encodeConfig(c: ConfigValue): Uint8Array {
+  const m = LAYOUT.cairn_config.members;
+  const buf = new Uint8Array(LAYOUT.cairn_config.size);
+  buf.set(c.encapSource.subarray(0, 16), m.encap_src);
+  view(buf).setUint32(m.flags, c.flags, LE);
+  view(buf).setUint32(m.max_level, c.maxLevel, LE);
+  view(buf).setUint32(m.level_mask, c.levelMask >>> 0, LE);
   return buf;
+}
+
+export function decodeConfig(buf: Uint8Array): ConfigValue {
+  const m = LAYOUT.cairn_config.members;
+  return {
+    encapSource: buf.slice(m.encap_src, m.encap_src + 16),
+    flags: view(buf).getUint32(m.flags, LE),
+    maxLevel: view(buf).getUint32(m.max_level, LE),
+    levelMask: view(buf).getUint32(m.level_mask, LE),
+  };
 }
 
 /** Per-CPU map values are laid out one per possible CPU, each rounded up to 8 bytes. */
@@ -125,17 +263,26 @@ export function perCpuStride(valueSize: number): number {
   return Math.ceil(valueSize / 8) * 8;
 }
 
-export function sumPerCpuCounters(buf: Uint8Array, ncpus: number): { packets: bigint; bytes: bigint } {
+export interface Counters {
+  packets: bigint;
+  bytes: bigint;
+  openPackets: bigint;
+  closedPackets: bigint;
+}
+
+export function sumPerCpuCounters(buf: Uint8Array, ncpus: number): Counters {
   const c = LAYOUT.cairn_counters;
   const stride = perCpuStride(c.size);
   const v = view(buf);
-  let packets = 0n;
-  let bytes = 0n;
+  const out: Counters = { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n };
   for (let cpu = 0; cpu < ncpus; cpu++) {
-    packets += v.getBigUint64(cpu * stride + c.members.packets, LE);
-    bytes += v.getBigUint64(cpu * stride + c.members.bytes, LE);
+    const base = cpu * stride;
+    out.packets += v.getBigUint64(base + c.members.packets, LE);
+    out.bytes += v.getBigUint64(base + c.members.bytes, LE);
+    out.openPackets += v.getBigUint64(base + c.members.open_packets, LE);
+    out.closedPackets += v.getBigUint64(base + c.members.closed_packets, LE);
   }
-  return { packets, bytes };
+  return out;
 }
 
 export function sumPerCpuU64(buf: Uint8Array, ncpus: number): bigint {

@@ -3,7 +3,7 @@
 // Every failure becomes a NativeError naming the libbpf function.
 import { endianness } from "node:os";
 import koffi from "koffi";
-import { NativeError, lastErrno } from "./libc.js";
+import { NativeError, closeFd, lastErrno } from "./libc.js";
 
 declare const brand: unique symbol;
 export type BpfObject = { readonly [brand]: "bpf_object" };
@@ -41,6 +41,12 @@ const f = {
   tcQuery: lib.func("int bpf_tc_query(const void *hook, void *opts)"),
   progTestRunOpts: lib.func("int bpf_prog_test_run_opts(int prog_fd, void *opts)"),
   numPossibleCpus: lib.func("int libbpf_num_possible_cpus(void)"),
+  mapSetMaxEntries: lib.func("int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)"),
+  linkCreate: lib.func("int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)"),
+  linkUpdate: lib.func("int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)"),
+  linkDetach: lib.func("int bpf_link_detach(int link_fd)"),
+  objGetInfoByFd: lib.func("int bpf_obj_get_info_by_fd(int bpf_fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)"),
+  progGetFdById: lib.func("int bpf_prog_get_fd_by_id(uint32_t id)"),
 };
 
 // libbpf's messages (verifier log included) are collected and attached to the next error
@@ -178,6 +184,68 @@ export function mapKeys(fd: number, keySize: number): Uint8Array[] {
     keys.push(next);
     prev = next;
   }
+}
+
+/** Before load: the map's size (pinned maps keep theirs; see mapInfo). */
+export function mapSetMaxEntries(map: BpfMap, maxEntries: number): void {
+  check("bpf_map__set_max_entries", f.mapSetMaxEntries(map, maxEntries));
+}
+
+/** bpf_map_info of a map fd (the fields Cairn checks). */
+export function mapInfo(fd: number): { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string } {
+  const info = Buffer.alloc(88);
+  const len = [info.length];
+  check("bpf_obj_get_info_by_fd", f.objGetInfoByFd(fd, info, len), "map");
+  const v = new DataView(info.buffer, info.byteOffset, info.length);
+  return {
+    type: v.getUint32(0, LE),
+    keySize: v.getUint32(8, LE),
+    valueSize: v.getUint32(12, LE),
+    maxEntries: v.getUint32(16, LE),
+    flags: v.getUint32(20, LE),
+    name: info.toString("utf8", 24, 40).replace(/\0.*$/s, ""),
+  };
+}
+
+/** The name of a loaded program, by id; null when there is no such program. */
+export function programName(id: number): string | null {
+  const fd = Number(f.progGetFdById(id));
+  if (fd < 0) return null;
+  try {
+    const info = Buffer.alloc(232);
+    const len = [info.length];
+    check("bpf_obj_get_info_by_fd", f.objGetInfoByFd(fd, info, len), "program");
+    return info.toString("utf8", 64, 80).replace(/\0.*$/s, "");
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/** bpf_link_info of a link fd: its type, program and, for tcx links, interface and attach type. */
+export function linkInfo(fd: number): { type: number; id: number; progId: number; ifindex: number; attachType: number } {
+  const info = Buffer.alloc(64);
+  const len = [info.length];
+  check("bpf_obj_get_info_by_fd", f.objGetInfoByFd(fd, info, len), "link");
+  const v = new DataView(info.buffer, info.byteOffset, info.length);
+  return { type: v.getUint32(0, LE), id: v.getUint32(4, LE), progId: v.getUint32(8, LE), ifindex: v.getUint32(16, LE), attachType: v.getUint32(20, LE) };
+}
+
+export const BPF_TCX_INGRESS = 46;
+export const BPF_TCX_EGRESS = 47;
+export const BPF_LINK_TYPE_TCX = 11;
+
+/** Attaches prog as a tcx link (kernel 6.6+), after the programs already there; returns the link fd. */
+export function tcxAttach(progFd: number, ifindex: number, attachType: number): number {
+  return check("bpf_link_create", f.linkCreate(progFd, ifindex, attachType, null), `tcx ifindex ${ifindex}`);
+}
+
+/** Replaces a link's program atomically: no packet sees neither. */
+export function linkUpdate(linkFd: number, progFd: number): void {
+  check("bpf_link_update", f.linkUpdate(linkFd, progFd, null));
+}
+
+export function linkDetach(linkFd: number): void {
+  check("bpf_link_detach", f.linkDetach(linkFd));
 }
 
 export function numPossibleCpus(): number {

@@ -1,45 +1,53 @@
-// Reads and reconciles the datapath maps, given their fds (from a loaded object or from pins).
+// The datapath's maps, given their fds: reads them back, carries out plans, drains and frees.
 import { join } from "node:path";
-import { formatAddress } from "../core/ipv6.js";
 import { closeFd } from "./libc.js";
 import * as bpf from "./libbpf.js";
 import {
-  DROP_REASONS,
+  EVENT_NAMES,
   MAPS,
   MAP_NAMES,
+  LAYOUT,
+  decodeConfig,
   decodePath,
+  decodeRuleSetIds,
+  decodeRuleState,
   decodeU32,
+  decodeU64,
+  encodePath,
   encodeU32,
   perCpuStride,
   sumPerCpuCounters,
   sumPerCpuU64,
   type MapName,
 } from "./layout.js";
-import { compileRules, hex, type MapEntry } from "./rules.js";
-import type { DatapathRule, RuleCounters } from "./types.js";
+import { hex, planApply, unreferenced, type MapSnapshot } from "./plan.js";
+import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, RuleCounters } from "./types.js";
 
 export type MapFds = Record<MapName, number>;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
+/** How long an entry nothing refers to any more stays untouched before it is freed for reuse. */
+export const DEFAULT_DRAIN_MS = 1_000;
 
-export class DatapathMaps {
+export class DatapathMaps implements Datapath {
   private readonly ncpus = bpf.numPossibleCpus();
   private closed = false;
+  /** "r<id>" / "p<slot>" → when it was first seen unreferenced. */
+  private readonly unreferencedSince = new Map<string, number>();
 
   private constructor(
     private readonly fds: MapFds,
     private readonly ownsFds: boolean,
+    readonly limits: DatapathLimits,
+    private readonly drainMs: number,
   ) {}
 
   /** Borrows fds owned by someone else (e.g. a loaded bpf_object). */
-  static fromFds(fds: MapFds): DatapathMaps {
-    return new DatapathMaps(fds, false);
+  static fromFds(fds: MapFds, limits: DatapathLimits, drainMs = DEFAULT_DRAIN_MS): DatapathMaps {
+    return new DatapathMaps(fds, false, limits, drainMs);
   }
 
   /** Opens the maps pinned in pinDir; close() releases them. */
-  static fromPins(pinDir: string): DatapathMaps {
+  static fromPins(pinDir: string, drainMs = DEFAULT_DRAIN_MS): DatapathMaps {
     const fds: Partial<MapFds> = {};
     try {
       for (const name of MAP_NAMES) fds[name] = bpf.objGet(join(pinDir, name));
@@ -47,7 +55,7 @@ export class DatapathMaps {
       for (const fd of Object.values(fds)) closeFd(fd);
       throw err;
     }
-    return new DatapathMaps(fds as MapFds, true);
+    return new DatapathMaps(fds as MapFds, true, limitsOf(fds as MapFds), drainMs);
   }
 
   private fd(name: MapName): number {
@@ -55,53 +63,99 @@ export class DatapathMaps {
     return this.fds[name];
   }
 
-  /** Makes the maps hold exactly `rules`. Validates everything before the first write. */
-  apply(rules: readonly DatapathRule[]): void {
-    const want = compileRules(rules);
-    const paths = this.fd("cairn_paths");
-    const lpm = this.fd("cairn_rules");
-    const havePaths = new Set(this.ruleIds());
-
-    // Paths first so that no LPM slot ever names a rule without one; removals last.
-    for (const [id, value] of want.paths) {
-      const key = encodeU32(id);
-      const current = havePaths.has(id) ? bpf.mapLookup(paths, key, MAPS.cairn_paths.valueSize) : null;
-      if (!current) this.resetCounters(id);
-      if (!current || !sameBytes(current, value)) bpf.mapUpdate(paths, key, value);
+  /** Everything the planner needs, read back from the kernel. */
+  snapshot(): MapSnapshot {
+    const ruleStates: MapSnapshot["ruleStates"] = new Map();
+    const rsFd = this.fd("cairn_rule_state");
+    for (let id = 1; id < this.limits.maxRules; id++) {
+      const v = bpf.mapLookup(rsFd, encodeU32(id), MAPS.cairn_rule_state.valueSize);
+      if (v && v.some((b) => b !== 0)) ruleStates.set(id, decodeRuleState(v));
     }
-    const haveLpm = this.lpmEntries();
-    for (const [k, entry] of want.lpm) {
-      const current = haveLpm.get(k);
-      if (!current || !sameBytes(current.value, entry.value)) bpf.mapUpdate(lpm, entry.key, entry.value);
+    const paths: MapSnapshot["paths"] = new Map();
+    const pFd = this.fd("cairn_paths");
+    for (let slot = 1; slot < this.limits.maxPaths; slot++) {
+      const v = bpf.mapLookup(pFd, encodeU32(slot), MAPS.cairn_paths.valueSize);
+      if (!v) continue;
+      const { ref, path } = decodePath(v);
+      if (ref !== 0) paths.set(slot, { ref, content: path });
     }
-    for (const [k, entry] of haveLpm) if (!want.lpm.has(k)) bpf.mapDelete(lpm, entry.key);
-    for (const id of havePaths) {
-      if (want.paths.has(id)) continue;
-      bpf.mapDelete(paths, encodeU32(id));
-      this.resetCounters(id);
+    const cgroups = new Map<bigint, number>();
+    const cFd = this.fd("cairn_cgroups");
+    for (const key of bpf.mapKeys(cFd, MAPS.cairn_cgroups.keySize)) {
+      const v = bpf.mapLookup(cFd, key, MAPS.cairn_cgroups.valueSize);
+      if (v) cgroups.set(decodeU64(key), decodeU32(v));
     }
-  }
-
-  /** Ids of the rules that have a path, i.e. are installed. */
-  ruleIds(): number[] {
-    return bpf.mapKeys(this.fd("cairn_paths"), MAPS.cairn_paths.keySize).map(decodeU32);
-  }
-
-  /** A rule's SIDs in travel order, or null when it is not installed. */
-  path(ruleId: number): string[] | null {
-    const value = bpf.mapLookup(this.fd("cairn_paths"), encodeU32(ruleId), MAPS.cairn_paths.valueSize);
-    return value ? decodePath(value).map(formatAddress) : null;
+    const cfg = bpf.mapLookup(this.fd("cairn_config"), encodeU32(0), MAPS.cairn_config.valueSize);
+    return { ruleStates, paths, lpm: this.lpmEntries(), cgroups, config: decodeConfig(cfg ?? new Uint8Array(LAYOUT.cairn_config.size)) };
   }
 
   /** LPM entries by hex of the key. */
-  lpmEntries(): Map<string, MapEntry> {
+  lpmEntries(): Map<string, { key: Uint8Array; value: Uint8Array }> {
     const fd = this.fd("cairn_rules");
-    const out = new Map<string, MapEntry>();
+    const out = new Map<string, { key: Uint8Array; value: Uint8Array }>();
     for (const key of bpf.mapKeys(fd, MAPS.cairn_rules.keySize)) {
       const value = bpf.mapLookup(fd, key, MAPS.cairn_rules.valueSize);
       if (value) out.set(hex(key), { key, value });
     }
     return out;
+  }
+
+  apply(desired: DesiredDatapath, nowMs = Date.now()): ApplyResult {
+    const plan = planApply(this.snapshot(), desired, this.limits);
+    for (const w of plan.writes) {
+      if (w.op === "resetCounters") this.resetCounters(w.ruleId);
+      else if (w.op === "update") bpf.mapUpdate(this.fd(w.map), w.key, w.value);
+      else bpf.mapDelete(this.fd(w.map), w.key);
+    }
+    this.noteUnreferenced(this.snapshot(), nowMs);
+    return { ruleIds: plan.ruleIds, writes: plan.writes.length };
+  }
+
+  private noteUnreferenced(snap: MapSnapshot, nowMs: number): { rules: number[]; paths: number[] } {
+    const named = new Set<number>();
+    for (const e of snap.lpm.values()) for (const id of decodeRuleSetIds(e.value)) named.add(id);
+    const u = unreferenced(snap, named);
+    const now = new Set([...u.rules.map((id) => `r${id}`), ...u.paths.map((s) => `p${s}`)]);
+    for (const k of this.unreferencedSince.keys()) if (!now.has(k)) this.unreferencedSince.delete(k);
+    for (const k of now) if (!this.unreferencedSince.has(k)) this.unreferencedSince.set(k, nowMs);
+    return u;
+  }
+
+  collect(nowMs = Date.now()): number {
+    const snap = this.snapshot();
+    const u = this.noteUnreferenced(snap, nowMs);
+    const drained = (k: string) => nowMs - (this.unreferencedSince.get(k) ?? nowMs) >= this.drainMs;
+    let freed = 0;
+    const freedRules = new Set<number>();
+    for (const id of u.rules) {
+      if (!drained(`r${id}`)) continue;
+      bpf.mapUpdate(this.fd("cairn_rule_state"), encodeU32(id), new Uint8Array(MAPS.cairn_rule_state.valueSize));
+      this.unreferencedSince.delete(`r${id}`);
+      freedRules.add(id);
+      freed++;
+    }
+    if (freedRules.size) this.forgetFragments(freedRules);
+    for (const slot of u.paths) {
+      if (!drained(`p${slot}`)) continue;
+      bpf.mapUpdate(this.fd("cairn_paths"), encodeU32(slot), encodePath(snap.paths.get(slot)!.ref, null));
+      this.unreferencedSince.delete(`p${slot}`);
+      freed++;
+    }
+    return freed;
+  }
+
+  /** Fragment decisions naming freed rule ids go, so a reused id never inherits them. */
+  private forgetFragments(ruleIds: Set<number>): void {
+    const fd = this.fd("cairn_frags");
+    for (const key of bpf.mapKeys(fd, MAPS.cairn_frags.keySize)) {
+      const v = bpf.mapLookup(fd, key, MAPS.cairn_frags.valueSize);
+      if (v && ruleIds.has(decodeU32(v))) bpf.mapDelete(fd, key);
+    }
+  }
+
+  /** Rule ids in use (installed or draining). */
+  ruleIds(): number[] {
+    return [...this.snapshot().ruleStates.keys()];
   }
 
   counters(): Map<number, RuleCounters> {
@@ -110,17 +164,16 @@ export class DatapathMaps {
     const out = new Map<number, RuleCounters>();
     for (const id of this.ruleIds()) {
       const value = bpf.mapLookup(fd, encodeU32(id), size);
-      out.set(id, value ? sumPerCpuCounters(value, this.ncpus) : { packets: 0n, bytes: 0n });
+      out.set(id, value ? sumPerCpuCounters(value, this.ncpus) : { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n });
     }
     return out;
   }
 
-  /** Dropped packets by reason name, summed over CPUs. */
-  drops(): Map<string, bigint> {
-    const fd = this.fd("cairn_drops");
+  events(): Map<string, bigint> {
+    const fd = this.fd("cairn_events");
     const out = new Map<string, bigint>();
-    for (const [reason, name] of DROP_REASONS) {
-      const value = bpf.mapLookup(fd, encodeU32(reason), 8 * this.ncpus);
+    for (const [ev, name] of EVENT_NAMES) {
+      const value = bpf.mapLookup(fd, encodeU32(ev), 8 * this.ncpus);
       out.set(name, value ? sumPerCpuU64(value, this.ncpus) : 0n);
     }
     return out;
@@ -136,4 +189,16 @@ export class DatapathMaps {
     this.closed = true;
     if (this.ownsFds) for (const fd of Object.values(this.fds)) closeFd(fd);
   }
+}
+
+/** The sizes the maps behind fds were created with. */
+export function limitsOf(fds: MapFds): DatapathLimits {
+  const max = (name: MapName) => bpf.mapInfo(fds[name]).maxEntries;
+  return {
+    maxRules: max("cairn_rule_state"),
+    maxPaths: max("cairn_paths"),
+    maxPrefixes: max("cairn_rules"),
+    maxCgroups: max("cairn_cgroups"),
+    maxFragments: max("cairn_frags"),
+  };
 }

@@ -1,35 +1,116 @@
-// What the agent asks of the datapath. Implemented by datapath.ts (libbpf via koffi).
+// What the agent asks of the datapath: the complete desired state, level-triggered.
+// Implemented by maps.ts (libbpf via koffi); planned by plan.ts (pure).
 
-/** One classification rule: the most specific matching prefix wins, then rules in ascending ruleId order. */
+/** A path as the datapath writes it. */
+export interface PathSpec {
+  /** inline: IPv6, SRH inserted after the IPv6 header; encap: IPv4 in IPv6 + SRH (the last SID decapsulates). */
+  mode: "inline" | "encap";
+  /** SIDs in travel order (first visited first). Inline: the packet's own destination is appended;
+   *  none = the IGP already follows the path, so matching packets are counted and left unchanged. */
+  sids: string[];
+}
+
+/** One classification rule. */
 export interface DatapathRule {
-  /** Stable id chosen by the controller; indexes the rule's counters. 1..MAX_RULES-1. */
-  ruleId: number;
-  /** cgroup v2 id (inode of the cgroup directory); 0n matches any process. */
-  cgroupId: bigint;
-  /** Destination IPv6 prefix, "addr/len". */
-  prefix: string;
-  /** IP protocol number; 0 matches any. */
+  /**
+   * Identity: the same identity keeps its rule id and counters across updates and agent
+   * restarts; a new identity gets a new id. A path change is not an identity change.
+   */
+  identity: string;
+  /** Cgroup class (see DesiredDatapath.cgroups); 0 = any process. */
+  classId: number;
+  /** Destination prefixes "addr/len", all IPv6 or all IPv4. Empty: nothing to install (yet). */
+  destinations: string[];
+  /** Socket owner; null = any. */
+  uid: number | null;
+  /** Source prefix "addr/len" of the destinations' family; null = any. */
+  source: string | null;
+  /** IP protocol number; 0 = any. */
   protocol: number;
-  /** Inclusive destination port range; 0..65535 matches any. */
+  /** Inclusive destination port range; 0..65535 = any. */
   portFrom: number;
   portTo: number;
-  /**
-   * SIDs in travel order (first visited first); the datapath appends the packet's own destination.
-   * Empty: the IGP already follows the path, so matching packets are counted and left unchanged.
-   */
-  segments: string[];
+  /** Among rules of one class and equally specific prefixes, lower goes first. */
+  priority: number;
+  /** With no usable path: drop the packets (true) or send them unsteered (false). */
+  closed: boolean;
+  primary: PathSpec | null;
+  backup: PathSpec | null;
+  /** Send on the backup (when there is one). */
+  useBackup: boolean;
+}
+
+export interface CgroupClass {
+  /** cgroup v2 id: the inode of its directory. */
+  id: bigint;
+  /** Depth below the cgroup2 root (root = 0). */
+  level: number;
+  /** Non-zero; rules name it in classId. */
+  classId: number;
+}
+
+export interface DesiredDatapath {
+  rules: DatapathRule[];
+  /** The cgroups whose processes (and their descendants') rules name by class. */
+  cgroups: CgroupClass[];
+  /** The host's IPv6 address: the outer source of encapsulated IPv4. Needed when some rule encapsulates. */
+  encapSource: string | null;
+}
+
+/** Map sizes, fixed when the datapath is loaded (pinned maps keep theirs). */
+export interface DatapathLimits {
+  /** Rule ids are 1..maxRules-1. */
+  maxRules: number;
+  /** Path slots are 1..maxPaths-1. */
+  maxPaths: number;
+  /** (class, destination prefix) entries. */
+  maxPrefixes: number;
+  maxCgroups: number;
+  maxFragments: number;
 }
 
 export interface RuleCounters {
+  /** Steered wire packets and their bytes (before any header was added). */
   packets: bigint;
   bytes: bigint;
+  /** Matched, no usable path: sent unsteered (open) or dropped (closed). */
+  openPackets: bigint;
+  closedPackets: bigint;
+}
+
+export interface ApplyResult {
+  /** Rule id of every rule that has destinations, by identity. */
+  ruleIds: Map<string, number>;
+  /** Map writes made (0 when the datapath already held the desired state). */
+  writes: number;
 }
 
 export interface Datapath {
-  /** Makes the maps hold exactly `rules` (level-triggered: adds, changes, removes). */
-  apply(rules: DatapathRule[]): void;
-  /** Counters summed over CPUs, by ruleId. */
+  readonly limits: DatapathLimits;
+  /**
+   * Makes the maps hold `desired`. Throws a CapacityError before writing anything when it
+   * would not fit; never leaves a half-applied state for any other validation error either.
+   */
+  apply(desired: DesiredDatapath, nowMs?: number): ApplyResult;
+  /** Frees rule ids and path slots nothing has referred to for the drain period. Returns how many. */
+  collect(nowMs?: number): number;
+  /** Counters summed over CPUs, by rule id (rules in use only). */
   counters(): Map<number, RuleCounters>;
-  /** Releases this process's handles; the program and maps stay attached and pinned. */
+  /** Datapath-wide event counters (cairn_events) by name. */
+  events(): Map<string, bigint>;
+  /** Releases this process's handles; the program stays attached and the maps pinned. */
   close(): void;
+}
+
+/** An update that does not fit the datapath's maps. Nothing was written. */
+export class CapacityError extends Error {
+  constructor(
+    readonly limit: keyof DatapathLimits | "rulesPerPrefix",
+    readonly needed: number,
+    readonly available: number,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = "CapacityError";
+  }
 }
