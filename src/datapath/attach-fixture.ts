@@ -1,41 +1,104 @@
 // Test fixture, run inside a network namespace:
-//   node attach-fixture.js apply  '{"interface","pinDir","rules":[{...,"cgroupId":"0"}]}'
-//   node attach-fixture.js remove '{"interface","pinDir"}'
+//   node attach-fixture.js apply   '{"interface","pinDir","attach"?,"limits"?,"desired":{...}}'  prints {"programId","attachMode","ruleIds","writes"}
+//   node attach-fixture.js reopen  '{"interface","pinDir","times","desired"}'  re-opens (agent restarts) `times` times, applying each time
+//   node attach-fixture.js events  '{"interface","pinDir"}'                    prints the event counters
+//   node attach-fixture.js remove  '{"interface","pinDir"}'
 //   node attach-fixture.js enable-srh '{"interface"}'
-// Leaves the program attached and the maps pinned; prints one JSON line.
-import { openDatapath, removeDatapath } from "./datapath.js";
+//   node attach-fixture.js foreign-tcx '{"interface","pin"}'   attaches testdata/foreign.bpf.o by tcx and pins the link
+//   node attach-fixture.js foreign-tc  '{"interface"}'         attaches it as a clsact filter at Cairn's own handle
+//   node attach-fixture.js hook '{"interface"}'                 names of the programs on the tcx egress hook, in order
+// Leaves programs attached and maps pinned; prints one JSON line.
+import { fileURLToPath } from "node:url";
+import { openDatapath, removeDatapath, TC_FILTER, type AttachMode } from "./datapath.js";
+import { DatapathMaps } from "./maps.js";
+import * as bpf from "./libbpf.js";
+import { ifNameToIndex } from "./libc.js";
 import { enableSrhDelivery } from "./srh-delivery.js";
-import type { DatapathRule } from "./types.js";
+import type { DatapathLimits, DesiredDatapath } from "./types.js";
 
 interface Args {
   interface: string;
   pinDir: string;
-  objectPath?: string;
-  rules?: (Omit<DatapathRule, "cgroupId"> & { cgroupId: string })[];
+  pin?: string;
+  attach?: "auto" | AttachMode;
+  limits?: Partial<DatapathLimits>;
+  desired?: DesiredDatapath;
+  times?: number;
 }
 
+const FOREIGN = fileURLToPath(new URL("../../src/datapath/testdata/foreign.bpf.o", import.meta.url));
 const [command, json] = process.argv.slice(2);
 const args = JSON.parse(json ?? "{}") as Args;
+const print = (o: unknown) => console.log(JSON.stringify(o, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v)));
+
+function loadForeign(): { obj: bpf.BpfObject; progFd: number } {
+  const obj = bpf.openObjectFile(FOREIGN);
+  bpf.loadObject(obj);
+  return { obj, progFd: bpf.programFd(bpf.findProgram(obj, "foreign_egress")) };
+}
 
 switch (command) {
   case "apply": {
-    const dp = openDatapath(args);
+    const dp = openDatapath({ interface: args.interface, pinDir: args.pinDir, ...(args.attach ? { attach: args.attach } : {}), ...(args.limits ? { limits: args.limits } : {}) });
     try {
-      dp.apply((args.rules ?? []).map((r) => ({ ...r, cgroupId: BigInt(r.cgroupId) })));
-      console.log(JSON.stringify({ programId: dp.programId }));
+      const r = args.desired ? dp.apply(args.desired) : { ruleIds: new Map(), writes: 0 };
+      print({ programId: dp.programId, attachMode: dp.attachMode, ruleIds: r.ruleIds, writes: r.writes });
     } finally {
       dp.close();
     }
     break;
   }
+  case "reopen": {
+    const writes: number[] = [];
+    for (let i = 0; i < (args.times ?? 1); i++) {
+      const dp = openDatapath({ interface: args.interface, pinDir: args.pinDir });
+      try {
+        writes.push(dp.apply(args.desired!).writes);
+      } finally {
+        dp.close();
+      }
+    }
+    print({ writes });
+    break;
+  }
+  case "events": {
+    const maps = DatapathMaps.fromPins(args.pinDir);
+    try {
+      print({ events: maps.events(), counters: maps.counters() });
+    } finally {
+      maps.close();
+    }
+    break;
+  }
   case "remove":
     removeDatapath(args);
-    console.log("{}");
+    print({});
     break;
   case "enable-srh":
     enableSrhDelivery(args.interface);
-    console.log("{}");
+    print({});
     break;
+  case "foreign-tcx": {
+    const { obj, progFd } = loadForeign();
+    const link = bpf.tcxAttach(progFd, ifNameToIndex(args.interface)!, bpf.BPF_TCX_EGRESS);
+    bpf.objPin(link, args.pin!);
+    print({ programId: bpf.linkInfo(link).progId });
+    bpf.closeObject(obj);
+    break;
+  }
+  case "foreign-tc": {
+    const { obj, progFd } = loadForeign();
+    const ifindex = ifNameToIndex(args.interface)!;
+    bpf.tcHookCreate(ifindex, bpf.BPF_TC_EGRESS);
+    print({ programId: bpf.tcAttach(ifindex, bpf.BPF_TC_EGRESS, progFd, TC_FILTER) });
+    bpf.closeObject(obj);
+    break;
+  }
+  case "hook": {
+    const ids = bpf.tcxPrograms(ifNameToIndex(args.interface)!, bpf.BPF_TCX_EGRESS);
+    print({ programs: ids.map((id) => bpf.programName(id)) });
+    break;
+  }
   default:
     console.error(`unknown command ${String(command)}`);
     process.exit(2);

@@ -139,6 +139,8 @@ export function openDatapath(opts: DatapathOptions): CairnDatapath {
   ensureBpffs();
   mkdirSync(opts.pinDir, { recursive: true });
   const limits = resolveLimits(opts.pinDir, opts.limits ?? {});
+  // A failed open must not leave pins behind that it made itself (they would fix the map sizes).
+  const pinnedBefore = new Set(MAP_NAMES.filter((n) => existsSync(join(opts.pinDir, n))));
 
   const obj = bpf.openObjectFile(objectPath);
   try {
@@ -154,6 +156,7 @@ export function openDatapath(opts: DatapathOptions): CairnDatapath {
     return handle(obj, DatapathMaps.fromFds(fds, limits, opts.drainMs ?? DEFAULT_DRAIN_MS), programId, mode);
   } catch (err) {
     bpf.closeObject(obj);
+    for (const n of MAP_NAMES) if (!pinnedBefore.has(n)) rmSync(join(opts.pinDir, n), { force: true });
     throw err;
   }
 }

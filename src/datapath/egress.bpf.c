@@ -392,8 +392,9 @@ static __always_inline int packet_too_big6(struct __sk_buff *skb, const struct p
 		return -CAIRN_EV_TOO_BIG_LOST;
 	__builtin_memcpy(swapped, macs + 6, 6);
 	__builtin_memcpy(swapped + 6, macs, 6);
-	if (bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0) ||
-	    bpf_skb_change_tail(skb, ETH_HLEN + IP6_HLEN + msg_len, 0))
+	/* Trim first: that also ends GSO (skb_gso_reset), which adjust_room needs for a UDP GSO skb. */
+	if (bpf_skb_change_tail(skb, ETH_HLEN + CAIRN_PTB6_QUOTE, 0) ||
+	    bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0))
 		return -CAIRN_EV_TOO_BIG_LOST;
 
 	h.ip6.version = 6;
@@ -449,8 +450,8 @@ static __always_inline int packet_too_big4(struct __sk_buff *skb, const struct p
 		return -CAIRN_EV_TOO_BIG_LOST;
 	__builtin_memcpy(swapped, macs + 6, 6);
 	__builtin_memcpy(swapped + 6, macs, 6);
-	if (bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0) ||
-	    bpf_skb_change_tail(skb, ETH_HLEN + sizeof(struct iphdr) + msg_len, 0))
+	if (bpf_skb_change_tail(skb, ETH_HLEN + CAIRN_PTB4_QUOTE, 0) ||
+	    bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0))
 		return -CAIRN_EV_TOO_BIG_LOST;
 
 	h.ip.version = 4;

@@ -87,40 +87,58 @@ describe("layout.ts matches cairn.h", { skip }, () => {
 
   test("array dimensions match the constants", () => {
     const segs = resolve(member(struct("cairn_path"), "segs").type_id);
-    assert.equal(segs.nr_elems, layout.CAIRN_MAX_SEGMENTS);
+    assert.equal(segs.nr_elems, layout.CAIRN_MAX_SIDS);
     assert.equal(sizeOf(segs.type_id!), 16);
     const slots = resolve(member(struct("cairn_rule_set"), "slots").type_id);
     assert.equal(slots.nr_elems, layout.CAIRN_MAX_RULES_PER_PREFIX);
-    assert.equal(sizeOf(member(struct("cairn_lpm_key"), "addr").type_id), 16);
+    for (const [s, m] of [["cairn_lpm_key", "addr"], ["cairn_rule_slot", "src"], ["cairn_rule_state", "key"], ["cairn_config", "encap_src"], ["cairn_frag_key", "daddr"]]) {
+      assert.equal(sizeOf(member(struct(s!), m!).type_id), 16, `${s}.${m}`);
+    }
   });
 
   test("map definitions: max_entries, key and value sizes", () => {
-    const maxEntries = {
-      cairn_rules: layout.CAIRN_MAX_PREFIXES,
-      cairn_paths: layout.CAIRN_MAX_RULES,
-      cairn_stats: layout.CAIRN_MAX_RULES,
-      cairn_drops: layout.CAIRN_DROP_MAX,
-    };
     for (const [name, want] of Object.entries(MAPS)) {
       const v = types.find((t) => t.kind === "VAR" && t.name === name);
       assert.ok(v, `map ${name} not in BTF`);
       const def = resolve(v.type_id!);
       // libbpf's __uint(max_entries, N) is int (*)[N]; __type(key, T) is T *.
       const arrayLen = (m: string) => resolve(type(member(def, m).type_id).type_id!).nr_elems;
-      assert.equal(arrayLen("max_entries"), maxEntries[name as keyof typeof maxEntries], `${name} max_entries`);
+      assert.equal(arrayLen("max_entries"), want.maxEntries, `${name} max_entries`);
       assert.equal(sizeOf(type(member(def, "key").type_id).type_id!), want.keySize, `${name} key size`);
       assert.equal(sizeOf(type(member(def, "value").type_id).type_id!), want.valueSize, `${name} value size`);
     }
+    const inObject = types.filter((t) => t.kind === "VAR" && t.name.startsWith("cairn_")).map((t) => t.name).sort();
+    assert.deepEqual(inObject, Object.keys(MAPS).sort(), "every map of the object is described");
   });
 
   test("every numeric #define in cairn.h has the same value in layout.ts", () => {
-    const defines = [...readFileSync(HEADER, "utf8").matchAll(/^#define\s+(CAIRN_\w+)\s+(\d+)\b/gm)];
-    assert.ok(defines.length >= 5);
+    const defines = [...readFileSync(HEADER, "utf8").matchAll(/^#define\s+(CAIRN_\w+)\s+(0x[0-9a-fA-F]+|\d+)u?\b/gm)];
+    assert.ok(defines.length >= 30, `found ${defines.length}`);
     const exported = layout as unknown as Record<string, unknown>;
     for (const [, name, value] of defines) assert.equal(exported[name!], Number(value), name);
   });
+
+  test("ruleCheck mixes like cairn_rule_check() (spot values; the program itself agrees in egress.spec.ts)", () => {
+    assert.equal(layout.ruleCheck(0, 0, 0, 0), layout.ruleCheck(0, 0, 0, 0));
+    assert.notEqual(layout.ruleCheck(1, 2, 3, 0), layout.ruleCheck(1, 2, 3, 1));
+    assert.notEqual(layout.ruleCheck(1, 2, 3, 0), layout.ruleCheck(1, 3, 2, 0));
+    assert.notEqual(layout.ruleCheck(1, 2, 3, 0), layout.ruleCheck(2, 2, 3, 0));
+    const v = layout.ruleCheck(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff);
+    assert.ok(Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
+  });
+
+  test("encoders and decoders round-trip", () => {
+    const sids = [new Uint8Array(16).fill(1), new Uint8Array(16).fill(2)];
+    const path = layout.decodePath(layout.encodePath(0x20005, { mode: layout.CAIRN_MODE_ENCAP, sids }));
+    assert.deepEqual(path, { ref: 0x20005, path: { mode: layout.CAIRN_MODE_ENCAP, sids } });
+    assert.deepEqual(layout.decodePath(layout.encodePath(0x20005, null)), { ref: 0x20005, path: null });
+    const state = { primary: 0x10001, backup: 0x20002, flags: 3, key: new Uint8Array(16).fill(9) };
+    assert.deepEqual(layout.decodeRuleState(layout.encodeRuleState(7, state)), { ...state, check: layout.ruleCheck(7, 0x10001, 0x20002, 3) });
+    const cfg = { encapSource: new Uint8Array(16).fill(5), flags: 15, maxLevel: 3, levelMask: 0b1100 };
+    assert.deepEqual(layout.decodeConfig(layout.encodeConfig(cfg)), cfg);
+  });
 });
 
-test("the path engine's host msd is the datapath's segments plus the final destination", () => {
-  assert.equal(HOST_DATAPATH_MSD, layout.CAIRN_MAX_SEGMENTS + 1);
+test("the path engine's host msd is the SRH entries the datapath writes", () => {
+  assert.equal(HOST_DATAPATH_MSD, layout.CAIRN_MAX_SIDS);
 });

@@ -47,6 +47,7 @@ const f = {
   linkDetach: lib.func("int bpf_link_detach(int link_fd)"),
   objGetInfoByFd: lib.func("int bpf_obj_get_info_by_fd(int bpf_fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)"),
   progGetFdById: lib.func("int bpf_prog_get_fd_by_id(uint32_t id)"),
+  progQuery: lib.func("int bpf_prog_query(int target_fd, int type, uint32_t query_flags, _Out_ uint32_t *attach_flags, _Out_ uint32_t *prog_ids, _Inout_ uint32_t *prog_cnt)"),
 };
 
 // libbpf's messages (verifier log included) are collected and attached to the next error
@@ -237,6 +238,15 @@ export const BPF_LINK_TYPE_TCX = 11;
 /** Attaches prog as a tcx link (kernel 6.6+), after the programs already there; returns the link fd. */
 export function tcxAttach(progFd: number, ifindex: number, attachType: number): number {
   return check("bpf_link_create", f.linkCreate(progFd, ifindex, attachType, null), `tcx ifindex ${ifindex}`);
+}
+
+/** Ids of the programs attached at a tcx hook of an interface, in the order they run. */
+export function tcxPrograms(ifindex: number, attachType: number): number[] {
+  const ids = new Uint32Array(64);
+  const count = [ids.length];
+  const flags = [0];
+  check("bpf_prog_query", f.progQuery(ifindex, attachType, 0, flags, ids, count), `tcx ifindex ${ifindex}`);
+  return [...ids.subarray(0, count[0])];
 }
 
 /** Replaces a link's program atomically: no packet sees neither. */

@@ -1,12 +1,14 @@
 // Test fixture for sending and receiving traffic inside a network namespace.
 //   udp-recv {"port","count","timeoutMs"}   prints "ready", then {"received":n}
-//   udp-send {"host","port","count","size"} prints {"sent":n}
+//   udp-send {"host","port","count","size","intervalMs"?} prints {"sent":n} (datagrams carry their sequence number)
+//   udp-recv also reports the sizes it saw and which sequence numbers are missing
 //   tcp-recv {"port","timeoutMs"}           prints "ready", then {"bytes":n} once the peer closes
 //   tcp-send {"host","port","bytes"}        prints {"sent":n}
 import { createSocket } from "node:dgram";
 import { createConnection, createServer } from "node:net";
 
 interface Args {
+  intervalMs?: number;
   host?: string;
   port: number;
   count?: number;
@@ -26,24 +28,30 @@ const timeout = (result: () => object) => setTimeout(() => done(result()), args.
 switch (command) {
   case "udp-recv": {
     let received = 0;
-    const sock = createSocket({ type: "udp6", ipv6Only: true });
-    sock.on("message", () => {
-      if (++received === args.count) done({ received });
+    const sizes = new Set<number>();
+    const seen = new Set<number>();
+    const report = () => ({ received, sizes: [...sizes].sort((a, b) => a - b), missing: Array.from({ length: args.count ?? 0 }, (_, i) => i).filter((i) => !seen.has(i)) });
+    const sock = createSocket({ type: "udp6", ipv6Only: false });
+    sock.on("message", (msg) => {
+      sizes.add(msg.length);
+      if (msg.length >= 4) seen.add(msg.readUInt32BE(0));
+      if (++received === args.count) done(report());
     });
     sock.bind(args.port, "::", () => console.log("ready"));
-    timeout(() => ({ received }));
+    timeout(report);
     break;
   }
   case "udp-send": {
-    const sock = createSocket("udp6");
-    const data = Buffer.alloc(args.size ?? 100, 0x61);
+    const sock = createSocket(args.host?.includes(":") ? "udp6" : "udp4");
     let sent = 0;
     const next = () => {
       if (sent === (args.count ?? 1)) return sock.close(() => done({ sent }));
+      const data = Buffer.alloc(args.size ?? 100, 0x61);
+      if (data.length >= 4) data.writeUInt32BE(sent, 0);
       sock.send(data, args.port, args.host, (err) => {
         if (err) throw err;
         sent++;
-        setTimeout(next, 5);
+        setTimeout(next, args.intervalMs ?? 5);
       });
     };
     next();
@@ -55,7 +63,7 @@ switch (command) {
       conn.on("data", (d: Buffer) => (bytes += d.length));
       conn.on("end", () => done({ bytes }));
     });
-    server.listen(args.port, "::", () => console.log("ready"));
+    server.listen({ port: args.port, host: "::", ipv6Only: false }, () => console.log("ready"));
     timeout(() => ({ bytes, timedOut: true }));
     break;
   }
