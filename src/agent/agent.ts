@@ -1,20 +1,33 @@
-// The host agent: subscribes to its host's rules on the controller and keeps
-// the datapath holding exactly them. Level-triggered: every update re-applies
-// the whole desired set. Losing the controller never touches the datapath.
+// The host agent: wires the controller link, the desired rules, what the host knows (cgroups,
+// users, DNS, its address), the reconciler that makes the datapath hold exactly that, and the
+// status it reports. Level-triggered: every change re-derives the whole desired state. Losing
+// the controller, or the agent itself, never touches the datapath.
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { dirname, posix } from "node:path";
 import type { HostRule } from "../core/assignments.js";
-import type { Datapath, DatapathRule, RuleCounters } from "../datapath/types.js";
-import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
-import { pathUpdateFromProto } from "../api/convert.js";
-import type { PathUpdateView } from "../api/types.js";
-import { appCgroupId, defaultAppCgroupRoot } from "./cgroups.js";
-import { CAIRN_MAX_SEGMENTS } from "../datapath/layout.js";
-import { compareRules, DEFAULT_MAX_RULES, RuleIdAllocator } from "./rule-ids.js";
+import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, RuleCounters } from "../datapath/types.js";
+import { findCgroup2Mount } from "../host/cgroup2.js";
+import { realClock, type Clock, type Timer } from "./clock.js";
+import { ControllerLink, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF, errorText, type Backoff, type Keepalive, type LinkState } from "./controller-link.js";
+import { buildDesired, type CgroupFact, type RuleState, type RuleVerdict } from "./datapath-rules.js";
+import { DesiredRules } from "./desired-rules.js";
+import { DnsWatch, systemLookup, type Lookup } from "./dns-watch.js";
+import { CgroupFacts, interfaceAddress6, lookupUser } from "./host-facts.js";
+import { syncRoutes, wantedRoutes } from "./route-mtu.js";
 
-export const AGENT_VERSION = "cairn-agent/0.1.0";
+export { backoffDelay, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "./controller-link.js";
+export const AGENT_VERSION = "cairn-agent/0.2.0";
+/** Lab apps live in cgroups under this path (relative to the cgroup2 mount). */
+export const DEFAULT_APP_CGROUP_ROOT = "/cairn/apps";
+
+/** What the agent reads off its host; replaceable in tests. */
+export interface HostProbe {
+  /** The uplink's global IPv6 address (outer source of encapsulated IPv4), or null. */
+  address6(): string | null;
+  /** The uplink's MTU. */
+  mtu(): number;
+  user(name: string): number | null;
+}
 
 export interface AgentOptions {
   /** Controller base URL, e.g. "http://[::1]:50051". */
@@ -25,47 +38,73 @@ export interface AgentOptions {
   interface: string;
   /** bpffs directory for pinned maps; default /sys/fs/bpf/cairn/<host>. */
   pinDir?: string;
-  /** Directory holding one cgroup per app; default <cgroup2 mount>/cairn/apps. */
+  /** Map sizes when the agent creates the maps (pinned maps keep theirs). */
+  datapathLimits?: Partial<DatapathLimits>;
+  /** The cgroup2 mount; default: found in /proc/mounts. */
+  cgroupMount?: string;
+  /** Where lab apps' cgroups live, relative to the cgroup2 mount; default /cairn/apps. */
   appCgroupRoot?: string;
   /** Injected datapath (tests); default: ../datapath/datapath.js openDatapath(). Not closed by stop() when injected. */
   datapath?: Datapath;
+  /** Injected host probe (tests); default: the uplink's own address and MTU, users through NSS. */
+  probe?: HostProbe;
+  /** Install MTU routes for steered destinations (default: with the real datapath only). */
+  routeMtu?: boolean;
+  /** DNS servers for `to: <name>` rules ("addr" or "[addr]:port"); default: the system's. */
+  dnsServers?: string[];
+  /** Injected DNS lookup (tests). */
+  lookup?: Lookup;
   /** Write status JSON here (atomically) on every change and every statusIntervalMs. */
   statusFile?: string;
   statusIntervalMs?: number;
-  /** Reconnect backoff: doubles from initialMs up to maxMs, with jitter. */
-  backoff?: { initialMs: number; maxMs: number };
-  /** HTTP/2 PINGs on the controller connection. */
-  keepalive?: { intervalMs: number; timeoutMs: number };
-  /** Datapath rule id space: ids 1..maxRules-1 (CAIRN_MAX_RULES). */
-  maxRules?: number;
+  /** Report to the controller every reportIntervalMs (and soon after every change). */
+  reportIntervalMs?: number;
+  /** How often host facts (cgroups, address) are polled besides the cgroup watch. */
+  pollIntervalMs?: number;
+  /** How often drained datapath entries are freed. */
+  collectIntervalMs?: number;
+  backoff?: Backoff;
+  keepalive?: Keepalive;
   agentVersion?: string;
+  clock?: Clock;
   /** One line per state change. Default: stderr. */
   log?: (line: string) => void;
 }
 
-export type AgentState = "starting" | "connecting" | "connected" | "disconnected" | "stopped" | "failed";
+export type AgentState = "starting" | LinkState | "stopped" | "failed";
 
 export interface AgentRuleStatus {
   key: string;
   intent: string;
   priority: number;
   app: string | null;
-  prefix: string;
+  cgroup: string | null;
+  user: string | null;
+  source: string | null;
   protocol: number;
   portFrom: number;
   portTo: number;
+  onFailure: "open" | "closed";
+  dns: string | null;
   /**
-   * installed: in the datapath (with no segments when plain IGP forwarding
-   * already follows the path: then counted, not modified); infeasible: the
-   * controller found no path; error: could not be installed (see reason).
+   * installed: every destination in the datapath on its path (with no SRH when plain IGP
+   * forwarding already follows it); not-steered: installed, but some destination has no usable
+   * path, so onFailure applies; waiting: for a cgroup to exist or a DNS answer; error: see reason.
    */
-  state: "installed" | "infeasible" | "error";
+  state: RuleState;
   reason: string | null;
-  ruleId: number | null;
+  /** Destination prefixes in the datapath (a DNS name's current addresses). */
+  prefixes: string[];
+  ruleIds: number[];
+  /** The first destination's primary path (routers), and its SIDs. */
   nodes: string[];
   segments: string[];
+  active: "primary" | "backup" | "none";
   packets: number;
   bytes: number;
+  /** Matched, no usable path: sent unsteered (onFailure open) / dropped (onFailure closed). */
+  unsteeredPackets: number;
+  droppedPackets: number;
 }
 
 export interface AgentStatus {
@@ -80,10 +119,13 @@ export interface AgentStatus {
   version: number;
   /** Version whose rule set the datapath holds (0 = none). */
   appliedVersion: number;
-  /** Connected, and the datapath holds the latest version without errors. */
+  /** Connected, and the datapath holds the latest version with every rule in a final state. */
   synced: boolean;
   lastError: string | null;
   updatedAt: string;
+  limits: DatapathLimits | null;
+  /** Datapath-wide event counters (packets too big, torn reads, ...). */
+  events: Record<string, number>;
   rules: AgentRuleStatus[];
 }
 
@@ -95,47 +137,16 @@ export interface AgentHandle {
   done: Promise<void>;
 }
 
-export const DEFAULT_BACKOFF = { initialMs: 100, maxMs: 5_000 };
-export const DEFAULT_AGENT_KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };
-
 export function defaultAgentLog(line: string): void {
   process.stderr.write(`${new Date().toISOString()} agent: ${line}\n`);
 }
 
-/** Exponential backoff with "equal jitter": half fixed, half random. */
-export function backoffDelay(attempt: number, b: { initialMs: number; maxMs: number }, random = Math.random): number {
-  const ceiling = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    const code = cause && typeof cause === "object" && "code" in cause ? String((cause as { code: unknown }).code) : "";
-    return code && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
-  }
-  return String(e);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** The real datapath (libbpf via koffi), loaded lazily so that the agent's logic runs and tests without it. */
-async function openDefaultDatapath(ifname: string, pinDir: string): Promise<Datapath> {
+async function openDefaultDatapath(ifname: string, pinDir: string, limits: Partial<DatapathLimits>): Promise<Datapath> {
   const { openDatapath } = await import("../datapath/datapath.js");
   const { enableSrhDelivery } = await import("../datapath/srh-delivery.js");
   // Open first: it checks the interface before anything on the host changes.
-  const datapath = openDatapath({ interface: ifname, pinDir });
+  const datapath = openDatapath({ interface: ifname, pinDir, limits });
   try {
     enableSrhDelivery(ifname);
   } catch (e) {
@@ -145,161 +156,188 @@ async function openDefaultDatapath(ifname: string, pinDir: string): Promise<Data
   return datapath;
 }
 
+async function realProbe(ifname: string): Promise<HostProbe> {
+  const { interfaceMtu } = await import("../datapath/libc.js");
+  return { address6: () => interfaceAddress6(ifname), mtu: () => interfaceMtu(ifname), user: lookupUser };
+}
+
+const ZERO: RuleCounters = { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n };
+
 export function runAgent(opts: AgentOptions): AgentHandle {
   const log = opts.log ?? defaultAgentLog;
-  const backoff = opts.backoff ?? DEFAULT_BACKOFF;
-  const keepalive = opts.keepalive ?? DEFAULT_AGENT_KEEPALIVE;
+  const clock = opts.clock ?? realClock;
   const statusIntervalMs = opts.statusIntervalMs ?? 1_000;
-  const allocator = new RuleIdAllocator(opts.maxRules ?? DEFAULT_MAX_RULES);
+  const pollIntervalMs = opts.pollIntervalMs ?? 1_000;
+  const collectIntervalMs = opts.collectIntervalMs ?? 250;
+  const appRoot = opts.appCgroupRoot ?? DEFAULT_APP_CGROUP_ROOT;
+  const appPath = (app: string) => posix.join(appRoot, app);
 
-  const desired = new Map<string, HostRule>();
-  let generation: string | null = null;
-  let version = 0n;
-  let appliedVersion = 0n;
-  let state: AgentState = "starting";
-  let lastError: string | null = null;
-  /** Rules that could not be installed, by key. */
-  let problems = new Map<string, string>();
-  /** Ids of the rules the datapath holds (after the last successful apply). */
-  let installed = new Map<string, number>();
-  let retryApply = false;
+  const store = new DesiredRules(opts.host);
   let datapath: Datapath | null = opts.datapath ?? null;
   let ownsDatapath = false;
-  let appRoot: string | null = opts.appCgroupRoot ?? null;
-  let statusTimer: NodeJS.Timeout | null = null;
-  const stopCtl = new AbortController();
+  let probe: HostProbe | null = opts.probe ?? null;
+  let cgroups: CgroupFacts | null = null;
+  let state: AgentState = "starting";
+  let lastError: string | null = null;
+  let appliedVersion = 0n;
+  let verdicts: RuleVerdict[] = [];
+  let ruleIds = new Map<string, number>();
+  let factsSignature = "";
+  let routeProblems = "";
+  const dns = new DnsWatch(opts.lookup ?? systemLookup(opts.dnsServers), clock, () => scheduleReconcile(), {});
+  const timers = new Set<Timer>();
+  let stopped = false;
 
-  const ruleCount = () => `${installed.size} installed, ${[...desired.values()].filter((r) => !r.result.ok).length} infeasible, ${problems.size} failed`;
+  const every = (ms: number, fn: () => void) => {
+    const tick = () => {
+      timers.delete(t);
+      if (stopped) return;
+      try {
+        fn();
+      } catch (e) {
+        log(`internal error: ${errorText(e)}`);
+      }
+      t = clock.after(ms, tick);
+      timers.add(t);
+    };
+    let t = clock.after(ms, tick);
+    timers.add(t);
+  };
 
-  function cgroupIdFor(app: string | undefined): bigint {
-    if (app === undefined) return 0n;
-    appRoot ??= defaultAppCgroupRoot();
-    return appCgroupId(appRoot, app);
+  let reconcilePending: Timer | null = null;
+  function scheduleReconcile(delayMs = 0): void {
+    if (reconcilePending || stopped) return;
+    reconcilePending = clock.after(delayMs, () => {
+      reconcilePending = null;
+      reconcile();
+    });
   }
+
+  /** cgroup path → fact, for every cgroup the rules name (lab apps' cgroups are created). */
+  function cgroupFacts(rules: HostRule[]): Map<string, CgroupFact | null> {
+    const out = new Map<string, CgroupFact | null>();
+    if (!cgroups) return out;
+    for (const r of rules) {
+      if (r.match.app !== undefined) out.set(appPath(r.match.app), safe(() => cgroups!.ensure(appPath(r.match.app!))));
+      else if (r.match.cgroup !== undefined) out.set(r.match.cgroup, cgroups.resolve(r.match.cgroup));
+    }
+    return out;
+  }
+
+  function safe<T>(fn: () => T): T | null {
+    try {
+      return fn();
+    } catch {
+      return null;
+    }
+  }
+
+  const signature = (c: Map<string, CgroupFact | null>, address6: string | null) =>
+    `${address6}|${[...c].map(([p, f]) => `${p}=${f ? `${f.id}` : "-"}`).join(",")}`;
 
   /** Makes the datapath hold the desired rules. Never throws. */
-  function applyDesired(): void {
-    if (!datapath) return;
-    const sorted = [...desired.values()].sort(compareRules);
-    const nextProblems = new Map<string, string>();
-    const candidates: { rule: HostRule; cgroupId: bigint }[] = [];
-    let retryable = false;
-    for (const rule of sorted) {
-      if (!rule.result.ok) continue;
-      const nsegs = rule.result.path.segments.length;
-      if (nsegs > CAIRN_MAX_SEGMENTS) {
-        nextProblems.set(rule.key, `the path needs ${nsegs} segments; the datapath holds at most ${CAIRN_MAX_SEGMENTS}`);
-        continue;
-      }
-      if (candidates.length >= allocator.capacity) {
-        nextProblems.set(rule.key, `no free rule id: the datapath holds at most ${allocator.capacity} rules`);
-        continue;
-      }
-      try {
-        candidates.push({ rule, cgroupId: cgroupIdFor(rule.app) });
-      } catch (e) {
-        nextProblems.set(rule.key, `app cgroup for "${rule.app}": ${errorText(e)}`);
-        retryable = true;
-      }
-    }
-    const ids = allocator.assign(candidates.map((c) => c.rule));
-    const dpRules: DatapathRule[] = candidates.map(({ rule, cgroupId }) => ({
-      ruleId: ids.get(rule.key)!,
-      cgroupId,
-      prefix: rule.prefix,
-      protocol: rule.protocol,
-      portFrom: rule.portFrom,
-      portTo: rule.portTo,
-      segments: rule.result.ok ? rule.result.path.segments.map((s) => s.sid) : [],
-    }));
-    for (const [key, why] of nextProblems) if (problems.get(key) !== why) log(`rule ${key} not installed: ${why}`);
-    problems = nextProblems;
+  function reconcile(): void {
+    if (!datapath || !probe || !store.known) return;
+    const rules = store.rules();
+    const cg = cgroupFacts(rules);
+    const users = new Map<string, number | null>();
+    for (const r of rules) if (r.match.user !== undefined && !users.has(r.match.user)) users.set(r.match.user, probe.user(r.match.user));
+    dns.setNames(rules.flatMap((r) => (r.dns !== undefined ? [r.dns] : [])));
+    cgroups?.watch([...cg.keys()]);
+    const address6 = probe.address6();
+    factsSignature = signature(cg, address6);
+    const built = buildDesired(rules, { cgroups: cg, users, dns: dns.answers(), address6 }, appPath);
+    let result: ApplyResult | null = null;
     try {
-      datapath.apply(dpRules);
-      installed = ids;
-      appliedVersion = version;
-      if (lastError !== null) log("datapath apply succeeded again");
-      lastError = null;
-      retryApply = retryable;
+      result = datapath.apply(built.desired, clock.now());
     } catch (e) {
-      const msg = `datapath apply failed: ${errorText(e)}`;
+      const msg = `datapath refused the update (v${store.version}): ${errorText(e)}; it still holds the rules of v${appliedVersion}`;
       if (msg !== lastError) log(msg);
       lastError = msg;
-      retryApply = true;
+      verdicts = built.verdicts.map((v) => (v.identities.every((i) => ruleIds.has(i)) ? v : { ...v, state: "error", reason: msg }));
+      writeStatus();
+      return;
     }
-  }
-
-  function handleUpdate(u: PathUpdateView): void {
-    if (u.host !== opts.host) throw new Error(`controller sent an update for host "${u.host}", expected "${opts.host}"`);
-    if (u.full) {
-      if (generation !== null && generation !== u.generation) {
-        log(`controller generation changed (${generation} -> ${u.generation}): resyncing from its snapshot`);
-      }
-      desired.clear();
-      for (const r of u.upserts) desired.set(r.key, r);
-      generation = u.generation;
-      version = u.version;
-    } else {
-      if (generation === null || u.generation !== generation) {
-        throw new Error(`delta for generation ${u.generation} without its snapshot; resubscribing`);
-      }
-      if (u.version <= version) {
-        log(`ignoring stale update v${u.version} (have v${version})`);
-        return;
-      }
-      for (const k of u.removedKeys) desired.delete(k);
-      for (const r of u.upserts) desired.set(r.key, r);
-      version = u.version;
+    ruleIds = result.ruleIds;
+    appliedVersion = store.version;
+    if (lastError !== null) log("datapath holds the desired rules again");
+    lastError = null;
+    for (const v of built.verdicts) {
+      const before = verdicts.find((x) => x.key === v.key);
+      if (v.state !== "installed" && (before?.state !== v.state || before.reason !== v.reason)) log(`rule ${v.key} ${v.state}: ${v.reason}`);
     }
-    applyDesired();
-    log(
-      `${u.full ? "snapshot" : "delta"} v${u.version}: ${u.upserts.length} upserts, ${u.removedKeys.length} removals; ` +
-        `${desired.size} rules (${ruleCount()})`,
-    );
+    verdicts = built.verdicts;
+    if (opts.routeMtu ?? ownsDatapath) {
+      const problems = syncRoutes(opts.interface, wantedRoutes(built.desired, probe.mtu())).join("; ");
+      if (problems && problems !== routeProblems) log(`MTU routes: ${problems}`);
+      routeProblems = problems;
+    }
     writeStatus();
   }
 
-  function status(): AgentStatus {
-    let counters = new Map<number, RuleCounters>();
-    if (datapath && installed.size > 0) {
-      try {
-        counters = datapath.counters();
-      } catch {
-        // counters are best effort
-      }
+  /** Re-reads host facts; reconciles when a cgroup came or went or the address changed. */
+  function poll(): void {
+    if (!probe || !store.known) return;
+    if (lastError !== null) return scheduleReconcile();
+    const sig = signature(cgroupFacts(store.rules()), probe.address6());
+    if (sig !== factsSignature) scheduleReconcile();
+  }
+
+  function countersByIdentity(): Map<number, RuleCounters> {
+    if (!datapath || ruleIds.size === 0) return new Map();
+    try {
+      return datapath.counters();
+    } catch {
+      return new Map(); // counters are best effort
     }
-    const rules = [...desired.values()].sort(compareRules).map((r): AgentRuleStatus => {
-      const id = installed.get(r.key);
-      const c = id !== undefined ? counters.get(id) : undefined;
-      const problem = problems.get(r.key);
+  }
+
+  function status(): AgentStatus {
+    const counters = countersByIdentity();
+    const byKey = new Map(verdicts.map((v) => [v.key, v]));
+    const rules = store.rules().map((r): AgentRuleStatus => {
+      const v = byKey.get(r.key);
+      const ids = (v?.identities ?? []).map((i) => ruleIds.get(i)).filter((id): id is number => id !== undefined);
+      const c = ids.reduce((a, id) => {
+        const x = counters.get(id) ?? ZERO;
+        return { packets: a.packets + x.packets, bytes: a.bytes + x.bytes, openPackets: a.openPackets + x.openPackets, closedPackets: a.closedPackets + x.closedPackets };
+      }, ZERO);
+      const first = r.targets[0]?.result;
+      const path = first?.ok ? first.path : null;
       return {
         key: r.key,
         intent: r.intent,
         priority: r.priority,
-        app: r.app ?? null,
-        prefix: r.prefix,
-        protocol: r.protocol,
-        portFrom: r.portFrom,
-        portTo: r.portTo,
-        state: !r.result.ok
-          ? "infeasible"
-          : problem
-            ? "error"
-            : id !== undefined
-              ? "installed"
-              : "error",
-        reason: !r.result.ok
-          ? r.result.reason
-          : (problem ??
-            (id !== undefined ? null : (lastError ?? "not installed yet"))),
-        ruleId: id ?? null,
-        nodes: r.result.ok ? r.result.path.nodes : [],
-        segments: r.result.ok ? r.result.path.segments.map((s) => s.sid) : [],
-        packets: c ? Number(c.packets) : 0,
-        bytes: c ? Number(c.bytes) : 0,
+        app: r.match.app ?? null,
+        cgroup: r.match.cgroup ?? null,
+        user: r.match.user ?? null,
+        source: r.match.source ?? null,
+        protocol: r.match.protocol,
+        portFrom: r.match.portFrom,
+        portTo: r.match.portTo,
+        onFailure: r.onFailure,
+        dns: r.dns ?? null,
+        state: v?.state ?? "waiting",
+        reason: v ? v.reason : "not applied yet",
+        prefixes: v?.prefixes ?? [],
+        ruleIds: ids,
+        nodes: path?.nodes ?? [],
+        segments: path?.segments.map((s) => s.sid) ?? [],
+        active: v?.state === "installed" ? "primary" : "none",
+        packets: Number(c.packets),
+        bytes: Number(c.bytes),
+        unsteeredPackets: Number(c.openPackets),
+        droppedPackets: Number(c.closedPackets),
       };
     });
+    let events: Record<string, number> = {};
+    try {
+      events = datapath ? Object.fromEntries([...datapath.events()].map(([k, n]) => [k, Number(n)])) : {};
+    } catch {
+      /* best effort */
+    }
     const connected = state === "connected";
+    const settled = rules.every((r) => r.state === "installed" || r.state === "not-steered");
     return {
       host: opts.host,
       controllerUrl: opts.controllerUrl,
@@ -307,12 +345,14 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       pid: process.pid,
       state,
       connected,
-      generation,
-      version: Number(version),
+      generation: store.generation,
+      version: Number(store.version),
       appliedVersion: Number(appliedVersion),
-      synced: connected && version > 0n && appliedVersion === version && lastError === null && problems.size === 0,
+      synced: connected && store.version > 0n && appliedVersion === store.version && lastError === null && settled,
       lastError,
-      updatedAt: new Date().toISOString(),
+      updatedAt: new Date(clock.now()).toISOString(),
+      limits: datapath?.limits ?? null,
+      events,
       rules,
     };
   }
@@ -329,89 +369,13 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     }
   }
 
-  function tick(): void {
-    if (retryApply) applyDesired();
-    writeStatus();
-  }
-
-  /**
-   * One HTTP/2 connection manager for the agent's lifetime: it reconnects by
-   * itself after errors and GOAWAYs. It is only replaced when an attempt gets
-   * no snapshot in time (e.g. a connection stuck before HTTP/2 settings).
-   * Aborting it right after a PING timeout would race with the session's own
-   * error event, so failures alone never abort it.
-   */
-  const newSessionManager = () =>
-    new Http2SessionManager(opts.controllerUrl, {
-      pingIntervalMs: keepalive.intervalMs,
-      pingTimeoutMs: keepalive.timeoutMs,
-      pingIdleConnection: false,
-    });
-  let sessionManager = newSessionManager();
-
-  async function loop(): Promise<void> {
-    let attempt = 0;
-    let lastFailure: string | null = null;
-    const snapshotTimeoutMs = keepalive.intervalMs + keepalive.timeoutMs;
-    while (!stopCtl.signal.aborted) {
-      const streamCtl = new AbortController();
-      const onStop = () => streamCtl.abort();
-      stopCtl.signal.addEventListener("abort", onStop, { once: true });
-      let gotSnapshot = false;
-      let stalled = false;
-      const watchdog = setTimeout(() => {
-        if (gotSnapshot) return;
-        stalled = true;
-        streamCtl.abort();
-      }, snapshotTimeoutMs);
-      const client = createClient(CairnService, createGrpcTransport({ baseUrl: opts.controllerUrl, sessionManager }));
-      if (state !== "disconnected") state = "connecting";
-      let reason = "controller ended the stream";
-      try {
-        const stream = client.subscribe(
-          { host: opts.host, agentVersion: opts.agentVersion ?? AGENT_VERSION },
-          { signal: streamCtl.signal },
-        );
-        for await (const msg of stream) {
-          gotSnapshot = true;
-          const update = pathUpdateFromProto(msg);
-          if (state !== "connected") {
-            state = "connected";
-            attempt = 0;
-            lastFailure = null;
-            log(`connected to ${opts.controllerUrl} as ${opts.host} (generation ${update.generation})`);
-          }
-          handleUpdate(update);
-        }
-      } catch (e) {
-        reason = errorText(e);
-      } finally {
-        clearTimeout(watchdog);
-        stopCtl.signal.removeEventListener("abort", onStop);
-      }
-      if (stopCtl.signal.aborted) break;
-      if (stalled) {
-        reason = `no snapshot within ${snapshotTimeoutMs} ms`;
-        sessionManager.abort();
-        sessionManager = newSessionManager();
-      }
-      if (state === "connected") {
-        log(`lost controller ${opts.controllerUrl}: ${reason}; keeping ${installed.size} installed rules, reconnecting`);
-      } else if (reason !== lastFailure) {
-        log(`cannot reach controller ${opts.controllerUrl}: ${reason}; retrying with backoff`);
-      }
-      lastFailure = reason;
-      state = "disconnected";
-      writeStatus();
-      await sleep(backoffDelay(attempt++, backoff), stopCtl.signal);
-    }
-  }
+  let link: ControllerLink | null = null;
 
   const done = (async () => {
     if (!datapath) {
       const pinDir = opts.pinDir ?? `/sys/fs/bpf/cairn/${opts.host}`;
       try {
-        datapath = await openDefaultDatapath(opts.interface, pinDir);
+        datapath = await openDefaultDatapath(opts.interface, pinDir, opts.datapathLimits ?? {});
         ownsDatapath = true;
       } catch (e) {
         state = "failed";
@@ -421,11 +385,38 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         throw new Error(lastError, { cause: e });
       }
     }
-    if (stopCtl.signal.aborted) return;
-    statusTimer = setInterval(tick, statusIntervalMs);
-    statusTimer.unref();
+    probe ??= await realProbe(opts.interface);
+    const mount = opts.cgroupMount ?? findCgroup2Mount();
+    if (mount) cgroups = new CgroupFacts(mount, () => scheduleReconcile(20));
+    else log("no cgroup2 mount: rules for apps and cgroups wait until there is one");
+    if (stopped) return;
+    every(statusIntervalMs, writeStatus);
+    every(pollIntervalMs, poll);
+    every(collectIntervalMs, () => datapath?.collect(clock.now()));
     writeStatus();
-    await loop();
+    link = new ControllerLink({
+      url: opts.controllerUrl,
+      host: opts.host,
+      agentVersion: opts.agentVersion ?? AGENT_VERSION,
+      backoff: opts.backoff ?? DEFAULT_BACKOFF,
+      keepalive: opts.keepalive ?? DEFAULT_AGENT_KEEPALIVE,
+      clock,
+      log,
+      onUpdate: (u) => {
+        const outcome = store.take(u);
+        if (outcome === "stale") return log(`ignoring stale update v${u.version} (have v${store.version})`);
+        if (outcome === "snapshot" && store.generation !== null && u.generation !== store.generation) {
+          log(`controller generation changed: resyncing from its snapshot`);
+        }
+        reconcile();
+        log(`${outcome} v${u.version}: ${u.upserts.length} upserts, ${u.removedKeys.length} removals; ${store.rules().length} rules`);
+      },
+      onState: (s) => {
+        state = s;
+        writeStatus();
+      },
+    });
+    await link.done;
   })();
   done.catch(() => {}); // reported through `done` and the log
 
@@ -435,16 +426,21 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     done,
     stop() {
       stopping ??= (async () => {
-        stopCtl.abort();
+        stopped = true;
+        await link?.stop();
         await done.catch(() => {});
-        if (statusTimer) clearInterval(statusTimer);
+        for (const t of timers) t.cancel();
+        reconcilePending?.cancel();
+        dns.stop();
+        cgroups?.stop();
         if (state !== "failed") state = "stopped";
         writeStatus();
-        sessionManager.abort();
-        log(`stopped; ${installed.size} rules stay installed`);
+        log(`stopped; ${ruleIds.size} datapath rules stay installed`);
         if (ownsDatapath && datapath) datapath.close();
       })();
       return stopping;
     },
   };
 }
+
+export type { DesiredDatapath };

@@ -1,32 +1,63 @@
-// `cairn agent --controller URL --host NAME --interface IF [--status-file F]`
+// `cairn agent --controller URL --host NAME --interface IF [options]`
 import { runAgent } from "./agent.js";
 import type { AgentHandle } from "./agent.js";
+import type { DatapathLimits } from "../datapath/types.js";
 
-export interface AgentCliOptions {
+export interface AgentCommandOptions {
   controller: string;
   host: string;
   interface: string;
   statusFile?: string;
   pinDir?: string;
+  dnsServer?: string[];
+  maxRules?: number;
+  maxPaths?: number;
+  maxPrefixes?: number;
+  maxCgroups?: number;
+  maxFragments?: number;
+  routeMtu?: boolean;
+  removeDatapath?: boolean;
+}
+
+export interface AgentCliOptions extends AgentCommandOptions {
   appCgroupRoot?: string;
   /** Stops the agent when aborted (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   onReady?: (a: AgentHandle) => void;
 }
 
+export const defaultPinDir = (host: string) => `/sys/fs/bpf/cairn/${host}`;
+
 /**
- * Runs the agent until SIGINT/SIGTERM (or opts.signal), then stops it, leaving
- * the datapath's rules installed. Rejects if the agent fails fatally (e.g. the
- * datapath cannot be opened).
+ * Runs the agent until SIGINT/SIGTERM (or opts.signal), then stops it, leaving the datapath's
+ * rules installed. Rejects if the agent fails fatally (e.g. the datapath cannot be opened).
+ * With removeDatapath, only detaches the program and removes the pins.
  */
 export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
+  const pinDir = opts.pinDir ?? defaultPinDir(opts.host);
+  if (opts.removeDatapath) {
+    const { removeDatapath } = await import("../datapath/datapath.js");
+    removeDatapath({ interface: opts.interface, pinDir });
+    process.stderr.write(`removed the datapath from ${opts.interface} and its pins in ${pinDir}\n`);
+    return;
+  }
+  const limits: Partial<DatapathLimits> = {
+    ...(opts.maxRules !== undefined ? { maxRules: opts.maxRules } : {}),
+    ...(opts.maxPaths !== undefined ? { maxPaths: opts.maxPaths } : {}),
+    ...(opts.maxPrefixes !== undefined ? { maxPrefixes: opts.maxPrefixes } : {}),
+    ...(opts.maxCgroups !== undefined ? { maxCgroups: opts.maxCgroups } : {}),
+    ...(opts.maxFragments !== undefined ? { maxFragments: opts.maxFragments } : {}),
+  };
   const agent = runAgent({
     controllerUrl: opts.controller,
     host: opts.host,
     interface: opts.interface,
+    pinDir,
+    datapathLimits: limits,
     ...(opts.statusFile !== undefined ? { statusFile: opts.statusFile } : {}),
-    ...(opts.pinDir !== undefined ? { pinDir: opts.pinDir } : {}),
     ...(opts.appCgroupRoot !== undefined ? { appCgroupRoot: opts.appCgroupRoot } : {}),
+    ...(opts.dnsServer?.length ? { dnsServers: opts.dnsServer } : {}),
+    ...(opts.routeMtu === false ? { routeMtu: false } : {}),
   });
   opts.onReady?.(agent);
   let onInt = () => {};

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `cairn` command. Each subcommand loads only the modules it needs.
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { AgentCommandOptions } from "../agent/main.js";
 import { reportError } from "./errors.js";
 import { LAB_CONTROLLER_URL } from "../lab/endpoint.js";
 
@@ -37,6 +38,11 @@ program
   .option("--listen <host:port>", "address to listen on, repeatable (default [::1]:50051)", (v: string, prev: string[]) => [...prev, v], [] as string[])
   .action(run(async (o: { topology: string; intents: string; listen: string[] }) => (await import("../controller/main.js")).runController(o)));
 
+const wholeNumber = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} takes a whole number, got "${v}"`);
+  return Number(v);
+};
+
 program
   .command("agent")
   .description("run a host's agent: subscribe to the controller and program the eBPF datapath")
@@ -45,7 +51,15 @@ program
   .requiredOption("--interface <if>", "uplink interface to attach the datapath to")
   .option("--status-file <file>", "write the agent's status (JSON) to this file")
   .option("--pin-dir <dir>", "bpffs directory for the datapath's maps (default /sys/fs/bpf/cairn/<host>)")
-  .action(run(async (o: { controller: string; host: string; interface: string; statusFile?: string; pinDir?: string }) => (await import("../agent/main.js")).runAgentCli(o)));
+  .option("--dns-server <addr>", "DNS server for `to: <name>` intents, repeatable (default: the system's)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option("--max-rules <n>", "datapath rules (default 1024)", wholeNumber("--max-rules"))
+  .option("--max-paths <n>", "distinct paths (default 1024)", wholeNumber("--max-paths"))
+  .option("--max-prefixes <n>", "(cgroup, destination prefix) entries (default 1024)", wholeNumber("--max-prefixes"))
+  .option("--max-cgroups <n>", "cgroups that rules name (default 256)", wholeNumber("--max-cgroups"))
+  .option("--max-fragments <n>", "fragmented datagrams in flight (default 4096)", wholeNumber("--max-fragments"))
+  .option("--no-route-mtu", "do not install MTU routes for steered destinations (Packet Too Big still applies)")
+  .option("--remove-datapath", "detach the datapath from the interface, remove its pinned maps and exit")
+  .action(run(async (o: AgentCommandOptions) => (await import("../agent/main.js")).runAgentCli(o)));
 
 program
   .command("apply")

@@ -63,25 +63,35 @@ const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const SIOCGIFHWADDR = 0x8927;
+const SIOCGIFMTU = 0x8921;
 const IFREQ_SIZE = 40;
 const IFNAMSIZ = 16;
 
 export const ARPHRD_ETHER = 1;
 
-/** ARPHRD_* link type of an interface in this network namespace. */
-export function linkType(name: string): number {
+function ifreq(name: string, request: number, what: string): Buffer {
   if (Buffer.byteLength(name) >= IFNAMSIZ) throw new Error(`interface name too long: ${name}`);
   const fd = Number(socket_(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd < 0) throw new NativeError("socket", lastErrno());
   try {
     const ifr = Buffer.alloc(IFREQ_SIZE);
     ifr.write(name, 0, "utf8");
-    if (Number(ioctl_(fd, SIOCGIFHWADDR, "void *", ifr)) !== 0) {
-      throw new NativeError("ioctl", lastErrno(), `SIOCGIFHWADDR ${name}`);
-    }
-    // struct ifreq: char ifr_name[16]; struct sockaddr ifr_hwaddr { sa_family_t sa_family; ... }
-    return endianness() === "LE" ? ifr.readUInt16LE(IFNAMSIZ) : ifr.readUInt16BE(IFNAMSIZ);
+    if (Number(ioctl_(fd, request, "void *", ifr)) !== 0) throw new NativeError("ioctl", lastErrno(), `${what} ${name}`);
+    return ifr;
   } finally {
     closeFd(fd);
   }
+}
+
+/** MTU of an interface in this network namespace. */
+export function interfaceMtu(name: string): number {
+  const ifr = ifreq(name, SIOCGIFMTU, "SIOCGIFMTU");
+  return endianness() === "LE" ? ifr.readInt32LE(IFNAMSIZ) : ifr.readInt32BE(IFNAMSIZ);
+}
+
+/** ARPHRD_* link type of an interface in this network namespace. */
+export function linkType(name: string): number {
+  const ifr = ifreq(name, SIOCGIFHWADDR, "SIOCGIFHWADDR");
+  // struct ifreq: char ifr_name[16]; struct sockaddr ifr_hwaddr { sa_family_t sa_family; ... }
+  return endianness() === "LE" ? ifr.readUInt16LE(IFNAMSIZ) : ifr.readUInt16BE(IFNAMSIZ);
 }

@@ -2,44 +2,14 @@
 // contract (the program reading what these writes produce) is egress.spec.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  CAIRN_MAX_RULES_PER_PREFIX,
-  decodeConfig,
-  decodeLpmKey,
-  decodePath,
-  decodeRuleSetIds,
-  decodeRuleState,
-  decodeU32,
-  decodeU64,
-  type ConfigValue,
-} from "./layout.js";
-import { hex, planApply, unreferenced, type MapSnapshot, type MapWrite } from "./plan.js";
+import { CAIRN_MAX_RULES_PER_PREFIX, decodeConfig, decodeLpmKey, decodeRuleSetIds } from "./layout.js";
+import { applyWrites, emptySnapshot } from "./memory-datapath.js";
+import { planApply, unreferenced, type MapSnapshot } from "./plan.js";
 import { CapacityError, type DatapathLimits, type DatapathRule, type DesiredDatapath } from "./types.js";
 
 const LIMITS: DatapathLimits = { maxRules: 8, maxPaths: 8, maxPrefixes: 8, maxCgroups: 2, maxFragments: 8 };
-const noConfig: ConfigValue = { encapSource: new Uint8Array(16), flags: 0, maxLevel: 0, levelMask: 0 };
-const empty = (): MapSnapshot => ({ ruleStates: new Map(), paths: new Map(), lpm: new Map(), cgroups: new Map(), config: noConfig });
-
-/** Carries out writes on a snapshot, as maps.ts does on the kernel's maps. */
-function simulate(s: MapSnapshot, writes: MapWrite[]): MapSnapshot {
-  const next: MapSnapshot = { ruleStates: new Map(s.ruleStates), paths: new Map(s.paths), lpm: new Map(s.lpm), cgroups: new Map(s.cgroups), config: s.config };
-  for (const w of writes) {
-    if (w.op === "resetCounters") continue;
-    if (w.map === "cairn_rule_state" && w.op === "update") next.ruleStates.set(decodeU32(w.key), decodeRuleState(w.value));
-    else if (w.map === "cairn_paths" && w.op === "update") {
-      const d = decodePath(w.value);
-      next.paths.set(decodeU32(w.key), { ref: d.ref, content: d.path });
-    } else if (w.map === "cairn_rules") {
-      if (w.op === "update") next.lpm.set(hex(w.key), { key: w.key, value: w.value });
-      else next.lpm.delete(hex(w.key));
-    } else if (w.map === "cairn_cgroups") {
-      if (w.op === "update") next.cgroups.set(decodeU64(w.key), decodeU32(w.value));
-      else next.cgroups.delete(decodeU64(w.key));
-    } else if (w.map === "cairn_config" && w.op === "update") next.config = decodeConfig(w.value);
-    else throw new Error(`unexpected write ${w.op} ${w.map}`);
-  }
-  return next;
-}
+const empty = emptySnapshot;
+const simulate = applyWrites;
 
 function rule(identity: string, over: Partial<DatapathRule> = {}): DatapathRule {
   return {

@@ -1,0 +1,53 @@
+// The rules the controller wants on this host: a snapshot, then deltas, per controller generation.
+import type { HostRule } from "../core/assignments.js";
+import type { PathUpdateView } from "../api/types.js";
+
+export type UpdateOutcome = "snapshot" | "delta" | "stale";
+
+export class DesiredRules {
+  private readonly byKey = new Map<string, HostRule>();
+  private gen: string | null = null;
+  private ver = 0n;
+
+  constructor(private readonly host: string) {}
+
+  get generation(): string | null {
+    return this.gen;
+  }
+
+  /** Version of the last update taken (0 = none yet). */
+  get version(): bigint {
+    return this.ver;
+  }
+
+  /** True once a snapshot arrived: until then the agent leaves the datapath as it found it. */
+  get known(): boolean {
+    return this.gen !== null;
+  }
+
+  /**
+   * Takes one update. Throws (the caller resubscribes) for another host's update or for a delta
+   * without its snapshot; ignores a delta older than what it has.
+   */
+  take(u: PathUpdateView): UpdateOutcome {
+    if (u.host !== this.host) throw new Error(`controller sent an update for host "${u.host}", expected "${this.host}"`);
+    if (u.full) {
+      this.byKey.clear();
+      for (const r of u.upserts) this.byKey.set(r.key, r);
+      this.gen = u.generation;
+      this.ver = u.version;
+      return "snapshot";
+    }
+    if (this.gen === null || u.generation !== this.gen) throw new Error(`delta for generation ${u.generation} without its snapshot; resubscribing`);
+    if (u.version <= this.ver) return "stale";
+    for (const k of u.removedKeys) this.byKey.delete(k);
+    for (const r of u.upserts) this.byKey.set(r.key, r);
+    this.ver = u.version;
+    return "delta";
+  }
+
+  /** In priority order. */
+  rules(): HostRule[] {
+    return [...this.byKey.values()].sort((a, b) => a.priority - b.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+}
