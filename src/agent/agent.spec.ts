@@ -22,6 +22,7 @@ import {
   testTopology,
   waitFor,
 } from "../controller/testing.js";
+import { withIpv4 } from "../core/testing.js";
 import { backoffDelay, runAgent } from "./agent.js";
 import type { AgentHandle, AgentOptions, AgentStatus } from "./agent.js";
 
@@ -259,6 +260,37 @@ test("direct paths install a rule without segments; unusable app cgroups install
     assert.match(rules[1]!.reason!, /app cgroup for "web"/);
     assert.match(rules[2]!.reason!, /maxLatency/);
     assert.equal(h1.a.status().synced, false, "an uninstallable rule keeps the agent from claiming sync");
+  } finally {
+    await h1.a.stop();
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("v2 rules on today's datapath: a dual-stack rule installs its IPv6 target; DNS, cgroup, user, source and IPv4-only rules are errors", async () => {
+  const dir = tmp();
+  const dual = withIpv4(topology, { h1: "10.0.1.10/24", h2: "10.0.4.10/24" });
+  const yaml = `intents:
+  - name: both
+    match: { hosts: [h1], to: h2 }
+  - name: dns
+    match: { hosts: [h1], to: video.example.com }
+  - name: cg
+    match: { hosts: [h1], cgroup: /system.slice/x.service, to: h2 }
+  - name: v4
+    match: { hosts: [h1], to: h2, protocol: icmp }
+`;
+  const c = await startController({ topology: dual, intents: testIntents(dual, yaml), listen: [{ host: "::1", port: 0 }], log: () => {} });
+  const h1 = agent(c.urls[0]!, "h1", dir);
+  try {
+    await waitFor("h1 applied", () => h1.dp.applies.length > 0 && h1.a.status().version === 1);
+    assert.deepEqual((h1.dp.last ?? []).map((r) => [r.prefix, r.segments]), [[H2, [R2_END]]]);
+    assert.deepEqual(h1.a.status().rules.map((r) => [r.key, r.state, r.prefix, r.reason]), [
+      ["both#0", "installed", H2, null],
+      ["dns#0", "error", "2001:db8:4::/64", "a DNS destination needs host datapath v2"],
+      ["cg#0", "error", H2, "match.cgroup needs host datapath v2"],
+      ["v4#0", "error", "10.0.4.10/32", "no IPv6 target (IPv4 needs host datapath v2)"],
+    ]);
   } finally {
     await h1.a.stop();
     await c.close();

@@ -5,7 +5,8 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import type { HostRule } from "../core/assignments.js";
+import type { HostRule, RuleTarget } from "../core/assignments.js";
+import type { PathResult } from "../core/model.js";
 import type { Datapath, DatapathRule, RuleCounters } from "../datapath/types.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { pathUpdateFromProto } from "../api/convert.js";
@@ -145,6 +146,23 @@ async function openDefaultDatapath(ifname: string, pinDir: string): Promise<Data
   return datapath;
 }
 
+/**
+ * What this datapath (v1: one IPv6 prefix per rule, for an app or any process) can install of a rule:
+ * its first IPv6 target, or why the rule needs host datapath v2.
+ */
+function v1Target(rule: HostRule): { target: RuleTarget } | { reason: string } {
+  const m = rule.match;
+  const needs = rule.dns !== undefined ? "a DNS destination" : m.cgroup !== undefined ? "match.cgroup" : m.user !== undefined ? "match.user" : m.source !== undefined ? "match.source" : null;
+  if (needs) return { reason: `${needs} needs host datapath v2` };
+  const target = rule.targets.find((t) => t.prefix.includes(":"));
+  return target ? { target } : { reason: "no IPv6 target (IPv4 needs host datapath v2)" };
+}
+
+function v1Result(rule: HostRule): PathResult | undefined {
+  const t = v1Target(rule);
+  return "target" in t ? t.target.result : undefined;
+}
+
 export function runAgent(opts: AgentOptions): AgentHandle {
   const log = opts.log ?? defaultAgentLog;
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
@@ -169,7 +187,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   let statusTimer: NodeJS.Timeout | null = null;
   const stopCtl = new AbortController();
 
-  const ruleCount = () => `${installed.size} installed, ${[...desired.values()].filter((r) => !r.result.ok).length} infeasible, ${problems.size} failed`;
+  const ruleCount = () => `${installed.size} installed, ${[...desired.values()].filter((r) => v1Result(r)?.ok === false).length} infeasible, ${problems.size} failed`;
 
   function cgroupIdFor(app: string | undefined): bigint {
     if (app === undefined) return 0n;
@@ -182,11 +200,17 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     if (!datapath) return;
     const sorted = [...desired.values()].sort(compareRules);
     const nextProblems = new Map<string, string>();
-    const candidates: { rule: HostRule; cgroupId: bigint }[] = [];
+    const candidates: { rule: HostRule; target: RuleTarget; cgroupId: bigint }[] = [];
     let retryable = false;
     for (const rule of sorted) {
-      if (!rule.result.ok) continue;
-      const nsegs = rule.result.path.segments.length;
+      const v1 = v1Target(rule);
+      if ("reason" in v1) {
+        nextProblems.set(rule.key, v1.reason);
+        continue;
+      }
+      const { target } = v1;
+      if (!target.result.ok) continue;
+      const nsegs = target.result.path.segments.length;
       if (nsegs > CAIRN_MAX_SEGMENTS) {
         nextProblems.set(rule.key, `the path needs ${nsegs} segments; the datapath holds at most ${CAIRN_MAX_SEGMENTS}`);
         continue;
@@ -196,21 +220,21 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         continue;
       }
       try {
-        candidates.push({ rule, cgroupId: cgroupIdFor(rule.app) });
+        candidates.push({ rule, target, cgroupId: cgroupIdFor(rule.match.app) });
       } catch (e) {
-        nextProblems.set(rule.key, `app cgroup for "${rule.app}": ${errorText(e)}`);
+        nextProblems.set(rule.key, `app cgroup for "${rule.match.app}": ${errorText(e)}`);
         retryable = true;
       }
     }
     const ids = allocator.assign(candidates.map((c) => c.rule));
-    const dpRules: DatapathRule[] = candidates.map(({ rule, cgroupId }) => ({
+    const dpRules: DatapathRule[] = candidates.map(({ rule, target, cgroupId }) => ({
       ruleId: ids.get(rule.key)!,
       cgroupId,
-      prefix: rule.prefix,
-      protocol: rule.protocol,
-      portFrom: rule.portFrom,
-      portTo: rule.portTo,
-      segments: rule.result.ok ? rule.result.path.segments.map((s) => s.sid) : [],
+      prefix: target.prefix,
+      protocol: rule.match.protocol,
+      portFrom: rule.match.portFrom,
+      portTo: rule.match.portTo,
+      segments: target.result.ok ? target.result.path.segments.map((s) => s.sid) : [],
     }));
     for (const [key, why] of nextProblems) if (problems.get(key) !== why) log(`rule ${key} not installed: ${why}`);
     problems = nextProblems;
@@ -272,29 +296,31 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       const id = installed.get(r.key);
       const c = id !== undefined ? counters.get(id) : undefined;
       const problem = problems.get(r.key);
+      const v1 = v1Target(r);
+      const result = "target" in v1 ? v1.target.result : undefined;
       return {
         key: r.key,
         intent: r.intent,
         priority: r.priority,
-        app: r.app ?? null,
-        prefix: r.prefix,
-        protocol: r.protocol,
-        portFrom: r.portFrom,
-        portTo: r.portTo,
-        state: !r.result.ok
+        app: r.match.app ?? null,
+        prefix: "target" in v1 ? v1.target.prefix : (r.targets[0]?.prefix ?? ""),
+        protocol: r.match.protocol,
+        portFrom: r.match.portFrom,
+        portTo: r.match.portTo,
+        state: result?.ok === false
           ? "infeasible"
           : problem
             ? "error"
             : id !== undefined
               ? "installed"
               : "error",
-        reason: !r.result.ok
-          ? r.result.reason
+        reason: result?.ok === false
+          ? result.reason
           : (problem ??
             (id !== undefined ? null : (lastError ?? "not installed yet"))),
         ruleId: id ?? null,
-        nodes: r.result.ok ? r.result.path.nodes : [],
-        segments: r.result.ok ? r.result.path.segments.map((s) => s.sid) : [],
+        nodes: result?.ok ? result.path.nodes : [],
+        segments: result?.ok ? result.path.segments.map((s) => s.sid) : [],
         packets: c ? Number(c.packets) : 0,
         bytes: c ? Number(c.bytes) : 0,
       };
