@@ -104,3 +104,18 @@ test("diffRules and canonicalJson ignore key order and undefined fields", () => 
   const moved = rules.map((r) => ({ ...r, priority: r.priority + 1 }));
   assert.equal(diffRules(rules, moved).upserts.length, 3);
 });
+
+test("a change that only moves a rule's onFailure or adds a target is pushed", () => {
+  const s = createControllerState(topology, v1);
+  const closed = testIntents(topology, INTENTS_V1.replace("    objective: latency\n", "    objective: latency\n    onFailure: closed\n"));
+  const { deltas } = s.setIntents(closed);
+  assert.deepEqual(deltas.map((d) => [d.host, d.upserts.map((r) => [r.key, r.onFailure]), d.removed]), [
+    ["h1", [["web#0", "closed"], ["web#1", "closed"]], []],
+  ]);
+  const dns = testIntents(topology, INTENTS_V1.replace('to: "2001:db8:4::/64"', "to: video.example.com"));
+  const d = s.setIntents(dns).deltas;
+  assert.deepEqual(d.map((x) => [x.host, x.upserts.map((r) => [r.key, r.dns, r.targets.map((t) => t.prefix)])]), [
+    ["h1", [["web#0", undefined, ["2001:db8:4::10/128"]], ["web#1", undefined, ["2001:db8:4::10/128"]]]],
+    ["h3", [["h3-out#0", "video.example.com", ["2001:db8:1::/64", "2001:db8:4::/64"]]]],
+  ]);
+});
