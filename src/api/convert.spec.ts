@@ -230,6 +230,12 @@ test("a rule without match or onFailure, or a target without status or with OK b
   const p = ruleToProto(endX);
   p.onFailure = "";
   assert.throws(() => ruleFromProto(p), /rule x#2: unknown onFailure ""/);
+  const q = ruleToProto(endX);
+  q.targets[0]!.prefix = "h2";
+  assert.throws(() => ruleFromProto(q), /rule x#2: target h2: "h2" is not an IP prefix/);
+  const r = ruleToProto(v2Rules[0]!);
+  r.dns = "no_dots";
+  assert.throws(() => ruleFromProto(r), /rule dns#1: "no_dots" is not a DNS name/);
 });
 
 test("Intent round trip (host and prefix destinations, optional fields)", () => {

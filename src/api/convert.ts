@@ -5,6 +5,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HostRule, RuleMatch, RuleTarget } from "../core/assignments.js";
 import type { AdditiveMetric, Constraints, FailurePolicy, Intent, Objective, Path, PathResult, Protection, Protocol, Segment, Weights } from "../core/model.js";
 import { ADDITIVE_METRICS, FAILURE_POLICIES, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
+import { parseIpPrefix } from "../core/ip.js";
+import { parseDnsName } from "../core/match-syntax.js";
 import type { ConfigError } from "../config/errors.js";
 import {
   AgentInfoSchema,
@@ -161,6 +163,7 @@ export function targetToProto(t: RuleTarget): TargetMsg {
 }
 
 export function targetFromProto(m: TargetMsg, where = `target ${m.prefix}`): RuleTarget {
+  if (!parseIpPrefix(m.prefix)) throw new ConversionError(`${where}: "${m.prefix}" is not an IP prefix`);
   return { prefix: m.prefix, result: resultFromProto(m, where) };
 }
 
@@ -203,6 +206,8 @@ export function ruleToProto(r: HostRule): Rule {
 export function ruleFromProto(m: Rule): HostRule {
   if (!m.match) throw new ConversionError(`rule ${m.key}: no match`);
   if (!FAILURE_POLICIES.includes(m.onFailure as FailurePolicy)) throw new ConversionError(`rule ${m.key}: unknown onFailure "${m.onFailure}"`);
+  const dns = m.dns !== undefined ? parseDnsName(m.dns) : undefined;
+  if (dns && !dns.ok) throw new ConversionError(`rule ${m.key}: ${dns.reason}`);
   return {
     key: m.key,
     intent: m.intent,
