@@ -14,6 +14,8 @@ import { DesiredRules } from "./desired-rules.js";
 import { DnsWatch, systemLookup, type Lookup } from "./dns-watch.js";
 import { CgroupFacts, interfaceAddress6, lookupUser } from "./host-facts.js";
 import { syncRoutes, wantedRoutes } from "./route-mtu.js";
+import { reportStatus } from "../api/client.js";
+import type { AgentReportView } from "../api/types.js";
 
 export { backoffDelay, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "./controller-link.js";
 export const AGENT_VERSION = "cairn-agent/0.2.0";
@@ -273,6 +275,34 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       routeProblems = problems;
     }
     writeStatus();
+    scheduleReport();
+  }
+
+  let reportPending: Timer | null = null;
+  let reporting = false;
+  let lastReportError: string | null = null;
+  /** Sends the agent's view to the controller soon (coalescing bursts of changes). */
+  function scheduleReport(delayMs = 100): void {
+    if (reportPending || stopped) return;
+    reportPending = clock.after(delayMs, () => {
+      reportPending = null;
+      void sendReport();
+    });
+  }
+
+  async function sendReport(): Promise<void> {
+    if (!link?.connected || reporting) return;
+    reporting = true;
+    try {
+      await reportStatus(link.client(), reportView(status()), { timeoutMs: 5_000 });
+      lastReportError = null;
+    } catch (e) {
+      const msg = errorText(e);
+      if (msg !== lastReportError) log(`cannot report to the controller: ${msg}`);
+      lastReportError = msg;
+    } finally {
+      reporting = false;
+    }
   }
 
   /** Re-reads host facts; reconciles when a cgroup came or went or the address changed. */
@@ -393,6 +423,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     every(statusIntervalMs, writeStatus);
     every(pollIntervalMs, poll);
     every(collectIntervalMs, () => datapath?.collect(clock.now()));
+    every(opts.reportIntervalMs ?? 2_000, () => void sendReport());
     writeStatus();
     link = new ControllerLink({
       url: opts.controllerUrl,
@@ -403,17 +434,17 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       clock,
       log,
       onUpdate: (u) => {
+        const before = store.generation;
         const outcome = store.take(u);
         if (outcome === "stale") return log(`ignoring stale update v${u.version} (have v${store.version})`);
-        if (outcome === "snapshot" && store.generation !== null && u.generation !== store.generation) {
-          log(`controller generation changed: resyncing from its snapshot`);
-        }
+        if (outcome === "snapshot" && before !== null && u.generation !== before) log(`controller generation changed (${before} -> ${u.generation}): resyncing from its snapshot`);
         reconcile();
         log(`${outcome} v${u.version}: ${u.upserts.length} upserts, ${u.removedKeys.length} removals; ${store.rules().length} rules`);
       },
       onState: (s) => {
         state = s;
         writeStatus();
+        if (s === "connected") scheduleReport();
       },
     });
     await link.done;
@@ -431,6 +462,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         await done.catch(() => {});
         for (const t of timers) t.cancel();
         reconcilePending?.cancel();
+        reportPending?.cancel();
         dns.stop();
         cgroups?.stop();
         if (state !== "failed") state = "stopped";
@@ -440,6 +472,28 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       })();
       return stopping;
     },
+  };
+}
+
+/** The status as the controller's ReportStatus takes it. */
+export function reportView(s: AgentStatus): AgentReportView {
+  return {
+    host: s.host,
+    generation: s.generation ?? "",
+    appliedVersion: s.appliedVersion,
+    reportedAt: s.updatedAt,
+    rules: s.rules.map((r) => ({
+      key: r.key,
+      state: r.state,
+      reason: r.reason ?? "",
+      prefixes: r.prefixes,
+      active: r.active,
+      steeredPackets: r.packets,
+      steeredBytes: r.bytes,
+      unsteeredPackets: r.unsteeredPackets,
+      droppedPackets: r.droppedPackets,
+    })),
+    datapathDrops: s.events,
   };
 }
 

@@ -1,14 +1,22 @@
-// Operator client for `cairn apply -f FILE` and `cairn get paths [--json]`.
-// Returns plain data (src/api/types.ts); protobuf stays inside src/api.
+// Operator client for `cairn apply -f FILE` and `cairn get paths [--json]`, and
+// the agent's report call. Returns plain data (src/api/types.ts); protobuf stays
+// inside src/api.
 import { readFile } from "node:fs/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import type { Client } from "@connectrpc/connect";
+import type { CallOptions, Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { Intent } from "../core/model.js";
 import { ConfigFileError } from "../config/errors.js";
 import { CairnService, ValidationErrorsSchema } from "./gen/cairn/v1/cairn_pb.js";
-import { applySummaryFromProto, configErrorsFromProto, intentFromProto, pathsViewFromProto } from "./convert.js";
-import type { ApplySummary, PathsView } from "./types.js";
+import {
+  agentReportToProto,
+  applySummaryFromProto,
+  configErrorsFromProto,
+  intentFromProto,
+  pathsViewFromProto,
+  reportAckFromProto,
+} from "./convert.js";
+import type { AgentReportView, ApplySummary, PathsView, ReportAckView } from "./types.js";
 
 export interface OperatorClientOptions {
   /** "connect" (JSON, default) or "grpc" (binary); both over HTTP/2. */
@@ -109,4 +117,13 @@ export async function getPaths(url: string): Promise<PathsView> {
   } finally {
     c.close();
   }
+}
+
+/**
+ * An agent's ReportStatus call over its own client (and so its own connection and transport). The
+ * ConnectError of a failed call propagates: NOT_FOUND for a host not in the topology, INVALID_ARGUMENT
+ * for a report out of bounds, UNAVAILABLE when the controller cannot be reached.
+ */
+export async function reportStatus(client: Client<typeof CairnService>, report: AgentReportView, opts?: CallOptions): Promise<ReportAckView> {
+  return reportAckFromProto(await client.reportStatus(agentReportToProto(report), opts));
 }

@@ -8,15 +8,19 @@ import { hostRules } from "../core/assignments.js";
 import type { ConfigError } from "../config/errors.js";
 import { INTENTS_V1, testIntents, testTopology } from "../controller/testing.js";
 import {
+  AgentReportSchema,
   ApplyIntentsResponseSchema,
   IntentSchema,
   ListPathsResponseSchema,
   PathUpdateSchema,
+  ReportStatusResponseSchema,
   RuleSchema,
   RuleStatus,
   ValidationErrorsSchema,
 } from "./gen/cairn/v1/cairn_pb.js";
 import {
+  agentReportFromProto,
+  agentReportToProto,
   applySummaryFromProto,
   applySummaryToProto,
   configErrorsFromProto,
@@ -28,10 +32,12 @@ import {
   pathsViewToProto,
   pathUpdateFromProto,
   pathUpdateToProto,
+  reportAckFromProto,
+  reportAckToProto,
   ruleFromProto,
   ruleToProto,
 } from "./convert.js";
-import type { ApplySummary, PathsView, PathUpdateView } from "./types.js";
+import type { AgentReportView, ApplySummary, PathsView, PathUpdateView } from "./types.js";
 
 const topology = testTopology();
 const intents = testIntents(topology, INTENTS_V1);
@@ -41,68 +47,104 @@ const endX: HostRule = {
   key: "x#2",
   intent: "x",
   priority: 7,
-  prefix: "2001:db8::/32",
-  protocol: 17,
-  portFrom: 5000,
-  portTo: 5100,
-  result: {
-    ok: true,
-    path: {
-      nodes: ["r1", "r3", "r4"],
-      links: ["r1-r3", "r3-r4"],
-      metrics: { latencyUs: 10_000, igp: 10, te: 10, hops: 2, jitterUs: 0, loss: 0, bottleneckBps: 1e9, maxUtilization: 0 },
-      segments: [
-        { sid: "fc00:0:1::e002", node: "r1", behavior: "End.X", link: ["r1", "r3"] },
-        { sid: "fc00:0:4::1", node: "r4", behavior: "End" },
-      ],
-      srhBytes: 56,
+  match: { protocol: 17, portFrom: 5000, portTo: 5100 },
+  onFailure: "open",
+  targets: [
+    {
+      prefix: "2001:db8::/32",
+      result: {
+        ok: true,
+        path: {
+          nodes: ["r1", "r3", "r4"],
+          links: ["r1-r3", "r3-r4"],
+          metrics: { latencyUs: 10_000, igp: 10, te: 10, hops: 2, jitterUs: 0, loss: 0, bottleneckBps: 1e9, maxUtilization: 0 },
+          segments: [
+            { sid: "fc00:0:1::e002", node: "r1", behavior: "End.X", link: ["r1", "r3"] },
+            { sid: "fc00:0:4::1", node: "r4", behavior: "End" },
+          ],
+          srhBytes: 56,
+        },
+        backup: null,
+        notes: [],
+      },
     },
-    backup: null,
-    notes: [],
-  },
+  ],
 };
 /** Every new path field: a service segment, a backup path, notes, non-zero metrics. */
 const protectedRule: HostRule = {
   key: "z#0",
   intent: "z",
   priority: 3,
-  prefix: "2001:db8:4::10/128",
-  protocol: 6,
-  portFrom: 443,
-  portTo: 443,
-  result: {
-    ok: true,
-    path: {
-      nodes: ["r1", "r2", "r4", "r2", "r4"],
-      links: ["r1-r2", "r2-r4", "r2-r4", "r2-r4"],
-      metrics: { latencyUs: 4000, igp: 40, te: 400, hops: 4, jitterUs: 350, loss: 0.0019990000000000223, bottleneckBps: 6e8, maxUtilization: 0.4 },
-      segments: [
-        { sid: "fc00:0:4::f1", node: "r4", behavior: "Service", service: "fw" },
-        { sid: "fc00:0:2::1", node: "r2", behavior: "End" },
-      ],
-      srhBytes: 56,
+  match: { protocol: 6, portFrom: 443, portTo: 443 },
+  onFailure: "closed",
+  targets: [
+    {
+      prefix: "2001:db8:4::10/128",
+      result: {
+        ok: true,
+        path: {
+          nodes: ["r1", "r2", "r4", "r2", "r4"],
+          links: ["r1-r2", "r2-r4", "r2-r4", "r2-r4"],
+          metrics: { latencyUs: 4000, igp: 40, te: 400, hops: 4, jitterUs: 350, loss: 0.0019990000000000223, bottleneckBps: 6e8, maxUtilization: 0.4 },
+          segments: [
+            { sid: "fc00:0:4::f1", node: "r4", behavior: "Service", service: "fw" },
+            { sid: "fc00:0:2::1", node: "r2", behavior: "End" },
+          ],
+          srhBytes: 56,
+        },
+        backup: {
+          nodes: ["r1", "r3", "r4"],
+          links: ["r1-r3", "r3-r4"],
+          metrics: { latencyUs: 10_000, igp: 10, te: 10, hops: 2, jitterUs: 0, loss: 0, bottleneckBps: Infinity, maxUtilization: 0 },
+          segments: [{ sid: "fc00:0:3::1", node: "r3", behavior: "End" }],
+          srhBytes: 40,
+        },
+        notes: ["backup shares no link with the primary", "via fw: instance on r4 (r2's is unhealthy)"],
+      },
     },
-    backup: {
-      nodes: ["r1", "r3", "r4"],
-      links: ["r1-r3", "r3-r4"],
-      metrics: { latencyUs: 10_000, igp: 10, te: 10, hops: 2, jitterUs: 0, loss: 0, bottleneckBps: Infinity, maxUtilization: 0 },
-      segments: [{ sid: "fc00:0:3::1", node: "r3", behavior: "End" }],
-      srhBytes: 40,
-    },
-    notes: ["backup shares no link with the primary", "via fw: instance on r4 (r2's is unhealthy)"],
-  },
+  ],
 };
 const infeasible: HostRule = {
   key: "y#0",
   intent: "y",
   priority: 0,
-  app: "video",
-  prefix: "2001:db8:4::10/128",
-  protocol: 0,
-  portFrom: 0,
-  portTo: 65535,
-  result: { ok: false, reason: "maxLatency 1ms cannot be met" },
+  match: { app: "video", protocol: 0, portFrom: 0, portTo: 65535 },
+  onFailure: "open",
+  targets: [{ prefix: "2001:db8:4::10/128", result: { ok: false, reason: "maxLatency 1ms cannot be met" } }],
 };
+/** Every v2 field: cgroup, user, source, a DNS name, IPv4 targets whose paths end with End.DX4, no targets at all. */
+const v2Rules: HostRule[] = [
+  {
+    key: "dns#1",
+    intent: "dns",
+    priority: 4,
+    match: { cgroup: "/system.slice/video.service", user: "1001", source: "10.1.0.0/16", protocol: 1, portFrom: 0, portTo: 65535 },
+    onFailure: "closed",
+    targets: [
+      {
+        prefix: "10.0.4.0/24",
+        result: {
+          ok: true,
+          path: {
+            nodes: ["r1", "r2", "r4"],
+            links: ["r1-r2", "r2-r4"],
+            metrics: { latencyUs: 2000, igp: 20, te: 20, hops: 2, jitterUs: 0, loss: 0, bottleneckBps: 1e9, maxUtilization: 0 },
+            segments: [
+              { sid: "fc00:0:2::1", node: "r2", behavior: "End" },
+              { sid: "fc00:0:4::d400:1", node: "r4", behavior: "End.DX4" },
+            ],
+            srhBytes: 40,
+          },
+          backup: null,
+          notes: [],
+        },
+      },
+      { prefix: "10.0.2.0/24", result: { ok: false, reason: "no path" } },
+    ],
+    dns: "video.example.com",
+  },
+  { key: "user#0", intent: "user", priority: 5, match: { user: "alice", protocol: 0, portFrom: 0, portTo: 65535 }, onFailure: "open", targets: [] },
+];
 
 /** Through protobuf binary and JSON, as on the wire. */
 function viaWire(r: HostRule): HostRule[] {
@@ -114,60 +156,86 @@ function viaWire(r: HostRule): HostRule[] {
 }
 
 test("HostRule -> Rule -> HostRule is the identity (binary and JSON)", () => {
-  for (const r of [...rules, endX, protectedRule, infeasible]) {
+  for (const r of [...rules, endX, protectedRule, infeasible, ...v2Rules]) {
     for (const back of viaWire(r)) assert.deepEqual(back, r);
   }
   assert.ok(rules.length >= 4);
 });
 
-test("rule status, app presence and End.X adjacency are explicit on the wire", () => {
-  const m = ruleToProto(infeasible);
+test("target status, app presence and End.X adjacency are explicit on the wire", () => {
+  const m = ruleToProto(infeasible).targets[0]!;
   assert.equal(m.status, RuleStatus.INFEASIBLE);
   assert.equal(m.reason, "maxLatency 1ms cannot be met");
   assert.equal(m.path, undefined);
-  assert.equal(ruleToProto(endX).app, undefined);
+  assert.equal(ruleToProto(endX).match!.app, undefined);
+  assert.equal(ruleToProto(infeasible).match!.app, "video");
   assert.deepEqual(toJson(RuleSchema, ruleToProto(endX)), {
     key: "x#2",
     intent: "x",
     priority: 7,
-    prefix: "2001:db8::/32",
-    protocol: 17,
-    portFrom: 5000,
-    portTo: 5100,
-    status: "RULE_STATUS_OK",
-    path: {
-      nodes: ["r1", "r3", "r4"],
-      segments: [
-        { sid: "fc00:0:1::e002", node: "r1", behavior: "SEGMENT_BEHAVIOR_END_X", link: { from: "r1", to: "r3" } },
-        { sid: "fc00:0:4::1", node: "r4", behavior: "SEGMENT_BEHAVIOR_END" },
-      ],
-      metrics: { latencyUs: 10000, igp: 10, te: 10, hops: 2, bottleneckBps: 1e9 },
-      links: ["r1-r3", "r3-r4"],
-      srhBytes: 56,
-    },
+    match: { protocol: 17, portFrom: 5000, portTo: 5100 },
+    onFailure: "open",
+    targets: [
+      {
+        prefix: "2001:db8::/32",
+        status: "RULE_STATUS_OK",
+        path: {
+          nodes: ["r1", "r3", "r4"],
+          segments: [
+            { sid: "fc00:0:1::e002", node: "r1", behavior: "SEGMENT_BEHAVIOR_END_X", link: { from: "r1", to: "r3" } },
+            { sid: "fc00:0:4::1", node: "r4", behavior: "SEGMENT_BEHAVIOR_END" },
+          ],
+          metrics: { latencyUs: 10000, igp: 10, te: 10, hops: 2, bottleneckBps: 1e9 },
+          links: ["r1-r3", "r3-r4"],
+          srhBytes: 56,
+        },
+      },
+    ],
   });
-  const p = toJson(RuleSchema, ruleToProto(protectedRule)) as { path: { segments: unknown[] }; backup: { metrics: unknown }; notes: string[] };
+  const p = (toJson(RuleSchema, ruleToProto(protectedRule)) as { targets: { path: { segments: unknown[] }; backup: { metrics: unknown }; notes: string[] }[] }).targets[0]!;
   assert.deepEqual(p.path.segments[0], { sid: "fc00:0:4::f1", node: "r4", behavior: "SEGMENT_BEHAVIOR_SERVICE", service: "fw" });
   assert.deepEqual(p.backup.metrics, { latencyUs: 10000, igp: 10, te: 10, hops: 2, bottleneckBps: "Infinity" });
   assert.equal(p.notes.length, 2);
 });
 
-test("a rule from a peer without backup or notes reads as backup null, notes []", () => {
+test("the v2 rule fields on the wire: match, onFailure, targets, dns, End.DX4", () => {
+  const json = toJson(RuleSchema, ruleToProto(v2Rules[0]!)) as any;
+  assert.deepEqual(json.match, { cgroup: "/system.slice/video.service", user: "1001", source: "10.1.0.0/16", protocol: 1, portTo: 65535 });
+  assert.equal(json.onFailure, "closed");
+  assert.equal(json.dns, "video.example.com");
+  assert.deepEqual(json.targets.map((t: any) => [t.prefix, t.status]), [["10.0.4.0/24", "RULE_STATUS_OK"], ["10.0.2.0/24", "RULE_STATUS_INFEASIBLE"]]);
+  assert.deepEqual(json.targets[0].path.segments[1], { sid: "fc00:0:4::d400:1", node: "r4", behavior: "SEGMENT_BEHAVIOR_END_DX4" });
+  assert.equal(ruleToProto(endX).dns, undefined);
+});
+
+test("a target from a peer without backup or notes reads as backup null, notes []", () => {
   const m = ruleToProto(protectedRule);
-  m.backup = undefined;
-  m.notes = [];
-  const r = ruleFromProto(m).result as PathResult;
+  m.targets[0]!.backup = undefined;
+  m.targets[0]!.notes = [];
+  const r = ruleFromProto(m).targets[0]!.result as PathResult;
   assert.ok(r.ok);
   assert.deepEqual([r.backup, r.notes], [null, []]);
 });
 
-test("a rule without status or with OK but no path is rejected", () => {
+test("a rule without match or onFailure, or a target without status or with OK but no path, is rejected", () => {
   const m = ruleToProto(endX);
-  m.status = RuleStatus.UNSPECIFIED;
+  m.targets[0]!.status = RuleStatus.UNSPECIFIED;
   assert.throws(() => ruleFromProto(m), ConversionError);
   const n = ruleToProto(endX);
-  n.path = undefined;
-  assert.throws(() => ruleFromProto(n), /without a path/);
+  n.targets[0]!.path = undefined;
+  assert.throws(() => ruleFromProto(n), /rule x#2: target 2001:db8::\/32: status OK without a path/);
+  const o = ruleToProto(endX);
+  o.match = undefined;
+  assert.throws(() => ruleFromProto(o), /rule x#2: no match/);
+  const p = ruleToProto(endX);
+  p.onFailure = "";
+  assert.throws(() => ruleFromProto(p), /rule x#2: unknown onFailure ""/);
+  const q = ruleToProto(endX);
+  q.targets[0]!.prefix = "h2";
+  assert.throws(() => ruleFromProto(q), /rule x#2: target h2: "h2" is not an IP prefix/);
+  const r = ruleToProto(v2Rules[0]!);
+  r.dns = "no_dots";
+  assert.throws(() => ruleFromProto(r), /rule dns#1: "no_dots" is not a DNS name/);
 });
 
 test("Intent round trip (host and prefix destinations, optional fields)", () => {
@@ -289,4 +357,98 @@ test("PathUpdate, ListPaths, ApplySummary and validation errors round trip", () 
 
   const errs: ConfigError[] = [{ file: "i.yaml", line: 3, column: 17, field: "intents[0].match.hosts[0]", reason: 'unknown host "h9"' }];
   assert.deepEqual(configErrorsFromProto(fromBinary(ValidationErrorsSchema, toBinary(ValidationErrorsSchema, configErrorsToProto(errs)))), errs);
+});
+
+/** The v2 match fields and onFailure; a DNS destination. */
+const v2Intent: Intent = {
+  name: "v2",
+  match: { hosts: ["h1"], cgroup: "/system.slice/video.service", user: "alice", source: "10.1.0.0/16", to: { dns: "video.example.com" }, protocol: "icmp", ports: [] },
+  objective: "latency",
+  constraints: { ...NO_CONSTRAINTS },
+  via: [],
+  protection: "none",
+  onFailure: "closed",
+};
+
+test("Intent round trip with cgroup, user, source, a DNS destination and onFailure", () => {
+  const v4: Intent = { ...v2Intent, match: { ...v2Intent.match, to: { prefix: "10.0.4.0/24" } }, onFailure: "open" };
+  const noPolicy: Intent = { ...v2Intent };
+  delete noPolicy.onFailure;
+  for (const i of [v2Intent, v4, noPolicy]) {
+    const m = intentToProto(i);
+    assert.deepEqual(intentFromProto(fromBinary(IntentSchema, toBinary(IntentSchema, m))), i);
+    assert.deepEqual(intentFromProto(fromJson(IntentSchema, toJson(IntentSchema, m))), i);
+  }
+  const json = toJson(IntentSchema, intentToProto(v2Intent)) as any;
+  assert.deepEqual(json.match, { hosts: ["h1"], cgroup: "/system.slice/video.service", user: "alice", source: "10.1.0.0/16", toDns: "video.example.com", protocol: "icmp" });
+  assert.equal(json.onFailure, "closed");
+  assert.equal(intentToProto(noPolicy).onFailure, undefined, "absent onFailure stays absent: the default is derived, not sent");
+  const bad = intentToProto(v2Intent);
+  bad.onFailure = "maybe";
+  assert.throws(() => intentFromProto(bad), /intent v2: unknown onFailure "maybe"/);
+});
+
+const report: AgentReportView = {
+  host: "h1",
+  generation: "g",
+  appliedVersion: 3,
+  reportedAt: "2024-01-01T00:00:01.500Z",
+  rules: [
+    { key: "web#0", state: "installed", reason: "", prefixes: ["2001:db8:4::10/128", "10.0.4.10/32"], active: "primary", steeredPackets: 1000, steeredBytes: 96_000, unsteeredPackets: 0, droppedPackets: 0 },
+    { key: "dns#0", state: "waiting", reason: "video.example.com not resolved yet", prefixes: [], active: "none", steeredPackets: 0, steeredBytes: 0, unsteeredPackets: 0, droppedPackets: 0 },
+    { key: "avoid#0", state: "not-steered", reason: "every path is down", prefixes: ["2001:db8:4::/64"], active: "none", steeredPackets: 5, steeredBytes: 500, unsteeredPackets: 2 ** 40, droppedPackets: 7 },
+  ],
+  datapathDrops: { mtu: 2, "fail-closed": 7 },
+};
+
+test("AgentReport round trip (binary and JSON); counters are uint64 on the wire", () => {
+  const m = agentReportToProto(report);
+  assert.deepEqual(agentReportFromProto(fromBinary(AgentReportSchema, toBinary(AgentReportSchema, m))), report);
+  assert.deepEqual(agentReportFromProto(fromJson(AgentReportSchema, toJson(AgentReportSchema, m))), report);
+  assert.equal(m.rules[2]!.unsteeredPackets, 2n ** 40n);
+  assert.equal(m.datapathDrops["mtu"], 2n);
+  const json = toJson(AgentReportSchema, m) as any;
+  assert.deepEqual(json.rules[0], {
+    key: "web#0",
+    state: "installed",
+    prefixes: ["2001:db8:4::10/128", "10.0.4.10/32"],
+    active: "primary",
+    steeredPackets: "1000",
+    steeredBytes: "96000",
+  });
+  // A ReceivedReportView's receivedAt belongs to HostPaths, not to the report.
+  assert.deepEqual(agentReportToProto({ ...report, receivedAt: "2024-01-01T00:00:02Z" } as AgentReportView), m);
+  const ack = { generation: "g", version: 4 };
+  assert.deepEqual(reportAckFromProto(fromBinary(ReportStatusResponseSchema, toBinary(ReportStatusResponseSchema, reportAckToProto(ack)))), ack);
+});
+
+test("reports with an unknown state or active path, or counters that are not whole numbers, are rejected", () => {
+  const cases: [(m: ReturnType<typeof agentReportToProto>) => void, RegExp][] = [
+    [(m) => (m.rules[0]!.state = "running"), /rule report web#0: unknown state "running"; expected one of installed, not-steered, waiting, error/],
+    [(m) => (m.rules[1]!.active = ""), /rule report dns#0: unknown active path ""; expected one of primary, backup, none/],
+  ];
+  for (const [mutate, message] of cases) {
+    const m = agentReportToProto(report);
+    mutate(m);
+    assert.throws(() => agentReportFromProto(m), message);
+  }
+  const r0 = report.rules[0]!;
+  assert.throws(() => agentReportToProto({ ...report, rules: [{ ...r0, steeredBytes: 1.5 }] }), /rule report web#0: steeredBytes: 1.5 is not a counter/);
+  assert.throws(() => agentReportToProto({ ...report, appliedVersion: -1 }), /appliedVersion: -1 is not a counter/);
+});
+
+test("ListPaths carries each host's latest report and when it arrived", () => {
+  const v: PathsView = {
+    generation: "g",
+    hosts: [
+      { host: "h1", version: 3, rules: [endX, ...v2Rules], report: { ...report, receivedAt: "2024-01-01T00:00:02.000Z" } },
+      { host: "h2", version: 1, rules: [] },
+    ],
+    agents: [],
+  };
+  const m = pathsViewToProto(v);
+  assert.equal(m.hosts[0]!.reportReceivedAt, "2024-01-01T00:00:02.000Z");
+  assert.equal(m.hosts[1]!.report, undefined);
+  assert.deepEqual(pathsViewFromProto(fromBinary(ListPathsResponseSchema, toBinary(ListPathsResponseSchema, m))), v);
+  assert.deepEqual(pathsViewFromProto(fromJson(ListPathsResponseSchema, toJson(ListPathsResponseSchema, m))), v);
 });

@@ -2,12 +2,15 @@
 // core model / plain API views. Everything else speaks plain data.
 import { create } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { HostRule } from "../core/assignments.js";
-import type { AdditiveMetric, Constraints, Intent, Objective, Path, PathResult, Protection, Protocol, Segment, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
+import type { HostRule, RuleMatch, RuleTarget } from "../core/assignments.js";
+import type { AdditiveMetric, Constraints, FailurePolicy, Intent, Objective, Path, PathResult, Protection, Protocol, Segment, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, FAILURE_POLICIES, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
+import { parseIpPrefix } from "../core/ip.js";
+import { parseDnsName } from "../core/match-syntax.js";
 import type { ConfigError } from "../config/errors.js";
 import {
   AgentInfoSchema,
+  AgentReportSchema,
   ApplyIntentsResponseSchema,
   ConstraintsSchema,
   HostPathsSchema,
@@ -15,24 +18,45 @@ import {
   ListPathsResponseSchema,
   PathSchema,
   PathUpdateSchema,
+  ReportStatusResponseSchema,
+  RuleMatchSchema,
+  RuleReportSchema,
   RuleSchema,
   RuleStatus,
   SegmentBehavior,
   SegmentSchema,
+  TargetSchema,
   ValidationErrorsSchema,
 } from "./gen/cairn/v1/cairn_pb.js";
 import type {
+  AgentReport,
   ApplyIntentsResponse,
   Constraints as ConstraintsMsg,
   Intent as IntentMsg,
   ListPathsResponse,
   Path as PathMsg,
   PathUpdate,
+  ReportStatusResponse,
   Rule,
+  RuleMatch as RuleMatchMsg,
+  RuleReport,
   Segment as SegmentMsg,
+  Target as TargetMsg,
   ValidationErrors,
 } from "./gen/cairn/v1/cairn_pb.js";
-import type { AgentView, ApplySummary, HostPathsView, PathsView, PathUpdateView } from "./types.js";
+import { ACTIVE_PATHS, RULE_STATES } from "./types.js";
+import type {
+  ActivePath,
+  AgentReportView,
+  AgentView,
+  ApplySummary,
+  HostPathsView,
+  PathsView,
+  PathUpdateView,
+  ReportAckView,
+  RuleReportView,
+  RuleState,
+} from "./types.js";
 
 /** A message that does not describe a valid model value (e.g. from a newer or broken peer). */
 export class ConversionError extends Error {
@@ -48,6 +72,7 @@ const BEHAVIORS: readonly [Segment["behavior"], SegmentBehavior][] = [
   ["End", SegmentBehavior.END],
   ["End.X", SegmentBehavior.END_X],
   ["Service", SegmentBehavior.SERVICE],
+  ["End.DX4", SegmentBehavior.END_DX4],
 ];
 
 export function segmentToProto(s: Segment): SegmentMsg {
@@ -114,58 +139,83 @@ export function pathFromProto(m: PathMsg): Path {
 
 // ---------------------------------------------------------------- rules
 
-export function ruleToProto(r: HostRule): Rule {
-  let status: MessageInitShape<typeof RuleSchema>;
-  if (r.result.ok) {
-    const ok = r.result;
-    status = {
-      status: RuleStatus.OK,
-      path: pathToProto(ok.path),
-      ...(ok.backup ? { backup: pathToProto(ok.backup) } : {}),
-      notes: [...ok.notes],
-    };
-  } else {
-    status = { status: RuleStatus.INFEASIBLE, reason: r.result.reason };
+function resultToProto(r: PathResult): MessageInitShape<typeof TargetSchema> {
+  if (!r.ok) return { status: RuleStatus.INFEASIBLE, reason: r.reason };
+  return {
+    status: RuleStatus.OK,
+    path: pathToProto(r.path),
+    ...(r.backup ? { backup: pathToProto(r.backup) } : {}),
+    notes: [...r.notes],
+  };
+}
+
+function resultFromProto(m: TargetMsg, where: string): PathResult {
+  if (m.status === RuleStatus.OK) {
+    if (!m.path) throw new ConversionError(`${where}: status OK without a path`);
+    return { ok: true, path: pathFromProto(m.path), backup: m.backup ? pathFromProto(m.backup) : null, notes: [...m.notes] };
   }
+  if (m.status === RuleStatus.INFEASIBLE) return { ok: false, reason: m.reason };
+  throw new ConversionError(`${where}: unknown status ${m.status}`);
+}
+
+export function targetToProto(t: RuleTarget): TargetMsg {
+  return create(TargetSchema, { prefix: t.prefix, ...resultToProto(t.result) });
+}
+
+export function targetFromProto(m: TargetMsg, where = `target ${m.prefix}`): RuleTarget {
+  if (!parseIpPrefix(m.prefix)) throw new ConversionError(`${where}: "${m.prefix}" is not an IP prefix`);
+  return { prefix: m.prefix, result: resultFromProto(m, where) };
+}
+
+function ruleMatchToProto(m: RuleMatch): MessageInitShape<typeof RuleMatchSchema> {
+  return {
+    ...(m.app !== undefined ? { app: m.app } : {}),
+    ...(m.cgroup !== undefined ? { cgroup: m.cgroup } : {}),
+    ...(m.user !== undefined ? { user: m.user } : {}),
+    ...(m.source !== undefined ? { source: m.source } : {}),
+    protocol: m.protocol,
+    portFrom: m.portFrom,
+    portTo: m.portTo,
+  };
+}
+
+function ruleMatchFromProto(m: RuleMatchMsg): RuleMatch {
+  return {
+    ...(m.app !== undefined ? { app: m.app } : {}),
+    ...(m.cgroup !== undefined ? { cgroup: m.cgroup } : {}),
+    ...(m.user !== undefined ? { user: m.user } : {}),
+    ...(m.source !== undefined ? { source: m.source } : {}),
+    protocol: m.protocol,
+    portFrom: m.portFrom,
+    portTo: m.portTo,
+  };
+}
+
+export function ruleToProto(r: HostRule): Rule {
   return create(RuleSchema, {
     key: r.key,
     intent: r.intent,
     priority: r.priority,
-    ...(r.app !== undefined ? { app: r.app } : {}),
-    prefix: r.prefix,
-    protocol: r.protocol,
-    portFrom: r.portFrom,
-    portTo: r.portTo,
-    ...status,
+    match: ruleMatchToProto(r.match),
+    onFailure: r.onFailure,
+    targets: r.targets.map(targetToProto),
+    ...(r.dns !== undefined ? { dns: r.dns } : {}),
   });
 }
 
 export function ruleFromProto(m: Rule): HostRule {
-  let result: HostRule["result"];
-  if (m.status === RuleStatus.OK) {
-    if (!m.path) throw new ConversionError(`rule ${m.key}: status OK without a path`);
-    const ok: Extract<PathResult, { ok: true }> = {
-      ok: true,
-      path: pathFromProto(m.path),
-      backup: m.backup ? pathFromProto(m.backup) : null,
-      notes: [...m.notes],
-    };
-    result = ok;
-  } else if (m.status === RuleStatus.INFEASIBLE) {
-    result = { ok: false, reason: m.reason };
-  } else {
-    throw new ConversionError(`rule ${m.key}: unknown status ${m.status}`);
-  }
+  if (!m.match) throw new ConversionError(`rule ${m.key}: no match`);
+  if (!FAILURE_POLICIES.includes(m.onFailure as FailurePolicy)) throw new ConversionError(`rule ${m.key}: unknown onFailure "${m.onFailure}"`);
+  const dns = m.dns !== undefined ? parseDnsName(m.dns) : undefined;
+  if (dns && !dns.ok) throw new ConversionError(`rule ${m.key}: ${dns.reason}`);
   return {
     key: m.key,
     intent: m.intent,
     priority: m.priority,
-    ...(m.app !== undefined ? { app: m.app } : {}),
-    prefix: m.prefix,
-    protocol: m.protocol,
-    portFrom: m.portFrom,
-    portTo: m.portTo,
-    result,
+    match: ruleMatchFromProto(m.match),
+    onFailure: m.onFailure as FailurePolicy,
+    targets: m.targets.map((t) => targetFromProto(t, `rule ${m.key}: target ${t.prefix}`)),
+    ...(m.dns !== undefined ? { dns: m.dns } : {}),
   };
 }
 
@@ -236,7 +286,15 @@ export function intentToProto(i: Intent): IntentMsg {
     match: {
       hosts: [...i.match.hosts],
       ...(i.match.app !== undefined ? { app: i.match.app } : {}),
-      to: "host" in to ? { case: "toHost", value: to.host } : { case: "toPrefix", value: to.prefix },
+      ...(i.match.cgroup !== undefined ? { cgroup: i.match.cgroup } : {}),
+      ...(i.match.user !== undefined ? { user: i.match.user } : {}),
+      ...(i.match.source !== undefined ? { source: i.match.source } : {}),
+      to:
+        "host" in to
+          ? { case: "toHost", value: to.host }
+          : "prefix" in to
+            ? { case: "toPrefix", value: to.prefix }
+            : { case: "toDns", value: to.dns },
       ...(i.match.protocol !== undefined ? { protocol: i.match.protocol } : {}),
       ports: i.match.ports.map((p) => ({ from: p.from, to: p.to })),
     },
@@ -246,6 +304,7 @@ export function intentToProto(i: Intent): IntentMsg {
     via: [...i.via],
     protection: i.protection,
     ...(i.msd !== undefined ? { msd: i.msd } : {}),
+    ...(i.onFailure !== undefined ? { onFailure: i.onFailure } : {}),
   });
 }
 
@@ -271,6 +330,7 @@ export function intentFromProto(m: IntentMsg): Intent {
   let to: Intent["match"]["to"];
   if (match.to.case === "toHost") to = { host: match.to.value };
   else if (match.to.case === "toPrefix") to = { prefix: match.to.value };
+  else if (match.to.case === "toDns") to = { dns: match.to.value };
   else throw new ConversionError(`intent ${m.name}: no destination`);
   if (!OBJECTIVES.includes(m.objective as Objective)) throw new ConversionError(`intent ${m.name}: unknown objective "${m.objective}"`);
   if (match.protocol !== undefined && !(match.protocol in PROTOCOL_NUMBERS)) {
@@ -281,11 +341,17 @@ export function intentFromProto(m: IntentMsg): Intent {
   const protection = m.protection === "" ? "none" : m.protection;
   if (!PROTECTIONS.includes(protection as Protection)) throw new ConversionError(`intent ${m.name}: unknown protection "${m.protection}"`);
   if (m.msd !== undefined && m.msd < 1) throw new ConversionError(`intent ${m.name}: msd must be at least 1, got ${m.msd}`);
+  if (m.onFailure !== undefined && !FAILURE_POLICIES.includes(m.onFailure as FailurePolicy)) {
+    throw new ConversionError(`intent ${m.name}: unknown onFailure "${m.onFailure}"`);
+  }
   return {
     name: m.name,
     match: {
       hosts: [...match.hosts],
       ...(match.app !== undefined ? { app: match.app } : {}),
+      ...(match.cgroup !== undefined ? { cgroup: match.cgroup } : {}),
+      ...(match.user !== undefined ? { user: match.user } : {}),
+      ...(match.source !== undefined ? { source: match.source } : {}),
       to,
       ...(match.protocol !== undefined ? { protocol: match.protocol as Protocol } : {}),
       ports: match.ports.map((p) => ({ from: p.from, to: p.to })),
@@ -296,6 +362,7 @@ export function intentFromProto(m: IntentMsg): Intent {
     via: [...m.via],
     protection: protection as Protection,
     ...(m.msd !== undefined ? { msd: m.msd } : {}),
+    ...(m.onFailure !== undefined ? { onFailure: m.onFailure as FailurePolicy } : {}),
   };
 }
 
@@ -305,7 +372,12 @@ export function pathsViewToProto(v: PathsView): ListPathsResponse {
   return create(ListPathsResponseSchema, {
     generation: v.generation,
     hosts: v.hosts.map((h) =>
-      create(HostPathsSchema, { host: h.host, version: BigInt(h.version), rules: h.rules.map(ruleToProto) }),
+      create(HostPathsSchema, {
+        host: h.host,
+        version: BigInt(h.version),
+        rules: h.rules.map(ruleToProto),
+        ...(h.report ? { report: agentReportToProto(h.report), reportReceivedAt: h.report.receivedAt } : {}),
+      }),
     ),
     agents: v.agents.map((a) =>
       create(AgentInfoSchema, {
@@ -323,7 +395,12 @@ export function pathsViewFromProto(m: ListPathsResponse): PathsView {
   return {
     generation: m.generation,
     hosts: m.hosts.map(
-      (h): HostPathsView => ({ host: h.host, version: Number(h.version), rules: h.rules.map(ruleFromProto) }),
+      (h): HostPathsView => ({
+        host: h.host,
+        version: Number(h.version),
+        rules: h.rules.map(ruleFromProto),
+        ...(h.report ? { report: { ...agentReportFromProto(h.report), receivedAt: h.reportReceivedAt } } : {}),
+      }),
     ),
     agents: m.agents.map(
       (a): AgentView => ({
@@ -335,6 +412,80 @@ export function pathsViewFromProto(m: ListPathsResponse): PathsView {
       }),
     ),
   };
+}
+
+// ---------------------------------------------------------------- ReportStatus
+
+/** A counter for a uint64 field: a whole number from 0 to 2^53 − 1 (BigInt() would throw on anything else). */
+function counterToProto(n: number, what: string): bigint {
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConversionError(`${what}: ${n} is not a counter (a whole number ≥ 0)`);
+  return BigInt(n);
+}
+
+export function ruleReportToProto(r: RuleReportView): RuleReport {
+  const c = (n: number, name: string) => counterToProto(n, `rule report ${r.key}: ${name}`);
+  return create(RuleReportSchema, {
+    key: r.key,
+    state: r.state,
+    reason: r.reason,
+    prefixes: [...r.prefixes],
+    active: r.active,
+    steeredPackets: c(r.steeredPackets, "steeredPackets"),
+    steeredBytes: c(r.steeredBytes, "steeredBytes"),
+    unsteeredPackets: c(r.unsteeredPackets, "unsteeredPackets"),
+    droppedPackets: c(r.droppedPackets, "droppedPackets"),
+  });
+}
+
+export function ruleReportFromProto(m: RuleReport): RuleReportView {
+  if (!RULE_STATES.includes(m.state as RuleState)) {
+    throw new ConversionError(`rule report ${m.key}: unknown state "${m.state}"; expected one of ${RULE_STATES.join(", ")}`);
+  }
+  if (!ACTIVE_PATHS.includes(m.active as ActivePath)) {
+    throw new ConversionError(`rule report ${m.key}: unknown active path "${m.active}"; expected one of ${ACTIVE_PATHS.join(", ")}`);
+  }
+  return {
+    key: m.key,
+    state: m.state as RuleState,
+    reason: m.reason,
+    prefixes: [...m.prefixes],
+    active: m.active as ActivePath,
+    steeredPackets: Number(m.steeredPackets),
+    steeredBytes: Number(m.steeredBytes),
+    unsteeredPackets: Number(m.unsteeredPackets),
+    droppedPackets: Number(m.droppedPackets),
+  };
+}
+
+/** The agent's report; a ReceivedReportView's receivedAt is not part of it (HostPaths carries it). */
+export function agentReportToProto(r: AgentReportView): AgentReport {
+  return create(AgentReportSchema, {
+    host: r.host,
+    generation: r.generation,
+    appliedVersion: counterToProto(r.appliedVersion, "appliedVersion"),
+    reportedAt: r.reportedAt,
+    rules: r.rules.map(ruleReportToProto),
+    datapathDrops: Object.fromEntries(Object.entries(r.datapathDrops).map(([why, n]) => [why, counterToProto(n, `datapathDrops.${why}`)])),
+  });
+}
+
+export function agentReportFromProto(m: AgentReport): AgentReportView {
+  return {
+    host: m.host,
+    generation: m.generation,
+    appliedVersion: Number(m.appliedVersion),
+    reportedAt: m.reportedAt,
+    rules: m.rules.map(ruleReportFromProto),
+    datapathDrops: Object.fromEntries(Object.entries(m.datapathDrops).map(([why, n]) => [why, Number(n)])),
+  };
+}
+
+export function reportAckToProto(a: ReportAckView): ReportStatusResponse {
+  return create(ReportStatusResponseSchema, { generation: a.generation, version: BigInt(a.version) });
+}
+
+export function reportAckFromProto(m: ReportStatusResponse): ReportAckView {
+  return { generation: m.generation, version: Number(m.version) };
 }
 
 // ---------------------------------------------------------------- ApplyIntents

@@ -105,13 +105,13 @@ program
 const get = program.command("get").description("show the controller's state");
 get
   .command("paths")
-  .description("every host's rules, their paths and segment lists, and the connected agents")
+  .description("every host's rules, their targets, paths and segment lists, the connected agents and what they report")
   .addOption(controllerOption())
   .option("--json", "machine-readable output")
   .action(run(async (o: { controller: string; json?: boolean }) => {
     const client = await import("../api/client.js");
     const paths = await client.getPaths(o.controller);
-    console.log(o.json ? JSON.stringify(paths, null, 2) : (await import("./format.js")).formatPathsTable(paths));
+    console.log(o.json ? JSON.stringify(paths, null, 2) : (await import("./format-paths.js")).formatPathsTable(paths));
   }));
 
 const lab = program.command("lab").description("a real SRv6 network of namespaces, kernel SIDs and FRR IS-IS on this machine");

@@ -5,6 +5,8 @@ import { parseTopology } from "./topology-file.js";
 import { parseIntents } from "./intents-file.js";
 import { formatConfigError } from "./errors.js";
 import { NO_CONSTRAINTS } from "../core/model.js";
+import type { Topology } from "../core/model.js";
+import { withIpv4 } from "../core/testing.js";
 
 const read = (f: string) => readFileSync(new URL(`../../examples/demo/${f}`, import.meta.url), "utf8");
 const topo = (() => {
@@ -64,9 +66,9 @@ test("every error names file, line, column, field and reason", () => {
     ].join("\n"),
   );
   assert.deepEqual(errs, [
-    'i.yaml:3:57: intents[0].match.colour: unknown key "colour"; expected one of hosts, app, to, protocol, ports',
+    'i.yaml:3:57: intents[0].match.colour: unknown key "colour"; expected one of hosts, app, cgroup, user, source, to, protocol, ports',
     'i.yaml:3:26: intents[0].match.hosts[1]: unknown host "h9"',
-    'i.yaml:3:35: intents[0].match.to: "r4" is a router; use a host name or an IPv6 prefix',
+    'i.yaml:3:35: intents[0].match.to: "r4" is a router; use a host name, an IPv6 or IPv4 prefix, or a DNS name',
     'i.yaml:3:47: intents[0].match.ports[0]: "99999" is not a port or port range (e.g. 443 or "5000-5100", ports 0-65535)',
     'i.yaml:4:16: intents[0].objective: unknown objective "fastest"; use one of igp, te, latency, hops, jitter, loss, bandwidth, utilization, or weights such as { latency: 1, hops: 200 }',
     'i.yaml:5:56: intents[0].constraints.avoidNodes[1]: "h2" is a host; avoidNodes takes routers',
@@ -74,7 +76,7 @@ test("every error names file, line, column, field and reason", () => {
     'i.yaml:5:81: intents[0].constraints.avoidLinks[1]: "r1r2" is not a link; write it as a-b, e.g. r1-r2',
     'i.yaml:6:11: intents[1].name: duplicate intent name "video" (first at line 2)',
     'i.yaml:7:31: intents[1].match.to: "2001:db8:zz::/64" is neither a host nor an IPv6 prefix',
-    'i.yaml:7:59: intents[1].match.protocol: unknown protocol "sctp"; use one of tcp, udp, icmpv6',
+    'i.yaml:7:59: intents[1].match.protocol: unknown protocol "sctp"; use one of tcp, udp, icmp, icmpv6',
     'i.yaml:8:32: intents[1].constraints.maxLatency: "20" is not a duration: write a number and a unit (us, ms, s)',
   ]);
 });
@@ -263,4 +265,146 @@ test("an intent using every new field at once", () => {
     protection: "srlg",
     msd: 5,
   });
+});
+
+/** The demo network with h1 and h2 dual-stack, and h3 (IPv6 only) behind r4 too. */
+const dual: Topology = withIpv4(
+  { ...topo, hosts: [...topo.hosts, { name: "h3", router: "r4", address: "2001:db8:3::10", prefixLen: 64 }] },
+  { h1: "10.0.1.10/24", h2: "10.0.2.10/24" },
+);
+/** `match:` of one intent `x` (flow mapping text), with `extra` lines (indented by 4) after it. */
+const m = (match: string, extra = "") => `intents:\n  - name: x\n    match: { ${match} }\n${extra}`;
+function matchOf(match: string, extra = "") {
+  const r = parseIntents(m(match, extra), "i.yaml", dual);
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  return r.value[0]!;
+}
+function matchErrors(match: string, extra = ""): string[] {
+  const r = parseIntents(m(match, extra), "i.yaml", dual);
+  assert.equal(r.ok, false, "expected validation errors");
+  return r.ok ? [] : r.errors.map(formatConfigError);
+}
+
+test("match.cgroup: a cgroup v2 path from the cgroup2 mount; not together with app", () => {
+  assert.equal(matchOf('hosts: [h1], to: h2, cgroup: "/system.slice/video.service"').match.cgroup, "/system.slice/video.service");
+  assert.deepEqual(matchErrors('hosts: [h1], to: h2, cgroup: "/"'), [
+    'i.yaml:3:43: intents[0].match.cgroup: "/" is the root cgroup, which holds every process: leave cgroup out to match any process',
+  ]);
+  assert.deepEqual(matchErrors("hosts: [h1], to: h2, cgroup: system.slice/x"), [
+    'i.yaml:3:43: intents[0].match.cgroup: "system.slice/x" is not absolute: write the path from the cgroup2 mount, e.g. /system.slice/video.service',
+  ]);
+  assert.deepEqual(matchErrors('hosts: [h1], to: h2, cgroup: "/a/../b"'), [
+    'i.yaml:3:43: intents[0].match.cgroup: "/a/../b" has a ".." component; write the path without . and ..',
+  ]);
+  assert.deepEqual(matchErrors('hosts: [h1], to: h2, cgroup: "/a//b"'), ['i.yaml:3:43: intents[0].match.cgroup: "/a//b" has an empty component (a doubled or trailing /)']);
+  assert.deepEqual(matchErrors('hosts: [h1], to: h2, app: video, cgroup: "/system.slice/video.service"'), [
+    'i.yaml:3:55: intents[0].match.cgroup: app "video" already names a cgroup (the lab app\'s); give app or cgroup, not both',
+  ]);
+});
+
+test("match.user: a uid or a portable user name, kept as a string", () => {
+  assert.equal(matchOf("hosts: [h1], to: h2, user: 1001").match.user, "1001");
+  assert.equal(matchOf('hosts: [h1], to: h2, user: "0"').match.user, "0");
+  assert.equal(matchOf("hosts: [h1], to: h2, user: www-data").match.user, "www-data");
+  assert.deepEqual(matchErrors("hosts: [h1], to: h2, user: 4294967295"), [
+    "i.yaml:3:41: intents[0].match.user: uid 4294967295 is out of range: 0 to 4294967294",
+  ]);
+  assert.deepEqual(matchErrors('hosts: [h1], to: h2, user: "-x"'), [
+    'i.yaml:3:41: intents[0].match.user: "-x" is neither a uid nor a portable user name (letters, digits, . _ -, not starting with -)',
+  ]);
+});
+
+test("match.source: an IPv6 or IPv4 prefix, an address being its /128 or /32", () => {
+  assert.equal(matchOf('hosts: [h1], to: h2, source: "2001:db8:1::/64"').match.source, "2001:db8:1::/64");
+  assert.equal(matchOf("hosts: [h1], to: h2, source: 10.1.2.3").match.source, "10.1.2.3/32");
+  assert.equal(matchOf("hosts: [h1], to: h2, source: 10.1.2.3/16").match.source, "10.1.0.0/16");
+  assert.deepEqual(matchErrors("hosts: [h1], to: h2, source: 10.1.2/16"), [
+    'i.yaml:3:43: intents[0].match.source: "10.1.2/16" is not an IPv6 or IPv4 prefix or address (e.g. 2001:db8:1::/64, 10.1.0.0/16, 10.1.0.7)',
+  ]);
+});
+
+test("to: a host, an IPv6 or IPv4 prefix or address, or a DNS name", () => {
+  assert.deepEqual(matchOf("hosts: [h1], to: h2").match.to, { host: "h2" });
+  assert.deepEqual(matchOf('hosts: [h1], to: "2001:db8:2::10"').match.to, { prefix: "2001:db8:2::10/128" });
+  assert.deepEqual(matchOf("hosts: [h1], to: 10.0.2.10").match.to, { prefix: "10.0.2.10/32" });
+  assert.deepEqual(matchOf("hosts: [h1], to: 10.0.2.77/25").match.to, { prefix: "10.0.2.0/25" });
+  assert.deepEqual(matchOf("hosts: [h1], to: Video.Example.com.").match.to, { dns: "video.example.com" });
+  assert.deepEqual(matchErrors("hosts: [h1], to: 10.0.2.300"), [
+    'i.yaml:3:31: intents[0].match.to: "10.0.2.300" is not an IPv4 address or prefix (e.g. 10.0.4.0/24 or 10.0.4.10)',
+  ]);
+  assert.deepEqual(matchErrors("hosts: [h1], to: video"), [
+    'i.yaml:3:31: intents[0].match.to: unknown host "video" (and not an IP prefix, nor a DNS name, which has a dot)',
+  ]);
+  assert.deepEqual(matchErrors("hosts: [h1], to: bad_name.example"), [
+    'i.yaml:3:31: intents[0].match.to: "bad_name.example" is not a DNS name: label "bad_name" may hold only letters, digits and -, and may not start or end with -',
+  ]);
+});
+
+test("to: an IPv4 prefix must sit inside exactly one dual-stack host's IPv4 subnet", () => {
+  const why = "End.DX4 decapsulates to one host, so an IPv4 destination must sit inside exactly one dual-stack host's IPv4 subnet";
+  assert.deepEqual(matchErrors("hosts: [h1], to: 10.0.9.0/24"), [`i.yaml:3:31: intents[0].match.to: 10.0.9.0/24 is in no host's IPv4 subnet; ${why}`]);
+  assert.deepEqual(matchErrors("hosts: [h1], to: 10.0.0.0/16"), [
+    `i.yaml:3:31: intents[0].match.to: 10.0.0.0/16 is wider than h1's 10.0.1.0/24 and h2's 10.0.2.0/24; ${why}`,
+  ]);
+  const r = parseIntents(m("hosts: [h1], to: 10.0.2.0/24"), "i.yaml", topo);
+  assert.deepEqual(r.ok ? [] : r.errors.map(formatConfigError), [
+    `i.yaml:3:31: intents[0].match.to: 10.0.2.0/24 is in no host's IPv4 subnet (no host of the topology has an IPv4 address); ${why}`,
+  ]);
+});
+
+test("protocol icmp; ports only with tcp and udp", () => {
+  assert.equal(matchOf("hosts: [h1], to: 10.0.2.10, protocol: icmp").match.protocol, "icmp");
+  assert.deepEqual(matchErrors("hosts: [h1], to: h2, protocol: icmp, ports: [80]"), ["i.yaml:3:58: intents[0].match.ports: ports apply only to tcp and udp"]);
+});
+
+test("family consistency: source, icmp/icmpv6 and a prefix destination agree; IPv4-only to a host needs IPv4 at both ends", () => {
+  assert.deepEqual(matchErrors('hosts: [h1], to: "2001:db8:2::/64", source: 10.0.1.0/24'), [
+    "i.yaml:3:58: intents[0].match.source: source 10.0.1.0/24 is IPv4, but the destination 2001:db8:2::/64 is IPv6; a packet has one family",
+  ]);
+  assert.deepEqual(matchErrors('hosts: [h1], to: 10.0.2.0/24, source: "2001:db8:1::/64"'), [
+    "i.yaml:3:52: intents[0].match.source: source 2001:db8:1::/64 is IPv6, but the destination 10.0.2.0/24 is IPv4; a packet has one family",
+  ]);
+  assert.deepEqual(matchErrors('hosts: [h1], to: "2001:db8:2::/64", protocol: icmp'), [
+    "i.yaml:3:60: intents[0].match.protocol: icmp is IPv4 only, but the destination 2001:db8:2::/64 is IPv6: use icmpv6",
+  ]);
+  assert.deepEqual(matchErrors("hosts: [h1], to: 10.0.2.10, protocol: icmpv6"), [
+    "i.yaml:3:52: intents[0].match.protocol: icmpv6 is IPv6 only, but the destination 10.0.2.10/32 is IPv4: use icmp",
+  ]);
+  assert.deepEqual(matchErrors("hosts: [h1], to: h2, source: 10.0.1.0/24, protocol: icmpv6"), [
+    "i.yaml:3:66: intents[0].match.protocol: icmpv6 is IPv6 only, but source 10.0.1.0/24 is IPv4",
+  ]);
+  // A host destination covers both families: fine with either restriction when both ends are dual-stack.
+  for (const restrict of ["protocol: icmp", "protocol: icmpv6", "source: 10.0.1.0/24", 'source: "2001:db8:1::/64"']) matchOf(`hosts: [h1], to: h2, ${restrict}`);
+  matchOf("hosts: [h1], to: h3, protocol: icmpv6");
+  assert.deepEqual(matchErrors("hosts: [h1], to: h3, protocol: icmp"), [
+    "i.yaml:3:31: intents[0].match.to: h3 has no IPv4 address, and this intent matches only IPv4 (protocol icmp is IPv4 only)",
+  ]);
+  assert.deepEqual(matchErrors("hosts: [h3], to: h2, source: 10.0.3.0/24"), [
+    'i.yaml:3:22: intents[0].match.hosts[0]: "h3" has no IPv4 address, so no IPv4 path to h2, and this intent matches only IPv4 (source 10.0.3.0/24 is IPv4)',
+  ]);
+  // A DNS name covers both families whatever the restriction.
+  matchOf("hosts: [h1], to: video.example.com, protocol: icmp");
+});
+
+test("onFailure: open or closed; absent leaves the default to failurePolicy()", () => {
+  assert.equal(matchOf("hosts: [h1], to: h2", "    onFailure: closed\n").onFailure, "closed");
+  assert.equal(matchOf("hosts: [h1], to: h2", "    onFailure: open\n").onFailure, "open");
+  assert.equal("onFailure" in matchOf("hosts: [h1], to: h2"), false);
+  assert.deepEqual(matchErrors("hosts: [h1], to: h2", "    onFailure: drop\n"), [
+    'i.yaml:4:16: intents[0].onFailure: unknown onFailure "drop"; use open (send unsteered) or closed (drop)',
+  ]);
+});
+
+test("every new match field at once", () => {
+  const i = matchOf('hosts: [h1], cgroup: "/system.slice/video.service", user: alice, source: "2001:db8:1::/64", to: video.example.com, protocol: udp, ports: [5004]', "    onFailure: closed\n");
+  assert.deepEqual(i.match, {
+    hosts: ["h1"],
+    cgroup: "/system.slice/video.service",
+    user: "alice",
+    source: "2001:db8:1::/64",
+    to: { dns: "video.example.com" },
+    protocol: "udp",
+    ports: [{ from: 5004, to: 5004 }],
+  });
+  assert.equal(i.onFailure, "closed");
 });

@@ -1,11 +1,11 @@
 // Intents YAML → Intent[], validated against a topology; every error located.
-import type { AdditiveMetric, Constraints, Intent, Objective, PortRange, Protection, Protocol, Topology, TopologyNames, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, APP_NAME, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS, topologyNames } from "../core/model.js";
-import { formatPrefix, parsePrefix } from "../core/ipv6.js";
+import type { AdditiveMetric, Constraints, FailurePolicy, Intent, Objective, Protection, Topology, TopologyNames, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, FAILURE_POLICIES, OBJECTIVES, PROTECTIONS, topologyNames } from "../core/model.js";
 import type { ParseResult } from "./errors.js";
+import { parseMatch } from "./intent-match.js";
 import { MAX_MSD } from "./topology-file.js";
 import { duration, rate, ratio } from "./values.js";
-import { Field, YamlReader, required } from "./yaml-reader.js";
+import { Field, YamlReader, required, stringList } from "./yaml-reader.js";
 
 export const INTENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const DEFAULT_OBJECTIVE: Objective = "latency";
@@ -18,16 +18,6 @@ const CONSTRAINT_KEYS = [
 ] as const;
 /** Longest hop count a constraint may ask for (an IPv6 hop limit). */
 const MAX_HOPS = 255;
-
-function stringList(f: Field | undefined): { value: string; field: Field }[] {
-  if (!f?.present) return [];
-  const items = f.list();
-  if (!items) return [];
-  return items.flatMap((i) => {
-    const v = i.string();
-    return v === null ? [] : [{ value: v, field: i }];
-  });
-}
 
 /** `objective:` — a name, or a map of additive metric → weight (objective "weighted"). */
 function parseObjective(f: Field | undefined): { objective: Objective; weights?: Weights } | null {
@@ -62,22 +52,6 @@ function parseObjective(f: Field | undefined): { objective: Objective; weights?:
   return { objective: name as Objective };
 }
 
-function parsePorts(f: Field | undefined): PortRange[] {
-  if (!f?.present) return [];
-  const out: PortRange[] = [];
-  for (const item of f.list() ?? []) {
-    const text = item.string();
-    if (text === null) continue;
-    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
-    const from = m ? Number(m[1]) : NaN;
-    const to = m ? Number(m[2] ?? m[1]) : NaN;
-    if (!m || from > 65535 || to > 65535) item.error(`"${text}" is not a port or port range (e.g. 443 or "5000-5100", ports 0-65535)`);
-    else if (from > to) item.error(`port range "${text}" runs backwards`);
-    else out.push({ from, to });
-  }
-  return out;
-}
-
 export function parseIntents(text: string, file: string, topology: Topology): ParseResult<Intent[]> {
   const y = new YamlReader(file, text);
   const top = y.root.present ? y.root.map(["intents"]) : null;
@@ -88,7 +62,7 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
   const seen = new Map<string, number>();
   const items = y.root.present ? (required(y.root, top, "intents")?.list() ?? []) : [];
   for (const item of items) {
-    const f = item.map(["name", "match", "objective", "constraints", "via", "protection", "msd"]);
+    const f = item.map(["name", "match", "objective", "constraints", "via", "protection", "msd", "onFailure"]);
     if (!f) { if (!item.present) item.error("empty intent entry"); continue; }
     const before = y.errors.length;
 
@@ -98,38 +72,7 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     else if (name !== null && seen.has(name)) nameField!.error(`duplicate intent name "${name}" (first at line ${seen.get(name)})`);
     else if (name !== null) seen.set(name, y.position(nameField!.offset).line);
 
-    const matchField = required(item, f, "match");
-    const m = matchField?.map(["hosts", "app", "to", "protocol", "ports"]) ?? null;
-    const hostsField = matchField ? required(matchField, m, "hosts") : null;
-    const srcHosts = stringList(hostsField ?? undefined);
-    if (hostsField && hostsField.list()?.length === 0) hostsField.error("must name at least one host");
-    for (const h of srcHosts) {
-      if (!hosts.has(h.value)) h.field.error(routers.has(h.value) ? `"${h.value}" is a router; intents apply on hosts` : `unknown host "${h.value}"`);
-    }
-    const appField = m?.get("app");
-    const app = appField?.present ? appField.string() : null;
-    if (app !== null && !APP_NAME.test(app)) appField!.error(`"${app}" is not a valid app name (letters, digits, _ . -)`);
-
-    let to: Intent["match"]["to"] | null = null;
-    const toField = matchField ? required(matchField, m, "to") : null;
-    const toText = toField?.string() ?? null;
-    if (toText !== null) {
-      if (hosts.has(toText)) {
-        if (srcHosts.some((h) => h.value === toText)) toField!.error(`destination "${toText}" is also one of the hosts this intent applies on`);
-        to = { host: toText };
-      } else if (toText.includes(":")) {
-        const p = parsePrefix(toText.includes("/") ? toText : `${toText}/128`);
-        if (!p) toField!.error(`"${toText}" is neither a host nor an IPv6 prefix`);
-        else to = { prefix: formatPrefix(p) };
-      } else toField!.error(routers.has(toText) ? `"${toText}" is a router; use a host name or an IPv6 prefix` : `unknown host "${toText}" (and not an IPv6 prefix)`);
-    }
-
-    const protoField = m?.get("protocol");
-    const protocol = protoField?.present ? protoField.string() : null;
-    if (protocol !== null && !(protocol in PROTOCOL_NUMBERS)) protoField!.error(`unknown protocol "${protocol}"; use one of ${Object.keys(PROTOCOL_NUMBERS).join(", ")}`);
-    const ports = parsePorts(m?.get("ports"));
-    if (ports.length > 0 && protocol === "icmpv6") m!.get("ports")!.error("ports apply only to tcp and udp");
-
+    const match = parseMatch(item, f, topology, names);
     const objective = parseObjective(f.get("objective"));
     const constraints = parseConstraints(f.get("constraints"), names);
 
@@ -149,27 +92,33 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     }
     const msdField = f.get("msd");
     const msd = msdField?.present ? msdField.integer(1, MAX_MSD) : undefined;
+    const onFailure = parseOnFailure(f.get("onFailure"));
 
-    if (y.errors.length > before || name === null || to === null || objective === null || constraints === null || protection === null || msd === null) continue;
+    if (y.errors.length > before || name === null || match === null || objective === null || constraints === null || protection === null || msd === null || onFailure === null) continue;
     intents.push({
       name,
-      match: {
-        hosts: srcHosts.map((h) => h.value),
-        ...(app !== null ? { app } : {}),
-        to,
-        ...(protocol !== null ? { protocol: protocol as Protocol } : {}),
-        ports,
-      },
+      match,
       objective: objective.objective,
       ...(objective.weights ? { weights: objective.weights } : {}),
       constraints,
       via: via.map((v) => v.value),
       protection: protection as Protection,
       ...(msd !== undefined ? { msd } : {}),
+      ...(onFailure !== undefined ? { onFailure } : {}),
     });
   }
   if (y.errors.length > 0) return { ok: false, errors: y.errors };
   return { ok: true, value: intents };
+}
+
+/** `onFailure:` open or closed; undefined when absent (the default is failurePolicy()'s), null after reporting. */
+function parseOnFailure(f: Field | undefined): FailurePolicy | undefined | null {
+  if (!f?.present) return undefined;
+  const text = f.string();
+  if (text === null) return null;
+  if (FAILURE_POLICIES.includes(text as FailurePolicy)) return text as FailurePolicy;
+  f.error(`unknown onFailure "${text}"; use open (send unsteered) or closed (drop)`);
+  return null;
 }
 
 /** `constraints:`; null after reporting a problem. */

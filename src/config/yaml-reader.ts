@@ -147,3 +147,14 @@ export function required(parent: Field, fields: Map<string, Field> | null, key: 
   if (fields) parent.missing(key);
   return null;
 }
+
+/** The non-empty strings of an optional list, each with its field; other items are reported by Field.string(). */
+export function stringList(f: Field | undefined): { value: string; field: Field }[] {
+  if (!f?.present) return [];
+  const items = f.list();
+  if (!items) return [];
+  return items.flatMap((i) => {
+    const v = i.string();
+    return v === null ? [] : [{ value: v, field: i }];
+  });
+}

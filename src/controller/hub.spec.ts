@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import type { HostRule } from "../core/assignments.js";
 import type { PathUpdateView } from "../api/types.js";
 import { coalesceDeltas, HubClosedError, MAX_PENDING_DELTAS, SubscriptionHub } from "./hub.js";
 import { createControllerState } from "./state.js";
@@ -98,15 +99,13 @@ test("closing the hub ends streams with HubClosedError", async () => {
 });
 
 test("coalesceDeltas: later wins, remove then re-add is an upsert", () => {
-  const rule = (key: string, prefix: string) => ({
+  const rule = (key: string, prefix: string): HostRule => ({
     key,
     intent: key.split("#")[0]!,
     priority: 0,
-    prefix,
-    protocol: 0,
-    portFrom: 0,
-    portTo: 65535,
-    result: { ok: false as const, reason: "x" },
+    match: { protocol: 0, portFrom: 0, portTo: 65535 },
+    onFailure: "open",
+    targets: [{ prefix, result: { ok: false, reason: "x" } }],
   });
   const ds: HostDelta[] = [
     { host: "h", version: 2n, upserts: [rule("a#0", "::1/128")], removed: ["b#0"] },

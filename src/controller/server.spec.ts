@@ -9,7 +9,9 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { ConfigFileError } from "../config/errors.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import type { PathUpdate } from "../api/gen/cairn/v1/cairn_pb.js";
-import { createOperatorClient, getPaths } from "../api/client.js";
+import { createOperatorClient, getPaths, reportStatus } from "../api/client.js";
+import type { AgentReportView } from "../api/types.js";
+import { MAX_REQUEST_BYTES } from "./reports.js";
 import { startController } from "./server.js";
 import type { ControllerHandle } from "./server.js";
 import {
@@ -92,9 +94,13 @@ test("ListPaths and ListIntents speak Connect JSON over h2c and HTTP/1.1 (curl-s
     assert.deepEqual(r.json.hosts.map((h: any) => [h.host, h.version]), [["h1", "1"], ["h2", "1"], ["h3", "1"]]);
     const web0 = r.json.hosts[0].rules[0];
     assert.equal(web0.key, "web#0");
-    assert.equal(web0.status, "RULE_STATUS_OK");
-    assert.deepEqual(web0.path.nodes, ["r1", "r2", "r4"]);
-    assert.equal(web0.path.segments[0].sid, R2_END);
+    assert.deepEqual(web0.match, { app: "web", protocol: 6, portFrom: 443, portTo: 443 });
+    assert.equal(web0.onFailure, "open");
+    assert.equal(web0.targets.length, 1);
+    assert.equal(web0.targets[0].prefix, "2001:db8:4::10/128");
+    assert.equal(web0.targets[0].status, "RULE_STATUS_OK");
+    assert.deepEqual(web0.targets[0].path.nodes, ["r1", "r2", "r4"]);
+    assert.equal(web0.targets[0].path.segments[0].sid, R2_END);
     assert.equal(r.json.agents, undefined); // none connected (empty lists are omitted in JSON)
 
     const only = await h1Post(url, "/cairn.v1.CairnService/ListPaths", { hosts: ["h3"] });
@@ -180,7 +186,7 @@ test("ApplyIntents: a valid change reports added/changed/removed and pushed host
     assert.deepEqual(again.hostsPushed, []);
     const paths = await getPaths(url);
     assert.deepEqual(paths.hosts.map((h) => [h.host, h.version]), [["h1", 2], ["h2", 1], ["h3", 1]]);
-    assert.deepEqual(paths.hosts[0]!.rules.map((r) => [r.key, r.prefix]), [
+    assert.deepEqual(paths.hosts[0]!.rules.map((r) => [r.key, r.targets.map((t) => t.prefix).join()]), [
       ["web#0", "2001:db8:4::10/128"],
       ["bulk#0", "2001:db8:4::/64"],
     ]);
@@ -283,5 +289,102 @@ test("persistIntents writes applied intents back to the intents file; rejected o
     op.close();
     await c.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** What an agent on h1 reports with INTENTS_V1 (3 rules). */
+function h1Report(over: Partial<AgentReportView> = {}): AgentReportView {
+  const r = (key: string, steeredPackets: number) => ({
+    key,
+    state: "installed" as const,
+    reason: "",
+    prefixes: ["2001:db8:4::10/128"],
+    active: "primary" as const,
+    steeredPackets,
+    steeredBytes: steeredPackets * 100,
+    unsteeredPackets: 0,
+    droppedPackets: 0,
+  });
+  return {
+    host: "h1",
+    generation: "g1",
+    appliedVersion: 1,
+    reportedAt: "2024-01-01T00:00:01.000Z",
+    rules: [r("web#0", 10), r("web#1", 0), { ...r("bulk#0", 0), state: "not-steered", reason: "every path is down", active: "none", unsteeredPackets: 3 }],
+    datapathDrops: { mtu: 1 },
+    ...over,
+  };
+}
+
+function agentClient(url: string) {
+  const sm = new Http2SessionManager(url);
+  return { client: createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager: sm })), close: () => sm.abort() };
+}
+
+test("ReportStatus over gRPC: the latest report per host shows in ListPaths with the time it arrived", async () => {
+  const { c, url } = await start({ generation: "g1" });
+  const agent = agentClient(url);
+  try {
+    assert.deepEqual(await reportStatus(agent.client, h1Report({ appliedVersion: 0, rules: [] })), { generation: "g1", version: 1 });
+    const before = Date.now();
+    assert.deepEqual(await reportStatus(agent.client, h1Report()), { generation: "g1", version: 1 });
+    const paths = await getPaths(url);
+    const h1 = paths.hosts.find((h) => h.host === "h1")!;
+    const { receivedAt, ...report } = h1.report!;
+    assert.deepEqual(report, h1Report(), "the second report replaced the first");
+    assert.ok(Date.parse(receivedAt) >= before - 5 && Date.parse(receivedAt) <= Date.now(), receivedAt);
+    assert.equal(paths.hosts.find((h) => h.host === "h2")!.report, undefined);
+
+    // The same through Connect JSON, as curl sees it.
+    const raw = await h2Post(url, "/cairn.v1.CairnService/ListPaths", { hosts: ["h1"] });
+    assert.equal(raw.json.hosts[0].reportReceivedAt, receivedAt);
+    assert.deepEqual(raw.json.hosts[0].report.rules[2], {
+      key: "bulk#0",
+      state: "not-steered",
+      reason: "every path is down",
+      prefixes: ["2001:db8:4::10/128"],
+      active: "none",
+      unsteeredPackets: "3",
+    });
+    assert.deepEqual(raw.json.hosts[0].report.datapathDrops, { mtu: "1" });
+    const viaJson = await h2Post(url, "/cairn.v1.CairnService/ReportStatus", { host: "h3", generation: "g1", appliedVersion: "1", reportedAt: "2024-01-01T00:00:03Z" });
+    assert.deepEqual([viaJson.status, viaJson.json], [200, { generation: "g1", version: "1" }]);
+  } finally {
+    agent.close();
+    await c.close();
+  }
+});
+
+test("ReportStatus refuses unknown hosts (NotFound) and reports out of bounds (InvalidArgument); the last good one stays", async () => {
+  const { c, url } = await start();
+  const agent = agentClient(url);
+  const rejects = (r: AgentReportView, code: Code, message: RegExp) =>
+    assert.rejects(reportStatus(agent.client, r), (e: unknown) => {
+      assert.ok(e instanceof ConnectError, String(e));
+      assert.equal(e.code, code, e.message);
+      assert.match(e.rawMessage, message);
+      return true;
+    });
+  try {
+    await reportStatus(agent.client, h1Report());
+    await rejects(h1Report({ host: "h9" }), Code.NotFound, /^unknown host "h9"; the topology has h1, h2, h3$/);
+    await rejects(h1Report({ host: "" }), Code.InvalidArgument, /^host is required$/);
+    const many = Array.from({ length: 3 + 65 }, (_, i) => ({ ...h1Report().rules[0]!, key: `r#${i}` }));
+    await rejects(h1Report({ rules: many }), Code.InvalidArgument, /^report from h1: 68 rule reports, but the host has 3 rules \(at most 67 reports accepted\)$/);
+    await rejects(h1Report({ reportedAt: "now" }), Code.InvalidArgument, /^report from h1: reportedAt "now" is not an RFC 3339 time$/);
+    await rejects(
+      h1Report({ rules: [{ ...h1Report().rules[0]!, state: "running" as never }] }),
+      Code.InvalidArgument,
+      /^report from h1: rule report web#0: unknown state "running"; expected one of installed, not-steered, waiting, error$/,
+    );
+    // Larger than any request may be: refused before it is read in full.
+    const huge = h1Report({ rules: [{ ...h1Report().rules[0]!, reason: "x".repeat(MAX_REQUEST_BYTES) }] });
+    await rejects(huge, Code.ResourceExhausted, /larger than configured readMaxBytes/);
+    assert.deepEqual((await getPaths(url)).hosts[0]!.report!.appliedVersion, 1);
+    const { receivedAt: _, ...kept } = (await getPaths(url)).hosts[0]!.report!;
+    assert.deepEqual(kept, h1Report());
+  } finally {
+    agent.close();
+    await c.close();
   }
 });

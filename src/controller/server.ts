@@ -1,26 +1,15 @@
-// The controller process: CairnService over HTTP/2 cleartext (gRPC for agents,
-// Connect JSON for curl and the operator CLI), one listener per address.
+// The controller process: CairnService (service.ts) over HTTP/2 cleartext (gRPC
+// for agents, Connect JSON for curl and the operator CLI), one listener per address.
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { rename, writeFile } from "node:fs/promises";
-import { Code, ConnectError, createContextKey, createContextValues } from "@connectrpc/connect";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Intent, Topology } from "../core/model.js";
-import { formatConfigError } from "../config/errors.js";
-import { parseIntents } from "../config/intents-file.js";
-import { CairnService, ValidationErrorsSchema } from "../api/gen/cairn/v1/cairn_pb.js";
-import {
-  applySummaryToProto,
-  configErrorsToProto,
-  intentToProto,
-  pathsViewToProto,
-  pathUpdateToProto,
-} from "../api/convert.js";
-import type { PathsView } from "../api/types.js";
-import { HubClosedError, SubscriptionHub } from "./hub.js";
-import type { SubscriberInfo } from "./hub.js";
+import { SubscriptionHub } from "./hub.js";
+import { ReportStore } from "./reports.js";
+import { cairnRoutes, kPeer } from "./service.js";
 import { createControllerState } from "./state.js";
 
 export interface ListenAddress {
@@ -57,8 +46,6 @@ const SNIFF_TIMEOUT_MS = 10_000;
 export function defaultLog(line: string): void {
   process.stderr.write(`${new Date().toISOString()} controller: ${line}\n`);
 }
-
-const kPeer = createContextKey<string>("unknown");
 
 function formatHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -223,88 +210,15 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const keepalive = opts.keepalive ?? DEFAULT_KEEPALIVE;
   const state = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
   const hub = new SubscriptionHub(state);
-  let source = opts.intentsFile ?? "";
-  let applying: Promise<unknown> = Promise.resolve();
-  const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
 
-  const routes = (router: ConnectRouter) =>
-    router.service(CairnService, {
-      async *subscribe(req, ctx) {
-        if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
-        if (!state.hasHost(req.host)) {
-          throw new ConnectError(`unknown host "${req.host}"; the topology has ${state.hosts().join(", ") || "no hosts"}`, Code.NotFound);
-        }
-        const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer) }, ctx.signal, {
-          onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.subscribers().length} connected)`),
-          onClose: (i) =>
-            log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.subscribers().length} connected)`),
-        });
-        try {
-          for await (const u of stream) yield pathUpdateToProto(u);
-        } catch (e) {
-          if (e instanceof HubClosedError) throw new ConnectError(e.message, Code.Unavailable);
-          throw e;
-        }
-      },
-
-      listIntents() {
-        return { intents: state.intents().map(intentToProto), source };
-      },
-
-      listPaths(req) {
-        const unknown = req.hosts.filter((h) => !state.hasHost(h));
-        if (unknown.length > 0) throw new ConnectError(`unknown host(s): ${unknown.join(", ")}`, Code.NotFound);
-        const wanted = req.hosts.length > 0 ? new Set(req.hosts) : null;
-        const view: PathsView = {
-          generation: state.generation,
-          hosts: state
-            .hosts()
-            .filter((h) => !wanted || wanted.has(h))
-            .map((h) => {
-              const s = state.snapshot(h)!;
-              return { host: h, version: Number(s.version), rules: s.rules };
-            }),
-          agents: hub
-            .subscribers()
-            .filter((a) => !wanted || wanted.has(a.host))
-            .map((a) => ({
-              host: a.host,
-              agentVersion: a.agentVersion,
-              peer: a.peer,
-              connectedAt: a.connectedAt.toISOString(),
-              lastSentVersion: Number(a.lastSentVersion),
-            })),
-        };
-        return pathsViewToProto(view);
-      },
-
-      async applyIntents(req) {
-        // One apply at a time: parse, persist and commit as a unit.
-        const run = applying.then(async () => {
-          const file = req.filename || "<request>";
-          const parsed = parseIntents(req.yaml, file, state.topology);
-          if (!parsed.ok) {
-            log(`intents rejected from ${file}: ${parsed.errors.length} error(s)`);
-            throw new ConnectError(parsed.errors.map(formatConfigError).join("\n"), Code.InvalidArgument, undefined, [
-              { desc: ValidationErrorsSchema, value: configErrorsToProto(parsed.errors) },
-            ]);
-          }
-          if (opts.persistIntents && opts.intentsFile) await writeFileAtomic(opts.intentsFile, req.yaml);
-          const { summary, deltas } = state.setIntents(parsed.value);
-          hub.publish(deltas);
-          source = file;
-          log(
-            `intents applied from ${file}: ${summary.added.length} added, ${summary.changed.length} changed, ` +
-              `${summary.removed.length} removed, ${summary.unchanged.length} unchanged; ` +
-              `pushed to ${summary.hostsPushed.length} host(s)` +
-              (summary.hostsPushed.length ? ` (${summary.hostsPushed.map((h) => `${h.host}@v${h.version}`).join(", ")})` : ""),
-          );
-          return applySummaryToProto(summary);
-        });
-        applying = run.catch(() => {});
-        return run;
-      },
-    });
+  const routes = cairnRoutes({
+    state,
+    hub,
+    reports: new ReportStore(),
+    log,
+    intentsSource: opts.intentsFile ?? "",
+    ...(opts.persistIntents && opts.intentsFile ? { persist: (yaml: string) => writeFileAtomic(opts.intentsFile!, yaml) } : {}),
+  });
 
   const handler = connectNodeAdapter({
     routes,

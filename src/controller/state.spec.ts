@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hostRules } from "../core/assignments.js";
+import type { HostRule } from "../core/assignments.js";
 import { canonicalJson, createControllerState, diffRules } from "./state.js";
 import { INTENTS_V1, INTENTS_V2, R1_END, R2_END, testIntents, testTopology } from "./testing.js";
 
@@ -16,7 +17,7 @@ test("initial snapshots: every host at version 1 with hostRules' rules", () => {
   assert.equal(h1.version, 1n);
   assert.deepEqual(h1.rules, hostRules(topology, v1, "h1"));
   assert.deepEqual(
-    h1.rules.map((r) => [r.key, r.prefix, r.portFrom, r.portTo]),
+    h1.rules.map((r) => [r.key, r.targets.map((t) => t.prefix).join(), r.match.portFrom, r.match.portTo]),
     [
       ["web#0", "2001:db8:4::10/128", 443, 443],
       ["web#1", "2001:db8:4::10/128", 8000, 8080],
@@ -30,15 +31,19 @@ test("initial snapshots: every host at version 1 with hostRules' rules", () => {
 
 test("the path engine's paths are in the rules (latency via r2, avoidLinks via r1)", () => {
   const s = createControllerState(topology, v1);
+  const only = (r: HostRule | undefined) => {
+    assert.equal(r?.targets.length, 1);
+    const result = r!.targets[0]!.result;
+    assert.ok(result.ok);
+    return result.path;
+  };
   const [web0, , bulk] = s.snapshot("h1")!.rules;
-  assert.ok(web0!.result.ok && bulk!.result.ok);
-  assert.deepEqual(web0!.result.path.nodes, ["r1", "r2", "r4"]);
-  assert.deepEqual(web0!.result.path.segments.map((x) => x.sid), [R2_END]);
-  assert.deepEqual(bulk!.result.path.nodes, ["r1", "r2", "r4"]);
+  assert.deepEqual(only(web0).nodes, ["r1", "r2", "r4"]);
+  assert.deepEqual(only(web0).segments.map((x) => x.sid), [R2_END]);
+  assert.deepEqual(only(bulk).nodes, ["r1", "r2", "r4"]);
   const [h3out] = s.snapshot("h3")!.rules;
-  assert.ok(h3out!.result.ok);
-  assert.deepEqual(h3out!.result.path.nodes, ["r2", "r1", "r3", "r4"]);
-  assert.deepEqual(h3out!.result.path.segments.map((x) => x.sid), [R1_END]);
+  assert.deepEqual(only(h3out).nodes, ["r2", "r1", "r3", "r4"]);
+  assert.deepEqual(only(h3out).segments.map((x) => x.sid), [R1_END]);
 });
 
 test("applying the same intents changes nothing and bumps no version", () => {
@@ -59,7 +64,7 @@ test("a changed intent yields upserts/removals for the affected host only", () =
   assert.equal(d.host, "h1");
   assert.equal(d.version, 2n);
   // web#0 is identical (same port, path, priority): not re-sent.
-  assert.deepEqual(d.upserts.map((r) => [r.key, r.prefix]), [["bulk#0", "2001:db8:4::/64"]]);
+  assert.deepEqual(d.upserts.map((r) => [r.key, r.targets.map((t) => t.prefix)]), [["bulk#0", ["2001:db8:4::/64"]]]);
   assert.deepEqual(d.removed, ["web#1"]);
   assert.deepEqual(summary.hostsPushed, [{ host: "h1", version: 2, upserts: 1, removals: 1 }]);
   assert.equal(s.snapshot("h3")!.version, 1n);
@@ -98,4 +103,19 @@ test("diffRules and canonicalJson ignore key order and undefined fields", () => 
   assert.deepEqual(diffRules(rules, rules.map((r) => ({ ...r }))), { upserts: [], removed: [] });
   const moved = rules.map((r) => ({ ...r, priority: r.priority + 1 }));
   assert.equal(diffRules(rules, moved).upserts.length, 3);
+});
+
+test("a change that only moves a rule's onFailure or adds a target is pushed", () => {
+  const s = createControllerState(topology, v1);
+  const closed = testIntents(topology, INTENTS_V1.replace("    objective: latency\n", "    objective: latency\n    onFailure: closed\n"));
+  const { deltas } = s.setIntents(closed);
+  assert.deepEqual(deltas.map((d) => [d.host, d.upserts.map((r) => [r.key, r.onFailure]), d.removed]), [
+    ["h1", [["web#0", "closed"], ["web#1", "closed"]], []],
+  ]);
+  const dns = testIntents(topology, INTENTS_V1.replace('to: "2001:db8:4::/64"', "to: video.example.com"));
+  const d = s.setIntents(dns).deltas;
+  assert.deepEqual(d.map((x) => [x.host, x.upserts.map((r) => [r.key, r.dns, r.targets.map((t) => t.prefix)])]), [
+    ["h1", [["web#0", undefined, ["2001:db8:4::10/128"]], ["web#1", undefined, ["2001:db8:4::10/128"]]]],
+    ["h3", [["h3-out#0", "video.example.com", ["2001:db8:1::/64", "2001:db8:4::/64"]]]],
+  ]);
 });

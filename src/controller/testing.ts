@@ -4,7 +4,6 @@ import type { Intent, Topology } from "../core/model.js";
 import { formatConfigError } from "../config/errors.js";
 import { parseIntents } from "../config/intents-file.js";
 import { parseTopology } from "../config/topology-file.js";
-import type { Datapath, DatapathRule, RuleCounters } from "../datapath/types.js";
 
 /**
  * r1 -- r2 -- r4 with 1 ms links (IGP 10 each), and r1 -- r3 -- r4 with 5 ms
@@ -74,34 +73,6 @@ export function testIntents(topology: Topology, yaml = INTENTS_V1, file = "inten
   const r = parseIntents(yaml, file, topology);
   assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
   return r.value;
-}
-
-/** Records every apply(); counters report 1 packet of 100 bytes per installed rule. */
-export class FakeDatapath implements Datapath {
-  applies: DatapathRule[][] = [];
-  closed = false;
-  failNext: Error | null = null;
-
-  apply(rules: DatapathRule[]): void {
-    if (this.failNext) {
-      const e = this.failNext;
-      this.failNext = null;
-      throw e;
-    }
-    this.applies.push(rules.map((r) => ({ ...r, segments: [...r.segments] })));
-  }
-
-  get last(): DatapathRule[] | undefined {
-    return this.applies[this.applies.length - 1];
-  }
-
-  counters(): Map<number, RuleCounters> {
-    return new Map((this.last ?? []).map((r) => [r.ruleId, { packets: 1n, bytes: 100n }]));
-  }
-
-  close(): void {
-    this.closed = true;
-  }
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 2000): Promise<T> {

@@ -1,52 +1,84 @@
 // Which rules each host's agent must hold: intents × their hosts, with computed paths. Pure.
-import type { Intent, PathResult, Topology } from "./model.js";
-import { PROTOCOL_NUMBERS } from "./model.js";
-import { computePath } from "./path-engine.js";
+import type { FailurePolicy, Intent, PathResult, PortRange, Topology } from "./model.js";
+import { failurePolicy, PROTOCOL_NUMBERS } from "./model.js";
+import { ruleTargets } from "./targets.js";
 
-/** One datapath rule an agent must install, with the path it steers onto. */
+/** Which packets a rule takes: every field present must match. */
+export interface RuleMatch {
+  /** Lab app name: the packet's socket is in the app's cgroup (or below it). */
+  app?: string;
+  /** cgroup v2 path relative to the cgroup2 mount: the socket's cgroup is this one or below it. */
+  cgroup?: string;
+  /** Owner of the sending socket: a uid ("1001") or a user name, resolved by the agent. */
+  user?: string;
+  /** Source prefix "addr/len", IPv6 or IPv4. */
+  source?: string;
+  /** IP protocol number; 0 = any. */
+  protocol: number;
+  /** Inclusive destination port range; 0..65535 = any port. */
+  portFrom: number;
+  portTo: number;
+}
+
+/** One destination of a rule and the path its packets take. */
+export interface RuleTarget {
+  /** Destination "addr/len", IPv6 or IPv4. */
+  prefix: string;
+  /** IPv6 targets: the SRH is inserted inline and its segments are the path's. IPv4 targets: the host encapsulates
+   *  (H.Encaps: outer IPv6 + SRH); the segments end with the egress router's End.DX4 SID for the destination host.
+   *  A failure carries the reason; the rule's onFailure says what becomes of its packets. */
+  result: PathResult;
+}
+
+/** One datapath rule an agent must hold: which packets, where they may go, on which paths. */
 export interface HostRule {
   /** Stable identity across recomputations: `${intent}#${portRangeIndex}`. */
   key: string;
   intent: string;
-  /** Position of the intent in its file: lower wins among equally specific rules. */
+  /** Position of the intent in its file: lower wins among rules of the same cgroup and destination prefix. */
   priority: number;
-  app?: string;
-  /** Destination prefix "addr/len". */
-  prefix: string;
-  /** IP protocol number; 0 = any. */
-  protocol: number;
-  portFrom: number;
-  portTo: number;
-  /** The path, or why there is none (then the agent installs nothing for it). */
-  result: PathResult;
+  match: RuleMatch;
+  /** What happens to matching packets when the target has no usable path: sent unsteered (open) or dropped (closed). */
+  onFailure: FailurePolicy;
+  /** Static destinations; for a DNS rule, the candidate destinations a resolved address is looked up in (longest prefix wins). */
+  targets: RuleTarget[];
+  /** The DNS name the agent resolves (and keeps resolving, by TTL); its addresses are the rule's destinations. */
+  dns?: string;
 }
 
-export function destinationPrefix(topology: Topology, intent: Intent): string {
-  const to = intent.match.to;
-  if ("prefix" in to) return to.prefix;
-  const host = topology.hosts.find((h) => h.name === to.host);
-  if (!host) throw new Error(`intent ${intent.name}: unknown host ${to.host} (should have been validated)`);
-  return `${host.address}/128`;
+export const ANY_PORT: PortRange = { from: 0, to: 65535 };
+
+/** The match of the rule for one of the intent's port ranges. */
+export function ruleMatch(intent: Intent, range: PortRange): RuleMatch {
+  const m = intent.match;
+  return {
+    ...(m.app !== undefined ? { app: m.app } : {}),
+    ...(m.cgroup !== undefined ? { cgroup: m.cgroup } : {}),
+    ...(m.user !== undefined ? { user: m.user } : {}),
+    ...(m.source !== undefined ? { source: m.source } : {}),
+    protocol: m.protocol ? PROTOCOL_NUMBERS[m.protocol] : 0,
+    portFrom: range.from,
+    portTo: range.to,
+  };
 }
 
-/** The rules `hostName` must hold for `intents`, in priority order. */
+/** The rules `hostName` must hold for `intents`, in priority order: one per intent and port range. */
 export function hostRules(topology: Topology, intents: Intent[], hostName: string): HostRule[] {
   const rules: HostRule[] = [];
   intents.forEach((intent, priority) => {
     if (!intent.match.hosts.includes(hostName)) return;
-    const result = computePath(topology, intent, hostName);
-    const ranges = intent.match.ports.length > 0 ? intent.match.ports : [{ from: 0, to: 65535 }];
+    const targets = ruleTargets(topology, intent, hostName);
+    const to = intent.match.to;
+    const ranges = intent.match.ports.length > 0 ? intent.match.ports : [ANY_PORT];
     ranges.forEach((range, i) => {
       rules.push({
         key: `${intent.name}#${i}`,
         intent: intent.name,
         priority,
-        ...(intent.match.app !== undefined ? { app: intent.match.app } : {}),
-        prefix: destinationPrefix(topology, intent),
-        protocol: intent.match.protocol ? PROTOCOL_NUMBERS[intent.match.protocol] : 0,
-        portFrom: range.from,
-        portTo: range.to,
-        result,
+        match: ruleMatch(intent, range),
+        onFailure: failurePolicy(intent),
+        targets,
+        ...("dns" in to ? { dns: to.dns } : {}),
       });
     });
   });

@@ -137,8 +137,12 @@ export interface IntentMatch {
   user?: string;
   /** Source prefix (IPv6 or IPv4, "addr/len"): e.g. forwarded traffic of containers or VMs behind the host. */
   source?: string;
-  /** Destination: a host of the topology, or an IPv6 prefix. */
-  to: { host: string } | { prefix: string };
+  /**
+   * Destination: a host of the topology (its IPv6 address, and its IPv4 address where both ends are
+   * dual-stack), an IPv6 or IPv4 prefix ("addr/len", host bits cleared), or a DNS name (lower case,
+   * no trailing dot) whose addresses each agent resolves.
+   */
+  to: { host: string } | { prefix: string } | { dns: string };
   protocol?: Protocol;
   /** Destination port ranges; empty = any port. */
   ports: PortRange[];
@@ -236,9 +240,14 @@ export interface Path {
   /** Ids of the links crossed, in order. */
   links: string[];
   metrics: PathMetrics;
-  /** SIDs in travel order; the packet's own destination is appended by the datapath. */
+  /** SIDs in travel order. For an IPv6 packet the datapath appends the packet's own destination; an
+   *  IPv4 target's path ends with the egress router's End.DX4 SID instead. */
   segments: Segment[];
-  /** Size of the SRH the head-end inserts: 8 + 16 × (segments + 1), or 0 when there are no segments. */
+  /**
+   * Size of the SRH the head-end writes. Inserted into an IPv6 packet: 8 + 16 × (segments + 1), the
+   * packet's own destination being the last entry, or 0 when there are no segments. Encapsulating an
+   * IPv4 packet (the last segment is End.DX4): 8 + 16 × segments.
+   */
   srhBytes: number;
 }
 

@@ -1,10 +1,12 @@
 // The path engine: topology + query in, the optimal path (and a disjoint backup) or a precise reason
 // out. Pure; never throws on infeasibility. README "Path engine" describes the semantics.
-import type { Intent, PathResult, Topology } from "./model.js";
+import type { Intent, PathResult, PathSpec, Topology } from "./model.js";
 import { HOST_DATAPATH_MSD } from "./model.js";
 import type { PathAnswer, PathQuery } from "./path-query.js";
 import { graphOf } from "./graph.js";
-import { parsePrefix, prefixContains } from "./ipv6.js";
+import { parsePrefix, prefixContains, type Prefix } from "./ipv6.js";
+import { parseIpPrefix } from "./ip.js";
+import { ipv4Owner } from "./destinations.js";
 import { linkRules, nodeRules } from "./link-rules.js";
 import { allowedLinks, effectiveMsd, fail, limitsOf, objectiveWeights, sidDepth, solve, toPath, type Problem, type Stage } from "./path-problem.js";
 import { explain } from "./infeasibility.js";
@@ -66,14 +68,21 @@ export function findPath(topology: Topology, query: PathQuery): PathAnswer {
 /** The intent's path from `fromHost`'s gateway router to the destination's router; the host's
  *  datapath is the head-end, so its SRH capacity bounds the msd. */
 export function computePath(topology: Topology, intent: Intent, fromHost: string): PathResult {
-  const host = topology.hosts.find((h) => h.name === fromHost);
-  if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
+  if (!topology.hosts.some((h) => h.name === fromHost)) return { ok: false, reason: `unknown source host ${fromHost}` };
   const dest = destinationRouter(topology, intent);
   if (!dest.ok) return dest;
-  const { objective, weights, constraints, via, protection, msd } = intent;
+  return computePathToRouter(topology, intent, fromHost, dest.router);
+}
+
+/** The path that `spec` asks for from `fromHost`'s gateway router to `toRouter` (for destinations known
+ *  only by router, such as a DNS name's candidate hosts). */
+export function computePathToRouter(topology: Topology, spec: PathSpec, fromHost: string, toRouter: string): PathResult {
+  const host = topology.hosts.find((h) => h.name === fromHost);
+  if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
+  const { objective, weights, constraints, via, protection, msd } = spec;
   const r = findPath(topology, {
     from: host.router,
-    to: dest.router,
+    to: toRouter,
     objective,
     ...(weights ? { weights } : {}),
     constraints,
@@ -85,15 +94,23 @@ export function computePath(topology: Topology, intent: Intent, fromHost: string
   return r.ok ? { ok: true, path: r.primary, backup: r.backup, notes: r.notes } : { ok: false, reason: r.reason };
 }
 
-/** Where traffic for the intent leaves the SRv6 network: the router behind which the destination sits. */
+/** Where traffic for the intent leaves the SRv6 network: the router behind which the destination sits.
+ *  IPv6 prefixes by the hosts' subnets and the routers' locators; IPv4 prefixes by the hosts' IPv4
+ *  subnets (exactly one: see ipv4Owner). A DNS name has no single router. */
 export function destinationRouter(topology: Topology, intent: Intent): { ok: true; router: string } | { ok: false; reason: string } {
   const to = intent.match.to;
   if ("host" in to) {
     const h = topology.hosts.find((x) => x.name === to.host);
     return h ? { ok: true, router: h.router } : { ok: false, reason: `unknown destination host ${to.host}` };
   }
-  const p = parsePrefix(to.prefix);
-  if (!p) return { ok: false, reason: `bad destination prefix ${to.prefix}` };
+  if ("dns" in to) return { ok: false, reason: `${to.dns} is a DNS name: each of its addresses has its own router` };
+  const dest = parseIpPrefix(to.prefix);
+  if (!dest) return { ok: false, reason: `bad destination prefix ${to.prefix}` };
+  if (dest.family === 4) {
+    const owner = ipv4Owner(topology, dest);
+    return owner.ok ? { ok: true, router: owner.host.router } : owner;
+  }
+  const p: Prefix = dest;
   const owners = new Set<string>();
   for (const h of topology.hosts) {
     const a = parsePrefix(`${h.address}/128`)!;

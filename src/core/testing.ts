@@ -20,3 +20,16 @@ export function net(routers: (string | Omit<Router, "locator">)[], links: LinkSp
     services,
   };
 }
+
+/** A copy of `t` whose named hosts are dual-stack: `{ h1: "10.0.1.10/24" }` (the topology file's lab side fills these). */
+export function withIpv4(t: Topology, addresses: Record<string, string>): Topology {
+  return {
+    ...t,
+    hosts: t.hosts.map((h) => {
+      const a = addresses[h.name];
+      if (a === undefined) return h;
+      const [address4, len] = a.split("/");
+      return { ...h, address4: address4!, prefixLen4: Number(len) };
+    }),
+  };
+}

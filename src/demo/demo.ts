@@ -48,8 +48,9 @@ async function measure(topology: Topology, intents: Intent[]): Promise<Row[]> {
     let path: string[];
     if (f.intent) {
       const rule = view.hosts.find((h) => h.host === f.from)?.rules.find((r) => r.intent === f.intent!.name);
-      if (!rule?.result.ok) throw new Error(`the controller has no path for ${f.intent.name}: ${rule && !rule.result.ok ? rule.result.reason : "no rule"}`);
-      path = rule.result.path.nodes;
+      const result = rule?.targets.find((t) => t.prefix.includes(":"))?.result;
+      if (!result?.ok) throw new Error(`the controller has no path for ${f.intent.name}: ${result && !result.ok ? result.reason : "no rule"}`);
+      path = result.path.nodes;
     } else {
       const igp = computePath(topology, { name: "igp", match: { hosts: [f.from], to: { host: f.to }, ports: [] }, objective: "igp", constraints: NO_CONSTRAINTS, via: [], protection: "none" }, f.from);
       path = igp.ok ? igp.path.nodes : [];

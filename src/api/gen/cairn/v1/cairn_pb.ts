@@ -1,5 +1,6 @@
 // Cairn control-plane API: the controller serves it; agents subscribe to their
-// host's path updates, operators list and apply intents.
+// host's path updates and report what their datapath does, operators list and
+// apply intents.
 //
 // One service, spoken as gRPC (agents) and Connect JSON (curl, operator CLI)
 // on the same HTTP/2 cleartext listener.
@@ -16,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/v1/cairn.proto.
  */
 export const file_cairn_v1_cairn: GenFile = /*@__PURE__*/
-  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkihAEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkilgEKB1NlZ21lbnQSCwoDc2lkGAEgASgJEgwKBG5vZGUYAiABKAkSKwoIYmVoYXZpb3IYAyABKA4yGS5jYWlybi52MS5TZWdtZW50QmVoYXZpb3ISIQoEbGluaxgEIAEoCzITLmNhaXJuLnYxLkFkamFjZW5jeRIUCgdzZXJ2aWNlGAUgASgJSACIAQFCCgoIX3NlcnZpY2UiJQoJQWRqYWNlbmN5EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkimgEKC1BhdGhNZXRyaWNzEhIKCmxhdGVuY3lfdXMYASABKAESCwoDaWdwGAIgASgBEgwKBGhvcHMYAyABKA0SCgoCdGUYBCABKAESEQoJaml0dGVyX3VzGAUgASgBEgwKBGxvc3MYBiABKAESFgoOYm90dGxlbmVja19icHMYByABKAESFwoPbWF4X3V0aWxpemF0aW9uGAggASgBIoQBCgRQYXRoEg0KBW5vZGVzGAEgAygJEiMKCHNlZ21lbnRzGAIgAygLMhEuY2Fpcm4udjEuU2VnbWVudBImCgdtZXRyaWNzGAMgASgLMhUuY2Fpcm4udjEuUGF0aE1ldHJpY3MSDQoFbGlua3MYBCADKAkSEQoJc3JoX2J5dGVzGAUgASgNIpgCCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SEAoDYXBwGAQgASgJSACIAQESDgoGcHJlZml4GAUgASgJEhAKCHByb3RvY29sGAYgASgNEhEKCXBvcnRfZnJvbRgHIAEoDRIPCgdwb3J0X3RvGAggASgNEiQKBnN0YXR1cxgJIAEoDjIULmNhaXJuLnYxLlJ1bGVTdGF0dXMSDgoGcmVhc29uGAogASgJEhwKBHBhdGgYCyABKAsyDi5jYWlybi52MS5QYXRoEh4KBmJhY2t1cBgMIAEoCzIOLmNhaXJuLnYxLlBhdGgSDQoFbm90ZXMYDSADKAlCBgoEX2FwcCIlCglQb3J0UmFuZ2USDAoEZnJvbRgBIAEoDRIKCgJ0bxgCIAEoDSKsAQoLSW50ZW50TWF0Y2gSDQoFaG9zdHMYASADKAkSEAoDYXBwGAIgASgJSAGIAQESEQoHdG9faG9zdBgDIAEoCUgAEhMKCXRvX3ByZWZpeBgEIAEoCUgAEhUKCHByb3RvY29sGAUgASgJSAKIAQESIgoFcG9ydHMYBiADKAsyEy5jYWlybi52MS5Qb3J0UmFuZ2VCBAoCdG9CBgoEX2FwcEILCglfcHJvdG9jb2wi/gIKC0NvbnN0cmFpbnRzEhsKDm1heF9sYXRlbmN5X3VzGAEgASgBSACIAQESEwoLYXZvaWRfbm9kZXMYAiADKAkSEwoLYXZvaWRfbGlua3MYAyADKAkSGgoNbWF4X2ppdHRlcl91cxgEIAEoAUgBiAEBEhUKCG1heF9sb3NzGAUgASgBSAKIAQESFQoIbWF4X2hvcHMYBiABKA1IA4gBARIeChFtaW5fYmFuZHdpZHRoX2JwcxgHIAEoAUgEiAEBEhMKC2F2b2lkX3NybGdzGAggAygJEhUKDWF2b2lkX3JlZ2lvbnMYCSADKAkSEwoLZXhjbHVkZV9hbnkYCiADKAkSEwoLaW5jbHVkZV9hbnkYCyADKAkSEwoLaW5jbHVkZV9hbGwYDCADKAlCEQoPX21heF9sYXRlbmN5X3VzQhAKDl9tYXhfaml0dGVyX3VzQgsKCV9tYXhfbG9zc0ILCglfbWF4X2hvcHNCFAoSX21pbl9iYW5kd2lkdGhfYnBzIpYCCgZJbnRlbnQSDAoEbmFtZRgBIAEoCRIkCgVtYXRjaBgCIAEoCzIVLmNhaXJuLnYxLkludGVudE1hdGNoEhEKCW9iamVjdGl2ZRgDIAEoCRIqCgtjb25zdHJhaW50cxgEIAEoCzIVLmNhaXJuLnYxLkNvbnN0cmFpbnRzEi4KB3dlaWdodHMYBSADKAsyHS5jYWlybi52MS5JbnRlbnQuV2VpZ2h0c0VudHJ5EgsKA3ZpYRgGIAMoCRISCgpwcm90ZWN0aW9uGAcgASgJEhAKA21zZBgIIAEoDUgAiAEBGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgYKBF9tc2QiFAoSTGlzdEludGVudHNSZXF1ZXN0IkgKE0xpc3RJbnRlbnRzUmVzcG9uc2USIQoHaW50ZW50cxgBIAMoCzIQLmNhaXJuLnYxLkludGVudBIOCgZzb3VyY2UYAiABKAkiIQoQTGlzdFBhdGhzUmVxdWVzdBINCgVob3N0cxgBIAMoCSJJCglIb3N0UGF0aHMSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEh0KBXJ1bGVzGAMgAygLMg4uY2Fpcm4udjEuUnVsZSJvCglBZ2VudEluZm8SDAoEaG9zdBgBIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAIgASgJEgwKBHBlZXIYAyABKAkSFAoMY29ubmVjdGVkX2F0GAQgASgJEhkKEWxhc3Rfc2VudF92ZXJzaW9uGAUgASgEInAKEUxpc3RQYXRoc1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSIgoFaG9zdHMYAiADKAsyEy5jYWlybi52MS5Ib3N0UGF0aHMSIwoGYWdlbnRzGAMgAygLMhMuY2Fpcm4udjEuQWdlbnRJbmZvIjUKE0FwcGx5SW50ZW50c1JlcXVlc3QSDAoEeWFtbBgBIAEoCRIQCghmaWxlbmFtZRgCIAEoCSJMCghIb3N0UHVzaBIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSDwoHdXBzZXJ0cxgDIAEoDRIQCghyZW1vdmFscxgEIAEoDSKEAQoUQXBwbHlJbnRlbnRzUmVzcG9uc2USDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJEhEKCXVuY2hhbmdlZBgEIAMoCRIoCgxob3N0c19wdXNoZWQYBSADKAsyEi5jYWlybi52MS5Ib3N0UHVzaCJcCg9WYWxpZGF0aW9uRXJyb3ISDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRINCgVmaWVsZBgEIAEoCRIOCgZyZWFzb24YBSABKAkiPQoQVmFsaWRhdGlvbkVycm9ycxIpCgZlcnJvcnMYASADKAsyGS5jYWlybi52MS5WYWxpZGF0aW9uRXJyb3IqWQoKUnVsZVN0YXR1cxIbChdSVUxFX1NUQVRVU19VTlNQRUNJRklFRBAAEhIKDlJVTEVfU1RBVFVTX09LEAESGgoWUlVMRV9TVEFUVVNfSU5GRUFTSUJMRRACKocBCg9TZWdtZW50QmVoYXZpb3ISIAocU0VHTUVOVF9CRUhBVklPUl9VTlNQRUNJRklFRBAAEhgKFFNFR01FTlRfQkVIQVZJT1JfRU5EEAESGgoWU0VHTUVOVF9CRUhBVklPUl9FTkRfWBACEhwKGFNFR01FTlRfQkVIQVZJT1JfU0VSVklDRRADMrACCgxDYWlyblNlcnZpY2USPwoJU3Vic2NyaWJlEhouY2Fpcm4udjEuU3Vic2NyaWJlUmVxdWVzdBoULmNhaXJuLnYxLlBhdGhVcGRhdGUwARJKCgtMaXN0SW50ZW50cxIcLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVxdWVzdBodLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVzcG9uc2USRAoJTGlzdFBhdGhzEhouY2Fpcm4udjEuTGlzdFBhdGhzUmVxdWVzdBobLmNhaXJuLnYxLkxpc3RQYXRoc1Jlc3BvbnNlEk0KDEFwcGx5SW50ZW50cxIdLmNhaXJuLnYxLkFwcGx5SW50ZW50c1JlcXVlc3QaHi5jYWlybi52MS5BcHBseUludGVudHNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkihAEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkilgEKB1NlZ21lbnQSCwoDc2lkGAEgASgJEgwKBG5vZGUYAiABKAkSKwoIYmVoYXZpb3IYAyABKA4yGS5jYWlybi52MS5TZWdtZW50QmVoYXZpb3ISIQoEbGluaxgEIAEoCzITLmNhaXJuLnYxLkFkamFjZW5jeRIUCgdzZXJ2aWNlGAUgASgJSACIAQFCCgoIX3NlcnZpY2UiJQoJQWRqYWNlbmN5EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkimgEKC1BhdGhNZXRyaWNzEhIKCmxhdGVuY3lfdXMYASABKAESCwoDaWdwGAIgASgBEgwKBGhvcHMYAyABKA0SCgoCdGUYBCABKAESEQoJaml0dGVyX3VzGAUgASgBEgwKBGxvc3MYBiABKAESFgoOYm90dGxlbmVja19icHMYByABKAESFwoPbWF4X3V0aWxpemF0aW9uGAggASgBIoQBCgRQYXRoEg0KBW5vZGVzGAEgAygJEiMKCHNlZ21lbnRzGAIgAygLMhEuY2Fpcm4udjEuU2VnbWVudBImCgdtZXRyaWNzGAMgASgLMhUuY2Fpcm4udjEuUGF0aE1ldHJpY3MSDQoFbGlua3MYBCADKAkSEQoJc3JoX2J5dGVzGAUgASgNIrcBCglSdWxlTWF0Y2gSEAoDYXBwGAEgASgJSACIAQESEwoGY2dyb3VwGAIgASgJSAGIAQESEQoEdXNlchgDIAEoCUgCiAEBEhMKBnNvdXJjZRgEIAEoCUgDiAEBEhAKCHByb3RvY29sGAUgASgNEhEKCXBvcnRfZnJvbRgGIAEoDRIPCgdwb3J0X3RvGAcgASgNQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlIpsBCgZUYXJnZXQSDgoGcHJlZml4GAEgASgJEiQKBnN0YXR1cxgCIAEoDjIULmNhaXJuLnYxLlJ1bGVTdGF0dXMSDgoGcmVhc29uGAMgASgJEhwKBHBhdGgYBCABKAsyDi5jYWlybi52MS5QYXRoEh4KBmJhY2t1cBgFIAEoCzIOLmNhaXJuLnYxLlBhdGgSDQoFbm90ZXMYBiADKAkigAIKBFJ1bGUSCwoDa2V5GAEgASgJEg4KBmludGVudBgCIAEoCRIQCghwcmlvcml0eRgDIAEoDRIiCgVtYXRjaBgOIAEoCzITLmNhaXJuLnYxLlJ1bGVNYXRjaBISCgpvbl9mYWlsdXJlGA8gASgJEiEKB3RhcmdldHMYECADKAsyEC5jYWlybi52MS5UYXJnZXQSEAoDZG5zGBEgASgJSACIAQFCBgoEX2Ruc0oECAQQDlIDYXBwUgZwcmVmaXhSCHByb3RvY29sUglwb3J0X2Zyb21SB3BvcnRfdG9SBnN0YXR1c1IGcmVhc29uUgRwYXRoUgZiYWNrdXBSBW5vdGVzIiUKCVBvcnRSYW5nZRIMCgRmcm9tGAEgASgNEgoKAnRvGAIgASgNIpoCCgtJbnRlbnRNYXRjaBINCgVob3N0cxgBIAMoCRIQCgNhcHAYAiABKAlIAYgBARITCgZjZ3JvdXAYByABKAlIAogBARIRCgR1c2VyGAggASgJSAOIAQESEwoGc291cmNlGAkgASgJSASIAQESEQoHdG9faG9zdBgDIAEoCUgAEhMKCXRvX3ByZWZpeBgEIAEoCUgAEhAKBnRvX2RucxgKIAEoCUgAEhUKCHByb3RvY29sGAUgASgJSAWIAQESIgoFcG9ydHMYBiADKAsyEy5jYWlybi52MS5Qb3J0UmFuZ2VCBAoCdG9CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2VCCwoJX3Byb3RvY29sIv4CCgtDb25zdHJhaW50cxIbCg5tYXhfbGF0ZW5jeV91cxgBIAEoAUgAiAEBEhMKC2F2b2lkX25vZGVzGAIgAygJEhMKC2F2b2lkX2xpbmtzGAMgAygJEhoKDW1heF9qaXR0ZXJfdXMYBCABKAFIAYgBARIVCghtYXhfbG9zcxgFIAEoAUgCiAEBEhUKCG1heF9ob3BzGAYgASgNSAOIAQESHgoRbWluX2JhbmR3aWR0aF9icHMYByABKAFIBIgBARITCgthdm9pZF9zcmxncxgIIAMoCRIVCg1hdm9pZF9yZWdpb25zGAkgAygJEhMKC2V4Y2x1ZGVfYW55GAogAygJEhMKC2luY2x1ZGVfYW55GAsgAygJEhMKC2luY2x1ZGVfYWxsGAwgAygJQhEKD19tYXhfbGF0ZW5jeV91c0IQCg5fbWF4X2ppdHRlcl91c0ILCglfbWF4X2xvc3NCCwoJX21heF9ob3BzQhQKEl9taW5fYmFuZHdpZHRoX2JwcyK+AgoGSW50ZW50EgwKBG5hbWUYASABKAkSJAoFbWF0Y2gYAiABKAsyFS5jYWlybi52MS5JbnRlbnRNYXRjaBIRCglvYmplY3RpdmUYAyABKAkSKgoLY29uc3RyYWludHMYBCABKAsyFS5jYWlybi52MS5Db25zdHJhaW50cxIuCgd3ZWlnaHRzGAUgAygLMh0uY2Fpcm4udjEuSW50ZW50LldlaWdodHNFbnRyeRILCgN2aWEYBiADKAkSEgoKcHJvdGVjdGlvbhgHIAEoCRIQCgNtc2QYCCABKA1IAIgBARIXCgpvbl9mYWlsdXJlGAkgASgJSAGIAQEaLgoMV2VpZ2h0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAFCBgoEX21zZEINCgtfb25fZmFpbHVyZSIUChJMaXN0SW50ZW50c1JlcXVlc3QiSAoTTGlzdEludGVudHNSZXNwb25zZRIhCgdpbnRlbnRzGAEgAygLMhAuY2Fpcm4udjEuSW50ZW50Eg4KBnNvdXJjZRgCIAEoCSIhChBMaXN0UGF0aHNSZXF1ZXN0Eg0KBWhvc3RzGAEgAygJIowBCglIb3N0UGF0aHMSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEh0KBXJ1bGVzGAMgAygLMg4uY2Fpcm4udjEuUnVsZRIlCgZyZXBvcnQYBCABKAsyFS5jYWlybi52MS5BZ2VudFJlcG9ydBIaChJyZXBvcnRfcmVjZWl2ZWRfYXQYBSABKAkibwoJQWdlbnRJbmZvEgwKBGhvc3QYASABKAkSFQoNYWdlbnRfdmVyc2lvbhgCIAEoCRIMCgRwZWVyGAMgASgJEhQKDGNvbm5lY3RlZF9hdBgEIAEoCRIZChFsYXN0X3NlbnRfdmVyc2lvbhgFIAEoBCJwChFMaXN0UGF0aHNSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgJEiIKBWhvc3RzGAIgAygLMhMuY2Fpcm4udjEuSG9zdFBhdGhzEiMKBmFnZW50cxgDIAMoCzITLmNhaXJuLnYxLkFnZW50SW5mbyL6AQoLQWdlbnRSZXBvcnQSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEhcKD2FwcGxpZWRfdmVyc2lvbhgDIAEoBBITCgtyZXBvcnRlZF9hdBgEIAEoCRIjCgVydWxlcxgFIAMoCzIULmNhaXJuLnYxLlJ1bGVSZXBvcnQSQAoOZGF0YXBhdGhfZHJvcHMYBiADKAsyKC5jYWlybi52MS5BZ2VudFJlcG9ydC5EYXRhcGF0aERyb3BzRW50cnkaNAoSRGF0YXBhdGhEcm9wc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgEKClJ1bGVSZXBvcnQSCwoDa2V5GAEgASgJEg0KBXN0YXRlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIQCghwcmVmaXhlcxgEIAMoCRIOCgZhY3RpdmUYBSABKAkSFwoPc3RlZXJlZF9wYWNrZXRzGAYgASgEEhUKDXN0ZWVyZWRfYnl0ZXMYByABKAQSGQoRdW5zdGVlcmVkX3BhY2tldHMYCCABKAQSFwoPZHJvcHBlZF9wYWNrZXRzGAkgASgEIjsKFFJlcG9ydFN0YXR1c1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSDwoHdmVyc2lvbhgCIAEoBCI1ChNBcHBseUludGVudHNSZXF1ZXN0EgwKBHlhbWwYASABKAkSEAoIZmlsZW5hbWUYAiABKAkiTAoISG9zdFB1c2gSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0ihAEKFEFwcGx5SW50ZW50c1Jlc3BvbnNlEg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIRCgl1bmNoYW5nZWQYBCADKAkSKAoMaG9zdHNfcHVzaGVkGAUgAygLMhIuY2Fpcm4udjEuSG9zdFB1c2giXAoPVmFsaWRhdGlvbkVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDQoFZmllbGQYBCABKAkSDgoGcmVhc29uGAUgASgJIj0KEFZhbGlkYXRpb25FcnJvcnMSKQoGZXJyb3JzGAEgAygLMhkuY2Fpcm4udjEuVmFsaWRhdGlvbkVycm9yKlkKClJ1bGVTdGF0dXMSGwoXUlVMRV9TVEFUVVNfVU5TUEVDSUZJRUQQABISCg5SVUxFX1NUQVRVU19PSxABEhoKFlJVTEVfU1RBVFVTX0lORkVBU0lCTEUQAiqlAQoPU2VnbWVudEJlaGF2aW9yEiAKHFNFR01FTlRfQkVIQVZJT1JfVU5TUEVDSUZJRUQQABIYChRTRUdNRU5UX0JFSEFWSU9SX0VORBABEhoKFlNFR01FTlRfQkVIQVZJT1JfRU5EX1gQAhIcChhTRUdNRU5UX0JFSEFWSU9SX1NFUlZJQ0UQAxIcChhTRUdNRU5UX0JFSEFWSU9SX0VORF9EWDQQBDL3AgoMQ2Fpcm5TZXJ2aWNlEj8KCVN1YnNjcmliZRIaLmNhaXJuLnYxLlN1YnNjcmliZVJlcXVlc3QaFC5jYWlybi52MS5QYXRoVXBkYXRlMAESSgoLTGlzdEludGVudHMSHC5jYWlybi52MS5MaXN0SW50ZW50c1JlcXVlc3QaHS5jYWlybi52MS5MaXN0SW50ZW50c1Jlc3BvbnNlEkQKCUxpc3RQYXRocxIaLmNhaXJuLnYxLkxpc3RQYXRoc1JlcXVlc3QaGy5jYWlybi52MS5MaXN0UGF0aHNSZXNwb25zZRJFCgxSZXBvcnRTdGF0dXMSFS5jYWlybi52MS5BZ2VudFJlcG9ydBoeLmNhaXJuLnYxLlJlcG9ydFN0YXR1c1Jlc3BvbnNlEk0KDEFwcGx5SW50ZW50cxIdLmNhaXJuLnYxLkFwcGx5SW50ZW50c1JlcXVlc3QaHi5jYWlybi52MS5BcHBseUludGVudHNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message cairn.v1.SubscribeRequest
@@ -237,7 +238,8 @@ export type Path = Message<"cairn.v1.Path"> & {
   nodes: string[];
 
   /**
-   * SIDs in travel order; the packet's own destination is appended by the datapath.
+   * SIDs in travel order. IPv6 targets: the packet's own destination is
+   * appended by the datapath. IPv4 targets: the last SID is End.DX4.
    *
    * @generated from field: repeated cairn.v1.Segment segments = 2;
    */
@@ -256,7 +258,8 @@ export type Path = Message<"cairn.v1.Path"> & {
   links: string[];
 
   /**
-   * Size of the SRH the head-end inserts, in bytes (0 = no SRH).
+   * Size of the SRH the head-end writes, in bytes (0 = no SRH): 8 + 16 x
+   * (segments + 1) inserted into IPv6, 8 + 16 x segments encapsulating IPv4.
    *
    * @generated from field: uint32 srh_bytes = 5;
    */
@@ -269,6 +272,124 @@ export type Path = Message<"cairn.v1.Path"> & {
  */
 export const PathSchema: GenMessage<Path> = /*@__PURE__*/
   messageDesc(file_cairn_v1_cairn, 5);
+
+/**
+ * Which packets a rule takes: every field present must match.
+ *
+ * @generated from message cairn.v1.RuleMatch
+ */
+export type RuleMatch = Message<"cairn.v1.RuleMatch"> & {
+  /**
+   * Lab app name: the socket is in the app's cgroup or below it.
+   *
+   * @generated from field: optional string app = 1;
+   */
+  app?: string | undefined;
+
+  /**
+   * cgroup v2 path relative to the cgroup2 mount: this cgroup or below it.
+   *
+   * @generated from field: optional string cgroup = 2;
+   */
+  cgroup?: string | undefined;
+
+  /**
+   * Owner of the sending socket: a uid ("1001") or a user name, resolved by
+   * the agent.
+   *
+   * @generated from field: optional string user = 3;
+   */
+  user?: string | undefined;
+
+  /**
+   * Source prefix "addr/len", IPv6 or IPv4.
+   *
+   * @generated from field: optional string source = 4;
+   */
+  source?: string | undefined;
+
+  /**
+   * IP protocol number; 0 = any.
+   *
+   * @generated from field: uint32 protocol = 5;
+   */
+  protocol: number;
+
+  /**
+   * Inclusive destination port range; 0..65535 = any.
+   *
+   * @generated from field: uint32 port_from = 6;
+   */
+  portFrom: number;
+
+  /**
+   * @generated from field: uint32 port_to = 7;
+   */
+  portTo: number;
+};
+
+/**
+ * Describes the message cairn.v1.RuleMatch.
+ * Use `create(RuleMatchSchema)` to create a new message.
+ */
+export const RuleMatchSchema: GenMessage<RuleMatch> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 6);
+
+/**
+ * One destination of a rule and its path.
+ *
+ * @generated from message cairn.v1.Target
+ */
+export type Target = Message<"cairn.v1.Target"> & {
+  /**
+   * Destination "addr/len", IPv6 or IPv4. IPv6: the SRH is inserted inline.
+   * IPv4: the host encapsulates (outer IPv6 + SRH) and the path's last
+   * segment is the egress router's End.DX4 SID for the destination host.
+   *
+   * @generated from field: string prefix = 1;
+   */
+  prefix: string;
+
+  /**
+   * @generated from field: cairn.v1.RuleStatus status = 2;
+   */
+  status: RuleStatus;
+
+  /**
+   * Why there is no path (status = INFEASIBLE).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The path (status = OK).
+   *
+   * @generated from field: cairn.v1.Path path = 4;
+   */
+  path?: Path | undefined;
+
+  /**
+   * The protection path (status = OK, protection asked for and found).
+   *
+   * @generated from field: cairn.v1.Path backup = 5;
+   */
+  backup?: Path | undefined;
+
+  /**
+   * Remarks of the path computation (status = OK), e.g. why there is no backup.
+   *
+   * @generated from field: repeated string notes = 6;
+   */
+  notes: string[];
+};
+
+/**
+ * Describes the message cairn.v1.Target.
+ * Use `create(TargetSchema)` to create a new message.
+ */
+export const TargetSchema: GenMessage<Target> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 7);
 
 /**
  * One classification rule of one host.
@@ -289,77 +410,41 @@ export type Rule = Message<"cairn.v1.Rule"> & {
   intent: string;
 
   /**
-   * Position of the intent in its file: lower wins among equally specific rules.
+   * Position of the intent in its file: lower wins among rules of the same
+   * cgroup and destination prefix.
    *
    * @generated from field: uint32 priority = 3;
    */
   priority: number;
 
   /**
-   * Lab app (cgroup) name; absent = any process.
+   * @generated from field: cairn.v1.RuleMatch match = 14;
+   */
+  match?: RuleMatch | undefined;
+
+  /**
+   * What becomes of matching packets when their target has no usable path:
+   * "open" (sent unsteered) or "closed" (dropped).
    *
-   * @generated from field: optional string app = 4;
+   * @generated from field: string on_failure = 15;
    */
-  app?: string | undefined;
+  onFailure: string;
 
   /**
-   * Destination prefix "addr/len".
+   * Static destinations; for a DNS rule, the candidates a resolved address is
+   * looked up in (longest prefix wins).
    *
-   * @generated from field: string prefix = 5;
+   * @generated from field: repeated cairn.v1.Target targets = 16;
    */
-  prefix: string;
+  targets: Target[];
 
   /**
-   * IP protocol number; 0 = any.
+   * The DNS name the agent resolves (and keeps resolving, by TTL); its
+   * addresses are the rule's destinations.
    *
-   * @generated from field: uint32 protocol = 6;
+   * @generated from field: optional string dns = 17;
    */
-  protocol: number;
-
-  /**
-   * Inclusive destination port range.
-   *
-   * @generated from field: uint32 port_from = 7;
-   */
-  portFrom: number;
-
-  /**
-   * @generated from field: uint32 port_to = 8;
-   */
-  portTo: number;
-
-  /**
-   * @generated from field: cairn.v1.RuleStatus status = 9;
-   */
-  status: RuleStatus;
-
-  /**
-   * Why there is no path (status = INFEASIBLE).
-   *
-   * @generated from field: string reason = 10;
-   */
-  reason: string;
-
-  /**
-   * The path (status = OK).
-   *
-   * @generated from field: cairn.v1.Path path = 11;
-   */
-  path?: Path | undefined;
-
-  /**
-   * The protection path (status = OK, protection asked for and found).
-   *
-   * @generated from field: cairn.v1.Path backup = 12;
-   */
-  backup?: Path | undefined;
-
-  /**
-   * Remarks of the path computation (status = OK), e.g. why there is no backup.
-   *
-   * @generated from field: repeated string notes = 13;
-   */
-  notes: string[];
+  dns?: string | undefined;
 };
 
 /**
@@ -367,7 +452,7 @@ export type Rule = Message<"cairn.v1.Rule"> & {
  * Use `create(RuleSchema)` to create a new message.
  */
 export const RuleSchema: GenMessage<Rule> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 6);
+  messageDesc(file_cairn_v1_cairn, 8);
 
 /**
  * @generated from message cairn.v1.PortRange
@@ -389,7 +474,7 @@ export type PortRange = Message<"cairn.v1.PortRange"> & {
  * Use `create(PortRangeSchema)` to create a new message.
  */
 export const PortRangeSchema: GenMessage<PortRange> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 7);
+  messageDesc(file_cairn_v1_cairn, 9);
 
 /**
  * @generated from message cairn.v1.IntentMatch
@@ -406,6 +491,27 @@ export type IntentMatch = Message<"cairn.v1.IntentMatch"> & {
   app?: string | undefined;
 
   /**
+   * cgroup v2 path relative to the cgroup2 mount, e.g. "/system.slice/video.service".
+   *
+   * @generated from field: optional string cgroup = 7;
+   */
+  cgroup?: string | undefined;
+
+  /**
+   * A uid ("1001") or a user name.
+   *
+   * @generated from field: optional string user = 8;
+   */
+  user?: string | undefined;
+
+  /**
+   * Source prefix "addr/len", IPv6 or IPv4.
+   *
+   * @generated from field: optional string source = 9;
+   */
+  source?: string | undefined;
+
+  /**
    * @generated from oneof cairn.v1.IntentMatch.to
    */
   to: {
@@ -416,14 +522,24 @@ export type IntentMatch = Message<"cairn.v1.IntentMatch"> & {
     case: "toHost";
   } | {
     /**
+     * IPv6 or IPv4 prefix "addr/len".
+     *
      * @generated from field: string to_prefix = 4;
      */
     value: string;
     case: "toPrefix";
+  } | {
+    /**
+     * A DNS name, lower case, without a trailing dot.
+     *
+     * @generated from field: string to_dns = 10;
+     */
+    value: string;
+    case: "toDns";
   } | { case: undefined; value?: undefined };
 
   /**
-   * "tcp" | "udp" | "icmpv6"; absent = any.
+   * "tcp" | "udp" | "icmp" | "icmpv6"; absent = any.
    *
    * @generated from field: optional string protocol = 5;
    */
@@ -440,7 +556,7 @@ export type IntentMatch = Message<"cairn.v1.IntentMatch"> & {
  * Use `create(IntentMatchSchema)` to create a new message.
  */
 export const IntentMatchSchema: GenMessage<IntentMatch> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 8);
+  messageDesc(file_cairn_v1_cairn, 10);
 
 /**
  * All hard: a path that breaks one is never used.
@@ -522,7 +638,7 @@ export type Constraints = Message<"cairn.v1.Constraints"> & {
  * Use `create(ConstraintsSchema)` to create a new message.
  */
 export const ConstraintsSchema: GenMessage<Constraints> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 9);
+  messageDesc(file_cairn_v1_cairn, 11);
 
 /**
  * @generated from message cairn.v1.Intent
@@ -579,6 +695,14 @@ export type Intent = Message<"cairn.v1.Intent"> & {
    * @generated from field: optional uint32 msd = 8;
    */
   msd?: number | undefined;
+
+  /**
+   * "open" | "closed"; absent = closed when the intent avoids something
+   * (avoid*, excludeAny, includeAny, includeAll), open otherwise.
+   *
+   * @generated from field: optional string on_failure = 9;
+   */
+  onFailure?: string | undefined;
 };
 
 /**
@@ -586,7 +710,7 @@ export type Intent = Message<"cairn.v1.Intent"> & {
  * Use `create(IntentSchema)` to create a new message.
  */
 export const IntentSchema: GenMessage<Intent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 10);
+  messageDesc(file_cairn_v1_cairn, 12);
 
 /**
  * @generated from message cairn.v1.ListIntentsRequest
@@ -599,7 +723,7 @@ export type ListIntentsRequest = Message<"cairn.v1.ListIntentsRequest"> & {
  * Use `create(ListIntentsRequestSchema)` to create a new message.
  */
 export const ListIntentsRequestSchema: GenMessage<ListIntentsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 11);
+  messageDesc(file_cairn_v1_cairn, 13);
 
 /**
  * @generated from message cairn.v1.ListIntentsResponse
@@ -625,7 +749,7 @@ export type ListIntentsResponse = Message<"cairn.v1.ListIntentsResponse"> & {
  * Use `create(ListIntentsResponseSchema)` to create a new message.
  */
 export const ListIntentsResponseSchema: GenMessage<ListIntentsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 12);
+  messageDesc(file_cairn_v1_cairn, 14);
 
 /**
  * @generated from message cairn.v1.ListPathsRequest
@@ -644,7 +768,7 @@ export type ListPathsRequest = Message<"cairn.v1.ListPathsRequest"> & {
  * Use `create(ListPathsRequestSchema)` to create a new message.
  */
 export const ListPathsRequestSchema: GenMessage<ListPathsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 13);
+  messageDesc(file_cairn_v1_cairn, 15);
 
 /**
  * @generated from message cairn.v1.HostPaths
@@ -666,6 +790,20 @@ export type HostPaths = Message<"cairn.v1.HostPaths"> & {
    * @generated from field: repeated cairn.v1.Rule rules = 3;
    */
   rules: Rule[];
+
+  /**
+   * The host agent's latest report (absent: none since the controller started).
+   *
+   * @generated from field: cairn.v1.AgentReport report = 4;
+   */
+  report?: AgentReport | undefined;
+
+  /**
+   * When that report arrived, RFC 3339.
+   *
+   * @generated from field: string report_received_at = 5;
+   */
+  reportReceivedAt: string;
 };
 
 /**
@@ -673,7 +811,7 @@ export type HostPaths = Message<"cairn.v1.HostPaths"> & {
  * Use `create(HostPathsSchema)` to create a new message.
  */
 export const HostPathsSchema: GenMessage<HostPaths> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 14);
+  messageDesc(file_cairn_v1_cairn, 16);
 
 /**
  * @generated from message cairn.v1.AgentInfo
@@ -716,7 +854,7 @@ export type AgentInfo = Message<"cairn.v1.AgentInfo"> & {
  * Use `create(AgentInfoSchema)` to create a new message.
  */
 export const AgentInfoSchema: GenMessage<AgentInfo> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 15);
+  messageDesc(file_cairn_v1_cairn, 17);
 
 /**
  * @generated from message cairn.v1.ListPathsResponse
@@ -743,7 +881,163 @@ export type ListPathsResponse = Message<"cairn.v1.ListPathsResponse"> & {
  * Use `create(ListPathsResponseSchema)` to create a new message.
  */
 export const ListPathsResponseSchema: GenMessage<ListPathsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 16);
+  messageDesc(file_cairn_v1_cairn, 18);
+
+/**
+ * @generated from message cairn.v1.AgentReport
+ */
+export type AgentReport = Message<"cairn.v1.AgentReport"> & {
+  /**
+   * The topology host name the agent runs on.
+   *
+   * @generated from field: string host = 1;
+   */
+  host: string;
+
+  /**
+   * The controller generation the agent is synced to ("" = none yet).
+   *
+   * @generated from field: string generation = 2;
+   */
+  generation: string;
+
+  /**
+   * The version of the host's rule set the datapath holds (0 = none).
+   *
+   * @generated from field: uint64 applied_version = 3;
+   */
+  appliedVersion: bigint;
+
+  /**
+   * When the agent took the report, RFC 3339.
+   *
+   * @generated from field: string reported_at = 4;
+   */
+  reportedAt: string;
+
+  /**
+   * One per rule the agent holds.
+   *
+   * @generated from field: repeated cairn.v1.RuleReport rules = 5;
+   */
+  rules: RuleReport[];
+
+  /**
+   * Packets the datapath dropped, by reason (e.g. "mtu"), since it was loaded.
+   *
+   * @generated from field: map<string, uint64> datapath_drops = 6;
+   */
+  datapathDrops: { [key: string]: bigint };
+};
+
+/**
+ * Describes the message cairn.v1.AgentReport.
+ * Use `create(AgentReportSchema)` to create a new message.
+ */
+export const AgentReportSchema: GenMessage<AgentReport> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 19);
+
+/**
+ * @generated from message cairn.v1.RuleReport
+ */
+export type RuleReport = Message<"cairn.v1.RuleReport"> & {
+  /**
+   * The rule's key, as in Rule.key.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * "installed": in the datapath, steering;
+   * "not-steered": in the datapath, but its packets go unsteered or are
+   *   dropped (onFailure), e.g. no target has a usable path;
+   * "waiting": cannot be installed yet, e.g. its DNS name is not resolved,
+   *   its cgroup or user does not exist on the host;
+   * "error": could not be installed (see reason).
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * Why the state is not "installed" ("" otherwise).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The destination prefixes actually installed, e.g. a DNS name's current
+   * addresses.
+   *
+   * @generated from field: repeated string prefixes = 4;
+   */
+  prefixes: string[];
+
+  /**
+   * The path in use: "primary" | "backup" | "none".
+   *
+   * @generated from field: string active = 5;
+   */
+  active: string;
+
+  /**
+   * @generated from field: uint64 steered_packets = 6;
+   */
+  steeredPackets: bigint;
+
+  /**
+   * @generated from field: uint64 steered_bytes = 7;
+   */
+  steeredBytes: bigint;
+
+  /**
+   * Matched, but sent unsteered (onFailure open).
+   *
+   * @generated from field: uint64 unsteered_packets = 8;
+   */
+  unsteeredPackets: bigint;
+
+  /**
+   * Matched, but dropped (onFailure closed).
+   *
+   * @generated from field: uint64 dropped_packets = 9;
+   */
+  droppedPackets: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.RuleReport.
+ * Use `create(RuleReportSchema)` to create a new message.
+ */
+export const RuleReportSchema: GenMessage<RuleReport> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 20);
+
+/**
+ * @generated from message cairn.v1.ReportStatusResponse
+ */
+export type ReportStatusResponse = Message<"cairn.v1.ReportStatusResponse"> & {
+  /**
+   * The controller's generation and its current version of the host's rule
+   * set: an agent behind either is not synced.
+   *
+   * @generated from field: string generation = 1;
+   */
+  generation: string;
+
+  /**
+   * @generated from field: uint64 version = 2;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.ReportStatusResponse.
+ * Use `create(ReportStatusResponseSchema)` to create a new message.
+ */
+export const ReportStatusResponseSchema: GenMessage<ReportStatusResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 21);
 
 /**
  * @generated from message cairn.v1.ApplyIntentsRequest
@@ -769,7 +1063,7 @@ export type ApplyIntentsRequest = Message<"cairn.v1.ApplyIntentsRequest"> & {
  * Use `create(ApplyIntentsRequestSchema)` to create a new message.
  */
 export const ApplyIntentsRequestSchema: GenMessage<ApplyIntentsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 17);
+  messageDesc(file_cairn_v1_cairn, 22);
 
 /**
  * @generated from message cairn.v1.HostPush
@@ -801,7 +1095,7 @@ export type HostPush = Message<"cairn.v1.HostPush"> & {
  * Use `create(HostPushSchema)` to create a new message.
  */
 export const HostPushSchema: GenMessage<HostPush> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 18);
+  messageDesc(file_cairn_v1_cairn, 23);
 
 /**
  * @generated from message cairn.v1.ApplyIntentsResponse
@@ -840,7 +1134,7 @@ export type ApplyIntentsResponse = Message<"cairn.v1.ApplyIntentsResponse"> & {
  * Use `create(ApplyIntentsResponseSchema)` to create a new message.
  */
 export const ApplyIntentsResponseSchema: GenMessage<ApplyIntentsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 19);
+  messageDesc(file_cairn_v1_cairn, 24);
 
 /**
  * Error detail of a failed ApplyIntents.
@@ -879,7 +1173,7 @@ export type ValidationError = Message<"cairn.v1.ValidationError"> & {
  * Use `create(ValidationErrorSchema)` to create a new message.
  */
 export const ValidationErrorSchema: GenMessage<ValidationError> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 20);
+  messageDesc(file_cairn_v1_cairn, 25);
 
 /**
  * @generated from message cairn.v1.ValidationErrors
@@ -896,7 +1190,7 @@ export type ValidationErrors = Message<"cairn.v1.ValidationErrors"> & {
  * Use `create(ValidationErrorsSchema)` to create a new message.
  */
 export const ValidationErrorsSchema: GenMessage<ValidationErrors> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 21);
+  messageDesc(file_cairn_v1_cairn, 26);
 
 /**
  * @generated from enum cairn.v1.RuleStatus
@@ -953,6 +1247,14 @@ export enum SegmentBehavior {
    * @generated from enum value: SEGMENT_BEHAVIOR_SERVICE = 3;
    */
   SERVICE = 3,
+
+  /**
+   * The egress router's decapsulation SID for IPv4 to one host (the last
+   * segment of an IPv4 target's path).
+   *
+   * @generated from enum value: SEGMENT_BEHAVIOR_END_DX4 = 4;
+   */
+  END_DX4 = 4,
 }
 
 /**
@@ -997,6 +1299,20 @@ export const CairnService: GenService<{
     methodKind: "unary";
     input: typeof ListPathsRequestSchema;
     output: typeof ListPathsResponseSchema;
+  },
+  /**
+   * An agent's report of its host's rules as installed, with their counters.
+   * The controller keeps the latest report per host (shown by ListPaths).
+   * NOT_FOUND for a host not in the topology; INVALID_ARGUMENT for a report
+   * out of bounds (more rule reports than the host has rules plus a margin,
+   * overlong strings, unknown states).
+   *
+   * @generated from rpc cairn.v1.CairnService.ReportStatus
+   */
+  reportStatus: {
+    methodKind: "unary";
+    input: typeof AgentReportSchema;
+    output: typeof ReportStatusResponseSchema;
   },
   /**
    * Replaces the intent set with the one in `yaml`. Invalid input fails with
