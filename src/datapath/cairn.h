@@ -59,6 +59,7 @@
 #define CAIRN_CFG_V4 2     /* some rule has an IPv4 destination */
 #define CAIRN_CFG_ANY_V6 4 /* some IPv6 rule is for any process (class 0) */
 #define CAIRN_CFG_ANY_V4 8 /* some IPv4 rule is for any process (class 0) */
+#define CAIRN_CFG_UID 16   /* some rule filters on the socket's owner */
 
 /* Events, counted per CPU; index into cairn_events. */
 #define CAIRN_EV_TOO_BIG 1      /* too big for the path MTU: dropped, ICMP error sent to the sender */

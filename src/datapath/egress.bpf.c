@@ -136,38 +136,60 @@ static __always_inline void event(__u32 ev)
 		*n += 1;
 }
 
-static __always_inline int must_stay_local6(struct __sk_buff *skb, const struct ipv6hdr *ip6)
+static __always_inline int must_stay_local6(const struct ipv6hdr *ip6, const __u8 *l4, const void *end)
 {
 	__u8 b0 = ip6->daddr.s6_addr[0];
 	__u8 b1 = ip6->daddr.s6_addr[1];
-	__u8 icmp_type;
 
 	if (b0 == 0xff || (b0 == 0xfe && (b1 & 0xc0) == 0x80))
 		return 1;
 	if (ip6->nexthdr != NEXTHDR_ICMP6)
 		return 0;
-	if (bpf_skb_load_bytes(skb, IP6_OFF + IP6_HLEN, &icmp_type, 1))
+	if ((const void *)(l4 + 1) > end)
 		return 1;
-	return icmp_type >= 133 && icmp_type <= 137; /* neighbour discovery */
+	return l4[0] >= 133 && l4[0] <= 137; /* neighbour discovery */
 }
 
 /* 0: parsed; 1: leave alone (not ours to steer); -CAIRN_EV_*: counted, leave alone. */
 static __always_inline int parse6(struct __sk_buff *skb, struct pkt *p)
 {
-	struct ipv6hdr ip6;
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	const struct ipv6hdr *ip6 = data + IP6_OFF;
 	__u32 off = IP6_OFF + IP6_HLEN;
 	__u8 nh;
 	int i;
 
-	if (bpf_skb_load_bytes(skb, IP6_OFF, &ip6, sizeof(ip6)) || ip6.version != 6)
-		return 1;
-	if (must_stay_local6(skb, &ip6))
+	if ((void *)(ip6 + 1) > end) {
+		/* headers not in the linear part (rare for locally sent packets): make them so */
+		if (bpf_skb_pull_data(skb, IP6_OFF + IP6_HLEN))
+			return 1;
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		ip6 = data + IP6_OFF;
+		if ((void *)(ip6 + 1) > end)
+			return 1;
+	}
+	if (ip6->version != 6 || must_stay_local6(ip6, data + IP6_OFF + IP6_HLEN, end))
 		return 1;
 	p->family = 6;
-	__builtin_memcpy(p->daddr, &ip6.daddr, 16);
-	__builtin_memcpy(p->saddr, &ip6.saddr, 16);
-	p->l3_len = IP6_HLEN + bpf_ntohs(ip6.payload_len);
-	nh = ip6.nexthdr;
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	p->l3_len = IP6_HLEN + bpf_ntohs(ip6->payload_len);
+	nh = ip6->nexthdr;
+	if (nh == IPPROTO_TCP || nh == IPPROTO_UDP) {
+		/* the common case, without extension headers */
+		const __be16 *ports = data + IP6_OFF + IP6_HLEN;
+
+		p->nexthdr = nh;
+		p->proto = nh;
+		p->hdrs_len = IP6_HLEN;
+		if ((const void *)(ports + 2) <= end) {
+			p->has_port = 1;
+			p->dport = bpf_ntohs(ports[1]);
+		}
+		return 0;
+	}
 	if (nh == NEXTHDR_HOP) {
 		__u8 h[2];
 
@@ -504,10 +526,36 @@ static __always_inline __u32 too_big(struct __sk_buff *skb, const struct pkt *p,
 		seg = p->hdrs_len + 8 + skb->gso_size;
 		return seg + grow > mtu ? mtu - grow : 0;
 	}
+	/* Every link that carries IPv6 has an MTU of at least 1280 (RFC 8200 5): no need to ask. */
+	if (skb->len - ETH_HLEN + grow <= 1280)
+		return 0;
 	ret = bpf_check_mtu(skb, 0, &mtu, grow, 0);
 	if (ret == BPF_MTU_CHK_RET_FRAG_NEEDED)
 		return mtu > grow ? mtu - grow : 1;
 	return 0;
+}
+
+/* Copies a path's SIDs (SRH order) to dst, a packet pointer at a constant offset; -1 if the packet is too short. */
+static __always_inline int write_segs(void *dst, const void *end, const struct cairn_path *path, __u32 nsegs)
+{
+	int i;
+
+	for (i = 0; i < CAIRN_MAX_SIDS; i++) {
+		if (i >= nsegs)
+			break;
+		if (dst + 16 * (i + 1) > end)
+			return -1;
+		__builtin_memcpy(dst + 16 * i, path->segs[i], 16);
+	}
+	return 0;
+}
+
+/* Makes the first `len` bytes writable in the linear part; 0 on success. */
+static __always_inline int linear(struct __sk_buff *skb, __u32 len)
+{
+	if ((void *)(long)skb->data + len <= (void *)(long)skb->data_end)
+		return 0;
+	return bpf_skb_pull_data(skb, len);
 }
 
 static __always_inline void count_steered(__u32 rule_id, __u32 gso_segs, __u32 len)
@@ -556,8 +604,34 @@ static __always_inline int insert_srh(struct __sk_buff *skb, const struct pkt *p
 	if (bpf_skb_adjust_room(skb, srh_len, BPF_ADJ_ROOM_NET, flags))
 		return -CAIRN_EV_ADJUST_ROOM;
 
-	if (p->hbh_len) {
-		/* adjust_room opened the gap right after the IPv6 header: move the hop-by-hop options in front of it. */
+	pl = bpf_htons(payload);
+	if (!p->hbh_len) {
+		/* the common case: constant offsets, direct packet writes */
+		const __u32 need = IP6_OFF + IP6_HLEN + SRH_FIXED + 16;
+		struct ipv6hdr *ip6;
+		struct srh_head *srh;
+		void *data, *end;
+
+		if (linear(skb, need + seg_bytes))
+			return -CAIRN_EV_STORE;
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		ip6 = data + IP6_OFF;
+		srh = data + IP6_OFF + IP6_HLEN;
+		if (data + need > end)
+			return -CAIRN_EV_STORE;
+		*srh = h;
+		__builtin_memcpy(data + IP6_OFF + IP6_HLEN + SRH_FIXED, p->daddr, 16);
+		if (write_segs(data + need, end, path, nsegs))
+			return -CAIRN_EV_STORE;
+		ip6->nexthdr = NEXTHDR_ROUTING;
+		ip6->payload_len = pl;
+		__builtin_memcpy(&ip6->daddr, path->segs[(nsegs - 1) & 15], 16);
+		return 0;
+	}
+
+	/* adjust_room opened the gap right after the IPv6 header: move the hop-by-hop options in front of it. */
+	{
 		__u8 hbh[CAIRN_MAX_HBH];
 		__u32 hlen = p->hbh_len;
 
@@ -568,13 +642,7 @@ static __always_inline int insert_srh(struct __sk_buff *skb, const struct pkt *p
 		hbh[0] = NEXTHDR_ROUTING;
 		if (bpf_skb_store_bytes(skb, IP6_OFF + IP6_HLEN, hbh, hlen, 0))
 			return -CAIRN_EV_STORE;
-	} else {
-		__u8 nh = NEXTHDR_ROUTING;
-
-		if (bpf_skb_store_bytes(skb, IP6_OFF + offsetof(struct ipv6hdr, nexthdr), &nh, 1, 0))
-			return -CAIRN_EV_STORE;
 	}
-	pl = bpf_htons(payload);
 	if (bpf_skb_store_bytes(skb, srh_off, &h, sizeof(h), 0) ||
 	    bpf_skb_store_bytes(skb, srh_off + SRH_FIXED, p->daddr, 16, 0) ||
 	    bpf_skb_store_bytes(skb, srh_off + SRH_FIXED + 16, path->segs, seg_bytes, 0) ||
@@ -625,13 +693,23 @@ static __always_inline int encapsulate(struct __sk_buff *skb, const struct pkt *
 
 	if (skb->gso_size && p->proto == IPPROTO_UDP)
 		flags |= BPF_F_ADJ_ROOM_FIXED_GSO;
+	__builtin_memcpy(&h.ip6.daddr, path->segs[(nsegs - 1) & 15], 16);
 	if (bpf_skb_adjust_room(skb, outer, BPF_ADJ_ROOM_MAC, flags))
 		return -CAIRN_EV_ADJUST_ROOM;
-	if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &eth_proto, 2, 0) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), path->segs, seg_bytes, 0) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, daddr), path->segs[nsegs - 1], 16, 0))
+	if (linear(skb, ETH_HLEN + outer))
 		return -CAIRN_EV_STORE;
+	{
+		void *data = (void *)(long)skb->data;
+		void *end = (void *)(long)skb->data_end;
+		struct ethhdr *eth = data;
+
+		if (data + ETH_HLEN + sizeof(h) > end)
+			return -CAIRN_EV_STORE;
+		eth->h_proto = eth_proto;
+		__builtin_memcpy(data + ETH_HLEN, &h, sizeof(h));
+		if (write_segs(data + ETH_HLEN + sizeof(h), end, path, nsegs))
+			return -CAIRN_EV_STORE;
+	}
 	return 0;
 }
 
@@ -646,7 +724,7 @@ static __always_inline __u32 find_rule(struct __sk_buff *skb, const struct pkt *
 	n = cgroup_classes(skb, cfg, classes);
 	if (!n && !(cfg->flags & any))
 		return 0; /* the cheap gate: nothing for this process or for any process */
-	uid = bpf_get_socket_uid(skb);
+	uid = cfg->flags & CAIRN_CFG_UID ? bpf_get_socket_uid(skb) : CAIRN_ANY_UID;
 	for (i = 0; i < CAIRN_MAX_CLASSES; i++) {
 		if (i >= n)
 			break;

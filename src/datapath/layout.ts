@@ -28,6 +28,7 @@ export const CAIRN_CFG_V6 = 1;
 export const CAIRN_CFG_V4 = 2;
 export const CAIRN_CFG_ANY_V6 = 4;
 export const CAIRN_CFG_ANY_V4 = 8;
+export const CAIRN_CFG_UID = 16;
 export const CAIRN_EV_TOO_BIG = 1;
 export const CAIRN_EV_TOO_BIG_LOST = 2;
 export const CAIRN_EV_ADJUST_ROOM = 3;

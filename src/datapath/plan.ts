@@ -11,6 +11,7 @@ import {
   CAIRN_ANY_UID,
   CAIRN_CFG_ANY_V4,
   CAIRN_CFG_ANY_V6,
+  CAIRN_CFG_UID,
   CAIRN_CFG_V4,
   CAIRN_CFG_V6,
   CAIRN_MAX_CGROUP_LEVEL,
@@ -192,6 +193,7 @@ function configFor(rules: ParsedRule[], desired: DesiredDatapath, classesInUse: 
   for (const r of rules) {
     flags |= r.family === 6 ? CAIRN_CFG_V6 : CAIRN_CFG_V4;
     if (r.rule.classId === 0) flags |= r.family === 6 ? CAIRN_CFG_ANY_V6 : CAIRN_CFG_ANY_V4;
+    if (r.rule.uid !== null) flags |= CAIRN_CFG_UID;
   }
   let levelMask = 0;
   let maxLevel = 0;
