@@ -1,5 +1,5 @@
 // Public API of the network lab.
-export { labUp, labDown, labExists, LAB_ALREADY_UP, LAB_LINK_MTU, HOST_ROUTE_MTU, type LabUpOptions, type LabDownOptions } from "./lab.js";
+export { labUp, labDown, labExists, LAB_ALREADY_UP, type LabUpOptions, type LabDownOptions } from "./lab.js";
 export { labStatus, type LabStatus, type LabStatusNode, type LabStatusLink, type LabStatusLinkEnd, type LabStatusProcess } from "./status.js";
 export { labExec, labExecCapture, labExecArgv, type LabExecOptions } from "./exec.js";
 export { appCgroupDir, cgroup2Mount, cairnCgroupRoot, ensureAppCgroup } from "./cgroups.js";

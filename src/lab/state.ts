@@ -23,11 +23,20 @@ export interface LabProcess {
   startedAt: string;
 }
 
+export interface LabLinkEndRecord {
+  node: string;
+  ifname: string;
+  address?: string;
+  address4?: string;
+}
+
 export interface LabLinkRecord {
   id: string;
   kind: "core" | "access" | "mgmt";
-  a: { node: string; ifname: string; address?: string };
-  b: { node: string; ifname: string; address?: string };
+  a: LabLinkEndRecord;
+  b: LabLinkEndRecord;
+  /** MTU the lab gave both ends (core and access links). */
+  mtu?: number;
 }
 
 export type LabPhase = "building" | "up" | "failed";
