@@ -126,7 +126,7 @@ lab
 lab
   .command("traffic")
   .description("send UDP datagrams (run it inside a node with `lab exec`)")
-  .requiredOption("--to <address>", "destination IPv6 address")
+  .requiredOption("--to <address>", "destination IPv6 or IPv4 address")
   .requiredOption("--port <n>", "destination port", (v) => Number(v))
   .option("--count <n>", "datagrams to send", (v) => Number(v), 1000)
   .option("--rate <n>", "datagrams per second", (v) => Number(v), 2000)
@@ -138,7 +138,7 @@ lab
 
 lab
   .command("sink")
-  .description("count UDP datagrams arriving on a port (run it inside a node with `lab exec`)")
+  .description("count UDP datagrams (IPv6 and IPv4) arriving on a port (run it inside a node with `lab exec`)")
   .requiredOption("--port <n>", "port to listen on", (v) => Number(v))
   .option("--idle-ms <n>", "stop this long after the last datagram", (v) => Number(v), 1000)
   .option("--timeout-ms <n>", "stop after this long in any case", (v) => Number(v), 60_000)

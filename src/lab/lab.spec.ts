@@ -11,7 +11,6 @@ import { labDown, labExists, labUp } from "./lab.js";
 import { labExec, labExecCapture } from "./exec.js";
 import { labStatus } from "./status.js";
 import { appCgroupDir, cairnCgroupRoot } from "./cgroups.js";
-import { readInterfaceCounters } from "./counters.js";
 import { missingIsisRoutes } from "./converge.js";
 import { CONTROLLER_ADDRESS } from "./endpoint.js";
 import { ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
@@ -22,7 +21,7 @@ import { buildPlan } from "./plan.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
 import { newState, readState, writeState } from "./state.js";
 import { run } from "./run.js";
-import { link, squareTopology } from "./testing.js";
+import { labSpecSkip, link, ping, rxPackets, squareTopology } from "./testing.js";
 
 const square: Topology = squareTopology();
 
@@ -42,14 +41,7 @@ function hasBinary(path: string): boolean {
   return ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].some((d) => existsSync(join(d, path)));
 }
 
-const skip =
-  process.getuid?.() !== 0
-    ? "needs root (network namespaces, FRR, cgroups)"
-    : !existsSync("/usr/lib/frr/isisd")
-      ? "FRR is not installed (apt-get install frr)"
-      : labExists()
-        ? "a lab is already up on this machine; not touching it"
-        : false;
+const skip = labSpecSkip();
 
 /** Live (non-zombie) zebra/isisd processes. */
 function liveFrrPids(): number[] {
@@ -78,13 +70,7 @@ function assertNothingLeft(): void {
   assert.equal(labExists(), false);
 }
 
-async function ping(node: string, address: string, count: number, intervalS = 0.01): Promise<number> {
-  const r = await labExecCapture(node, { command: ["ping", "-6", "-c", String(count), "-i", String(intervalS), "-W", "1", "-q", address] });
-  const m = /(\d+) received/.exec(r.stdout);
-  return m ? Number(m[1]) : 0;
-}
-
-const rx = (node: string, ifname: string) => readInterfaceCounters(node)[ifname]?.rxPackets ?? NaN;
+const rx = rxPackets;
 
 describe("lab end to end", { skip, concurrency: false }, () => {
   before(() => {

@@ -1,6 +1,10 @@
 // Test fixtures shared by the lab's specs.
+import { existsSync } from "node:fs";
 import type { Link, Topology } from "../core/model.js";
 import { link as coreLink } from "../core/testing.js";
+import { labExecCapture } from "./exec.js";
+import { labExists } from "./lab.js";
+import { readInterfaceCounters } from "./counters.js";
 
 export const link = (a: string, b: string, igp: number): Link => coreLink(a, b, { igp, delayUs: 100 });
 
@@ -19,3 +23,22 @@ export function squareTopology(h2Address = "2001:db8:4::10"): Topology {
     services: [],
   };
 }
+
+/** Why a lab spec cannot run here (false when it can): root, FRR, and no lab already up. */
+export function labSpecSkip(): string | false {
+  if (process.getuid?.() !== 0) return "needs root (network namespaces, FRR, cgroups)";
+  if (!existsSync("/usr/lib/frr/isisd")) return "FRR is not installed (apt-get install frr)";
+  if (labExists()) return "a lab is already up on this machine; not touching it";
+  return false;
+}
+
+/** Pings from a lab node (IPv6 or IPv4, by the address); resolves with the number of replies. */
+export async function ping(node: string, address: string, count: number, intervalS = 0.01): Promise<number> {
+  const family = address.includes(":") ? "-6" : "-4";
+  const r = await labExecCapture(node, { command: ["ping", family, "-c", String(count), "-i", String(intervalS), "-W", "1", "-q", address] });
+  const m = /(\d+) received/.exec(r.stdout);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Packets received so far on one interface of a lab node. */
+export const rxPackets = (node: string, ifname: string): number => readInterfaceCounters(node)[ifname]?.rxPackets ?? NaN;
