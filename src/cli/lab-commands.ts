@@ -1,7 +1,10 @@
-// `cairn lab up|down|status|exec`.
+// `cairn lab up|down|status|exec|dns`.
 import { loadIntents, loadTopology } from "../config/load.js";
 import { startLabControlPlane, readAgentStatus, LAB_CONTROLLER_URL } from "../lab/control-plane.js";
 import { labDown, labExec, labExists, labStatus, labUp } from "../lab/index.js";
+import { listDnsRecords, removeDnsRecords, setDnsRecords } from "../lab/dns.js";
+import { dnsRecord, normaliseDnsName } from "../lab/dns-records.js";
+import { LAB_DNS_SERVER } from "../lab/endpoint.js";
 import { CliError } from "./errors.js";
 import { renderTable } from "./table.js";
 
@@ -67,4 +70,40 @@ export async function labExecCommand(node: string, args: string[], opts: { app?:
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+}
+
+/** Runs `check` on the user's input: its error is bad input (exit 2), not a failure. */
+function validated<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+}
+
+async function asCliError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+export async function labDnsSetCommand(name: string, addresses: string[]): Promise<void> {
+  const record = validated(() => dnsRecord(name, addresses));
+  await asCliError(() => setDnsRecords(record.name, record.addresses));
+  console.error(`${record.name} -> ${record.addresses.join(", ")} (served by ${LAB_DNS_SERVER})`);
+}
+
+export async function labDnsRmCommand(name: string): Promise<void> {
+  const n = validated(() => normaliseDnsName(name));
+  await asCliError(() => removeDnsRecords(n));
+  console.error(`removed ${n}`);
+}
+
+export function labDnsListCommand(opts: { json?: boolean }): void {
+  const records = listDnsRecords();
+  if (opts.json) console.log(JSON.stringify(records, null, 2));
+  else if (records.length === 0) console.log(`no DNS records (add one with \`cairn lab dns set NAME ADDRESS...\`; server ${LAB_DNS_SERVER})`);
+  else console.log(renderTable(["NAME", "ADDRESSES"], records.map((r) => [r.name, r.addresses.join(" ")])));
 }

@@ -123,6 +123,23 @@ lab
   .argument("<command...>", "the command, after --")
   .option("--app <name>", "run inside this lab app's cgroup")
   .action(run(async (node: string, command: string[], o: { app?: string }) => (await import("./lab-commands.js")).labExecCommand(node, command, o)));
+const dns = lab.command("dns").description("the lab's DNS records (dnsmasq on the management network, [fd00:ca:fe::53]:53)");
+dns
+  .command("set")
+  .description("give NAME these addresses (AAAA and A records), replacing the ones it had")
+  .argument("<name>", "a host name, e.g. video.lab")
+  .argument("<addresses...>", "IPv6 and/or IPv4 addresses")
+  .action(run(async (name: string, addresses: string[]) => (await import("./lab-commands.js")).labDnsSetCommand(name, addresses)));
+dns
+  .command("rm")
+  .description("remove NAME's records")
+  .argument("<name>", "a name that has records")
+  .action(run(async (name: string) => (await import("./lab-commands.js")).labDnsRmCommand(name)));
+dns
+  .command("list")
+  .description("every name and its addresses")
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsListCommand(o)));
 lab
   .command("traffic")
   .description("send UDP datagrams (run it inside a node with `lab exec`)")

@@ -5,7 +5,8 @@ import type { Topology } from "../core/model.js";
 import { cairnCgroupRoot, cgroup2Mount, removeCgroupTree } from "./cgroups.js";
 import { waitForConvergence } from "./converge.js";
 import { FRR_TMP_DIR, checkFrrInstalled, frrPaths, frrTmpDir, readPidFile, startFrrDaemon, writeFrrConfigs, type FrrDaemon } from "./frr.js";
-import { CONTROLLER_ADDRESS } from "./endpoint.js";
+import { CONTROLLER_ADDRESS, LAB_DNS_SERVER } from "./endpoint.js";
+import { checkDnsmasqInstalled, startDnsServer } from "./dns.js";
 import { ROOT_MGMT_LINK, attachHostToMgmt, attachRootToMgmt, createMgmtBridge } from "./mgmt.js";
 import { HOST_UPLINK, MGMT_IFACE } from "./naming.js";
 import {
@@ -86,10 +87,13 @@ export async function labUp(topology: Topology, opts: LabUpOptions = {}): Promis
   const plan = buildPlan(topology);
   if (labExists()) throw new Error(LAB_ALREADY_UP);
   await checkFrrInstalled();
+  checkDnsmasqInstalled();
   cgroup2Mount();
   writeState(newState(topology));
   try {
     await buildNetwork(plan, progress);
+    progress(`starting the DNS server on ${LAB_DNS_SERVER}`);
+    await startDnsServer();
     await startRouting(plan, progress);
     const convergedAfter = await waitForConvergence(plan, { timeoutMs: opts.convergenceTimeoutMs ?? 60_000, onProgress: progress });
     const total = Date.now() - start;
