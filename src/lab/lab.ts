@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Topology } from "../core/model.js";
-import { cairnCgroupRoot, cgroup2Mount, removeCgroupTree } from "./cgroups.js";
+import { cairnCgroupRoot, cgroup2Mount, removeCgroupDir, removeCgroupTree } from "./cgroups.js";
 import { waitForConvergence } from "./converge.js";
 import { FRR_TMP_DIR, checkFrrInstalled, frrPaths, frrTmpDir, readPidFile, startFrrDaemon, writeFrrConfigs, type FrrDaemon } from "./frr.js";
 import { CONTROLLER_ADDRESS, LAB_DNS_SERVER } from "./endpoint.js";
@@ -285,18 +285,22 @@ export async function labDown(opts: LabDownOptions = {}): Promise<{ removed: str
     /* other FRR daemons' dirs, or absent */
   }
 
-  // 2. cgroups (deepest first; processes inside are stopped).
-  await attempt("removing cgroups", async () => {
-    const dirs = [...(state?.cgroups ?? [])];
-    try {
-      dirs.push(cairnCgroupRoot());
-    } catch {
-      /* no cgroup2 mount: nothing to sweep */
-    }
-    for (const dir of dirs.sort((a, b) => b.length - a.length)) {
-      for (const d of await removeCgroupTree(dir)) removed.push(`cgroup ${d}`);
-    }
-  });
+  // 2. cgroups, deepest first; processes inside are stopped. Cairn's own subtree goes as a whole; elsewhere
+  // only the directories the lab recorded, never one it did not create.
+  let cairnRoot: string | null = null;
+  try {
+    cairnRoot = cairnCgroupRoot();
+  } catch {
+    /* no cgroup2 mount: nothing to sweep */
+  }
+  const inCairnRoot = (dir: string) => cairnRoot !== null && (dir === cairnRoot || dir.startsWith(`${cairnRoot}/`));
+  const cgroups = [...new Set([...(state?.cgroups ?? []), ...(cairnRoot ? [cairnRoot] : [])])].sort((a, b) => b.length - a.length);
+  for (const dir of cgroups) {
+    await attempt(`removing cgroup ${dir}`, async () => {
+      if (inCairnRoot(dir)) for (const d of await removeCgroupTree(dir)) removed.push(`cgroup ${d}`);
+      else if (await removeCgroupDir(dir)) removed.push(`cgroup ${dir}`);
+    });
+  }
 
   // 3. Root-namespace links, then namespaces (their veths go with them).
   for (const link of new Set([...(state?.rootLinks ?? []), ROOT_MGMT_LINK])) {
