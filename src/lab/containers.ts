@@ -8,7 +8,7 @@ import { HOST_UPLINK, checkNodeName } from "./naming.js";
 import { addAddress, createNamespace, createVeth, deleteNamespace, ipIn, namespaceExists, setLinkUp, setSysctls } from "./netns.js";
 import { nsName } from "./paths.js";
 import { buildPlan, type PlannedHost } from "./plan.js";
-import { readState, recordNamespace, updateState, type LabContainerRecord } from "./state.js";
+import { readState, stateExists, updateState, type LabContainerRecord, type LabState } from "./state.js";
 
 export type { LabContainerRecord };
 
@@ -49,10 +49,8 @@ function takenAddresses(hosts: PlannedHost[], containers: LabContainerRecord[]):
   ]);
 }
 
-/** Checks the request and works out the container's names and addresses; throws with the reason. */
-function planContainer(hostName: string, name: string): { host: PlannedHost; record: LabContainerRecord } {
-  const state = readState();
-  if (!state) throw new Error("no lab is up: run `cairn lab up TOPOLOGY` first");
+/** Checks the request against the lab's state and works out the container's names and addresses; throws with the reason. */
+function planContainer(state: LabState, hostName: string, name: string): { host: PlannedHost; record: LabContainerRecord } {
   const plan = buildPlan(state.topology);
   const host = plan.hosts.find((h) => h.name === hostName);
   if (!host) throw new Error(`no host ${hostName} in the lab (containers sit behind hosts: ${plan.hosts.map((h) => h.name).join(", ")})`);
@@ -75,9 +73,15 @@ function planContainer(hostName: string, name: string): { host: PlannedHost; rec
  * before anything is created). On failure it removes what it made and rejects with the reason.
  */
 export async function addContainer(hostName: string, name: string): Promise<LabContainerRecord> {
-  const { host, record } = planContainer(hostName, name);
-  updateState((s) => s.containers.push(record));
-  recordNamespace(record.namespace);
+  if (!stateExists()) throw new Error("no lab is up: run `cairn lab up TOPOLOGY` first");
+  let planned: ReturnType<typeof planContainer> | undefined;
+  // Addresses are picked and recorded in one read-modify-write of the state.
+  updateState((s) => {
+    planned = planContainer(s, hostName, name);
+    s.containers.push(planned.record);
+    if (!s.namespaces.includes(planned.record.namespace)) s.namespaces.push(planned.record.namespace);
+  });
+  const { host, record } = planned!;
   try {
     await build(host, record);
   } catch (err) {

@@ -1,8 +1,8 @@
 // The lab's DNS server: dnsmasq in the management namespace, with no upstream servers, answering only
 // from a hosts file the lab owns. Records change by rewriting that file and sending dnsmasq SIGHUP.
-import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { promises as dns } from "node:dns";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DNS_ADDRESS, DNS_PORT, LAB_DNS_SERVER } from "./endpoint.js";
 import { MGMT_BRIDGE, MGMT_PREFIX_LEN } from "./mgmt.js";
 import { addAddress } from "./netns.js";
@@ -46,11 +46,13 @@ export function dnsmasqArgv(): string[] {
   ];
 }
 
+/** Atomically (temp file + rename). World-readable, whatever the umask: dnsmasq reads it after dropping its privileges. */
 function writeHostsFile(records: DnsRecord[]): void {
   mkdirSync(DNS_DIR, { recursive: true });
+  for (const dir of [dirname(LAB_DIR), LAB_DIR, DNS_DIR]) chmodSync(dir, 0o755);
   const tmp = `${DNS_HOSTS_FILE}.${process.pid}.tmp`;
-  // World-readable: dnsmasq re-reads it after dropping its privileges.
-  writeFileSync(tmp, formatHostsFile(records), { mode: 0o644 });
+  writeFileSync(tmp, formatHostsFile(records));
+  chmodSync(tmp, 0o644);
   renameSync(tmp, DNS_HOSTS_FILE);
 }
 
