@@ -6,8 +6,8 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { DNSMASQ, DNS_HOSTS_FILE, DNS_TTL_S, listDnsRecords, removeDnsRecords, runningDnsServer, setDnsRecords } from "./dns.js";
-import { LAB_DNS_SERVER } from "./endpoint.js";
+import { DNS_HOSTS_FILE, DNS_TTL_S, dnsmasqArgv, listDnsRecords, removeDnsRecords, runningDnsServer, setDnsRecords } from "./dns.js";
+import { DNS_ADDRESS, LAB_DNS_SERVER } from "./endpoint.js";
 import { labExecArgv, labExecCapture } from "./exec.js";
 import { labDown, labUp } from "./lab.js";
 import { processAlive } from "./procs.js";
@@ -52,7 +52,16 @@ async function resolveIn(node: string, name: string, type: "AAAA" | "A"): Promis
   return JSON.parse(r.stdout.trim().split("\n")[0]!) as Answer;
 }
 
-describe("lab DNS server", { skip: labSpecSkip() || (!existsSync(DNSMASQ) && "dnsmasq is not installed (apt-get install dnsmasq-base)"), concurrency: false }, () => {
+test("dnsmasq reads no system file, has no upstream, listens only on the lab's address, answers with the short TTL", () => {
+  const argv = dnsmasqArgv();
+  for (const flag of ["--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", `--addn-hosts=${DNS_HOSTS_FILE}`, `--local-ttl=${DNS_TTL_S}`, "--local=/#/", `--listen-address=${DNS_ADDRESS}`, "--bind-interfaces"]) {
+    assert.ok(argv.includes(flag), `${flag} in ${argv.join(" ")}`);
+  }
+  assert.ok(!argv.some((a) => a.startsWith("--server")), "no upstream server");
+  assert.ok(DNS_TTL_S >= 1 && DNS_TTL_S <= 2);
+});
+
+describe("lab DNS server", { skip: labSpecSkip(), concurrency: false }, () => {
   before(async () => {
     await labUp(squareTopology());
   });

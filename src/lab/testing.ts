@@ -4,6 +4,7 @@ import type { Link, Topology } from "../core/model.js";
 import { link as coreLink } from "../core/testing.js";
 import { labExecCapture } from "./exec.js";
 import { labExists } from "./lab.js";
+import { DNSMASQ } from "./dns.js";
 import { readInterfaceCounters } from "./counters.js";
 
 export const link = (a: string, b: string, igp: number): Link => coreLink(a, b, { igp, delayUs: 100 });
@@ -24,10 +25,11 @@ export function squareTopology(h2Address = "2001:db8:4::10"): Topology {
   };
 }
 
-/** Why a lab spec cannot run here (false when it can): root, FRR, and no lab already up. */
+/** Why a lab spec cannot run here (false when it can): root, FRR, dnsmasq, and no lab already up. */
 export function labSpecSkip(): string | false {
   if (process.getuid?.() !== 0) return "needs root (network namespaces, FRR, cgroups)";
   if (!existsSync("/usr/lib/frr/isisd")) return "FRR is not installed (apt-get install frr)";
+  if (!existsSync(DNSMASQ)) return "dnsmasq is not installed (apt-get install dnsmasq-base)";
   if (labExists()) return "a lab is already up on this machine; not touching it";
   return false;
 }
