@@ -108,16 +108,18 @@ async function asCliError<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function labDnsSetCommand(name: string, addresses: string[]): Promise<void> {
+export async function labDnsSetCommand(name: string, addresses: string[], opts: { json?: boolean }): Promise<void> {
   const record = validated(() => dnsRecord(name, addresses));
   await asCliError(() => setDnsRecords(record.name, record.addresses));
-  console.error(`${record.name} -> ${record.addresses.join(", ")} (served by ${LAB_DNS_SERVER})`);
+  if (opts.json) console.log(JSON.stringify(record, null, 2));
+  else console.error(`${record.name} -> ${record.addresses.join(", ")} (served by ${LAB_DNS_SERVER})`);
 }
 
-export async function labDnsRmCommand(name: string): Promise<void> {
+export async function labDnsRmCommand(name: string, opts: { json?: boolean }): Promise<void> {
   const n = validated(() => normaliseDnsName(name));
   await asCliError(() => removeDnsRecords(n));
-  console.error(`removed ${n}`);
+  if (opts.json) console.log(JSON.stringify({ removed: n }));
+  else console.error(`removed ${n}`);
 }
 
 export function labDnsListCommand(opts: { json?: boolean }): void {

@@ -140,12 +140,14 @@ dns
   .description("give NAME these addresses (AAAA and A records), replacing the ones it had")
   .argument("<name>", "a host name, e.g. video.lab")
   .argument("<addresses...>", "IPv6 and/or IPv4 addresses")
-  .action(run(async (name: string, addresses: string[]) => (await import("./lab-commands.js")).labDnsSetCommand(name, addresses)));
+  .option("--json", "machine-readable output")
+  .action(run(async (name: string, addresses: string[], o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsSetCommand(name, addresses, o)));
 dns
   .command("rm")
   .description("remove NAME's records")
   .argument("<name>", "a name that has records")
-  .action(run(async (name: string) => (await import("./lab-commands.js")).labDnsRmCommand(name)));
+  .option("--json", "machine-readable output")
+  .action(run(async (name: string, o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsRmCommand(name, o)));
 dns
   .command("list")
   .description("every name and its addresses")

@@ -125,7 +125,8 @@ describe("lab DNS server", { skip: labSpecSkip(), concurrency: false }, () => {
   });
 
   test("cairn lab dns set / list / rm", async () => {
-    await cli("lab", "dns", "set", "api.lab", "2001:db8:1::10", "10.0.1.10");
+    const set = JSON.parse((await cli("lab", "dns", "set", "API.lab", "2001:db8:1::10", "10.0.1.10", "--json")).stdout) as unknown;
+    assert.deepEqual(set, { name: "api.lab", addresses: ["2001:db8:1::10", "10.0.1.10"] });
     const list = JSON.parse((await cli("lab", "dns", "list", "--json")).stdout) as unknown;
     assert.deepEqual(list, [{ name: "api.lab", addresses: ["2001:db8:1::10", "10.0.1.10"] }, { name: "video.lab", addresses: ["2001:db8:4::10", "10.0.4.10"] }]);
     assert.match((await cli("lab", "dns", "list")).stdout, /^api\.lab\s+2001:db8:1::10 10\.0\.1\.10$/m);
