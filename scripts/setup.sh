@@ -15,14 +15,16 @@ command -v node >/dev/null || fail "Node.js 20 or newer is required (node not fo
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required (found $(node --version))"
 
-DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3)
+# dnsmasq-base, not dnsmasq: the lab runs its own DNS server, and dnsmasq-base is the program alone,
+# with no system-wide service that would start at boot and take port 53. iperf3 is for throughput tests.
+DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3 dnsmasq-base iperf3)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing Debian packages: ${missing[*]}"
-  # Keep package scripts from starting FRR's system-wide daemons: the lab runs its own per router.
+  # Keep package scripts from starting system-wide daemons (FRR's, iperf3's): the lab runs its own.
   policy=/usr/sbin/policy-rc.d
   had_policy=0; [ -e "$policy" ] && had_policy=1
   [ $had_policy -eq 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }

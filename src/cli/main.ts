@@ -132,15 +132,45 @@ lab
   .action(run(async (o: { json?: boolean }) => (await import("./lab-commands.js")).labStatusCommand(o)));
 lab
   .command("exec")
-  .description("run a command in a node's namespace (in lab app NAME's cgroup with --app)")
-  .argument("<node>", "router or host name")
+  .description("run a command in a node's namespace, optionally in a cgroup and as another user")
+  .argument("<node>", "router, host or container name")
   .argument("<command...>", "the command, after --")
-  .option("--app <name>", "run inside this lab app's cgroup")
-  .action(run(async (node: string, command: string[], o: { app?: string }) => (await import("./lab-commands.js")).labExecCommand(node, command, o)));
+  .option("--app <name>", "run inside this lab app's cgroup (<cgroup2>/cairn/apps/NAME)")
+  .addOption(new Option("--cgroup <path>", "run inside this cgroup v2 path, relative to the cgroup2 mount, e.g. /cairn-test.slice/video.service (created if missing; lab down removes what it created)").conflicts("app"))
+  .option("--user <name|uid>", "run as this user, with its primary group")
+  .action(run(async (node: string, command: string[], o: { app?: string; cgroup?: string; user?: string }) => (await import("./lab-commands.js")).labExecCommand(node, command, o)));
+lab
+  .command("container")
+  .description("containers behind a host: a namespace of their own, addresses in the host's subnets")
+  .command("add")
+  .description("add container NAME behind HOST (the host forwards for it; `lab exec NAME` runs in it)")
+  .argument("<host>", "a host of the lab")
+  .argument("<name>", "the container's name (also its node name for `lab exec`)")
+  .option("--json", "machine-readable output")
+  .action(run(async (host: string, name: string, o: { json?: boolean }) => (await import("./lab-commands.js")).labContainerAddCommand(host, name, o)));
+const dns = lab.command("dns").description("the lab's DNS records (dnsmasq on the management network, [fd00:ca:fe::53]:53)");
+dns
+  .command("set")
+  .description("give NAME these addresses (AAAA and A records), replacing the ones it had")
+  .argument("<name>", "a host name, e.g. video.lab")
+  .argument("<addresses...>", "IPv6 and/or IPv4 addresses")
+  .option("--json", "machine-readable output")
+  .action(run(async (name: string, addresses: string[], o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsSetCommand(name, addresses, o)));
+dns
+  .command("rm")
+  .description("remove NAME's records")
+  .argument("<name>", "a name that has records")
+  .option("--json", "machine-readable output")
+  .action(run(async (name: string, o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsRmCommand(name, o)));
+dns
+  .command("list")
+  .description("every name and its addresses")
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsListCommand(o)));
 lab
   .command("traffic")
   .description("send UDP datagrams (run it inside a node with `lab exec`)")
-  .requiredOption("--to <address>", "destination IPv6 address")
+  .requiredOption("--to <address>", "destination IPv6 or IPv4 address")
   .requiredOption("--port <n>", "destination port", (v) => Number(v))
   .option("--count <n>", "datagrams to send", (v) => Number(v), 1000)
   .option("--rate <n>", "datagrams per second", (v) => Number(v), 2000)
@@ -152,7 +182,7 @@ lab
 
 lab
   .command("sink")
-  .description("count UDP datagrams arriving on a port (run it inside a node with `lab exec`)")
+  .description("count UDP datagrams (IPv6 and IPv4) arriving on a port (run it inside a node with `lab exec`)")
   .requiredOption("--port <n>", "port to listen on", (v) => Number(v))
   .option("--idle-ms <n>", "stop this long after the last datagram", (v) => Number(v), 1000)
   .option("--timeout-ms <n>", "stop after this long in any case", (v) => Number(v), 60_000)

@@ -17,7 +17,7 @@ test("parses the demo topology with units and defaults", () => {
   const r = parseTopology(demo, "topology.yaml");
   assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
   assert.equal(r.value.routers.length, 7);
-  assert.deepEqual(r.value.hosts[0], { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 });
+  assert.deepEqual(r.value.hosts[0], { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64, address4: "10.0.1.10", prefixLen4: 24 });
   assert.deepEqual(r.value.links[0], {
     id: "r1-r2", a: "r1", b: "r2", igp: 30, te: 30, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 10e9, utilization: 0, srlgs: [], colors: [],
   });
@@ -61,7 +61,7 @@ test("every error names file, line, column, field and reason", () => {
     't.yaml:4:26: routers[2].locator: "not-a-prefix" is not an IPv6 prefix (addr/len)',
     't.yaml:6:25: hosts[0].router: unknown router "r9"',
     't.yaml:8:28: links[0].delay: unknown unit "parsecs" in "2 parsecs": use one of us, ms, s',
-    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors',
+    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors, mtu',
     "t.yaml:9:17: links[1].b: a link cannot connect r1 to itself",
   ]);
 });
@@ -252,4 +252,75 @@ test("services: names, nodes, SIDs and health are checked", () => {
     't.yaml:25:11: services[4].name: "bad name" is not a valid service name (letters, digits, _ . -; up to 63)',
     't.yaml:25:5: services[4].instances: missing required key "instances"',
   ]);
+});
+
+test("link mtu: a whole number from 1280 to 65535; absent means the default", () => {
+  assert.equal(linkOf("{ a: a, b: b, mtu: 9000 }").mtu, 9000);
+  assert.equal(linkOf("{ a: a, b: b, mtu: 1280 }").mtu, 1280);
+  assert.equal("mtu" in linkOf("{ a: a, b: b }"), false);
+  assert.deepEqual(linkErrors("{ a: a, b: b, mtu: 1279 }"), ["t.yaml:6:24: links[0].mtu: expected a whole number from 1280 to 65535, got 1279"]);
+  assert.deepEqual(linkErrors("{ a: a, b: b, mtu: 65536 }"), ["t.yaml:6:24: links[0].mtu: expected a whole number from 1280 to 65535, got 65536"]);
+  assert.deepEqual(linkErrors('{ a: a, b: b, mtu: "1500" }'), ['t.yaml:6:24: links[0].mtu: expected a whole number from 1280 to 65535, got "1500"']);
+  assert.deepEqual(linkErrors("{ a: a, b: b, mtu: 1500.5 }"), ["t.yaml:6:24: links[0].mtu: expected a whole number from 1280 to 65535, got 1500.5"]);
+});
+
+const hostsOf = (entries: string[]) => parseTopology(`${TWO.replace("hosts: []\n", "hosts:\n")}${entries.map((e) => `  - ${e}\n`).join("")}links: []\n`, "t.yaml");
+const hostErrors = (entries: string[]) => {
+  const r = hostsOf(entries);
+  assert.equal(r.ok, false, "expected validation errors");
+  return r.ok ? [] : r.errors.map(formatConfigError);
+};
+
+test("host address4: an IPv4 address with prefix length makes the host dual-stack", () => {
+  const r = hostsOf([
+    '{ name: h1, router: a, address: "2001:db8:1::10/64", address4: "10.0.1.10/24" }',
+    '{ name: h2, router: b, address: "2001:db8:2::10/64" }',
+    '{ name: h3, router: a, address: "2001:db8:3::10/64", address4: "10.0.1.11/24" }',
+  ]);
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  assert.deepEqual(r.value.hosts, [
+    { name: "h1", router: "a", address: "2001:db8:1::10", prefixLen: 64, address4: "10.0.1.10", prefixLen4: 24 },
+    { name: "h2", router: "b", address: "2001:db8:2::10", prefixLen: 64 },
+    { name: "h3", router: "a", address: "2001:db8:3::10", prefixLen: 64, address4: "10.0.1.11", prefixLen4: 24 },
+  ]);
+});
+
+test("host address4: format, prefix length, network and broadcast addresses, the lab's link range", () => {
+  const h = (v: string) => `{ name: h1, router: a, address: "2001:db8:1::10/64", address4: ${v} }`;
+  assert.deepEqual(hostErrors([h('"10.0.1.10"')]), ['t.yaml:5:68: hosts[0].address4: "10.0.1.10" is not an IPv4 address with prefix length, e.g. 10.0.1.10/24']);
+  assert.deepEqual(hostErrors([h('"10.0.1.300/24"')]), ['t.yaml:5:68: hosts[0].address4: "10.0.1.300/24" is not an IPv4 address with prefix length, e.g. 10.0.1.10/24']);
+  assert.deepEqual(hostErrors([h('"2001:db8::1/64"')]), ['t.yaml:5:68: hosts[0].address4: "2001:db8::1/64" is not an IPv4 address with prefix length, e.g. 10.0.1.10/24']);
+  assert.deepEqual(hostErrors([h('"10.0.1.10/31"')]), ["t.yaml:5:68: hosts[0].address4: prefix length /31 must be between /8 and /30"]);
+  assert.deepEqual(hostErrors([h('"10.0.1.10/7"')]), ["t.yaml:5:68: hosts[0].address4: prefix length /7 must be between /8 and /30"]);
+  assert.deepEqual(hostErrors([h('"10.0.1.0/24"')]), ["t.yaml:5:68: hosts[0].address4: 10.0.1.0 is the network address of 10.0.1.0/24; use an address inside the subnet"]);
+  assert.deepEqual(hostErrors([h('"10.0.1.255/24"')]), ["t.yaml:5:68: hosts[0].address4: 10.0.1.255 is the broadcast address of 10.0.1.0/24; use an address inside the subnet"]);
+  assert.deepEqual(hostErrors([h('"172.31.7.10/24"')]), ["t.yaml:5:68: hosts[0].address4: subnet 172.31.7.0/24 overlaps 172.31.0.0/16, which the lab uses for router links"]);
+  assert.deepEqual(hostErrors([h("[10.0.1.10/24]")]), ["t.yaml:5:68: hosts[0].address4: expected a non-empty string"]);
+});
+
+test("host address4: unique, no overlap behind different routers, no clash with a gateway", () => {
+  assert.deepEqual(
+    hostErrors([
+      '{ name: h1, router: a, address: "2001:db8:1::10/64", address4: "10.0.1.10/24" }',
+      '{ name: h2, router: b, address: "2001:db8:2::10/64", address4: "10.0.1.10/24" }',
+      '{ name: h3, router: b, address: "2001:db8:3::10/64", address4: "10.0.0.20/16" }',
+      '{ name: h4, router: a, address: "2001:db8:4::10/64", address4: "10.0.1.1/24" }',
+      '{ name: h5, router: a, address: "2001:db8:5::10/64", address4: "10.0.2.1/24" }',
+      '{ name: h6, router: a, address: "2001:db8:6::10/64", address4: "10.0.2.20/24" }',
+      '{ name: h7, router: b, address: "2001:db8:7::10/64", address4: "10.0.3.10/24" }',
+    ]),
+    [
+      "t.yaml:6:68: hosts[1].address4: address 10.0.1.10 is already used by host h1",
+      "t.yaml:7:68: hosts[2].address4: subnet 10.0.0.0/16 overlaps h1's subnet 10.0.1.0/24 behind a; hosts behind different routers need separate subnets",
+      "t.yaml:8:68: hosts[3].address4: address 10.0.1.1 is the gateway address a uses on h1's subnet",
+      "t.yaml:10:68: hosts[5].address4: a would use 10.0.2.1 as this host's gateway, but it is h5's address",
+    ],
+  );
+});
+
+test("a service SID may not be a router's End.DX4 SID", () => {
+  const errs = errorsOf(
+    `${TWO.replace("hosts: []\n", "hosts:\n")}  - { name: h1, router: a, address: "2001:db8:1::10/64", address4: "10.0.1.10/24" }\nlinks: []\nservices:\n  - { name: fw, instances: [{ node: a, sid: "fc00:0:1::d400:0" }] }\n`,
+  );
+  assert.deepEqual(errs, ["t.yaml:8:45: services[0].instances[0].sid: SID fc00:0:1::d400:0 is a's End.DX4 SID for host h1"]);
 });

@@ -1,9 +1,10 @@
 // Topology YAML → Topology, with every error located (file, line, column, field, reason).
 import type { Host, Link, Router, ServiceFunction, ServiceInstance, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
-import { endSid, endXSid } from "../core/addressing.js";
+import { LINK4_RANGE, dx4Sid, endSid, endXSid, gatewayAddress4 } from "../core/addressing.js";
 import { addressInPrefix, formatAddress, formatPrefix, parseAddress, parsePrefix, prefixContains } from "../core/ipv6.js";
 import type { Prefix } from "../core/ipv6.js";
+import { formatAddress4, formatPrefix4, lastAddress4, parseAddress4, parsePrefix4, prefixes4Overlap, type Prefix4 } from "../core/ipv4.js";
 import type { ParseResult } from "./errors.js";
 import { duration, rate, ratio } from "./values.js";
 import { Field, YamlReader, required } from "./yaml-reader.js";
@@ -16,6 +17,12 @@ const MAX_IGP = 16_777_215; // IS-IS wide metric
 export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Largest maximum SID depth a router or intent may declare. */
 export const MAX_MSD = 16;
+/** A link's MTU: IPv6's minimum up to the largest a veth takes. */
+export const MIN_LINK_MTU = 1280;
+export const MAX_LINK_MTU = 65535;
+/** Prefix lengths of a host's IPv4 subnet: room for the host, its gateway and more. */
+const MIN_PREFIX4 = 8;
+const MAX_PREFIX4 = 30;
 
 function name(f: Field | null): string | null {
   const v = f?.string() ?? null;
@@ -98,8 +105,9 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
 
   const hosts: Host[] = [];
   const addresses = new Map<string, string>();
+  const subnets4: Subnet4[] = [];
   for (const item of required(y.root, top, "hosts")?.list() ?? []) {
-    const f = item.map(["name", "router", "address"]);
+    const f = item.map(["name", "router", "address", "address4"]);
     if (!f) { if (!item.present) item.error("empty host entry"); continue; }
     const n = name(required(item, f, "name"));
     if (n !== null) claim(n, f.get("name")!, "host");
@@ -123,13 +131,14 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
         else if (n !== null) addresses.set(address, n);
       }
     }
-    if (n !== null && router !== null && address !== null) hosts.push({ name: n, router, address, prefixLen });
+    const v4 = hostAddress4(f.get("address4"), n, router, subnets4);
+    if (n !== null && router !== null && address !== null && v4 !== null) hosts.push({ name: n, router, address, prefixLen, ...v4 });
   }
 
   const links: Link[] = [];
   const pairs = new Map<string, number>();
   for (const item of required(y.root, top, "links")?.list() ?? []) {
-    const f = item.map(["a", "b", "igp", "te", "delay", "jitter", "loss", "bandwidth", "utilization", "srlgs", "colors"]);
+    const f = item.map(["a", "b", "igp", "te", "delay", "jitter", "loss", "bandwidth", "utilization", "srlgs", "colors", "mtu"]);
     if (!f) { if (!item.present) item.error("empty link entry"); continue; }
     const a = knownRouter(required(item, f, "a"));
     const b = knownRouter(required(item, f, "b"));
@@ -142,6 +151,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     const utilization = ratio(f.get("utilization"), LINK_DEFAULTS.utilization);
     const srlgs = tags(f.get("srlgs"), "srlg");
     const colors = tags(f.get("colors"), "colour");
+    const mtu = f.get("mtu")?.present ? f.get("mtu")!.integer(MIN_LINK_MTU, MAX_LINK_MTU) : undefined;
     if (a === null || b === null) continue;
     if (a === b) { f.get("b")!.error(`a link cannot connect ${a} to itself`); continue; }
     const pair = [a, b].sort().join("|");
@@ -150,19 +160,84 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
       continue;
     }
     pairs.set(pair, y.position(item.offset).line);
-    if (igp !== null && te !== null && delayUs !== null && jitterUs !== null && loss !== null && bandwidthBps !== null && utilization !== null) {
-      links.push({ id: `${a}-${b}`, a, b, igp, te, delayUs, jitterUs, loss, bandwidthBps, utilization, srlgs, colors });
+    if (igp !== null && te !== null && delayUs !== null && jitterUs !== null && loss !== null && bandwidthBps !== null && utilization !== null && mtu !== null) {
+      links.push({ id: `${a}-${b}`, a, b, igp, te, delayUs, jitterUs, loss, bandwidthBps, utilization, srlgs, colors, ...(mtu !== undefined ? { mtu } : {}) });
     }
   }
 
-  const services = parseServices(top?.get("services"), { routers, links, names, locators, knownRouter, lineOf: (f) => y.position(f.offset).line });
+  const services = parseServices(top?.get("services"), { routers, hosts, links, names, locators, knownRouter, lineOf: (f) => y.position(f.offset).line });
 
   if (y.errors.length > 0) return { ok: false, errors: y.errors };
   return { ok: true, value: { routers, hosts, links, services } };
 }
 
+/** An IPv4 subnet a host has claimed, for the checks of the hosts after it. */
+interface Subnet4 {
+  host: string | null;
+  router: string | null;
+  address: number;
+  subnet: Prefix4;
+  gateway: number;
+}
+
+/**
+ * A host's `address4` ("10.0.1.10/24"): `{}` when absent, null after reporting a problem. Hosts behind
+ * different routers need disjoint subnets (the IGP routes a subnet to one router); behind the same
+ * router no host may hold the address the router uses as another's gateway.
+ */
+function hostAddress4(f: Field | undefined, host: string | null, router: string | null, claimed: Subnet4[]): Pick<Host, "address4" | "prefixLen4"> | null {
+  if (!f?.present) return {};
+  const text = f.string();
+  if (text === null) return null;
+  const m = /^([^/]+)\/(\d+)$/.exec(text);
+  const address = m ? parseAddress4(m[1]!) : null;
+  const subnet = address !== null ? parsePrefix4(text) : null;
+  if (address === null || !subnet) {
+    f.error(`"${text}" is not an IPv4 address with prefix length, e.g. 10.0.1.10/24`);
+    return null;
+  }
+  const shown = formatAddress4(address);
+  const subnetText = formatPrefix4(subnet);
+  if (subnet.len < MIN_PREFIX4 || subnet.len > MAX_PREFIX4) {
+    f.error(`prefix length /${subnet.len} must be between /${MIN_PREFIX4} and /${MAX_PREFIX4}`);
+    return null;
+  }
+  if (address === subnet.network || address === lastAddress4(subnet)) {
+    f.error(`${shown} is the ${address === subnet.network ? "network" : "broadcast"} address of ${subnetText}; use an address inside the subnet`);
+    return null;
+  }
+  if (prefixes4Overlap(subnet, parsePrefix4(LINK4_RANGE)!)) {
+    f.error(`subnet ${subnetText} overlaps ${LINK4_RANGE}, which the lab uses for router links`);
+    return null;
+  }
+  const gateway = parseAddress4(gatewayAddress4({ address4: shown, prefixLen4: subnet.len }))!;
+  for (const o of claimed) {
+    const owner = o.host ?? "another host";
+    if (o.address === address) {
+      f.error(`address ${shown} is already used by host ${owner}`);
+      return null;
+    }
+    if (router === null || o.router === null || !prefixes4Overlap(subnet, o.subnet)) continue;
+    if (o.router !== router) {
+      f.error(`subnet ${subnetText} overlaps ${owner}'s subnet ${formatPrefix4(o.subnet)} behind ${o.router}; hosts behind different routers need separate subnets`);
+      return null;
+    }
+    if (o.gateway === address) {
+      f.error(`address ${shown} is the gateway address ${router} uses on ${owner}'s subnet`);
+      return null;
+    }
+    if (o.address === gateway) {
+      f.error(`${router} would use ${formatAddress4(gateway)} as this host's gateway, but it is ${owner}'s address`);
+      return null;
+    }
+  }
+  claimed.push({ host, router, address, subnet, gateway });
+  return { address4: shown, prefixLen4: subnet.len };
+}
+
 interface ServiceContext {
   routers: Router[];
+  hosts: Host[];
   links: Link[];
   names: Map<string, { field: Field; kind: "router" | "host" }>;
   locators: { router: string; prefix: Prefix }[];
@@ -184,6 +259,10 @@ function parseServices(list: Field | undefined, ctx: ServiceContext): ServiceFun
       const r = ctx.routers.find((x) => x.name === n);
       if (r) routerSids.set(endXSid(r, i), `${n}'s End.X SID for link ${l.id}`);
     }
+  });
+  ctx.hosts.forEach((h, i) => {
+    const r = ctx.routers.find((x) => x.name === h.router);
+    if (r && h.address4 !== undefined) routerSids.set(dx4Sid(r, i), `${r.name}'s End.DX4 SID for host ${h.name}`);
   });
 
   for (const item of list.list() ?? []) {

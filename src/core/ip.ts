@@ -1,6 +1,6 @@
 // IP prefixes of either family: the one place that decides whether text is IPv6 or IPv4. Pure.
 import { formatPrefix, parsePrefix } from "./ipv6.js";
-import { formatPrefix4, parsePrefix4 } from "./ipv4.js";
+import { formatAddress4, parsePrefix4 } from "./ipv4.js";
 
 export type Family = 4 | 6;
 export const FAMILIES: readonly Family[] = [6, 4];
@@ -26,13 +26,18 @@ export function hostLength(f: Family): number {
 export function parseIpPrefix(text: string): IpPrefix | null {
   const family: Family = text.includes(":") ? 6 : 4;
   const full = text.includes("/") ? text : `${text}/${hostLength(family)}`;
-  const p = family === 6 ? parsePrefix(full) : parsePrefix4(full);
-  return p ? { family, bytes: p.bytes, len: p.len } : null;
+  if (family === 6) {
+    const p = parsePrefix(full);
+    return p ? { family, bytes: p.bytes, len: p.len } : null;
+  }
+  const p = parsePrefix4(full);
+  return p ? { family, bytes: Uint8Array.of(p.network >>> 24, (p.network >>> 16) & 0xff, (p.network >>> 8) & 0xff, p.network & 0xff), len: p.len } : null;
 }
 
 /** RFC 5952 for IPv6, dotted quad for IPv4; always with the length. */
 export function formatIpPrefix(p: IpPrefix): string {
-  return p.family === 6 ? formatPrefix(p) : formatPrefix4(p);
+  if (p.family === 6) return formatPrefix(p);
+  return `${formatAddress4(((p.bytes[0]! << 24) | (p.bytes[1]! << 16) | (p.bytes[2]! << 8) | p.bytes[3]!) >>> 0)}/${p.len}`;
 }
 
 /** Whether `inner` lies inside `outer` (same family, at least as long, same network bits). */

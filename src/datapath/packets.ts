@@ -1,6 +1,6 @@
 // Builds and parses Ethernet/IPv6/IPv4 frames for the datapath tests.
 import { formatAddress, parseAddress } from "../core/ipv6.js";
-import { parseAddress4 } from "./addresses.js";
+import { parseIpPrefix } from "../core/ip.js";
 
 export const ETH_HLEN = 14;
 export const IPPROTO_ICMP = 1;
@@ -23,9 +23,9 @@ function addr(text: string): Uint8Array {
 }
 
 function addr4(text: string): Uint8Array {
-  const a = parseAddress4(text);
-  if (!a) throw new Error(`bad IPv4 address ${text}`);
-  return a;
+  const a = parseIpPrefix(text);
+  if (!a || a.family !== 4 || a.len !== 32) throw new Error(`bad IPv4 address ${text}`);
+  return a.bytes;
 }
 
 export const SRC_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);

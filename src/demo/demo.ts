@@ -92,6 +92,8 @@ The lab is still up. Try:
   cairn get paths                                    # the controller's view
   cairn apply -f examples/demo/intents-changed.yaml  # video must avoid r3: watch it move
   cairn lab exec h1 --app video -- cairn lab traffic --to 2001:db8:2::10 --port 5004
+  cairn lab dns set video.lab 2001:db8:2::10 10.0.2.10  # a record on the lab's DNS server
+  cairn lab container add h1 web                     # a container behind h1 (lab exec web -- …)
   cairn lab down                                     # remove everything
 (cairn is node dist/cli/main.js, or \`npm link\` to put it on PATH)`);
   }

@@ -1,10 +1,12 @@
-// cgroup v2 directories of lab apps: <cgroup2 mount>/cairn/apps/<app>.
+// cgroup v2 directories the lab creates: lab apps (<cgroup2 mount>/cairn/apps/<app>) and the cgroup
+// paths `lab exec --cgroup` asks for. Each directory is recorded in the lab state before it is created.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APP_NAME } from "../core/model.js";
 import { appCgroupsRoot, cairnCgroupRoot, cgroup2Mount } from "../host/cgroup2.js";
+import { cgroupPathComponents } from "./cgroup-path.js";
 import { killProcesses } from "./procs.js";
-import { recordCgroup } from "./state.js";
+import { recordCgroup, recordCreatedCgroup, unrecordCgroup } from "./state.js";
 
 export { cairnCgroupRoot, cgroup2Mount };
 
@@ -28,6 +30,32 @@ export function ensureAppCgroup(app: string): string {
   return dir;
 }
 
+/** The directory of a cgroup path relative to the cgroup2 mount ("/a.slice/b.service"); validates it. */
+export function cgroupPathDir(path: string): string {
+  return join(cgroup2Mount(), ...cgroupPathComponents(path));
+}
+
+/**
+ * Creates a cgroup path and its missing ancestors, one directory at a time, each recorded in the lab
+ * state before it is created (a lab must be up), so labDown removes exactly those. Returns its directory.
+ */
+export function ensureCgroupPath(path: string): string {
+  let dir = cgroup2Mount();
+  for (const part of cgroupPathComponents(path)) {
+    dir = join(dir, part);
+    if (existsSync(dir)) continue;
+    recordCreatedCgroup(dir);
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      // Someone else made it meanwhile (it is theirs, not the lab's), or it cannot be made.
+      unrecordCgroup(dir);
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new Error(`cannot create cgroup ${dir}: ${(err as Error).message}`);
+    }
+  }
+  return dir;
+}
+
 export function cgroupPids(dir: string): number[] {
   try {
     return readFileSync(join(dir, "cgroup.procs"), "utf8")
@@ -47,25 +75,30 @@ function cgroupPopulated(dir: string): boolean {
   }
 }
 
-/**
- * Removes a cgroup directory and its descendants, deepest first. Processes inside get SIGTERM,
- * then SIGKILL; cgroup.kill finishes off anything that slipped in. Returns the directories removed.
- */
-export async function removeCgroupTree(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const removed: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) removed.push(...(await removeCgroupTree(join(dir, entry.name))));
+function childCgroups(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
   }
+}
+
+/**
+ * Removes one cgroup directory (not its children: it throws when it has any). Processes inside get
+ * SIGTERM, then SIGKILL; cgroup.kill finishes off anything that slipped in. True when it removed it.
+ */
+export async function removeCgroupDir(dir: string): Promise<boolean> {
+  if (!existsSync(dir)) return false;
+  const children = childCgroups(dir);
+  if (children.length) throw new Error(`cannot remove cgroup ${dir}: it holds cgroups the lab did not create (${children.join(", ")})`);
   await killProcesses(cgroupPids(dir).map((pid) => ({ pid })));
   for (let attempt = 0; ; attempt++) {
     try {
       rmdirSync(dir);
-      removed.push(dir);
-      return removed;
+      return true;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") return removed;
+      if (code === "ENOENT") return false;
       if (code !== "EBUSY" || attempt >= 50) throw new Error(`cannot remove cgroup ${dir}: ${String(err)}`);
       if (cgroupPopulated(dir) && existsSync(join(dir, "cgroup.kill"))) {
         try {
@@ -77,4 +110,13 @@ export async function removeCgroupTree(dir: string): Promise<string[]> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Removes a cgroup directory and all its descendants, deepest first. Returns the directories removed. */
+export async function removeCgroupTree(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const child of childCgroups(dir)) removed.push(...(await removeCgroupTree(join(dir, child))));
+  if (await removeCgroupDir(dir)) removed.push(dir);
+  return removed;
 }

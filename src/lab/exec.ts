@@ -1,32 +1,48 @@
-// labExec: run a command in a lab node's namespace, optionally inside an app's cgroup.
+// labExec: run a command in a lab node's namespace, optionally inside a cgroup and as another user.
 import { spawn, type StdioOptions } from "node:child_process";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
-import { ensureAppCgroup } from "./cgroups.js";
+import { cgroupPathDir, ensureAppCgroup, ensureCgroupPath } from "./cgroups.js";
 import { namespaceExists } from "./netns.js";
 import { nsName, nsPath } from "./paths.js";
 import { cgroupWrap } from "./procs.js";
 import { nsenterArgv } from "./run.js";
+import { asUserArgv, resolveUser } from "./users.js";
 
-export interface LabExecOptions {
+export interface LabExecTarget {
+  command: string[];
   /** Run inside the cgroup <cgroup2>/cairn/apps/<app> (created if missing). */
   app?: string;
-  command: string[];
+  /** Run inside this cgroup v2 path, relative to the cgroup2 mount (created with its missing ancestors). */
+  cgroup?: string;
+  /** Run as this user (a name, or a uid), with its primary group. */
+  user?: string | number;
+}
+
+export interface LabExecOptions extends LabExecTarget {
   /** Default "inherit". */
   stdio?: StdioOptions;
   env?: NodeJS.ProcessEnv;
 }
 
-/** argv that runs `command` in node's namespace (and app cgroup). Creates the cgroup when needed. */
-export function labExecArgv(node: string, opts: { app?: string; command: string[] }): string[] {
+/**
+ * argv that runs `command` in node's namespace (a host, router or container), in a cgroup and as a
+ * user when asked. Everything is checked before the cgroup (and its recorded ancestors) is created.
+ */
+export function labExecArgv(node: string, opts: LabExecTarget): string[] {
   if (opts.command.length === 0) throw new Error("labExec: empty command");
+  if (opts.app !== undefined && opts.cgroup !== undefined) throw new Error("labExec: give an app or a cgroup, not both");
   const ns = nsName(node);
   if (!namespaceExists(ns)) throw new Error(`no lab node ${node} (no namespace ${ns}; is the lab up?)`);
-  const argv = nsenterArgv(nsPath(ns), opts.command);
-  return opts.app ? cgroupWrap(join(ensureAppCgroup(opts.app), "cgroup.procs"), argv) : argv;
+  if (opts.cgroup !== undefined) cgroupPathDir(opts.cgroup);
+  const user = opts.user !== undefined ? resolveUser(opts.user) : null;
+  const argv = nsenterArgv(nsPath(ns), user ? [...asUserArgv(user), ...opts.command] : opts.command);
+  const cgroup = opts.app !== undefined ? ensureAppCgroup(opts.app) : opts.cgroup !== undefined ? ensureCgroupPath(opts.cgroup) : null;
+  // The cgroup is joined as root, before the user switch.
+  return cgroup ? cgroupWrap(join(cgroup, "cgroup.procs"), argv) : argv;
 }
 
-/** Runs a command in a node's namespace (and optionally in an app's cgroup); resolves with its exit code. */
+/** Runs a command in a node's namespace (and optionally a cgroup, as a user); resolves with its exit code. */
 export async function labExec(node: string, opts: LabExecOptions): Promise<number> {
   const argv = labExecArgv(node, opts);
   return new Promise((resolve, reject) => {
@@ -53,4 +69,3 @@ export async function labExecCapture(node: string, opts: Omit<LabExecOptions, "s
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (osConstants.signals[signal] ?? 0) : 0;
 }
-

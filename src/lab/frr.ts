@@ -45,7 +45,9 @@ export function isisdConfig(router: PlannedRouter): string {
     "!",
   ];
   for (const itf of router.interfaces) {
-    lines.push(`interface ${itf.name}`, ` ipv6 router isis ${ISIS_AREA_TAG}`);
+    lines.push(`interface ${itf.name}`);
+    if (itf.address4) lines.push(` ip router isis ${ISIS_AREA_TAG}`);
+    lines.push(` ipv6 router isis ${ISIS_AREA_TAG}`);
     if (itf.kind === "core") {
       lines.push(
         " isis network point-to-point",

@@ -4,16 +4,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Topology } from "../core/model.js";
 import { endSid, endXSid, linkIndex } from "../core/addressing.js";
 import { labDown, labExists, labUp } from "./lab.js";
 import { labExec, labExecCapture } from "./exec.js";
 import { labStatus } from "./status.js";
-import { appCgroupDir, cairnCgroupRoot } from "./cgroups.js";
-import { readInterfaceCounters } from "./counters.js";
+import { appCgroupDir, cairnCgroupRoot, ensureCgroupPath } from "./cgroups.js";
 import { missingIsisRoutes } from "./converge.js";
-import { CONTROLLER_ADDRESS } from "./endpoint.js";
+import { CONTROLLER_ADDRESS, LAB_DNS_SERVER } from "./endpoint.js";
 import { ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
 import { interfaceName } from "./naming.js";
 import { ipIn, linkExists, listNamespaces, readRoutes6 } from "./netns.js";
@@ -22,7 +21,7 @@ import { buildPlan } from "./plan.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
 import { newState, readState, writeState } from "./state.js";
 import { run } from "./run.js";
-import { link, squareTopology } from "./testing.js";
+import { labSpecSkip, link, ping, rxPackets, squareTopology } from "./testing.js";
 
 const square: Topology = squareTopology();
 
@@ -42,29 +41,25 @@ function hasBinary(path: string): boolean {
   return ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].some((d) => existsSync(join(d, path)));
 }
 
-const skip =
-  process.getuid?.() !== 0
-    ? "needs root (network namespaces, FRR, cgroups)"
-    : !existsSync("/usr/lib/frr/isisd")
-      ? "FRR is not installed (apt-get install frr)"
-      : labExists()
-        ? "a lab is already up on this machine; not touching it"
-        : false;
+const skip = labSpecSkip();
 
-/** Live (non-zombie) zebra/isisd processes. */
-function liveFrrPids(): number[] {
+/** Live (non-zombie) processes whose command name is one of `names`. */
+function livePids(names: string[]): number[] {
   const out: number[] = [];
   for (const e of readdirSync("/proc")) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const comm = readFileSync(`/proc/${e}/comm`, "utf8").trim();
-      if ((comm === "zebra" || comm === "isisd") && processAlive(Number(e))) out.push(Number(e));
+      if (names.includes(comm) && processAlive(Number(e))) out.push(Number(e));
     } catch {
       /* gone */
     }
   }
   return out;
 }
+const liveFrrPids = () => livePids(["zebra", "isisd"]);
+const liveDnsmasqPids = () => livePids(["dnsmasq"]);
+let dnsmasqBefore: number[] = [];
 
 let frrBefore: number[] = [];
 
@@ -72,24 +67,20 @@ function assertNothingLeft(): void {
   assert.deepEqual(listNamespaces().filter(isLabNamespace), [], "lab namespaces left");
   const frr = liveFrrPids().filter((p) => !frrBefore.includes(p));
   assert.deepEqual(frr, [], "FRR daemons left");
+  assert.deepEqual(liveDnsmasqPids().filter((p) => !dnsmasqBefore.includes(p)), [], "dnsmasq left");
   assert.ok(!existsSync(cairnCgroupRoot()), `${cairnCgroupRoot()} left`);
   assert.ok(!existsSync(LAB_DIR), `${LAB_DIR} left`);
   assert.ok(!linkExists(null, ROOT_MGMT_LINK), `${ROOT_MGMT_LINK} link left`);
   assert.equal(labExists(), false);
 }
 
-async function ping(node: string, address: string, count: number, intervalS = 0.01): Promise<number> {
-  const r = await labExecCapture(node, { command: ["ping", "-6", "-c", String(count), "-i", String(intervalS), "-W", "1", "-q", address] });
-  const m = /(\d+) received/.exec(r.stdout);
-  return m ? Number(m[1]) : 0;
-}
-
-const rx = (node: string, ifname: string) => readInterfaceCounters(node)[ifname]?.rxPackets ?? NaN;
+const rx = rxPackets;
 
 describe("lab end to end", { skip, concurrency: false }, () => {
   before(() => {
     assert.ok(hasBinary("ping"), "ping is missing: apt-get install iputils-ping");
     frrBefore = liveFrrPids();
+    dnsmasqBefore = liveDnsmasqPids();
   });
 
   after(async () => {
@@ -132,6 +123,12 @@ describe("lab end to end", { skip, concurrency: false }, () => {
     assert.equal(frr.length, 8);
     assert.ok(frr.every((p) => p.alive && p.pid !== null));
     assert.deepEqual(s.controller, { address: CONTROLLER_ADDRESS, port: 50051 });
+    assert.ok(s.processes.some((p) => p.role === "dnsmasq" && p.alive));
+    assert.deepEqual(s.dns, { server: LAB_DNS_SERVER, running: true, ttlS: 1, records: [] });
+    assert.deepEqual(s.nodes.filter((n) => n.kind === "host").map((n) => n.address4), ["10.0.1.10/24", "10.0.4.10/24"]);
+    const core = s.links.find((l) => l.id === "r1-r2")!;
+    assert.deepEqual([core.mtu, core.a.mtu, core.b.mtu, core.a.address4, core.b.address4], [1500, 1500, 1500, "172.31.0.0/31", "172.31.0.1/31"]);
+    assert.deepEqual(s.containers, []);
   });
 
   test("hosts reach each other over IS-IS, and the management network works", async () => {
@@ -230,7 +227,8 @@ describe("lab end to end", { skip, concurrency: false }, () => {
 
   test("labDown cleans up after a crashed labUp (state file + leftovers)", async () => {
     // What a crash could leave: namespaces (one recorded, one not), processes in them and in the root
-    // namespace, a root link, an app cgroup with a process in it, the runtime dir.
+    // namespace, a root link, an app cgroup and a nested cgroup elsewhere (recorded by lab exec --cgroup)
+    // with processes in them, the runtime dir.
     await run("ip", ["netns", "add", "cairn-crash1"]);
     await run("ip", ["netns", "add", "cairn-crash2"]);
     await run("ip", ["link", "add", ROOT_MGMT_LINK, "type", "veth", "peer", "name", "x", "netns", "cairn-crash1"]);
@@ -244,6 +242,8 @@ describe("lab end to end", { skip, concurrency: false }, () => {
     const root = spawnInNamespace(null, ["sleep", "600"], { role: "controller" });
     mkdirSync(appCgroupDir("crash"), { recursive: true });
     const inCg = spawnInNamespace(null, ["sleep", "600"], { role: "app", cgroupDir: appCgroupDir("crash") });
+    const nested = ensureCgroupPath("/cairn-lab-spec-crash.slice/app.service");
+    const inNested = spawnInNamespace(null, ["sleep", "600"], { role: "app", cgroupDir: nested });
     writeFileSync(join(LAB_DIR, "junk"), "x");
     for (let i = 0; i < 50 && readFileSync(join(appCgroupDir("crash"), "cgroup.procs"), "utf8").trim() === ""; i++) {
       await new Promise((r) => setTimeout(r, 20));
@@ -251,7 +251,8 @@ describe("lab end to end", { skip, concurrency: false }, () => {
 
     const { removed } = await labDown();
     assert.ok(removed.includes("netns cairn-crash1") && removed.includes("netns cairn-crash2"), removed.join("\n"));
-    for (const p of [inNs1, root, inCg]) assert.equal(processAlive(p.pid!, p.startTime), false, `${p.role} survived`);
+    for (const p of [inNs1, root, inCg, inNested]) assert.equal(processAlive(p.pid!, p.startTime), false, `${p.role} survived`);
+    assert.equal(existsSync(dirname(nested)), false, "the nested cgroup and its recorded parent are gone");
     assert.equal(processAlive(inNs2.pid!), false, "process in the unrecorded namespace survived");
     assertNothingLeft();
   });

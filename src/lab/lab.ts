@@ -2,10 +2,11 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Topology } from "../core/model.js";
-import { cairnCgroupRoot, cgroup2Mount, removeCgroupTree } from "./cgroups.js";
+import { cairnCgroupRoot, cgroup2Mount, removeCgroupDir, removeCgroupTree } from "./cgroups.js";
 import { waitForConvergence } from "./converge.js";
 import { FRR_TMP_DIR, checkFrrInstalled, frrPaths, frrTmpDir, readPidFile, startFrrDaemon, writeFrrConfigs, type FrrDaemon } from "./frr.js";
-import { CONTROLLER_ADDRESS } from "./endpoint.js";
+import { CONTROLLER_ADDRESS, LAB_DNS_SERVER } from "./endpoint.js";
+import { checkDnsmasqInstalled, startDnsServer } from "./dns.js";
 import { ROOT_MGMT_LINK, attachHostToMgmt, attachRootToMgmt, createMgmtBridge } from "./mgmt.js";
 import { HOST_UPLINK, MGMT_IFACE } from "./naming.js";
 import {
@@ -23,7 +24,7 @@ import {
   setSysctls,
 } from "./netns.js";
 import { BPF_PIN_DIR, FRR_DIR, LAB_DIR, MGMT_NS, isLabNamespace, nsName } from "./paths.js";
-import { buildPlan, type LabPlan } from "./plan.js";
+import { buildPlan, type LabPlan, type PlannedHost } from "./plan.js";
 import { killProcesses, processComm, processStartTime, type KillTarget } from "./procs.js";
 import { ROUTER_SYSCTLS, createSidDevice, installSids, routerInterfaceSysctls } from "./srv6.js";
 import {
@@ -41,16 +42,13 @@ import {
   type LabState,
 } from "./state.js";
 
-/** MTU of every lab veth: leaves room for SRHs pushed on top of full-sized packets. */
-export const LAB_LINK_MTU = 9000;
-/** MTU of the hosts' default route: what their sockets see, so an SRH still fits in LAB_LINK_MTU. */
-export const HOST_ROUTE_MTU = 1400;
-
 const HOST_SYSCTLS = [
   "net.ipv6.conf.all.accept_dad=0",
   "net.ipv6.conf.default.accept_dad=0",
   "net.ipv6.conf.all.accept_ra=0",
   "net.ipv6.conf.default.accept_ra=0",
+  "net.ipv4.conf.all.rp_filter=0",
+  "net.ipv4.conf.default.rp_filter=0",
 ];
 
 export const LAB_ALREADY_UP = "a lab is already up; run `cairn lab down` first";
@@ -89,10 +87,13 @@ export async function labUp(topology: Topology, opts: LabUpOptions = {}): Promis
   const plan = buildPlan(topology);
   if (labExists()) throw new Error(LAB_ALREADY_UP);
   await checkFrrInstalled();
+  checkDnsmasqInstalled();
   cgroup2Mount();
   writeState(newState(topology));
   try {
     await buildNetwork(plan, progress);
+    progress(`starting the DNS server on ${LAB_DNS_SERVER}`);
+    await startDnsServer();
     await startRouting(plan, progress);
     const convergedAfter = await waitForConvergence(plan, { timeoutMs: opts.convergenceTimeoutMs ?? 60_000, onProgress: progress });
     const total = Date.now() - start;
@@ -134,20 +135,17 @@ async function buildNetwork(plan: LabPlan, progress: (m: string) => void): Promi
 
   const core = plan.links.filter((l) => l.kind === "core").length;
   progress(`wiring ${core} router links and ${plan.links.length - core} host uplinks`);
-  updateState((s) => s.links.push(...plan.links.map((l): LabLinkRecord => ({ id: l.id, kind: l.kind, a: l.a, b: l.b }))));
+  updateState((s) => s.links.push(...plan.links.map((l): LabLinkRecord => ({ id: l.id, kind: l.kind, a: l.a, b: l.b, mtu: l.mtu }))));
   for (const l of plan.links) {
-    const a = { ns: nsName(l.a.node), name: l.a.ifname };
-    const b = { ns: nsName(l.b.node), name: l.b.ifname };
-    await createVeth(a, b, LAB_LINK_MTU);
-    await addAddress(a.ns, a.name, l.a.address);
-    await addAddress(b.ns, b.name, l.b.address);
-    await setLinkUp(a.ns, a.name);
-    await setLinkUp(b.ns, b.name);
+    const ends = [l.a, l.b].map((e) => ({ ns: nsName(e.node), name: e.ifname, addresses: [e.address, ...(e.address4 ? [e.address4] : [])] }));
+    await createVeth(ends[0]!, ends[1]!, l.mtu);
+    for (const e of ends) {
+      for (const address of e.addresses) await addAddress(e.ns, e.name, address);
+      await setLinkUp(e.ns, e.name);
+    }
   }
   await allSettledOrThrow(plan.routers.map((r) => setSysctls(r.ns, r.interfaces.flatMap((i) => routerInterfaceSysctls(i.name)))));
-  await allSettledOrThrow(
-    plan.hosts.map((h) => ipIn(h.ns, ["-6", "route", "add", "default", "via", h.gateway, "dev", HOST_UPLINK, "mtu", String(HOST_ROUTE_MTU)])),
-  );
+  await allSettledOrThrow(plan.hosts.map((h) => routeHost(plan, h)));
 
   progress(`installing SRv6 SIDs on ${plan.routers.length} routers`);
   await allSettledOrThrow(
@@ -173,6 +171,20 @@ async function buildNetwork(plan: LabPlan, progress: (m: string) => void): Promi
   recordCgroup(cairnCgroupRoot());
   recordCgroup(apps);
   mkdirSync(apps, { recursive: true });
+}
+
+/**
+ * A host's default routes (IPv6, and IPv4 when dual-stack) and its router's host routes to it, so
+ * that hosts sharing a subnet behind one router are each reached on their own interface.
+ */
+async function routeHost(plan: LabPlan, h: PlannedHost): Promise<void> {
+  const router = plan.routers.find((r) => r.name === h.router)!;
+  await ipIn(h.ns, ["-6", "route", "add", "default", "via", h.gateway, "dev", HOST_UPLINK]);
+  await ipIn(router.ns, ["-6", "route", "add", `${h.address}/128`, "dev", h.routerInterface]);
+  if (h.address4 && h.gateway4) {
+    await ipIn(h.ns, ["-4", "route", "add", "default", "via", h.gateway4, "dev", HOST_UPLINK]);
+    await ipIn(router.ns, ["-4", "route", "add", `${h.address4}/32`, "dev", h.routerInterface]);
+  }
 }
 
 async function startRouting(plan: LabPlan, progress: (m: string) => void): Promise<void> {
@@ -273,18 +285,22 @@ export async function labDown(opts: LabDownOptions = {}): Promise<{ removed: str
     /* other FRR daemons' dirs, or absent */
   }
 
-  // 2. cgroups (deepest first; processes inside are stopped).
-  await attempt("removing cgroups", async () => {
-    const dirs = [...(state?.cgroups ?? [])];
-    try {
-      dirs.push(cairnCgroupRoot());
-    } catch {
-      /* no cgroup2 mount: nothing to sweep */
-    }
-    for (const dir of dirs.sort((a, b) => b.length - a.length)) {
-      for (const d of await removeCgroupTree(dir)) removed.push(`cgroup ${d}`);
-    }
-  });
+  // 2. cgroups, deepest first; processes inside are stopped. Cairn's own subtree goes as a whole; elsewhere
+  // only the directories the lab recorded, never one it did not create.
+  let cairnRoot: string | null = null;
+  try {
+    cairnRoot = cairnCgroupRoot();
+  } catch {
+    /* no cgroup2 mount: nothing to sweep */
+  }
+  const inCairnRoot = (dir: string) => cairnRoot !== null && (dir === cairnRoot || dir.startsWith(`${cairnRoot}/`));
+  const cgroups = [...new Set([...(state?.cgroups ?? []), ...(cairnRoot ? [cairnRoot] : [])])].sort((a, b) => b.length - a.length);
+  for (const dir of cgroups) {
+    await attempt(`removing cgroup ${dir}`, async () => {
+      if (inCairnRoot(dir)) for (const d of await removeCgroupTree(dir)) removed.push(`cgroup ${d}`);
+      else if (await removeCgroupDir(dir)) removed.push(`cgroup ${dir}`);
+    });
+  }
 
   // 3. Root-namespace links, then namespaces (their veths go with them).
   for (const link of new Set([...(state?.rootLinks ?? []), ROOT_MGMT_LINK])) {

@@ -80,9 +80,10 @@ export async function createVeth(a: VethEnd, b: VethEnd, mtu?: number): Promise<
   await run("ip", args);
 }
 
-/** Adds an address without duplicate address detection, so it is usable at once. */
+/** Adds an IPv6 ("addr/len", without duplicate address detection, so it is usable at once) or IPv4 address. */
 export async function addAddress(ns: string | null, dev: string, cidr: string): Promise<void> {
-  await ipIn(ns, ["-6", "addr", "add", cidr, "dev", dev, "nodad"]);
+  if (cidr.includes(":")) await ipIn(ns, ["-6", "addr", "add", cidr, "dev", dev, "nodad"]);
+  else await ipIn(ns, ["-4", "addr", "add", cidr, "dev", dev]);
 }
 
 export async function setLinkUp(ns: string | null, dev: string): Promise<void> {
@@ -129,5 +130,11 @@ export interface RouteInfo {
 /** IPv6 routes of the main table inside a namespace. */
 export async function readRoutes6(ns: string): Promise<RouteInfo[]> {
   const { stdout } = await ipIn(ns, ["-6", "-j", "route", "show"]);
+  return stdout.trim() ? (JSON.parse(stdout) as RouteInfo[]) : [];
+}
+
+/** IPv4 routes of the main table inside a namespace. */
+export async function readRoutes4(ns: string): Promise<RouteInfo[]> {
+  const { stdout } = await ipIn(ns, ["-4", "-j", "route", "show"]);
   return stdout.trim() ? (JSON.parse(stdout) as RouteInfo[]) : [];
 }

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
-import type { Topology } from "../core/model.js";
-import { endSid, endXSid, gatewayAddress, linkAddresses } from "../core/addressing.js";
+import { DEFAULT_LINK_MTU, type Topology } from "../core/model.js";
+import { dx4Sid, endSid, endXSid, gatewayAddress, gatewayAddress4, link4Addresses, linkAddresses } from "../core/addressing.js";
 import { parseAddress, parsePrefix, prefixContains } from "../core/ipv6.js";
 import { HOST_UPLINK, interfaceName, isisNet, routerInterfaceName } from "./naming.js";
 import { buildPlan } from "./plan.js";
@@ -97,11 +97,49 @@ test("buildPlan uses core/addressing for link addresses, SIDs and gateways", () 
   assert.equal(mgmtHostAddress(0), "fd00:ca:fe::100");
 });
 
-test("sidRouteArgs: End on sid0, End.X with nh6 and the adjacency's interface", () => {
-  const r1 = buildPlan(square).routers[0]!;
+test("buildPlan: IPv4 /31s on router links, IPv4 gateways for dual-stack hosts, MTUs", () => {
+  const withMtu: Topology = { ...square, links: square.links.map((l, i) => (i === 2 ? { ...l, mtu: 9000 } : l)) };
+  const plan = buildPlan(withMtu);
+  square.links.forEach((l, i) => {
+    const pl = plan.links.find((x) => x.id === l.id)!;
+    assert.equal(pl.a.address4, `${link4Addresses(i).a}/31`);
+    assert.equal(pl.b.address4, `${link4Addresses(i).b}/31`);
+    assert.equal(pl.mtu, i === 2 ? 9000 : DEFAULT_LINK_MTU);
+  });
+  assert.ok(plan.routers.every((r) => r.interfaces.filter((i) => i.kind === "core").every((i) => i.address4)));
+  const access = plan.links.filter((l) => l.kind === "access");
+  assert.deepEqual(access.map((l) => l.mtu), [1500, 1500]);
+  assert.deepEqual(access.map((l) => [l.a.address4, l.b.address4]), [["10.0.1.10/24", "10.0.1.1/24"], ["10.0.4.10/24", "10.0.4.1/24"]]);
+  const h1 = plan.hosts[0]!;
+  assert.deepEqual([h1.address4, h1.prefixLen4, h1.subnet4, h1.gateway4], ["10.0.1.10", 24, "10.0.1.0/24", "10.0.1.1"]);
+  assert.equal(h1.gateway4, gatewayAddress4({ address4: "10.0.1.10", prefixLen4: 24 }));
+
+  const v6only = buildPlan({ ...square, hosts: [{ name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 }] });
+  assert.equal(v6only.hosts[0]!.address4, undefined);
+  assert.equal(v6only.links.find((l) => l.kind === "access")!.b.address4, undefined);
+  assert.equal(v6only.routers[0]!.interfaces.find((i) => i.kind === "access")!.address4, undefined);
+  assert.ok(!v6only.routers.some((r) => r.sids.some((s) => s.behavior === "End.DX4")));
+  assert.throws(() => buildPlan({ ...square, hosts: [{ ...square.hosts[0]!, address4: "10.0.1", prefixLen4: 24 }] }), /host h1: invalid IPv4 address 10.0.1\/24/);
+});
+
+test("buildPlan: one End.DX4 SID per dual-stack host, on its router, towards its IPv4 address", () => {
+  const plan = buildPlan(square);
+  const dx4 = plan.routers.flatMap((r) => r.sids.filter((s) => s.behavior === "End.DX4").map((s) => ({ router: r.name, ...s })));
+  assert.deepEqual(dx4, [
+    { router: "r1", sid: dx4Sid(square.routers[0]!, 0), behavior: "End.DX4", ifname: "h1", host: "h1", nextHop4: "10.0.1.10" },
+    { router: "r4", sid: dx4Sid(square.routers[3]!, 1), behavior: "End.DX4", ifname: "h2", host: "h2", nextHop4: "10.0.4.10" },
+  ]);
+});
+
+test("sidRouteArgs: End on sid0, End.X with nh6 and the adjacency's interface, End.DX4 with nh4 and the access interface", () => {
+  const plan = buildPlan(square);
+  const r1 = plan.routers[0]!;
   assert.deepEqual(sidRouteArgs(r1.sids[0]!), ["-6", "route", "add", "fc00:0:1::1/128", "encap", "seg6local", "action", "End", "dev", "sid0"]);
   const x = r1.sids.find((s) => s.neighbour === "r3")!;
   assert.deepEqual(sidRouteArgs(x), ["-6", "route", "add", `${endXSid(square.routers[0]!, 2)}/128`, "encap", "seg6local", "action", "End.X", "nh6", "fd00:0:0:3::2", "dev", "r3"]);
+  const d = plan.routers[3]!.sids.find((s) => s.behavior === "End.DX4")!;
+  assert.deepEqual(sidRouteArgs(d), ["-6", "route", "add", "fc00:0:4::d400:1/128", "encap", "seg6local", "action", "End.DX4", "nh4", "10.0.4.10", "dev", "h2"]);
+  assert.throws(() => sidRouteArgs({ sid: "fc00:0:4::d400:1", behavior: "End.DX4", ifname: "h2" }), /has no IPv4 next hop/);
 });
 
 test("buildPlan rejects what the lab cannot build", () => {
@@ -115,11 +153,14 @@ test("buildPlan rejects what the lab cannot build", () => {
   assert.throws(() => buildPlan({ ...square, hosts: [{ name: "h9", router: "r9", address: "2001:db8::1", prefixLen: 64 }] }), /r9 is not in the topology/);
 });
 
-test("expectedIsisRoutes: other routers' locators and remote host subnets", () => {
+test("expectedIsisRoutes: other routers' locators, remote IPv4 link /31s, remote host subnets of both families", () => {
   const exp = expectedIsisRoutes(buildPlan(square));
-  assert.deepEqual([...exp.get("r1")!.keys()].sort(), ["2001:db8:4::/64", "fc00:0:2::/48", "fc00:0:3::/48", "fc00:0:4::/48"]);
-  assert.deepEqual([...exp.get("r4")!.keys()].sort(), ["2001:db8:1::/64", "fc00:0:1::/48", "fc00:0:2::/48", "fc00:0:3::/48"]);
-  assert.equal(exp.get("r2")!.size, 5);
+  // Links: 0 r1-r2, 1 r2-r4, 2 r1-r3, 3 r3-r4.
+  assert.deepEqual([...exp.get("r1")!.keys()].sort(), ["10.0.4.0/24", "172.31.0.2/31", "172.31.0.6/31", "2001:db8:4::/64", "fc00:0:2::/48", "fc00:0:3::/48", "fc00:0:4::/48"]);
+  assert.deepEqual([...exp.get("r4")!.keys()].sort(), ["10.0.1.0/24", "172.31.0.0/31", "172.31.0.4/31", "2001:db8:1::/64", "fc00:0:1::/48", "fc00:0:2::/48", "fc00:0:3::/48"]);
+  assert.equal(exp.get("r2")!.size, 3 + 2 + 2 + 2);
+  assert.equal(exp.get("r1")!.get("10.0.4.0/24"), "IPv4 subnet of h2");
+  assert.equal(exp.get("r1")!.get("172.31.0.6/31"), "IPv4 of link r3-r4");
 });
 
 test("isisd.conf: area, fast timers, is-type after the timers, metrics, passive interfaces", () => {
@@ -142,8 +183,11 @@ test("isisd.conf: area, fast timers, is-type after the timers, metrics, passive 
   assert.match(block("r3"), /isis metric 20\n/);
   assert.match(block("r3"), /isis hello-interval 1\n/);
   assert.match(block("r3"), /isis hello-multiplier 3\n/);
-  assert.match(block("h1"), /ipv6 router isis cairn\n isis passive/);
-  assert.match(block("sid0"), /ipv6 router isis cairn\n isis passive/);
+  assert.match(block("r2"), /^ ip router isis cairn\n ipv6 router isis cairn\n/);
+  assert.match(block("h1"), /^ ip router isis cairn\n ipv6 router isis cairn\n isis passive/);
+  assert.match(block("sid0"), /^ ipv6 router isis cairn\n isis passive/);
+  const v6only = isisdConfig(buildPlan({ ...square, hosts: [{ name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 }] }).routers[0]!);
+  assert.match(v6only, /^interface h1\n ipv6 router isis cairn\n isis passive/m, "an IPv6-only host's access interface runs IS-IS for IPv6 only");
   assert.doesNotMatch(block("h1"), /point-to-point/);
   assert.match(zebraConfig(r1), /^hostname r1$/m);
 });

@@ -1,7 +1,8 @@
 // Turns a Topology into the concrete lab: namespaces, interface names, addresses, SIDs. Pure.
-import type { Topology } from "../core/model.js";
-import { endSid, endXSid, gatewayAddress, linkAddresses } from "../core/addressing.js";
+import { DEFAULT_LINK_MTU, type Topology } from "../core/model.js";
+import { dx4Sid, endSid, endXSid, gatewayAddress, gatewayAddress4, link4Addresses, linkAddresses } from "../core/addressing.js";
 import { addressInPrefix, formatPrefix, parseAddress, parsePrefix } from "../core/ipv6.js";
+import { formatPrefix4, parseAddress4, parsePrefix4 } from "../core/ipv4.js";
 import { HOST_UPLINK, checkNodeName, isisNet, routerInterfaceName } from "./naming.js";
 import { nsName } from "./paths.js";
 import { mgmtHostAddress, mgmtPortName } from "./mgmt.js";
@@ -13,6 +14,8 @@ export interface PlannedInterface {
   peerInterface: string;
   /** "addr/len" configured on this interface. */
   address: string;
+  /** IPv4 "addr/len": every core interface; access interfaces of dual-stack hosts. */
+  address4?: string;
   /** IS-IS metric (core interfaces only). */
   metric?: number;
   /** Index in topology.links (core interfaces only). */
@@ -21,13 +24,16 @@ export interface PlannedInterface {
 
 export interface PlannedSid {
   sid: string;
-  behavior: "End" | "End.X";
+  behavior: "End" | "End.X" | "End.DX4";
   /** Output device of the seg6local route. */
   ifname: string;
   /** End.X: the neighbour and its address on the link. */
   neighbour?: string;
   nextHop?: string;
   linkIndex?: number;
+  /** End.DX4: the dual-stack host it decapsulates for, and that host's IPv4 address. */
+  host?: string;
+  nextHop4?: string;
 }
 
 export interface PlannedRouter {
@@ -53,6 +59,11 @@ export interface PlannedHost {
   /** Normalised subnet prefix. */
   subnet: string;
   gateway: string;
+  /** Dual-stack hosts: IPv4 address, prefix length, normalised subnet and the router's gateway address. */
+  address4?: string;
+  prefixLen4?: number;
+  subnet4?: string;
+  gateway4?: string;
   routerInterface: string;
   mgmtAddress: string;
   mgmtPort: string;
@@ -63,6 +74,8 @@ export interface PlannedEnd {
   ifname: string;
   /** "addr/len" */
   address: string;
+  /** IPv4 "addr/len", when the link carries IPv4. */
+  address4?: string;
 }
 
 export interface PlannedLink {
@@ -72,6 +85,8 @@ export interface PlannedLink {
   a: PlannedEnd;
   b: PlannedEnd;
   linkIndex: number | null;
+  /** MTU of both veth ends. */
+  mtu: number;
 }
 
 export interface LabPlan {
@@ -87,6 +102,15 @@ export function normalisePrefix(text: string): string {
   const p = parsePrefix(text);
   if (!p) throw new Error(`invalid IPv6 prefix ${text}`);
   return formatPrefix(p);
+}
+
+/** The IPv4 side of a dual-stack host (undefined for an IPv6-only host). Throws on a malformed address. */
+function plannedHost4(h: Topology["hosts"][number]): Required<Pick<PlannedHost, "address4" | "prefixLen4" | "subnet4" | "gateway4">> | undefined {
+  if (h.address4 === undefined) return undefined;
+  const len = h.prefixLen4 ?? -1;
+  const subnet = parseAddress4(h.address4) !== null ? parsePrefix4(`${h.address4}/${len}`) : null;
+  if (!subnet || len < 8 || len > 30) throw new Error(`host ${h.name}: invalid IPv4 address ${h.address4}/${String(h.prefixLen4)}`);
+  return { address4: h.address4, prefixLen4: len, subnet4: formatPrefix4(subnet), gateway4: gatewayAddress4({ address4: h.address4, prefixLen4: len }) };
 }
 
 /** Validates the topology for the lab and derives every name and address. Throws on problems. */
@@ -122,19 +146,23 @@ export function buildPlan(topology: Topology): LabPlan {
     if (!a || !b) throw new Error(`link ${l.id}: both ends must be routers (${l.a}, ${l.b})`);
     if (l.a === l.b) throw new Error(`link ${l.id} connects ${l.a} to itself`);
     const addr = linkAddresses(i);
+    const addr4 = link4Addresses(i);
     const aIf = routerInterfaceName(l.b);
     const bIf = routerInterfaceName(l.a);
+    const aEnd = { address: `${addr.a}/64`, address4: `${addr4.a}/31` };
+    const bEnd = { address: `${addr.b}/64`, address4: `${addr4.b}/31` };
     links.push({
       id: l.id,
       kind: "core",
       linkIndex: i,
-      a: { node: l.a, ifname: aIf, address: `${addr.a}/64` },
-      b: { node: l.b, ifname: bIf, address: `${addr.b}/64` },
+      a: { node: l.a, ifname: aIf, ...aEnd },
+      b: { node: l.b, ifname: bIf, ...bEnd },
+      mtu: l.mtu ?? DEFAULT_LINK_MTU,
     });
     const pa = planned.get(l.a)!;
     const pb = planned.get(l.b)!;
-    pa.interfaces.push({ name: aIf, kind: "core", peerNode: l.b, peerInterface: bIf, address: `${addr.a}/64`, metric: l.igp, linkIndex: i });
-    pb.interfaces.push({ name: bIf, kind: "core", peerNode: l.a, peerInterface: aIf, address: `${addr.b}/64`, metric: l.igp, linkIndex: i });
+    pa.interfaces.push({ name: aIf, kind: "core", peerNode: l.b, peerInterface: bIf, ...aEnd, metric: l.igp, linkIndex: i });
+    pb.interfaces.push({ name: bIf, kind: "core", peerNode: l.a, peerInterface: aIf, ...bEnd, metric: l.igp, linkIndex: i });
     pa.sids.push({ sid: endXSid(a.r, i), behavior: "End.X", ifname: aIf, neighbour: l.b, nextHop: addr.b, linkIndex: i });
     pb.sids.push({ sid: endXSid(b.r, i), behavior: "End.X", ifname: bIf, neighbour: l.a, nextHop: addr.a, linkIndex: i });
   });
@@ -145,14 +173,22 @@ export function buildPlan(topology: Topology): LabPlan {
     if (!parseAddress(h.address)) throw new Error(`host ${h.name}: invalid address ${h.address}`);
     const subnet = normalisePrefix(`${h.address}/${h.prefixLen}`);
     const gateway = gatewayAddress(h);
+    const v4 = plannedHost4(h);
     const routerIf = routerInterfaceName(h.name);
-    router.interfaces.push({ name: routerIf, kind: "access", peerNode: h.name, peerInterface: HOST_UPLINK, address: `${gateway}/${h.prefixLen}` });
+    const hostEnd = { address: `${h.address}/${h.prefixLen}`, ...(v4 ? { address4: `${v4.address4}/${v4.prefixLen4}` } : {}) };
+    const routerEnd = { address: `${gateway}/${h.prefixLen}`, ...(v4 ? { address4: `${v4.gateway4}/${v4.prefixLen4}` } : {}) };
+    router.interfaces.push({ name: routerIf, kind: "access", peerNode: h.name, peerInterface: HOST_UPLINK, ...routerEnd });
+    if (v4) {
+      const r = topology.routers[router.index]!;
+      router.sids.push({ sid: dx4Sid(r, index), behavior: "End.DX4", ifname: routerIf, host: h.name, nextHop4: v4.address4 });
+    }
     links.push({
       id: `${h.name}-${h.router}`,
       kind: "access",
       linkIndex: null,
-      a: { node: h.name, ifname: HOST_UPLINK, address: `${h.address}/${h.prefixLen}` },
-      b: { node: h.router, ifname: routerIf, address: `${gateway}/${h.prefixLen}` },
+      a: { node: h.name, ifname: HOST_UPLINK, ...hostEnd },
+      b: { node: h.router, ifname: routerIf, ...routerEnd },
+      mtu: DEFAULT_LINK_MTU,
     });
     return {
       name: h.name,
@@ -163,6 +199,7 @@ export function buildPlan(topology: Topology): LabPlan {
       prefixLen: h.prefixLen,
       subnet,
       gateway,
+      ...(v4 ?? {}),
       routerInterface: routerIf,
       mgmtAddress: mgmtHostAddress(index),
       mgmtPort: mgmtPortName(index),

@@ -1,4 +1,4 @@
-// SRv6 on lab routers: the locator device and the kernel's seg6local End / End.X routes.
+// SRv6 on lab routers: the locator device and the kernel's seg6local End / End.X / End.DX4 routes.
 import { addAddress, ipIn, setLinkUp } from "./netns.js";
 import { SID_IFACE } from "./naming.js";
 import type { PlannedRouter } from "./plan.js";
@@ -6,6 +6,10 @@ import type { PlannedRouter } from "./plan.js";
 /** Sysctls of a router namespace, set before its interfaces exist so they inherit them. */
 export const ROUTER_SYSCTLS = [
   "net.ipv6.conf.all.forwarding=1",
+  "net.ipv4.ip_forward=1",
+  // End.DX4 and SRv6 paths make IPv4 traffic asymmetric: no reverse-path filter.
+  "net.ipv4.conf.all.rp_filter=0",
+  "net.ipv4.conf.default.rp_filter=0",
   "net.ipv6.conf.all.seg6_enabled=1",
   "net.ipv6.conf.default.seg6_enabled=1",
   "net.ipv6.conf.all.accept_dad=0",
@@ -48,10 +52,14 @@ export function sidRouteArgs(sid: PlannedRouter["sids"][number]): string[] {
     if (!sid.nextHop) throw new Error(`End.X SID ${sid.sid} has no next hop`);
     return [...base, "nh6", sid.nextHop, "dev", sid.ifname];
   }
+  if (sid.behavior === "End.DX4") {
+    if (!sid.nextHop4) throw new Error(`End.DX4 SID ${sid.sid} has no IPv4 next hop`);
+    return [...base, "nh4", sid.nextHop4, "dev", sid.ifname];
+  }
   return [...base, "dev", sid.ifname];
 }
 
-/** Installs the router's End SID and one End.X SID per adjacency. */
+/** Installs the router's End SID, one End.X SID per adjacency and one End.DX4 SID per dual-stack host behind it. */
 export async function installSids(router: PlannedRouter): Promise<void> {
   for (const sid of router.sids) await ipIn(router.ns, sidRouteArgs(sid));
 }

@@ -23,11 +23,31 @@ export interface LabProcess {
   startedAt: string;
 }
 
+export interface LabLinkEndRecord {
+  node: string;
+  ifname: string;
+  address?: string;
+  address4?: string;
+}
+
 export interface LabLinkRecord {
   id: string;
   kind: "core" | "access" | "mgmt";
-  a: { node: string; ifname: string; address?: string };
-  b: { node: string; ifname: string; address?: string };
+  a: LabLinkEndRecord;
+  b: LabLinkEndRecord;
+  /** MTU the lab gave both ends (core and access links). */
+  mtu?: number;
+}
+
+/** A container behind a host: its own namespace, a veth to the host, addresses in the host's subnets. */
+export interface LabContainerRecord {
+  name: string;
+  host: string;
+  namespace: string;
+  /** The host's end of the veth (the container's end is eth0). */
+  hostInterface: string;
+  address: string;
+  address4?: string;
 }
 
 export type LabPhase = "building" | "up" | "failed";
@@ -47,6 +67,7 @@ export interface LabState {
   cgroups: string[];
   /** BPF pin paths (files or directories). */
   pins: string[];
+  containers: LabContainerRecord[];
   /** Directories to remove (besides LAB_DIR). */
   dirs: string[];
   /** Milliseconds from the start of labUp until IS-IS had converged. */
@@ -66,6 +87,7 @@ export function newState(topology: Topology): LabState {
     processes: [],
     cgroups: [],
     pins: [],
+    containers: [],
     dirs: [],
   };
 }
@@ -85,6 +107,7 @@ export function readState(): LabState | null {
   }
   const s = JSON.parse(text) as LabState;
   if (s.version !== 1) throw new Error(`${STATE_FILE}: unsupported state version ${String(s.version)}`);
+  s.containers ??= []; // written before containers existed
   return s;
 }
 
@@ -120,6 +143,18 @@ export function recordRootLink(name: string): void {
 export function recordCgroup(dir: string): void {
   if (!stateExists()) return;
   updateState((s) => pushUnique(s.cgroups, dir));
+}
+
+/** Records a cgroup directory the lab is about to create, so labDown removes it; throws when no lab is up. */
+export function recordCreatedCgroup(dir: string): void {
+  updateState((s) => pushUnique(s.cgroups, dir));
+}
+
+/** Takes back recordCreatedCgroup, for a directory that turned out to exist already. */
+export function unrecordCgroup(dir: string): void {
+  updateState((s) => {
+    s.cgroups = s.cgroups.filter((d) => d !== dir);
+  });
 }
 
 /** Records a BPF pin path (e.g. by the datapath) so labDown removes it. No-op when no lab is up. */

@@ -1,6 +1,7 @@
-// labStatus: the recorded lab plus live checks (namespaces, link states, processes). Plain data.
+// labStatus: the recorded lab plus live checks (namespaces, link states and MTUs, processes). Plain data.
 import { endSid } from "../core/addressing.js";
-import { CONTROLLER_ADDRESS, CONTROLLER_PORT } from "./endpoint.js";
+import { DNS_TTL_S, listDnsRecords, runningDnsServer, type DnsRecord } from "./dns.js";
+import { CONTROLLER_ADDRESS, CONTROLLER_PORT, LAB_DNS_SERVER } from "./endpoint.js";
 import { namespaceExists, readLinks, type LinkInfo } from "./netns.js";
 import { nsName } from "./paths.js";
 import { buildPlan, type LabPlan } from "./plan.js";
@@ -17,6 +18,8 @@ export interface LabStatusNode {
   endSid?: string;
   /** Hosts. */
   address?: string;
+  /** Dual-stack hosts: "addr/len". */
+  address4?: string;
   router?: string;
   mgmtAddress?: string;
 }
@@ -25,7 +28,10 @@ export interface LabStatusLinkEnd {
   node: string;
   ifname: string;
   address?: string;
+  address4?: string;
   up: boolean;
+  /** The interface's MTU as the kernel has it now. */
+  mtu?: number;
 }
 
 export interface LabStatusLink {
@@ -34,6 +40,25 @@ export interface LabStatusLink {
   a: LabStatusLinkEnd;
   b: LabStatusLinkEnd;
   up: boolean;
+  /** The MTU the lab gave the link. */
+  mtu?: number;
+}
+
+export interface LabStatusContainer {
+  name: string;
+  host: string;
+  namespace: string;
+  exists: boolean;
+  address: string;
+  address4?: string;
+  hostInterface: string;
+}
+
+export interface LabStatusDns {
+  server: string;
+  running: boolean;
+  ttlS: number;
+  records: DnsRecord[];
 }
 
 export interface LabStatusProcess {
@@ -53,6 +78,8 @@ export interface LabStatus {
   controller: { address: string; port: number };
   nodes: LabStatusNode[];
   links: LabStatusLink[];
+  containers: LabStatusContainer[];
+  dns: LabStatusDns;
   processes: LabStatusProcess[];
 }
 
@@ -62,7 +89,7 @@ export function labStatus(): LabStatus | null {
   if (!state) return null;
   const t = state.topology;
   const linksByNs = new Map<string, LinkInfo[] | null>();
-  const linkUp = (node: string, ifname: string): boolean => {
+  const liveLink = (node: string, ifname: string): LinkInfo | undefined => {
     const ns = node === "root" ? null : nsName(node);
     const key = ns ?? "";
     if (!linksByNs.has(key)) {
@@ -72,8 +99,11 @@ export function labStatus(): LabStatus | null {
         linksByNs.set(key, null);
       }
     }
-    const l = linksByNs.get(key)?.find((x) => x.ifname === ifname);
-    return !!l && (l.operstate === "UP" || (l.flags.includes("UP") && l.flags.includes("LOWER_UP")));
+    return linksByNs.get(key)?.find((x) => x.ifname === ifname);
+  };
+  const liveEnd = (node: string, ifname: string): Pick<LabStatusLinkEnd, "up" | "mtu"> => {
+    const l = liveLink(node, ifname);
+    return { up: !!l && (l.operstate === "UP" || (l.flags.includes("UP") && l.flags.includes("LOWER_UP"))), ...(l ? { mtu: l.mtu } : {}) };
   };
   let plan: LabPlan | null = null;
   try {
@@ -89,15 +119,18 @@ export function labStatus(): LabStatus | null {
       namespace: nsName(h.name),
       exists: namespaceExists(nsName(h.name)),
       address: h.address,
+      ...(h.address4 !== undefined ? { address4: `${h.address4}/${h.prefixLen4}` } : {}),
       router: h.router,
       ...(plan ? { mgmtAddress: plan.hosts[i]!.mgmtAddress } : {}),
     })),
   ];
   const links: LabStatusLink[] = state.links.map((l) => {
-    const a = { ...l.a, up: linkUp(l.a.node, l.a.ifname) };
-    const b = { ...l.b, up: linkUp(l.b.node, l.b.ifname) };
-    return { id: l.id, kind: l.kind, a, b, up: a.up && b.up };
+    const a = { ...l.a, ...liveEnd(l.a.node, l.a.ifname) };
+    const b = { ...l.b, ...liveEnd(l.b.node, l.b.ifname) };
+    return { id: l.id, kind: l.kind, a, b, up: a.up && b.up, ...(l.mtu !== undefined ? { mtu: l.mtu } : {}) };
   });
+  const containers: LabStatusContainer[] = state.containers.map((c) => ({ ...c, exists: namespaceExists(c.namespace) }));
+  const dns: LabStatusDns = { server: LAB_DNS_SERVER, running: runningDnsServer() !== null, ttlS: DNS_TTL_S, records: listDnsRecords() };
   const processes: LabStatusProcess[] = state.processes.map((p) => ({
     role: p.role,
     node: p.node,
@@ -114,6 +147,8 @@ export function labStatus(): LabStatus | null {
     controller: { address: CONTROLLER_ADDRESS, port: CONTROLLER_PORT },
     nodes,
     links,
+    containers,
+    dns,
     processes,
   };
 }
