@@ -89,13 +89,13 @@ test("a prefix destination resolves to the router behind it", () => {
   assert.deepEqual(route(intent({ to: { prefix: "fc00:0:4::/48" } })).nodes, ["r1", "r2", "r3", "r4"]);
 });
 
-test("hostRules expands port ranges and keeps intents off other hosts", () => {
+test("hostRules expands port ranges and keeps intents off other hosts; a dual-stack destination gets both families", () => {
   const r = parseIntents('intents:\n  - name: web\n    match: { hosts: [h1], to: h2, protocol: tcp, ports: [443, "8000-8080"] }\n', "i.yaml", topo);
   assert.ok(r.ok);
   const rules = hostRules(topo, r.value, "h1");
   assert.deepEqual(rules.map((x) => [x.key, x.targets.map((t) => t.prefix), x.match.protocol, x.match.portFrom, x.match.portTo]), [
-    ["web#0", ["2001:db8:2::10/128"], 6, 443, 443],
-    ["web#1", ["2001:db8:2::10/128"], 6, 8000, 8080],
+    ["web#0", ["2001:db8:2::10/128", "10.0.2.10/32"], 6, 443, 443],
+    ["web#1", ["2001:db8:2::10/128", "10.0.2.10/32"], 6, 8000, 8080],
   ]);
   assert.deepEqual(hostRules(topo, r.value, "h2"), []);
 });
