@@ -121,7 +121,7 @@ export interface AgentStatus {
   version: number;
   /** Version whose rule set the datapath holds (0 = none). */
   appliedVersion: number;
-  /** Connected, and the datapath holds the latest version with every rule in a final state. */
+  /** Connected, and the datapath holds the latest version; no rule is in error (waiting ones may be). */
   synced: boolean;
   lastError: string | null;
   updatedAt: string;
@@ -367,7 +367,8 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       /* best effort */
     }
     const connected = state === "connected";
-    const settled = rules.every((r) => r.state === "installed" || r.state === "not-steered");
+    // Waiting (for a cgroup or a DNS answer) is a steady state, not a failure to sync.
+    const settled = rules.every((r) => r.state !== "error");
     return {
       host: opts.host,
       controllerUrl: opts.controllerUrl,

@@ -1,6 +1,7 @@
 // `cairn lab up|down|status|exec|dns|container`.
 import { loadIntents, loadTopology } from "../config/load.js";
 import { startLabControlPlane, readAgentStatus, LAB_CONTROLLER_URL } from "../lab/control-plane.js";
+import type { AgentRuleStatus } from "../agent/agent.js";
 import { labDown, labExec, labExists, labStatus, labUp, type LabStatusLink } from "../lab/index.js";
 import { listDnsRecords, removeDnsRecords, setDnsRecords } from "../lab/dns.js";
 import { addContainer } from "../lab/containers.js";
@@ -67,11 +68,23 @@ export async function labStatusCommand(opts: { json?: boolean }): Promise<void> 
   console.log();
   console.log(renderTable(["PROCESS", "NODE", "PID", "STATE"], s.processes.map((p) => [p.role, p.node ?? "-", String(p.pid ?? "?"), p.alive ? "running" : "DEAD"])));
   const rows = hosts.flatMap((h) => (agents[h]?.rules ?? []).map((r) => [
-    h, r.intent, r.app ?? "*", r.state, r.nodes.join(">") || "-", r.segments.join(",") || "-", String(r.packets),
+    h, r.intent, matchSummary(r), r.state, r.nodes.join(">") || "-", r.segments.join(",") || "-", String(r.packets), notSteered(r),
   ]));
   console.log();
-  if (rows.length) console.log(renderTable(["HOST", "INTENT", "APP", "STATE", "PATH", "SEGMENTS", "PACKETS"], rows));
+  if (rows.length) console.log(renderTable(["HOST", "INTENT", "MATCH", "STATE", "PATH", "SEGMENTS", "STEERED", "MATCHED, NOT STEERED"], rows));
   else console.log("no agents running (start the lab with --intents to run the controller and agents)");
+}
+
+/** Who a rule matches, briefly: app, cgroup, user, source, then the destination when it is a DNS name. */
+function matchSummary(r: AgentRuleStatus): string {
+  const parts = [r.app ? `app ${r.app}` : null, r.cgroup ? `cgroup ${r.cgroup}` : null, r.user ? `user ${r.user}` : null, r.source ? `from ${r.source}` : null, r.dns ? `to ${r.dns}` : null];
+  return parts.filter(Boolean).join(", ") || "*";
+}
+
+/** "matched but not steered" packets: sent unsteered (onFailure open) or dropped (closed). */
+function notSteered(r: AgentRuleStatus): string {
+  if (r.unsteeredPackets === 0 && r.droppedPackets === 0) return `0 (onFailure ${r.onFailure})`;
+  return [r.unsteeredPackets ? `${r.unsteeredPackets} sent unsteered` : null, r.droppedPackets ? `${r.droppedPackets} dropped` : null].filter(Boolean).join(", ");
 }
 
 /** The link's MTU as the kernel has it on both ends; both values when they differ from each other or from the lab's. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { Topology } from "../core/model.js";
 import type { AgentStatus } from "../agent/agent.js";
 import { getPaths } from "../api/client.js";
-import { CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL } from "./endpoint.js";
+import { CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL, LAB_DNS_SERVER } from "./endpoint.js";
 import { HOST_UPLINK } from "./naming.js";
 import { LAB_DIR, LOG_DIR, nsName } from "./paths.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
@@ -79,7 +79,7 @@ export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void
   });
 
   const agents = o.topology.hosts.map((h) => {
-    const p = spawnInNamespace(nsName(h.name), [node, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", h.name, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(h.name)], {
+    const p = spawnInNamespace(nsName(h.name), [node, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", h.name, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(h.name), "--dns-server", LAB_DNS_SERVER], {
       role: "agent",
       node: h.name,
       logFile: join(LOG_DIR, `agent-${h.name}.log`),
