@@ -5,6 +5,17 @@ import type { Topology } from "../core/model.js";
 import { labExecArgv, labExecCapture, readInterfaceCounters } from "../lab/index.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+/** `cairn lab traffic` in python3: TO PORT COUNT RATE SIZE. */
+const PY_SENDER = [
+  "import socket, sys, time",
+  "to, port, count, rate, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])",
+  "s = socket.socket(socket.AF_INET6 if ':' in to else socket.AF_INET, socket.SOCK_DGRAM)",
+  "start = time.monotonic()",
+  "for i in range(count):",
+  "    s.sendto(b'c' * size, (to, port))",
+  "    ahead = start + (i + 1) / rate - time.monotonic()",
+  "    if ahead > 0: time.sleep(ahead)",
+].join("\n");
 /** A router counts as "on the path" when it received at least this share of the datagrams sent. */
 export const ON_PATH_SHARE = 0.9;
 
@@ -43,13 +54,33 @@ async function startSink(toNode: string, port: number): Promise<{ done: Promise<
   });
 }
 
-/** Sends `count` datagrams from `fromNode` (in `app`'s cgroup when given) and reports which routers carried them. */
-export async function sendAndTrace(topology: Topology, o: { fromNode: string; app?: string; toNode: string; toAddress: string; port: number; count: number; order?: string[] }): Promise<FlowResult> {
+export interface TracedFlow {
+  fromNode: string;
+  /** Who sends: a lab app, a cgroup, a user (any combination), else a plain process. */
+  app?: string;
+  cgroup?: string;
+  user?: string;
+  toNode: string;
+  toAddress: string;
+  port: number;
+  count: number;
+  /** Datagram payload bytes (default 200) and datagrams per second (default 2000). */
+  size?: number;
+  rate?: number;
+  order?: string[];
+}
+
+/** Sends `count` datagrams from `fromNode` (as the given app, cgroup or user) and reports which routers carried them. */
+export async function sendAndTrace(topology: Topology, o: TracedFlow): Promise<FlowResult> {
   const sink = await startSink(o.toNode, o.port);
   const before = routerRx(topology);
+  const args = [o.toAddress, String(o.port), String(o.count), String(o.rate ?? 2000), String(o.size ?? 200)];
   const r = await labExecCapture(o.fromNode, {
     ...(o.app ? { app: o.app } : {}),
-    command: [process.execPath, CLI, "lab", "traffic", "--to", o.toAddress, "--port", String(o.port), "--count", String(o.count), "--rate", "2000"],
+    ...(o.cgroup ? { cgroup: o.cgroup } : {}),
+    ...(o.user ? { user: o.user } : {}),
+    // Another user may not be able to read this checkout: then python3 sends the same datagrams.
+    command: o.user ? ["python3", "-c", PY_SENDER, ...args] : [process.execPath, CLI, "lab", "traffic", "--to", args[0]!, "--port", args[1]!, "--count", args[2]!, "--rate", args[3]!, "--size", args[4]!],
   });
   if (r.code !== 0) throw new Error(`sending traffic from ${o.fromNode} failed: ${r.stderr.trim() || r.stdout.trim()}`);
   const got = await sink.done;

@@ -66,8 +66,7 @@ export interface ControlPlaneOptions {
 export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void> {
   const progress = o.onProgress ?? (() => {});
   const timeoutMs = o.timeoutMs ?? 30_000;
-  const node = process.execPath;
-  const controller = spawnInNamespace(null, [node, CLI, "controller", "--topology", resolve(o.topologyPath), "--intents", resolve(o.intentsPath), "--listen", CONTROLLER_ENDPOINT], {
+  const controller = spawnInNamespace(null, [process.execPath, CLI, "controller", "--topology", resolve(o.topologyPath), "--intents", resolve(o.intentsPath), "--listen", CONTROLLER_ENDPOINT], {
     role: "controller",
     logFile: join(LOG_DIR, "controller.log"),
   });
@@ -79,25 +78,33 @@ export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void
   });
 
   const agents = o.topology.hosts.map((h) => {
-    const p = spawnInNamespace(nsName(h.name), [node, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", h.name, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(h.name), "--dns-server", LAB_DNS_SERVER], {
-      role: "agent",
-      node: h.name,
-      logFile: join(LOG_DIR, `agent-${h.name}.log`),
-    });
+    const p = startLabAgent(h.name);
     progress(`agent for ${h.name} started (pid ${p.pid})`);
     return { host: h.name, process: p };
   });
   for (const a of agents) {
-    const st = await poll(`the agent on ${a.host} to install its paths`, timeoutMs, () => {
-      ensureRunning(a.process, `the agent on ${a.host}`);
-      const s = readAgentStatus(a.host);
-      if (s?.lastError && !s.connected) throw new Error(s.lastError);
-      const errors = s?.rules.filter((r) => r.state === "error") ?? [];
-      if (errors.length > 0) throw new Error(errors.map((r) => `${r.key}: ${r.reason}`).join("; "));
-      return s?.synced ? s : null;
-    });
+    const st = await waitForLabAgent(a.host, a.process, timeoutMs);
     const installed = st.rules.filter((r) => r.state === "installed").length;
     const others = st.rules.filter((r) => r.state !== "installed").map((r) => `${r.key} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
     progress(`agent on ${a.host}: ${installed} rule(s) installed${others.length ? `; ${others.join(", ")}` : ""}`);
   }
+}
+
+/** Starts a host's agent in its namespace (also again, after it died or was killed), with `extraArgs` (e.g. --max-rules). */
+export function startLabAgent(host: string, extraArgs: string[] = []): LabProcess {
+  const argv = [process.execPath, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", host, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(host), "--dns-server", LAB_DNS_SERVER, ...extraArgs];
+  return spawnInNamespace(nsName(host), argv, { role: "agent", node: host, logFile: join(LOG_DIR, `agent-${host}.log`) });
+}
+
+/** Resolves with the agent's status once it is synced; rejects when it died or reports an error. */
+export function waitForLabAgent(host: string, process: LabProcess, timeoutMs = 30_000, since = ""): Promise<AgentStatus> {
+  return poll(`the agent on ${host} to install its paths`, timeoutMs, () => {
+    ensureRunning(process, `the agent on ${host}`);
+    const s = readAgentStatus(host);
+    if (!s || s.pid !== process.pid || s.updatedAt <= since) return null;
+    if (s.lastError && !s.connected) throw new Error(s.lastError);
+    const errors = s.rules.filter((r) => r.state === "error");
+    if (errors.length > 0) throw new Error(errors.map((r) => `${r.key}: ${r.reason}`).join("; "));
+    return s.synced ? s : null;
+  });
 }

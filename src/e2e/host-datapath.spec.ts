@@ -1,0 +1,262 @@
+// End to end at 1500-byte MTUs on the real kernel: the lab (namespaces, kernel SIDs, FRR IS-IS),
+// the controller, agents and the eBPF datapath, with real apps: a nested cgroup, a user, a
+// container behind the host, a DNS name, IPv4, full-size packets, iperf3, an agent killed under
+// traffic, and a capacity refusal. Every path claim comes from the routers' own counters.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { loadTopology } from "../config/load.js";
+import type { Topology } from "../core/model.js";
+import { applyIntentsFile, getPaths } from "../api/client.js";
+import { LAB_CONTROLLER_URL, readAgentStatus, startLabAgent, waitForLabAgent } from "../lab/control-plane.js";
+import { addContainer, cgroup2Mount, labDown, labExecArgv, labExecCapture, labExists, labStatus, readInterfaceCounters, setDnsRecords } from "../lab/index.js";
+import { killProcesses } from "../lab/procs.js";
+import { sendAndTrace, type TracedFlow } from "../demo/path-proof.js";
+import type { AgentStatus } from "../agent/agent.js";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "dist/cli/main.js");
+const TOPOLOGY = join(ROOT, "examples/demo/topology.yaml");
+const H2 = "2001:db8:2::10";
+const H2_4 = "10.0.2.10";
+const MTU = 1500;
+const SLICE = "/cairn-e2e.slice";
+const SERVICE = `${SLICE}/svc.service`;
+const CORE = ["r1", "r2", "r3", "r4"];
+const BULK = ["r1", "r4", "r5", "r6"];
+const IGP = ["r1", "r4", "r7"];
+const skip = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : false;
+
+/** The intents of this test; `container` is the source address of the container behind h1. */
+function intents(container: string, extra = ""): string {
+  return `intents:
+  - name: video
+    match: { hosts: [h1], app: video, to: h2, protocol: udp, ports: ["5000-5100"] }
+    objective: latency
+  - name: iperf-tcp
+    match: { hosts: [h1], app: iperf, to: h2, protocol: tcp, ports: [5201] }
+    objective: latency
+  - name: iperf-udp
+    match: { hosts: [h1], app: iperf, to: h2, protocol: udp, ports: [5201] }
+    objective: latency
+  - name: svc
+    match: { hosts: [h1], cgroup: ${SERVICE}, to: h2, protocol: udp, ports: [6000] }
+    objective: igp
+    constraints: { avoidNodes: [r2, r3, r7] }
+  - name: nobody
+    match: { hosts: [h1], user: nobody, to: h2, protocol: udp, ports: [6100] }
+    objective: igp
+    constraints: { avoidNodes: [r2, r3, r7] }
+  - name: containers
+    match: { hosts: [h1], source: "${container}/128", to: h2, protocol: udp, ports: [6200] }
+    objective: igp
+    constraints: { avoidNodes: [r2, r3, r7] }
+  - name: by-name
+    match: { hosts: [h1], to: video.cairn.test, protocol: udp, ports: [6300] }
+    objective: latency
+  - name: blocked
+    match: { hosts: [h1], app: blocked, to: h2, protocol: udp, ports: [6400] }
+    constraints: { maxLatency: 1us, avoidNodes: [r5] }
+  - name: lenient
+    match: { hosts: [h1], app: lenient, to: h2, protocol: udp, ports: [6500] }
+    constraints: { maxLatency: 1us }
+${extra}`;
+}
+
+describe("host datapath v2 in the lab at MTU 1500", { skip, concurrency: false }, () => {
+  let topology: Topology;
+  let dir: string;
+  let container = "";
+  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { timeout: 120_000 });
+  const flow = (o: Omit<TracedFlow, "fromNode" | "toNode" | "order"> & { fromNode?: string; toNode?: string }) =>
+    sendAndTrace(topology, { fromNode: "h1", toNode: "h2", order: topology.routers.map((r) => r.name), ...o });
+  const h1 = () => readAgentStatus("h1")!;
+  const rule = (intent: string) => h1().rules.find((r) => r.intent === intent)!;
+
+  /** Waits until h1's agent holds controller version `version` (and, optionally, more). */
+  async function agentAt(version: number, also: (s: AgentStatus) => boolean = () => true): Promise<AgentStatus> {
+    for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      const s = readAgentStatus("h1");
+      if (s?.synced && s.version >= version && also(s)) return s;
+      assert.ok(Date.now() < deadline, `h1's agent did not reach v${version}: ${JSON.stringify(s?.rules.map((r) => [r.key, r.state, r.reason]))}`);
+    }
+  }
+
+  before(async () => {
+    if (skip) return;
+    topology = await loadTopology(TOPOLOGY);
+    if (labExists()) await labDown();
+    dir = mkdtempSync(join(tmpdir(), "cairn-e2e-"));
+    writeFileSync(join(dir, "start.yaml"), intents("2001:db8:1::ff"));
+    await cli("lab", "up", TOPOLOGY, "--intents", join(dir, "start.yaml"));
+    container = (await addContainer("h1", "c1")).address;
+    await setDnsRecords("video.cairn.test", [H2]);
+    writeFileSync(join(dir, "intents.yaml"), intents(container));
+    await applyIntentsFile(LAB_CONTROLLER_URL, join(dir, "intents.yaml"));
+    await agentAt(2, () => rule("by-name").state === "installed");
+  });
+
+  after(async () => {
+    if (skip) return;
+    await labDown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("an app's IPv6 and IPv4 take its computed path (IPv4 encapsulated to End.DX4); unsteered IPv4 takes the IGP path", async () => {
+    assert.deepEqual(rule("video").nodes, CORE);
+    assert.deepEqual(rule("video").prefixes, [`${H2}/128`, `${H2_4}/32`]);
+    const v6 = await flow({ app: "video", toAddress: H2, port: 5004, count: 300 });
+    const v4 = await flow({ app: "video", toAddress: H2_4, port: 5004, count: 300 });
+    const plain4 = await flow({ toAddress: H2_4, port: 5004, count: 300 });
+    assert.deepEqual(v6.countedOn, CORE, JSON.stringify(v6.deltas));
+    assert.deepEqual(v4.countedOn, CORE, JSON.stringify(v4.deltas));
+    assert.deepEqual(plain4.countedOn, IGP, JSON.stringify(plain4.deltas));
+    for (const f of [v6, v4, plain4]) assert.equal(f.received, f.sent);
+  });
+
+  test("the largest UDP datagram the path allows arrives whole on the path; larger ones are fragmented at the source, every fragment steered", async () => {
+    const srh = 8 + 16 * (rule("video").segments.length + 1);
+    const largest = MTU - 40 - srh - 8;
+    const whole = await flow({ app: "video", toAddress: H2, port: 5005, count: 200, size: largest, rate: 1000 });
+    assert.equal(whole.received, 200);
+    assert.deepEqual(whole.countedOn, CORE, JSON.stringify(whole.deltas));
+    const big = await flow({ app: "video", toAddress: H2, port: 5006, count: 200, size: 3000, rate: 1000 });
+    assert.equal(big.received, 200, "every 3000-byte datagram was reassembled at h2");
+    for (const r of CORE) assert.ok(big.deltas[r]! >= 3 * 200, `${r} carried the fragments: ${JSON.stringify(big.deltas)}`);
+    for (const r of ["r5", "r6", "r7"]) assert.ok(big.deltas[r]! < 50, `no fragment strayed onto ${r}: ${JSON.stringify(big.deltas)}`);
+    assert.equal(h1().events.too_big_dropped ?? 0, 0, "nothing was dropped for its size");
+  });
+
+  test("iperf3 TCP and UDP (largest datagrams) of a steered app cross the computed path", async () => {
+    const srh = 8 + 16 * (rule("iperf-tcp").segments.length + 1);
+    const counters = () => Object.fromEntries(topology.routers.map((r) => [r.name, Object.values(readInterfaceCounters(r.name)).reduce((s, c) => s + c.rxPackets, 0)]));
+    const server = spawn(labExecArgv("h2", { command: ["iperf3", "-s", "-p", "5201"] })[0]!, labExecArgv("h2", { command: ["iperf3", "-s", "-p", "5201"] }).slice(1), { stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const before = counters();
+      const tcp = await labExecCapture("h1", { app: "iperf", command: ["iperf3", "-c", H2, "-p", "5201", "-t", "2", "-J"] });
+      assert.equal(tcp.code, 0, tcp.stderr);
+      const t = JSON.parse(tcp.stdout) as { end: { sum_received: { bytes: number; bits_per_second: number } } };
+      assert.ok(t.end.sum_received.bytes > 1_000_000, `TCP moved ${t.end.sum_received.bytes} bytes`);
+      const mid = counters();
+      const segments = t.end.sum_received.bytes / (MTU - 40 - srh - 32);
+      for (const r of CORE) assert.ok(mid[r]! - before[r]! > 0.5 * segments, `${r} carried the TCP stream`);
+      for (const r of ["r5", "r6", "r7"]) assert.ok(mid[r]! - before[r]! < 0.05 * segments, `the TCP stream stayed off ${r}`);
+      const udp = await labExecCapture("h1", { app: "iperf", command: ["iperf3", "-u", "-c", H2, "-p", "5201", "-t", "1", "-b", "20M", "-l", String(MTU - 40 - srh - 8), "-J"] });
+      assert.equal(udp.code, 0, udp.stderr);
+      const u = JSON.parse(udp.stdout) as { end: { sum: { lost_packets: number; packets: number } } };
+      assert.ok(u.end.sum.packets > 1000);
+      assert.equal(u.end.sum.lost_packets, 0, "no datagram lost");
+      const end = counters();
+      for (const r of CORE) assert.ok(end[r]! - mid[r]! >= u.end.sum.packets, `${r} carried the UDP stream`);
+    } finally {
+      server.kill();
+    }
+  });
+
+  test("kill -9 and restart of the agent under a 1000 pps steered stream: no packet lost, none misrouted", async () => {
+    const agent = labStatus()!.processes.find((p) => p.role === "agent" && p.node === "h1" && p.alive)!;
+    const stream = flow({ app: "video", toAddress: H2, port: 5010, count: 4000, rate: 1000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(agent.pid!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    const restarted = startLabAgent("h1");
+    const f = await stream;
+    await waitForLabAgent("h1", restarted);
+    assert.equal(f.received, f.sent, `lost ${f.sent - f.received} of ${f.sent}`);
+    assert.deepEqual(f.countedOn, CORE, JSON.stringify(f.deltas));
+    for (const r of ["r5", "r6", "r7"]) assert.ok(f.deltas[r]! < 50, `nothing strayed onto ${r}: ${JSON.stringify(f.deltas)}`);
+  });
+
+  test("match.cgroup: a process in a child cgroup of the unit is steered, also after the unit's cgroup is recreated", async () => {
+    const worker = `${SERVICE}/worker`;
+    const a = await flow({ cgroup: worker, toAddress: H2, port: 6000, count: 300 });
+    assert.deepEqual(a.countedOn, BULK, JSON.stringify(a.deltas));
+    const mount = cgroup2Mount();
+    rmdirSync(join(mount, worker));
+    rmdirSync(join(mount, SERVICE)); // a service restart: the unit's cgroup goes and comes back with a new id
+    const b = await flow({ cgroup: worker, toAddress: H2, port: 6000, count: 300 });
+    assert.deepEqual(b.countedOn, BULK, `after the recreation: ${JSON.stringify(b.deltas)}`);
+    assert.equal(b.received, b.sent);
+    const outside = await flow({ toAddress: H2, port: 6000, count: 300 });
+    assert.deepEqual(outside.countedOn, IGP, "a process outside the unit is not steered");
+  });
+
+  test("match.user: the user's packets are steered, root's to the same port are not", async () => {
+    const asNobody = await flow({ user: "nobody", toAddress: H2, port: 6100, count: 300 });
+    assert.deepEqual(asNobody.countedOn, BULK, JSON.stringify(asNobody.deltas));
+    const asRoot = await flow({ toAddress: H2, port: 6100, count: 300 });
+    assert.deepEqual(asRoot.countedOn, IGP);
+  });
+
+  test("match.source: a container behind the host (its own namespace, forwarded by h1) is steered; h1 itself is not", async () => {
+    const fromContainer = await flow({ fromNode: "c1", toAddress: H2, port: 6200, count: 300 });
+    assert.deepEqual(fromContainer.countedOn, BULK, JSON.stringify(fromContainer.deltas));
+    assert.equal(fromContainer.received, fromContainer.sent);
+    const fromHost = await flow({ toAddress: H2, port: 6200, count: 300 });
+    assert.deepEqual(fromHost.countedOn, IGP);
+  });
+
+  test("to: a DNS name follows its record: from h2's IPv6 address to its IPv4 address", async () => {
+    const before = await flow({ toAddress: H2, port: 6300, count: 300 });
+    assert.deepEqual(before.countedOn, CORE, JSON.stringify(before.deltas));
+    await setDnsRecords("video.cairn.test", [H2_4]);
+    await agentAt(2, () => rule("by-name").prefixes.join() === `${H2_4}/32`);
+    const v4 = await flow({ toAddress: H2_4, port: 6300, count: 300 });
+    assert.deepEqual(v4.countedOn, CORE, `IPv4 to the new address, encapsulated: ${JSON.stringify(v4.deltas)}`);
+    const old = await flow({ toAddress: H2, port: 6300, count: 300 });
+    assert.deepEqual(old.countedOn, IGP, "the old address is no longer steered");
+  });
+
+  test("onFailure: closed drops and counts, open sends unsteered and counts; get paths shows both", async () => {
+    const blocked = await flow({ app: "blocked", toAddress: H2, port: 6400, count: 200 });
+    assert.equal(blocked.received, 0, "an infeasible intent that avoids something drops its packets");
+    const lenient = await flow({ app: "lenient", toAddress: H2, port: 6500, count: 200 });
+    assert.equal(lenient.received, 200);
+    assert.deepEqual(lenient.countedOn, IGP);
+    await agentAt(2, () => rule("blocked").droppedPackets >= 200 && rule("lenient").unsteeredPackets >= 200);
+    const { stdout } = await cli("get", "paths", "--json");
+    const view = JSON.parse(stdout) as { hosts: { host: string; report?: { rules: { key: string; droppedPackets: number; unsteeredPackets: number }[] } }[] };
+    const report = view.hosts.find((h) => h.host === "h1")!.report!.rules;
+    for (let i = 0; i < 50 && !report.find((r) => r.key.startsWith("blocked"))?.droppedPackets; i++) await new Promise((r) => setTimeout(r, 100));
+    const paths = await getPaths(LAB_CONTROLLER_URL);
+    const rules = paths.hosts.find((h) => h.host === "h1")!.report!.rules;
+    assert.ok(rules.find((r) => r.key.startsWith("blocked"))!.droppedPackets >= 200);
+    assert.ok(rules.find((r) => r.key.startsWith("lenient"))!.unsteeredPackets >= 200);
+  });
+
+  test("an update that would overflow the datapath is refused whole, naming the limit; the installed rules keep steering", async () => {
+    const agent = labStatus()!.processes.find((p) => p.role === "agent" && p.node === "h1" && p.alive)!;
+    await killProcesses([{ pid: agent.pid! }]);
+    const installed = readAgentStatus("h1")!.rules.reduce((n, r) => n + r.ruleIds.length, 0);
+    await cli("lab", "exec", "h1", "--", process.execPath, CLI, "agent", "--remove-datapath", "--controller", LAB_CONTROLLER_URL, "--host", "h1", "--interface", "eth0");
+    const small = startLabAgent("h1", ["--max-rules", String(installed + 1)]);
+    const since = new Date().toISOString();
+    await waitForLabAgent("h1", small, 30_000, since);
+    const extra = `  - name: more
+    match: { hosts: [h1], app: more, to: h2, protocol: udp, ports: [7000, 7001] }
+`;
+    writeFileSync(join(dir, "more.yaml"), intents(container, extra));
+    await applyIntentsFile(LAB_CONTROLLER_URL, join(dir, "more.yaml"));
+    let st: AgentStatus | null = null;
+    for (const deadline = Date.now() + 5000; !st?.lastError && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) st = readAgentStatus("h1");
+    assert.match(st!.lastError ?? "", /the update needs \d+ new rule ids but only \d+ are free .*--max-rules/);
+    assert.equal(st!.synced, false);
+    const still = await flow({ app: "video", toAddress: H2, port: 5020, count: 300 });
+    assert.deepEqual(still.countedOn, CORE, "the rules installed before the refusal still steer");
+  });
+
+  test("lab down leaves nothing behind", async () => {
+    await cli("lab", "down");
+    const netns = existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith("cairn-") && !n.startsWith("cairn-t-")) : [];
+    assert.deepEqual(netns, []);
+    assert.equal(existsSync(join(cgroup2Mount(), SLICE)), false, "the lab's cgroups are gone");
+    assert.equal(labExists(), false);
+  });
+});
