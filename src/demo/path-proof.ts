@@ -5,7 +5,7 @@ import type { Topology } from "../core/model.js";
 import { labExecArgv, labExecCapture, readInterfaceCounters } from "../lab/index.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-/** `cairn lab traffic` in python3: TO PORT COUNT RATE SIZE. */
+/** `cairn lab traffic` in Debian's python3 (readable by every user): TO PORT COUNT RATE SIZE. */
 const PY_SENDER = [
   "import socket, sys, time",
   "to, port, count, rate, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])",
@@ -33,8 +33,8 @@ export interface FlowResult {
 }
 
 /** Starts a UDP sink in `toNode`; resolves once it listens, with a promise of the count it will have received. */
-async function startSink(toNode: string, port: number): Promise<{ done: Promise<number> }> {
-  const argv = labExecArgv(toNode, { command: [process.execPath, CLI, "lab", "sink", "--port", String(port), "--idle-ms", "700", "--timeout-ms", "30000"] });
+async function startSink(toNode: string, port: number, timeoutMs = 30_000): Promise<{ done: Promise<number> }> {
+  const argv = labExecArgv(toNode, { command: [process.execPath, CLI, "lab", "sink", "--port", String(port), "--idle-ms", "700", "--timeout-ms", String(timeoutMs)] });
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   return new Promise((resolveListening, rejectListening) => {
@@ -68,11 +68,13 @@ export interface TracedFlow {
   size?: number;
   rate?: number;
   order?: string[];
+  /** How long the sink waits for the first datagram (default 30 s; shorter where none should arrive). */
+  sinkTimeoutMs?: number;
 }
 
 /** Sends `count` datagrams from `fromNode` (as the given app, cgroup or user) and reports which routers carried them. */
 export async function sendAndTrace(topology: Topology, o: TracedFlow): Promise<FlowResult> {
-  const sink = await startSink(o.toNode, o.port);
+  const sink = await startSink(o.toNode, o.port, o.sinkTimeoutMs);
   const before = routerRx(topology);
   const args = [o.toAddress, String(o.port), String(o.count), String(o.rate ?? 2000), String(o.size ?? 200)];
   const r = await labExecCapture(o.fromNode, {
@@ -80,7 +82,7 @@ export async function sendAndTrace(topology: Topology, o: TracedFlow): Promise<F
     ...(o.cgroup ? { cgroup: o.cgroup } : {}),
     ...(o.user ? { user: o.user } : {}),
     // Another user may not be able to read this checkout: then python3 sends the same datagrams.
-    command: o.user ? ["python3", "-c", PY_SENDER, ...args] : [process.execPath, CLI, "lab", "traffic", "--to", args[0]!, "--port", args[1]!, "--count", args[2]!, "--rate", args[3]!, "--size", args[4]!],
+    command: o.user ? ["/usr/bin/python3", "-c", PY_SENDER, ...args] : [process.execPath, CLI, "lab", "traffic", "--to", args[0]!, "--port", args[1]!, "--count", args[2]!, "--rate", args[3]!, "--size", args[4]!],
   });
   if (r.code !== 0) throw new Error(`sending traffic from ${o.fromNode} failed: ${r.stderr.trim() || r.stdout.trim()}`);
   const got = await sink.done;

@@ -135,26 +135,29 @@ describe("host datapath v2 in the lab at MTU 1500", { skip, concurrency: false }
 
   test("iperf3 TCP and UDP (largest datagrams) of a steered app cross the computed path", async () => {
     const srh = 8 + 16 * (rule("iperf-tcp").segments.length + 1);
-    const counters = () => Object.fromEntries(topology.routers.map((r) => [r.name, Object.values(readInterfaceCounters(r.name)).reduce((s, c) => s + c.rxPackets, 0)]));
-    const server = spawn(labExecArgv("h2", { command: ["iperf3", "-s", "-p", "5201"] })[0]!, labExecArgv("h2", { command: ["iperf3", "-s", "-p", "5201"] }).slice(1), { stdio: "ignore" });
+    // Bytes, not packets: the routers' veths aggregate TCP segments (GRO), so packet counts shrink.
+    const counters = () => Object.fromEntries(topology.routers.map((r) => [r.name, Object.values(readInterfaceCounters(r.name)).reduce((s, c) => s + c.rxBytes, 0)]));
+    const argv = labExecArgv("h2", { command: ["iperf3", "-s", "-p", "5201"] });
+    const server = spawn(argv[0]!, argv.slice(1), { stdio: "ignore" });
     try {
       await new Promise((r) => setTimeout(r, 500));
       const before = counters();
       const tcp = await labExecCapture("h1", { app: "iperf", command: ["iperf3", "-c", H2, "-p", "5201", "-t", "2", "-J"] });
       assert.equal(tcp.code, 0, tcp.stderr);
-      const t = JSON.parse(tcp.stdout) as { end: { sum_received: { bytes: number; bits_per_second: number } } };
-      assert.ok(t.end.sum_received.bytes > 1_000_000, `TCP moved ${t.end.sum_received.bytes} bytes`);
+      const t = JSON.parse(tcp.stdout) as { end: { sum_received: { bytes: number } } };
+      const bytes = t.end.sum_received.bytes;
+      assert.ok(bytes > 1_000_000, `TCP moved ${bytes} bytes`);
       const mid = counters();
-      const segments = t.end.sum_received.bytes / (MTU - 40 - srh - 32);
-      for (const r of CORE) assert.ok(mid[r]! - before[r]! > 0.5 * segments, `${r} carried the TCP stream`);
-      for (const r of ["r5", "r6", "r7"]) assert.ok(mid[r]! - before[r]! < 0.05 * segments, `the TCP stream stayed off ${r}`);
+      for (const r of CORE) assert.ok(mid[r]! - before[r]! > bytes, `${r} carried the TCP stream (${mid[r]! - before[r]!} of ${bytes} bytes)`);
+      for (const r of ["r5", "r6", "r7"]) assert.ok(mid[r]! - before[r]! < 0.02 * bytes, `the TCP stream stayed off ${r}`);
       const udp = await labExecCapture("h1", { app: "iperf", command: ["iperf3", "-u", "-c", H2, "-p", "5201", "-t", "1", "-b", "20M", "-l", String(MTU - 40 - srh - 8), "-J"] });
       assert.equal(udp.code, 0, udp.stderr);
-      const u = JSON.parse(udp.stdout) as { end: { sum: { lost_packets: number; packets: number } } };
+      const u = JSON.parse(udp.stdout) as { end: { sum: { lost_packets: number; packets: number; bytes: number } } };
       assert.ok(u.end.sum.packets > 1000);
       assert.equal(u.end.sum.lost_packets, 0, "no datagram lost");
       const end = counters();
-      for (const r of CORE) assert.ok(end[r]! - mid[r]! >= u.end.sum.packets, `${r} carried the UDP stream`);
+      for (const r of CORE) assert.ok(end[r]! - mid[r]! >= u.end.sum.bytes, `${r} carried the UDP stream`);
+      for (const r of ["r5", "r6", "r7"]) assert.ok(end[r]! - mid[r]! < 0.02 * u.end.sum.bytes, `the UDP stream stayed off ${r}`);
     } finally {
       server.kill();
     }
@@ -215,20 +218,23 @@ describe("host datapath v2 in the lab at MTU 1500", { skip, concurrency: false }
   });
 
   test("onFailure: closed drops and counts, open sends unsteered and counts; get paths shows both", async () => {
-    const blocked = await flow({ app: "blocked", toAddress: H2, port: 6400, count: 200 });
+    const blocked = await flow({ app: "blocked", toAddress: H2, port: 6400, count: 200, sinkTimeoutMs: 2000 });
     assert.equal(blocked.received, 0, "an infeasible intent that avoids something drops its packets");
     const lenient = await flow({ app: "lenient", toAddress: H2, port: 6500, count: 200 });
     assert.equal(lenient.received, 200);
     assert.deepEqual(lenient.countedOn, IGP);
     await agentAt(2, () => rule("blocked").droppedPackets >= 200 && rule("lenient").unsteeredPackets >= 200);
-    const { stdout } = await cli("get", "paths", "--json");
-    const view = JSON.parse(stdout) as { hosts: { host: string; report?: { rules: { key: string; droppedPackets: number; unsteeredPackets: number }[] } }[] };
-    const report = view.hosts.find((h) => h.host === "h1")!.report!.rules;
-    for (let i = 0; i < 50 && !report.find((r) => r.key.startsWith("blocked"))?.droppedPackets; i++) await new Promise((r) => setTimeout(r, 100));
-    const paths = await getPaths(LAB_CONTROLLER_URL);
-    const rules = paths.hosts.find((h) => h.host === "h1")!.report!.rules;
-    assert.ok(rules.find((r) => r.key.startsWith("blocked"))!.droppedPackets >= 200);
-    assert.ok(rules.find((r) => r.key.startsWith("lenient"))!.unsteeredPackets >= 200);
+    let text = "";
+    for (const deadline = Date.now() + 6000; ; await new Promise((r) => setTimeout(r, 200))) {
+      const rules = (await getPaths(LAB_CONTROLLER_URL)).hosts.find((h) => h.host === "h1")!.report?.rules ?? [];
+      const dropped = rules.find((r) => r.key.startsWith("blocked"))?.droppedPackets ?? 0;
+      const unsteered = rules.find((r) => r.key.startsWith("lenient"))?.unsteeredPackets ?? 0;
+      if (dropped >= 200 && unsteered >= 200) break;
+      assert.ok(Date.now() < deadline, `the controller's report shows ${dropped} dropped and ${unsteered} unsteered`);
+    }
+    text = (await cli("get", "paths")).stdout;
+    assert.match(text, /\b\d+ dropped\b/);
+    assert.match(text, /\b\d+ unsteered\b/);
   });
 
   test("an update that would overflow the datapath is refused whole, naming the limit; the installed rules keep steering", async () => {
