@@ -12,9 +12,10 @@ import { DatapathMaps, type MapFds } from "../src/datapath/maps.js";
 import { arpFrame, udp4, udp6 } from "../src/datapath/packets.js";
 import type { DatapathRule, DesiredDatapath } from "../src/datapath/types.js";
 import { quantile, size, SMOKE } from "./common.js";
+import { packageFile } from "../src/package-files.js";
 
-const OBJECT = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
-const EMPTY = fileURLToPath(new URL("../../src/datapath/testdata/foreign.bpf.o", import.meta.url));
+const OBJECT = packageFile("src", "datapath", "egress.bpf.o");
+const EMPTY = packageFile("src", "datapath", "testdata", "foreign.bpf.o");
 const RUNS = size("CAIRN_BENCH_PACKETS", 20_000, 500);
 const TC_ACT_UNSPEC = 0xffffffff;
 

@@ -8,13 +8,13 @@
 //   node attach-fixture.js foreign-tc  '{"interface"}'         attaches it as a clsact filter at Cairn's own handle
 //   node attach-fixture.js hook '{"interface"}'                 names of the programs on the tcx egress hook, in order
 // Leaves programs attached and maps pinned; prints one JSON line.
-import { fileURLToPath } from "node:url";
 import { openDatapath, removeDatapath, TC_FILTER, type AttachMode } from "./datapath.js";
 import { DatapathMaps } from "./maps.js";
 import * as bpf from "./libbpf.js";
 import { ifNameToIndex } from "./libc.js";
 import { enableSrhDelivery } from "./srh-delivery.js";
 import type { DatapathLimits, DesiredDatapath } from "./types.js";
+import { packageFile } from "../package-files.js";
 
 interface Args {
   interface: string;
@@ -26,7 +26,7 @@ interface Args {
   times?: number;
 }
 
-const FOREIGN = fileURLToPath(new URL("../../src/datapath/testdata/foreign.bpf.o", import.meta.url));
+const FOREIGN = packageFile("src", "datapath", "testdata", "foreign.bpf.o");
 const [command, json] = process.argv.slice(2);
 const args = JSON.parse(json ?? "{}") as Args;
 const print = (o: unknown) => console.log(JSON.stringify(o, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v)));

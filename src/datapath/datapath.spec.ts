@@ -246,7 +246,7 @@ describe("datapath attached to a veth in a network namespace (MTU 1500)", { skip
   after(cleanup);
 
   test("openDatapath pins the maps and attaches a pinned tcx link, after a program already on the hook", () => {
-    const foreign = fixture(NS_DP, ATTACH, "foreign-tcx", { interface: "ct0", pin: FOREIGN_PIN });
+    fixture(NS_DP, ATTACH, "foreign-tcx", { interface: "ct0", pin: FOREIGN_PIN });
     const out = fixture(NS_DP, ATTACH, "apply", { interface: "ct0", pinDir: PIN_DIR, desired: desired([SID1]) });
     firstProgramId = out.programId as number;
     assert.equal(out.attachMode, "tcx");

@@ -4,7 +4,6 @@
 // Call inside the network namespace that owns the interface; bpffs and pins are global.
 import { existsSync, mkdirSync, rmSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { readMounts } from "../host/mounts.js";
 import { ARPHRD_ETHER, NativeError, closeFd, ifNameToIndex, linkType, mountBpffs } from "./libc.js";
 import * as bpf from "./libbpf.js";
@@ -21,6 +20,7 @@ import {
 } from "./layout.js";
 import { DEFAULT_DRAIN_MS, DatapathMaps, type MapFds } from "./maps.js";
 import type { Datapath, DatapathLimits } from "./types.js";
+import { packageFile } from "../package-files.js";
 
 export type AttachMode = "tcx" | "tc";
 
@@ -74,7 +74,7 @@ export const PROGRAM_NAME = "cairn_egress";
 export const LINK_PIN = "link_egress";
 export const BPFFS = "/sys/fs/bpf";
 
-export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
+export const DEFAULT_OBJECT_PATH = packageFile("src", "datapath", "egress.bpf.o");
 
 function ensureBpffs(): void {
   if (!readMounts().some((m) => m.target === BPFFS && m.type === "bpf")) mountBpffs(BPFFS);

@@ -1,5 +1,4 @@
 // `cairn demo`: the example lab, two apps on h1 with different intents, and proof of their paths.
-import { fileURLToPath } from "node:url";
 import { loadIntents, loadTopology } from "../config/load.js";
 import { computePath } from "../core/path-engine.js";
 import { NO_CONSTRAINTS } from "../core/model.js";
@@ -10,8 +9,9 @@ import { labDown } from "../lab/index.js";
 import { labUpCommand } from "../cli/lab-commands.js";
 import { renderTable } from "../cli/table.js";
 import { sameRouters, sendAndTrace } from "./path-proof.js";
+import { packageFile } from "../package-files.js";
 
-const EXAMPLE = (f: string) => fileURLToPath(new URL(`../../examples/demo/${f}`, import.meta.url));
+const EXAMPLE = (f: string) => packageFile("examples", "demo", f);
 const PACKETS = 1000;
 
 interface Row {
