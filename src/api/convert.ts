@@ -167,7 +167,8 @@ export function targetFromProto(m: TargetMsg, where = `target ${m.prefix}`): Rul
   return { prefix: m.prefix, result: resultFromProto(m, where) };
 }
 
-function ruleMatchToProto(m: RuleMatch): MessageInitShape<typeof RuleMatchSchema> {
+/** The match's fields, from either side (the message and the model have the same ones). */
+function matchFields(m: RuleMatch | RuleMatchMsg): RuleMatch {
   return {
     ...(m.app !== undefined ? { app: m.app } : {}),
     ...(m.cgroup !== undefined ? { cgroup: m.cgroup } : {}),
@@ -179,17 +180,8 @@ function ruleMatchToProto(m: RuleMatch): MessageInitShape<typeof RuleMatchSchema
   };
 }
 
-function ruleMatchFromProto(m: RuleMatchMsg): RuleMatch {
-  return {
-    ...(m.app !== undefined ? { app: m.app } : {}),
-    ...(m.cgroup !== undefined ? { cgroup: m.cgroup } : {}),
-    ...(m.user !== undefined ? { user: m.user } : {}),
-    ...(m.source !== undefined ? { source: m.source } : {}),
-    protocol: m.protocol,
-    portFrom: m.portFrom,
-    portTo: m.portTo,
-  };
-}
+const ruleMatchToProto = (m: RuleMatch): MessageInitShape<typeof RuleMatchSchema> => matchFields(m);
+const ruleMatchFromProto = (m: RuleMatchMsg): RuleMatch => matchFields(m);
 
 export function ruleToProto(r: HostRule): Rule {
   return create(RuleSchema, {

@@ -386,9 +386,49 @@ static __always_inline __u16 csum_fold(__u64 sum)
 }
 
 /*
- * Turns the packet into an ICMPv6 Packet Too Big for its sender, quoting its
- * first CAIRN_PTB6_QUOTE bytes, and hands it to the host's own stack, which
- * lowers the path MTU of the destination (TCP resegments, UDP fragments).
+ * Turns the packet into the start of an ICMP error back to its sender: keeps its first `quote`
+ * bytes after the Ethernet header, opens `room` bytes in front of them for the error's headers,
+ * and swaps the Ethernet addresses. 0 on success.
+ */
+static __always_inline int make_icmp_error(struct __sk_buff *skb, __u32 quote, __u32 room)
+{
+	__u8 macs[12], swapped[12];
+
+	if (skb->len < ETH_HLEN + quote || bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
+		return -1;
+	__builtin_memcpy(swapped, macs + 6, 6);
+	__builtin_memcpy(swapped + 6, macs, 6);
+	/* Trim first: that also ends GSO (skb_gso_reset), which adjust_room needs for a UDP GSO skb. */
+	if (bpf_skb_change_tail(skb, ETH_HLEN + quote, 0) || bpf_skb_adjust_room(skb, room, BPF_ADJ_ROOM_MAC, 0))
+		return -1;
+	return bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) ? -1 : 0;
+}
+
+/* The folded checksum of the `len` packet bytes at `off` (and `seed`); -1 when they are not there. */
+static __always_inline int packet_csum(struct __sk_buff *skb, __u32 off, __u32 len, __u64 seed)
+{
+	void *data, *data_end;
+
+	if (bpf_skb_pull_data(skb, off + len))
+		return -1;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + off + len > data_end)
+		return -1;
+	return csum_fold(bpf_csum_diff(0, 0, data + off, len, seed));
+}
+
+/* Hands the ICMP error to the host's own stack, as if it had come from the network. */
+static __always_inline int deliver_to_host(struct __sk_buff *skb)
+{
+	event(CAIRN_EV_TOO_BIG);
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+}
+
+/*
+ * Turns the packet into an ICMPv6 Packet Too Big for its sender, quoting its first
+ * CAIRN_PTB6_QUOTE bytes, and hands it to the host's own stack, which lowers the path MTU
+ * of the destination (TCP resegments, UDP fragments).
  */
 static __always_inline int packet_too_big6(struct __sk_buff *skb, const struct pkt *p, __u32 mtu)
 {
@@ -404,21 +444,10 @@ static __always_inline int packet_too_big6(struct __sk_buff *skb, const struct p
 		__be32 len;
 		__u8 zero[3], nexthdr;
 	} pseudo = {};
-	__u8 macs[12], swapped[12];
-	void *data, *data_end;
-	__u64 sum;
+	int csum;
 
-	if (p->l3_len < CAIRN_PTB6_QUOTE || skb->len < ETH_HLEN + CAIRN_PTB6_QUOTE)
+	if (p->l3_len < CAIRN_PTB6_QUOTE || make_icmp_error(skb, CAIRN_PTB6_QUOTE, sizeof(h)))
 		return -CAIRN_EV_TOO_BIG_LOST;
-	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
-		return -CAIRN_EV_TOO_BIG_LOST;
-	__builtin_memcpy(swapped, macs + 6, 6);
-	__builtin_memcpy(swapped + 6, macs, 6);
-	/* Trim first: that also ends GSO (skb_gso_reset), which adjust_room needs for a UDP GSO skb. */
-	if (bpf_skb_change_tail(skb, ETH_HLEN + CAIRN_PTB6_QUOTE, 0) ||
-	    bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0))
-		return -CAIRN_EV_TOO_BIG_LOST;
-
 	h.ip6.version = 6;
 	h.ip6.payload_len = bpf_htons(msg_len);
 	h.ip6.nexthdr = NEXTHDR_ICMP6;
@@ -427,27 +456,17 @@ static __always_inline int packet_too_big6(struct __sk_buff *skb, const struct p
 	__builtin_memcpy(&h.ip6.daddr, p->saddr, 16);
 	h.type = ICMPV6_PKT_TOOBIG;
 	h.mtu = bpf_htonl(mtu);
-	if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0))
+	if (bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0))
 		return -CAIRN_EV_TOO_BIG_LOST;
-
 	__builtin_memcpy(pseudo.src, p->daddr, 16);
 	__builtin_memcpy(pseudo.dst, p->saddr, 16);
 	pseudo.len = bpf_htonl(msg_len);
 	pseudo.nexthdr = NEXTHDR_ICMP6;
-	if (bpf_skb_pull_data(skb, ETH_HLEN + IP6_HLEN + msg_len))
+	csum = packet_csum(skb, ETH_HLEN + IP6_HLEN, msg_len, bpf_csum_diff(0, 0, (__be32 *)&pseudo, sizeof(pseudo), 0));
+	h.csum = csum;
+	if (csum < 0 || bpf_skb_store_bytes(skb, ETH_HLEN + IP6_HLEN + 2, &h.csum, 2, 0))
 		return -CAIRN_EV_TOO_BIG_LOST;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	if (data + ETH_HLEN + IP6_HLEN + msg_len > data_end)
-		return -CAIRN_EV_TOO_BIG_LOST;
-	sum = bpf_csum_diff(0, 0, (__be32 *)&pseudo, sizeof(pseudo), 0);
-	sum = bpf_csum_diff(0, 0, data + ETH_HLEN + IP6_HLEN, msg_len, sum);
-	h.csum = csum_fold(sum);
-	if (bpf_skb_store_bytes(skb, ETH_HLEN + IP6_HLEN + 2, &h.csum, 2, 0))
-		return -CAIRN_EV_TOO_BIG_LOST;
-	event(CAIRN_EV_TOO_BIG);
-	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+	return deliver_to_host(skb);
 }
 
 /* ICMPv4 Fragmentation Needed with the next-hop MTU, for a DF packet; as packet_too_big6. */
@@ -461,21 +480,12 @@ static __always_inline int packet_too_big4(struct __sk_buff *skb, const struct p
 		__be16 unused;
 		__be16 mtu;
 	} h = {};
-	__u8 macs[12], swapped[12];
-	void *data, *data_end;
+	int csum;
 
 	if (!p->df)
 		return -CAIRN_EV_TOO_BIG_LOST; /* fragmenting is the sender's job: the agent's route MTU tells it */
-	if (p->l3_len < CAIRN_PTB4_QUOTE || skb->len < ETH_HLEN + CAIRN_PTB4_QUOTE)
+	if (p->l3_len < CAIRN_PTB4_QUOTE || make_icmp_error(skb, CAIRN_PTB4_QUOTE, sizeof(h)))
 		return -CAIRN_EV_TOO_BIG_LOST;
-	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
-		return -CAIRN_EV_TOO_BIG_LOST;
-	__builtin_memcpy(swapped, macs + 6, 6);
-	__builtin_memcpy(swapped + 6, macs, 6);
-	if (bpf_skb_change_tail(skb, ETH_HLEN + CAIRN_PTB4_QUOTE, 0) ||
-	    bpf_skb_adjust_room(skb, sizeof(h), BPF_ADJ_ROOM_MAC, 0))
-		return -CAIRN_EV_TOO_BIG_LOST;
-
 	h.ip.version = 4;
 	h.ip.ihl = 5;
 	h.ip.tos = 0xc0;
@@ -488,20 +498,13 @@ static __always_inline int packet_too_big4(struct __sk_buff *skb, const struct p
 	h.type = ICMP_DEST_UNREACH_;
 	h.code = ICMP_FRAG_NEEDED_;
 	h.mtu = bpf_htons(mtu);
-	if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0))
+	if (bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0))
 		return -CAIRN_EV_TOO_BIG_LOST;
-	if (bpf_skb_pull_data(skb, ETH_HLEN + sizeof(struct iphdr) + msg_len))
+	csum = packet_csum(skb, ETH_HLEN + sizeof(struct iphdr), msg_len, 0);
+	h.csum = csum;
+	if (csum < 0 || bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(struct iphdr) + 2, &h.csum, 2, 0))
 		return -CAIRN_EV_TOO_BIG_LOST;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	if (data + ETH_HLEN + sizeof(struct iphdr) + msg_len > data_end)
-		return -CAIRN_EV_TOO_BIG_LOST;
-	h.csum = csum_fold(bpf_csum_diff(0, 0, data + ETH_HLEN + sizeof(struct iphdr), msg_len, 0));
-	if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(struct iphdr) + 2, &h.csum, 2, 0))
-		return -CAIRN_EV_TOO_BIG_LOST;
-	event(CAIRN_EV_TOO_BIG);
-	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+	return deliver_to_host(skb);
 }
 
 /*

@@ -210,6 +210,14 @@ function sameConfig(a: ConfigValue, b: ConfigValue): boolean {
   return a.flags === b.flags && a.maxLevel === b.maxLevel && a.levelMask === b.levelMask && sameBytes(a.encapSource, b.encapSource);
 }
 
+/** Old and new entries of a map coexist while an update switches over: both must fit at once. */
+function checkSwitch<K>(limit: "maxPrefixes" | "maxCgroups", before: Iterable<K>, after: Iterable<K>, max: number, what: string, option: string): void {
+  const next = new Set(after);
+  const union = new Set([...before, ...next]).size;
+  if (union <= max) return;
+  throw new CapacityError(limit, union, max, `the update needs ${next.size} ${what} (${union} while old and new coexist during the switch); the datapath holds ${max} (agent option ${option})`);
+}
+
 /**
  * The writes that make the maps hold `desired`, given `snapshot`. Throws (naming the rule or
  * the limit) before producing any write when the desired state is invalid or does not fit.
@@ -283,26 +291,10 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
 
   // LPM entries (validated before anything is written).
   const lpm = lpmEntries(withIds);
-  const union = new Set([...snapshot.lpm.keys(), ...lpm.keys()]).size;
-  if (union > limits.maxPrefixes) {
-    throw new CapacityError(
-      "maxPrefixes",
-      union,
-      limits.maxPrefixes,
-      `the update needs ${lpm.size} destination entries (${union} while old and new coexist during the switch); the datapath holds ${limits.maxPrefixes} (agent option --max-prefixes)`,
-    );
-  }
+  checkSwitch("maxPrefixes", snapshot.lpm.keys(), lpm.keys(), limits.maxPrefixes, "destination entries", "--max-prefixes");
   const classesInUse = new Set(parsed.map((r) => r.rule.classId));
   const wantCgroups = new Map(desired.cgroups.filter((c) => classesInUse.has(c.classId)).map((c) => [c.id, c.classId] as const));
-  const cgroupUnion = new Set([...snapshot.cgroups.keys(), ...wantCgroups.keys()]).size;
-  if (cgroupUnion > limits.maxCgroups) {
-    throw new CapacityError(
-      "maxCgroups",
-      cgroupUnion,
-      limits.maxCgroups,
-      `the update needs ${wantCgroups.size} cgroups (${cgroupUnion} during the switch); the datapath holds ${limits.maxCgroups} (agent option --max-cgroups)`,
-    );
-  }
+  checkSwitch("maxCgroups", snapshot.cgroups.keys(), wantCgroups.keys(), limits.maxCgroups, "cgroups", "--max-cgroups");
 
   // 1. Config that admits both the old and the new rules, and the new cgroups.
   const config = configFor(parsed, desired, classesInUse);
