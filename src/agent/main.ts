@@ -37,8 +37,10 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
   const pinDir = opts.pinDir ?? defaultPinDir(opts.host);
   if (opts.removeDatapath) {
     const { removeDatapath } = await import("../datapath/datapath.js");
+    const { syncRoutes } = await import("./route-mtu.js");
     removeDatapath({ interface: opts.interface, pinDir });
-    process.stderr.write(`removed the datapath from ${opts.interface} and its pins in ${pinDir}\n`);
+    const problems = syncRoutes(opts.interface, []);
+    process.stderr.write(`removed the datapath from ${opts.interface}, its pins in ${pinDir} and its MTU routes${problems.length ? ` (except: ${problems.join("; ")})` : ""}\n`);
     return;
   }
   const limits: Partial<DatapathLimits> = {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { parseTopology } from "./topology-file.js";
 import { parseIntents } from "./intents-file.js";
 import { formatConfigError } from "./errors.js";
@@ -408,4 +408,14 @@ test("every new match field at once", () => {
     ports: [{ from: 5004, to: 5004 }],
   });
   assert.equal(i.onFailure, "closed");
+});
+
+test("every example intents file is valid against the demo topology", () => {
+  const dir = new URL("../../examples/demo/", import.meta.url);
+  const files = readdirSync(dir).filter((f) => /^intents.*\.yaml$/.test(f));
+  assert.ok(files.length >= 3, files.join());
+  for (const f of files) {
+    const r = parseIntents(read(f), f, topo);
+    assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  }
 });
