@@ -77,6 +77,14 @@ function matchText(r: HostRule): string {
   return JSON.stringify([m.app ?? null, m.cgroup ?? null, m.user ?? null, m.source ?? null, m.protocol, m.portFrom, m.portTo]);
 }
 
+/** The one family a rule's packets can have, when its source or protocol fixes it; else null. */
+function ruleFamily(r: HostRule): 4 | 6 | null {
+  if (r.match.source !== undefined) return parseFamilyPrefix(r.match.source)?.family ?? null;
+  if (r.match.protocol === 1) return 4;
+  if (r.match.protocol === 58) return 6;
+  return null;
+}
+
 function asPrefix(address: string): FamilyPrefix | null {
   return parseFamilyPrefix(address);
 }
@@ -121,6 +129,7 @@ export function buildDesired(rules: HostRule[], facts: HostFacts, appCgroupPath:
       }
     }
 
+    const family = ruleFamily(r);
     // Destination groups: each static target, or a DNS name's addresses grouped by the target holding them.
     const groups: { target: RuleTarget | null; label: string; destinations: string[]; family: 4 | 6 }[] = [];
     if (r.dns !== undefined) {
@@ -129,8 +138,10 @@ export function buildDesired(rules: HostRule[], facts: HostFacts, appCgroupPath:
         verdict("waiting", `resolving ${r.dns}`);
         continue;
       }
-      if (answer.addresses.length === 0) {
-        verdict("waiting", `${r.dns} has no addresses${answer.error ? ` (${answer.error})` : ""}`);
+      const usable = answer.addresses.filter((a) => family === null || asPrefix(a)?.family === family);
+      if (usable.length === 0) {
+        const which = family === null ? "" : ` of IPv${family}`;
+        verdict("waiting", `${r.dns} has no addresses${which}${answer.error ? ` (${answer.error})` : ""}`);
         continue;
       }
       const targets = r.targets.flatMap((t) => {
@@ -140,7 +151,8 @@ export function buildDesired(rules: HostRule[], facts: HostFacts, appCgroupPath:
       const byTarget = new Map<string, { target: RuleTarget | null; label: string; destinations: string[]; family: 4 | 6 }>();
       for (const a of answer.addresses) {
         const p = asPrefix(a);
-        if (!p) continue;
+        // An address of a family the rule cannot match (its source's, or its ICMP's, is the other) is left out.
+        if (!p || (family !== null && p.family !== family)) continue;
         const t = targetFor(targets, p);
         const label = t ? t.prefix : `unrouted-v${p.family}`;
         const g = byTarget.get(label) ?? { target: t, label, destinations: [], family: p.family };
