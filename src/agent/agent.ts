@@ -158,9 +158,23 @@ async function openDefaultDatapath(ifname: string, pinDir: string, limits: Parti
   return datapath;
 }
 
-async function realProbe(ifname: string): Promise<HostProbe> {
+/** How long a user lookup (an NSS query, maybe a directory server) is reused. */
+const USER_CACHE_MS = 30_000;
+
+async function realProbe(ifname: string, clock: Clock): Promise<HostProbe> {
   const { interfaceMtu } = await import("../datapath/libc.js");
-  return { address6: () => interfaceAddress6(ifname), mtu: () => interfaceMtu(ifname), user: lookupUser };
+  const users = new Map<string, { uid: number | null; at: number }>();
+  return {
+    address6: () => interfaceAddress6(ifname),
+    mtu: () => interfaceMtu(ifname),
+    user: (name) => {
+      const hit = users.get(name);
+      if (hit && clock.now() - hit.at < USER_CACHE_MS) return hit.uid;
+      const uid = lookupUser(name);
+      users.set(name, { uid, at: clock.now() });
+      return uid;
+    },
+  };
 }
 
 const ZERO: RuleCounters = { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n };
@@ -416,7 +430,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         throw new Error(lastError, { cause: e });
       }
     }
-    probe ??= await realProbe(opts.interface);
+    probe ??= await realProbe(opts.interface, clock);
     const mount = opts.cgroupMount ?? findCgroup2Mount();
     if (mount) cgroups = new CgroupFacts(mount, () => scheduleReconcile(20));
     else log("no cgroup2 mount: rules for apps and cgroups wait until there is one");
