@@ -115,7 +115,7 @@ test("agents get their own host's rules only, app cgroups as classes; deltas wit
 
     // Counters flow to the status file and to the controller.
     const id = h3.a.status().rules[0]!.ruleIds[0]!;
-    h3.dp.fakeCounters.set(id, { packets: 7n, bytes: 700n, openPackets: 0n, closedPackets: 0n });
+    h3.dp.fakeCounters.set(id, { packets: 7n, bytes: 700n, openPackets: 0n, closedPackets: 0n, backupPackets: 0n });
     await waitFor("status file", () => {
       try {
         const s = JSON.parse(readFileSync(join(dir, "h3.json"), "utf8")) as AgentStatus;

@@ -177,7 +177,7 @@ async function realProbe(ifname: string, clock: Clock): Promise<HostProbe> {
   };
 }
 
-const ZERO: RuleCounters = { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n };
+const ZERO: RuleCounters = { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n, backupPackets: 0n };
 
 export function runAgent(opts: AgentOptions): AgentHandle {
   const log = opts.log ?? defaultAgentLog;
@@ -344,7 +344,13 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       const ids = (v?.identities ?? []).map((i) => ruleIds.get(i)).filter((id): id is number => id !== undefined);
       const c = ids.reduce((a, id) => {
         const x = counters.get(id) ?? ZERO;
-        return { packets: a.packets + x.packets, bytes: a.bytes + x.bytes, openPackets: a.openPackets + x.openPackets, closedPackets: a.closedPackets + x.closedPackets };
+        return {
+          packets: a.packets + x.packets,
+          bytes: a.bytes + x.bytes,
+          openPackets: a.openPackets + x.openPackets,
+          closedPackets: a.closedPackets + x.closedPackets,
+          backupPackets: a.backupPackets + x.backupPackets,
+        };
       }, ZERO);
       const first = r.targets[0]?.result;
       const path = first?.ok ? first.path : null;

@@ -22,6 +22,10 @@
 
 /* SIDs a path holds. Inline paths use at most CAIRN_MAX_SIDS - 1 (the SRH adds the final destination). */
 #define CAIRN_MAX_SIDS 9
+/* SIDs of a loopback probe: out along the path (8), the egress router's End SID, back (8); the host is appended. */
+#define CAIRN_MAX_PROBE_SIDS 17
+/* First word of a probe's UDP payload. */
+#define CAIRN_PROBE_MAGIC 0x4352504e
 /* Rule slots one LPM entry holds (its own rules plus those of covering prefixes). */
 #define CAIRN_MAX_RULES_PER_PREFIX 16
 /* Bits of cairn_lpm_key.data before the address: class_id (32). */
@@ -69,7 +73,8 @@
 #define CAIRN_EV_TORN 5         /* a rule or path entry was read mid-update: treated as having no path */
 #define CAIRN_EV_UNSUPPORTED 6  /* matched nothing because of its headers (AH, long hop-by-hop): sent unsteered */
 #define CAIRN_EV_FRAGMENT 7     /* a later fragment whose first fragment was not seen: sent unsteered */
-#define CAIRN_EV_MAX 8
+#define CAIRN_EV_PROBE_UNKNOWN 8 /* a probe for a path the datapath does not hold (any more): dropped */
+#define CAIRN_EV_MAX 9
 
 /*
  * LPM trie key. prefixlen is always CAIRN_LPM_FIXED_BITS + the prefix length
@@ -130,12 +135,45 @@ struct cairn_path {
 	__u8 segs[CAIRN_MAX_SIDS][16];
 };
 
+/* ARRAY value indexed by path slot: the loopback probe of the path in that slot (same ref). SRH order, as cairn_path. */
+struct cairn_probe_path {
+	__u32 ref;
+	__u8 nsegs;       /* 1..CAIRN_MAX_PROBE_SIDS; 0 = the path is not probed */
+	__u8 pad[3];
+	__u8 segs[CAIRN_MAX_PROBE_SIDS][16];
+};
+
+/*
+ * ARRAY value indexed by path slot: the path's liveliness. The agent writes ref and the timings
+ * when it starts probing a path; the egress program stamps each probe it sends, the ingress
+ * program each one that comes back. Each field is one aligned 64- or 32-bit word.
+ */
+struct cairn_live {
+	__u64 last_sent_ns;   /* bpf_ktime_get_ns() of the last probe sent */
+	__u64 last_return_ns; /* of the last probe back (the agent starts it at "now") */
+	__u64 up_since_ns;    /* first return after a gap longer than threshold (0: never down) */
+	__u32 ref;            /* the path these times are for */
+	__u32 threshold_us;   /* no return for this long while probes go out: the path is down */
+	__u32 stale_us;       /* no probe sent for this long: the agent is silent, condemn nothing */
+	__u32 holddown_ms;    /* a path that came back is used again only after this long */
+};
+
+/* UDP payload of a probe (host byte order: only this host reads it). */
+struct cairn_probe_hdr {
+	__u32 magic;   /* CAIRN_PROBE_MAGIC */
+	__u32 secret;  /* cairn_config.probe_secret: an off-host packet cannot pose as a probe */
+	__u32 ref;     /* the path probed */
+	__u32 seq;
+	__u64 sent_ns; /* the agent's clock, for its own RTT */
+};
+
 /* PERCPU_ARRAY value indexed by rule id. */
 struct cairn_counters {
 	__u64 packets;        /* steered wire packets: gso_segs for a GSO skb, else 1 */
 	__u64 bytes;          /* skb->len at tc egress before any header is added (Ethernet header included) */
 	__u64 open_packets;   /* matched, no usable path, sent unsteered (onFailure open) */
 	__u64 closed_packets; /* matched, no usable path, dropped (onFailure closed) */
+	__u64 backup_packets; /* of packets, those sent on the backup path */
 };
 
 /* ARRAY[1]: settings of the whole host. */
@@ -144,7 +182,9 @@ struct cairn_config {
 	__u32 flags;          /* CAIRN_CFG_* */
 	__u32 max_level;      /* deepest cgroup level a rule's cgroup sits at (0: no cgroup rules) */
 	__u32 level_mask;     /* bit i: some rule's cgroup sits at level i */
-	__u32 pad;
+	__u16 probe_port;     /* UDP source and destination port of the agent's probes (0: no probes) */
+	__u16 pad;
+	__u32 probe_secret;   /* carried by every probe */
 };
 
 /* LRU_HASH key: a fragmented datagram, so its later fragments take its first fragment's rule. */

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseAddress } from "../core/ipv6.js";
 import { MAP_NAMES } from "./layout.js";
-import { LINK_PIN } from "./datapath.js";
+import { INGRESS_LINK_PIN, LINK_PIN } from "./datapath.js";
 import { IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, NEXTHDR_FRAGMENT, parseIpv6Frame, readPcap, type ParsedIpv6 } from "./packets.js";
 import type { DatapathRule, DesiredDatapath } from "./types.js";
 
@@ -250,7 +250,7 @@ describe("datapath attached to a veth in a network namespace (MTU 1500)", { skip
     const out = fixture(NS_DP, ATTACH, "apply", { interface: "ct0", pinDir: PIN_DIR, desired: desired([SID1]) });
     firstProgramId = out.programId as number;
     assert.equal(out.attachMode, "tcx");
-    assert.deepEqual(readdirSync(PIN_DIR).sort(), [...MAP_NAMES, LINK_PIN].sort());
+    assert.deepEqual(readdirSync(PIN_DIR).sort(), [...MAP_NAMES, LINK_PIN, INGRESS_LINK_PIN].sort());
     assert.deepEqual(hook(), ["foreign_egress", "cairn_egress"], "the other program stays attached, Cairn's runs after it");
     rmSync(FOREIGN_PIN); // unpinning releases the foreign link
   });

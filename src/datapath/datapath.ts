@@ -55,7 +55,7 @@ export const DEFAULT_LIMITS: DatapathLimits = {
 /** Which map each limit sizes. */
 const LIMIT_MAPS: Record<keyof DatapathLimits, MapName[]> = {
   maxRules: ["cairn_rule_state", "cairn_stats"],
-  maxPaths: ["cairn_paths"],
+  maxPaths: ["cairn_paths", "cairn_probes", "cairn_live"],
   maxPrefixes: ["cairn_rules"],
   maxCgroups: ["cairn_cgroups"],
   maxFragments: ["cairn_frags"],
@@ -71,7 +71,9 @@ const LIMIT_OPTIONS: Record<keyof DatapathLimits, string> = {
 /** Our cls_bpf filter at clsact egress when there is no tcx. */
 export const TC_FILTER: bpf.TcFilter = { handle: 0xca, priority: 1 };
 export const PROGRAM_NAME = "cairn_egress";
+export const INGRESS_PROGRAM_NAME = "cairn_ingress";
 export const LINK_PIN = "link_egress";
+export const INGRESS_LINK_PIN = "link_ingress";
 export const BPFFS = "/sys/fs/bpf";
 
 export const DEFAULT_OBJECT_PATH = packageFile("src", "datapath", "egress.bpf.o");
@@ -151,8 +153,10 @@ export function openDatapath(opts: DatapathOptions): CairnDatapath {
     for (const [name, map] of maps) bpf.mapSetPinPath(map, join(opts.pinDir, name));
     bpf.loadObject(obj);
     const fds = Object.fromEntries([...maps].map(([name, map]) => [name, bpf.mapFd(map)])) as MapFds;
-    const progFd = bpf.programFd(bpf.findProgram(obj, PROGRAM_NAME));
-    const { mode, programId } = attach(ifindex, progFd, opts);
+    // Ingress first: a probe that leaves is then sure to be stamped when it comes back.
+    const [egress, ingress] = HOOKS;
+    attach(ifindex, bpf.programFd(bpf.findProgram(obj, ingress!.program)), ingress!, opts);
+    const { mode, programId } = attach(ifindex, bpf.programFd(bpf.findProgram(obj, egress!.program)), egress!, opts);
     return handle(obj, DatapathMaps.fromFds(fds, limits, opts.drainMs ?? DEFAULT_DRAIN_MS), programId, mode);
   } catch (err) {
     bpf.closeObject(obj);
@@ -161,16 +165,29 @@ export function openDatapath(opts: DatapathOptions): CairnDatapath {
   }
 }
 
-/** Replaces our program on the pinned tcx link, or makes one; falls back to clsact where tcx is missing. */
-function attach(ifindex: number, progFd: number, opts: DatapathOptions): { mode: AttachMode; programId: number } {
+/** The two hooks Cairn uses on the uplink: egress steers and sends probes, ingress stamps their return. */
+interface Hook {
+  program: string;
+  linkPin: string;
+  tcx: number;
+  tc: number;
+  name: string;
+}
+const HOOKS: Hook[] = [
+  { program: PROGRAM_NAME, linkPin: LINK_PIN, tcx: bpf.BPF_TCX_EGRESS, tc: bpf.BPF_TC_EGRESS, name: "egress" },
+  { program: INGRESS_PROGRAM_NAME, linkPin: INGRESS_LINK_PIN, tcx: bpf.BPF_TCX_INGRESS, tc: bpf.BPF_TC_INGRESS, name: "ingress" },
+];
+
+/** Replaces our program on the hook's pinned tcx link, or makes one; falls back to clsact where tcx is missing. */
+function attach(ifindex: number, progFd: number, hook: Hook, opts: DatapathOptions): { mode: AttachMode; programId: number } {
   const mode = opts.attach ?? "auto";
-  const linkPin = join(opts.pinDir, LINK_PIN);
+  const linkPin = join(opts.pinDir, hook.linkPin);
   if (mode !== "tc") {
     if (existsSync(linkPin)) {
       const fd = bpf.objGet(linkPin);
       try {
         const info = bpf.linkInfo(fd);
-        if (info.type === bpf.BPF_LINK_TYPE_TCX && info.ifindex === ifindex && info.attachType === bpf.BPF_TCX_EGRESS) {
+        if (info.type === bpf.BPF_LINK_TYPE_TCX && info.ifindex === ifindex && info.attachType === hook.tcx) {
           bpf.linkUpdate(fd, progFd);
           return { mode: "tcx", programId: bpf.linkInfo(fd).progId };
         }
@@ -181,7 +198,7 @@ function attach(ifindex: number, progFd: number, opts: DatapathOptions): { mode:
     }
     let linkFd: number | null = null;
     try {
-      linkFd = bpf.tcxAttach(progFd, ifindex, bpf.BPF_TCX_EGRESS);
+      linkFd = bpf.tcxAttach(progFd, ifindex, hook.tcx);
     } catch (err) {
       const unsupported = err instanceof NativeError && ["EINVAL", "EOPNOTSUPP", "ENOTSUP"].includes(err.code);
       if (!unsupported || mode === "tcx") throw err;
@@ -190,29 +207,29 @@ function attach(ifindex: number, progFd: number, opts: DatapathOptions): { mode:
       try {
         bpf.objPin(linkFd, linkPin);
         const programId = bpf.linkInfo(linkFd).progId;
-        removeOwnTcFilter(ifindex); // an older agent's clsact filter; double steering is harmless (SRH packets pass) but pointless
+        removeOwnTcFilter(ifindex, hook); // an older agent's clsact filter; double steering is harmless (SRH packets pass) but pointless
         return { mode: "tcx", programId };
       } finally {
         closeFd(linkFd);
       }
     }
   }
-  bpf.tcHookCreate(ifindex, bpf.BPF_TC_EGRESS);
-  const existing = bpf.tcQuery(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER);
+  bpf.tcHookCreate(ifindex, hook.tc);
+  const existing = bpf.tcQuery(ifindex, hook.tc, TC_FILTER);
   if (existing !== null) {
     const name = bpf.programName(existing);
-    if (name !== PROGRAM_NAME) {
+    if (name !== hook.program) {
       throw new Error(
-        `${opts.interface}: the clsact egress filter at handle 0x${TC_FILTER.handle.toString(16)} priority ${TC_FILTER.priority} belongs to another program (${name ?? `id ${existing}`}); refusing to replace it`,
+        `${opts.interface}: the clsact ${hook.name} filter at handle 0x${TC_FILTER.handle.toString(16)} priority ${TC_FILTER.priority} belongs to another program (${name ?? `id ${existing}`}); refusing to replace it`,
       );
     }
   }
-  return { mode: "tc", programId: bpf.tcAttach(ifindex, bpf.BPF_TC_EGRESS, progFd, TC_FILTER) };
+  return { mode: "tc", programId: bpf.tcAttach(ifindex, hook.tc, progFd, TC_FILTER) };
 }
 
-function removeOwnTcFilter(ifindex: number): void {
-  const id = bpf.tcQuery(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER);
-  if (id !== null && bpf.programName(id) === PROGRAM_NAME) bpf.tcDetach(ifindex, bpf.BPF_TC_EGRESS, TC_FILTER);
+function removeOwnTcFilter(ifindex: number, hook: Hook): void {
+  const id = bpf.tcQuery(ifindex, hook.tc, TC_FILTER);
+  if (id !== null && bpf.programName(id) === hook.program) bpf.tcDetach(ifindex, hook.tc, TC_FILTER);
 }
 
 function handle(obj: bpf.BpfObject, maps: DatapathMaps, programId: number, attachMode: AttachMode): CairnDatapath {
@@ -227,6 +244,9 @@ function handle(obj: bpf.BpfObject, maps: DatapathMaps, programId: number, attac
     attachMode,
     limits: maps.limits,
     apply: (desired, now) => live().apply(desired, now),
+    watchPath: (ref, t, nowNs) => live().watchPath(ref, t, nowNs),
+    retimePath: (ref, t) => live().retimePath(ref, t),
+    liveness: (ref) => live().liveness(ref),
     collect: (now) => live().collect(now),
     counters: () => live().counters(),
     events: () => live().events(),
@@ -239,22 +259,24 @@ function handle(obj: bpf.BpfObject, maps: DatapathMaps, programId: number, attac
   };
 }
 
-/** Detaches the program (tcx link or our clsact filter, if the interface still exists) and removes the pins and pinDir. */
+/** Detaches the programs (tcx links or our clsact filters, if the interface still exists) and removes the pins and pinDir. */
 export function removeDatapath(opts: { interface: string; pinDir: string }): void {
-  const linkPin = join(opts.pinDir, LINK_PIN);
-  if (existsSync(linkPin)) {
-    const fd = bpf.objGet(linkPin);
-    try {
-      bpf.linkDetach(fd);
-    } catch (err) {
-      if (!(err instanceof NativeError && err.code === "ENOLINK")) throw err;
-    } finally {
-      closeFd(fd);
-    }
-  }
   const ifindex = ifNameToIndex(opts.interface);
-  if (ifindex !== null) removeOwnTcFilter(ifindex);
-  for (const name of [...MAP_NAMES, LINK_PIN]) rmSync(join(opts.pinDir, name), { force: true });
+  for (const hook of HOOKS) {
+    const linkPin = join(opts.pinDir, hook.linkPin);
+    if (existsSync(linkPin)) {
+      const fd = bpf.objGet(linkPin);
+      try {
+        bpf.linkDetach(fd);
+      } catch (err) {
+        if (!(err instanceof NativeError && err.code === "ENOLINK")) throw err;
+      } finally {
+        closeFd(fd);
+      }
+    }
+    if (ifindex !== null) removeOwnTcFilter(ifindex, hook);
+  }
+  for (const name of [...MAP_NAMES, ...HOOKS.map((h) => h.linkPin)]) rmSync(join(opts.pinDir, name), { force: true });
   try {
     rmdirSync(opts.pinDir);
   } catch (err) {

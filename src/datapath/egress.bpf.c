@@ -9,6 +9,13 @@
  * Map layouts and identity rules are in cairn.h. Expects an Ethernet header
  * (datapath.ts refuses other link types). Returns TC_ACT_UNSPEC (TCX_NEXT)
  * for every packet it lets through, so other programs on the hook still run.
+ *
+ * Liveliness: the agent's probes leave through this program, which gives each
+ * the loopback SRH of the path it probes (out along the path, back over its
+ * reverse, to this host) and stamps the path's send time; cairn_ingress stamps
+ * each probe that comes back. A rule's primary whose probes stopped coming
+ * back while probes still go out is down: its packets take the backup at once,
+ * without waiting on user space; with no live path, onFailure decides.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -94,6 +101,20 @@ struct {
 } cairn_frags SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_PATHS);
+	__type(key, __u32);
+	__type(value, struct cairn_probe_path);
+} cairn_probes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAIRN_DEFAULT_MAX_PATHS);
+	__type(key, __u32);
+	__type(value, struct cairn_live);
+} cairn_live SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CAIRN_EV_MAX);
 	__type(key, __u32);
@@ -113,6 +134,7 @@ struct pkt {
 	__u8 proto;       /* transport protocol */
 	__u8 has_port;
 	__u16 dport;
+	__u16 sport;
 	__u8 frag;        /* 0: not a fragment; 1: first fragment; 2: a later fragment */
 	__u8 df;          /* IPv4 don't-fragment */
 	__u8 tos;         /* IPv4 TOS, for the outer traffic class */
@@ -186,6 +208,7 @@ static __always_inline int parse6(struct __sk_buff *skb, struct pkt *p)
 		p->hdrs_len = IP6_HLEN;
 		if ((const void *)(ports + 2) <= end) {
 			p->has_port = 1;
+			p->sport = bpf_ntohs(ports[0]);
 			p->dport = bpf_ntohs(ports[1]);
 		}
 		return 0;
@@ -538,17 +561,17 @@ static __always_inline __u32 too_big(struct __sk_buff *skb, const struct pkt *p,
 	return 0;
 }
 
-/* Copies a path's SIDs (SRH order) to dst, a packet pointer at a constant offset; -1 if the packet is too short. */
-static __always_inline int write_segs(void *dst, const void *end, const struct cairn_path *path, __u32 nsegs)
+/* Copies nsegs SIDs (SRH order, 16 bytes each) to dst, a packet pointer at a constant offset; -1 if the packet is too short. */
+static __always_inline int write_segs(void *dst, const void *end, const __u8 *segs, __u32 nsegs, const __u32 max)
 {
-	int i;
+	__u32 i;
 
-	for (i = 0; i < CAIRN_MAX_SIDS; i++) {
+	for (i = 0; i < max; i++) {
 		if (i >= nsegs)
 			break;
 		if (dst + 16 * (i + 1) > end)
 			return -1;
-		__builtin_memcpy(dst + 16 * i, path->segs[i], 16);
+		__builtin_memcpy(dst + 16 * i, segs + 16 * i, 16);
 	}
 	return 0;
 }
@@ -561,14 +584,17 @@ static __always_inline int linear(struct __sk_buff *skb, __u32 len)
 	return bpf_skb_pull_data(skb, len);
 }
 
-static __always_inline void count_steered(__u32 rule_id, __u32 gso_segs, __u32 len)
+static __always_inline void count_steered(__u32 rule_id, __u32 gso_segs, __u32 len, __u32 on_backup)
 {
 	struct cairn_counters *c = bpf_map_lookup_elem(&cairn_stats, &rule_id);
+	__u32 n = gso_segs > 1 ? gso_segs : 1;
 
 	if (!c)
 		return;
-	c->packets += gso_segs > 1 ? gso_segs : 1;
+	c->packets += n;
 	c->bytes += len;
+	if (on_backup)
+		c->backup_packets += n;
 }
 
 static __always_inline int insert_srh(struct __sk_buff *skb, const struct pkt *p, const struct cairn_path *path)
@@ -625,7 +651,7 @@ static __always_inline int insert_srh(struct __sk_buff *skb, const struct pkt *p
 			return -CAIRN_EV_STORE;
 		*srh = h;
 		__builtin_memcpy(data + IP6_OFF + IP6_HLEN + SRH_FIXED, p->daddr, 16);
-		if (write_segs(data + need, end, path, nsegs))
+		if (write_segs(data + need, end, path->segs[0], nsegs, CAIRN_MAX_SIDS))
 			return -CAIRN_EV_STORE;
 		ip6->nexthdr = NEXTHDR_ROUTING;
 		ip6->payload_len = pl;
@@ -710,10 +736,94 @@ static __always_inline int encapsulate(struct __sk_buff *skb, const struct pkt *
 			return -CAIRN_EV_STORE;
 		eth->h_proto = eth_proto;
 		__builtin_memcpy(data + ETH_HLEN, &h, sizeof(h));
-		if (write_segs(data + ETH_HLEN + sizeof(h), end, path, nsegs))
+		if (write_segs(data + ETH_HLEN + sizeof(h), end, path->segs[0], nsegs, CAIRN_MAX_SIDS))
 			return -CAIRN_EV_STORE;
 	}
 	return 0;
+}
+
+/* 1 when the probe's payload says it is one of the agent's; its header in *ph. */
+static __always_inline int is_probe(struct __sk_buff *skb, const struct pkt *p, const struct cairn_config *cfg, struct cairn_probe_hdr *ph)
+{
+	if (!cfg->probe_port || p->family != 6 || p->proto != IPPROTO_UDP || p->hbh_len || p->frag || !p->has_port)
+		return 0;
+	if (p->sport != cfg->probe_port || p->dport != cfg->probe_port)
+		return 0;
+	if (bpf_skb_load_bytes(skb, IP6_OFF + p->hdrs_len + 8, ph, sizeof(*ph)))
+		return 0;
+	return ph->magic == CAIRN_PROBE_MAGIC && ph->secret == cfg->probe_secret;
+}
+
+/*
+ * Gives a probe its path's loopback SRH (final segment: this host, the probe's own source), fixes
+ * the UDP checksum for that final destination, and stamps the path's send time.
+ */
+static __always_inline int send_probe(struct __sk_buff *skb, const struct pkt *p, const struct cairn_probe_hdr *ph)
+{
+	const __u32 need = IP6_OFF + IP6_HLEN + SRH_FIXED + 16;
+	__u32 slot = ph->ref & CAIRN_PATH_SLOT_MASK, nsegs, seg_bytes, srh_len;
+	const struct cairn_probe_path *pp = bpf_map_lookup_elem(&cairn_probes, &slot);
+	struct cairn_live *live;
+	struct srh_head h = {};
+	struct ipv6hdr *ip6;
+	void *data, *end;
+	__s64 diff;
+
+	if (!pp || pp->ref != ph->ref || !pp->nsegs || pp->nsegs > CAIRN_MAX_PROBE_SIDS)
+		return -CAIRN_EV_PROBE_UNKNOWN;
+	nsegs = pp->nsegs;
+	seg_bytes = nsegs * 16;
+	srh_len = SRH_FIXED + 16 + seg_bytes;
+	h.nexthdr = IPPROTO_UDP;
+	h.hdrlen = (srh_len - 8) / 8;
+	h.type = SRH_TYPE_SEGMENT_ROUTING;
+	h.segments_left = nsegs;
+	h.last_entry = nsegs;
+	if (bpf_skb_adjust_room(skb, srh_len, BPF_ADJ_ROOM_NET, 0) || linear(skb, need + seg_bytes))
+		return -CAIRN_EV_ADJUST_ROOM;
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	ip6 = data + IP6_OFF;
+	if (data + need > end)
+		return -CAIRN_EV_STORE;
+	__builtin_memcpy(data + IP6_OFF + IP6_HLEN, &h, sizeof(h));
+	__builtin_memcpy(data + IP6_OFF + IP6_HLEN + SRH_FIXED, p->saddr, 16);
+	if (write_segs(data + need, end, pp->segs[0], nsegs, CAIRN_MAX_PROBE_SIDS))
+		return -CAIRN_EV_STORE;
+	ip6->nexthdr = NEXTHDR_ROUTING;
+	ip6->payload_len = bpf_htons(p->l3_len - IP6_HLEN + srh_len);
+	__builtin_memcpy(&ip6->daddr, pp->segs[(nsegs - 1) & 31], 16);
+	/* The checksum's pseudo-header now ends at this host, not at the address the agent sent to. */
+	diff = bpf_csum_diff((__be32 *)p->daddr, 16, (__be32 *)p->saddr, 16, 0);
+	if (diff < 0 || bpf_l4_csum_replace(skb, IP6_OFF + IP6_HLEN + srh_len + 6, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
+		return -CAIRN_EV_STORE;
+	live = bpf_map_lookup_elem(&cairn_live, &slot);
+	if (live && live->ref == ph->ref)
+		live->last_sent_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/*
+ * Whether a path may carry packets now: not while its probes go out and do not come back, nor
+ * during the hold-down after it came back. A path nobody probes, or whose prober fell silent
+ * (a crashed or restarting agent), is never condemned.
+ */
+static __always_inline int path_alive(__u32 ref, __u64 now)
+{
+	__u32 slot = ref & CAIRN_PATH_SLOT_MASK;
+	const struct cairn_live *live = bpf_map_lookup_elem(&cairn_live, &slot);
+	__u64 sent, ret, up;
+
+	if (!live || live->ref != ref)
+		return 1;
+	sent = *(volatile __u64 *)&live->last_sent_ns;
+	ret = *(volatile __u64 *)&live->last_return_ns;
+	up = *(volatile __u64 *)&live->up_since_ns;
+	if (!sent || now - sent > (__u64)live->stale_us * 1000)
+		return 1;
+	if (now > ret && now - ret > (__u64)live->threshold_us * 1000)
+		return 0;
+	return !up || now - up >= (__u64)live->holddown_ms * 1000000;
 }
 
 /* The rule for the packet, or 0. */
@@ -745,7 +855,7 @@ static __always_inline int steer(struct __sk_buff *skb, const struct cairn_confi
 	const struct cairn_rule_state *rs;
 	const struct cairn_path *path;
 	struct cairn_counters *c;
-	__u32 rule_id = 0, primary, backup, flags, ref, slot;
+	__u32 rule_id = 0, primary, backup, flags, ref, slot, on_backup;
 	__u32 len_before = skb->len, gso_segs = skb->gso_segs; /* adjust_room zeroes gso_segs */
 	int ret;
 
@@ -765,6 +875,18 @@ static __always_inline int steer(struct __sk_buff *skb, const struct cairn_confi
 	if (ret < 0) {
 		event(-ret);
 		return PASS;
+	}
+	{
+		struct cairn_probe_hdr ph;
+
+		if (is_probe(skb, &p, cfg, &ph)) {
+			ret = send_probe(skb, &p, &ph);
+			if (ret < 0) {
+				event(-ret);
+				return TC_ACT_SHOT;
+			}
+			return PASS;
+		}
 	}
 
 	if (p.frag) {
@@ -794,10 +916,17 @@ static __always_inline int steer(struct __sk_buff *skb, const struct cairn_confi
 	backup = *(volatile __u32 *)&rs->backup;
 	flags = *(volatile __u32 *)&rs->flags;
 	ref = 0;
-	if (*(volatile __u32 *)&rs->check != cairn_rule_check(rule_id, primary, backup, flags))
+	on_backup = 0;
+	if (*(volatile __u32 *)&rs->check != cairn_rule_check(rule_id, primary, backup, flags)) {
 		event(CAIRN_EV_TORN);
-	else
-		ref = (flags & CAIRN_RULE_USE_BACKUP) ? backup : primary;
+	} else {
+		__u64 now = bpf_ktime_get_ns();
+
+		on_backup = backup && ((flags & CAIRN_RULE_USE_BACKUP) || (primary && !path_alive(primary, now)));
+		ref = on_backup ? backup : primary;
+		if (ref && !path_alive(ref, now))
+			ref = 0; /* no live path: onFailure decides */
+	}
 
 	path = NULL;
 	if (ref) {
@@ -829,7 +958,7 @@ static __always_inline int steer(struct __sk_buff *skb, const struct cairn_confi
 		event(-ret);
 		return TC_ACT_SHOT;
 	}
-	count_steered(rule_id, gso_segs, len_before);
+	count_steered(rule_id, gso_segs, len_before, on_backup);
 	return PASS;
 }
 
@@ -842,6 +971,53 @@ int cairn_egress(struct __sk_buff *skb)
 	if (!cfg || !cfg->flags)
 		return PASS;
 	return steer(skb, cfg);
+}
+
+/*
+ * tc ingress of the same interface: stamps the return of each of the agent's probes (after the
+ * last segment, addressed to this host with segments left 0). Lets every packet through.
+ */
+SEC("tc")
+int cairn_ingress(struct __sk_buff *skb)
+{
+	__u32 zero = 0, slot, off;
+	const struct cairn_config *cfg = bpf_map_lookup_elem(&cairn_config, &zero);
+	struct {
+		__be16 sport, dport, len, csum;
+		struct cairn_probe_hdr ph;
+	} u;
+	struct srh_head srh;
+	struct cairn_live *live;
+	struct ipv6hdr *ip6;
+	void *data, *end;
+	__u64 now;
+
+	if (!cfg || !cfg->probe_port || skb->protocol != bpf_htons(ETH_P_IPV6))
+		return PASS;
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	ip6 = data + IP6_OFF;
+	if ((void *)(ip6 + 1) > end || ip6->nexthdr != NEXTHDR_ROUTING)
+		return PASS;
+	if (bpf_skb_load_bytes(skb, IP6_OFF + IP6_HLEN, &srh, sizeof(srh)))
+		return PASS;
+	if (srh.type != SRH_TYPE_SEGMENT_ROUTING || srh.nexthdr != IPPROTO_UDP || srh.segments_left != 0)
+		return PASS;
+	off = IP6_OFF + IP6_HLEN + ((__u32)srh.hdrlen + 1) * 8;
+	if (bpf_skb_load_bytes(skb, off, &u, sizeof(u)))
+		return PASS;
+	if (bpf_ntohs(u.sport) != cfg->probe_port || bpf_ntohs(u.dport) != cfg->probe_port ||
+	    u.ph.magic != CAIRN_PROBE_MAGIC || u.ph.secret != cfg->probe_secret)
+		return PASS;
+	slot = u.ph.ref & CAIRN_PATH_SLOT_MASK;
+	live = bpf_map_lookup_elem(&cairn_live, &slot);
+	if (!live || live->ref != u.ph.ref)
+		return PASS;
+	now = bpf_ktime_get_ns();
+	if (now - live->last_return_ns > (__u64)live->threshold_us * 1000)
+		live->up_since_ns = now; /* back after a gap: the hold-down starts */
+	live->last_return_ns = now;
+	return PASS;
 }
 
 /* GPL-compatible so GPL-only helpers stay usable. */

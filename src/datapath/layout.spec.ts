@@ -74,7 +74,10 @@ function member(s: BtfType, name: string): BtfMember {
 }
 
 describe("layout.ts matches cairn.h", { skip }, () => {
-  for (const [name, want] of Object.entries(LAYOUT)) {
+  // Only a packet carries this struct (no map or global does), so clang leaves it out of the BTF;
+  // egress.spec.ts holds it to the program instead: a probe built from LAYOUT must be recognised.
+  const PACKET_ONLY = ["cairn_probe_hdr"];
+  for (const [name, want] of Object.entries(LAYOUT).filter(([n]) => !PACKET_ONLY.includes(n))) {
     test(`struct ${name}: size, member offsets, no implicit padding`, () => {
       const s = struct(name);
       const offsets = Object.fromEntries(s.members!.map((m) => [m.name, m.bits_offset / 8]));
@@ -129,12 +132,17 @@ describe("layout.ts matches cairn.h", { skip }, () => {
 
   test("encoders and decoders round-trip", () => {
     const sids = [new Uint8Array(16).fill(1), new Uint8Array(16).fill(2)];
-    const path = layout.decodePath(layout.encodePath(0x20005, { mode: layout.CAIRN_MODE_ENCAP, sids }));
-    assert.deepEqual(path, { ref: 0x20005, path: { mode: layout.CAIRN_MODE_ENCAP, sids } });
+    const path = layout.decodePath(layout.encodePath(0x20005, { mode: layout.CAIRN_MODE_ENCAP, sids, probe: null }));
+    assert.deepEqual(path, { ref: 0x20005, path: { mode: layout.CAIRN_MODE_ENCAP, sids, probe: null } });
+    assert.deepEqual(layout.decodeProbePath(layout.encodeProbePath(7, sids)), { ref: 7, sids });
+    assert.deepEqual(layout.decodeProbePath(layout.encodeProbePath(7, null)), { ref: 7, sids: null });
+    const live = { ref: 9, lastSentNs: 1n, lastReturnNs: 2n, upSinceNs: 3n, thresholdUs: 30000, staleUs: 60000, holddownMs: 3000 };
+    assert.deepEqual(layout.decodeLive(layout.encodeLive(live)), live);
+    assert.deepEqual(layout.decodeProbeHeader(layout.encodeProbeHeader({ secret: 5, ref: 9, seq: 77, sentNs: 123n })), { secret: 5, ref: 9, seq: 77, sentNs: 123n });
     assert.deepEqual(layout.decodePath(layout.encodePath(0x20005, null)), { ref: 0x20005, path: null });
     const state = { primary: 0x10001, backup: 0x20002, flags: 3, key: new Uint8Array(16).fill(9) };
     assert.deepEqual(layout.decodeRuleState(layout.encodeRuleState(7, state)), { ...state, check: layout.ruleCheck(7, 0x10001, 0x20002, 3) });
-    const cfg = { encapSource: new Uint8Array(16).fill(5), flags: 15, maxLevel: 3, levelMask: 0b1100 };
+    const cfg = { encapSource: new Uint8Array(16).fill(5), flags: 15, maxLevel: 3, levelMask: 0b1100, probePort: 864, probeSecret: 0xdeadbeef };
     assert.deepEqual(layout.decodeConfig(layout.encodeConfig(cfg)), cfg);
   });
 });

@@ -6,6 +6,8 @@ import { endianness } from "node:os";
 import type { Prefix } from "../core/ipv6.js";
 
 export const CAIRN_MAX_SIDS = 9;
+export const CAIRN_MAX_PROBE_SIDS = 17;
+export const CAIRN_PROBE_MAGIC = 0x4352504e;
 export const CAIRN_MAX_RULES_PER_PREFIX = 16;
 export const CAIRN_LPM_FIXED_BITS = 32;
 export const CAIRN_MAX_CGROUP_LEVEL = 31;
@@ -36,7 +38,8 @@ export const CAIRN_EV_STORE = 4;
 export const CAIRN_EV_TORN = 5;
 export const CAIRN_EV_UNSUPPORTED = 6;
 export const CAIRN_EV_FRAGMENT = 7;
-export const CAIRN_EV_MAX = 8;
+export const CAIRN_EV_PROBE_UNKNOWN = 8;
+export const CAIRN_EV_MAX = 9;
 
 /** Event counters by name (cairn_events), as the agent reports them. */
 export const EVENT_NAMES: ReadonlyMap<number, string> = new Map([
@@ -47,6 +50,7 @@ export const EVENT_NAMES: ReadonlyMap<number, string> = new Map([
   [CAIRN_EV_TORN, "torn_read"],
   [CAIRN_EV_UNSUPPORTED, "unsupported_headers"],
   [CAIRN_EV_FRAGMENT, "orphan_fragment"],
+  [CAIRN_EV_PROBE_UNKNOWN, "probe_for_unknown_path"],
 ]);
 
 /** Struct name → size and member offsets, mirroring cairn.h. */
@@ -59,8 +63,17 @@ export const LAYOUT = {
   cairn_rule_set: { size: 8 + 32 * CAIRN_MAX_RULES_PER_PREFIX, members: { count: 0, pad: 4, slots: 8 } },
   cairn_rule_state: { size: 32, members: { primary: 0, backup: 4, flags: 8, check: 12, key: 16 } },
   cairn_path: { size: 8 + 16 * CAIRN_MAX_SIDS, members: { ref: 0, nsegs: 4, mode: 5, pad: 6, segs: 8 } },
-  cairn_counters: { size: 32, members: { packets: 0, bytes: 8, open_packets: 16, closed_packets: 24 } },
-  cairn_config: { size: 32, members: { encap_src: 0, flags: 16, max_level: 20, level_mask: 24, pad: 28 } },
+  cairn_probe_path: { size: 8 + 16 * CAIRN_MAX_PROBE_SIDS, members: { ref: 0, nsegs: 4, pad: 5, segs: 8 } },
+  cairn_live: {
+    size: 40,
+    members: { last_sent_ns: 0, last_return_ns: 8, up_since_ns: 16, ref: 24, threshold_us: 28, stale_us: 32, holddown_ms: 36 },
+  },
+  cairn_probe_hdr: { size: 24, members: { magic: 0, secret: 4, ref: 8, seq: 12, sent_ns: 16 } },
+  cairn_counters: { size: 40, members: { packets: 0, bytes: 8, open_packets: 16, closed_packets: 24, backup_packets: 32 } },
+  cairn_config: {
+    size: 36,
+    members: { encap_src: 0, flags: 16, max_level: 20, level_mask: 24, probe_port: 28, pad: 30, probe_secret: 32 },
+  },
   cairn_frag_key: { size: 24, members: { daddr: 0, id: 16, pad: 20 } },
 } as const;
 
@@ -73,6 +86,8 @@ export const MAPS = {
   cairn_cgroups: { keySize: 8, valueSize: 4, maxEntries: CAIRN_DEFAULT_MAX_CGROUPS },
   cairn_config: { keySize: 4, valueSize: LAYOUT.cairn_config.size, maxEntries: 1 },
   cairn_frags: { keySize: LAYOUT.cairn_frag_key.size, valueSize: 4, maxEntries: CAIRN_DEFAULT_MAX_FRAGMENTS },
+  cairn_probes: { keySize: 4, valueSize: LAYOUT.cairn_probe_path.size, maxEntries: CAIRN_DEFAULT_MAX_PATHS },
+  cairn_live: { keySize: 4, valueSize: LAYOUT.cairn_live.size, maxEntries: CAIRN_DEFAULT_MAX_PATHS },
   cairn_events: { keySize: 4, valueSize: 8, maxEntries: CAIRN_EV_MAX },
 } as const;
 export type MapName = keyof typeof MAPS;
@@ -205,6 +220,8 @@ export interface PathContent {
   mode: typeof CAIRN_MODE_INLINE | typeof CAIRN_MODE_ENCAP;
   /** SIDs in travel order (first visited first). */
   sids: Uint8Array[];
+  /** The path's loopback probe SIDs in travel order (this host is appended); null: not probed. */
+  probe: Uint8Array[] | null;
 }
 
 /** A path slot's value; mode 0 marks a free slot (its ref keeps the slot's last generation). */
@@ -228,7 +245,89 @@ export function decodePath(buf: Uint8Array): { ref: number; path: PathContent | 
   const n = Math.min(buf[p.members.nsegs]!, CAIRN_MAX_SIDS);
   const sids: Uint8Array[] = [];
   for (let i = n - 1; i >= 0; i--) sids.push(buf.slice(p.members.segs + 16 * i, p.members.segs + 16 * (i + 1)));
-  return { ref, path: { mode, sids } };
+  return { ref, path: { mode, sids, probe: null } };
+}
+
+/** A path slot's probe entry; no SIDs (or null) marks the slot's path as not probed. */
+export function encodeProbePath(ref: number, sids: readonly Uint8Array[] | null): Uint8Array {
+  const p = LAYOUT.cairn_probe_path;
+  const buf = new Uint8Array(p.size);
+  view(buf).setUint32(p.members.ref, ref, LE);
+  if (!sids) return buf;
+  if (sids.length > CAIRN_MAX_PROBE_SIDS) throw new Error(`probe has ${sids.length} SIDs; at most ${CAIRN_MAX_PROBE_SIDS}`);
+  buf[p.members.nsegs] = sids.length;
+  sids.forEach((sid, i) => buf.set(sid, p.members.segs + 16 * (sids.length - 1 - i)));
+  return buf;
+}
+
+export function decodeProbePath(buf: Uint8Array): { ref: number; sids: Uint8Array[] | null } {
+  const p = LAYOUT.cairn_probe_path;
+  const ref = view(buf).getUint32(p.members.ref, LE);
+  const n = Math.min(buf[p.members.nsegs]!, CAIRN_MAX_PROBE_SIDS);
+  if (n === 0) return { ref, sids: null };
+  const sids: Uint8Array[] = [];
+  for (let i = n - 1; i >= 0; i--) sids.push(buf.slice(p.members.segs + 16 * i, p.members.segs + 16 * (i + 1)));
+  return { ref, sids };
+}
+
+export interface Liveness {
+  ref: number;
+  /** CLOCK_MONOTONIC ns (bpf_ktime_get_ns), 0 = never. */
+  lastSentNs: bigint;
+  lastReturnNs: bigint;
+  upSinceNs: bigint;
+  thresholdUs: number;
+  staleUs: number;
+  holddownMs: number;
+}
+
+export function encodeLive(l: Liveness): Uint8Array {
+  const m = LAYOUT.cairn_live.members;
+  const buf = new Uint8Array(LAYOUT.cairn_live.size);
+  const v = view(buf);
+  v.setBigUint64(m.last_sent_ns, l.lastSentNs, LE);
+  v.setBigUint64(m.last_return_ns, l.lastReturnNs, LE);
+  v.setBigUint64(m.up_since_ns, l.upSinceNs, LE);
+  v.setUint32(m.ref, l.ref, LE);
+  v.setUint32(m.threshold_us, l.thresholdUs, LE);
+  v.setUint32(m.stale_us, l.staleUs, LE);
+  v.setUint32(m.holddown_ms, l.holddownMs, LE);
+  return buf;
+}
+
+export function decodeLive(buf: Uint8Array): Liveness {
+  const m = LAYOUT.cairn_live.members;
+  const v = view(buf);
+  return {
+    lastSentNs: v.getBigUint64(m.last_sent_ns, LE),
+    lastReturnNs: v.getBigUint64(m.last_return_ns, LE),
+    upSinceNs: v.getBigUint64(m.up_since_ns, LE),
+    ref: v.getUint32(m.ref, LE),
+    thresholdUs: v.getUint32(m.threshold_us, LE),
+    staleUs: v.getUint32(m.stale_us, LE),
+    holddownMs: v.getUint32(m.holddown_ms, LE),
+  };
+}
+
+/** A probe's UDP payload (the header; the agent may pad it). */
+export function encodeProbeHeader(h: { secret: number; ref: number; seq: number; sentNs: bigint }): Uint8Array {
+  const m = LAYOUT.cairn_probe_hdr.members;
+  const buf = new Uint8Array(LAYOUT.cairn_probe_hdr.size);
+  const v = view(buf);
+  v.setUint32(m.magic, CAIRN_PROBE_MAGIC, LE);
+  v.setUint32(m.secret, h.secret >>> 0, LE);
+  v.setUint32(m.ref, h.ref >>> 0, LE);
+  v.setUint32(m.seq, h.seq >>> 0, LE);
+  v.setBigUint64(m.sent_ns, h.sentNs, LE);
+  return buf;
+}
+
+export function decodeProbeHeader(buf: Uint8Array): { secret: number; ref: number; seq: number; sentNs: bigint } | null {
+  const m = LAYOUT.cairn_probe_hdr.members;
+  if (buf.length < LAYOUT.cairn_probe_hdr.size) return null;
+  const v = view(buf);
+  if (v.getUint32(m.magic, LE) !== CAIRN_PROBE_MAGIC) return null;
+  return { secret: v.getUint32(m.secret, LE), ref: v.getUint32(m.ref, LE), seq: v.getUint32(m.seq, LE), sentNs: v.getBigUint64(m.sent_ns, LE) };
 }
 
 export interface ConfigValue {
@@ -237,6 +336,9 @@ export interface ConfigValue {
   flags: number;
   maxLevel: number;
   levelMask: number;
+  /** UDP port of the agent's probes (0: none) and the secret they carry. */
+  probePort: number;
+  probeSecret: number;
 }
 
 export function encodeConfig(c: ConfigValue): Uint8Array {
@@ -246,6 +348,8 @@ export function encodeConfig(c: ConfigValue): Uint8Array {
   view(buf).setUint32(m.flags, c.flags, LE);
   view(buf).setUint32(m.max_level, c.maxLevel, LE);
   view(buf).setUint32(m.level_mask, c.levelMask >>> 0, LE);
+  view(buf).setUint16(m.probe_port, c.probePort, LE);
+  view(buf).setUint32(m.probe_secret, c.probeSecret >>> 0, LE);
   return buf;
 }
 
@@ -256,6 +360,8 @@ export function decodeConfig(buf: Uint8Array): ConfigValue {
     flags: view(buf).getUint32(m.flags, LE),
     maxLevel: view(buf).getUint32(m.max_level, LE),
     levelMask: view(buf).getUint32(m.level_mask, LE),
+    probePort: view(buf).getUint16(m.probe_port, LE),
+    probeSecret: view(buf).getUint32(m.probe_secret, LE),
   };
 }
 
@@ -269,19 +375,21 @@ export interface Counters {
   bytes: bigint;
   openPackets: bigint;
   closedPackets: bigint;
+  backupPackets: bigint;
 }
 
 export function sumPerCpuCounters(buf: Uint8Array, ncpus: number): Counters {
   const c = LAYOUT.cairn_counters;
   const stride = perCpuStride(c.size);
   const v = view(buf);
-  const out: Counters = { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n };
+  const out: Counters = { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n, backupPackets: 0n };
   for (let cpu = 0; cpu < ncpus; cpu++) {
     const base = cpu * stride;
     out.packets += v.getBigUint64(base + c.members.packets, LE);
     out.bytes += v.getBigUint64(base + c.members.bytes, LE);
     out.openPackets += v.getBigUint64(base + c.members.open_packets, LE);
     out.closedPackets += v.getBigUint64(base + c.members.closed_packets, LE);
+    out.backupPackets += v.getBigUint64(base + c.members.backup_packets, LE);
   }
   return out;
 }

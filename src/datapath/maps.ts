@@ -7,8 +7,14 @@ import {
   MAPS,
   MAP_NAMES,
   LAYOUT,
+  CAIRN_PATH_SLOT_MASK,
   decodeConfig,
+  decodeLive,
   decodePath,
+  decodeProbePath,
+  encodeLive,
+  encodeProbePath,
+  type Liveness,
   decodeRuleSetIds,
   decodeRuleState,
   decodeU32,
@@ -21,7 +27,7 @@ import {
   type MapName,
 } from "./layout.js";
 import { hex, planApply, unreferenced, type MapSnapshot } from "./plan.js";
-import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, RuleCounters } from "./types.js";
+import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, LivenessTimings, PathLiveness, RuleCounters } from "./types.js";
 
 export type MapFds = Record<MapName, number>;
 
@@ -73,11 +79,18 @@ export class DatapathMaps implements Datapath {
     }
     const paths: MapSnapshot["paths"] = new Map();
     const pFd = this.fd("cairn_paths");
+    const probeFd = this.fd("cairn_probes");
     for (let slot = 1; slot < this.limits.maxPaths; slot++) {
       const v = bpf.mapLookup(pFd, encodeU32(slot), MAPS.cairn_paths.valueSize);
       if (!v) continue;
       const { ref, path } = decodePath(v);
-      if (ref !== 0) paths.set(slot, { ref, content: path });
+      if (ref === 0) continue;
+      if (path) {
+        const probe = bpf.mapLookup(probeFd, encodeU32(slot), MAPS.cairn_probes.valueSize);
+        const d = probe ? decodeProbePath(probe) : null;
+        path.probe = d && d.ref === ref ? d.sids : null;
+      }
+      paths.set(slot, { ref, content: path });
     }
     const cgroups = new Map<bigint, number>();
     const cFd = this.fd("cairn_cgroups");
@@ -108,7 +121,31 @@ export class DatapathMaps implements Datapath {
       else bpf.mapDelete(this.fd(w.map), w.key);
     }
     this.noteUnreferenced(this.snapshot(), nowMs);
-    return { ruleIds: plan.ruleIds, writes: plan.writes.length };
+    return { ruleIds: plan.ruleIds, writes: plan.writes.length, pathRefs: plan.pathRefs };
+  }
+
+  watchPath(ref: number, t: LivenessTimings, nowNs: bigint): void {
+    const slot = ref & CAIRN_PATH_SLOT_MASK;
+    bpf.mapUpdate(this.fd("cairn_live"), encodeU32(slot), encodeLive({ ref, lastSentNs: 0n, lastReturnNs: nowNs, upSinceNs: 0n, ...t }));
+  }
+
+  retimePath(ref: number, t: LivenessTimings): void {
+    const current = this.liveEntry(ref);
+    if (!current) return;
+    // The kernel writes the times concurrently: only the timings change, each an aligned 32-bit word,
+    // but a map update writes the whole value, so re-read the times as late as possible.
+    bpf.mapUpdate(this.fd("cairn_live"), encodeU32(ref & CAIRN_PATH_SLOT_MASK), encodeLive({ ...(this.liveEntry(ref) ?? current), ...t }));
+  }
+
+  private liveEntry(ref: number): Liveness | null {
+    const v = bpf.mapLookup(this.fd("cairn_live"), encodeU32(ref & CAIRN_PATH_SLOT_MASK), MAPS.cairn_live.valueSize);
+    const l = v ? decodeLive(v) : null;
+    return l && l.ref === ref ? l : null;
+  }
+
+  liveness(ref: number): PathLiveness | null {
+    const l = this.liveEntry(ref);
+    return l ? { lastSentNs: l.lastSentNs, lastReturnNs: l.lastReturnNs, upSinceNs: l.upSinceNs } : null;
   }
 
   private noteUnreferenced(snap: MapSnapshot, nowMs: number): { rules: number[]; paths: number[] } {
@@ -137,7 +174,9 @@ export class DatapathMaps implements Datapath {
     if (freedRules.size) this.forgetFragments(freedRules);
     for (const slot of u.paths) {
       if (!drained(`p${slot}`)) continue;
-      bpf.mapUpdate(this.fd("cairn_paths"), encodeU32(slot), encodePath(snap.paths.get(slot)!.ref, null));
+      const ref = snap.paths.get(slot)!.ref;
+      bpf.mapUpdate(this.fd("cairn_paths"), encodeU32(slot), encodePath(ref, null));
+      bpf.mapUpdate(this.fd("cairn_probes"), encodeU32(slot), encodeProbePath(ref, null));
       this.unreferencedSince.delete(`p${slot}`);
       freed++;
     }
@@ -164,7 +203,7 @@ export class DatapathMaps implements Datapath {
     const out = new Map<number, RuleCounters>();
     for (const id of this.ruleIds()) {
       const value = bpf.mapLookup(fd, encodeU32(id), size);
-      out.set(id, value ? sumPerCpuCounters(value, this.ncpus) : { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n });
+      out.set(id, value ? sumPerCpuCounters(value, this.ncpus) : { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n, backupPackets: 0n });
     }
     return out;
   }

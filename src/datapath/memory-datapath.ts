@@ -1,11 +1,11 @@
 // A Datapath without a kernel: the real planner's writes applied to maps held in memory.
 // For tests of the logic around the datapath (agent, controller) and for simulated agents;
 // egress.spec.ts and datapath.spec.ts hold the kernel to the same contract.
-import { decodeConfig, decodePath, decodeRuleSetIds, decodeRuleState, decodeU32, decodeU64, type ConfigValue } from "./layout.js";
+import { CAIRN_PATH_SLOT_MASK, decodeConfig, decodePath, decodeProbePath, decodeRuleSetIds, decodeRuleState, decodeU32, decodeU64, type ConfigValue } from "./layout.js";
 import { hex, planApply, unreferenced, type MapSnapshot, type MapWrite } from "./plan.js";
-import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, RuleCounters } from "./types.js";
+import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, LivenessTimings, PathLiveness, RuleCounters } from "./types.js";
 
-const NO_CONFIG: ConfigValue = { encapSource: new Uint8Array(16), flags: 0, maxLevel: 0, levelMask: 0 };
+const NO_CONFIG: ConfigValue = { encapSource: new Uint8Array(16), flags: 0, maxLevel: 0, levelMask: 0, probePort: 0, probeSecret: 0 };
 
 export function emptySnapshot(): MapSnapshot {
   return { ruleStates: new Map(), paths: new Map(), lpm: new Map(), cgroups: new Map(), config: NO_CONFIG };
@@ -14,6 +14,8 @@ export function emptySnapshot(): MapSnapshot {
 /** Carries out writes on a snapshot, as maps.ts does on the kernel's maps. */
 export function applyWrites(s: MapSnapshot, writes: MapWrite[]): MapSnapshot {
   const next: MapSnapshot = { ruleStates: new Map(s.ruleStates), paths: new Map(s.paths), lpm: new Map(s.lpm), cgroups: new Map(s.cgroups), config: s.config };
+  // A slot's probe entry is written just before its path: keep it until the path joins it.
+  const probes = new Map<number, { ref: number; sids: Uint8Array[] | null }>();
   for (const w of writes) {
     if (w.op === "resetCounters") continue;
     if (w.map === "cairn_rule_state" && w.op === "update") {
@@ -22,7 +24,11 @@ export function applyWrites(s: MapSnapshot, writes: MapWrite[]): MapSnapshot {
       else next.ruleStates.delete(decodeU32(w.key));
     } else if (w.map === "cairn_paths" && w.op === "update") {
       const d = decodePath(w.value);
+      const probe = probes.get(decodeU32(w.key));
+      if (d.path) d.path.probe = probe && probe.ref === d.ref ? probe.sids : null;
       next.paths.set(decodeU32(w.key), { ref: d.ref, content: d.path });
+    } else if (w.map === "cairn_probes" && w.op === "update") {
+      probes.set(decodeU32(w.key), decodeProbePath(w.value));
     } else if (w.map === "cairn_rules") {
       if (w.op === "update") next.lpm.set(hex(w.key), { key: w.key, value: w.value });
       else next.lpm.delete(hex(w.key));
@@ -63,7 +69,24 @@ export class MemoryDatapath implements Datapath {
     this.snapshot = applyWrites(this.snapshot, plan.writes);
     this.applied.push(structuredClone(desired));
     this.note(nowMs);
-    return { ruleIds: plan.ruleIds, writes: plan.writes.length };
+    return { ruleIds: plan.ruleIds, writes: plan.writes.length, pathRefs: plan.pathRefs };
+  }
+
+  /** Liveliness entries by slot, as the kernel would hold them; tests move the times by hand. */
+  readonly live = new Map<number, PathLiveness & LivenessTimings & { ref: number }>();
+
+  watchPath(ref: number, t: LivenessTimings, nowNs: bigint): void {
+    this.live.set(ref & CAIRN_PATH_SLOT_MASK, { ref, lastSentNs: 0n, lastReturnNs: nowNs, upSinceNs: 0n, ...t });
+  }
+
+  retimePath(ref: number, t: LivenessTimings): void {
+    const l = this.live.get(ref & CAIRN_PATH_SLOT_MASK);
+    if (l && l.ref === ref) Object.assign(l, t);
+  }
+
+  liveness(ref: number): PathLiveness | null {
+    const l = this.live.get(ref & CAIRN_PATH_SLOT_MASK);
+    return l && l.ref === ref ? { lastSentNs: l.lastSentNs, lastReturnNs: l.lastReturnNs, upSinceNs: l.upSinceNs } : null;
   }
 
   get last(): DesiredDatapath | undefined {
@@ -99,7 +122,7 @@ export class MemoryDatapath implements Datapath {
 
   counters(): Map<number, RuleCounters> {
     const out = new Map<number, RuleCounters>();
-    for (const id of this.snapshot.ruleStates.keys()) out.set(id, this.fakeCounters.get(id) ?? { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n });
+    for (const id of this.snapshot.ruleStates.keys()) out.set(id, this.fakeCounters.get(id) ?? { packets: 0n, bytes: 0n, openPackets: 0n, closedPackets: 0n, backupPackets: 0n });
     return out;
   }
 

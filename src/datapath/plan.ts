@@ -16,6 +16,7 @@ import {
   CAIRN_CFG_V6,
   CAIRN_MAX_CGROUP_LEVEL,
   CAIRN_MAX_RULES_PER_PREFIX,
+  CAIRN_MAX_PROBE_SIDS,
   CAIRN_MAX_SIDS,
   CAIRN_MODE_ENCAP,
   CAIRN_MODE_INLINE,
@@ -25,6 +26,7 @@ import {
   encodeConfig,
   encodeLpmKey,
   encodePath,
+  encodeProbePath,
   encodeRuleSet,
   encodeRuleState,
   encodeU32,
@@ -57,6 +59,8 @@ export type MapWrite =
 export interface Plan {
   writes: MapWrite[];
   ruleIds: Map<string, number>;
+  /** The ref of every path the desired rules use, by pathKey(). */
+  pathRefs: Map<string, number>;
 }
 
 export function hex(bytes: Uint8Array): string {
@@ -88,6 +92,11 @@ function isIntIn(v: unknown, lo: number, hi: number): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
 }
 
+/** Identifies a path: the same key, the same slot (and the same probe stream). */
+export function pathKey(p: PathSpec): string {
+  return `${p.mode}|${p.sids.join(",")}|${(p.probe ?? []).join(",")}`;
+}
+
 function parsePath(rule: DatapathRule, which: string, p: PathSpec | null, family: 4 | 6): PathContent | null {
   if (!p) return null;
   const bad = (why: string): never => {
@@ -100,7 +109,12 @@ function parsePath(rule: DatapathRule, which: string, p: PathSpec | null, family
     bad(`has ${Array.isArray(p.sids) ? p.sids.length : "no"} SIDs; ${p.mode} paths hold ${min}..${max}`);
   }
   const sids = p.sids.map((s) => parseAddress(s) ?? bad(`SID ${JSON.stringify(s)} is not an IPv6 address`));
-  return { mode: p.mode === "inline" ? CAIRN_MODE_INLINE : CAIRN_MODE_ENCAP, sids };
+  let probe: Uint8Array[] | null = null;
+  if (p.probe !== undefined) {
+    if (!Array.isArray(p.probe) || p.probe.length < 1 || p.probe.length > CAIRN_MAX_PROBE_SIDS) bad(`its probe has ${Array.isArray(p.probe) ? p.probe.length : "no"} SIDs; 1..${CAIRN_MAX_PROBE_SIDS} fit`);
+    probe = p.probe.map((s) => parseAddress(s) ?? bad(`probe SID ${JSON.stringify(s)} is not an IPv6 address`));
+  }
+  return { mode: p.mode === "inline" ? CAIRN_MODE_INLINE : CAIRN_MODE_ENCAP, sids, probe };
 }
 
 function parseRule(rule: DatapathRule, classes: Set<number>): ParsedRule {
@@ -136,7 +150,7 @@ function parseRule(rule: DatapathRule, classes: Set<number>): ParsedRule {
 }
 
 function contentKey(p: PathContent): string {
-  return `${p.mode}:${p.sids.map(hex).join(",")}`;
+  return `${p.mode}:${p.sids.map(hex).join(",")}:${(p.probe ?? []).map(hex).join(",")}`;
 }
 
 /** Most specific destination first, then priority, then identity: the order the classifier tries slots in. */
@@ -203,11 +217,25 @@ function configFor(rules: ParsedRule[], desired: DesiredDatapath, classesInUse: 
     maxLevel = Math.max(maxLevel, c.level);
   }
   const encapSource = desired.encapSource ? parseAddress(desired.encapSource) : null;
-  return { encapSource: encapSource ?? new Uint8Array(16), flags, maxLevel, levelMask: levelMask >>> 0 };
+  return {
+    encapSource: encapSource ?? new Uint8Array(16),
+    flags,
+    maxLevel,
+    levelMask: levelMask >>> 0,
+    probePort: desired.probe?.port ?? 0,
+    probeSecret: desired.probe?.secret ?? 0,
+  };
 }
 
 function sameConfig(a: ConfigValue, b: ConfigValue): boolean {
-  return a.flags === b.flags && a.maxLevel === b.maxLevel && a.levelMask === b.levelMask && sameBytes(a.encapSource, b.encapSource);
+  return (
+    a.flags === b.flags &&
+    a.maxLevel === b.maxLevel &&
+    a.levelMask === b.levelMask &&
+    sameBytes(a.encapSource, b.encapSource) &&
+    a.probePort === b.probePort &&
+    a.probeSecret === b.probeSecret
+  );
 }
 
 /** Old and new entries of a map coexist while an update switches over: both must fit at once. */
@@ -286,6 +314,8 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
     const generation = (((snapshot.paths.get(slot)?.ref ?? 0) >>> 16) + 1) & 0xffff;
     const ref = (slot | (generation << 16)) >>> 0;
     refByContent.set(k, ref);
+    // The probe entry first: a path slot's ref is only ever named once everything under it is in place.
+    pathWrites.push({ op: "update", map: "cairn_probes", key: encodeU32(slot), value: encodeProbePath(ref, content.probe) });
     pathWrites.push({ op: "update", map: "cairn_paths", key: encodeU32(slot), value: encodePath(ref, content) });
   });
 
@@ -303,6 +333,8 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
     flags: config.flags | snapshot.config.flags,
     maxLevel: Math.max(config.maxLevel, snapshot.config.maxLevel),
     levelMask: (config.levelMask | snapshot.config.levelMask) >>> 0,
+    probePort: config.probePort,
+    probeSecret: config.probeSecret,
   };
   const zeroKey = encodeU32(0);
   if (!sameConfig(transitional, snapshot.config)) writes.push({ op: "update", map: "cairn_config", key: zeroKey, value: encodeConfig(transitional) });
@@ -311,6 +343,12 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
   }
   // 2. Paths, 3. rule states.
   writes.push(...pathWrites);
+  const pathRefs = new Map<string, number>();
+  for (const { r } of withIds) {
+    for (const [spec, content] of [[r.rule.primary, r.primary], [r.rule.backup, r.backup]] as const) {
+      if (spec && content) pathRefs.set(pathKey(spec), refByContent.get(contentKey(content))!);
+    }
+  }
   for (const { r, id } of withIds) {
     const state: RuleState = {
       primary: r.primary ? refByContent.get(contentKey(r.primary))! : 0,
@@ -333,7 +371,7 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
   // 5. Cgroups and config down to exactly what the new rules need.
   for (const id of snapshot.cgroups.keys()) if (!wantCgroups.has(id)) writes.push({ op: "delete", map: "cairn_cgroups", key: encodeU64(id) });
   if (!sameConfig(config, transitional)) writes.push({ op: "update", map: "cairn_config", key: zeroKey, value: encodeConfig(config) });
-  return { writes, ruleIds };
+  return { writes, ruleIds, pathRefs };
 }
 
 /** Rule ids no LPM entry names, and path slots no (live or draining) rule names. */

@@ -8,6 +8,11 @@ export interface PathSpec {
   /** SIDs in travel order (first visited first). Inline: the packet's own destination is appended;
    *  none = the IGP already follows the path, so matching packets are counted and left unchanged. */
   sids: string[];
+  /**
+   * The path's loopback probe (IPv6 SIDs in travel order: out along the path, back over its
+   * reverse; this host is appended as the final segment). Absent: the path is not probed.
+   */
+  probe?: string[];
 }
 
 /** One classification rule. */
@@ -55,6 +60,8 @@ export interface DesiredDatapath {
   cgroups: CgroupClass[];
   /** The host's IPv6 address: the outer source of encapsulated IPv4. Needed when some rule encapsulates. */
   encapSource: string | null;
+  /** The UDP port (source and destination) of the agent's probes and the secret they carry; absent: no probes. */
+  probe?: { port: number; secret: number } | null;
 }
 
 /** Map sizes, fixed when the datapath is loaded (pinned maps keep theirs). */
@@ -76,6 +83,8 @@ export interface RuleCounters {
   /** Matched, no usable path: sent unsteered (open) or dropped (closed). */
   openPackets: bigint;
   closedPackets: bigint;
+  /** Of `packets`, those sent on the rule's backup path. */
+  backupPackets: bigint;
 }
 
 export interface ApplyResult {
@@ -83,6 +92,25 @@ export interface ApplyResult {
   ruleIds: Map<string, number>;
   /** Map writes made (0 when the datapath already held the desired state). */
   writes: number;
+  /** The ref of every path in use, by pathKey(). */
+  pathRefs: Map<string, number>;
+}
+
+/** What the kernel knows of a path's liveliness (CLOCK_MONOTONIC ns, bpf_ktime_get_ns; 0 = never). */
+export interface PathLiveness {
+  lastSentNs: bigint;
+  lastReturnNs: bigint;
+  upSinceNs: bigint;
+}
+
+/** How the kernel judges a probed path (see cairn_live in cairn.h). */
+export interface LivenessTimings {
+  /** No probe back for this long while probes go out: down. */
+  thresholdUs: number;
+  /** No probe sent for this long: the prober is silent, condemn nothing. */
+  staleUs: number;
+  /** A path that came back carries packets again only after this long. */
+  holddownMs: number;
 }
 
 export interface Datapath {
@@ -98,6 +126,12 @@ export interface Datapath {
   counters(): Map<number, RuleCounters>;
   /** Datapath-wide event counters (cairn_events) by name. */
   events(): Map<string, bigint>;
+  /** Starts judging the path `ref` with these timings, as if a probe had just come back. */
+  watchPath(ref: number, t: LivenessTimings, nowNs: bigint): void;
+  /** Changes a watched path's timings (e.g. a longer hold-down after flaps), keeping its times. */
+  retimePath(ref: number, t: LivenessTimings): void;
+  /** The kernel's times for the path, or null when it is not watched under this ref. */
+  liveness(ref: number): PathLiveness | null;
   /** Releases this process's handles; the program stays attached and the maps pinned. */
   close(): void;
 }
