@@ -13,10 +13,14 @@ import type * as Libbpf from "./libbpf.js";
 import {
   CAIRN_MAX_SIDS,
   CAIRN_PTB6_QUOTE,
+  MAPS,
   MAP_NAMES,
+  encodeLive,
+  encodeProbeHeader,
   encodeRuleState,
   encodeU32,
 } from "./layout.js";
+import { pathKey } from "./plan.js";
 import type { DatapathMaps, MapFds } from "./maps.js";
 import {
   DST_MAC,
@@ -134,7 +138,7 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
     const { DatapathMaps } = await import("./maps.js");
     obj = bpf.openObjectFile(OBJECT);
     for (const n of MAP_NAMES) {
-      const size = n === "cairn_config" ? 1 : n === "cairn_events" ? 8 : n === "cairn_cgroups" ? LIMITS.maxCgroups : n === "cairn_frags" ? LIMITS.maxFragments : 64;
+      const size = n === "cairn_config" || n === "cairn_events" ? MAPS[n].maxEntries : n === "cairn_cgroups" ? LIMITS.maxCgroups : n === "cairn_frags" ? LIMITS.maxFragments : 64;
       bpf.mapSetMaxEntries(bpf.findMap(obj, n), size);
     }
     bpf.loadObject(obj);
@@ -510,6 +514,123 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
     const before = events("too_big_dropped");
     assert.equal(runRaw(udp4(SRC4, DST4, 1, 53, new Uint8Array(MTU - 20 - 8))).retval, TC_ACT_SHOT);
     assert.equal(events("too_big_dropped") - before, 1n);
+  });
+
+  describe("liveliness: probes, their return, failover in the kernel", () => {
+    const PORT = 864;
+    const SECRET = 0x5eed1234;
+    const probe = { mode: "inline" as const, sids: ["fc00:1::1"], probe: ["fc00:1::1", "fc00:2::e002", "fc00:1::e001"] };
+    const backupPath = { mode: "inline" as const, sids: ["fc00:3::1"], probe: ["fc00:3::1", "fc00:3::e003"] };
+    const timings = { thresholdUs: 30_000, staleUs: 100_000, holddownMs: 3_000 };
+    const ktime = () => process.hrtime.bigint(); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
+    let ingressFd = 0;
+    let liveFd = 0;
+
+    before(() => {
+      ingressFd = bpf.programFd(bpf.findProgram(obj, "cairn_ingress"));
+      liveFd = (maps as unknown as { fds: MapFds }).fds.cairn_live;
+    });
+
+    function setup(extra: Partial<DatapathRule> = {}) {
+      const r = maps.apply(desired([rule({ identity: "live", primary: probe, backup: backupPath, ...extra })], { probe: { port: PORT, secret: SECRET } }), (clock += 1000));
+      maps.collect(clock);
+      const refOf = (p: PathSpec) => r.pathRefs.get(pathKey(p))!;
+      return { ruleId: r.ruleIds.get("live")!, primaryRef: refOf(probe), backupRef: refOf(backupPath) };
+    }
+
+    /** Overwrites a path's kernel times (ns before now; null: never). */
+    function setLive(ref: number, t: { sentAgo: bigint | null; returnAgo: bigint; upAgo?: bigint | null }) {
+      const now = ktime();
+      bpf.mapUpdate(liveFd, encodeU32(ref & 0xffff), encodeLive({
+        ref,
+        lastSentNs: t.sentAgo === null ? 0n : now - t.sentAgo,
+        lastReturnNs: now - t.returnAgo,
+        upSinceNs: t.upAgo === undefined || t.upAgo === null ? 0n : now - t.upAgo,
+        ...timings,
+      }));
+    }
+
+    const ms = (n: number) => BigInt(n) * 1_000_000n;
+
+    function probeFrame(ref: number, secret = SECRET) {
+      const hdr = encodeProbeHeader({ secret, ref, seq: 1, sentNs: 42n });
+      return udp6(SRC, "fc00:1::1", PORT, PORT, hdr);
+    }
+
+    test("a probe gets its path's loopback SRH, ending at this host, with a valid checksum; its send time is stamped", () => {
+      const { primaryRef } = setup();
+      maps.watchPath(primaryRef, timings, ktime());
+      const before = ktime();
+      const { parsed } = run(probeFrame(primaryRef));
+      assert.ok(parsed?.srh, "the probe left with an SRH");
+      assert.deepEqual(parsed.srh.segments, [SRC, ...[...probe.probe].reverse()], "out, turn, back, then this host");
+      assert.deepEqual(parsed.dst, parseAddress(probe.probe[0]!));
+      assert.equal(parsed.srh.nextHeader, IPPROTO_UDP);
+      assert.ok(l4ChecksumValid(parsed.src, parseAddress(SRC)!, IPPROTO_UDP, parsed.l4), "UDP checksum against the final destination, this host");
+      assert.ok(maps.liveness(primaryRef)!.lastSentNs >= before);
+    });
+
+    test("a packet that only looks like a probe (wrong secret) is steered as any packet; a probe for a path no longer held is dropped and counted", () => {
+      const { primaryRef } = setup({ portFrom: 0, portTo: 65535, destinations: ["fc00:1::/32"] });
+      const fake = run(probeFrame(primaryRef, SECRET + 1)).parsed;
+      assert.deepEqual(fake?.srh?.segments, ["fc00:1::1", "fc00:1::1"], "the ordinary rule's SRH, not the probe's");
+      const before = events("probe_for_unknown_path");
+      assert.equal(runRaw(probeFrame((primaryRef + 0x10000) >>> 0)).retval, TC_ACT_SHOT);
+      assert.equal(events("probe_for_unknown_path") - before, 1n);
+    });
+
+    test("the ingress program stamps a probe's return, and the start of a hold-down after a gap", () => {
+      const { primaryRef } = setup();
+      setLive(primaryRef, { sentAgo: ms(1), returnAgo: ms(500) });
+      const back = udp6("fc00:1::e001", SRC, PORT, PORT, encodeProbeHeader({ secret: SECRET, ref: primaryRef, seq: 9, sentNs: 1n }), [
+        { type: NEXTHDR_ROUTING, body: Uint8Array.of(2, 4, 0, 0, 0, 0, 0, ...parseAddress(SRC)!) },
+      ]);
+      const t0 = ktime();
+      const r = bpf.progTestRun(ingressFd, { data: back, ctx });
+      assert.equal(r.retval, TC_ACT_UNSPEC, "the probe goes on to the agent's socket");
+      const l = maps.liveness(primaryRef)!;
+      assert.ok(l.lastReturnNs >= t0);
+      assert.ok(l.upSinceNs >= t0, "back after a 500 ms gap: the hold-down starts");
+      const spoofed = udp6("fc00:1::e001", SRC, PORT, PORT, encodeProbeHeader({ secret: SECRET + 1, ref: primaryRef, seq: 9, sentNs: 1n }), [
+        { type: NEXTHDR_ROUTING, body: Uint8Array.of(2, 4, 0, 0, 0, 0, 0, ...parseAddress(SRC)!) },
+      ]);
+      setLive(primaryRef, { sentAgo: ms(1), returnAgo: ms(500) });
+      bpf.progTestRun(ingressFd, { data: spoofed, ctx });
+      assert.ok(maps.liveness(primaryRef)!.lastReturnNs < t0, "a return without the secret is ignored");
+    });
+
+    test("failover in the kernel: a primary whose probes stopped coming back sends on the backup at once; a silent prober condemns nothing", () => {
+      const { ruleId, primaryRef, backupRef } = setup();
+      const frame = udp6(SRC, DST, 1, 53, payload);
+      const first = () => run(frame).parsed?.srh?.segments.at(-1);
+      setLive(primaryRef, { sentAgo: ms(2), returnAgo: ms(5) });
+      setLive(backupRef, { sentAgo: ms(2), returnAgo: ms(5) });
+      assert.equal(first(), "fc00:1::1", "both alive: the primary");
+      setLive(primaryRef, { sentAgo: ms(2), returnAgo: ms(40) });
+      const before = maps.counters().get(ruleId)!.backupPackets;
+      assert.equal(first(), "fc00:3::1", "no return for 40 ms (threshold 30) while probes go out: the backup");
+      assert.equal(maps.counters().get(ruleId)!.backupPackets - before, 1n);
+      setLive(primaryRef, { sentAgo: ms(200), returnAgo: ms(400) });
+      assert.equal(first(), "fc00:1::1", "no probe sent for 200 ms (stale 100): the prober is silent, nothing is condemned");
+      setLive(primaryRef, { sentAgo: ms(2), returnAgo: ms(1), upAgo: ms(1000) });
+      assert.equal(first(), "fc00:3::1", "back for 1 s of a 3 s hold-down: still the backup");
+      setLive(primaryRef, { sentAgo: ms(2), returnAgo: ms(1), upAgo: ms(3100) });
+      assert.equal(first(), "fc00:1::1", "after the hold-down: the primary again");
+    });
+
+    test("no live path: onFailure closed drops, open sends unsteered; a rule without a backup too", () => {
+      const closed = setup({ closed: true });
+      setLive(closed.primaryRef, { sentAgo: ms(2), returnAgo: ms(100) });
+      setLive(closed.backupRef, { sentAgo: ms(2), returnAgo: ms(100) });
+      assert.equal(runRaw(udp6(SRC, DST, 1, 53, payload)).retval, TC_ACT_SHOT);
+      const open = setup({ closed: false });
+      setLive(open.primaryRef, { sentAgo: ms(2), returnAgo: ms(100) });
+      setLive(open.backupRef, { sentAgo: ms(2), returnAgo: ms(100) });
+      assertUnchanged(udp6(SRC, DST, 1, 53, payload));
+      const lone = setup({ backup: null, closed: true });
+      setLive(lone.primaryRef, { sentAgo: ms(2), returnAgo: ms(100) });
+      assert.equal(runRaw(udp6(SRC, DST, 1, 53, payload)).retval, TC_ACT_SHOT);
+    });
   });
 
   test("removing every rule empties the maps once drained", () => {
