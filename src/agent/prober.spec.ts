@@ -1,0 +1,127 @@
+// The prober on an injected clock, with a transport that loops probes back (or loses them) and a
+// datapath that records what the kernel is told. The kernel side is egress.spec.ts.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ManualClock } from "./clock.js";
+import { decodeProbeHeader } from "../datapath/layout.js";
+import { DEFAULT_PROBE_SETTINGS, Prober, type PathHealthView, type PathState, type ProbeTransport } from "./prober.js";
+import type { LivenessTimings } from "../datapath/types.js";
+
+const SECRET = 0x1234abcd;
+
+/** Loops each probe back after `rttMs` unless `lose(seq)` says otherwise; records what was sent. */
+function loopback(clock: ManualClock, rttMs = 2) {
+  let handler: (p: Uint8Array) => void = () => {};
+  const sent: { to: string; ref: number; seq: number; at: number }[] = [];
+  let lose: (ref: number, seq: number) => boolean = () => false;
+  const transport: ProbeTransport = {
+    send(to, payload) {
+      const h = decodeProbeHeader(payload)!;
+      assert.equal(h.secret, SECRET);
+      sent.push({ to, ref: h.ref, seq: h.seq, at: clock.now() });
+      if (!lose(h.ref, h.seq)) clock.after(rttMs, () => handler(payload));
+    },
+    onMessage: (h) => (handler = h),
+    close: () => {},
+  };
+  return { transport, sent, setLoss: (f: typeof lose) => (lose = f) };
+}
+
+function setup(rttMs = 2) {
+  const clock = new ManualClock();
+  const net = loopback(clock, rttMs);
+  const watched: { ref: number; t: LivenessTimings }[] = [];
+  const retimed: { ref: number; t: LivenessTimings }[] = [];
+  const changes: { h: PathHealthView; before: PathState }[] = [];
+  const prober = new Prober(
+    net.transport,
+    { watchPath: (ref, t) => watched.push({ ref, t }), retimePath: (ref, t) => retimed.push({ ref, t }) },
+    clock,
+    () => BigInt(clock.now()) * 1_000_000n,
+    SECRET,
+    DEFAULT_PROBE_SETTINGS,
+    (h, before) => changes.push({ h, before }),
+    () => 0.5,
+  );
+  return { clock, net, prober, watched, retimed, changes };
+}
+
+const target = (n: number) => ({ key: `path-${n}`, ref: 0x10000 + n, firstSid: `fc00:0:${n}::1` });
+
+test("one probe stream per path, every 10 ms (jittered), to the probe's first SID; the kernel is told how to judge it", () => {
+  const { clock, net, prober, watched } = setup();
+  prober.setTargets([target(1), target(2)]);
+  assert.deepEqual(watched.map((w) => [w.ref, w.t]), [
+    [0x10001, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }],
+    [0x10002, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }],
+  ]);
+  clock.advance(1000);
+  const perPath = (ref: number) => net.sent.filter((s) => s.ref === ref);
+  assert.ok(Math.abs(perPath(0x10001).length - 100) <= 2, `${perPath(0x10001).length} probes in 1 s`);
+  assert.deepEqual(new Set(perPath(0x10002).map((s) => s.to)), new Set(["fc00:0:2::1"]));
+  const h = prober.healthOf("path-1")!;
+  assert.deepEqual([h.state, h.loss, h.rttMinUs, h.rttAvgUs], ["up", 0, 2000, 2000]);
+  prober.stop();
+});
+
+test("no return for three intervals: down at once, probed every 100 ms; back: up, with a hold-down that doubles per recent flap", () => {
+  const { clock, net, prober, changes, retimed } = setup();
+  prober.setTargets([target(1)]);
+  clock.advance(200);
+  net.setLoss(() => true);
+  clock.advance(45);
+  assert.deepEqual(changes.map((c) => [c.before, c.h.state]), [["up", "down"]]);
+  const downAt = net.sent.length;
+  clock.advance(1000);
+  assert.ok(net.sent.length - downAt <= 11, `a down path is probed slowly: ${net.sent.length - downAt} probes in 1 s`);
+  net.setLoss(() => false);
+  clock.advance(150);
+  assert.deepEqual(changes.map((c) => c.h.state), ["down", "up"]);
+  assert.equal(retimed.length, 0, "the first flap keeps the base hold-down");
+  net.setLoss(() => true);
+  clock.advance(100);
+  net.setLoss(() => false);
+  clock.advance(150);
+  assert.deepEqual(changes.map((c) => c.h.state), ["down", "up", "down", "up"]);
+  assert.deepEqual(retimed.map((r) => r.t.holddownMs), [6_000], "a second flap within a minute: twice the hold-down");
+  prober.stop();
+});
+
+test("loss above 5% over the last second: degraded; below again: up", () => {
+  const { clock, net, prober, changes } = setup();
+  prober.setTargets([target(1)]);
+  net.setLoss((_r, seq) => seq % 8 === 0); // 12.5%
+  clock.advance(1500);
+  assert.equal(prober.healthOf("path-1")!.state, "degraded");
+  assert.ok(Math.abs(prober.healthOf("path-1")!.loss - 0.125) < 0.03);
+  net.setLoss(() => false);
+  clock.advance(1500);
+  assert.deepEqual(changes.map((c) => c.h.state), ["degraded", "up"]);
+  prober.stop();
+});
+
+test("paths no longer installed stop being probed; probeNow probes at once", () => {
+  const { clock, net, prober } = setup();
+  prober.setTargets([target(1), target(2)]);
+  clock.advance(100);
+  prober.setTargets([target(2)]);
+  const n = net.sent.filter((s) => s.ref === 0x10001).length;
+  clock.advance(100);
+  assert.equal(net.sent.filter((s) => s.ref === 0x10001).length, n);
+  const before = net.sent.length;
+  prober.probeNow(["path-2"]);
+  assert.equal(net.sent.length, before + 1);
+  assert.equal(net.sent.at(-1)!.at, clock.now());
+  prober.stop();
+});
+
+test("a probe that comes back with another secret or for an unknown path is ignored", () => {
+  const { clock, prober } = setup();
+  prober.setTargets([target(1)]);
+  clock.advance(100);
+  const received = prober.healthOf("path-1")!.received;
+  // Probes arrive only through the transport; a foreign payload is just another datagram.
+  (prober as unknown as { received(p: Uint8Array): void }).received(new Uint8Array(24));
+  assert.equal(prober.healthOf("path-1")!.received, received);
+  prober.stop();
+});
