@@ -14,6 +14,9 @@ import { DesiredRules } from "./desired-rules.js";
 import { DnsWatch, systemLookup, type Lookup } from "./dns-watch.js";
 import { CgroupFacts, interfaceAddress6, lookupUser } from "./host-facts.js";
 import { syncRoutes, wantedRoutes } from "./route-mtu.js";
+import { DEFAULT_PROBE_SETTINGS, Prober, type PathHealthView, type ProbeSettings, type ProbeTarget, type ProbeTransport } from "./prober.js";
+import { pathKey } from "../datapath/plan.js";
+import { randomInt } from "node:crypto";
 import { reportStatus } from "../api/client.js";
 import type { AgentReportView } from "../api/types.js";
 
@@ -21,6 +24,8 @@ export { backoffDelay, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "./contro
 export const AGENT_VERSION = "cairn-agent/0.2.0";
 /** Lab apps live in cgroups under this path (relative to the cgroup2 mount). */
 export const DEFAULT_APP_CGROUP_ROOT = "/cairn/apps";
+/** UDP port (source and destination) of the agent's probes: privileged, so no unprivileged process can pose as the prober. */
+export const DEFAULT_PROBE_PORT = 864;
 
 /** What the agent reads off its host; replaceable in tests. */
 export interface HostProbe {
@@ -52,6 +57,11 @@ export interface AgentOptions {
   probe?: HostProbe;
   /** Install MTU routes for steered destinations (default: with the real datapath only). */
   routeMtu?: boolean;
+  /**
+   * Probe every installed path (default: with the real datapath only; false: never). `transport`
+   * and `monotonicNs` replace the UDP socket and the kernel's clock in tests.
+   */
+  probes?: false | { port?: number; settings?: Partial<ProbeSettings>; transport?: ProbeTransport; monotonicNs?: () => bigint };
   /** DNS servers for `to: <name>` rules ("addr" or "[addr]:port"); default: the system's. */
   dnsServers?: string[];
   /** Injected DNS lookup (tests). */
@@ -109,6 +119,16 @@ export interface AgentRuleStatus {
   droppedPackets: number;
 }
 
+/** A probed path as the status file and the report show it. */
+export interface AgentPathStatus extends PathHealthView {
+  /** The path's SIDs (its identity) and the rules that use it, as primary or backup. */
+  sids: string[];
+  probe: string[];
+  nodes: string[];
+  links: string[];
+  usedBy: { key: string; role: "primary" | "backup" }[];
+}
+
 export interface AgentStatus {
   host: string;
   controllerUrl: string;
@@ -129,6 +149,8 @@ export interface AgentStatus {
   /** Datapath-wide event counters (packets too big, torn reads, ...). */
   events: Record<string, number>;
   rules: AgentRuleStatus[];
+  /** Every probed path (one probe stream each). */
+  paths: AgentPathStatus[];
 }
 
 export interface AgentHandle {
@@ -201,6 +223,12 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   let factsSignature = "";
   let routeProblems = "";
   const dns = new DnsWatch(opts.lookup ?? systemLookup(opts.dnsServers), clock, () => scheduleReconcile(), {});
+  let prober: Prober | null = null;
+  let probeConfig: { port: number; secret: number } | null = null;
+  /** pathKey()s of primaries degraded by loss: their rules send on the backup. */
+  const degraded = new Set<string>();
+  /** What each probed path is, for the status and the report. */
+  let probedPaths = new Map<string, Omit<AgentPathStatus, keyof PathHealthView>>();
   const timers = new Set<Timer>();
   let stopped = false;
 
@@ -262,7 +290,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     cgroups?.watch([...cg.keys()]);
     const address6 = probe.address6();
     factsSignature = signature(cg, address6);
-    const built = buildDesired(rules, { cgroups: cg, users, dns: dns.answers(), address6 }, appPath);
+    const built = buildDesired(rules, { cgroups: cg, users, dns: dns.answers(), address6 }, appPath, probeConfig, degraded);
     let result: ApplyResult | null = null;
     try {
       result = datapath.apply(built.desired, clock.now());
@@ -276,6 +304,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     }
     ruleIds = result.ruleIds;
     appliedVersion = store.version;
+    if (prober) probePaths(rules, built.desired, result.pathRefs);
     if (lastError !== null) log("datapath holds the desired rules again");
     lastError = null;
     for (const v of built.verdicts) {
@@ -319,6 +348,54 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     }
   }
 
+  /** Probes exactly the installed paths that carry a probe; remembers what each one is. */
+  function probePaths(rules: HostRule[], desired: DesiredDatapath, refs: Map<string, number>): void {
+    const paths = new Map<string, Omit<AgentPathStatus, keyof PathHealthView>>();
+    const targets: ProbeTarget[] = [];
+    const ruleOf = new Map(rules.flatMap((r) => r.targets.map((t) => [`${r.key}|${t.prefix}`, { r, t }] as const)));
+    for (const d of desired.rules) {
+      for (const role of ["primary", "backup"] as const) {
+        const spec = d[role];
+        if (!spec?.probe) continue;
+        const key = pathKey(spec);
+        const ref = refs.get(key);
+        if (ref === undefined) continue;
+        const [ruleKey, , label] = d.identity.split("|");
+        const hit = ruleOf.get(`${ruleKey}|${label}`);
+        const result = hit?.t.result;
+        const path = result?.ok ? (role === "primary" ? result.path : result.backup) : null;
+        const entry = paths.get(key) ?? { sids: spec.sids, probe: spec.probe, nodes: path?.nodes ?? [], links: path?.links ?? [], usedBy: [] };
+        if (!entry.usedBy.some((u) => u.key === ruleKey && u.role === role)) entry.usedBy.push({ key: ruleKey!, role });
+        if (!paths.has(key)) targets.push({ key, ref, firstSid: spec.probe[0]! });
+        paths.set(key, entry);
+      }
+    }
+    probedPaths = paths;
+    prober!.setTargets(targets);
+    for (const k of degraded) if (!paths.has(k)) degraded.delete(k);
+  }
+
+  function pathStatus(): AgentPathStatus[] {
+    if (!prober) return [];
+    return prober.health().flatMap((h) => {
+      const p = probedPaths.get(h.key);
+      return p ? [{ ...h, ...p }] : [];
+    });
+  }
+
+  /** A probed path changed state: degraded primaries move their rules to the backup (down ones the kernel already moved). */
+  function pathChanged(h: PathHealthView, before: string): void {
+    const p = probedPaths.get(h.key);
+    const name = p ? `path ${p.nodes.join(">") || p.sids.join(",")}` : `path ${h.key}`;
+    log(`${name}: ${before} -> ${h.state} (loss ${(h.loss * 100).toFixed(1)}%, rtt ${h.rttAvgUs ?? "-"} us; used by ${p?.usedBy.map((u) => `${u.key} ${u.role}`).join(", ") ?? "-"})`);
+    const wasDegraded = degraded.has(h.key);
+    if (h.state === "degraded") degraded.add(h.key);
+    else degraded.delete(h.key);
+    if (wasDegraded !== degraded.has(h.key)) scheduleReconcile();
+    writeStatus();
+    scheduleReport(0);
+  }
+
   /** Re-reads host facts; reconciles when a cgroup came or went or the address changed. */
   function poll(): void {
     if (!probe || !store.known) return;
@@ -334,6 +411,20 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     } catch {
       return new Map(); // counters are best effort
     }
+  }
+
+  /** Which path a rule's packets take now, as the probes tell (the kernel decides the same way). */
+  function activePath(key: string, state: RuleState | undefined): "primary" | "backup" | "none" {
+    if (state !== "installed") return "none";
+    if (!prober) return "primary";
+    const health = new Map(prober.health().map((h) => [h.key, h.state]));
+    const mine = [...probedPaths].filter(([, p]) => p.usedBy.some((u) => u.key === key));
+    const primary = mine.find(([, p]) => p.usedBy.some((u) => u.key === key && u.role === "primary"));
+    const backup = mine.find(([, p]) => p.usedBy.some((u) => u.key === key && u.role === "backup"));
+    const ok = (k: string | undefined) => k !== undefined && health.get(k) !== "down";
+    if (!primary || (health.get(primary[0]) === "up")) return "primary";
+    if (backup && ok(backup[0])) return "backup";
+    return health.get(primary[0]) === "degraded" ? "primary" : "none";
   }
 
   function status(): AgentStatus {
@@ -373,7 +464,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         ruleIds: ids,
         nodes: path?.nodes ?? [],
         segments: path?.segments.map((s) => s.sid) ?? [],
-        active: v?.state === "installed" ? "primary" : "none",
+        active: activePath(r.key, v?.state),
         packets: Number(c.packets),
         bytes: Number(c.bytes),
         unsteeredPackets: Number(c.openPackets),
@@ -405,6 +496,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       limits: datapath?.limits ?? null,
       events,
       rules,
+      paths: pathStatus(),
     };
   }
 
@@ -437,6 +529,14 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       }
     }
     probe ??= await realProbe(opts.interface, clock);
+    if (opts.probes !== false && (opts.probes !== undefined || ownsDatapath)) {
+      const o = opts.probes || {};
+      const port = o.port ?? DEFAULT_PROBE_PORT;
+      const transport = o.transport ?? (await (await import("./probe-socket.js")).openProbeSocket(port));
+      probeConfig = { port, secret: randomInt(1, 0xffffffff) };
+      const monotonicNs = o.monotonicNs ?? (() => process.hrtime.bigint()); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
+      prober = new Prober(transport, datapath!, clock, monotonicNs, probeConfig.secret, { ...DEFAULT_PROBE_SETTINGS, ...o.settings }, pathChanged);
+    }
     const mount = opts.cgroupMount ?? findCgroup2Mount();
     if (mount) cgroups = new CgroupFacts(mount, () => scheduleReconcile(20));
     else log("no cgroup2 mount: rules for apps and cgroups wait until there is one");
@@ -486,6 +586,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         reportPending?.cancel();
         dns.stop();
         cgroups?.stop();
+        prober?.stop();
         if (state !== "failed") state = "stopped";
         writeStatus();
         log(`stopped; ${ruleIds.size} datapath rules stay installed`);

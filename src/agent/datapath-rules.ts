@@ -1,10 +1,10 @@
 // The controller's rules for this host, plus what only the host knows (cgroup ids, uids, DNS
 // answers, its own address), become the datapath's desired state and a verdict per rule. Pure.
 import type { HostRule, RuleTarget } from "../core/assignments.js";
-import type { PathResult } from "../core/model.js";
 import { parseFamilyPrefix, type FamilyPrefix } from "../datapath/addresses.js";
 import { prefixContains } from "../core/ipv6.js";
-import { CAIRN_MAX_SIDS } from "../datapath/layout.js";
+import { CAIRN_MAX_PROBE_SIDS, CAIRN_MAX_SIDS } from "../datapath/layout.js";
+import { pathKey } from "../datapath/plan.js";
 import type { CgroupClass, DatapathRule, DesiredDatapath, PathSpec } from "../datapath/types.js";
 
 export interface CgroupFact {
@@ -61,7 +61,8 @@ export function classIds(paths: Iterable<string>): Map<string, number> {
   return out;
 }
 
-function pathSpec(result: PathResult, family: 4 | 6, which: "primary" | "backup"): { spec: PathSpec | null; problem: string | null } {
+function pathSpec(target: RuleTarget, family: 4 | 6, which: "primary" | "backup", probing: boolean): { spec: PathSpec | null; problem: string | null } {
+  const result = target.result;
   if (!result.ok) return { spec: null, problem: result.reason };
   const path = which === "primary" ? result.path : result.backup;
   if (!path) return { spec: null, problem: null };
@@ -69,7 +70,9 @@ function pathSpec(result: PathResult, family: 4 | 6, which: "primary" | "backup"
   const max = family === 6 ? CAIRN_MAX_SIDS - 1 : CAIRN_MAX_SIDS;
   if (sids.length > max) return { spec: null, problem: `the ${which} path needs ${sids.length} SIDs; the datapath holds ${max} for IPv${family}` };
   if (family === 4 && sids.length === 0) return { spec: null, problem: `the ${which} IPv4 path has no decapsulation SID` };
-  return { spec: { mode: family === 6 ? "inline" : "encap", sids }, problem: null };
+  const probe = probing ? (which === "primary" ? target.probes?.primary : (target.probes?.backup ?? undefined)) : undefined;
+  const usable = probe && probe.length > 0 && probe.length <= CAIRN_MAX_PROBE_SIDS ? probe : undefined;
+  return { spec: { mode: family === 6 ? "inline" : "encap", sids, ...(usable ? { probe: usable } : {}) }, problem: null };
 }
 
 function matchText(r: HostRule): string {
@@ -99,7 +102,19 @@ function targetFor(targets: { t: RuleTarget; p: FamilyPrefix }[], addr: FamilyPr
   return best?.t ?? null;
 }
 
-export function buildDesired(rules: HostRule[], facts: HostFacts, appCgroupPath: AppCgroupPath): { desired: DesiredDatapath; verdicts: RuleVerdict[] } {
+/**
+ * `probe`: the agent's probe port and secret, or null when it does not probe; rules then carry
+ * their paths' loopback probes, and `degraded` (pathKey()s) sends rules whose primary it names to
+ * their backups.
+ */
+export function buildDesired(
+  rules: HostRule[],
+  facts: HostFacts,
+  appCgroupPath: AppCgroupPath,
+  probe: { port: number; secret: number } | null = null,
+  degraded: ReadonlySet<string> = new Set(),
+): { desired: DesiredDatapath; verdicts: RuleVerdict[] } {
+  const probing = probe !== null;
   const cgroupOf = (r: HostRule): string | null => (r.match.app !== undefined ? appCgroupPath(r.match.app) : (r.match.cgroup ?? null));
   const ids = classIds(rules.map(cgroupOf).filter((p): p is string => p !== null));
   const datapathRules: DatapathRule[] = [];
@@ -175,10 +190,10 @@ export function buildDesired(rules: HostRule[], facts: HostFacts, appCgroupPath:
       let primary: PathSpec | null = null;
       let backup: PathSpec | null = null;
       if (g.target) {
-        const p = pathSpec(g.target.result, g.family, "primary");
+        const p = pathSpec(g.target, g.family, "primary", probing);
         primary = p.spec;
         if (p.problem) problems.push(`${g.label}: ${p.problem}`);
-        backup = pathSpec(g.target.result, g.family, "backup").spec;
+        backup = pathSpec(g.target, g.family, "backup", probing).spec;
       } else {
         problems.push(`${g.destinations.join(", ")}: not behind any destination of the topology`);
       }
@@ -200,7 +215,7 @@ export function buildDesired(rules: HostRule[], facts: HostFacts, appCgroupPath:
         closed: r.onFailure === "closed",
         primary,
         backup,
-        useBackup: false,
+        useBackup: primary !== null && backup !== null && degraded.has(pathKey(primary)),
       });
       identities.push(identity);
       prefixes.push(...g.destinations);
@@ -209,7 +224,7 @@ export function buildDesired(rules: HostRule[], facts: HostFacts, appCgroupPath:
     else if (problems.length) verdict("not-steered", `${problems.join("; ")}; its packets are ${r.onFailure === "closed" ? "dropped (onFailure closed)" : "sent unsteered (onFailure open)"}`, identities, prefixes);
     else verdict("installed", null, identities, prefixes);
   }
-  return { desired: { rules: datapathRules, cgroups: [...classes.values()], encapSource: facts.address6 }, verdicts };
+  return { desired: { rules: datapathRules, cgroups: [...classes.values()], encapSource: facts.address6, probe }, verdicts };
 }
 
 /** SRH (and, for IPv4, outer header) bytes a path adds to each packet. */

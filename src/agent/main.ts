@@ -2,6 +2,7 @@
 import { runAgent } from "./agent.js";
 import type { AgentHandle } from "./agent.js";
 import type { DatapathLimits } from "../datapath/types.js";
+import type { ProbeSettings } from "./prober.js";
 
 export interface AgentCommandOptions {
   controller: string;
@@ -17,6 +18,12 @@ export interface AgentCommandOptions {
   maxFragments?: number;
   routeMtu?: boolean;
   removeDatapath?: boolean;
+  probes?: boolean;
+  probePort?: number;
+  probeIntervalMs?: number;
+  probeMisses?: number;
+  probeLoss?: number;
+  holddownMs?: number;
 }
 
 export interface AgentCliOptions extends AgentCommandOptions {
@@ -27,6 +34,18 @@ export interface AgentCliOptions extends AgentCommandOptions {
 }
 
 export const defaultPinDir = (host: string) => `/sys/fs/bpf/cairn/${host}`;
+
+function probeSettings(o: AgentCommandOptions): Partial<ProbeSettings> {
+  for (const [name, v, min] of [["--probe-interval-ms", o.probeIntervalMs, 1], ["--probe-misses", o.probeMisses, 1], ["--holddown-ms", o.holddownMs, 0], ["--probe-port", o.probePort, 1]] as const) {
+    if (v !== undefined && (v < min || (name === "--probe-port" && v > 65535))) throw new Error(`${name} must be at least ${min}${name === "--probe-port" ? " and at most 65535" : ""}, got ${v}`);
+  }
+  return {
+    ...(o.probeIntervalMs !== undefined ? { intervalMs: o.probeIntervalMs } : {}),
+    ...(o.probeMisses !== undefined ? { misses: o.probeMisses } : {}),
+    ...(o.probeLoss !== undefined ? { lossThreshold: o.probeLoss } : {}),
+    ...(o.holddownMs !== undefined ? { holddownMs: o.holddownMs } : {}),
+  };
+}
 
 /**
  * Runs the agent until SIGINT/SIGTERM (or opts.signal), then stops it, leaving the datapath's
@@ -60,6 +79,7 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     ...(opts.appCgroupRoot !== undefined ? { appCgroupRoot: opts.appCgroupRoot } : {}),
     ...(opts.dnsServer?.length ? { dnsServers: opts.dnsServer } : {}),
     ...(opts.routeMtu === false ? { routeMtu: false } : {}),
+    probes: opts.probes === false ? false : { ...(opts.probePort !== undefined ? { port: opts.probePort } : {}), settings: probeSettings(opts) },
   });
   opts.onReady?.(agent);
   let onInt = () => {};

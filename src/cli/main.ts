@@ -58,6 +58,16 @@ program
   .option("--max-cgroups <n>", "cgroups that rules name (default 256)", wholeNumber("--max-cgroups"))
   .option("--max-fragments <n>", "fragmented datagrams in flight (default 4096)", wholeNumber("--max-fragments"))
   .option("--no-route-mtu", "do not install MTU routes for steered destinations (Packet Too Big still applies)")
+  .option("--no-probes", "do not probe paths (no liveliness: no local failover, no path reports)")
+  .option("--probe-port <n>", "UDP port of the probes, both ways (default 864)", wholeNumber("--probe-port"))
+  .option("--probe-interval-ms <n>", "one probe per path every N ms (default 10)", wholeNumber("--probe-interval-ms"))
+  .option("--probe-misses <n>", "a path is down after N intervals without a probe back (default 3)", wholeNumber("--probe-misses"))
+  .option("--probe-loss <percent>", "a path is degraded above this loss over the last second (default 5)", (v: string) => {
+    const n = Number(v.replace(/%$/, ""));
+    if (!Number.isFinite(n) || n <= 0 || n >= 100) throw new InvalidArgumentError(`--probe-loss takes a percentage between 0 and 100, got "${v}"`);
+    return n / 100;
+  })
+  .option("--holddown-ms <n>", "a path that came back carries traffic again after N ms healthy (default 3000)", wholeNumber("--holddown-ms"))
   .option("--remove-datapath", "detach the datapath from the interface, remove its pinned maps and exit")
   .action(run(async (o: AgentCommandOptions) => (await import("../agent/main.js")).runAgentCli(o)));
 

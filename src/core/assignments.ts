@@ -28,6 +28,15 @@ export interface RuleTarget {
    *  (H.Encaps: outer IPv6 + SRH); the segments end with the egress router's End.DX4 SID for the destination host.
    *  A failure carries the reason; the rule's onFailure says what becomes of its packets. */
   result: PathResult;
+  /** The loopback probes of the path and of its backup (core/probes.ts): SIDs in travel order, the host's own
+   *  address to be appended. Absent when there is no path. An IPv4 target has its IPv6 twin's (probes are IPv6). */
+  probes?: TargetProbes;
+}
+
+export interface TargetProbes {
+  primary: string[];
+  /** Null when the target has no backup. */
+  backup: string[] | null;
 }
 
 /** One datapath rule an agent must hold: which packets, where they may go, on which paths. */
