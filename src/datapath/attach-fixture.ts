@@ -7,6 +7,8 @@
 //   node attach-fixture.js foreign-tcx '{"interface","pin"}'   attaches testdata/foreign.bpf.o by tcx and pins the link
 //   node attach-fixture.js foreign-tc  '{"interface"}'         attaches it as a clsact filter at Cairn's own handle
 //   node attach-fixture.js hook '{"interface"}'                 names of the programs on the tcx egress hook, in order
+//   node attach-fixture.js probe '{"pinDir","port","secret","paths":[{"key","ref","firstSid"}],"durationMs"}'
+//        probes the paths for durationMs as the agent does; prints each path's health and its state changes
 // Leaves programs attached and maps pinned; prints one JSON line.
 import { openDatapath, removeDatapath, TC_FILTER, type AttachMode } from "./datapath.js";
 import { DatapathMaps } from "./maps.js";
@@ -42,7 +44,7 @@ switch (command) {
     const dp = openDatapath({ interface: args.interface, pinDir: args.pinDir, ...(args.attach ? { attach: args.attach } : {}), ...(args.limits ? { limits: args.limits } : {}) });
     try {
       const r = args.desired ? dp.apply(args.desired) : { ruleIds: new Map(), writes: 0 };
-      print({ programId: dp.programId, attachMode: dp.attachMode, ruleIds: r.ruleIds, writes: r.writes });
+      print({ programId: dp.programId, attachMode: dp.attachMode, ruleIds: r.ruleIds, writes: r.writes, pathRefs: "pathRefs" in r ? r.pathRefs : {} });
     } finally {
       dp.close();
     }
@@ -92,6 +94,26 @@ switch (command) {
     bpf.tcHookCreate(ifindex, bpf.BPF_TC_EGRESS);
     print({ programId: bpf.tcAttach(ifindex, bpf.BPF_TC_EGRESS, progFd, TC_FILTER) });
     bpf.closeObject(obj);
+    break;
+  }
+  case "probe": {
+    const { Prober, DEFAULT_PROBE_SETTINGS } = await import("../agent/prober.js");
+    const { openProbeSocket } = await import("../agent/probe-socket.js");
+    const { realClock } = await import("../agent/clock.js");
+    const a = args as unknown as { pinDir: string; port: number; secret: number; paths: { key: string; ref: number; firstSid: string }[]; durationMs: number };
+    const maps = DatapathMaps.fromPins(a.pinDir);
+    const changes: { key: string; state: string; atMs: number }[] = [];
+    const start = Date.now();
+    const prober = new Prober(await openProbeSocket(a.port), maps, realClock, () => process.hrtime.bigint(), a.secret, DEFAULT_PROBE_SETTINGS, (h) =>
+      changes.push({ key: h.key, state: h.state, atMs: Date.now() - start }),
+    );
+    prober.setTargets(a.paths);
+    console.log("probing");
+    await new Promise((r) => setTimeout(r, a.durationMs));
+    const health = prober.health();
+    prober.stop();
+    maps.close();
+    print({ health, changes });
     break;
   }
   case "hook": {

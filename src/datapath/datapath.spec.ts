@@ -410,6 +410,49 @@ describe("datapath attached to a veth in a network namespace (MTU 1500)", { skip
     assert.equal(again.writes, 0, "without the option the pinned size is used");
   });
 
+  test("probes run their path out and back; when the primary's probes stop coming back the kernel sends on the backup within tens of ms", async (t) => {
+    const PORT = 864;
+    const SECRET = 0x7e57ab1e;
+    const primary = { mode: "inline" as const, sids: [SID1], probe: [SID1] };
+    const backup = { mode: "inline" as const, sids: [SID2], probe: [SID2] };
+    const live: DesiredDatapath = {
+      rules: [rule("live", { destinations: [`${PEER_ADDR_B}/128`], primary, backup })],
+      cgroups: [],
+      encapSource: DP_ADDR,
+      probe: { port: PORT, secret: SECRET },
+    };
+    const out = fixture(NS_DP, ATTACH, "apply", { interface: "ct0", pinDir: PIN_DIR, desired: live }) as { pathRefs: Record<string, number> };
+    fixture(NS_DP, ATTACH, "enable-srh", { interface: "ct0" }); // probes come back with an SRH (segments left 0), as the agent allows
+    const refs = out.pathRefs;
+    const paths = [
+      { key: "primary", ref: refs[`inline|${SID1}|${SID1}`]!, firstSid: SID1 },
+      { key: "backup", ref: refs[`inline|${SID2}|${SID2}`]!, firstSid: SID2 },
+    ];
+    const probing = await startInNs(NS_DP, process.execPath, [ATTACH, "probe", JSON.stringify({ pinDir: PIN_DIR, port: PORT, secret: SECRET, paths, durationMs: 3000 })], /probing/, "stdout");
+    let r: UdpResult | null = null;
+    const { frames } = await capture("ip6[6] == 43", async () => {
+      r = await udpExchange(PEER_ADDR_B, 2000, {
+        intervalMs: 1,
+        timeoutMs: 10_000,
+        during: async () => {
+          await new Promise((res) => setTimeout(res, 800));
+          inNs(NS_RT, "ip", ["-6", "route", "del", `${SID1}/128`]); // the primary dies (for probes and data alike)
+        },
+      });
+    });
+    inNs(NS_RT, "ip", ["-6", "route", "add", `${SID1}/128`, "encap", "seg6local", "action", "End", "dev", "ct1"]);
+    const report = lastJson(await probing.exited) as { health: { key: string; state: string; received: number }[]; changes: { key: string; state: string }[] };
+    assert.ok(report.health.find((h) => h.key === "backup")!.received > 100, "probes came back over the backup");
+    assert.deepEqual(report.changes.filter((c) => c.key === "primary").map((c) => c.state), ["down"], "the prober saw the primary go down");
+    const lost = r!.missing.length;
+    t.diagnostic(`failover: ${lost} of 2000 datagrams (1 per ms) lost`);
+    assert.ok(lost > 0 && lost < 80, `${lost} of 2000 datagrams lost around the failover (1 per ms: about the detection time)`);
+    const onBackup = frames.filter((f) => f.l4Proto === IPPROTO_UDP && f.srh?.segments.at(-1) === SID2 && f.srh.segments[0] === PEER_ADDR_B).length;
+    assert.ok(onBackup > 1000, `${onBackup} datagrams went on the backup`);
+    const loops = frames.filter((f) => f.l4Proto === IPPROTO_UDP && f.srh?.segments[0] === DP_ADDR);
+    assert.ok(loops.length > 100, "probes left with a loopback SRH ending at the datapath's host");
+  });
+
   test("removeDatapath detaches and unpins; traffic flows unsteered", async () => {
     fixture(NS_DP, ATTACH, "remove", { interface: "ct0", pinDir: PIN_DIR });
     assert.ok(!existsSync(PIN_DIR));
