@@ -167,6 +167,45 @@ dns
   .description("every name and its addresses")
   .option("--json", "machine-readable output")
   .action(run(async (o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsListCommand(o)));
+const fault = lab
+  .command("fault")
+  .description("break the lab on purpose: links or routers down, silent drop, partial loss; heal")
+  .addHelpText("after", "\nLINK: a link between routers, as its id in the topology file or either way round (r1-r2, r2-r1). NODE: a router.\nA second fault on the same link or router replaces the first. `cairn lab status` shows the faults in force.");
+const directionOption = () => new Option("--direction <dir>", "which way packets are lost: a-b, b-a (a and b as LINK is written), both, or the routers X-Y").default("both");
+fault
+  .command("down")
+  .description("a link down (carrier off on both ends) or a router down (daemons killed, every link down)")
+  .argument("<target>", "LINK or NODE")
+  .option("--json", "machine-readable output")
+  .action(run(async (t: string, o: { json?: boolean }) => (await import("./fault-commands.js")).faultDownCommand(t, o)));
+fault
+  .command("drop")
+  .description("silently drop every data packet (IPv6, IPv4) on a link that stays up; IS-IS keeps its adjacency")
+  .argument("<link>", "LINK")
+  .addOption(directionOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (l: string, o: { direction: string; json?: boolean }) => (await import("./fault-commands.js")).faultDropCommand(l, o)));
+fault
+  .command("loss")
+  .description("drop a random share of the data packets on a link; IS-IS unaffected")
+  .argument("<link>", "LINK")
+  .argument("<percent>", "share of data packets to drop, above 0 and below 100, e.g. 30 or 2.5%")
+  .addOption(directionOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (l: string, p: string, o: { direction: string; json?: boolean }) => (await import("./fault-commands.js")).faultLossCommand(l, p, o)));
+fault
+  .command("heal")
+  .description("remove the fault on LINK or NODE (or every fault) and put back what the plan says: links up, addresses, SIDs, daemons")
+  .argument("[target]", "LINK or NODE")
+  .option("--all", "every fault, and every link and router")
+  .option("--wait", "then wait (up to 60 s) until IS-IS has every route the remaining faults allow")
+  .option("--json", "machine-readable output")
+  .action(run(async (t: string | undefined, o: { all?: boolean; wait?: boolean; json?: boolean }) => (await import("./fault-commands.js")).faultHealCommand(t, o)));
+fault
+  .command("list")
+  .description("the faults in force")
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { json?: boolean }) => (await import("./fault-commands.js")).faultListCommand(o)));
 lab
   .command("traffic")
   .description("send UDP datagrams (run it inside a node with `lab exec`)")
