@@ -208,27 +208,28 @@ fault
   .action(run(async (o: { json?: boolean }) => (await import("./fault-commands.js")).faultListCommand(o)));
 lab
   .command("traffic")
-  .description("send UDP datagrams (run it inside a node with `lab exec`)")
+  .description("send sequenced UDP datagrams (run it inside a node with `lab exec`); Ctrl-C stops early and says so to the sink")
   .requiredOption("--to <address>", "destination IPv6 or IPv4 address")
-  .requiredOption("--port <n>", "destination port", (v) => Number(v))
-  .option("--count <n>", "datagrams to send", (v) => Number(v), 1000)
+  .requiredOption("--port <n>", "destination port", wholeNumber("--port"))
+  .option("--count <n>", "datagrams to send", wholeNumber("--count"), 1000)
   .option("--rate <n>", "datagrams per second", (v) => Number(v), 2000)
-  .option("--size <bytes>", "payload size", (v) => Number(v), 200)
-  .action(run(async (o: { to: string; port: number; count: number; rate: number; size: number }) => {
-    const sent = await (await import("../demo/traffic.js")).sendUdp(o);
-    console.log(`sent ${sent} datagrams to [${o.to}]:${o.port}`);
-  }));
+  .option("--size <bytes>", "UDP payload size, at least 32 (the sequence header)", wholeNumber("--size"), 200)
+  .option("--stream-id <n>", "the stream's id in every datagram (default: random)", wholeNumber("--stream-id"))
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { to: string; port: number; count: number; rate: number; size: number; streamId?: number; json?: boolean }) =>
+    (await import("./traffic-commands.js")).trafficCommand(o)));
 
 lab
   .command("sink")
-  .description("count UDP datagrams (IPv6 and IPv4) arriving on a port (run it inside a node with `lab exec`)")
-  .requiredOption("--port <n>", "port to listen on", (v) => Number(v))
-  .option("--idle-ms <n>", "stop this long after the last datagram", (v) => Number(v), 1000)
-  .option("--timeout-ms <n>", "stop after this long in any case", (v) => Number(v), 60_000)
-  .action(run(async (o: { port: number; idleMs: number; timeoutMs: number }) => {
-    const received = await (await import("../demo/traffic.js")).sinkUdp(o.port, o.idleMs, o.timeoutMs, () => console.log(`listening on port ${o.port}`));
-    console.log(`received ${received}`);
-  }));
+  .description("receive UDP (IPv6 and IPv4) on a port and account for every sequenced datagram: lost, duplicates, reordered, longest gap (run it inside a node with `lab exec`)")
+  .requiredOption("--port <n>", "port to listen on", wholeNumber("--port"))
+  .option("--duration-ms <n>", "listen exactly this long", wholeNumber("--duration-ms"))
+  .option("--grace-ms <n>", "without --duration-ms or --idle-ms: listen until every stream's last datagram arrived or was due, plus this long", wholeNumber("--grace-ms"), 1000)
+  .option("--idle-ms <n>", "stop this long after the last datagram (hides an outage longer than that)", wholeNumber("--idle-ms"))
+  .option("--timeout-ms <n>", "stop after this long in any case", wholeNumber("--timeout-ms"), 60_000)
+  .option("--json", "machine-readable output (the \"listening\" notice goes to stderr)")
+  .action(run(async (o: { port: number; durationMs?: number; graceMs: number; idleMs?: number; timeoutMs: number; json?: boolean }) =>
+    (await import("./traffic-commands.js")).sinkCommand(o)));
 
 program
   .command("demo")
