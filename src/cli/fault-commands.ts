@@ -1,5 +1,5 @@
 // `cairn lab fault down|drop|loss|heal|list`.
-import { FaultRequestError, describeFault, healFault, injectFault, listFaults, type FaultRequest, type LabFault } from "../lab/faults.js";
+import { FaultRequestError, describeFault, healFault, injectFault, listFaults, type FaultRequest, type HealResult, type LabFault } from "../lab/faults.js";
 import { parsePercent } from "../lab/fault-model.js";
 import type { LabStatusFault } from "../lab/status.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
@@ -41,10 +41,16 @@ export async function faultHealCommand(target: string | undefined, opts: { all?:
     console.log(JSON.stringify(r, null, 2));
     return;
   }
-  const what = target ?? "every link and router";
-  const healed = r.healed.length ? `healed ${r.healed.map(describeFault).join("; ")}` : `no fault on ${what}`;
-  console.error(`${healed}; ${what} ${target ? "is" : "are"} as the plan says (links up, addresses, SIDs, host routes, routing daemons)`);
+  const healed = r.healed.length ? `healed ${r.healed.map(describeFault).join("; ")}` : `no fault on ${target ?? "the lab"}`;
+  console.error(`${healed}; ${restored(r.element)}`);
   if (r.convergedAfterMs !== undefined) console.error(`IS-IS had every route back ${(r.convergedAfterMs / 1000).toFixed(1)} s later`);
+}
+
+/** What heal put back, for a link, a router or the whole lab. */
+function restored(element: HealResult["element"]): string {
+  if (element === "all") return "every link is up, every router runs zebra and isisd, addresses, SIDs and host routes are in place";
+  if (element.target === "link") return `link ${element.name} is up, its addresses and End.X SIDs in place`;
+  return `router ${element.name} runs zebra and isisd, its links are up, its addresses, SIDs and host routes in place`;
 }
 
 export function faultListCommand(opts: { json?: boolean }): void {

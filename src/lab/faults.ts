@@ -70,6 +70,8 @@ export interface HealOptions {
 }
 
 export interface HealResult {
+  /** What was brought back to the plan: a link (its id), a router, or the whole lab. */
+  element: { target: LabFault["target"]; name: string } | "all";
   /** The faults removed (none when the element had none: it was still brought back to the plan). */
   healed: LabFault[];
   /** Milliseconds IS-IS took to have every route back, when asked to wait. */
@@ -87,9 +89,10 @@ export async function healFault(target: string | { all: true }, opts: HealOption
   const plan = buildPlan(state.topology);
   let healed: LabFault[];
   let remaining: LabFault[];
+  let element: HealResult["element"] = "all";
   if (typeof target === "string") {
     const t = resolveFaultTarget(state.topology, target, false);
-    const element = t.target === "link" ? { target: "link" as const, name: t.link.id } : t;
+    element = t.target === "link" ? { target: "link", name: t.link.id } : t;
     const { faults, removed } = withoutFault(state.faults, element);
     await reconcileElement(plan, element, faults);
     healed = removed ? [removed] : [];
@@ -101,9 +104,9 @@ export async function healFault(target: string | { all: true }, opts: HealOption
   }
   const healedKeys = new Set(healed.map((f) => `${f.target} ${f.name}`));
   updateState((s) => (s.faults = s.faults.filter((f) => !healedKeys.has(`${f.target} ${f.name}`))));
-  if (!opts.waitMs) return { healed };
+  if (!opts.waitMs) return { element, healed };
   const convergedAfterMs = await waitForConvergence(planUnderFaults(plan, remaining), { timeoutMs: opts.waitMs });
-  return { healed, convergedAfterMs };
+  return { element, healed, convergedAfterMs };
 }
 
 /** The faults in force, oldest first. */
