@@ -3,16 +3,19 @@ import { fileURLToPath } from "node:url";
 import type { Topology } from "../core/model.js";
 import { labExecCapture, readInterfaceCounters } from "../lab/index.js";
 import { startLabSink } from "./lab-streams.js";
+import { SEQ_MAGIC } from "./seq-header.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-/** Datagrams like `cairn lab traffic`'s, without its sequence header, in Debian's python3 (readable by every user): TO PORT COUNT RATE SIZE. */
+/** `cairn lab traffic` in Debian's python3 (readable by every user), sequence header and all: TO PORT COUNT RATE SIZE. */
 const PY_SENDER = [
-  "import socket, sys, time",
+  "import random, socket, struct, sys, time",
   "to, port, count, rate, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])",
   "s = socket.socket(socket.AF_INET6 if ':' in to else socket.AF_INET, socket.SOCK_DGRAM)",
+  "stream, interval_us, payload = random.getrandbits(32), round(1e6 / rate), bytearray(b'c' * size)",
   "start = time.monotonic()",
   "for i in range(count):",
-  "    s.sendto(b'c' * size, (to, port))",
+  `    struct.pack_into('>IIIIIIQ', payload, 0, ${SEQ_MAGIC}, stream, i, count, interval_us, 0, int(time.time() * 1e6))`,
+  "    s.sendto(payload, (to, port))",
   "    ahead = start + (i + 1) / rate - time.monotonic()",
   "    if ahead > 0: time.sleep(ahead)",
 ].join("\n");
