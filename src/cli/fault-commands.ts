@@ -1,6 +1,7 @@
 // `cairn lab fault down|drop|loss|heal|list`.
 import { FaultRequestError, describeFault, healFault, injectFault, listFaults, type FaultRequest, type HealResult, type LabFault } from "../lab/faults.js";
 import { parsePercent } from "../lab/fault-model.js";
+import { stateExists } from "../lab/state.js";
 import type { LabStatusFault } from "../lab/status.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
 import { renderTable } from "./table.js";
@@ -56,6 +57,7 @@ function restored(element: HealResult["element"]): string {
 export function faultListCommand(opts: { json?: boolean }): void {
   const faults = listFaults();
   if (opts.json) console.log(JSON.stringify(faults, null, 2));
+  else if (!stateExists()) console.log("no lab is up (start one with `cairn lab up TOPOLOGY`)");
   else if (faults.length === 0) console.log("no faults in force");
   else console.log(faultTable(faults));
 }
