@@ -1,6 +1,6 @@
 // End to end: lab faults (link and router down, silent drop, partial loss, heal) on one real lab, and
 // the sink's measurements of them. Needs root, FRR (Debian's frr), ping (iputils-ping), tc (iproute2).
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -125,6 +125,11 @@ describe("lab faults", { skip: labSpecSkip(), concurrency: false }, () => {
     await labUp(square);
     // h2 accepts packets that still carry an SRH (inline steering), as the agent would have it.
     await setSysctls(nsName("h2"), ["net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.eth0.seg6_enabled=1"]);
+  });
+
+  // A test that failed half-way leaves no fault to the next one.
+  afterEach(async () => {
+    if (listFaults().length) await healFault({ all: true }, { waitMs: 30_000 });
   });
 
   after(async () => {
