@@ -3,6 +3,8 @@ import { loadIntents, loadTopology } from "../config/load.js";
 import { startLabControlPlane, readAgentStatus, LAB_CONTROLLER_URL } from "../lab/control-plane.js";
 import type { AgentRuleStatus } from "../agent/agent.js";
 import { labDown, labExec, labExists, labStatus, labUp, type LabStatusLink } from "../lab/index.js";
+import { describeFault } from "../lab/fault-model.js";
+import type { LabStatusFault } from "../lab/status.js";
 import { listDnsRecords, removeDnsRecords, setDnsRecords } from "../lab/dns.js";
 import { addContainer } from "../lab/containers.js";
 import { dnsRecord, normaliseDnsName } from "../lab/dns-records.js";
@@ -10,6 +12,7 @@ import { LAB_DNS_SERVER } from "../lab/endpoint.js";
 import { cgroupPathComponents } from "../lab/cgroup-path.js";
 import { resolveUser } from "../lab/users.js";
 import { CliError } from "./errors.js";
+import { faultTable } from "./fault-commands.js";
 import { renderTable } from "./table.js";
 
 const progress = (msg: string) => console.error(`  ${msg}`);
@@ -54,7 +57,7 @@ export async function labStatusCommand(opts: { json?: boolean }): Promise<void> 
   ])));
   console.log();
   console.log(renderTable(["LINK", "KIND", "A", "B", "MTU", "STATE"], s.links.filter((l) => l.kind !== "mgmt").map((l) => [
-    l.id, l.kind, `${l.a.node}/${l.a.ifname}`, `${l.b.node}/${l.b.ifname}`, linkMtu(l), l.up ? "up" : "DOWN",
+    l.id, l.kind, `${l.a.node}/${l.a.ifname}`, `${l.b.node}/${l.b.ifname}`, linkMtu(l), linkState(l, s.faults),
   ])));
   console.log();
   if (s.containers.length) {
@@ -66,13 +69,26 @@ export async function labStatusCommand(opts: { json?: boolean }): Promise<void> 
   console.log(`DNS server ${s.dns.server}: ${s.dns.running ? "running" : "NOT RUNNING"}, TTL ${s.dns.ttlS} s, ${s.dns.records.length} name(s)`);
   if (s.dns.records.length) console.log(renderTable(["NAME", "ADDRESSES"], s.dns.records.map((r) => [r.name, r.addresses.join(" ")])));
   console.log();
-  console.log(renderTable(["PROCESS", "NODE", "PID", "STATE"], s.processes.map((p) => [p.role, p.node ?? "-", String(p.pid ?? "?"), p.alive ? "running" : "DEAD"])));
+  if (s.faults.length) {
+    console.log(faultTable(s.faults));
+    console.log();
+  }
+  console.log(renderTable(["PROCESS", "NODE", "PID", "STATE"], s.processes.map((p) => [
+    p.role, p.node ?? "-", String(p.pid ?? "?"), p.alive ? "running" : p.stoppedByFault ? `stopped (${p.node} down)` : "DEAD",
+  ])));
   const rows = hosts.flatMap((h) => (agents[h]?.rules ?? []).map((r) => [
     h, r.intent, matchSummary(r), r.state, r.nodes.join(">") || "-", r.segments.join(",") || "-", String(r.packets), notSteered(r),
   ]));
   console.log();
   if (rows.length) console.log(renderTable(["HOST", "INTENT", "MATCH", "STATE", "PATH", "SEGMENTS", "STEERED", "MATCHED, NOT STEERED"], rows));
   else console.log("no agents running (start the lab with --intents to run the controller and agents)");
+}
+
+/** up or DOWN, and why when a fault is the reason. */
+function linkState(l: LabStatusLink, faults: LabStatusFault[]): string {
+  const f = faults.find((x) => x.target === "link" && x.name === l.id) ?? faults.find((x) => x.target === "node" && (x.name === l.a.node || x.name === l.b.node));
+  const state = l.up ? "up" : "DOWN";
+  return f ? `${state} (fault: ${describeFault(f)})` : state;
 }
 
 /** Who a rule matches, briefly: app, cgroup, user, source, then the destination when it is a DNS name. */

@@ -177,29 +177,69 @@ dns
   .description("every name and its addresses")
   .option("--json", "machine-readable output")
   .action(run(async (o: { json?: boolean }) => (await import("./lab-commands.js")).labDnsListCommand(o)));
+const fault = lab
+  .command("fault")
+  .description("break the lab on purpose: links or routers down, silent drop, partial loss; heal")
+  .addHelpText("after", "\nLINK: a link between routers, as its id in the topology file or either way round (r1-r2, r2-r1). NODE: a router.\nA second fault on the same link or router replaces the first. `cairn lab status` shows the faults in force.");
+const directionOption = () => new Option("--direction <dir>", "which way packets are lost: a-b, b-a (a and b as LINK is written), both, or the routers X-Y").default("both");
+fault
+  .command("down")
+  .description("a link down (carrier off on both ends) or a router down (daemons killed, every link down)")
+  .argument("<target>", "LINK or NODE")
+  .option("--json", "machine-readable output")
+  .action(run(async (t: string, o: { json?: boolean }) => (await import("./fault-commands.js")).faultDownCommand(t, o)));
+fault
+  .command("drop")
+  .description("silently drop every data packet (IPv6, IPv4) on a link that stays up; IS-IS keeps its adjacency")
+  .argument("<link>", "LINK")
+  .addOption(directionOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (l: string, o: { direction: string; json?: boolean }) => (await import("./fault-commands.js")).faultDropCommand(l, o)));
+fault
+  .command("loss")
+  .description("drop a random share of the data packets on a link; IS-IS unaffected")
+  .argument("<link>", "LINK")
+  .argument("<percent>", "share of data packets to drop, above 0 and below 100, e.g. 30 or 2.5%")
+  .addOption(directionOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (l: string, p: string, o: { direction: string; json?: boolean }) => (await import("./fault-commands.js")).faultLossCommand(l, p, o)));
+fault
+  .command("heal")
+  .description("remove the fault on LINK or NODE (or every fault) and put back what the plan says: links up, addresses, SIDs, daemons")
+  .argument("[target]", "LINK or NODE")
+  .option("--all", "every fault, and every link and router")
+  .option("--wait", "then wait (up to 60 s) until IS-IS has every route the remaining faults allow")
+  .option("--json", "machine-readable output")
+  .action(run(async (t: string | undefined, o: { all?: boolean; wait?: boolean; json?: boolean }) => (await import("./fault-commands.js")).faultHealCommand(t, o)));
+fault
+  .command("list")
+  .description("the faults in force")
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { json?: boolean }) => (await import("./fault-commands.js")).faultListCommand(o)));
 lab
   .command("traffic")
-  .description("send UDP datagrams (run it inside a node with `lab exec`)")
+  .description("send sequenced UDP datagrams (run it inside a node with `lab exec`); Ctrl-C stops early and says so to the sink")
   .requiredOption("--to <address>", "destination IPv6 or IPv4 address")
-  .requiredOption("--port <n>", "destination port", (v) => Number(v))
-  .option("--count <n>", "datagrams to send", (v) => Number(v), 1000)
+  .requiredOption("--port <n>", "destination port", wholeNumber("--port"))
+  .option("--count <n>", "datagrams to send", wholeNumber("--count"), 1000)
   .option("--rate <n>", "datagrams per second", (v) => Number(v), 2000)
-  .option("--size <bytes>", "payload size", (v) => Number(v), 200)
-  .action(run(async (o: { to: string; port: number; count: number; rate: number; size: number }) => {
-    const sent = await (await import("../demo/traffic.js")).sendUdp(o);
-    console.log(`sent ${sent} datagrams to [${o.to}]:${o.port}`);
-  }));
+  .option("--size <bytes>", "UDP payload size, at least 32 (the sequence header)", wholeNumber("--size"), 200)
+  .option("--stream-id <n>", "the stream's id in every datagram (default: random)", wholeNumber("--stream-id"))
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { to: string; port: number; count: number; rate: number; size: number; streamId?: number; json?: boolean }) =>
+    (await import("./traffic-commands.js")).trafficCommand(o)));
 
 lab
   .command("sink")
-  .description("count UDP datagrams (IPv6 and IPv4) arriving on a port (run it inside a node with `lab exec`)")
-  .requiredOption("--port <n>", "port to listen on", (v) => Number(v))
-  .option("--idle-ms <n>", "stop this long after the last datagram", (v) => Number(v), 1000)
-  .option("--timeout-ms <n>", "stop after this long in any case", (v) => Number(v), 60_000)
-  .action(run(async (o: { port: number; idleMs: number; timeoutMs: number }) => {
-    const received = await (await import("../demo/traffic.js")).sinkUdp(o.port, o.idleMs, o.timeoutMs, () => console.log(`listening on port ${o.port}`));
-    console.log(`received ${received}`);
-  }));
+  .description("receive UDP (IPv6 and IPv4) on a port and account for every sequenced datagram: lost, duplicates, reordered, longest gap (run it inside a node with `lab exec`)")
+  .requiredOption("--port <n>", "port to listen on", wholeNumber("--port"))
+  .option("--duration-ms <n>", "listen exactly this long", wholeNumber("--duration-ms"))
+  .option("--grace-ms <n>", "without --duration-ms or --idle-ms: listen until every stream's last datagram arrived or was due, plus this long", wholeNumber("--grace-ms"), 1000)
+  .option("--idle-ms <n>", "stop this long after the last datagram (hides an outage longer than that)", wholeNumber("--idle-ms"))
+  .option("--timeout-ms <n>", "stop after this long in any case", wholeNumber("--timeout-ms"), 60_000)
+  .option("--json", "machine-readable output (the \"listening\" notice goes to stderr)")
+  .action(run(async (o: { port: number; durationMs?: number; graceMs: number; idleMs?: number; timeoutMs: number; json?: boolean }) =>
+    (await import("./traffic-commands.js")).sinkCommand(o)));
 
 program
   .command("demo")

@@ -94,6 +94,7 @@ The lab is still up. Try:
   cairn lab exec h1 --app video -- cairn lab traffic --to 2001:db8:2::10 --port 5004
   cairn lab dns set video.lab 2001:db8:2::10 10.0.2.10  # a record on the lab's DNS server
   cairn lab container add h1 web                     # a container behind h1 (lab exec web -- …)
+  cairn lab fault drop r2-r3                         # a gray failure on video's path (heal: lab fault heal r2-r3)
   cairn lab down                                     # remove everything
 (cairn is node dist/cli/main.js, or \`npm link\` to put it on PATH)`);
   }

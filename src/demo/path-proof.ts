@@ -1,18 +1,21 @@
 // Proof of where packets went, from the routers' own interface counters (not the agent's).
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Topology } from "../core/model.js";
-import { labExecArgv, labExecCapture, readInterfaceCounters } from "../lab/index.js";
+import { labExecCapture, readInterfaceCounters } from "../lab/index.js";
+import { startLabSink } from "./lab-streams.js";
+import { SEQ_MAGIC } from "./seq-header.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-/** `cairn lab traffic` in Debian's python3 (readable by every user): TO PORT COUNT RATE SIZE. */
+/** `cairn lab traffic` in Debian's python3 (readable by every user), sequence header and all: TO PORT COUNT RATE SIZE. */
 const PY_SENDER = [
-  "import socket, sys, time",
+  "import random, socket, struct, sys, time",
   "to, port, count, rate, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])",
   "s = socket.socket(socket.AF_INET6 if ':' in to else socket.AF_INET, socket.SOCK_DGRAM)",
+  "stream, interval_us, payload = random.getrandbits(32), round(1e6 / rate), bytearray(b'c' * size)",
   "start = time.monotonic()",
   "for i in range(count):",
-  "    s.sendto(b'c' * size, (to, port))",
+  `    struct.pack_into('>IIIIIIQ', payload, 0, ${SEQ_MAGIC}, stream, i, count, interval_us, 0, int(time.time() * 1e6))`,
+  "    s.sendto(payload, (to, port))",
   "    ahead = start + (i + 1) / rate - time.monotonic()",
   "    if ahead > 0: time.sleep(ahead)",
 ].join("\n");
@@ -32,26 +35,10 @@ export interface FlowResult {
   deltas: Record<string, number>;
 }
 
-/** Starts a UDP sink in `toNode`; resolves once it listens, with a promise of the count it will have received. */
+/** Starts a UDP sink in `toNode` that stops 700 ms after the last datagram; resolves once it listens. */
 async function startSink(toNode: string, port: number, timeoutMs = 30_000): Promise<{ done: Promise<number> }> {
-  const argv = labExecArgv(toNode, { command: [process.execPath, CLI, "lab", "sink", "--port", String(port), "--idle-ms", "700", "--timeout-ms", String(timeoutMs)] });
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  return new Promise((resolveListening, rejectListening) => {
-    const done = new Promise<number>((resolveDone, rejectDone) => {
-      child.on("close", (code) => {
-        const m = /received (\d+)/.exec(out);
-        if (code === 0 && m) resolveDone(Number(m[1]));
-        else rejectDone(new Error(`the UDP sink on ${toNode} failed (exit ${code}): ${out.trim()}`));
-      });
-    });
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      if (out.includes("listening on port")) resolveListening({ done }); // wrapped: resolving with a promise would wait for it
-    });
-    child.on("error", rejectListening);
-    child.on("close", () => rejectListening(new Error(`the UDP sink on ${toNode} exited before listening: ${out.trim()}`)));
-  });
+  const sink = await startLabSink({ node: toNode, port, idleMs: 700, timeoutMs });
+  return { done: sink.report.then((r) => r.received) };
 }
 
 export interface TracedFlow {

@@ -19,8 +19,14 @@ export const ISIS_TIMERS = {
   spfDelayIetf: { initDelayMs: 50, shortDelayMs: 200, longDelayMs: 1000, holddownMs: 2000, timeToLearnMs: 500 },
 } as const;
 
+/**
+ * zebra.conf for a router. Routes carry their nexthops inline instead of as kernel nexthop objects:
+ * zebra 8.4 loses track of its nexthop objects when a link flaps (the kernel deletes them with the
+ * link) and then fails every install that names one ("Nexthop id does not exist") until restarted
+ * (FRRouting/frr#14481, whose workaround this is). Lab faults flap links on purpose.
+ */
 export function zebraConfig(router: PlannedRouter): string {
-  return ["frr defaults traditional", `hostname ${router.name}`, "!", ""].join("\n");
+  return ["frr defaults traditional", `hostname ${router.name}`, "no zebra nexthop kernel enable", "!", ""].join("\n");
 }
 
 /**

@@ -1,6 +1,7 @@
 // Public API of the network lab.
 export { labUp, labDown, labExists, LAB_ALREADY_UP, type LabUpOptions, type LabDownOptions } from "./lab.js";
-export { labStatus, type LabStatus, type LabStatusNode, type LabStatusLink, type LabStatusLinkEnd, type LabStatusProcess, type LabStatusContainer, type LabStatusDns } from "./status.js";
+export { injectFault, healFault, listFaults, FaultRequestError, describeFault, type FaultRequest, type LabFault, type InjectResult, type HealResult, type HealOptions } from "./faults.js";
+export { labStatus, type LabStatusFault, type LabStatus, type LabStatusNode, type LabStatusLink, type LabStatusLinkEnd, type LabStatusProcess, type LabStatusContainer, type LabStatusDns } from "./status.js";
 export { labExec, labExecCapture, labExecArgv, type LabExecOptions, type LabExecTarget } from "./exec.js";
 export { addContainer, listContainers, type LabContainerRecord } from "./containers.js";
 export { setDnsRecords, removeDnsRecords, listDnsRecords, DNS_TTL_S, type DnsRecord } from "./dns.js";

@@ -4,7 +4,8 @@ import { basename, dirname, join } from "node:path";
 import type { Topology } from "../core/model.js";
 import { cairnCgroupRoot, cgroup2Mount, removeCgroupDir, removeCgroupTree } from "./cgroups.js";
 import { waitForConvergence } from "./converge.js";
-import { FRR_TMP_DIR, checkFrrInstalled, frrPaths, frrTmpDir, readPidFile, startFrrDaemon, writeFrrConfigs, type FrrDaemon } from "./frr.js";
+import { FRR_TMP_DIR, checkFrrInstalled, readPidFile, writeFrrConfigs } from "./frr.js";
+import { startRouterDaemons } from "./routing.js";
 import { CONTROLLER_ADDRESS, LAB_DNS_SERVER } from "./endpoint.js";
 import { checkDnsmasqInstalled, startDnsServer } from "./dns.js";
 import { ROOT_MGMT_LINK, attachHostToMgmt, attachRootToMgmt, createMgmtBridge } from "./mgmt.js";
@@ -25,17 +26,15 @@ import {
 } from "./netns.js";
 import { BPF_PIN_DIR, FRR_DIR, LAB_DIR, MGMT_NS, isLabNamespace, nsName } from "./paths.js";
 import { buildPlan, type LabPlan, type PlannedHost } from "./plan.js";
-import { killProcesses, processComm, processStartTime, type KillTarget } from "./procs.js";
+import { killProcesses, processComm, type KillTarget } from "./procs.js";
 import { ROUTER_SYSCTLS, createSidDevice, installSids, routerInterfaceSysctls } from "./srv6.js";
 import {
   newState,
   readState,
   recordCgroup,
   recordNamespace,
-  recordProcess,
   recordRootLink,
   stateExists,
-  updateProcess,
   updateState,
   writeState,
   type LabLinkRecord,
@@ -192,22 +191,7 @@ async function startRouting(plan: LabPlan, progress: (m: string) => void): Promi
   await allSettledOrThrow(
     plan.routers.map(async (r) => {
       await writeFrrConfigs(r);
-      for (const daemon of ["zebra", "isisd"] as FrrDaemon[]) {
-        const p = frrPaths(r.name, daemon);
-        const index = recordProcess({
-          role: daemon,
-          node: r.name,
-          namespace: r.ns,
-          pid: null,
-          startTime: null,
-          pidFile: p.pidFile,
-          argv: [join("/usr/lib/frr", daemon), "-f", p.config],
-          logFile: p.logFile,
-          startedAt: new Date().toISOString(),
-        });
-        const pid = await startFrrDaemon(r.name, r.ns, daemon, (launcher) => updateProcess(index, { tmpDir: frrTmpDir(daemon, launcher) }));
-        updateProcess(index, { pid, startTime: processStartTime(pid) });
-      }
+      await startRouterDaemons(r);
     }),
   );
 }

@@ -190,6 +190,7 @@ test("isisd.conf: area, fast timers, is-type after the timers, metrics, passive 
   assert.match(v6only, /^interface h1\n ipv6 router isis cairn\n isis passive/m, "an IPv6-only host's access interface runs IS-IS for IPv6 only");
   assert.doesNotMatch(block("h1"), /point-to-point/);
   assert.match(zebraConfig(r1), /^hostname r1$/m);
+  assert.match(zebraConfig(r1), /^no zebra nexthop kernel enable$/m, "inline nexthops survive link flaps (FRRouting/frr#14481)");
 });
 
 const frrCheckSkip =

@@ -57,10 +57,11 @@ export interface KillTarget {
 }
 
 /**
- * SIGTERM, then SIGKILL for those still alive after graceMs. Resolves with the pids that were alive
- * (i.e. that it actually stopped). A zombie counts as dead (PID 1 reaps orphans in its own time).
+ * SIGTERM, then SIGKILL for those still alive after graceMs (`firstSignal` SIGKILL: at once). Resolves
+ * with the pids that were alive (i.e. that it actually stopped). A zombie counts as dead (PID 1 reaps
+ * orphans in its own time).
  */
-export async function killProcesses(targets: KillTarget[], graceMs = 3000): Promise<number[]> {
+export async function killProcesses(targets: KillTarget[], graceMs = 3000, firstSignal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number[]> {
   const alive = targets.filter((t) => t.pid > 1 && t.pid !== process.pid && processAlive(t.pid, t.startTime));
   const unique = [...new Map(alive.map((t) => [t.pid, t])).values()];
   if (unique.length === 0) return [];
@@ -75,8 +76,8 @@ export async function killProcesses(targets: KillTarget[], graceMs = 3000): Prom
     }
   };
   const allDead = () => unique.every((t) => !processAlive(t.pid, t.startTime));
-  signal("SIGTERM");
-  if (!(await waitUntil(allDead, graceMs))) {
+  signal(firstSignal);
+  if (!(await waitUntil(allDead, firstSignal === "SIGKILL" ? 5000 : graceMs))) {
     signal("SIGKILL");
     if (!(await waitUntil(allDead, 5000))) {
       const left = unique.filter((t) => processAlive(t.pid, t.startTime)).map((t) => t.pid);

@@ -16,6 +16,10 @@ export const ROUTER_SYSCTLS = [
   "net.ipv6.conf.default.accept_dad=0",
   "net.ipv6.conf.all.accept_ra=0",
   "net.ipv6.conf.default.accept_ra=0",
+  // A real router keeps its interface addresses when a link goes down (Linux drops IPv6 ones by
+  // default; IPv4 ones it keeps). The End.X routes still go with the link: restore.ts puts them back.
+  "net.ipv6.conf.all.keep_addr_on_down=1",
+  "net.ipv6.conf.default.keep_addr_on_down=1",
 ];
 
 /** Per-interface sysctls of a router interface. */
@@ -45,9 +49,9 @@ export async function createSidDevice(ns: string, locatorAddress: string): Promi
   return kind;
 }
 
-/** ip arguments that install one SID as a seg6local route. */
-export function sidRouteArgs(sid: PlannedRouter["sids"][number]): string[] {
-  const base = ["-6", "route", "add", `${sid.sid}/128`, "encap", "seg6local", "action", sid.behavior];
+/** ip arguments that install one SID as a seg6local route ("replace": also when it is there already). */
+export function sidRouteArgs(sid: PlannedRouter["sids"][number], verb: "add" | "replace" = "add"): string[] {
+  const base = ["-6", "route", verb, `${sid.sid}/128`, "encap", "seg6local", "action", sid.behavior];
   if (sid.behavior === "End.X") {
     if (!sid.nextHop) throw new Error(`End.X SID ${sid.sid} has no next hop`);
     return [...base, "nh6", sid.nextHop, "dev", sid.ifname];

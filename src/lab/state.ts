@@ -2,6 +2,7 @@
 // so that labDown can undo a crashed labUp. Writes are atomic (temp file + rename).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Topology } from "../core/model.js";
+import type { LabFault } from "./fault-model.js";
 import { LAB_DIR, STATE_FILE } from "./paths.js";
 
 export interface LabProcess {
@@ -70,6 +71,8 @@ export interface LabState {
   containers: LabContainerRecord[];
   /** Directories to remove (besides LAB_DIR). */
   dirs: string[];
+  /** Faults in force (`cairn lab fault`), recorded before they are applied; they live in the lab's namespaces and go with them. */
+  faults: LabFault[];
   /** Milliseconds from the start of labUp until IS-IS had converged. */
   convergedAfterMs?: number;
   upAfterMs?: number;
@@ -89,6 +92,7 @@ export function newState(topology: Topology): LabState {
     pins: [],
     containers: [],
     dirs: [],
+    faults: [],
   };
 }
 
@@ -108,6 +112,7 @@ export function readState(): LabState | null {
   const s = JSON.parse(text) as LabState;
   if (s.version !== 1) throw new Error(`${STATE_FILE}: unsupported state version ${String(s.version)}`);
   s.containers ??= []; // written before containers existed
+  s.faults ??= []; // written before faults existed
   return s;
 }
 

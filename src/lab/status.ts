@@ -1,6 +1,8 @@
 // labStatus: the recorded lab plus live checks (namespaces, link states and MTUs, processes). Plain data.
 import { endSid } from "../core/addressing.js";
 import { DNS_TTL_S, listDnsRecords, runningDnsServer, type DnsRecord } from "./dns.js";
+import { faultDirections, routerIsDown, type LabFault } from "./fault-model.js";
+import { egressDrops } from "./tc-egress.js";
 import { CONTROLLER_ADDRESS, CONTROLLER_PORT, LAB_DNS_SERVER } from "./endpoint.js";
 import { namespaceExists, readLinks, type LinkInfo } from "./netns.js";
 import { nsName } from "./paths.js";
@@ -67,7 +69,14 @@ export interface LabStatusProcess {
   namespace: string | null;
   pid: number | null;
   alive: boolean;
+  /** Not running because its router is down (`cairn lab fault down ROUTER`). */
+  stoppedByFault?: boolean;
   logFile?: string;
+}
+
+/** A fault in force; drop and loss faults with the packets their filters have dropped so far, per direction. */
+export interface LabStatusFault extends LabFault {
+  dropped?: Array<{ from: string; to: string; packets: number | null }>;
 }
 
 export interface LabStatus {
@@ -81,6 +90,7 @@ export interface LabStatus {
   containers: LabStatusContainer[];
   dns: LabStatusDns;
   processes: LabStatusProcess[];
+  faults: LabStatusFault[];
 }
 
 /** The lab as recorded, with live checks (namespaces, link states, processes); null when no lab is up. */
@@ -137,8 +147,10 @@ export function labStatus(): LabStatus | null {
     namespace: p.namespace,
     pid: p.pid,
     alive: p.pid !== null && processAlive(p.pid, p.startTime),
+    ...(p.node !== null && routerIsDown(state.faults, p.node) ? { stoppedByFault: true } : {}),
     ...(p.logFile ? { logFile: p.logFile } : {}),
   }));
+  const faults = state.faults.map((f) => faultStatus(f, state));
   return {
     phase: state.phase,
     createdAt: state.createdAt,
@@ -150,6 +162,19 @@ export function labStatus(): LabStatus | null {
     containers,
     dns,
     processes,
+    faults,
   };
+}
+
+/** The filter of each direction sits at the egress of the sending router's interface on the link. */
+function faultStatus(f: LabFault, state: LabState): LabStatusFault {
+  const link = state.links.find((l) => l.kind === "core" && l.id === f.name);
+  const directions = faultDirections(f);
+  if (!link || directions.length === 0) return { ...f };
+  const dropped = directions.map(({ from, to }) => {
+    const end = link.a.node === from ? link.a : link.b;
+    return { from, to, packets: namespaceExists(nsName(from)) ? egressDrops(nsName(from), end.ifname) : null };
+  });
+  return { ...f, dropped };
 }
 
