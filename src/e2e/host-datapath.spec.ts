@@ -150,10 +150,10 @@ describe("host datapath v2 in the lab at MTU 1500", { skip, concurrency: false }
       const mid = counters();
       for (const r of CORE) assert.ok(mid[r]! - before[r]! > bytes, `${r} carried the TCP stream (${mid[r]! - before[r]!} of ${bytes} bytes)`);
       for (const r of ["r5", "r6", "r7"]) assert.ok(mid[r]! - before[r]! < 0.02 * bytes, `the TCP stream stayed off ${r}`);
-      const udp = await labExecCapture("h1", { app: "iperf", command: ["iperf3", "-u", "-c", H2, "-p", "5201", "-t", "1", "-b", "20M", "-l", String(MTU - 40 - srh - 8), "-J"] });
+      const udp = await labExecCapture("h1", { app: "iperf", command: ["iperf3", "-u", "-c", H2, "-p", "5201", "-t", "1", "-b", "10M", "-l", String(MTU - 40 - srh - 8), "-J"] });
       assert.equal(udp.code, 0, udp.stderr);
       const u = JSON.parse(udp.stdout) as { end: { sum: { lost_packets: number; packets: number; bytes: number } } };
-      assert.ok(u.end.sum.packets > 1000);
+      assert.ok(u.end.sum.packets > 500);
       assert.equal(u.end.sum.lost_packets, 0, "no datagram lost");
       const end = counters();
       for (const r of CORE) assert.ok(end[r]! - mid[r]! >= u.end.sum.bytes, `${r} carried the UDP stream`);
