@@ -28,7 +28,7 @@ const intents = testIntents(
 function view(): PathsView {
   return {
     generation: "g",
-    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h) })),
+    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h), watch: [] })),
     agents: [{ host: "h1", agentVersion: "a", peer: "[::1]:4000", connectedAt: "", lastSentVersion: 3 }],
   };
 }
