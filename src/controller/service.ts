@@ -107,7 +107,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
             if (e instanceof ConversionError) throw new ConnectError(`report from ${req.host}: ${e.message}`, Code.InvalidArgument);
             throw e;
           }
-          const problem = reportProblem(report, snapshot.rules.length);
+          const problem = reportProblem(report, snapshot.rules.length, state.topology);
           if (problem) throw new ConnectError(`report from ${req.host}: ${problem}`, Code.InvalidArgument);
           reports.put(report);
           return reportAckToProto({ generation: state.generation, version: Number(snapshot.version) });
