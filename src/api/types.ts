@@ -163,7 +163,7 @@ export interface ElementHealthView {
   since: string;
   /** Share of the minimal explanations that contain it; 0 when not a suspect. */
   confidence: number;
-  /** The minimal explanation is unique and contains it. */
+  /** The failing paths it lies on (and those linked to them through shared suspects) have one minimal explanation, and it is part of it. */
   unique: boolean;
   /** What marked it; absent when up. */
   source?: "localisation";

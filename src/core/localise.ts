@@ -11,8 +11,10 @@
 // candidate are unexplained (every element they cross works on another path: a fault no single
 // element explains). The suspects are the elements of the minimal explanations: the minimum
 // hitting sets of the explained failing paths over the candidates (hitting-set.ts). Each suspect's
-// confidence is the share of those minimum sets that contain it (1: in every one); `unique` says the
-// minimum set is the only one; `share` is the part of the verdict's failing paths it lies on.
+// confidence is the share of those minimum sets that contain it (1: in every one); `unique` says its
+// group of failing paths (those linked to one another through shared candidates) has only one
+// minimal explanation, and it is part of it, whatever ambiguity other groups have; `share` is the
+// part of the verdict's failing paths it lies on.
 // Paths in state "unknown" are no evidence.
 import type { ElementRef, PathState } from "./elements.js";
 import { elementFromKey, elementKey } from "./elements.js";
@@ -32,7 +34,7 @@ export interface Suspect {
   state: "down" | "degraded";
   /** Share of the minimal explanations that contain it, 0 < confidence ≤ 1. */
   confidence: number;
-  /** It is in the only minimal explanation. */
+  /** It is in the only minimal explanation of its group of failing paths (linked through shared candidates). */
   unique: boolean;
   /** Failing paths (of its verdict) it lies on, and their share of all of them. */
   failingPaths: number;

@@ -1536,7 +1536,8 @@ export type ElementHealth = Message<"cairn.v1.ElementHealth"> & {
   confidence: number;
 
   /**
-   * The minimal explanation is unique and contains it.
+   * The failing paths it lies on (with those linked to them through shared
+   * suspects) have a single minimal explanation, and it is part of it.
    *
    * @generated from field: bool unique = 7;
    */
