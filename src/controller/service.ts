@@ -80,7 +80,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
               .map((h) => {
                 const s = state.snapshot(h)!;
                 const report = reports.get(h);
-                return { host: h, version: Number(s.version), rules: s.rules, watch: [], ...(report ? { report } : {}) };
+                return { host: h, version: Number(s.version), rules: s.rules, watch: s.watch, ...(report ? { report } : {}) };
               }),
             agents: hub
               .subscribers()

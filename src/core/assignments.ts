@@ -98,3 +98,8 @@ export function intentRules(intent: Intent, priority: number, targets: RuleTarge
 export function ruleKey(intent: string, portRangeIndex: number): string {
   return `${intent}#${portRangeIndex}`;
 }
+
+/** The keys of the intent's rules on any of its hosts. */
+export function ruleKeys(intent: Intent): string[] {
+  return Array.from({ length: Math.max(1, intent.match.ports.length) }, (_, i) => ruleKey(intent.name, i));
+}
