@@ -73,4 +73,9 @@ export class ReportStore {
   get(host: string): ReceivedReportView | undefined {
     return this.latest.get(host);
   }
+
+  /** Every host's latest report. */
+  all(): ReceivedReportView[] {
+    return [...this.latest.values()];
+  }
 }

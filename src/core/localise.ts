@@ -41,11 +41,11 @@ export interface Suspect {
   share: number;
 }
 
-export interface Localisation {
+export interface Localisation<P extends ObservedPath = ObservedPath> {
   /** Down suspects, then degraded ones, each by element kind and id. */
   suspects: Suspect[];
   /** Failing paths that no element explains. */
-  unexplained: ObservedPath[];
+  unexplained: P[];
   downPaths: number;
   degradedPaths: number;
   /** Elements in a minimal explanation, per verdict. */
@@ -54,7 +54,7 @@ export interface Localisation {
   exact: boolean;
 }
 
-export function localise(paths: readonly ObservedPath[], budget = HITTING_SET_BUDGET): Localisation {
+export function localise<P extends ObservedPath>(paths: readonly P[], budget = HITTING_SET_BUDGET): Localisation<P> {
   const down = verdict(paths, "down", ["up", "degraded"], budget);
   const degraded = verdict(paths, "degraded", ["up"], budget);
   return {
@@ -67,14 +67,14 @@ export function localise(paths: readonly ObservedPath[], budget = HITTING_SET_BU
   };
 }
 
-function verdict(paths: readonly ObservedPath[], failingState: "down" | "degraded", healthyStates: PathState[], budget: number) {
+function verdict<P extends ObservedPath>(paths: readonly P[], failingState: "down" | "degraded", healthyStates: PathState[], budget: number) {
   const healthy = new Set<string>();
   for (const p of paths) if (healthyStates.includes(p.state)) for (const e of p.elements) healthy.add(elementKey(e));
   const failing = paths.filter((p) => p.state === failingState);
   const keys: string[] = [];
   const number = new Map<string, number>();
   const sets: number[][] = [];
-  const unexplained: ObservedPath[] = [];
+  const unexplained: P[] = [];
   const crossing = new Map<string, number>();
   for (const p of failing) {
     const candidates = [...new Set(p.elements.map(elementKey))].filter((k) => !healthy.has(k));
