@@ -35,6 +35,8 @@ export interface LivelinessDeps {
   events: EventLog;
   /** Sends deltas to the hosts' agents and records the pushes, caused by event `cause`. */
   publish: (deltas: HostDelta[], cause: number) => void;
+  /** One line per overlay change and per recomputation. */
+  log?: (line: string) => void;
 }
 
 const NOTHING_FOUND: Localisation<ProbedPath> = { suspects: [], unexplained: [], downPaths: 0, degradedPaths: 0, explanationSize: { down: 0, degraded: 0 }, exact: true };
@@ -112,6 +114,7 @@ export class Liveliness {
     for (const c of step.changes) {
       events.record({ type: "overlay", cause: why, kind: c.element.kind, id: c.element.id, state: c.state, previous: c.previous, source: "localisation", reason: c.reason });
       if (c.state === "up") this.upSince.set(elementKey(c.element), now);
+      this.deps.log?.(`liveliness: ${c.element.kind} ${c.element.id} ${c.previous} -> ${c.state}: ${c.reason}`);
     }
     this.overlay = step.overlay;
     this.found = found;
@@ -128,6 +131,12 @@ export class Liveliness {
         why = events.record({ type: "recompute", cause: why, durationMs: performance.now() - t1, rules: applied.recomputed, changed: applied.changed }).seq;
       }
       if (applied.deltas.length > 0) publish(applied.deltas, why);
+      if (applied.recomputed.length > 0 || applied.deltas.length > 0) {
+        this.deps.log?.(
+          `liveliness: recomputed ${applied.recomputed.length} rule(s), ${applied.changed.length} changed; ` +
+            `pushed to ${applied.deltas.length} host(s)${applied.deltas.length ? ` (${applied.deltas.map((d) => `${d.host}@v${d.version}`).join(", ")})` : ""}`,
+        );
+      }
     }
     this.schedule(now, step.nextDeadlineMs);
   }

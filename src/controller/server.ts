@@ -232,7 +232,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     pushes.pushed(deltas, cause);
   };
   const liveliness = new Liveliness(
-    { state, reports, events, publish },
+    { state, reports, events, publish, log },
     { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
   );
 
