@@ -147,7 +147,7 @@ const events: EventView[] = [
   { seq: 4, at, cause: 3, durationMs: 0, type: "overlay", kind: "link", id: "r2-r4", state: "down", previous: "up", source: "localisation", reason: "on 1 of 1 down path(s)" },
   { seq: 5, at, cause: 3, durationMs: 1.5, type: "recompute", rules: [{ host: "h1", rule: "p#0" }, { host: "h3", rule: "q#0" }], changed: [{ host: "h1", rule: "p#0" }] },
   { seq: 6, at, cause: 3, durationMs: 0, type: "push", host: "h1", version: 4, upserts: 1, removals: 0, watch: true },
-  { seq: 7, at, cause: 6, durationMs: 0, type: "ack", host: "h1", version: 4, pushSeq: 6, sincePushMs: 12.5, sinceCauseMs: 40 },
+  { seq: 7, at, cause: 6, durationMs: 0, type: "ack", host: "h1", version: 4, pushSeq: 6, sincePushMs: 12.5, sinceCauseMs: 40, rootCause: 1 },
   { seq: 8, at, cause: 0, durationMs: 3, type: "intents", added: ["a"], changed: [], removed: ["b"], source: "intents.yaml" },
   { seq: 9, at, cause: 0, durationMs: 0, type: "lost", count: 120 },
 ];
@@ -157,7 +157,7 @@ test("every event type round trips, alone and in a ListEvents response", () => {
   const list = { events, lastSeq: 9, capacity: 1000 };
   for (const m of wire(ListEventsResponseSchema, eventsViewToProto(list))) assert.deepEqual(eventsViewFromProto(m), list);
   const json = toJson(EventSchema, eventToProto(events[6]!)) as Record<string, unknown>;
-  assert.deepEqual(json, { seq: "7", at, cause: "6", ack: { host: "h1", version: "4", pushSeq: "6", sincePushMs: 12.5, sinceCauseMs: 40 } });
+  assert.deepEqual(json, { seq: "7", at, cause: "6", ack: { host: "h1", version: "4", pushSeq: "6", sincePushMs: 12.5, sinceCauseMs: 40, rootCause: "1" } });
   const empty = eventToProto(events[0]!);
   empty.detail = { case: undefined };
   assert.throws(() => eventFromProto(empty), /event 1: no detail/);

@@ -156,7 +156,10 @@ function detailToProto(d: EventDetailView): DetailInit {
     case "push":
       return { case: "push", value: { host: d.host, version: BigInt(d.version), upserts: d.upserts, removals: d.removals, watch: d.watch } };
     case "ack":
-      return { case: "ack", value: { host: d.host, version: BigInt(d.version), pushSeq: BigInt(d.pushSeq), sincePushMs: d.sincePushMs, sinceCauseMs: d.sinceCauseMs } };
+      return {
+        case: "ack",
+        value: { host: d.host, version: BigInt(d.version), pushSeq: BigInt(d.pushSeq), sincePushMs: d.sincePushMs, sinceCauseMs: d.sinceCauseMs, rootCause: BigInt(d.rootCause) },
+      };
     case "intents":
       return { case: "intents", value: { added: [...d.added], changed: [...d.changed], removed: [...d.removed], source: d.source } };
     case "lost":
@@ -221,7 +224,7 @@ function detailFromProto(m: Event): EventDetailView {
     }
     case "ack": {
       const v = d.value;
-      return { type: "ack", host: v.host, version: Number(v.version), pushSeq: Number(v.pushSeq), sincePushMs: v.sincePushMs, sinceCauseMs: v.sinceCauseMs };
+      return { type: "ack", host: v.host, version: Number(v.version), pushSeq: Number(v.pushSeq), sincePushMs: v.sincePushMs, sinceCauseMs: v.sinceCauseMs, rootCause: Number(v.rootCause) };
     }
     case "intents":
       return { type: "intents", added: [...d.value.added], changed: [...d.value.changed], removed: [...d.value.removed], source: d.value.source };

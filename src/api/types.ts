@@ -224,7 +224,7 @@ export type EventDetailView =
   | { type: "overlay"; kind: ElementKind; id: string; state: ElementState; previous: ElementState; source: "localisation"; reason: string }
   | { type: "recompute"; rules: RuleRefView[]; changed: RuleRefView[] }
   | { type: "push"; host: string; version: number; upserts: number; removals: number; watch: boolean }
-  | { type: "ack"; host: string; version: number; pushSeq: number; sincePushMs: number; sinceCauseMs: number }
+  | { type: "ack"; host: string; version: number; pushSeq: number; sincePushMs: number; sinceCauseMs: number; rootCause: number }
   | { type: "intents"; added: string[]; changed: string[]; removed: string[]; source: string }
   | { type: "lost"; count: number };
 

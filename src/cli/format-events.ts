@@ -30,9 +30,9 @@ function detail(e: EventView): string {
       return `${e.rules.length} rule${e.rules.length === 1 ? "" : "s"} (${shown}${e.rules.length > 8 ? ", …" : ""}), ${e.changed.length} changed`;
     }
     case "push":
-      return `${e.host} v${e.version}: ${e.upserts} upserts, ${e.removals} removals${e.watch ? ", new watch probes" : ""}`;
+      return `${e.host} v${e.version}: ${e.upserts} upserts, ${e.removals} removals${e.watch ? ", watch probes replaced" : ""}`;
     case "ack":
-      return `${e.host} applied v${e.version} (push #${e.pushSeq}): ${formatMs(e.sincePushMs)} after the push, ${formatMs(e.sinceCauseMs)} after its cause`;
+      return `${e.host} applied v${e.version} (push #${e.pushSeq}): ${formatMs(e.sincePushMs)} after the push, ${formatMs(e.sinceCauseMs)} after #${e.rootCause}`;
     case "intents":
       return `from ${e.source || "(request)"}: added [${e.added.join(", ")}], changed [${e.changed.join(", ")}], removed [${e.removed.join(", ")}]`;
     case "lost":

@@ -64,8 +64,10 @@ test("pushes become events; the host's report at or past a version acknowledges 
   const clock = new ManualClock();
   const log = new EventLog(clock);
   const pushes = new PushTracker(log, clock, "g1");
-  const cause = log.record(intents(1));
-  clock.advance(5);
+  const root = log.record(intents(1));
+  clock.advance(2);
+  const cause = log.record({ ...intents(2), cause: root.seq });
+  clock.advance(3);
   pushes.pushed([{ host: "h1", version: 2n, upserts: [], removed: ["a#0"] }, { host: "h2", version: 7n, upserts: [], removed: [], watch: [] }], cause.seq);
   clock.advance(10);
   pushes.pushed([{ host: "h1", version: 3n, upserts: [], removed: [] }], 0);
@@ -74,16 +76,17 @@ test("pushes become events; the host's report at or past a version acknowledges 
   pushes.reported("h1", "g1", 2);
   pushes.reported("h1", "g1", 2);
   pushes.reported("h2", "g1", 6);
-  const seen = log.list(1).events.map((e) => e.type === "push" ? `push ${e.host} v${e.version} watch=${e.watch} removals=${e.removals} cause=${e.cause}` : e.type === "ack" ? `ack ${e.host} v${e.version} push=${e.pushSeq} ${e.sincePushMs}/${e.sinceCauseMs} ms` : e.type);
+  const seen = log.list(2).events.map((e) => e.type === "push" ? `push ${e.host} v${e.version} watch=${e.watch} removals=${e.removals} cause=${e.cause}` : e.type === "ack" ? `ack ${e.host} v${e.version} push=${e.pushSeq} ${e.sincePushMs}/${e.sinceCauseMs} ms from #${e.rootCause}` : e.type);
+  // The ack measures from the push, and from the start of its chain of causes (#1, not #2).
   assert.deepEqual(seen, [
-    "push h1 v2 watch=false removals=1 cause=1",
-    "push h2 v7 watch=true removals=0 cause=1",
+    "push h1 v2 watch=false removals=1 cause=2",
+    "push h2 v7 watch=true removals=0 cause=2",
     "push h1 v3 watch=false removals=0 cause=0",
-    "ack h1 v2 push=2 30/35 ms",
+    "ack h1 v2 push=3 30/35 ms from #1",
   ]);
   pushes.reported("h1", "g1", 9);
   const last = log.list(0, 1).events[0]!;
-  assert.ok(last.type === "ack" && last.version === 3 && last.sinceCauseMs === last.sincePushMs);
+  assert.ok(last.type === "ack" && last.version === 3 && last.sinceCauseMs === last.sincePushMs && last.rootCause === last.pushSeq, "a push without a cause is its own root");
   // An agent that never answers does not make the tracker hold more than MAX_PENDING_PUSHES.
   for (let v = 10; v < 10 + MAX_PENDING_PUSHES + 5; v++) pushes.pushed([{ host: "h3", version: BigInt(v), upserts: [], removed: [] }], 0);
   const before = log.lastSeq;

@@ -1,6 +1,7 @@
 // Pushes and their acknowledgements: every published host delta becomes a push event, and the
 // host's next report naming a rule-set version at or past it (under this controller's generation)
-// acknowledges it, with the time since the push and since the event that caused it.
+// acknowledges it, with the time since the push and since the event that started the chain (the
+// push's cause, its cause, … : the report of a failed path, an intents change).
 import type { HostDelta } from "./state.js";
 import type { Clock } from "./clock.js";
 import type { EventLog } from "./events.js";
@@ -12,8 +13,12 @@ interface Pending {
   version: number;
   pushSeq: number;
   pushedAtMs: number;
-  causeAtMs: number;
+  rootSeq: number;
+  rootAtMs: number;
 }
+
+/** Causes followed back at most (a chain is a handful: report, localisation, recompute, push). */
+const MAX_CAUSE_DEPTH = 16;
 
 export class PushTracker {
   private readonly pending = new Map<string, Pending[]>();
@@ -27,7 +32,7 @@ export class PushTracker {
   /** Records one push event per delta, caused by event `cause` (0: none). */
   pushed(deltas: readonly HostDelta[], cause: number): void {
     const now = this.clock.now();
-    const causeAt = this.events.get(cause);
+    const root = this.rootOf(cause);
     for (const d of deltas) {
       const e = this.events.record({
         type: "push",
@@ -39,9 +44,20 @@ export class PushTracker {
         watch: d.watch !== undefined,
       });
       const list = this.pending.get(d.host) ?? [];
-      list.push({ version: Number(d.version), pushSeq: e.seq, pushedAtMs: now, causeAtMs: causeAt ? Date.parse(causeAt.at) : now });
+      list.push({ version: Number(d.version), pushSeq: e.seq, pushedAtMs: now, rootSeq: root?.seq ?? e.seq, rootAtMs: root ? Date.parse(root.at) : now });
       this.pending.set(d.host, list.slice(-MAX_PENDING_PUSHES));
     }
+  }
+
+  /** The first event of `seq`'s chain of causes that the ring still holds; undefined for 0. */
+  private rootOf(seq: number) {
+    let e = this.events.get(seq);
+    for (let i = 0; e && e.cause > 0 && i < MAX_CAUSE_DEPTH; i++) {
+      const up = this.events.get(e.cause);
+      if (!up) break;
+      e = up;
+    }
+    return e;
   }
 
   /** A report from `host`: acknowledges the pushes up to its applied version, if it speaks of this generation. */
@@ -59,7 +75,8 @@ export class PushTracker {
         version: p.version,
         pushSeq: p.pushSeq,
         sincePushMs: now - p.pushedAtMs,
-        sinceCauseMs: now - p.causeAtMs,
+        sinceCauseMs: now - p.rootAtMs,
+        rootCause: p.rootSeq,
       });
     }
     const left = list.filter((p) => p.version > appliedVersion);
