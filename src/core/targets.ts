@@ -1,5 +1,5 @@
 // The destinations of one intent's rules on one host, each with the path it takes. Pure.
-import type { RuleTarget } from "./assignments.js";
+import type { RuleTarget, TargetProbes } from "./assignments.js";
 import type { Host, Intent, PathResult, Segment, Topology } from "./model.js";
 import type { Family, IpPrefix } from "./ip.js";
 import { formatIpPrefix, parseIpPrefix } from "./ip.js";
@@ -21,17 +21,27 @@ export function ruleTargets(topology: Topology, intent: Intent, fromHost: string
   const families = matchFamilies(intent.match);
   const to = intent.match.to;
   const live = (toRouter: string) => computeLivePath(topology, intent, fromHost, toRouter, unavailable);
-  if ("host" in to) return hostTargets(topology, intent, fromHost, to.host, families, live);
-  if ("prefix" in to) return prefixTargets(topology, intent, fromHost, to.prefix, families, live);
-  return dnsTargets(topology, intent, fromHost, families, live);
+  const t = targetMaker(topology);
+  if ("host" in to) return hostTargets(topology, intent, fromHost, to.host, families, live, t);
+  if ("prefix" in to) return prefixTargets(topology, intent, fromHost, to.prefix, families, live, t);
+  return dnsTargets(topology, intent, fromHost, families, live, t);
 }
 
 type LivePath = (toRouter: string) => PathResult;
 
-/** The target for `prefix` whose packets take `base` (an IPv6 path), encapsulated with `dx4` for IPv4. */
-function target(topology: Topology, prefix: string, base: PathResult, dx4?: Segment): RuleTarget {
-  const probes = base.ok ? { probes: { primary: probeSids(topology, base.path), backup: base.backup ? probeSids(topology, base.backup) : null } } : {};
-  return { prefix, result: dx4 ? encapsulated(base, dx4) : base, ...probes };
+/** Makes the target for a prefix whose packets take `base` (an IPv6 path), encapsulated with `dx4` for IPv4. */
+type MakeTarget = (prefix: string, base: PathResult, dx4?: Segment) => RuleTarget;
+
+/** Targets sharing a path (IPv6 and IPv4 twins, a DNS rule's candidates behind one router) share its probes. */
+function targetMaker(topology: Topology): MakeTarget {
+  const probes = new Map<PathResult, TargetProbes>();
+  return (prefix, base, dx4) => {
+    const result = dx4 ? encapsulated(base, dx4) : base;
+    if (!base.ok) return { prefix, result };
+    let p = probes.get(base);
+    if (!p) probes.set(base, (p = { primary: probeSids(topology, base.path), backup: base.backup ? probeSids(topology, base.backup) : null }));
+    return { prefix, result, probes: p };
+  };
 }
 
 /** The intent's path to its destination's router; a failure when there is no such router. */
@@ -41,28 +51,28 @@ function intentPath(topology: Topology, intent: Intent, fromHost: string, live: 
   return dest.ok ? live(dest.router) : dest;
 }
 
-function hostTargets(topology: Topology, intent: Intent, fromHost: string, toHost: string, families: Family[], live: LivePath): RuleTarget[] {
+function hostTargets(topology: Topology, intent: Intent, fromHost: string, toHost: string, families: Family[], live: LivePath, target: MakeTarget): RuleTarget[] {
   const destIndex = topology.hosts.findIndex((h) => h.name === toHost);
   const dest = topology.hosts[destIndex];
   if (!dest) throw new Error(`intent ${intent.name}: unknown host ${toHost} (should have been validated)`);
   const source = topology.hosts.find((h) => h.name === fromHost);
   const result = intentPath(topology, intent, fromHost, live);
   const targets: RuleTarget[] = [];
-  if (families.includes(6)) targets.push(target(topology, `${dest.address}/128`, result));
+  if (families.includes(6)) targets.push(target(`${dest.address}/128`, result));
   if (families.includes(4) && source && isDualStack(source) && isDualStack(dest)) {
-    targets.push(target(topology, `${dest.address4}/32`, result, dx4Segment(topology, destIndex)));
+    targets.push(target(`${dest.address4}/32`, result, dx4Segment(topology, destIndex)));
   }
   return targets;
 }
 
-function prefixTargets(topology: Topology, intent: Intent, fromHost: string, prefix: string, families: Family[], live: LivePath): RuleTarget[] {
+function prefixTargets(topology: Topology, intent: Intent, fromHost: string, prefix: string, families: Family[], live: LivePath, target: MakeTarget): RuleTarget[] {
   const p = parseIpPrefix(prefix);
   if (!p) throw new Error(`intent ${intent.name}: bad destination prefix ${prefix} (should have been validated)`);
   if (!families.includes(p.family)) return [];
   const result = intentPath(topology, intent, fromHost, live);
-  if (p.family === 6) return [target(topology, prefix, result)];
+  if (p.family === 6) return [target(prefix, result)];
   const owner = ipv4Owner(topology, p);
-  return [owner.ok ? target(topology, prefix, result, dx4Segment(topology, owner.hostIndex)) : target(topology, prefix, result)];
+  return [owner.ok ? target(prefix, result, dx4Segment(topology, owner.hostIndex)) : target(prefix, result)];
 }
 
 interface Candidate {
@@ -71,7 +81,7 @@ interface Candidate {
   hostIndex: number;
 }
 
-function dnsTargets(topology: Topology, intent: Intent, fromHost: string, families: Family[], live: LivePath): RuleTarget[] {
+function dnsTargets(topology: Topology, intent: Intent, fromHost: string, families: Family[], live: LivePath, target: MakeTarget): RuleTarget[] {
   // One path computation per destination router: hosts behind the same router share it.
   const paths = new Map<string, PathResult>();
   const pathTo = (router: string): PathResult => {
@@ -89,7 +99,7 @@ function dnsTargets(topology: Topology, intent: Intent, fromHost: string, famili
   });
   return distinctPrefixes(candidates).map((c) => {
     const base = pathTo(c.host.router);
-    return target(topology, formatIpPrefix(c.prefix), base, c.prefix.family === 6 ? undefined : dx4Segment(topology, c.hostIndex));
+    return target(formatIpPrefix(c.prefix), base, c.prefix.family === 6 ? undefined : dx4Segment(topology, c.hostIndex));
   });
 }
 
