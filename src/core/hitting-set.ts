@@ -29,8 +29,9 @@ export interface HittingSets {
   exact: boolean;
 }
 
-/** Default search budget per component (search nodes). */
-export const HITTING_SET_BUDGET = 200_000;
+/** Default search budget per component, in sets examined (each search step looks at every set of its
+ *  component once): a few hundred milliseconds at most. */
+export const HITTING_SET_BUDGET = 1_000_000;
 
 /**
  * Minimum hitting sets of `sets` (each a list of element numbers; every set non-empty). `budget` bounds
@@ -66,7 +67,7 @@ interface ElementClass {
 function classesOf(sets: readonly (readonly number[])[]): ElementClass[] {
   const setsOf = new Map<number, number[]>();
   sets.forEach((s, i) => {
-    for (const e of new Set(s)) setsOf.set(e, [...(setsOf.get(e) ?? []), i]);
+    for (const e of new Set(s)) pushTo(setsOf, e, i);
   });
   const bySignature = new Map<string, ElementClass>();
   for (const [e, ss] of [...setsOf].sort((a, b) => a[0] - b[0])) {
@@ -102,8 +103,13 @@ function componentsOf(classes: ElementClass[], setCount: number): Component[] {
   return [...byRoot.values()];
 }
 
+/** Beyond this many distinct sets, supersets stay (dropping them only speeds the search up; finding them is quadratic). */
+const SUPERSET_CHECK_MAX_SETS = 2000;
+
 function withoutSupersets(sets: number[][]): number[][] {
-  const bySize = [...new Map(sets.map((s) => [s.join(","), s])).values()].sort((a, b) => a.length - b.length);
+  const distinct = [...new Map(sets.map((s) => [[...s].sort((a, b) => a - b).join(","), s])).values()];
+  if (distinct.length > SUPERSET_CHECK_MAX_SETS) return distinct;
+  const bySize = distinct.sort((a, b) => a.length - b.length);
   const kept: Set<number>[] = [];
   for (const s of bySize) {
     if (kept.some((k) => [...k].every((c) => s.includes(c)))) continue;
@@ -132,17 +138,17 @@ function solveComponent(comp: Component, budget: number): Solved {
   return { size: chosen[0]!.length, count: total, classShare, exact: solutions !== null };
 }
 
-/** Every minimum hitting set of the component (as class ids), or null when the search exceeds `budget` nodes. */
+/** Every minimum hitting set of the component (as class ids), or null when the search exceeds `budget`. */
 function exactSolutions(comp: Component, budget: number): number[][] | null {
   const sets = comp.sets;
   const hitsOf = new Map<number, number[]>();
   sets.forEach((s, i) => {
-    for (const c of s) hitsOf.set(c, [...(hitsOf.get(c) ?? []), i]);
+    for (const c of s) pushTo(hitsOf, c, i);
   });
   const hitCount = new Int32Array(sets.length);
   const forbidden = new Set<number>();
   const chosen: number[] = [];
-  let nodes = 0;
+  let work = 0;
   let found: number[][] = [];
 
   const firstUnhit = (): number => {
@@ -170,7 +176,7 @@ function exactSolutions(comp: Component, budget: number): number[][] | null {
     return most === 0 ? Infinity : Math.ceil(unhit / most);
   };
   const dfs = (left: number): boolean => {
-    if (++nodes > budget) return false;
+    if ((work += sets.length) > budget) return false;
     const s = firstUnhit();
     if (s < 0) {
       found.push([...chosen].sort((a, b) => a - b));
@@ -204,24 +210,40 @@ function exactSolutions(comp: Component, budget: number): number[][] | null {
 /** Greedy largest-coverage choice, then reverse deletion of redundant classes (see the module comment). */
 function greedy(comp: Component): number[] {
   const sets = comp.sets;
-  const unhit = new Set(sets.map((_, i) => i));
+  const setsOf = new Map<number, number[]>();
+  sets.forEach((s, i) => {
+    for (const c of s) pushTo(setsOf, c, i);
+  });
+  const unhit = new Uint8Array(sets.length).fill(1);
+  let left = sets.length;
   const chosen: number[] = [];
-  const setsOf = (c: number) => sets.flatMap((s, i) => (s.includes(c) ? [i] : []));
-  while (unhit.size > 0) {
+  while (left > 0) {
     let best = -1;
     let bestHits = 0;
-    for (const c of comp.classes) {
-      const hits = setsOf(c.id).filter((i) => unhit.has(i)).length;
-      if (hits > bestHits) { best = c.id; bestHits = hits; }
+    for (const [c, on] of setsOf) {
+      let hits = 0;
+      for (const i of on) hits += unhit[i]!;
+      if (hits > bestHits || (hits === bestHits && hits > 0 && c < best)) { best = c; bestHits = hits; }
     }
     chosen.push(best);
-    for (const i of setsOf(best)) unhit.delete(i);
+    for (const i of setsOf.get(best)!) if (unhit[i]) { unhit[i] = 0; left--; }
   }
-  for (let i = chosen.length - 1; i >= 0; i--) {
-    const others = chosen.filter((_, j) => j !== i);
-    if (sets.every((s) => s.some((c) => others.includes(c)))) chosen.splice(i, 1);
+  // Reverse deletion: a class is redundant when every set it hits is hit by another chosen class.
+  const hits = new Int32Array(sets.length);
+  for (const c of chosen) for (const i of setsOf.get(c)!) hits[i]!++;
+  for (let k = chosen.length - 1; k >= 0; k--) {
+    const on = setsOf.get(chosen[k]!)!;
+    if (!on.every((i) => hits[i]! >= 2)) continue;
+    for (const i of on) hits[i]!--;
+    chosen.splice(k, 1);
   }
   return chosen.sort((a, b) => a - b);
+}
+
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }
 
 /** H(d) = 1 + 1/2 + … + 1/d: the greedy answer's bound, as a factor of the minimum. */

@@ -116,7 +116,11 @@ export function nextOverlay(prev: Overlay, found: Localisation, paths: readonly 
 function pathsByElement(paths: readonly ProbedPath[]): Map<string, ProbedPath[]> {
   const out = new Map<string, ProbedPath[]>();
   for (const p of paths) {
-    for (const k of new Set(p.elements.map(elementKey))) out.set(k, [...(out.get(k) ?? []), p]);
+    for (const k of new Set(p.elements.map(elementKey))) {
+      const list = out.get(k);
+      if (list) list.push(p);
+      else out.set(k, [p]);
+    }
   }
   return out;
 }
