@@ -1,4 +1,4 @@
-// Operator client for `cairn apply -f FILE` and `cairn get paths [--json]`, and
+// Operator client for `cairn apply -f FILE`, `cairn get paths|links`, `cairn events`, and
 // the agent's report call. Returns plain data (src/api/types.ts); protobuf stays
 // inside src/api.
 import { readFile } from "node:fs/promises";
@@ -16,7 +16,8 @@ import {
   pathsViewFromProto,
   reportAckFromProto,
 } from "./convert.js";
-import type { AgentReportView, ApplySummary, PathsView, ReportAckView } from "./types.js";
+import { eventFromProto, eventsViewFromProto, linksViewFromProto } from "./convert-liveliness.js";
+import type { AgentReportView, ApplySummary, EventsView, EventView, LinksView, PathsView, ReportAckView } from "./types.js";
 
 export interface OperatorClientOptions {
   /** "connect" (JSON, default) or "grpc" (binary); both over HTTP/2. */
@@ -31,6 +32,12 @@ export interface OperatorClient {
   listIntents(): Promise<{ intents: Intent[]; source: string }>;
   /** Throws ConfigFileError (every validation error) when the controller rejects the intents. */
   applyIntents(yaml: string, filename: string): Promise<ApplySummary>;
+  /** Every link and node with its liveliness. */
+  listLinks(): Promise<LinksView>;
+  /** Held events after `afterSeq`, the newest `limit` (0: all). */
+  listEvents(afterSeq?: number, limit?: number): Promise<EventsView>;
+  /** Held events after `afterSeq`, then new ones as they happen, until `signal` aborts. No call timeout. */
+  watchEvents(afterSeq: number, signal: AbortSignal): AsyncIterable<EventView>;
   /** Closes the HTTP/2 connection. */
   close(): void;
 }
@@ -85,6 +92,28 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
         translate(baseUrl, e);
       }
     },
+    async listLinks() {
+      try {
+        return linksViewFromProto(await client.listLinks({}));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async listEvents(afterSeq = 0, limit = 0) {
+      try {
+        return eventsViewFromProto(await client.listEvents({ afterSeq: BigInt(afterSeq), limit }));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async *watchEvents(afterSeq, signal) {
+      try {
+        for await (const m of client.watchEvents({ afterSeq: BigInt(afterSeq) }, { signal, timeoutMs: 0 })) yield eventFromProto(m);
+      } catch (e) {
+        if (signal.aborted) return;
+        translate(baseUrl, e);
+      }
+    },
     close() {
       sessionManager.abort();
     },
@@ -114,6 +143,16 @@ export async function getPaths(url: string): Promise<PathsView> {
   const c = createOperatorClient(url);
   try {
     return await c.listPaths();
+  } finally {
+    c.close();
+  }
+}
+
+/** `cairn get links`: every link and node with its liveliness. */
+export async function getLinks(url: string): Promise<LinksView> {
+  const c = createOperatorClient(url);
+  try {
+    return await c.listLinks();
   } finally {
     c.close();
   }

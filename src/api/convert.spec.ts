@@ -338,8 +338,8 @@ test("PathUpdate, ListPaths, ApplySummary and validation errors round trip", () 
   const v: PathsView = {
     generation: "g",
     hosts: [
-      { host: "h1", version: 3, rules: [endX, protectedRule, infeasible] },
-      { host: "h2", version: 1, rules: [] },
+      { host: "h1", version: 3, rules: [endX, protectedRule, infeasible], watch: [] },
+      { host: "h2", version: 1, rules: [], watch: [{ probeSids: ["fc00:0:4::1"], routers: ["r2", "r4"], links: ["r2-r4"], reason: "link r2-r4 marked down" }] },
     ],
     agents: [{ host: "h1", agentVersion: "a/1", peer: "[::1]:5000", connectedAt: "2024-01-01T00:00:00.000Z", lastSentVersion: 3 }],
   };
@@ -399,6 +399,23 @@ const report: AgentReportView = {
     { key: "avoid#0", state: "not-steered", reason: "every path is down", prefixes: ["2001:db8:4::/64"], active: "none", steeredPackets: 5, steeredBytes: 500, unsteeredPackets: 2 ** 40, droppedPackets: 7 },
   ],
   datapathDrops: { mtu: 2, "fail-closed": 7 },
+  paths: [
+    {
+      probeSids: ["fc00:0:2::1", "fc00:0:4::1"],
+      routers: ["r1", "r2", "r4"],
+      links: ["r1-r2", "r2-r4"],
+      state: "degraded",
+      since: "2024-01-01T00:00:00.250Z",
+      loss: 0.25,
+      rttMinUs: 310,
+      rttAvgUs: 402.5,
+      rttP99Us: 977,
+      probesSent: 2 ** 40,
+      probesReceived: 1000,
+      uses: [{ rule: "web#0", prefix: "2001:db8:4::10/128", role: "primary", active: true }, { rule: "web#0", prefix: "10.0.4.10/32", role: "backup", active: false }],
+    },
+    { probeSids: ["fc00:0:4::1"], routers: ["r1", "r3", "r4"], links: ["r1-r3", "r3-r4"], state: "unknown", since: "2024-01-01T00:00:01.000Z", loss: 0, rttMinUs: 0, rttAvgUs: 0, rttP99Us: 0, probesSent: 0, probesReceived: 0, uses: [] },
+  ],
 };
 
 test("AgentReport round trip (binary and JSON); counters are uint64 on the wire", () => {
@@ -441,8 +458,8 @@ test("ListPaths carries each host's latest report and when it arrived", () => {
   const v: PathsView = {
     generation: "g",
     hosts: [
-      { host: "h1", version: 3, rules: [endX, ...v2Rules], report: { ...report, receivedAt: "2024-01-01T00:00:02.000Z" } },
-      { host: "h2", version: 1, rules: [] },
+      { host: "h1", version: 3, rules: [endX, ...v2Rules], report: { ...report, receivedAt: "2024-01-01T00:00:02.000Z" }, watch: [] },
+      { host: "h2", version: 1, rules: [], watch: [] },
     ],
     agents: [],
   };

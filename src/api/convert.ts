@@ -1,5 +1,5 @@
-// The only place that converts between protobuf messages (src/api/gen) and the
-// core model / plain API views. Everything else speaks plain data.
+// With convert-liveliness.ts, the only place that converts between protobuf messages (src/api/gen)
+// and the core model / plain API views. Everything else speaks plain data.
 import { create } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HostRule, RuleMatch, RuleTarget } from "../core/assignments.js";
@@ -45,6 +45,8 @@ import type {
   ValidationErrors,
 } from "./gen/cairn/v1/cairn_pb.js";
 import { ACTIVE_PATHS, RULE_STATES } from "./types.js";
+import { ConversionError, counterToProto } from "./convert-common.js";
+import { pathHealthFromProto, pathHealthToProto, watchProbeFromProto, watchProbeToProto } from "./convert-liveliness.js";
 import type {
   ActivePath,
   AgentReportView,
@@ -58,13 +60,7 @@ import type {
   RuleState,
 } from "./types.js";
 
-/** A message that does not describe a valid model value (e.g. from a newer or broken peer). */
-export class ConversionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConversionError";
-  }
-}
+export { ConversionError } from "./convert-common.js";
 
 // ---------------------------------------------------------------- segments & paths
 
@@ -159,12 +155,27 @@ function resultFromProto(m: TargetMsg, where: string): PathResult {
 }
 
 export function targetToProto(t: RuleTarget): TargetMsg {
-  return create(TargetSchema, { prefix: t.prefix, ...resultToProto(t.result) });
+  return create(TargetSchema, {
+    prefix: t.prefix,
+    ...resultToProto(t.result),
+    ...(t.probes ? { probeSids: [...t.probes.primary], backupProbeSids: [...(t.probes.backup ?? [])] } : {}),
+  });
+}
+
+/** A target's probes: absent when it has no path, or from a controller that sent none. */
+function probesFromProto(m: TargetMsg, result: PathResult, where: string): Pick<RuleTarget, "probes"> {
+  if (!result.ok || m.probeSids.length === 0) {
+    if (m.probeSids.length > 0 || m.backupProbeSids.length > 0) throw new ConversionError(`${where}: probe SIDs without a path`);
+    return {};
+  }
+  if (!result.backup && m.backupProbeSids.length > 0) throw new ConversionError(`${where}: backup probe SIDs without a backup path`);
+  return { probes: { primary: [...m.probeSids], backup: result.backup ? [...m.backupProbeSids] : null } };
 }
 
 export function targetFromProto(m: TargetMsg, where = `target ${m.prefix}`): RuleTarget {
   if (!parseIpPrefix(m.prefix)) throw new ConversionError(`${where}: "${m.prefix}" is not an IP prefix`);
-  return { prefix: m.prefix, result: resultFromProto(m, where) };
+  const result = resultFromProto(m, where);
+  return { prefix: m.prefix, result, ...probesFromProto(m, result, where) };
 }
 
 /** The match's fields, from either side (the message and the model have the same ones). */
@@ -221,6 +232,7 @@ export function pathUpdateToProto(u: PathUpdateView): PathUpdate {
     full: u.full,
     upserts: u.upserts.map(ruleToProto),
     removedKeys: [...u.removedKeys],
+    ...(u.watch ? { watch: { probes: u.watch.map(watchProbeToProto) } } : {}),
   });
 }
 
@@ -232,6 +244,7 @@ export function pathUpdateFromProto(m: PathUpdate): PathUpdateView {
     full: m.full,
     upserts: m.upserts.map(ruleFromProto),
     removedKeys: [...m.removedKeys],
+    ...(m.watch ? { watch: m.watch.probes.map((p, i) => watchProbeFromProto(p, `watch.probes[${i}]`)) } : {}),
   };
 }
 
@@ -369,6 +382,7 @@ export function pathsViewToProto(v: PathsView): ListPathsResponse {
         version: BigInt(h.version),
         rules: h.rules.map(ruleToProto),
         ...(h.report ? { report: agentReportToProto(h.report), reportReceivedAt: h.report.receivedAt } : {}),
+        watch: h.watch.map(watchProbeToProto),
       }),
     ),
     agents: v.agents.map((a) =>
@@ -392,6 +406,7 @@ export function pathsViewFromProto(m: ListPathsResponse): PathsView {
         version: Number(h.version),
         rules: h.rules.map(ruleFromProto),
         ...(h.report ? { report: { ...agentReportFromProto(h.report), receivedAt: h.reportReceivedAt } } : {}),
+        watch: h.watch.map((p, i) => watchProbeFromProto(p, `hosts.${h.host}.watch[${i}]`)),
       }),
     ),
     agents: m.agents.map(
@@ -408,11 +423,6 @@ export function pathsViewFromProto(m: ListPathsResponse): PathsView {
 
 // ---------------------------------------------------------------- ReportStatus
 
-/** A counter for a uint64 field: a whole number from 0 to 2^53 − 1 (BigInt() would throw on anything else). */
-function counterToProto(n: number, what: string): bigint {
-  if (!Number.isSafeInteger(n) || n < 0) throw new ConversionError(`${what}: ${n} is not a counter (a whole number ≥ 0)`);
-  return BigInt(n);
-}
 
 export function ruleReportToProto(r: RuleReportView): RuleReport {
   const c = (n: number, name: string) => counterToProto(n, `rule report ${r.key}: ${name}`);
@@ -458,6 +468,7 @@ export function agentReportToProto(r: AgentReportView): AgentReport {
     reportedAt: r.reportedAt,
     rules: r.rules.map(ruleReportToProto),
     datapathDrops: Object.fromEntries(Object.entries(r.datapathDrops).map(([why, n]) => [why, counterToProto(n, `datapathDrops.${why}`)])),
+    paths: (r.paths ?? []).map((p, i) => pathHealthToProto(p, `paths[${i}]`)),
   });
 }
 
@@ -469,6 +480,7 @@ export function agentReportFromProto(m: AgentReport): AgentReportView {
     reportedAt: m.reportedAt,
     rules: m.rules.map(ruleReportFromProto),
     datapathDrops: Object.fromEntries(Object.entries(m.datapathDrops).map(([why, n]) => [why, Number(n)])),
+    paths: m.paths.map((p, i) => pathHealthFromProto(p, `paths[${i}]`)),
   };
 }
 

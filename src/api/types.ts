@@ -2,6 +2,7 @@
 // produces, the agent consumes and the operator CLI prints. JSON-serializable
 // except where a field says bigint.
 import type { HostRule } from "../core/assignments.js";
+import type { ElementKind, ElementState, PathState, WatchProbe } from "../core/elements.js";
 
 /** One message of an agent's subscription. */
 export interface PathUpdateView {
@@ -12,6 +13,8 @@ export interface PathUpdateView {
   full: boolean;
   upserts: HostRule[];
   removedKeys: string[];
+  /** The host's watch probes: always present when full; otherwise present only when the set changed. */
+  watch?: WatchProbe[];
 }
 
 export interface HostPushView {
@@ -37,6 +40,8 @@ export interface HostPathsView {
   rules: HostRule[];
   /** The host agent's latest report; absent when none arrived since the controller started. */
   report?: ReceivedReportView;
+  /** Probes the controller asks the agent to run for paths no rule uses (elements under watch). */
+  watch: WatchProbe[];
 }
 
 /**
@@ -80,6 +85,45 @@ export interface AgentReportView {
   rules: RuleReportView[];
   /** Packets the datapath dropped, by reason (e.g. "mtu"). */
   datapathDrops: Record<string, number>;
+  /** One per probe stream (distinct probe SID list). Absent from agents that do not probe (taken as none). */
+  paths?: PathHealthView[];
+}
+
+export type PathRole = "primary" | "backup";
+export const PATH_ROLES: readonly PathRole[] = ["primary", "backup"];
+
+/** A rule's target whose primary or backup a probed path is. */
+export interface PathUseView {
+  /** The rule's key. */
+  rule: string;
+  /** The target's prefix. */
+  prefix: string;
+  role: PathRole;
+  /** The rule's packets to this target take this path now. */
+  active: boolean;
+}
+
+/** What an agent's loopback probes say about one path (PathHealth). */
+export interface PathHealthView {
+  /** The probe's SIDs: the stream's identity. */
+  probeSids: string[];
+  /** The path's routers and link ids as the controller computed them. */
+  routers: string[];
+  links: string[];
+  state: PathState;
+  /** When the path entered `state`, RFC 3339, on the agent's clock. */
+  since: string;
+  /** Share of the last second's probes that did not come back, 0..1. */
+  loss: number;
+  /** Round-trip times of the last second's returned probes, µs (0 when none). */
+  rttMinUs: number;
+  rttAvgUs: number;
+  rttP99Us: number;
+  /** Since the probe stream started. */
+  probesSent: number;
+  probesReceived: number;
+  /** Empty for a watch probe. */
+  uses: PathUseView[];
 }
 
 /** A report as the controller keeps it: with the time it arrived (RFC 3339). */
@@ -107,4 +151,100 @@ export interface PathsView {
   generation: string;
   hosts: HostPathsView[];
   agents: AgentView[];
+}
+
+/** One link, router or host and what liveliness knows of it (ListLinks). */
+export interface ElementHealthView {
+  /** The overlay's mark; "up" when unmarked. */
+  state: ElementState;
+  /** In the latest localisation's minimal explanation of the failing paths. */
+  suspect: boolean;
+  /** When `state` began, RFC 3339. */
+  since: string;
+  /** Share of the minimal explanations that contain it; 0 when not a suspect. */
+  confidence: number;
+  /** The failing paths it lies on (and those linked to them through shared suspects) have one minimal explanation, and it is part of it. */
+  unique: boolean;
+  /** What marked it; absent when up. */
+  source?: "localisation";
+  /** Marked, and probes show it healthy: cleared then unless a probe crossing it fails first. */
+  clearsAt?: string;
+  /** Probed paths crossing it, by state, from every host's latest report. */
+  downPaths: number;
+  degradedPaths: number;
+  upPaths: number;
+  /** Hosts whose down or degraded paths cross it. */
+  reportedBy: string[];
+}
+
+export interface LinkHealthView extends ElementHealthView {
+  /** The link's id as in the topology file, e.g. "r2-r3". */
+  link: string;
+}
+
+export interface NodeHealthView extends ElementHealthView {
+  node: string;
+  kind: "router" | "host";
+}
+
+/** A failing path that no element explains (every element it crosses is on a healthy path too). */
+export interface FailingPathView {
+  host: string;
+  routers: string[];
+  state: "down" | "degraded";
+}
+
+export interface LinksView {
+  holdDownMs: number;
+  links: LinkHealthView[];
+  nodes: NodeHealthView[];
+  unexplained: FailingPathView[];
+}
+
+export interface SuspectView {
+  kind: ElementKind;
+  id: string;
+  state: "down" | "degraded";
+  confidence: number;
+  unique: boolean;
+  failingPaths: number;
+  /** failingPaths over all failing paths of its state. */
+  share: number;
+}
+
+export interface RuleRefView {
+  host: string;
+  rule: string;
+}
+
+/** What happened, with its details. */
+export type EventDetailView =
+  | { type: "path-state"; host: string; probeSids: string[]; routers: string[]; state: PathState; previous: PathState | ""; rules: string[] }
+  | { type: "localisation"; suspects: SuspectView[]; downPaths: number; degradedPaths: number; unexplainedPaths: number; exact: boolean }
+  | { type: "overlay"; kind: ElementKind; id: string; state: ElementState; previous: ElementState; source: "localisation"; reason: string }
+  | { type: "recompute"; rules: RuleRefView[]; changed: RuleRefView[] }
+  | { type: "push"; host: string; version: number; upserts: number; removals: number; watch: boolean }
+  | { type: "ack"; host: string; version: number; pushSeq: number; sincePushMs: number; sinceCauseMs: number; rootCause: number }
+  | { type: "intents"; added: string[]; changed: string[]; removed: string[]; source: string }
+  | { type: "lost"; count: number };
+
+export type EventType = EventDetailView["type"];
+
+/** One event of the controller's ring. */
+export type EventView = {
+  /** Increasing by one per event, from 1. */
+  seq: number;
+  /** RFC 3339. */
+  at: string;
+  /** The event that led to this one; 0: none. */
+  cause: number;
+  /** How long the step took, ms; 0 when it has no duration. */
+  durationMs: number;
+} & EventDetailView;
+
+export interface EventsView {
+  /** Oldest first. */
+  events: EventView[];
+  lastSeq: number;
+  capacity: number;
 }

@@ -28,7 +28,7 @@ const intents = testIntents(
 function view(): PathsView {
   return {
     generation: "g",
-    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h) })),
+    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h), watch: [] })),
     agents: [{ host: "h1", agentVersion: "a", peer: "[::1]:4000", connectedAt: "", lastSentVersion: 3 }],
   };
 }
@@ -91,4 +91,15 @@ test("matchText: app or cgroup or any process, then user, source, protocol and p
   assert.equal(matchText({ match: { ...m, protocol: 1 } }), "any process, icmp");
   assert.equal(matchText({ match: { ...m, portFrom: 53, portTo: 53 } }), "any process, any/53");
   assert.equal(matchText({ match: { ...m, app: "video", user: "alice", source: "2001:db8::/32" }, dns: "a.example" }), "app video, user alice, from 2001:db8::/32, to a.example");
+});
+
+test("get paths: a host's watch probes are listed after its targets (or after 'no rules')", () => {
+  const v = view();
+  const probe = { probeSids: ["fc00:0:4::1"], routers: ["r1", "r2", "r4"], links: ["r1-r2", "r2-r4"], reason: "link r2-r4 marked down" };
+  v.hosts[0]!.watch = [probe];
+  v.hosts[1]!.watch = [{ ...probe, routers: ["r4", "r2"], reason: "router r2 marked degraded" }];
+  const lines = formatPathsTable(v).split("\n");
+  const at = lines.indexOf("  watch probe r1>r2>r4: link r2-r4 marked down");
+  assert.match(lines[at - 2]!, /^ {2}slow\s+10\.0\.4\.10\/32/, "after h1's targets");
+  assert.deepEqual(lines.slice(at - 1, at + 5), ["", "  watch probe r1>r2>r4: link r2-r4 marked down", "", "h2: rules v4; agent not connected; no report", "  no rules", "  watch probe r4>r2: router r2 marked degraded"]);
 });

@@ -18,7 +18,8 @@ export function formatPathsTable(paths: PathsView): string {
 
 function formatHost(h: HostPathsView, agents: AgentView[], generation: string): string {
   const lines = [hostLine(h, agents, generation)];
-  if (h.rules.length === 0) return [...lines, "  no rules"].join("\n");
+  const watch = h.watch.map((w) => `  watch probe ${w.routers.join(">")}: ${w.reason}`);
+  if (h.rules.length === 0) return [...lines, "  no rules", ...watch].join("\n");
   const reports = new Map((h.report?.rules ?? []).map((r) => [r.key, r]));
   lines.push(indent(renderTable(RULE_HEADER, h.rules.map((r) => ruleRow(r, h.report, reports.get(r.key))))));
   const reasons = h.rules.flatMap((r) => {
@@ -27,6 +28,7 @@ function formatHost(h: HostPathsView, agents: AgentView[], generation: string): 
   });
   if (reasons.length > 0) lines.push(...reasons);
   lines.push("", indent(renderTable(TARGET_HEADER, targetRows(h.rules))));
+  if (watch.length > 0) lines.push("", ...watch);
   return lines.join("\n");
 }
 

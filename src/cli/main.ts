@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import type { AgentCommandOptions } from "../agent/main.js";
 import { reportError } from "./errors.js";
 import { LAB_CONTROLLER_URL } from "../lab/endpoint.js";
+import { parseDurationUs } from "../core/units.js";
 
 const program = new Command("cairn")
   .description("Intent-based, per-application SRv6 path steering from the host")
@@ -30,18 +31,28 @@ program
   .option("--json", "machine-readable output")
   .action(run(async (t: string, i: string | undefined, o: { json?: boolean }) => (await import("./validate.js")).validateCommand(t, i, o)));
 
-program
-  .command("controller")
-  .description("serve the Cairn API: compute paths for intents and stream them to agents")
-  .requiredOption("--topology <file>", "topology YAML")
-  .requiredOption("--intents <file>", "intents YAML")
-  .option("--listen <host:port>", "address to listen on, repeatable (default [::1]:50051)", (v: string, prev: string[]) => [...prev, v], [] as string[])
-  .action(run(async (o: { topology: string; intents: string; listen: string[] }) => (await import("../controller/main.js")).runController(o)));
-
 const wholeNumber = (name: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} takes a whole number, got "${v}"`);
   return Number(v);
 };
+
+/** A duration option ("3s", "500ms") in milliseconds. */
+const durationMs = (name: string) => (v: string) => {
+  const d = parseDurationUs(v);
+  if (!d.ok) throw new InvalidArgumentError(`${name}: ${d.reason}`);
+  return d.value / 1000;
+};
+
+program
+  .command("controller")
+  .description("serve the Cairn API: compute paths for intents, stream them to agents, localise faults from their probes")
+  .requiredOption("--topology <file>", "topology YAML")
+  .requiredOption("--intents <file>", "intents YAML")
+  .option("--listen <host:port>", "address to listen on, repeatable (default [::1]:50051)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option("--hold-down <duration>", "how long probes must show a marked link or node healthy before it is cleared (default 3s)", durationMs("--hold-down"))
+  .option("--stale-after <duration>", "agents' reports older than this are no evidence for localisation (default 10s)", durationMs("--stale-after"))
+  .option("--events <n>", "events kept in memory for `cairn events` (default 1000)", wholeNumber("--events"))
+  .action(run(async (o: { topology: string; intents: string; listen: string[]; holdDown?: number; staleAfter?: number; events?: number }) => (await import("../controller/main.js")).runController(o)));
 
 program
   .command("agent")
@@ -123,6 +134,25 @@ get
     const paths = await client.getPaths(o.controller);
     console.log(o.json ? JSON.stringify(paths, null, 2) : (await import("./format-paths.js")).formatPathsTable(paths));
   }));
+
+get
+  .command("links")
+  .description("every link, router and host: up, or marked degraded or down by fault localisation, with the probed paths that say so")
+  .addOption(controllerOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { controller: string; json?: boolean }) => {
+    const links = await (await import("../api/client.js")).getLinks(o.controller);
+    console.log(o.json ? JSON.stringify(links, null, 2) : (await import("./format-links.js")).formatLinksTable(links));
+  }));
+
+program
+  .command("events")
+  .description("the controller's recent events: path state changes, localisations, overlay changes, recomputations, pushes and their acknowledgements, intent changes")
+  .addOption(controllerOption())
+  .option("--json", "machine-readable output (with --follow: one JSON object per line)")
+  .option("--follow", "then print each new event as it happens, until interrupted")
+  .option("--limit <n>", "only the newest N held events (default all)", wholeNumber("--limit"), 0)
+  .action(run(async (o: { controller: string; json?: boolean; follow?: boolean; limit: number }) => (await import("./events-command.js")).eventsCommand(o)));
 
 const lab = program.command("lab").description("a real SRv6 network of namespaces, kernel SIDs and FRR IS-IS on this machine");
 lab

@@ -117,3 +117,25 @@ test("coalesceDeltas: later wins, remove then re-add is an upsert", () => {
   assert.deepEqual(c.upserts.map((r) => r.key), ["b#0", "c#0"]);
   assert.deepEqual(c.removed, ["a#0"]);
 });
+
+test("watch probes: the snapshot always carries them; a delta only when they changed, the latest winning when coalesced", async () => {
+  const state = createControllerState(topology, v1);
+  const hub = new SubscriptionHub(state);
+  const ac = new AbortController();
+  const probe = (reason: string) => ({ probeSids: ["fc00:0:4::1"], routers: ["r1", "r2", "r4"], links: ["r1-r2", "r2-r4"], reason });
+  const s = hub.stream("h1", { agentVersion: "", peer: "" }, ac.signal);
+  assert.deepEqual((await next(s)).watch, []);
+  const nothing = { down: { links: [], routers: [] }, degraded: { links: [], routers: [] } };
+  hub.publish(state.setLiveliness(nothing, new Map([["h1", [probe("first")]]])).deltas);
+  hub.publish(state.setLiveliness(nothing, new Map([["h1", [probe("second")]]])).deltas);
+  const d = await next(s);
+  assert.deepEqual([d.full, d.version, d.watch], [false, 3n, [probe("second")]]);
+  hub.publish(state.setIntents(v2).deltas);
+  assert.equal((await next(s)).watch, undefined, "a rules-only delta leaves the watch set as it is");
+  ac.abort();
+  await s.return(undefined);
+  const late = hub.stream("h1", { agentVersion: "", peer: "" }, new AbortController().signal);
+  assert.deepEqual((await next(late)).watch, [probe("second")]);
+  await late.return(undefined);
+  assert.deepEqual(coalesceDeltas([{ host: "h", version: 2n, upserts: [], removed: [], watch: [probe("x")] }, { host: "h", version: 3n, upserts: [], removed: [] }]).watch, [probe("x")]);
+});

@@ -69,7 +69,7 @@ class Subscriber {
   }
 }
 
-/** Merges consecutive deltas of one host into one (later wins). */
+/** Merges consecutive deltas of one host into one (later wins, for rules and for the watch set). */
 export function coalesceDeltas(deltas: HostDelta[]): HostDelta {
   const last = deltas[deltas.length - 1];
   if (!last) throw new Error("coalesceDeltas: no deltas");
@@ -86,7 +86,8 @@ export function coalesceDeltas(deltas: HostDelta[]): HostDelta {
     }
   }
   const ordered = [...upserts.values()].sort((a, b) => a.priority - b.priority || a.key.localeCompare(b.key));
-  return { host: last.host, version: last.version, upserts: ordered, removed: [...removed] };
+  const watch = deltas.reduce<HostDelta["watch"]>((w, d) => d.watch ?? w, undefined);
+  return { host: last.host, version: last.version, upserts: ordered, removed: [...removed], ...(watch ? { watch } : {}) };
 }
 
 export class SubscriptionHub {
@@ -153,6 +154,7 @@ export class SubscriptionHub {
             full: true,
             upserts: snap.rules,
             removedKeys: [],
+            watch: snap.watch,
           };
         } else {
           const d = coalesceDeltas(sub.pending);
@@ -164,6 +166,7 @@ export class SubscriptionHub {
             full: false,
             upserts: d.upserts,
             removedKeys: d.removed,
+            ...(d.watch ? { watch: d.watch } : {}),
           };
         }
         sub.info.lastSentVersion = update.version;

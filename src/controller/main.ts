@@ -12,6 +12,11 @@ export interface ControllerCliOptions {
   listen?: string[];
   /** Write applied intents back to the intents file. */
   persistIntents?: boolean;
+  /** Liveliness: hold-down before a mark clears, and when reports stop counting as evidence (ms). */
+  holdDown?: number;
+  staleAfter?: number;
+  /** Events kept in memory. */
+  events?: number;
   /** Stops the controller when aborted (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Called once listening (tests, lab). */
@@ -40,6 +45,9 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
     intentsFile: opts.intents,
     listen,
     ...(opts.persistIntents ? { persistIntents: true } : {}),
+    ...(opts.holdDown !== undefined ? { holdDownMs: opts.holdDown } : {}),
+    ...(opts.staleAfter !== undefined ? { staleAfterMs: opts.staleAfter } : {}),
+    ...(opts.events !== undefined ? { eventsCapacity: opts.events } : {}),
   });
   for (const url of controller.urls) process.stdout.write(`listening on ${url}\n`);
   opts.onReady?.(controller);

@@ -2,6 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { AgentReportView, RuleReportView } from "../api/types.js";
 import { REPORT_LIMITS, ReportStore, reportProblem } from "./reports.js";
+import { testTopology } from "./testing.js";
+
+const topology = testTopology();
 
 const rule = (key: string, over: Partial<RuleReportView> = {}): RuleReportView => ({
   key,
@@ -26,11 +29,11 @@ const report = (over: Partial<AgentReportView> = {}): AgentReportView => ({
 });
 
 test("a report within bounds passes; the rule count may exceed the host's by the margin, not more", () => {
-  assert.equal(reportProblem(report(), 2), null);
+  assert.equal(reportProblem(report(), 2, topology), null);
   const many = Array.from({ length: 2 + REPORT_LIMITS.extraRules }, (_, i) => rule(`r#${i}`));
-  assert.equal(reportProblem(report({ rules: many }), 2), null);
+  assert.equal(reportProblem(report({ rules: many }), 2, topology), null);
   assert.equal(
-    reportProblem(report({ rules: [...many, rule("one-more#0")] }), 2),
+    reportProblem(report({ rules: [...many, rule("one-more#0")] }), 2, topology),
     `67 rule reports, but the host has 2 rules (at most 66 reports accepted)`,
   );
 });
@@ -49,7 +52,7 @@ test("every string and list is bounded, states are checked by the converter, pre
     [{ rules: [rule("a#0", { prefixes: Array.from({ length: 65 }, () => "10.0.0.1/32") })] }, /^rules\[0\] has 65 prefixes; at most 64$/],
     [{ rules: [rule("a#0", { prefixes: ["10.0.0.1/32", "video.example.com"] })] }, /^rules\[0\]\.prefixes\[1\]: "video\.example\.com" is not an IP prefix$/],
   ];
-  for (const [over, reason] of cases) assert.match(reportProblem(report(over), 2) ?? "(no problem)", reason);
+  for (const [over, reason] of cases) assert.match(reportProblem(report(over), 2, topology) ?? "(no problem)", reason);
 });
 
 test("the store keeps the latest report per host, stamped with the injected clock", () => {

@@ -2,6 +2,8 @@
 // (one per topology host, so memory is bounded by the topology).
 import type { AgentReportView, ReceivedReportView } from "../api/types.js";
 import { parseIpPrefix } from "../core/ip.js";
+import type { Topology } from "../core/model.js";
+import { isRfc3339, pathReportProblem } from "./path-reports.js";
 
 export const REPORT_LIMITS = {
   /** Rule reports beyond the host's current rule count: an agent may still hold a larger, older rule set. */
@@ -19,10 +21,9 @@ export const REPORT_LIMITS = {
  *  limit for a host at the datapath's 1024 rules stays under it. */
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
-
-/** Why `report` is out of bounds for a host that holds `ruleCount` rules; null when it is within them. */
-export function reportProblem(report: AgentReportView, ruleCount: number): string | null {
+/** Why `report` is out of bounds for a host that holds `ruleCount` rules, or its probed paths do not fit
+ *  `topology`; null when it is fine. */
+export function reportProblem(report: AgentReportView, ruleCount: number, topology: Topology): string | null {
   const L = REPORT_LIMITS;
   const long = (what: string, s: string, max: number) => (s.length > max ? `${what} is ${s.length} characters long; at most ${max}` : null);
   const maxRules = ruleCount + L.extraRules;
@@ -31,7 +32,7 @@ export function reportProblem(report: AgentReportView, ruleCount: number): strin
   }
   const top =
     long("generation", report.generation, L.generationChars) ??
-    (RFC3339.test(report.reportedAt) && !Number.isNaN(Date.parse(report.reportedAt)) ? null : `reportedAt "${report.reportedAt.slice(0, 40)}" is not an RFC 3339 time`);
+    (isRfc3339(report.reportedAt) ? null : `reportedAt "${report.reportedAt.slice(0, 40)}" is not an RFC 3339 time`);
   if (top) return top;
   const drops = Object.keys(report.datapathDrops);
   if (drops.length > L.dropReasons) return `${drops.length} datapath drop reasons; at most ${L.dropReasons}`;
@@ -54,7 +55,7 @@ export function reportProblem(report: AgentReportView, ruleCount: number): strin
       if (!parseIpPrefix(prefix)) return `${at}.prefixes[${j}]: "${prefix.slice(0, 50)}" is not an IP prefix`;
     }
   }
-  return null;
+  return pathReportProblem(report.paths ?? [], topology);
 }
 
 export class ReportStore {
@@ -71,5 +72,10 @@ export class ReportStore {
 
   get(host: string): ReceivedReportView | undefined {
     return this.latest.get(host);
+  }
+
+  /** Every host's latest report. */
+  all(): ReceivedReportView[] {
+    return [...this.latest.values()];
   }
 }

@@ -312,6 +312,7 @@ function h1Report(over: Partial<AgentReportView> = {}): AgentReportView {
     reportedAt: "2024-01-01T00:00:01.000Z",
     rules: [r("web#0", 10), r("web#1", 0), { ...r("bulk#0", 0), state: "not-steered", reason: "every path is down", active: "none", unsteeredPackets: 3 }],
     datapathDrops: { mtu: 1 },
+    paths: [],
     ...over,
   };
 }

@@ -11,6 +11,11 @@ import { SubscriptionHub } from "./hub.js";
 import { ReportStore } from "./reports.js";
 import { cairnRoutes, kPeer } from "./service.js";
 import { createControllerState } from "./state.js";
+import type { HostDelta } from "./state.js";
+import { realClock, type Clock } from "./clock.js";
+import { DEFAULT_EVENTS_CAPACITY, EventLog } from "./events.js";
+import { Liveliness } from "./liveliness.js";
+import { PushTracker } from "./pushes.js";
 
 export interface ListenAddress {
   host: string;
@@ -31,6 +36,14 @@ export interface ControllerOptions {
   log?: (line: string) => void;
   /** Controller instance id sent to agents; default random. */
   generation?: string;
+  /** How long probes must show a marked link or node healthy before it is cleared; default 3 s. */
+  holdDownMs?: number;
+  /** Agents' reports older than this are no evidence for localisation; default 10 s. */
+  staleAfterMs?: number;
+  /** Events kept in memory (the ring ListEvents and WatchEvents read); default 1000. */
+  eventsCapacity?: number;
+  /** Time for liveliness (hold-downs, staleness, event times); default the real clock. */
+  clock?: Clock;
 }
 
 export interface ControllerHandle {
@@ -210,11 +223,27 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const keepalive = opts.keepalive ?? DEFAULT_KEEPALIVE;
   const state = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
   const hub = new SubscriptionHub(state);
+  const clock = opts.clock ?? realClock;
+  const events = new EventLog(clock, opts.eventsCapacity ?? DEFAULT_EVENTS_CAPACITY);
+  const pushes = new PushTracker(events, clock, state.generation);
+  const reports = new ReportStore(() => new Date(clock.now()));
+  const publish = (deltas: HostDelta[], cause: number) => {
+    hub.publish(deltas);
+    pushes.pushed(deltas, cause);
+  };
+  const liveliness = new Liveliness(
+    { state, reports, events, publish, log },
+    { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
+  );
 
   const routes = cairnRoutes({
     state,
     hub,
-    reports: new ReportStore(),
+    reports,
+    events,
+    pushes,
+    liveliness,
+    publish,
     log,
     intentsSource: opts.intentsFile ?? "",
     ...(opts.persistIntents && opts.intentsFile ? { persist: (yaml: string) => writeFileAtomic(opts.intentsFile!, yaml) } : {}),
@@ -243,6 +272,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     close() {
       closing ??= (async () => {
         hub.close();
+        events.close();
+        liveliness.close();
         await Promise.all(listeners.map((l) => l.close()));
         log("stopped");
       })();

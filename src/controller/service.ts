@@ -1,5 +1,6 @@
 // CairnService's methods over the controller's state: what each RPC does, apart from the HTTP/2
 // transport that carries it (server.ts).
+import { performance } from "node:perf_hooks";
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { formatConfigError } from "../config/errors.js";
@@ -15,12 +16,16 @@ import {
   pathUpdateToProto,
   reportAckToProto,
 } from "../api/convert.js";
+import { eventsViewToProto, eventToProto, linksViewToProto } from "../api/convert-liveliness.js";
 import type { AgentReportView, PathsView } from "../api/types.js";
 import { HubClosedError } from "./hub.js";
 import type { SubscriberInfo, SubscriptionHub } from "./hub.js";
 import { MAX_REQUEST_BYTES, reportProblem } from "./reports.js";
 import type { ReportStore } from "./reports.js";
-import type { ControllerState } from "./state.js";
+import type { ControllerState, HostDelta } from "./state.js";
+import { EventRingClosedError, type EventLog } from "./events.js";
+import type { Liveliness } from "./liveliness.js";
+import type { PushTracker } from "./pushes.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -29,6 +34,11 @@ export interface ServiceDeps {
   state: ControllerState;
   hub: SubscriptionHub;
   reports: ReportStore;
+  events: EventLog;
+  pushes: PushTracker;
+  liveliness: Liveliness;
+  /** Sends deltas to the hosts' agents and records the pushes, caused by event `cause`. */
+  publish: (deltas: HostDelta[], cause: number) => void;
   log: (line: string) => void;
   /** Where the current intents came from: shown by ListIntents. */
   intentsSource: string;
@@ -37,7 +47,7 @@ export interface ServiceDeps {
 }
 
 export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {
-  const { state, hub, reports, log } = deps;
+  const { state, hub, reports, events, pushes, liveliness, publish, log } = deps;
   let source = deps.intentsSource;
   let applying: Promise<unknown> = Promise.resolve();
   const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
@@ -80,7 +90,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
               .map((h) => {
                 const s = state.snapshot(h)!;
                 const report = reports.get(h);
-                return { host: h, version: Number(s.version), rules: s.rules, ...(report ? { report } : {}) };
+                return { host: h, version: Number(s.version), rules: s.rules, watch: s.watch, ...(report ? { report } : {}) };
               }),
             agents: hub
               .subscribers()
@@ -107,10 +117,14 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
             if (e instanceof ConversionError) throw new ConnectError(`report from ${req.host}: ${e.message}`, Code.InvalidArgument);
             throw e;
           }
-          const problem = reportProblem(report, snapshot.rules.length);
+          const problem = reportProblem(report, snapshot.rules.length, state.topology);
           if (problem) throw new ConnectError(`report from ${req.host}: ${problem}`, Code.InvalidArgument);
-          reports.put(report);
-          return reportAckToProto({ generation: state.generation, version: Number(snapshot.version) });
+          const previous = reports.get(report.host);
+          const received = reports.put(report);
+          pushes.reported(report.host, report.generation, report.appliedVersion);
+          liveliness.reported(previous, received);
+          // The version after whatever this report set off.
+          return reportAckToProto({ generation: state.generation, version: Number(state.snapshot(req.host)!.version) });
         },
 
         async applyIntents(req) {
@@ -125,8 +139,17 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
               ]);
             }
             await deps.persist?.(req.yaml);
+            const started = performance.now();
             const { summary, deltas } = state.setIntents(parsed.value);
-            hub.publish(deltas);
+            const applied = events.record({
+              type: "intents",
+              durationMs: performance.now() - started,
+              added: summary.added,
+              changed: summary.changed,
+              removed: summary.removed,
+              source: file,
+            });
+            publish(deltas, applied.seq);
             source = file;
             log(
               `intents applied from ${file}: ${summary.added.length} added, ${summary.changed.length} changed, ` +
@@ -138,6 +161,23 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           });
           applying = run.catch(() => {});
           return run;
+        },
+
+        listLinks() {
+          return linksViewToProto(liveliness.links());
+        },
+
+        listEvents(req) {
+          return eventsViewToProto(events.list(Number(req.afterSeq), req.limit));
+        },
+
+        async *watchEvents(req, ctx) {
+          try {
+            for await (const e of events.follow(Number(req.afterSeq), ctx.signal)) yield eventToProto(e);
+          } catch (e) {
+            if (e instanceof EventRingClosedError) throw new ConnectError(e.message, Code.Unavailable);
+            throw e;
+          }
         },
       },
       { readMaxBytes: MAX_REQUEST_BYTES },

@@ -1,11 +1,30 @@
-// The controller's logic without I/O: the intent set, every host's rules
-// (core/assignments.hostRules), per-host versions, and the deltas an intent
-// change causes.
+// The controller's logic without I/O: the intent set, every host's rules and watch probes, per-host
+// versions, and the deltas an intent change or an overlay change causes.
+//
+// Paths are computed per (host, intent) pair (the rules of one intent on one host share their
+// targets) over the declared topology minus what the liveliness overlay marks, and only when
+// something they depend on changed:
+// - an intent change recomputes the pairs of new or changed intents (a rule's priority is its
+//   intent's position, not part of its paths);
+// - an element marked (or marked worse) recomputes the pairs whose current primaries or backups
+//   cross it (the index `current`);
+// - an element cleared (or marked less badly) recomputes those, and every pair the overlay
+//   displaced: those whose declared-topology paths (the index `declaredCrossing`) cross any element
+//   marked before the change. Those whose declared paths cross the element itself are not enough:
+//   a pair displaced by two marks may find its best path over the first when it comes back while the
+//   second stays (r2 and r6 down, r2 back: a path over r2 beats the one that avoided both). A pair
+//   whose declared paths cross no mark has them already, and nothing coming back can beat them.
+// Hosts whose rules or watch probes did not change get no delta and keep their version.
 import { randomUUID } from "node:crypto";
-import type { HostRule } from "../core/assignments.js";
-import { hostRules } from "../core/assignments.js";
+import type { HostRule, RuleTarget } from "../core/assignments.js";
+import { intentRules, ruleKeys } from "../core/assignments.js";
+import type { ElementState, WatchProbe } from "../core/elements.js";
+import { elementKey } from "../core/elements.js";
 import type { Intent, Topology } from "../core/model.js";
-import type { ApplySummary } from "../api/types.js";
+import { CrossingIndex, crossedElements } from "../core/crossing-index.js";
+import { isNothingUnavailable, NOTHING_UNAVAILABLE, type Unavailable } from "../core/live-paths.js";
+import { ruleTargets } from "../core/targets.js";
+import type { ApplySummary, RuleRefView } from "../api/types.js";
 
 /** What changed for one host: pushed to its agents as a delta. */
 export interface HostDelta {
@@ -16,6 +35,8 @@ export interface HostDelta {
   upserts: HostRule[];
   /** Keys of rules that are gone. */
   removed: string[];
+  /** The host's new watch probes, when they changed. */
+  watch?: WatchProbe[];
 }
 
 export interface HostSnapshot {
@@ -23,7 +44,20 @@ export interface HostSnapshot {
   version: bigint;
   /** The complete rule set, in priority order. */
   rules: HostRule[];
+  watch: WatchProbe[];
 }
+
+/** What an overlay change did. */
+export interface OverlayApplied {
+  deltas: HostDelta[];
+  /** Every rule whose paths were recomputed. */
+  recomputed: RuleRefView[];
+  /** Of those, the rules whose targets changed. */
+  changed: RuleRefView[];
+}
+
+/** How the targets of one intent on one host are computed: core/targets.ruleTargets, or a test's stand-in. */
+export type TargetsOf = (topology: Topology, intent: Intent, host: string, unavailable: Unavailable) => RuleTarget[];
 
 export interface ControllerState {
   /** Random per state instance: agents notice a controller restart by it. */
@@ -36,8 +70,12 @@ export interface ControllerState {
   hasHost(host: string): boolean;
   /** Undefined for a host not in the topology. */
   snapshot(host: string): HostSnapshot | undefined;
+  /** What path computation avoids now. */
+  unavailable(): Unavailable;
   /** Replaces the intents; returns what changed, per intent and per host. Hosts without changes get no delta. */
   setIntents(intents: Intent[]): { summary: ApplySummary; deltas: HostDelta[] };
+  /** Takes the overlay's new exclusions and every host's watch probes (hosts absent: none); recomputes only what they touch. */
+  setLiveliness(unavailable: Unavailable, watch: ReadonlyMap<string, WatchProbe[]>): OverlayApplied;
 }
 
 /** JSON with object keys sorted: equal for structurally equal plain data. */
@@ -65,16 +103,79 @@ export function diffRules(prev: HostRule[], next: HostRule[]): { upserts: HostRu
   return { upserts, removed };
 }
 
+/** The computed targets of one intent on one host. */
+interface Pair {
+  host: string;
+  intent: string;
+  /** The intent as computed, to see whether a new intent set changed it. */
+  intentJson: string;
+  targets: RuleTarget[];
+}
+
+const pairKey = (host: string, intent: string) => `${host}\u0000${intent}`;
+
+const RANK: Record<ElementState, number> = { up: 0, degraded: 1, down: 2 };
+
+/** Each marked element's state in `u`, by element key. */
+function statesOf(u: Unavailable): Map<string, ElementState> {
+  const out = new Map<string, ElementState>();
+  for (const state of ["degraded", "down"] as const) {
+    for (const id of u[state].links) out.set(elementKey({ kind: "link", id }), state);
+    for (const id of u[state].routers) out.set(elementKey({ kind: "router", id }), state);
+  }
+  return out;
+}
+
 export function createControllerState(
   topology: Topology,
   intents: Intent[],
-  opts: { generation?: string } = {},
+  opts: { generation?: string; targets?: TargetsOf } = {},
 ): ControllerState {
   const generation = opts.generation ?? randomUUID();
+  const targetsOf: TargetsOf = opts.targets ?? ruleTargets;
   const hostNames = topology.hosts.map((h) => h.name);
+  const isHost = new Set(hostNames);
   let current: Intent[] = [...intents];
-  const perHost = new Map<string, { version: bigint; rules: HostRule[] }>();
-  for (const h of hostNames) perHost.set(h, { version: 1n, rules: hostRules(topology, current, h) });
+  let unavailable: Unavailable = NOTHING_UNAVAILABLE;
+  const pairs = new Map<string, Pair>();
+  /** Elements crossed by each pair's paths as they are now, and as they would be with nothing marked. */
+  const crossing = new CrossingIndex();
+  const declaredCrossing = new CrossingIndex();
+  const perHost = new Map<string, { version: bigint; rules: HostRule[]; watch: WatchProbe[] }>();
+
+  /** (Re)computes one pair under the current overlay, and its declared crossings when they may differ. */
+  const compute = (host: string, intent: Intent, declaredToo: boolean): void => {
+    const key = pairKey(host, intent.name);
+    const targets = targetsOf(topology, intent, host, unavailable);
+    pairs.set(key, { host, intent: intent.name, intentJson: canonicalJson(intent), targets });
+    crossing.set(key, crossedElements(targets));
+    if (!declaredToo) return;
+    const declared = isNothingUnavailable(unavailable) ? targets : targetsOf(topology, intent, host, NOTHING_UNAVAILABLE);
+    declaredCrossing.set(key, crossedElements(declared));
+  };
+  const rulesOf = (host: string): HostRule[] =>
+    current.flatMap((intent, priority) => (intent.match.hosts.includes(host) ? intentRules(intent, priority, pairs.get(pairKey(host, intent.name))!.targets) : []));
+  /** Brings every pair in line with `current`: computes new or changed ones, drops those gone. */
+  const syncPairs = (): void => {
+    const wanted = new Set<string>();
+    for (const intent of current) {
+      for (const host of intent.match.hosts) {
+        if (!isHost.has(host)) continue;
+        const key = pairKey(host, intent.name);
+        wanted.add(key);
+        if (pairs.get(key)?.intentJson !== canonicalJson(intent)) compute(host, intent, true);
+      }
+    }
+    for (const key of [...pairs.keys()]) {
+      if (wanted.has(key)) continue;
+      pairs.delete(key);
+      crossing.delete(key);
+      declaredCrossing.delete(key);
+    }
+  };
+
+  syncPairs();
+  for (const h of hostNames) perHost.set(h, { version: 1n, rules: rulesOf(h), watch: [] });
 
   return {
     generation,
@@ -84,8 +185,10 @@ export function createControllerState(
     hasHost: (host) => perHost.has(host),
     snapshot(host) {
       const s = perHost.get(host);
-      return s ? { host, version: s.version, rules: [...s.rules] } : undefined;
+      return s ? { host, version: s.version, rules: [...s.rules], watch: [...s.watch] } : undefined;
     },
+    unavailable: () => unavailable,
+
     setIntents(next) {
       const oldByName = new Map(current.map((i) => [i.name, canonicalJson(i)]));
       const newNames = new Set(next.map((i) => i.name));
@@ -99,10 +202,11 @@ export function createControllerState(
       for (const i of current) if (!newNames.has(i.name)) summary.removed.push(i.name);
 
       current = [...next];
+      syncPairs();
       const deltas: HostDelta[] = [];
       for (const host of hostNames) {
         const s = perHost.get(host)!;
-        const rules = hostRules(topology, current, host);
+        const rules = rulesOf(host);
         const { upserts, removed } = diffRules(s.rules, rules);
         s.rules = rules;
         if (upserts.length === 0 && removed.length === 0) continue;
@@ -111,6 +215,51 @@ export function createControllerState(
         summary.hostsPushed.push({ host, version: Number(s.version), upserts: upserts.length, removals: removed.length });
       }
       return { summary, deltas };
+    },
+
+    setLiveliness(next, watch) {
+      const before = statesOf(unavailable);
+      const after = statesOf(next);
+      const affected = new Set<string>();
+      let better = false;
+      for (const key of new Set([...before.keys(), ...after.keys()])) {
+        const was = RANK[before.get(key) ?? "up"];
+        const now = RANK[after.get(key) ?? "up"];
+        if (was === now) continue;
+        for (const p of crossing.pairs(key)) affected.add(p);
+        better ||= now < was;
+      }
+      if (better) for (const key of before.keys()) for (const p of declaredCrossing.pairs(key)) affected.add(p);
+      unavailable = next;
+      const intentByName = new Map(current.map((i) => [i.name, i]));
+      const recomputed: RuleRefView[] = [];
+      const changed: RuleRefView[] = [];
+      const hostsTouched = new Set<string>();
+      for (const key of [...affected].sort()) {
+        const pair = pairs.get(key)!;
+        const intent = intentByName.get(pair.intent)!;
+        const old = canonicalJson(pair.targets);
+        compute(pair.host, intent, false);
+        const differs = canonicalJson(pairs.get(key)!.targets) !== old;
+        for (const rule of ruleKeys(intent)) {
+          recomputed.push({ host: pair.host, rule });
+          if (differs) changed.push({ host: pair.host, rule });
+        }
+        if (differs) hostsTouched.add(pair.host);
+      }
+      const deltas: HostDelta[] = [];
+      for (const host of hostNames) {
+        const s = perHost.get(host)!;
+        const { upserts, removed } = hostsTouched.has(host) ? diffRules(s.rules, rulesOf(host)) : { upserts: [], removed: [] };
+        const newWatch = watch.get(host) ?? [];
+        const watchChanged = canonicalJson(newWatch) !== canonicalJson(s.watch);
+        if (upserts.length === 0 && removed.length === 0 && !watchChanged) continue;
+        if (hostsTouched.has(host)) s.rules = rulesOf(host);
+        if (watchChanged) s.watch = [...newWatch];
+        s.version += 1n;
+        deltas.push({ host, version: s.version, upserts, removed, ...(watchChanged ? { watch: [...newWatch] } : {}) });
+      }
+      return { deltas, recomputed, changed };
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { FailurePolicy, Intent, PathResult, PortRange, Topology } from "./model.js";
 import { failurePolicy, PROTOCOL_NUMBERS } from "./model.js";
 import { ruleTargets } from "./targets.js";
+import { NOTHING_UNAVAILABLE, type Unavailable } from "./live-paths.js";
 
 /** Which packets a rule takes: every field present must match. */
 export interface RuleMatch {
@@ -71,25 +72,34 @@ export function ruleMatch(intent: Intent, range: PortRange): RuleMatch {
   };
 }
 
-/** The rules `hostName` must hold for `intents`, in priority order: one per intent and port range. */
-export function hostRules(topology: Topology, intents: Intent[], hostName: string): HostRule[] {
-  const rules: HostRule[] = [];
-  intents.forEach((intent, priority) => {
-    if (!intent.match.hosts.includes(hostName)) return;
-    const targets = ruleTargets(topology, intent, hostName);
-    const to = intent.match.to;
-    const ranges = intent.match.ports.length > 0 ? intent.match.ports : [ANY_PORT];
-    ranges.forEach((range, i) => {
-      rules.push({
-        key: `${intent.name}#${i}`,
-        intent: intent.name,
-        priority,
-        match: ruleMatch(intent, range),
-        onFailure: failurePolicy(intent),
-        targets,
-        ...("dns" in to ? { dns: to.dns } : {}),
-      });
-    });
-  });
-  return rules;
+/** The rules `hostName` must hold for `intents`, in priority order: one per intent and port range. Paths
+ *  avoid what `unavailable` marks (the liveliness overlay). */
+export function hostRules(topology: Topology, intents: Intent[], hostName: string, unavailable: Unavailable = NOTHING_UNAVAILABLE): HostRule[] {
+  return intents.flatMap((intent, priority) =>
+    intent.match.hosts.includes(hostName) ? intentRules(intent, priority, ruleTargets(topology, intent, hostName, unavailable)) : [],
+  );
+}
+
+/** The rules of one intent on one host, given its targets (shared by all of them): one per port range. */
+export function intentRules(intent: Intent, priority: number, targets: RuleTarget[]): HostRule[] {
+  const to = intent.match.to;
+  const ranges = intent.match.ports.length > 0 ? intent.match.ports : [ANY_PORT];
+  return ranges.map((range, i) => ({
+    key: ruleKey(intent.name, i),
+    intent: intent.name,
+    priority,
+    match: ruleMatch(intent, range),
+    onFailure: failurePolicy(intent),
+    targets,
+    ...("dns" in to ? { dns: to.dns } : {}),
+  }));
+}
+
+export function ruleKey(intent: string, portRangeIndex: number): string {
+  return `${intent}#${portRangeIndex}`;
+}
+
+/** The keys of the intent's rules on any of its hosts. */
+export function ruleKeys(intent: Intent): string[] {
+  return Array.from({ length: Math.max(1, intent.match.ports.length) }, (_, i) => ruleKey(intent.name, i));
 }

@@ -2,7 +2,7 @@
 // rule so that infeasibility can name the rule(s) that cut the last path. Pure.
 import type { Constraints, Link, Router } from "./model.js";
 import { availableBps } from "./model.js";
-import type { ConstraintName } from "./path-query.js";
+import type { ConstraintName, Exclusion } from "./path-query.js";
 import { formatRateBps } from "./units.js";
 
 export interface LinkRule {
@@ -62,4 +62,23 @@ export function linkRules(c: Constraints): LinkRule[] {
     rules.push({ name: "minBandwidth", key: `minBandwidth=${JSON.stringify(c.minBandwidthBps)}`, label: `minBandwidth ${formatRateBps(min)}`, allows: (l) => availableBps(l) >= min });
   }
   return rules;
+}
+
+/** The query's exclusions (the liveliness overlay) as rules of their own, so that infeasibility names them. */
+export function exclusionRules(exclusions: Exclusion[] = []): { linkRules: LinkRule[]; nodeRules: NodeRule[] } {
+  const linkRules: LinkRule[] = [];
+  const nodeRules: NodeRule[] = [];
+  for (const x of exclusions) {
+    if (x.routers.length > 0) {
+      const s = new Set(x.routers);
+      const sorted = [...s].sort();
+      nodeRules.push({ name: "unavailable", key: `routers ${x.what}=${JSON.stringify(sorted)}`, label: `routers ${x.what} [${list(sorted)}]`, allows: (r) => !s.has(r.name) });
+    }
+    if (x.links.length > 0) {
+      const s = new Set(x.links);
+      const sorted = [...s].sort();
+      linkRules.push({ name: "unavailable", key: `links ${x.what}=${JSON.stringify(sorted)}`, label: `links ${x.what} [${list(sorted)}]`, allows: (l) => !s.has(l.id) });
+    }
+  }
+  return { linkRules, nodeRules };
 }

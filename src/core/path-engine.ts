@@ -2,12 +2,12 @@
 // out. Pure; never throws on infeasibility. README "Path engine" describes the semantics.
 import type { Intent, PathResult, PathSpec, Topology } from "./model.js";
 import { HOST_DATAPATH_MSD } from "./model.js";
-import type { PathAnswer, PathQuery } from "./path-query.js";
+import type { Exclusion, PathAnswer, PathQuery } from "./path-query.js";
 import { graphOf } from "./graph.js";
 import { parsePrefix, prefixContains, type Prefix } from "./ipv6.js";
 import { parseIpPrefix } from "./ip.js";
 import { ipv4Owner } from "./destinations.js";
-import { linkRules, nodeRules } from "./link-rules.js";
+import { exclusionRules, linkRules, nodeRules } from "./link-rules.js";
 import { allowedLinks, effectiveMsd, fail, limitsOf, objectiveWeights, sidDepth, solve, toPath, type Problem, type Stage } from "./path-problem.js";
 import { explain } from "./infeasibility.js";
 import { plural } from "./units.js";
@@ -34,7 +34,8 @@ export function findPath(topology: Topology, query: PathQuery): PathAnswer {
   }
 
   const c = query.constraints;
-  const nRules = nodeRules(c);
+  const excluded = exclusionRules(query.exclude);
+  const nRules = [...nodeRules(c), ...excluded.nodeRules];
   for (const [role, r] of [["source", from], ["destination", to]] as const) {
     const rule = nRules.find((x) => !x.allows(g.routers[r]!));
     if (rule) return fail(`the ${role} router ${g.routers[r]!.name} is excluded by ${rule.label}`, rule.name);
@@ -43,7 +44,7 @@ export function findPath(topology: Topology, query: PathQuery): PathAnswer {
     const rule = s.kind === "waypoint" ? nRules.find((x) => !x.allows(g.routers[s.node]!)) : undefined;
     if (rule) return fail(`via: waypoint ${s.name} is excluded by ${rule.label}`, "via", rule.name);
   }
-  const lRules = linkRules(c);
+  const lRules = [...linkRules(c), ...excluded.linkRules];
   const problem: Problem = {
     g, query, from, to, stages,
     stageNodes: stages.map((s) => (s.kind === "waypoint" ? Int32Array.of(s.node) : s.nodes)),
@@ -67,16 +68,16 @@ export function findPath(topology: Topology, query: PathQuery): PathAnswer {
 
 /** The intent's path from `fromHost`'s gateway router to the destination's router; the host's
  *  datapath is the head-end, so its SRH capacity bounds the msd. */
-export function computePath(topology: Topology, intent: Intent, fromHost: string): PathResult {
+export function computePath(topology: Topology, intent: Intent, fromHost: string, exclude: Exclusion[] = []): PathResult {
   if (!topology.hosts.some((h) => h.name === fromHost)) return { ok: false, reason: `unknown source host ${fromHost}` };
   const dest = destinationRouter(topology, intent);
   if (!dest.ok) return dest;
-  return computePathToRouter(topology, intent, fromHost, dest.router);
+  return computePathToRouter(topology, intent, fromHost, dest.router, exclude);
 }
 
 /** The path that `spec` asks for from `fromHost`'s gateway router to `toRouter` (for destinations known
- *  only by router, such as a DNS name's candidate hosts). */
-export function computePathToRouter(topology: Topology, spec: PathSpec, fromHost: string, toRouter: string): PathResult {
+ *  only by router, such as a DNS name's candidate hosts), crossing nothing `exclude` names. */
+export function computePathToRouter(topology: Topology, spec: PathSpec, fromHost: string, toRouter: string, exclude: Exclusion[] = []): PathResult {
   const host = topology.hosts.find((h) => h.name === fromHost);
   if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
   const { objective, weights, constraints, via, protection, msd } = spec;
@@ -90,6 +91,7 @@ export function computePathToRouter(topology: Topology, spec: PathSpec, fromHost
     protection,
     msd: Math.min(msd ?? HOST_DATAPATH_MSD, HOST_DATAPATH_MSD),
     headEnd: "host",
+    ...(exclude.length > 0 ? { exclude } : {}),
   });
   return r.ok ? { ok: true, path: r.primary, backup: r.backup, notes: r.notes } : { ok: false, reason: r.reason };
 }

@@ -1,48 +1,78 @@
 // The destinations of one intent's rules on one host, each with the path it takes. Pure.
-import type { RuleTarget } from "./assignments.js";
-import type { Host, Intent, PathResult, Topology } from "./model.js";
+import type { RuleTarget, TargetProbes } from "./assignments.js";
+import type { Host, Intent, PathResult, Segment, Topology } from "./model.js";
 import type { Family, IpPrefix } from "./ip.js";
 import { formatIpPrefix, parseIpPrefix } from "./ip.js";
 import { hostSubnet, ipv4Owner, isDualStack, matchFamilies } from "./destinations.js";
 import { dx4Segment, encapsulated } from "./encap.js";
-import { computePath, computePathToRouter } from "./path-engine.js";
+import { destinationRouter } from "./path-engine.js";
+import { computeLivePath, NOTHING_UNAVAILABLE, type Unavailable } from "./live-paths.js";
+import { probeSids } from "./probes.js";
 
 /**
  * `to: host`: the host's IPv6 /128, and its IPv4 /32 when both ends are dual-stack; `to: prefix`: that
  * prefix; `to: dns`: every other host's subnet per family it has (a resolved address is looked up in
  * them). Families the match excludes (by source or protocol) get no target. IPv4 targets take the
- * encapsulated path, ending with the End.DX4 SID of the host they deliver to.
+ * encapsulated path, ending with the End.DX4 SID of the host they deliver to. Paths avoid what
+ * `unavailable` marks (live-paths.ts); every path comes with its loopback probe (probes.ts), the same
+ * for an IPv4 target as for its IPv6 twin over the same routers.
  */
-export function ruleTargets(topology: Topology, intent: Intent, fromHost: string): RuleTarget[] {
+export function ruleTargets(topology: Topology, intent: Intent, fromHost: string, unavailable: Unavailable = NOTHING_UNAVAILABLE): RuleTarget[] {
   const families = matchFamilies(intent.match);
   const to = intent.match.to;
-  if ("host" in to) return hostTargets(topology, intent, fromHost, to.host, families);
-  if ("prefix" in to) return prefixTargets(topology, intent, fromHost, to.prefix, families);
-  return dnsTargets(topology, intent, fromHost, families);
+  const live = (toRouter: string) => computeLivePath(topology, intent, fromHost, toRouter, unavailable);
+  const t = targetMaker(topology);
+  if ("host" in to) return hostTargets(topology, intent, fromHost, to.host, families, live, t);
+  if ("prefix" in to) return prefixTargets(topology, intent, fromHost, to.prefix, families, live, t);
+  return dnsTargets(topology, intent, fromHost, families, live, t);
 }
 
-function hostTargets(topology: Topology, intent: Intent, fromHost: string, toHost: string, families: Family[]): RuleTarget[] {
+type LivePath = (toRouter: string) => PathResult;
+
+/** Makes the target for a prefix whose packets take `base` (an IPv6 path), encapsulated with `dx4` for IPv4. */
+type MakeTarget = (prefix: string, base: PathResult, dx4?: Segment) => RuleTarget;
+
+/** Targets sharing a path (IPv6 and IPv4 twins, a DNS rule's candidates behind one router) share its probes. */
+function targetMaker(topology: Topology): MakeTarget {
+  const probes = new Map<PathResult, TargetProbes>();
+  return (prefix, base, dx4) => {
+    const result = dx4 ? encapsulated(base, dx4) : base;
+    if (!base.ok) return { prefix, result };
+    let p = probes.get(base);
+    if (!p) probes.set(base, (p = { primary: probeSids(topology, base.path), backup: base.backup ? probeSids(topology, base.backup) : null }));
+    return { prefix, result, probes: p };
+  };
+}
+
+/** The intent's path to its destination's router; a failure when there is no such router. */
+function intentPath(topology: Topology, intent: Intent, fromHost: string, live: LivePath): PathResult {
+  if (!topology.hosts.some((h) => h.name === fromHost)) return { ok: false, reason: `unknown source host ${fromHost}` };
+  const dest = destinationRouter(topology, intent);
+  return dest.ok ? live(dest.router) : dest;
+}
+
+function hostTargets(topology: Topology, intent: Intent, fromHost: string, toHost: string, families: Family[], live: LivePath, target: MakeTarget): RuleTarget[] {
   const destIndex = topology.hosts.findIndex((h) => h.name === toHost);
   const dest = topology.hosts[destIndex];
   if (!dest) throw new Error(`intent ${intent.name}: unknown host ${toHost} (should have been validated)`);
   const source = topology.hosts.find((h) => h.name === fromHost);
-  const result = computePath(topology, intent, fromHost);
+  const result = intentPath(topology, intent, fromHost, live);
   const targets: RuleTarget[] = [];
-  if (families.includes(6)) targets.push({ prefix: `${dest.address}/128`, result });
+  if (families.includes(6)) targets.push(target(`${dest.address}/128`, result));
   if (families.includes(4) && source && isDualStack(source) && isDualStack(dest)) {
-    targets.push({ prefix: `${dest.address4}/32`, result: encapsulated(result, dx4Segment(topology, destIndex)) });
+    targets.push(target(`${dest.address4}/32`, result, dx4Segment(topology, destIndex)));
   }
   return targets;
 }
 
-function prefixTargets(topology: Topology, intent: Intent, fromHost: string, prefix: string, families: Family[]): RuleTarget[] {
+function prefixTargets(topology: Topology, intent: Intent, fromHost: string, prefix: string, families: Family[], live: LivePath, target: MakeTarget): RuleTarget[] {
   const p = parseIpPrefix(prefix);
   if (!p) throw new Error(`intent ${intent.name}: bad destination prefix ${prefix} (should have been validated)`);
   if (!families.includes(p.family)) return [];
-  const result = computePath(topology, intent, fromHost);
-  if (p.family === 6) return [{ prefix, result }];
+  const result = intentPath(topology, intent, fromHost, live);
+  if (p.family === 6) return [target(prefix, result)];
   const owner = ipv4Owner(topology, p);
-  return [{ prefix, result: owner.ok ? encapsulated(result, dx4Segment(topology, owner.hostIndex)) : result }];
+  return [owner.ok ? target(prefix, result, dx4Segment(topology, owner.hostIndex)) : target(prefix, result)];
 }
 
 interface Candidate {
@@ -51,12 +81,12 @@ interface Candidate {
   hostIndex: number;
 }
 
-function dnsTargets(topology: Topology, intent: Intent, fromHost: string, families: Family[]): RuleTarget[] {
+function dnsTargets(topology: Topology, intent: Intent, fromHost: string, families: Family[], live: LivePath, target: MakeTarget): RuleTarget[] {
   // One path computation per destination router: hosts behind the same router share it.
   const paths = new Map<string, PathResult>();
   const pathTo = (router: string): PathResult => {
     let r = paths.get(router);
-    if (!r) paths.set(router, (r = computePathToRouter(topology, intent, fromHost, router)));
+    if (!r) paths.set(router, (r = live(router)));
     return r;
   };
   const candidates: Candidate[] = [];
@@ -69,7 +99,7 @@ function dnsTargets(topology: Topology, intent: Intent, fromHost: string, famili
   });
   return distinctPrefixes(candidates).map((c) => {
     const base = pathTo(c.host.router);
-    return { prefix: formatIpPrefix(c.prefix), result: c.prefix.family === 6 ? base : encapsulated(base, dx4Segment(topology, c.hostIndex)) };
+    return target(formatIpPrefix(c.prefix), base, c.prefix.family === 6 ? undefined : dx4Segment(topology, c.hostIndex));
   });
 }
 

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/v1/cairn.proto.
  */
 export const file_cairn_v1_cairn: GenFile = /*@__PURE__*/
-  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkihAEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkilgEKB1NlZ21lbnQSCwoDc2lkGAEgASgJEgwKBG5vZGUYAiABKAkSKwoIYmVoYXZpb3IYAyABKA4yGS5jYWlybi52MS5TZWdtZW50QmVoYXZpb3ISIQoEbGluaxgEIAEoCzITLmNhaXJuLnYxLkFkamFjZW5jeRIUCgdzZXJ2aWNlGAUgASgJSACIAQFCCgoIX3NlcnZpY2UiJQoJQWRqYWNlbmN5EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkimgEKC1BhdGhNZXRyaWNzEhIKCmxhdGVuY3lfdXMYASABKAESCwoDaWdwGAIgASgBEgwKBGhvcHMYAyABKA0SCgoCdGUYBCABKAESEQoJaml0dGVyX3VzGAUgASgBEgwKBGxvc3MYBiABKAESFgoOYm90dGxlbmVja19icHMYByABKAESFwoPbWF4X3V0aWxpemF0aW9uGAggASgBIoQBCgRQYXRoEg0KBW5vZGVzGAEgAygJEiMKCHNlZ21lbnRzGAIgAygLMhEuY2Fpcm4udjEuU2VnbWVudBImCgdtZXRyaWNzGAMgASgLMhUuY2Fpcm4udjEuUGF0aE1ldHJpY3MSDQoFbGlua3MYBCADKAkSEQoJc3JoX2J5dGVzGAUgASgNIrcBCglSdWxlTWF0Y2gSEAoDYXBwGAEgASgJSACIAQESEwoGY2dyb3VwGAIgASgJSAGIAQESEQoEdXNlchgDIAEoCUgCiAEBEhMKBnNvdXJjZRgEIAEoCUgDiAEBEhAKCHByb3RvY29sGAUgASgNEhEKCXBvcnRfZnJvbRgGIAEoDRIPCgdwb3J0X3RvGAcgASgNQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlIpsBCgZUYXJnZXQSDgoGcHJlZml4GAEgASgJEiQKBnN0YXR1cxgCIAEoDjIULmNhaXJuLnYxLlJ1bGVTdGF0dXMSDgoGcmVhc29uGAMgASgJEhwKBHBhdGgYBCABKAsyDi5jYWlybi52MS5QYXRoEh4KBmJhY2t1cBgFIAEoCzIOLmNhaXJuLnYxLlBhdGgSDQoFbm90ZXMYBiADKAkigAIKBFJ1bGUSCwoDa2V5GAEgASgJEg4KBmludGVudBgCIAEoCRIQCghwcmlvcml0eRgDIAEoDRIiCgVtYXRjaBgOIAEoCzITLmNhaXJuLnYxLlJ1bGVNYXRjaBISCgpvbl9mYWlsdXJlGA8gASgJEiEKB3RhcmdldHMYECADKAsyEC5jYWlybi52MS5UYXJnZXQSEAoDZG5zGBEgASgJSACIAQFCBgoEX2Ruc0oECAQQDlIDYXBwUgZwcmVmaXhSCHByb3RvY29sUglwb3J0X2Zyb21SB3BvcnRfdG9SBnN0YXR1c1IGcmVhc29uUgRwYXRoUgZiYWNrdXBSBW5vdGVzIiUKCVBvcnRSYW5nZRIMCgRmcm9tGAEgASgNEgoKAnRvGAIgASgNIpoCCgtJbnRlbnRNYXRjaBINCgVob3N0cxgBIAMoCRIQCgNhcHAYAiABKAlIAYgBARITCgZjZ3JvdXAYByABKAlIAogBARIRCgR1c2VyGAggASgJSAOIAQESEwoGc291cmNlGAkgASgJSASIAQESEQoHdG9faG9zdBgDIAEoCUgAEhMKCXRvX3ByZWZpeBgEIAEoCUgAEhAKBnRvX2RucxgKIAEoCUgAEhUKCHByb3RvY29sGAUgASgJSAWIAQESIgoFcG9ydHMYBiADKAsyEy5jYWlybi52MS5Qb3J0UmFuZ2VCBAoCdG9CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2VCCwoJX3Byb3RvY29sIv4CCgtDb25zdHJhaW50cxIbCg5tYXhfbGF0ZW5jeV91cxgBIAEoAUgAiAEBEhMKC2F2b2lkX25vZGVzGAIgAygJEhMKC2F2b2lkX2xpbmtzGAMgAygJEhoKDW1heF9qaXR0ZXJfdXMYBCABKAFIAYgBARIVCghtYXhfbG9zcxgFIAEoAUgCiAEBEhUKCG1heF9ob3BzGAYgASgNSAOIAQESHgoRbWluX2JhbmR3aWR0aF9icHMYByABKAFIBIgBARITCgthdm9pZF9zcmxncxgIIAMoCRIVCg1hdm9pZF9yZWdpb25zGAkgAygJEhMKC2V4Y2x1ZGVfYW55GAogAygJEhMKC2luY2x1ZGVfYW55GAsgAygJEhMKC2luY2x1ZGVfYWxsGAwgAygJQhEKD19tYXhfbGF0ZW5jeV91c0IQCg5fbWF4X2ppdHRlcl91c0ILCglfbWF4X2xvc3NCCwoJX21heF9ob3BzQhQKEl9taW5fYmFuZHdpZHRoX2JwcyK+AgoGSW50ZW50EgwKBG5hbWUYASABKAkSJAoFbWF0Y2gYAiABKAsyFS5jYWlybi52MS5JbnRlbnRNYXRjaBIRCglvYmplY3RpdmUYAyABKAkSKgoLY29uc3RyYWludHMYBCABKAsyFS5jYWlybi52MS5Db25zdHJhaW50cxIuCgd3ZWlnaHRzGAUgAygLMh0uY2Fpcm4udjEuSW50ZW50LldlaWdodHNFbnRyeRILCgN2aWEYBiADKAkSEgoKcHJvdGVjdGlvbhgHIAEoCRIQCgNtc2QYCCABKA1IAIgBARIXCgpvbl9mYWlsdXJlGAkgASgJSAGIAQEaLgoMV2VpZ2h0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAFCBgoEX21zZEINCgtfb25fZmFpbHVyZSIUChJMaXN0SW50ZW50c1JlcXVlc3QiSAoTTGlzdEludGVudHNSZXNwb25zZRIhCgdpbnRlbnRzGAEgAygLMhAuY2Fpcm4udjEuSW50ZW50Eg4KBnNvdXJjZRgCIAEoCSIhChBMaXN0UGF0aHNSZXF1ZXN0Eg0KBWhvc3RzGAEgAygJIowBCglIb3N0UGF0aHMSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEh0KBXJ1bGVzGAMgAygLMg4uY2Fpcm4udjEuUnVsZRIlCgZyZXBvcnQYBCABKAsyFS5jYWlybi52MS5BZ2VudFJlcG9ydBIaChJyZXBvcnRfcmVjZWl2ZWRfYXQYBSABKAkibwoJQWdlbnRJbmZvEgwKBGhvc3QYASABKAkSFQoNYWdlbnRfdmVyc2lvbhgCIAEoCRIMCgRwZWVyGAMgASgJEhQKDGNvbm5lY3RlZF9hdBgEIAEoCRIZChFsYXN0X3NlbnRfdmVyc2lvbhgFIAEoBCJwChFMaXN0UGF0aHNSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgJEiIKBWhvc3RzGAIgAygLMhMuY2Fpcm4udjEuSG9zdFBhdGhzEiMKBmFnZW50cxgDIAMoCzITLmNhaXJuLnYxLkFnZW50SW5mbyL6AQoLQWdlbnRSZXBvcnQSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEhcKD2FwcGxpZWRfdmVyc2lvbhgDIAEoBBITCgtyZXBvcnRlZF9hdBgEIAEoCRIjCgVydWxlcxgFIAMoCzIULmNhaXJuLnYxLlJ1bGVSZXBvcnQSQAoOZGF0YXBhdGhfZHJvcHMYBiADKAsyKC5jYWlybi52MS5BZ2VudFJlcG9ydC5EYXRhcGF0aERyb3BzRW50cnkaNAoSRGF0YXBhdGhEcm9wc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgEKClJ1bGVSZXBvcnQSCwoDa2V5GAEgASgJEg0KBXN0YXRlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIQCghwcmVmaXhlcxgEIAMoCRIOCgZhY3RpdmUYBSABKAkSFwoPc3RlZXJlZF9wYWNrZXRzGAYgASgEEhUKDXN0ZWVyZWRfYnl0ZXMYByABKAQSGQoRdW5zdGVlcmVkX3BhY2tldHMYCCABKAQSFwoPZHJvcHBlZF9wYWNrZXRzGAkgASgEIjsKFFJlcG9ydFN0YXR1c1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSDwoHdmVyc2lvbhgCIAEoBCI1ChNBcHBseUludGVudHNSZXF1ZXN0EgwKBHlhbWwYASABKAkSEAoIZmlsZW5hbWUYAiABKAkiTAoISG9zdFB1c2gSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0ihAEKFEFwcGx5SW50ZW50c1Jlc3BvbnNlEg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIRCgl1bmNoYW5nZWQYBCADKAkSKAoMaG9zdHNfcHVzaGVkGAUgAygLMhIuY2Fpcm4udjEuSG9zdFB1c2giXAoPVmFsaWRhdGlvbkVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDQoFZmllbGQYBCABKAkSDgoGcmVhc29uGAUgASgJIj0KEFZhbGlkYXRpb25FcnJvcnMSKQoGZXJyb3JzGAEgAygLMhkuY2Fpcm4udjEuVmFsaWRhdGlvbkVycm9yKlkKClJ1bGVTdGF0dXMSGwoXUlVMRV9TVEFUVVNfVU5TUEVDSUZJRUQQABISCg5SVUxFX1NUQVRVU19PSxABEhoKFlJVTEVfU1RBVFVTX0lORkVBU0lCTEUQAiqlAQoPU2VnbWVudEJlaGF2aW9yEiAKHFNFR01FTlRfQkVIQVZJT1JfVU5TUEVDSUZJRUQQABIYChRTRUdNRU5UX0JFSEFWSU9SX0VORBABEhoKFlNFR01FTlRfQkVIQVZJT1JfRU5EX1gQAhIcChhTRUdNRU5UX0JFSEFWSU9SX1NFUlZJQ0UQAxIcChhTRUdNRU5UX0JFSEFWSU9SX0VORF9EWDQQBDL3AgoMQ2Fpcm5TZXJ2aWNlEj8KCVN1YnNjcmliZRIaLmNhaXJuLnYxLlN1YnNjcmliZVJlcXVlc3QaFC5jYWlybi52MS5QYXRoVXBkYXRlMAESSgoLTGlzdEludGVudHMSHC5jYWlybi52MS5MaXN0SW50ZW50c1JlcXVlc3QaHS5jYWlybi52MS5MaXN0SW50ZW50c1Jlc3BvbnNlEkQKCUxpc3RQYXRocxIaLmNhaXJuLnYxLkxpc3RQYXRoc1JlcXVlc3QaGy5jYWlybi52MS5MaXN0UGF0aHNSZXNwb25zZRJFCgxSZXBvcnRTdGF0dXMSFS5jYWlybi52MS5BZ2VudFJlcG9ydBoeLmNhaXJuLnYxLlJlcG9ydFN0YXR1c1Jlc3BvbnNlEk0KDEFwcGx5SW50ZW50cxIdLmNhaXJuLnYxLkFwcGx5SW50ZW50c1JlcXVlc3QaHi5jYWlybi52MS5BcHBseUludGVudHNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkipwEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkSIQoFd2F0Y2gYByABKAsyEi5jYWlybi52MS5XYXRjaFNldCIwCghXYXRjaFNldBIkCgZwcm9iZXMYASADKAsyFC5jYWlybi52MS5XYXRjaFByb2JlIlAKCldhdGNoUHJvYmUSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg4KBnJlYXNvbhgEIAEoCSKWAQoHU2VnbWVudBILCgNzaWQYASABKAkSDAoEbm9kZRgCIAEoCRIrCghiZWhhdmlvchgDIAEoDjIZLmNhaXJuLnYxLlNlZ21lbnRCZWhhdmlvchIhCgRsaW5rGAQgASgLMhMuY2Fpcm4udjEuQWRqYWNlbmN5EhQKB3NlcnZpY2UYBSABKAlIAIgBAUIKCghfc2VydmljZSIlCglBZGphY2VuY3kSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCSKaAQoLUGF0aE1ldHJpY3MSEgoKbGF0ZW5jeV91cxgBIAEoARILCgNpZ3AYAiABKAESDAoEaG9wcxgDIAEoDRIKCgJ0ZRgEIAEoARIRCglqaXR0ZXJfdXMYBSABKAESDAoEbG9zcxgGIAEoARIWCg5ib3R0bGVuZWNrX2JwcxgHIAEoARIXCg9tYXhfdXRpbGl6YXRpb24YCCABKAEihAEKBFBhdGgSDQoFbm9kZXMYASADKAkSIwoIc2VnbWVudHMYAiADKAsyES5jYWlybi52MS5TZWdtZW50EiYKB21ldHJpY3MYAyABKAsyFS5jYWlybi52MS5QYXRoTWV0cmljcxINCgVsaW5rcxgEIAMoCRIRCglzcmhfYnl0ZXMYBSABKA0itwEKCVJ1bGVNYXRjaBIQCgNhcHAYASABKAlIAIgBARITCgZjZ3JvdXAYAiABKAlIAYgBARIRCgR1c2VyGAMgASgJSAKIAQESEwoGc291cmNlGAQgASgJSAOIAQESEAoIcHJvdG9jb2wYBSABKA0SEQoJcG9ydF9mcm9tGAYgASgNEg8KB3BvcnRfdG8YByABKA1CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2UiygEKBlRhcmdldBIOCgZwcmVmaXgYASABKAkSJAoGc3RhdHVzGAIgASgOMhQuY2Fpcm4udjEuUnVsZVN0YXR1cxIOCgZyZWFzb24YAyABKAkSHAoEcGF0aBgEIAEoCzIOLmNhaXJuLnYxLlBhdGgSHgoGYmFja3VwGAUgASgLMg4uY2Fpcm4udjEuUGF0aBINCgVub3RlcxgGIAMoCRISCgpwcm9iZV9zaWRzGAcgAygJEhkKEWJhY2t1cF9wcm9iZV9zaWRzGAggAygJIoACCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SIgoFbWF0Y2gYDiABKAsyEy5jYWlybi52MS5SdWxlTWF0Y2gSEgoKb25fZmFpbHVyZRgPIAEoCRIhCgd0YXJnZXRzGBAgAygLMhAuY2Fpcm4udjEuVGFyZ2V0EhAKA2RucxgRIAEoCUgAiAEBQgYKBF9kbnNKBAgEEA5SA2FwcFIGcHJlZml4Ughwcm90b2NvbFIJcG9ydF9mcm9tUgdwb3J0X3RvUgZzdGF0dXNSBnJlYXNvblIEcGF0aFIGYmFja3VwUgVub3RlcyIlCglQb3J0UmFuZ2USDAoEZnJvbRgBIAEoDRIKCgJ0bxgCIAEoDSKaAgoLSW50ZW50TWF0Y2gSDQoFaG9zdHMYASADKAkSEAoDYXBwGAIgASgJSAGIAQESEwoGY2dyb3VwGAcgASgJSAKIAQESEQoEdXNlchgIIAEoCUgDiAEBEhMKBnNvdXJjZRgJIAEoCUgEiAEBEhEKB3RvX2hvc3QYAyABKAlIABITCgl0b19wcmVmaXgYBCABKAlIABIQCgZ0b19kbnMYCiABKAlIABIVCghwcm90b2NvbBgFIAEoCUgFiAEBEiIKBXBvcnRzGAYgAygLMhMuY2Fpcm4udjEuUG9ydFJhbmdlQgQKAnRvQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlQgsKCV9wcm90b2NvbCL+AgoLQ29uc3RyYWludHMSGwoObWF4X2xhdGVuY3lfdXMYASABKAFIAIgBARITCgthdm9pZF9ub2RlcxgCIAMoCRITCgthdm9pZF9saW5rcxgDIAMoCRIaCg1tYXhfaml0dGVyX3VzGAQgASgBSAGIAQESFQoIbWF4X2xvc3MYBSABKAFIAogBARIVCghtYXhfaG9wcxgGIAEoDUgDiAEBEh4KEW1pbl9iYW5kd2lkdGhfYnBzGAcgASgBSASIAQESEwoLYXZvaWRfc3JsZ3MYCCADKAkSFQoNYXZvaWRfcmVnaW9ucxgJIAMoCRITCgtleGNsdWRlX2FueRgKIAMoCRITCgtpbmNsdWRlX2FueRgLIAMoCRITCgtpbmNsdWRlX2FsbBgMIAMoCUIRCg9fbWF4X2xhdGVuY3lfdXNCEAoOX21heF9qaXR0ZXJfdXNCCwoJX21heF9sb3NzQgsKCV9tYXhfaG9wc0IUChJfbWluX2JhbmR3aWR0aF9icHMivgIKBkludGVudBIMCgRuYW1lGAEgASgJEiQKBW1hdGNoGAIgASgLMhUuY2Fpcm4udjEuSW50ZW50TWF0Y2gSEQoJb2JqZWN0aXZlGAMgASgJEioKC2NvbnN0cmFpbnRzGAQgASgLMhUuY2Fpcm4udjEuQ29uc3RyYWludHMSLgoHd2VpZ2h0cxgFIAMoCzIdLmNhaXJuLnYxLkludGVudC5XZWlnaHRzRW50cnkSCwoDdmlhGAYgAygJEhIKCnByb3RlY3Rpb24YByABKAkSEAoDbXNkGAggASgNSACIAQESFwoKb25fZmFpbHVyZRgJIAEoCUgBiAEBGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgYKBF9tc2RCDQoLX29uX2ZhaWx1cmUiFAoSTGlzdEludGVudHNSZXF1ZXN0IkgKE0xpc3RJbnRlbnRzUmVzcG9uc2USIQoHaW50ZW50cxgBIAMoCzIQLmNhaXJuLnYxLkludGVudBIOCgZzb3VyY2UYAiABKAkiIQoQTGlzdFBhdGhzUmVxdWVzdBINCgVob3N0cxgBIAMoCSKxAQoJSG9zdFBhdGhzEgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIdCgVydWxlcxgDIAMoCzIOLmNhaXJuLnYxLlJ1bGUSJQoGcmVwb3J0GAQgASgLMhUuY2Fpcm4udjEuQWdlbnRSZXBvcnQSGgoScmVwb3J0X3JlY2VpdmVkX2F0GAUgASgJEiMKBXdhdGNoGAYgAygLMhQuY2Fpcm4udjEuV2F0Y2hQcm9iZSJvCglBZ2VudEluZm8SDAoEaG9zdBgBIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAIgASgJEgwKBHBlZXIYAyABKAkSFAoMY29ubmVjdGVkX2F0GAQgASgJEhkKEWxhc3Rfc2VudF92ZXJzaW9uGAUgASgEInAKEUxpc3RQYXRoc1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSIgoFaG9zdHMYAiADKAsyEy5jYWlybi52MS5Ib3N0UGF0aHMSIwoGYWdlbnRzGAMgAygLMhMuY2Fpcm4udjEuQWdlbnRJbmZvIp8CCgtBZ2VudFJlcG9ydBIMCgRob3N0GAEgASgJEhIKCmdlbmVyYXRpb24YAiABKAkSFwoPYXBwbGllZF92ZXJzaW9uGAMgASgEEhMKC3JlcG9ydGVkX2F0GAQgASgJEiMKBXJ1bGVzGAUgAygLMhQuY2Fpcm4udjEuUnVsZVJlcG9ydBJACg5kYXRhcGF0aF9kcm9wcxgGIAMoCzIoLmNhaXJuLnYxLkFnZW50UmVwb3J0LkRhdGFwYXRoRHJvcHNFbnRyeRIjCgVwYXRocxgHIAMoCzIULmNhaXJuLnYxLlBhdGhIZWFsdGgaNAoSRGF0YXBhdGhEcm9wc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEi9wEKClBhdGhIZWFsdGgSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg0KBXN0YXRlGAQgASgJEg0KBXNpbmNlGAUgASgJEgwKBGxvc3MYBiABKAESEgoKcnR0X21pbl91cxgHIAEoARISCgpydHRfYXZnX3VzGAggASgBEhIKCnJ0dF9wOTlfdXMYCSABKAESEwoLcHJvYmVzX3NlbnQYCiABKAQSFwoPcHJvYmVzX3JlY2VpdmVkGAsgASgEEh8KBHVzZXMYDCADKAsyES5jYWlybi52MS5QYXRoVXNlIkUKB1BhdGhVc2USDAoEcnVsZRgBIAEoCRIOCgZwcmVmaXgYAiABKAkSDAoEcm9sZRgDIAEoCRIOCgZhY3RpdmUYBCABKAgivgEKClJ1bGVSZXBvcnQSCwoDa2V5GAEgASgJEg0KBXN0YXRlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIQCghwcmVmaXhlcxgEIAMoCRIOCgZhY3RpdmUYBSABKAkSFwoPc3RlZXJlZF9wYWNrZXRzGAYgASgEEhUKDXN0ZWVyZWRfYnl0ZXMYByABKAQSGQoRdW5zdGVlcmVkX3BhY2tldHMYCCABKAQSFwoPZHJvcHBlZF9wYWNrZXRzGAkgASgEIjsKFFJlcG9ydFN0YXR1c1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSDwoHdmVyc2lvbhgCIAEoBCI1ChNBcHBseUludGVudHNSZXF1ZXN0EgwKBHlhbWwYASABKAkSEAoIZmlsZW5hbWUYAiABKAkiTAoISG9zdFB1c2gSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0ihAEKFEFwcGx5SW50ZW50c1Jlc3BvbnNlEg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIRCgl1bmNoYW5nZWQYBCADKAkSKAoMaG9zdHNfcHVzaGVkGAUgAygLMhIuY2Fpcm4udjEuSG9zdFB1c2giXAoPVmFsaWRhdGlvbkVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDQoFZmllbGQYBCABKAkSDgoGcmVhc29uGAUgASgJIj0KEFZhbGlkYXRpb25FcnJvcnMSKQoGZXJyb3JzGAEgAygLMhkuY2Fpcm4udjEuVmFsaWRhdGlvbkVycm9yIhIKEExpc3RMaW5rc1JlcXVlc3QipQEKEUxpc3RMaW5rc1Jlc3BvbnNlEiYKBWxpbmtzGAEgAygLMhcuY2Fpcm4udjEuRWxlbWVudEhlYWx0aBImCgVub2RlcxgCIAMoCzIXLmNhaXJuLnYxLkVsZW1lbnRIZWFsdGgSFAoMaG9sZF9kb3duX21zGAMgASgNEioKC3VuZXhwbGFpbmVkGAQgAygLMhUuY2Fpcm4udjEuRmFpbGluZ1BhdGgi8gEKDUVsZW1lbnRIZWFsdGgSCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIPCgdzdXNwZWN0GAQgASgIEg0KBXNpbmNlGAUgASgJEhIKCmNvbmZpZGVuY2UYBiABKAESDgoGdW5pcXVlGAcgASgIEg4KBnNvdXJjZRgIIAEoCRIRCgljbGVhcnNfYXQYCSABKAkSEgoKZG93bl9wYXRocxgKIAEoDRIWCg5kZWdyYWRlZF9wYXRocxgLIAEoDRIQCgh1cF9wYXRocxgMIAEoDRITCgtyZXBvcnRlZF9ieRgNIAMoCSI7CgtGYWlsaW5nUGF0aBIMCgRob3N0GAEgASgJEg8KB3JvdXRlcnMYAiADKAkSDQoFc3RhdGUYAyABKAkiNQoRTGlzdEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEEg0KBWxpbWl0GAIgASgNIlkKEkxpc3RFdmVudHNSZXNwb25zZRIfCgZldmVudHMYASADKAsyDy5jYWlybi52MS5FdmVudBIQCghsYXN0X3NlcRgCIAEoBBIQCghjYXBhY2l0eRgDIAEoDSInChJXYXRjaEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEIqUDCgVFdmVudBILCgNzZXEYASABKAQSCgoCYXQYAiABKAkSDQoFY2F1c2UYAyABKAQSEwoLZHVyYXRpb25fbXMYBCABKAESLgoKcGF0aF9zdGF0ZRgKIAEoCzIYLmNhaXJuLnYxLlBhdGhTdGF0ZUV2ZW50SAASMwoMbG9jYWxpc2F0aW9uGAsgASgLMhsuY2Fpcm4udjEuTG9jYWxpc2F0aW9uRXZlbnRIABIpCgdvdmVybGF5GAwgASgLMhYuY2Fpcm4udjEuT3ZlcmxheUV2ZW50SAASLQoJcmVjb21wdXRlGA0gASgLMhguY2Fpcm4udjEuUmVjb21wdXRlRXZlbnRIABIjCgRwdXNoGA4gASgLMhMuY2Fpcm4udjEuUHVzaEV2ZW50SAASIQoDYWNrGA8gASgLMhIuY2Fpcm4udjEuQWNrRXZlbnRIABIpCgdpbnRlbnRzGBAgASgLMhYuY2Fpcm4udjEuSW50ZW50c0V2ZW50SAASIwoEbG9zdBgRIAEoCzITLmNhaXJuLnYxLkxvc3RFdmVudEgAQggKBmRldGFpbCJzCg5QYXRoU3RhdGVFdmVudBIMCgRob3N0GAEgASgJEhIKCnByb2JlX3NpZHMYAiADKAkSDwoHcm91dGVycxgDIAMoCRINCgVzdGF0ZRgEIAEoCRIQCghwcmV2aW91cxgFIAEoCRINCgVydWxlcxgGIAMoCSJ8CgdTdXNwZWN0EgwKBGtpbmQYASABKAkSCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEgoKY29uZmlkZW5jZRgEIAEoARIOCgZ1bmlxdWUYBSABKAgSFQoNZmFpbGluZ19wYXRocxgGIAEoDRINCgVzaGFyZRgHIAEoASKOAQoRTG9jYWxpc2F0aW9uRXZlbnQSIwoIc3VzcGVjdHMYASADKAsyES5jYWlybi52MS5TdXNwZWN0EhIKCmRvd25fcGF0aHMYAiABKA0SFgoOZGVncmFkZWRfcGF0aHMYAyABKA0SGQoRdW5leHBsYWluZWRfcGF0aHMYBCABKA0SDQoFZXhhY3QYBSABKAgiaQoMT3ZlcmxheUV2ZW50EgwKBGtpbmQYASABKAkSCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEAoIcHJldmlvdXMYBCABKAkSDgoGc291cmNlGAUgASgJEg4KBnJlYXNvbhgGIAEoCSIlCgdSdWxlUmVmEgwKBGhvc3QYASABKAkSDAoEcnVsZRgCIAEoCSJWCg5SZWNvbXB1dGVFdmVudBIgCgVydWxlcxgBIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYSIgoHY2hhbmdlZBgCIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYiXAoJUHVzaEV2ZW50EgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIPCgd1cHNlcnRzGAMgASgNEhAKCHJlbW92YWxzGAQgASgNEg0KBXdhdGNoGAUgASgIIn4KCEFja0V2ZW50EgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIQCghwdXNoX3NlcRgDIAEoBBIVCg1zaW5jZV9wdXNoX21zGAQgASgBEhYKDnNpbmNlX2NhdXNlX21zGAUgASgBEhIKCnJvb3RfY2F1c2UYBiABKAQiTwoMSW50ZW50c0V2ZW50Eg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIOCgZzb3VyY2UYBCABKAkiGgoJTG9zdEV2ZW50Eg0KBWNvdW50GAEgASgEKlkKClJ1bGVTdGF0dXMSGwoXUlVMRV9TVEFUVVNfVU5TUEVDSUZJRUQQABISCg5SVUxFX1NUQVRVU19PSxABEhoKFlJVTEVfU1RBVFVTX0lORkVBU0lCTEUQAiqlAQoPU2VnbWVudEJlaGF2aW9yEiAKHFNFR01FTlRfQkVIQVZJT1JfVU5TUEVDSUZJRUQQABIYChRTRUdNRU5UX0JFSEFWSU9SX0VORBABEhoKFlNFR01FTlRfQkVIQVZJT1JfRU5EX1gQAhIcChhTRUdNRU5UX0JFSEFWSU9SX1NFUlZJQ0UQAxIcChhTRUdNRU5UX0JFSEFWSU9SX0VORF9EWDQQBDLGBAoMQ2Fpcm5TZXJ2aWNlEj8KCVN1YnNjcmliZRIaLmNhaXJuLnYxLlN1YnNjcmliZVJlcXVlc3QaFC5jYWlybi52MS5QYXRoVXBkYXRlMAESSgoLTGlzdEludGVudHMSHC5jYWlybi52MS5MaXN0SW50ZW50c1JlcXVlc3QaHS5jYWlybi52MS5MaXN0SW50ZW50c1Jlc3BvbnNlEkQKCUxpc3RQYXRocxIaLmNhaXJuLnYxLkxpc3RQYXRoc1JlcXVlc3QaGy5jYWlybi52MS5MaXN0UGF0aHNSZXNwb25zZRJFCgxSZXBvcnRTdGF0dXMSFS5jYWlybi52MS5BZ2VudFJlcG9ydBoeLmNhaXJuLnYxLlJlcG9ydFN0YXR1c1Jlc3BvbnNlEk0KDEFwcGx5SW50ZW50cxIdLmNhaXJuLnYxLkFwcGx5SW50ZW50c1JlcXVlc3QaHi5jYWlybi52MS5BcHBseUludGVudHNSZXNwb25zZRJECglMaXN0TGlua3MSGi5jYWlybi52MS5MaXN0TGlua3NSZXF1ZXN0GhsuY2Fpcm4udjEuTGlzdExpbmtzUmVzcG9uc2USRwoKTGlzdEV2ZW50cxIbLmNhaXJuLnYxLkxpc3RFdmVudHNSZXF1ZXN0GhwuY2Fpcm4udjEuTGlzdEV2ZW50c1Jlc3BvbnNlEj4KC1dhdGNoRXZlbnRzEhwuY2Fpcm4udjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gg8uY2Fpcm4udjEuRXZlbnQwAWIGcHJvdG8z");
 
 /**
  * @generated from message cairn.v1.SubscribeRequest
@@ -91,6 +91,14 @@ export type PathUpdate = Message<"cairn.v1.PathUpdate"> & {
    * @generated from field: repeated string removed_keys = 6;
    */
   removedKeys: string[];
+
+  /**
+   * The host's watch probes. Present: replaces the host's set (a full
+   * update always carries it); absent: unchanged.
+   *
+   * @generated from field: cairn.v1.WatchSet watch = 7;
+   */
+  watch?: WatchSet | undefined;
 };
 
 /**
@@ -99,6 +107,68 @@ export type PathUpdate = Message<"cairn.v1.PathUpdate"> & {
  */
 export const PathUpdateSchema: GenMessage<PathUpdate> = /*@__PURE__*/
   messageDesc(file_cairn_v1_cairn, 1);
+
+/**
+ * Loopback probes the agent runs although no rule uses their paths: paths
+ * that crossed an element the controller marked down or degraded, kept under
+ * watch so that the controller learns when the element works again (traffic
+ * no longer crosses it). Reported like every probed path (PathHealth, with no
+ * uses); a watch probe with the same SIDs as an installed path is the same
+ * probe stream.
+ *
+ * @generated from message cairn.v1.WatchSet
+ */
+export type WatchSet = Message<"cairn.v1.WatchSet"> & {
+  /**
+   * @generated from field: repeated cairn.v1.WatchProbe probes = 1;
+   */
+  probes: WatchProbe[];
+};
+
+/**
+ * Describes the message cairn.v1.WatchSet.
+ * Use `create(WatchSetSchema)` to create a new message.
+ */
+export const WatchSetSchema: GenMessage<WatchSet> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 2);
+
+/**
+ * @generated from message cairn.v1.WatchProbe
+ */
+export type WatchProbe = Message<"cairn.v1.WatchProbe"> & {
+  /**
+   * As Target.probe_sids: the agent appends its host's own IPv6 address.
+   *
+   * @generated from field: repeated string probe_sids = 1;
+   */
+  probeSids: string[];
+
+  /**
+   * The watched path's routers and link ids (as Path.nodes and Path.links).
+   *
+   * @generated from field: repeated string routers = 2;
+   */
+  routers: string[];
+
+  /**
+   * @generated from field: repeated string links = 3;
+   */
+  links: string[];
+
+  /**
+   * Why it is watched, e.g. "link r2-r3 marked down".
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.WatchProbe.
+ * Use `create(WatchProbeSchema)` to create a new message.
+ */
+export const WatchProbeSchema: GenMessage<WatchProbe> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 3);
 
 /**
  * @generated from message cairn.v1.Segment
@@ -139,7 +209,7 @@ export type Segment = Message<"cairn.v1.Segment"> & {
  * Use `create(SegmentSchema)` to create a new message.
  */
 export const SegmentSchema: GenMessage<Segment> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 2);
+  messageDesc(file_cairn_v1_cairn, 4);
 
 /**
  * @generated from message cairn.v1.Adjacency
@@ -161,7 +231,7 @@ export type Adjacency = Message<"cairn.v1.Adjacency"> & {
  * Use `create(AdjacencySchema)` to create a new message.
  */
 export const AdjacencySchema: GenMessage<Adjacency> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 3);
+  messageDesc(file_cairn_v1_cairn, 5);
 
 /**
  * @generated from message cairn.v1.PathMetrics
@@ -223,7 +293,7 @@ export type PathMetrics = Message<"cairn.v1.PathMetrics"> & {
  * Use `create(PathMetricsSchema)` to create a new message.
  */
 export const PathMetricsSchema: GenMessage<PathMetrics> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 4);
+  messageDesc(file_cairn_v1_cairn, 6);
 
 /**
  * @generated from message cairn.v1.Path
@@ -271,7 +341,7 @@ export type Path = Message<"cairn.v1.Path"> & {
  * Use `create(PathSchema)` to create a new message.
  */
 export const PathSchema: GenMessage<Path> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 5);
+  messageDesc(file_cairn_v1_cairn, 7);
 
 /**
  * Which packets a rule takes: every field present must match.
@@ -333,7 +403,7 @@ export type RuleMatch = Message<"cairn.v1.RuleMatch"> & {
  * Use `create(RuleMatchSchema)` to create a new message.
  */
 export const RuleMatchSchema: GenMessage<RuleMatch> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 6);
+  messageDesc(file_cairn_v1_cairn, 8);
 
 /**
  * One destination of a rule and its path.
@@ -382,6 +452,25 @@ export type Target = Message<"cairn.v1.Target"> & {
    * @generated from field: repeated string notes = 6;
    */
   notes: string[];
+
+  /**
+   * The loopback probe of `path` (status = OK): SIDs in travel order. The
+   * probe runs the path's own segments to the egress router, turns there and
+   * comes back over the same links in reverse to the source router; the
+   * agent appends its host's own IPv6 address as the final destination (the
+   * SRH's last entry). Probes are IPv6: an IPv4 target has the probe of the
+   * IPv6 path over the same routers (no End.DX4). Up to 2 x 8 + 1 SIDs.
+   *
+   * @generated from field: repeated string probe_sids = 7;
+   */
+  probeSids: string[];
+
+  /**
+   * The same for `backup` (empty without a backup).
+   *
+   * @generated from field: repeated string backup_probe_sids = 8;
+   */
+  backupProbeSids: string[];
 };
 
 /**
@@ -389,7 +478,7 @@ export type Target = Message<"cairn.v1.Target"> & {
  * Use `create(TargetSchema)` to create a new message.
  */
 export const TargetSchema: GenMessage<Target> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 7);
+  messageDesc(file_cairn_v1_cairn, 9);
 
 /**
  * One classification rule of one host.
@@ -452,7 +541,7 @@ export type Rule = Message<"cairn.v1.Rule"> & {
  * Use `create(RuleSchema)` to create a new message.
  */
 export const RuleSchema: GenMessage<Rule> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 8);
+  messageDesc(file_cairn_v1_cairn, 10);
 
 /**
  * @generated from message cairn.v1.PortRange
@@ -474,7 +563,7 @@ export type PortRange = Message<"cairn.v1.PortRange"> & {
  * Use `create(PortRangeSchema)` to create a new message.
  */
 export const PortRangeSchema: GenMessage<PortRange> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 9);
+  messageDesc(file_cairn_v1_cairn, 11);
 
 /**
  * @generated from message cairn.v1.IntentMatch
@@ -556,7 +645,7 @@ export type IntentMatch = Message<"cairn.v1.IntentMatch"> & {
  * Use `create(IntentMatchSchema)` to create a new message.
  */
 export const IntentMatchSchema: GenMessage<IntentMatch> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 10);
+  messageDesc(file_cairn_v1_cairn, 12);
 
 /**
  * All hard: a path that breaks one is never used.
@@ -638,7 +727,7 @@ export type Constraints = Message<"cairn.v1.Constraints"> & {
  * Use `create(ConstraintsSchema)` to create a new message.
  */
 export const ConstraintsSchema: GenMessage<Constraints> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 11);
+  messageDesc(file_cairn_v1_cairn, 13);
 
 /**
  * @generated from message cairn.v1.Intent
@@ -710,7 +799,7 @@ export type Intent = Message<"cairn.v1.Intent"> & {
  * Use `create(IntentSchema)` to create a new message.
  */
 export const IntentSchema: GenMessage<Intent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 12);
+  messageDesc(file_cairn_v1_cairn, 14);
 
 /**
  * @generated from message cairn.v1.ListIntentsRequest
@@ -723,7 +812,7 @@ export type ListIntentsRequest = Message<"cairn.v1.ListIntentsRequest"> & {
  * Use `create(ListIntentsRequestSchema)` to create a new message.
  */
 export const ListIntentsRequestSchema: GenMessage<ListIntentsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 13);
+  messageDesc(file_cairn_v1_cairn, 15);
 
 /**
  * @generated from message cairn.v1.ListIntentsResponse
@@ -749,7 +838,7 @@ export type ListIntentsResponse = Message<"cairn.v1.ListIntentsResponse"> & {
  * Use `create(ListIntentsResponseSchema)` to create a new message.
  */
 export const ListIntentsResponseSchema: GenMessage<ListIntentsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 14);
+  messageDesc(file_cairn_v1_cairn, 16);
 
 /**
  * @generated from message cairn.v1.ListPathsRequest
@@ -768,7 +857,7 @@ export type ListPathsRequest = Message<"cairn.v1.ListPathsRequest"> & {
  * Use `create(ListPathsRequestSchema)` to create a new message.
  */
 export const ListPathsRequestSchema: GenMessage<ListPathsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 15);
+  messageDesc(file_cairn_v1_cairn, 17);
 
 /**
  * @generated from message cairn.v1.HostPaths
@@ -804,6 +893,13 @@ export type HostPaths = Message<"cairn.v1.HostPaths"> & {
    * @generated from field: string report_received_at = 5;
    */
   reportReceivedAt: string;
+
+  /**
+   * The host's watch probes (see WatchSet).
+   *
+   * @generated from field: repeated cairn.v1.WatchProbe watch = 6;
+   */
+  watch: WatchProbe[];
 };
 
 /**
@@ -811,7 +907,7 @@ export type HostPaths = Message<"cairn.v1.HostPaths"> & {
  * Use `create(HostPathsSchema)` to create a new message.
  */
 export const HostPathsSchema: GenMessage<HostPaths> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 16);
+  messageDesc(file_cairn_v1_cairn, 18);
 
 /**
  * @generated from message cairn.v1.AgentInfo
@@ -854,7 +950,7 @@ export type AgentInfo = Message<"cairn.v1.AgentInfo"> & {
  * Use `create(AgentInfoSchema)` to create a new message.
  */
 export const AgentInfoSchema: GenMessage<AgentInfo> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 17);
+  messageDesc(file_cairn_v1_cairn, 19);
 
 /**
  * @generated from message cairn.v1.ListPathsResponse
@@ -881,7 +977,7 @@ export type ListPathsResponse = Message<"cairn.v1.ListPathsResponse"> & {
  * Use `create(ListPathsResponseSchema)` to create a new message.
  */
 export const ListPathsResponseSchema: GenMessage<ListPathsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 18);
+  messageDesc(file_cairn_v1_cairn, 20);
 
 /**
  * @generated from message cairn.v1.AgentReport
@@ -928,6 +1024,14 @@ export type AgentReport = Message<"cairn.v1.AgentReport"> & {
    * @generated from field: map<string, uint64> datapath_drops = 6;
    */
   datapathDrops: { [key: string]: bigint };
+
+  /**
+   * One per probe stream: every distinct probe SID list of the installed
+   * paths (primaries and backups) and of the watch probes.
+   *
+   * @generated from field: repeated cairn.v1.PathHealth paths = 7;
+   */
+  paths: PathHealth[];
 };
 
 /**
@@ -935,7 +1039,143 @@ export type AgentReport = Message<"cairn.v1.AgentReport"> & {
  * Use `create(AgentReportSchema)` to create a new message.
  */
 export const AgentReportSchema: GenMessage<AgentReport> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 19);
+  messageDesc(file_cairn_v1_cairn, 21);
+
+/**
+ * What the agent's loopback probes say about one path.
+ *
+ * @generated from message cairn.v1.PathHealth
+ */
+export type PathHealth = Message<"cairn.v1.PathHealth"> & {
+  /**
+   * The probe's SIDs (Target.probe_sids or WatchProbe.probe_sids): the
+   * stream's identity, unique within a report.
+   *
+   * @generated from field: repeated string probe_sids = 1;
+   */
+  probeSids: string[];
+
+  /**
+   * The probed path's routers and link ids as the controller computed them
+   * (Path.nodes, Path.links): consecutive routers joined by each link.
+   *
+   * @generated from field: repeated string routers = 2;
+   */
+  routers: string[];
+
+  /**
+   * @generated from field: repeated string links = 3;
+   */
+  links: string[];
+
+  /**
+   * "up": probes come back; "degraded": some are lost (or late);
+   * "down": none come back; "unknown": no verdict yet.
+   *
+   * @generated from field: string state = 4;
+   */
+  state: string;
+
+  /**
+   * When the path entered `state`, RFC 3339 (the agent's clock, as
+   * AgentReport.reported_at).
+   *
+   * @generated from field: string since = 5;
+   */
+  since: string;
+
+  /**
+   * Share of the probes sent in the last second that did not come back, 0..1.
+   *
+   * @generated from field: double loss = 6;
+   */
+  loss: number;
+
+  /**
+   * Round-trip times of the probes that came back in the last second, µs
+   * (0 when none did); min <= avg, min <= p99.
+   *
+   * @generated from field: double rtt_min_us = 7;
+   */
+  rttMinUs: number;
+
+  /**
+   * @generated from field: double rtt_avg_us = 8;
+   */
+  rttAvgUs: number;
+
+  /**
+   * @generated from field: double rtt_p99_us = 9;
+   */
+  rttP99Us: number;
+
+  /**
+   * Since the stream started; received <= sent.
+   *
+   * @generated from field: uint64 probes_sent = 10;
+   */
+  probesSent: bigint;
+
+  /**
+   * @generated from field: uint64 probes_received = 11;
+   */
+  probesReceived: bigint;
+
+  /**
+   * The rules' targets whose primary or backup is this path (none for a
+   * watch probe).
+   *
+   * @generated from field: repeated cairn.v1.PathUse uses = 12;
+   */
+  uses: PathUse[];
+};
+
+/**
+ * Describes the message cairn.v1.PathHealth.
+ * Use `create(PathHealthSchema)` to create a new message.
+ */
+export const PathHealthSchema: GenMessage<PathHealth> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 22);
+
+/**
+ * @generated from message cairn.v1.PathUse
+ */
+export type PathUse = Message<"cairn.v1.PathUse"> & {
+  /**
+   * Rule.key.
+   *
+   * @generated from field: string rule = 1;
+   */
+  rule: string;
+
+  /**
+   * Target.prefix.
+   *
+   * @generated from field: string prefix = 2;
+   */
+  prefix: string;
+
+  /**
+   * "primary" | "backup".
+   *
+   * @generated from field: string role = 3;
+   */
+  role: string;
+
+  /**
+   * The rule's packets to this target take this path now.
+   *
+   * @generated from field: bool active = 4;
+   */
+  active: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.PathUse.
+ * Use `create(PathUseSchema)` to create a new message.
+ */
+export const PathUseSchema: GenMessage<PathUse> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 23);
 
 /**
  * @generated from message cairn.v1.RuleReport
@@ -1012,7 +1252,7 @@ export type RuleReport = Message<"cairn.v1.RuleReport"> & {
  * Use `create(RuleReportSchema)` to create a new message.
  */
 export const RuleReportSchema: GenMessage<RuleReport> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 20);
+  messageDesc(file_cairn_v1_cairn, 24);
 
 /**
  * @generated from message cairn.v1.ReportStatusResponse
@@ -1037,7 +1277,7 @@ export type ReportStatusResponse = Message<"cairn.v1.ReportStatusResponse"> & {
  * Use `create(ReportStatusResponseSchema)` to create a new message.
  */
 export const ReportStatusResponseSchema: GenMessage<ReportStatusResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 21);
+  messageDesc(file_cairn_v1_cairn, 25);
 
 /**
  * @generated from message cairn.v1.ApplyIntentsRequest
@@ -1063,7 +1303,7 @@ export type ApplyIntentsRequest = Message<"cairn.v1.ApplyIntentsRequest"> & {
  * Use `create(ApplyIntentsRequestSchema)` to create a new message.
  */
 export const ApplyIntentsRequestSchema: GenMessage<ApplyIntentsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 22);
+  messageDesc(file_cairn_v1_cairn, 26);
 
 /**
  * @generated from message cairn.v1.HostPush
@@ -1095,7 +1335,7 @@ export type HostPush = Message<"cairn.v1.HostPush"> & {
  * Use `create(HostPushSchema)` to create a new message.
  */
 export const HostPushSchema: GenMessage<HostPush> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 23);
+  messageDesc(file_cairn_v1_cairn, 27);
 
 /**
  * @generated from message cairn.v1.ApplyIntentsResponse
@@ -1134,7 +1374,7 @@ export type ApplyIntentsResponse = Message<"cairn.v1.ApplyIntentsResponse"> & {
  * Use `create(ApplyIntentsResponseSchema)` to create a new message.
  */
 export const ApplyIntentsResponseSchema: GenMessage<ApplyIntentsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 24);
+  messageDesc(file_cairn_v1_cairn, 28);
 
 /**
  * Error detail of a failed ApplyIntents.
@@ -1173,7 +1413,7 @@ export type ValidationError = Message<"cairn.v1.ValidationError"> & {
  * Use `create(ValidationErrorSchema)` to create a new message.
  */
 export const ValidationErrorSchema: GenMessage<ValidationError> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 25);
+  messageDesc(file_cairn_v1_cairn, 29);
 
 /**
  * @generated from message cairn.v1.ValidationErrors
@@ -1190,7 +1430,757 @@ export type ValidationErrors = Message<"cairn.v1.ValidationErrors"> & {
  * Use `create(ValidationErrorsSchema)` to create a new message.
  */
 export const ValidationErrorsSchema: GenMessage<ValidationErrors> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 26);
+  messageDesc(file_cairn_v1_cairn, 30);
+
+/**
+ * @generated from message cairn.v1.ListLinksRequest
+ */
+export type ListLinksRequest = Message<"cairn.v1.ListLinksRequest"> & {
+};
+
+/**
+ * Describes the message cairn.v1.ListLinksRequest.
+ * Use `create(ListLinksRequestSchema)` to create a new message.
+ */
+export const ListLinksRequestSchema: GenMessage<ListLinksRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 31);
+
+/**
+ * @generated from message cairn.v1.ListLinksResponse
+ */
+export type ListLinksResponse = Message<"cairn.v1.ListLinksResponse"> & {
+  /**
+   * One per link of the topology, in file order.
+   *
+   * @generated from field: repeated cairn.v1.ElementHealth links = 1;
+   */
+  links: ElementHealth[];
+
+  /**
+   * Routers (in file order), then hosts (a host stands for itself and its
+   * uplink, which every probe of the host crosses twice).
+   *
+   * @generated from field: repeated cairn.v1.ElementHealth nodes = 2;
+   */
+  nodes: ElementHealth[];
+
+  /**
+   * How long probes must show a marked element healthy before it is cleared.
+   *
+   * @generated from field: uint32 hold_down_ms = 3;
+   */
+  holdDownMs: number;
+
+  /**
+   * Failing paths that no element explains: every element they cross is on a
+   * healthy path too (e.g. a fault that depends on the direction or the SID).
+   *
+   * @generated from field: repeated cairn.v1.FailingPath unexplained = 4;
+   */
+  unexplained: FailingPath[];
+};
+
+/**
+ * Describes the message cairn.v1.ListLinksResponse.
+ * Use `create(ListLinksResponseSchema)` to create a new message.
+ */
+export const ListLinksResponseSchema: GenMessage<ListLinksResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 32);
+
+/**
+ * @generated from message cairn.v1.ElementHealth
+ */
+export type ElementHealth = Message<"cairn.v1.ElementHealth"> & {
+  /**
+   * A link's id "a-b" as in the topology file, or a router's or host's name.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * "link" | "router" | "host".
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * "up" | "degraded" | "down": the overlay's mark, "up" when unmarked.
+   *
+   * @generated from field: string state = 3;
+   */
+  state: string;
+
+  /**
+   * In the latest localisation's minimal explanation of the failing paths.
+   *
+   * @generated from field: bool suspect = 4;
+   */
+  suspect: boolean;
+
+  /**
+   * When `state` began (the controller's start for an element never marked),
+   * RFC 3339.
+   *
+   * @generated from field: string since = 5;
+   */
+  since: string;
+
+  /**
+   * Share of the minimal explanations that contain it (1: in every one);
+   * 0 when not a suspect.
+   *
+   * @generated from field: double confidence = 6;
+   */
+  confidence: number;
+
+  /**
+   * The failing paths it lies on (with those linked to them through shared
+   * suspects) have a single minimal explanation, and it is part of it.
+   *
+   * @generated from field: bool unique = 7;
+   */
+  unique: boolean;
+
+  /**
+   * What marked it: "localisation"; "" when up.
+   *
+   * @generated from field: string source = 8;
+   */
+  source: string;
+
+  /**
+   * Marked, and probes show it healthy: cleared at this time unless a probe
+   * crossing it fails first, RFC 3339; "" otherwise.
+   *
+   * @generated from field: string clears_at = 9;
+   */
+  clearsAt: string;
+
+  /**
+   * The probed paths that cross it, from every host's latest report.
+   *
+   * @generated from field: uint32 down_paths = 10;
+   */
+  downPaths: number;
+
+  /**
+   * @generated from field: uint32 degraded_paths = 11;
+   */
+  degradedPaths: number;
+
+  /**
+   * @generated from field: uint32 up_paths = 12;
+   */
+  upPaths: number;
+
+  /**
+   * Hosts whose down or degraded paths cross it.
+   *
+   * @generated from field: repeated string reported_by = 13;
+   */
+  reportedBy: string[];
+};
+
+/**
+ * Describes the message cairn.v1.ElementHealth.
+ * Use `create(ElementHealthSchema)` to create a new message.
+ */
+export const ElementHealthSchema: GenMessage<ElementHealth> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 33);
+
+/**
+ * @generated from message cairn.v1.FailingPath
+ */
+export type FailingPath = Message<"cairn.v1.FailingPath"> & {
+  /**
+   * @generated from field: string host = 1;
+   */
+  host: string;
+
+  /**
+   * @generated from field: repeated string routers = 2;
+   */
+  routers: string[];
+
+  /**
+   * "down" | "degraded".
+   *
+   * @generated from field: string state = 3;
+   */
+  state: string;
+};
+
+/**
+ * Describes the message cairn.v1.FailingPath.
+ * Use `create(FailingPathSchema)` to create a new message.
+ */
+export const FailingPathSchema: GenMessage<FailingPath> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 34);
+
+/**
+ * @generated from message cairn.v1.ListEventsRequest
+ */
+export type ListEventsRequest = Message<"cairn.v1.ListEventsRequest"> & {
+  /**
+   * Only events after this sequence number (0: every held event).
+   *
+   * @generated from field: uint64 after_seq = 1;
+   */
+  afterSeq: bigint;
+
+  /**
+   * At most this many, the newest (0: no limit).
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message cairn.v1.ListEventsRequest.
+ * Use `create(ListEventsRequestSchema)` to create a new message.
+ */
+export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 35);
+
+/**
+ * @generated from message cairn.v1.ListEventsResponse
+ */
+export type ListEventsResponse = Message<"cairn.v1.ListEventsResponse"> & {
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated cairn.v1.Event events = 1;
+   */
+  events: Event[];
+
+  /**
+   * The newest event's sequence number (0: none yet).
+   *
+   * @generated from field: uint64 last_seq = 2;
+   */
+  lastSeq: bigint;
+
+  /**
+   * How many events the ring holds at most.
+   *
+   * @generated from field: uint32 capacity = 3;
+   */
+  capacity: number;
+};
+
+/**
+ * Describes the message cairn.v1.ListEventsResponse.
+ * Use `create(ListEventsResponseSchema)` to create a new message.
+ */
+export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 36);
+
+/**
+ * @generated from message cairn.v1.WatchEventsRequest
+ */
+export type WatchEventsRequest = Message<"cairn.v1.WatchEventsRequest"> & {
+  /**
+   * Start after this sequence number (0: with every held event).
+   *
+   * @generated from field: uint64 after_seq = 1;
+   */
+  afterSeq: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.WatchEventsRequest.
+ * Use `create(WatchEventsRequestSchema)` to create a new message.
+ */
+export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 37);
+
+/**
+ * @generated from message cairn.v1.Event
+ */
+export type Event = Message<"cairn.v1.Event"> & {
+  /**
+   * Increasing by one per event, from 1 at the controller's start.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * When it happened, RFC 3339.
+   *
+   * @generated from field: string at = 2;
+   */
+  at: string;
+
+  /**
+   * The event that led to this one (0: none), e.g. a push's localisation.
+   *
+   * @generated from field: uint64 cause = 3;
+   */
+  cause: bigint;
+
+  /**
+   * How long the step took, in milliseconds (localisation, recomputation,
+   * intents); 0 for events without a duration.
+   *
+   * @generated from field: double duration_ms = 4;
+   */
+  durationMs: number;
+
+  /**
+   * @generated from oneof cairn.v1.Event.detail
+   */
+  detail: {
+    /**
+     * @generated from field: cairn.v1.PathStateEvent path_state = 10;
+     */
+    value: PathStateEvent;
+    case: "pathState";
+  } | {
+    /**
+     * @generated from field: cairn.v1.LocalisationEvent localisation = 11;
+     */
+    value: LocalisationEvent;
+    case: "localisation";
+  } | {
+    /**
+     * @generated from field: cairn.v1.OverlayEvent overlay = 12;
+     */
+    value: OverlayEvent;
+    case: "overlay";
+  } | {
+    /**
+     * @generated from field: cairn.v1.RecomputeEvent recompute = 13;
+     */
+    value: RecomputeEvent;
+    case: "recompute";
+  } | {
+    /**
+     * @generated from field: cairn.v1.PushEvent push = 14;
+     */
+    value: PushEvent;
+    case: "push";
+  } | {
+    /**
+     * @generated from field: cairn.v1.AckEvent ack = 15;
+     */
+    value: AckEvent;
+    case: "ack";
+  } | {
+    /**
+     * @generated from field: cairn.v1.IntentsEvent intents = 16;
+     */
+    value: IntentsEvent;
+    case: "intents";
+  } | {
+    /**
+     * @generated from field: cairn.v1.LostEvent lost = 17;
+     */
+    value: LostEvent;
+    case: "lost";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message cairn.v1.Event.
+ * Use `create(EventSchema)` to create a new message.
+ */
+export const EventSchema: GenMessage<Event> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 38);
+
+/**
+ * An agent reported a path in a new state.
+ *
+ * @generated from message cairn.v1.PathStateEvent
+ */
+export type PathStateEvent = Message<"cairn.v1.PathStateEvent"> & {
+  /**
+   * @generated from field: string host = 1;
+   */
+  host: string;
+
+  /**
+   * @generated from field: repeated string probe_sids = 2;
+   */
+  probeSids: string[];
+
+  /**
+   * @generated from field: repeated string routers = 3;
+   */
+  routers: string[];
+
+  /**
+   * "up" | "degraded" | "down" | "unknown".
+   *
+   * @generated from field: string state = 4;
+   */
+  state: string;
+
+  /**
+   * "" when the path is new in the host's reports.
+   *
+   * @generated from field: string previous = 5;
+   */
+  previous: string;
+
+  /**
+   * Keys of the rules using it.
+   *
+   * @generated from field: repeated string rules = 6;
+   */
+  rules: string[];
+};
+
+/**
+ * Describes the message cairn.v1.PathStateEvent.
+ * Use `create(PathStateEventSchema)` to create a new message.
+ */
+export const PathStateEventSchema: GenMessage<PathStateEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 39);
+
+/**
+ * @generated from message cairn.v1.Suspect
+ */
+export type Suspect = Message<"cairn.v1.Suspect"> & {
+  /**
+   * "link" | "router" | "host".
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * "down" | "degraded".
+   *
+   * @generated from field: string state = 3;
+   */
+  state: string;
+
+  /**
+   * @generated from field: double confidence = 4;
+   */
+  confidence: number;
+
+  /**
+   * @generated from field: bool unique = 5;
+   */
+  unique: boolean;
+
+  /**
+   * Failing paths it lies on, and their share of all failing paths.
+   *
+   * @generated from field: uint32 failing_paths = 6;
+   */
+  failingPaths: number;
+
+  /**
+   * @generated from field: double share = 7;
+   */
+  share: number;
+};
+
+/**
+ * Describes the message cairn.v1.Suspect.
+ * Use `create(SuspectSchema)` to create a new message.
+ */
+export const SuspectSchema: GenMessage<Suspect> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 40);
+
+/**
+ * The localisation's verdict changed.
+ *
+ * @generated from message cairn.v1.LocalisationEvent
+ */
+export type LocalisationEvent = Message<"cairn.v1.LocalisationEvent"> & {
+  /**
+   * @generated from field: repeated cairn.v1.Suspect suspects = 1;
+   */
+  suspects: Suspect[];
+
+  /**
+   * @generated from field: uint32 down_paths = 2;
+   */
+  downPaths: number;
+
+  /**
+   * @generated from field: uint32 degraded_paths = 3;
+   */
+  degradedPaths: number;
+
+  /**
+   * @generated from field: uint32 unexplained_paths = 4;
+   */
+  unexplainedPaths: number;
+
+  /**
+   * False when a minimal explanation was too costly to search exhaustively
+   * and a greedy one was taken (see README).
+   *
+   * @generated from field: bool exact = 5;
+   */
+  exact: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.LocalisationEvent.
+ * Use `create(LocalisationEventSchema)` to create a new message.
+ */
+export const LocalisationEventSchema: GenMessage<LocalisationEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 41);
+
+/**
+ * An element was marked, changed state, or was cleared.
+ *
+ * @generated from message cairn.v1.OverlayEvent
+ */
+export type OverlayEvent = Message<"cairn.v1.OverlayEvent"> & {
+  /**
+   * "link" | "router" | "host".
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * "down" | "degraded" | "up" (cleared).
+   *
+   * @generated from field: string state = 3;
+   */
+  state: string;
+
+  /**
+   * @generated from field: string previous = 4;
+   */
+  previous: string;
+
+  /**
+   * "localisation".
+   *
+   * @generated from field: string source = 5;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.OverlayEvent.
+ * Use `create(OverlayEventSchema)` to create a new message.
+ */
+export const OverlayEventSchema: GenMessage<OverlayEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 42);
+
+/**
+ * @generated from message cairn.v1.RuleRef
+ */
+export type RuleRef = Message<"cairn.v1.RuleRef"> & {
+  /**
+   * @generated from field: string host = 1;
+   */
+  host: string;
+
+  /**
+   * @generated from field: string rule = 2;
+   */
+  rule: string;
+};
+
+/**
+ * Describes the message cairn.v1.RuleRef.
+ * Use `create(RuleRefSchema)` to create a new message.
+ */
+export const RuleRefSchema: GenMessage<RuleRef> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 43);
+
+/**
+ * Rules recomputed after an overlay change.
+ *
+ * @generated from message cairn.v1.RecomputeEvent
+ */
+export type RecomputeEvent = Message<"cairn.v1.RecomputeEvent"> & {
+  /**
+   * @generated from field: repeated cairn.v1.RuleRef rules = 1;
+   */
+  rules: RuleRef[];
+
+  /**
+   * Of those, the rules whose paths changed.
+   *
+   * @generated from field: repeated cairn.v1.RuleRef changed = 2;
+   */
+  changed: RuleRef[];
+};
+
+/**
+ * Describes the message cairn.v1.RecomputeEvent.
+ * Use `create(RecomputeEventSchema)` to create a new message.
+ */
+export const RecomputeEventSchema: GenMessage<RecomputeEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 44);
+
+/**
+ * A host's new rule-set version was published to its agents.
+ *
+ * @generated from message cairn.v1.PushEvent
+ */
+export type PushEvent = Message<"cairn.v1.PushEvent"> & {
+  /**
+   * @generated from field: string host = 1;
+   */
+  host: string;
+
+  /**
+   * @generated from field: uint64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: uint32 upserts = 3;
+   */
+  upserts: number;
+
+  /**
+   * @generated from field: uint32 removals = 4;
+   */
+  removals: number;
+
+  /**
+   * The push replaces the host's watch probes.
+   *
+   * @generated from field: bool watch = 5;
+   */
+  watch: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.PushEvent.
+ * Use `create(PushEventSchema)` to create a new message.
+ */
+export const PushEventSchema: GenMessage<PushEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 45);
+
+/**
+ * A host's agent reported a rule-set version at or past a push's.
+ *
+ * @generated from message cairn.v1.AckEvent
+ */
+export type AckEvent = Message<"cairn.v1.AckEvent"> & {
+  /**
+   * @generated from field: string host = 1;
+   */
+  host: string;
+
+  /**
+   * @generated from field: uint64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * The push event acknowledged.
+   *
+   * @generated from field: uint64 push_seq = 3;
+   */
+  pushSeq: bigint;
+
+  /**
+   * @generated from field: double since_push_ms = 4;
+   */
+  sincePushMs: number;
+
+  /**
+   * From the event that started the chain that led to the push (following
+   * `cause` back: e.g. the report of the failed path, or the intents change)
+   * to this ack.
+   *
+   * @generated from field: double since_cause_ms = 5;
+   */
+  sinceCauseMs: number;
+
+  /**
+   * That event's sequence number.
+   *
+   * @generated from field: uint64 root_cause = 6;
+   */
+  rootCause: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.AckEvent.
+ * Use `create(AckEventSchema)` to create a new message.
+ */
+export const AckEventSchema: GenMessage<AckEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 46);
+
+/**
+ * Intents were applied.
+ *
+ * @generated from message cairn.v1.IntentsEvent
+ */
+export type IntentsEvent = Message<"cairn.v1.IntentsEvent"> & {
+  /**
+   * @generated from field: repeated string added = 1;
+   */
+  added: string[];
+
+  /**
+   * @generated from field: repeated string changed = 2;
+   */
+  changed: string[];
+
+  /**
+   * @generated from field: repeated string removed = 3;
+   */
+  removed: string[];
+
+  /**
+   * Where they came from (ApplyIntents' filename).
+   *
+   * @generated from field: string source = 4;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message cairn.v1.IntentsEvent.
+ * Use `create(IntentsEventSchema)` to create a new message.
+ */
+export const IntentsEventSchema: GenMessage<IntentsEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 47);
+
+/**
+ * A watcher fell behind the ring: this many events were not delivered.
+ *
+ * @generated from message cairn.v1.LostEvent
+ */
+export type LostEvent = Message<"cairn.v1.LostEvent"> & {
+  /**
+   * @generated from field: uint64 count = 1;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.LostEvent.
+ * Use `create(LostEventSchema)` to create a new message.
+ */
+export const LostEventSchema: GenMessage<LostEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 48);
 
 /**
  * @generated from enum cairn.v1.RuleStatus
@@ -1301,11 +2291,15 @@ export const CairnService: GenService<{
     output: typeof ListPathsResponseSchema;
   },
   /**
-   * An agent's report of its host's rules as installed, with their counters.
-   * The controller keeps the latest report per host (shown by ListPaths).
-   * NOT_FOUND for a host not in the topology; INVALID_ARGUMENT for a report
-   * out of bounds (more rule reports than the host has rules plus a margin,
-   * overlong strings, unknown states).
+   * An agent's report of its host's rules as installed, with their counters,
+   * and of every path it probes. The controller keeps the latest report per
+   * host (shown by ListPaths), localises faults from the paths of every
+   * host's report, and counts the report's applied_version as the agent's
+   * acknowledgement of the pushes up to it. NOT_FOUND for a host not in the
+   * topology; INVALID_ARGUMENT, naming the field, for a report out of bounds
+   * (more rule reports than the host has rules plus a margin, overlong
+   * strings, unknown states, path reports naming links or routers the
+   * topology lacks, values out of range); such a report changes nothing.
    *
    * @generated from rpc cairn.v1.CairnService.ReportStatus
    */
@@ -1325,6 +2319,42 @@ export const CairnService: GenService<{
     methodKind: "unary";
     input: typeof ApplyIntentsRequestSchema;
     output: typeof ApplyIntentsResponseSchema;
+  },
+  /**
+   * Every link and node (routers, and hosts with their uplinks) of the
+   * topology with its liveliness: up, or marked degraded or down by fault
+   * localisation, with the evidence (the probed paths that cross it).
+   *
+   * @generated from rpc cairn.v1.CairnService.ListLinks
+   */
+  listLinks: {
+    methodKind: "unary";
+    input: typeof ListLinksRequestSchema;
+    output: typeof ListLinksResponseSchema;
+  },
+  /**
+   * The controller's recent events, oldest first: path state changes reported
+   * by agents, localisations, overlay changes, recomputations, pushes and
+   * their acknowledgements, intent changes. Held in a ring of the last N.
+   *
+   * @generated from rpc cairn.v1.CairnService.ListEvents
+   */
+  listEvents: {
+    methodKind: "unary";
+    input: typeof ListEventsRequestSchema;
+    output: typeof ListEventsResponseSchema;
+  },
+  /**
+   * The held events after `after_seq`, then each new one as it happens. A
+   * watcher that falls further behind than the ring holds gets a `lost`
+   * event saying how many it missed, then carries on.
+   *
+   * @generated from rpc cairn.v1.CairnService.WatchEvents
+   */
+  watchEvents: {
+    methodKind: "server_streaming";
+    input: typeof WatchEventsRequestSchema;
+    output: typeof EventSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cairn_v1_cairn, 0);

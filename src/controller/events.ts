@@ -1,0 +1,102 @@
+// The controller's event ring: the last N events, each with a sequence number and a time, and
+// followers that read it. The ring is the only buffer: a follower that falls further behind than it
+// holds is told how many events it missed (a "lost" event) and carries on from the oldest held, so
+// no follower can make the controller hold more than N events.
+import type { EventDetailView, EventsView, EventView } from "../api/types.js";
+import type { Clock } from "./clock.js";
+
+export const DEFAULT_EVENTS_CAPACITY = 1000;
+
+/** An event to record: its detail, and optionally what caused it and how long it took. */
+export type NewEvent = EventDetailView & { cause?: number; durationMs?: number };
+
+export class EventRingClosedError extends Error {
+  constructor() {
+    super("controller is shutting down");
+    this.name = "EventRingClosedError";
+  }
+}
+
+export class EventLog {
+  private readonly ring: EventView[] = [];
+  private seq = 0;
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly capacity = DEFAULT_EVENTS_CAPACITY,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`events capacity must be a whole number ≥ 1, got ${capacity}`);
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  record(e: NewEvent): EventView {
+    const { cause = 0, durationMs = 0, ...detail } = e;
+    const event = { seq: ++this.seq, at: new Date(this.clock.now()).toISOString(), cause, durationMs, ...detail } as EventView;
+    this.ring.push(event);
+    if (this.ring.length > this.capacity) this.ring.shift();
+    for (const wake of [...this.waiters]) wake();
+    return event;
+  }
+
+  /** A held event by its sequence number. */
+  get(seq: number): EventView | undefined {
+    const first = this.ring[0]?.seq ?? this.seq + 1;
+    return this.ring[seq - first];
+  }
+
+  /** The held events after `afterSeq`, the newest `limit` of them (0: all), oldest first. */
+  list(afterSeq = 0, limit = 0): EventsView {
+    const after = this.ring.filter((e) => e.seq > afterSeq);
+    return { events: limit > 0 ? after.slice(-limit) : after, lastSeq: this.seq, capacity: this.capacity };
+  }
+
+  /**
+   * The held events after `afterSeq`, then every new one, until `signal` aborts (the generator
+   * returns) or the log closes (it throws EventRingClosedError). Events the ring dropped before the
+   * follower read them come as one "lost" event (seq 0: it is not in the ring) with their count.
+   */
+  async *follow(afterSeq: number, signal: AbortSignal): AsyncGenerator<EventView> {
+    let next = Math.max(afterSeq, 0) + 1;
+    for (;;) {
+      if (this.closed) throw new EventRingClosedError();
+      if (signal.aborted) return;
+      const oldest = this.ring[0]?.seq ?? this.seq + 1;
+      if (next < oldest && next <= this.seq) {
+        const count = oldest - next;
+        next = oldest;
+        yield { seq: 0, at: new Date(this.clock.now()).toISOString(), cause: 0, durationMs: 0, type: "lost", count };
+        continue;
+      }
+      const e = this.get(next);
+      if (e) {
+        next++;
+        yield e;
+        continue;
+      }
+      await this.changed(signal);
+    }
+  }
+
+  /** Ends every follower. */
+  close(): void {
+    this.closed = true;
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  private changed(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.waiters.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.waiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
