@@ -15,10 +15,12 @@ import { DnsWatch, systemLookup, type Lookup } from "./dns-watch.js";
 import { CgroupFacts, interfaceAddress6, lookupUser } from "./host-facts.js";
 import { syncRoutes, wantedRoutes } from "./route-mtu.js";
 import { DEFAULT_PROBE_SETTINGS, Prober, type PathHealthView, type ProbeSettings, type ProbeTarget, type ProbeTransport } from "./prober.js";
-import { pathKey } from "../datapath/plan.js";
+import { pathKey, watchSpec } from "../datapath/plan.js";
+import type { PathSpec } from "../datapath/types.js";
+import type { WatchProbe } from "../core/elements.js";
 import { randomInt } from "node:crypto";
 import { reportStatus } from "../api/client.js";
-import type { AgentReportView } from "../api/types.js";
+import type { AgentReportView, PathHealthView as PathHealthReport } from "../api/types.js";
 
 export { backoffDelay, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "./controller-link.js";
 export const AGENT_VERSION = "cairn-agent/0.2.0";
@@ -126,7 +128,10 @@ export interface AgentPathStatus extends PathHealthView {
   probe: string[];
   nodes: string[];
   links: string[];
-  usedBy: { key: string; role: "primary" | "backup" }[];
+  /** The rules (and their targets' prefixes) using it; none for a watch probe. */
+  usedBy: { key: string; prefix: string; role: "primary" | "backup" }[];
+  /** Why the controller asked for it, for a watch probe. */
+  watch: string | null;
 }
 
 export interface AgentStatus {
@@ -291,6 +296,11 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     const address6 = probe.address6();
     factsSignature = signature(cg, address6);
     const built = buildDesired(rules, { cgroups: cg, users, dns: dns.answers(), address6 }, appPath, probeConfig, degraded);
+    if (probeConfig) {
+      // A watch probe a rule's path already runs needs no stream of its own.
+      const probed = new Set(built.desired.rules.flatMap((r) => [r.primary?.probe, r.backup?.probe].flatMap((p) => (p ? [p.join(",")] : []))));
+      built.desired.watch = store.watch().map((w) => w.probeSids).filter((p) => !probed.has(p.join(",")));
+    }
     let result: ApplyResult | null = null;
     try {
       result = datapath.apply(built.desired, clock.now());
@@ -304,7 +314,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     }
     ruleIds = result.ruleIds;
     appliedVersion = store.version;
-    if (prober) probePaths(rules, built.desired, result.pathRefs);
+    if (prober) probePaths(rules, built.desired, result.pathRefs, store.watch());
     if (lastError !== null) log("datapath holds the desired rules again");
     lastError = null;
     for (const v of built.verdicts) {
@@ -348,27 +358,35 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     }
   }
 
-  /** Probes exactly the installed paths that carry a probe; remembers what each one is. */
-  function probePaths(rules: HostRule[], desired: DesiredDatapath, refs: Map<string, number>): void {
+  /** Probes exactly the installed paths that carry a probe, and the watch probes; remembers what each one is. */
+  function probePaths(rules: HostRule[], desired: DesiredDatapath, refs: Map<string, number>, watch: WatchProbe[]): void {
     const paths = new Map<string, Omit<AgentPathStatus, keyof PathHealthView>>();
     const targets: ProbeTarget[] = [];
-    const ruleOf = new Map(rules.flatMap((r) => r.targets.map((t) => [`${r.key}|${t.prefix}`, { r, t }] as const)));
+    const add = (spec: PathSpec, entry: () => Omit<AgentPathStatus, keyof PathHealthView>) => {
+      const key = pathKey(spec);
+      const ref = refs.get(key);
+      if (ref === undefined || !spec.probe) return null;
+      if (!paths.has(key)) {
+        paths.set(key, entry());
+        targets.push({ key, ref, firstSid: spec.probe[0]! });
+      }
+      return paths.get(key)!;
+    };
+    const ruleOf = new Map(rules.flatMap((r) => r.targets.map((t) => [`${r.key}|${t.prefix}`, t] as const)));
     for (const d of desired.rules) {
+      const [ruleKey, , label] = d.identity.split("|");
       for (const role of ["primary", "backup"] as const) {
         const spec = d[role];
         if (!spec?.probe) continue;
-        const key = pathKey(spec);
-        const ref = refs.get(key);
-        if (ref === undefined) continue;
-        const [ruleKey, , label] = d.identity.split("|");
-        const hit = ruleOf.get(`${ruleKey}|${label}`);
-        const result = hit?.t.result;
+        const result = ruleOf.get(`${ruleKey}|${label}`)?.result;
         const path = result?.ok ? (role === "primary" ? result.path : result.backup) : null;
-        const entry = paths.get(key) ?? { sids: spec.sids, probe: spec.probe, nodes: path?.nodes ?? [], links: path?.links ?? [], usedBy: [] };
-        if (!entry.usedBy.some((u) => u.key === ruleKey && u.role === role)) entry.usedBy.push({ key: ruleKey!, role });
-        if (!paths.has(key)) targets.push({ key, ref, firstSid: spec.probe[0]! });
-        paths.set(key, entry);
+        const entry = add(spec, () => ({ sids: spec.sids, probe: spec.probe!, nodes: path?.nodes ?? [], links: path?.links ?? [], usedBy: [], watch: null }));
+        if (entry && !entry.usedBy.some((u) => u.key === ruleKey && u.role === role && u.prefix === label)) entry.usedBy.push({ key: ruleKey!, prefix: label!, role });
       }
+    }
+    for (const w of desired.watch ?? []) {
+      const why = watch.find((x) => x.probeSids.join(",") === w.join(","));
+      add(watchSpec(w), () => ({ sids: [], probe: w, nodes: why?.routers ?? [], links: why?.links ?? [], usedBy: [], watch: why?.reason ?? "watch" }));
     }
     probedPaths = paths;
     prober!.setTargets(targets);
@@ -616,7 +634,45 @@ export function reportView(s: AgentStatus): AgentReportView {
       droppedPackets: r.droppedPackets,
     })),
     datapathDrops: s.events,
+    paths: pathReports(s),
   };
+}
+
+const SEVERITY: Record<string, number> = { up: 0, degraded: 1, down: 2 };
+
+/**
+ * One report per probe SID list: a dual-stack rule's IPv4 and IPv6 paths run the same probe (two
+ * streams, one per datapath path, so the kernel judges each), reported as one with the worse state.
+ */
+export function pathReports(s: AgentStatus): PathHealthReport[] {
+  const active = new Map(s.rules.map((r) => [r.key, r.active]));
+  const out = new Map<string, PathHealthReport>();
+  for (const p of s.paths) {
+    const id = p.probe.join(",");
+    const uses = p.usedBy.map((u) => ({ rule: u.key, prefix: u.prefix, role: u.role, active: active.get(u.key) === u.role }));
+    const mine: PathHealthReport = {
+      probeSids: p.probe,
+      routers: p.nodes,
+      links: p.links,
+      state: p.state,
+      since: new Date(p.sinceMs).toISOString(),
+      loss: p.loss,
+      rttMinUs: p.rttMinUs ?? 0,
+      rttAvgUs: p.rttAvgUs ?? 0,
+      rttP99Us: p.rttP99Us ?? 0,
+      probesSent: p.sent,
+      probesReceived: p.received,
+      uses,
+    };
+    const seen = out.get(id);
+    if (!seen) {
+      out.set(id, mine);
+      continue;
+    }
+    const worse = SEVERITY[mine.state]! > SEVERITY[seen.state]! ? mine : seen;
+    out.set(id, { ...worse, loss: Math.max(seen.loss, mine.loss), probesSent: seen.probesSent + mine.probesSent, probesReceived: seen.probesReceived + mine.probesReceived, uses: [...seen.uses, ...mine.uses] });
+  }
+  return [...out.values()];
 }
 
 export type { DesiredDatapath };

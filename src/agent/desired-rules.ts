@@ -1,6 +1,7 @@
 // The rules the controller wants on this host: a snapshot, then deltas, per controller generation.
 import type { HostRule } from "../core/assignments.js";
 import type { PathUpdateView } from "../api/types.js";
+import type { WatchProbe } from "../core/elements.js";
 
 export type UpdateOutcome = "snapshot" | "delta" | "stale";
 
@@ -8,6 +9,7 @@ export class DesiredRules {
   private readonly byKey = new Map<string, HostRule>();
   private gen: string | null = null;
   private ver = 0n;
+  private watchSet: WatchProbe[] = [];
 
   constructor(private readonly host: string) {}
 
@@ -36,14 +38,21 @@ export class DesiredRules {
       for (const r of u.upserts) this.byKey.set(r.key, r);
       this.gen = u.generation;
       this.ver = u.version;
+      this.watchSet = u.watch ?? [];
       return "snapshot";
     }
     if (this.gen === null || u.generation !== this.gen) throw new Error(`delta for generation ${u.generation} without its snapshot; resubscribing`);
     if (u.version <= this.ver) return "stale";
     for (const k of u.removedKeys) this.byKey.delete(k);
     for (const r of u.upserts) this.byKey.set(r.key, r);
+    if (u.watch !== undefined) this.watchSet = u.watch;
     this.ver = u.version;
     return "delta";
+  }
+
+  /** Paths no rule uses that the controller wants probed (elements under watch). */
+  watch(): WatchProbe[] {
+    return [...this.watchSet];
   }
 
   /** In priority order. */

@@ -26,7 +26,7 @@ import {
   sumPerCpuU64,
   type MapName,
 } from "./layout.js";
-import { hex, planApply, unreferenced, type MapSnapshot } from "./plan.js";
+import { hex, pathKey, planApply, unreferenced, watchSpec, type MapSnapshot } from "./plan.js";
 import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, LivenessTimings, PathLiveness, RuleCounters } from "./types.js";
 
 export type MapFds = Record<MapName, number>;
@@ -39,6 +39,8 @@ export class DatapathMaps implements Datapath {
   private closed = false;
   /** "r<id>" / "p<slot>" → when it was first seen unreferenced. */
   private readonly unreferencedSince = new Map<string, number>();
+  /** Paths the last apply kept for watch probes: no rule names them, yet they are in use. */
+  private watchRefs: ReadonlySet<number> = new Set();
 
   private constructor(
     private readonly fds: MapFds,
@@ -120,6 +122,7 @@ export class DatapathMaps implements Datapath {
       else if (w.op === "update") bpf.mapUpdate(this.fd(w.map), w.key, w.value);
       else bpf.mapDelete(this.fd(w.map), w.key);
     }
+    this.watchRefs = new Set((desired.probe ? (desired.watch ?? []) : []).map((w) => plan.pathRefs.get(pathKey(watchSpec(w)))!));
     this.noteUnreferenced(this.snapshot(), nowMs);
     return { ruleIds: plan.ruleIds, writes: plan.writes.length, pathRefs: plan.pathRefs };
   }
@@ -151,7 +154,7 @@ export class DatapathMaps implements Datapath {
   private noteUnreferenced(snap: MapSnapshot, nowMs: number): { rules: number[]; paths: number[] } {
     const named = new Set<number>();
     for (const e of snap.lpm.values()) for (const id of decodeRuleSetIds(e.value)) named.add(id);
-    const u = unreferenced(snap, named);
+    const u = unreferenced(snap, named, this.watchRefs);
     const now = new Set([...u.rules.map((id) => `r${id}`), ...u.paths.map((s) => `p${s}`)]);
     for (const k of this.unreferencedSince.keys()) if (!now.has(k)) this.unreferencedSince.delete(k);
     for (const k of now) if (!this.unreferencedSince.has(k)) this.unreferencedSince.set(k, nowMs);

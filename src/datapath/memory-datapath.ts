@@ -2,7 +2,7 @@
 // For tests of the logic around the datapath (agent, controller) and for simulated agents;
 // egress.spec.ts and datapath.spec.ts hold the kernel to the same contract.
 import { CAIRN_PATH_SLOT_MASK, decodeConfig, decodePath, decodeProbePath, decodeRuleSetIds, decodeRuleState, decodeU32, decodeU64, type ConfigValue } from "./layout.js";
-import { hex, planApply, unreferenced, type MapSnapshot, type MapWrite } from "./plan.js";
+import { hex, pathKey, planApply, unreferenced, watchSpec, type MapSnapshot, type MapWrite } from "./plan.js";
 import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, LivenessTimings, PathLiveness, RuleCounters } from "./types.js";
 
 const NO_CONFIG: ConfigValue = { encapSource: new Uint8Array(16), flags: 0, maxLevel: 0, levelMask: 0, probePort: 0, probeSecret: 0 };
@@ -53,6 +53,7 @@ export class MemoryDatapath implements Datapath {
   readonly fakeCounters = new Map<number, RuleCounters>();
   closed = false;
   private readonly since = new Map<string, number>();
+  private watchRefs: ReadonlySet<number> = new Set();
 
   constructor(
     readonly limits: DatapathLimits = MEMORY_LIMITS,
@@ -68,6 +69,7 @@ export class MemoryDatapath implements Datapath {
     const plan = planApply(this.snapshot, desired, this.limits);
     this.snapshot = applyWrites(this.snapshot, plan.writes);
     this.applied.push(structuredClone(desired));
+    this.watchRefs = new Set((desired.probe ? (desired.watch ?? []) : []).map((w) => plan.pathRefs.get(pathKey(watchSpec(w)))!));
     this.note(nowMs);
     return { ruleIds: plan.ruleIds, writes: plan.writes.length, pathRefs: plan.pathRefs };
   }
@@ -95,7 +97,7 @@ export class MemoryDatapath implements Datapath {
 
   private note(nowMs: number): { rules: number[]; paths: number[] } {
     const named = new Set([...this.snapshot.lpm.values()].flatMap((e) => decodeRuleSetIds(e.value)));
-    const u = unreferenced(this.snapshot, named);
+    const u = unreferenced(this.snapshot, named, this.watchRefs);
     const keys = new Set([...u.rules.map((r) => `r${r}`), ...u.paths.map((p) => `p${p}`)]);
     for (const k of this.since.keys()) if (!keys.has(k)) this.since.delete(k);
     for (const k of keys) if (!this.since.has(k)) this.since.set(k, nowMs);

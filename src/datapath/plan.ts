@@ -92,6 +92,20 @@ function isIntIn(v: unknown, lo: number, hi: number): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
 }
 
+/** A watch probe as a path: no rule sends on it, it only carries its probe. */
+export function watchSpec(probe: string[]): PathSpec {
+  return { mode: "inline", sids: [], probe };
+}
+
+function watchContent(probe: string[]): PathContent {
+  if (probe.length < 1 || probe.length > CAIRN_MAX_PROBE_SIDS) throw new Error(`a watch probe has ${probe.length} SIDs; 1..${CAIRN_MAX_PROBE_SIDS} fit`);
+  return { mode: CAIRN_MODE_INLINE, sids: [], probe: probe.map((s) => parseAddress(s) ?? badWatch(s)) };
+}
+
+function badWatch(sid: string): never {
+  throw new Error(`watch probe SID ${JSON.stringify(sid)} is not an IPv6 address`);
+}
+
 /** Identifies a path: the same key, the same slot (and the same probe stream). */
 export function pathKey(p: PathSpec): string {
   return `${p.mode}|${p.sids.join(",")}|${(p.probe ?? []).join(",")}`;
@@ -292,9 +306,8 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
   const refByContent = new Map<string, number>();
   for (const [, p] of snapshot.paths) if (p.content) refByContent.set(contentKey(p.content), p.ref);
   const newPaths = new Map<string, PathContent>();
-  for (const { r } of withIds) {
-    for (const p of [r.primary, r.backup]) if (p && !refByContent.has(contentKey(p))) newPaths.set(contentKey(p), p);
-  }
+  const watch = (desired.probe ? (desired.watch ?? []) : []).map(watchContent);
+  for (const p of [...withIds.flatMap(({ r }) => [r.primary, r.backup]), ...watch]) if (p && !refByContent.has(contentKey(p))) newPaths.set(contentKey(p), p);
   const freeSlots: number[] = [];
   for (let slot = 1; slot < Math.min(limits.maxPaths, CAIRN_PATH_SLOT_MASK + 1) && freeSlots.length < newPaths.size; slot++) {
     if (!snapshot.paths.get(slot)?.content) freeSlots.push(slot);
@@ -349,6 +362,7 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
       if (spec && content) pathRefs.set(pathKey(spec), refByContent.get(contentKey(content))!);
     }
   }
+  for (const w of desired.probe ? (desired.watch ?? []) : []) pathRefs.set(pathKey(watchSpec(w)), refByContent.get(contentKey(watchContent(w)))!);
   for (const { r, id } of withIds) {
     const state: RuleState = {
       primary: r.primary ? refByContent.get(contentKey(r.primary))! : 0,
@@ -374,10 +388,10 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
   return { writes, ruleIds, pathRefs };
 }
 
-/** Rule ids no LPM entry names, and path slots no (live or draining) rule names. */
-export function unreferenced(snapshot: MapSnapshot, lpmRuleIds: Set<number>): { rules: number[]; paths: number[] } {
+/** Rule ids no LPM entry names, and path slots no (live or draining) rule names and no watch probe uses. */
+export function unreferenced(snapshot: MapSnapshot, lpmRuleIds: Set<number>, watchRefs: ReadonlySet<number> = new Set()): { rules: number[]; paths: number[] } {
   const rules = [...snapshot.ruleStates.keys()].filter((id) => !lpmRuleIds.has(id));
-  const usedRefs = new Set<number>();
+  const usedRefs = new Set<number>(watchRefs);
   for (const s of snapshot.ruleStates.values()) {
     if (s.primary) usedRefs.add(s.primary);
     if (s.backup) usedRefs.add(s.backup);

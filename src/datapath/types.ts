@@ -62,6 +62,8 @@ export interface DesiredDatapath {
   encapSource: string | null;
   /** The UDP port (source and destination) of the agent's probes and the secret they carry; absent: no probes. */
   probe?: { port: number; secret: number } | null;
+  /** Loopback probes of paths no rule uses (the controller watches an element through them). */
+  watch?: string[][];
 }
 
 /** Map sizes, fixed when the datapath is loaded (pinned maps keep theirs). */
