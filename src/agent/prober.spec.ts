@@ -9,33 +9,52 @@ import type { LivenessTimings } from "../datapath/types.js";
 
 const SECRET = 0x1234abcd;
 
-/** Loops each probe back after `rttMs` unless `lose(seq)` says otherwise; records what was sent. */
+/**
+ * Loops each probe back after `rttMs` unless `lose(seq)` says otherwise, stamping a fake kernel as
+ * the egress and ingress programs do; records what was sent.
+ */
 function loopback(clock: ManualClock, rttMs = 2) {
   let handler: (p: Uint8Array) => void = () => {};
   const sent: { to: string; ref: number; seq: number; at: number }[] = [];
+  const kernel = new Map<number, { lastSentNs: bigint; lastReturnNs: bigint; upSinceNs: bigint; firstUnansweredNs: bigint }>();
+  const ns = () => BigInt(clock.now()) * 1_000_000n;
   let lose: (ref: number, seq: number) => boolean = () => false;
   const transport: ProbeTransport = {
     send(to, payload) {
       const h = decodeProbeHeader(payload)!;
       assert.equal(h.secret, SECRET);
       sent.push({ to, ref: h.ref, seq: h.seq, at: clock.now() });
-      if (!lose(h.ref, h.seq)) clock.after(rttMs, () => handler(payload));
+      const k = kernel.get(h.ref)!;
+      k.lastSentNs = ns();
+      if (k.firstUnansweredNs <= k.lastReturnNs) k.firstUnansweredNs = ns();
+      if (lose(h.ref, h.seq)) return;
+      clock.after(rttMs, () => {
+        k.lastReturnNs = ns();
+        handler(payload);
+      });
     },
     onMessage: (h) => (handler = h),
     close: () => {},
   };
-  return { transport, sent, setLoss: (f: typeof lose) => (lose = f) };
+  return { transport, sent, kernel, setLoss: (f: typeof lose) => (lose = f) };
 }
 
 function setup(rttMs = 2) {
   const clock = new ManualClock();
   const net = loopback(clock, rttMs);
-  const watched: { ref: number; t: LivenessTimings }[] = [];
+  const watched: { ref: number; t: LivenessTimings; lastReturnNs: bigint }[] = [];
   const retimed: { ref: number; t: LivenessTimings }[] = [];
   const changes: { h: PathHealthView; before: PathState }[] = [];
   const prober = new Prober(
     net.transport,
-    { watchPath: (ref, t) => watched.push({ ref, t }), retimePath: (ref, t) => retimed.push({ ref, t }) },
+    {
+      watchPath: (ref, t, lastReturnNs) => {
+        watched.push({ ref, t, lastReturnNs });
+        net.kernel.set(ref, { lastSentNs: 0n, lastReturnNs, upSinceNs: 0n, firstUnansweredNs: 0n });
+      },
+      retimePath: (ref, t) => retimed.push({ ref, t }),
+      liveness: (ref) => net.kernel.get(ref) ?? null,
+    },
     clock,
     () => BigInt(clock.now()) * 1_000_000n,
     SECRET,
@@ -51,10 +70,10 @@ const target = (n: number) => ({ key: `path-${n}`, ref: 0x10000 + n, firstSid: `
 test("one probe stream per path, every 10 ms (jittered), to the probe's first SID; the kernel is told how to judge it", () => {
   const { clock, net, prober, watched } = setup();
   prober.setTargets([target(1), target(2)]);
-  assert.deepEqual(watched.map((w) => [w.ref, w.t]), [
-    [0x10001, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }],
-    [0x10002, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }],
-  ]);
+  assert.deepEqual(watched.map((w) => [w.ref, w.t, w.lastReturnNs]), [
+    [0x10001, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }, 0n],
+    [0x10002, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }, 0n],
+  ], "not judged by the kernel before its first probe comes back");
   clock.advance(1000);
   const perPath = (ref: number) => net.sent.filter((s) => s.ref === ref);
   assert.ok(Math.abs(perPath(0x10001).length - 100) <= 2, `${perPath(0x10001).length} probes in 1 s`);
@@ -70,19 +89,19 @@ test("no return for three intervals: down at once, probed every 100 ms; back: up
   clock.advance(200);
   net.setLoss(() => true);
   clock.advance(45);
-  assert.deepEqual(changes.map((c) => [c.before, c.h.state]), [["up", "down"]]);
+  assert.deepEqual(changes.map((c) => [c.before, c.h.state]), [["unknown", "up"], ["up", "down"]]);
   const downAt = net.sent.length;
   clock.advance(1000);
   assert.ok(net.sent.length - downAt <= 11, `a down path is probed slowly: ${net.sent.length - downAt} probes in 1 s`);
   net.setLoss(() => false);
   clock.advance(150);
-  assert.deepEqual(changes.map((c) => c.h.state), ["down", "up"]);
+  assert.deepEqual(changes.map((c) => c.h.state), ["up", "down", "up"]);
   assert.equal(retimed.length, 0, "the first flap keeps the base hold-down");
   net.setLoss(() => true);
   clock.advance(100);
   net.setLoss(() => false);
   clock.advance(150);
-  assert.deepEqual(changes.map((c) => c.h.state), ["down", "up", "down", "up"]);
+  assert.deepEqual(changes.map((c) => c.h.state), ["up", "down", "up", "down", "up"]);
   assert.deepEqual(retimed.map((r) => r.t.holddownMs), [6_000], "a second flap within a minute: twice the hold-down");
   prober.stop();
 });
@@ -96,7 +115,7 @@ test("loss above 5% over the last second: degraded; below again: up", () => {
   assert.ok(Math.abs(prober.healthOf("path-1")!.loss - 0.125) < 0.03);
   net.setLoss(() => false);
   clock.advance(1500);
-  assert.deepEqual(changes.map((c) => c.h.state), ["degraded", "up"]);
+  assert.deepEqual(changes.map((c) => c.h.state), ["up", "degraded", "up"]);
   prober.stop();
 });
 
@@ -112,6 +131,30 @@ test("paths no longer installed stop being probed; probeNow probes at once", () 
   prober.probeNow(["path-2"]);
   assert.equal(net.sent.length, before + 1);
   assert.equal(net.sent.at(-1)!.at, clock.now());
+  prober.stop();
+});
+
+test("a path that never answers is down after the start grace, and then the kernel judges it too", () => {
+  const { clock, net, prober, watched, changes } = setup();
+  net.setLoss(() => true);
+  prober.setTargets([target(1)]);
+  clock.advance(900);
+  assert.equal(prober.healthOf("path-1")!.state, "unknown", "not judged before the grace");
+  clock.advance(200);
+  assert.deepEqual(changes.map((c) => [c.before, c.h.state]), [["unknown", "down"]]);
+  assert.deepEqual(watched.map((w) => w.lastReturnNs), [0n, 1n], "armed with an ancient return: the kernel condemns it once probes go out");
+  prober.stop();
+});
+
+test("a pause of the prober itself (no probes sent) is no outage: down needs probes out and unanswered for the threshold", () => {
+  const { clock, net, prober, changes } = setup();
+  prober.setTargets([target(1)]);
+  clock.advance(100);
+  const k = net.kernel.get(0x10001)!;
+  k.lastReturnNs -= 200_000_000n; // as if this process had not run for 200 ms: the last return looks old
+  k.firstUnansweredNs = 0n;
+  clock.advance(5);
+  assert.deepEqual(changes.map((c) => c.h.state), ["up"], "still up");
   prober.stop();
 });
 

@@ -4,9 +4,10 @@
 // its own), and reports state changes. Timing runs on the injected clock.
 import type { Clock, Timer } from "./clock.js";
 import { decodeProbeHeader, encodeProbeHeader } from "../datapath/layout.js";
-import type { LivenessTimings } from "../datapath/types.js";
+import type { LivenessTimings, PathLiveness } from "../datapath/types.js";
 
-export type PathState = "up" | "degraded" | "down";
+/** unknown: no probe has come back yet (a new path is not judged before it answers, or before startGraceMs). */
+export type PathState = "unknown" | "up" | "degraded" | "down";
 
 export interface ProbeSettings {
   /** One probe every intervalMs per path (jittered by +-10%). */
@@ -21,6 +22,10 @@ export interface ProbeSettings {
   holddownMs: number;
   maxHolddownMs: number;
   dampingWindowMs: number;
+  /** A new path that has not answered after this long is down. */
+  startGraceMs: number;
+  /** A probe counts as lost (for the loss share) only when it has been out this long. */
+  lossGraceMs: number;
 }
 
 export const DEFAULT_PROBE_SETTINGS: ProbeSettings = {
@@ -31,6 +36,8 @@ export const DEFAULT_PROBE_SETTINGS: ProbeSettings = {
   holddownMs: 3_000,
   maxHolddownMs: 60_000,
   dampingWindowMs: 60_000,
+  startGraceMs: 1_000,
+  lossGraceMs: 200,
 };
 
 /** A path to probe: the datapath's ref for it, and its loopback probe's first SID. */
@@ -67,10 +74,11 @@ export interface ProbeTransport {
   close(): void;
 }
 
-/** The datapath calls the prober needs. */
+/** The datapath calls the prober needs: the kernel stamps probes going out and coming back, and judges. */
 export interface ProbeDatapath {
-  watchPath(ref: number, t: LivenessTimings, nowNs: bigint): void;
+  watchPath(ref: number, t: LivenessTimings, lastReturnNs: bigint): void;
   retimePath(ref: number, t: LivenessTimings): void;
+  liveness(ref: number): PathLiveness | null;
 }
 
 interface Sample {
@@ -88,7 +96,7 @@ interface Probed {
   bySeq: Map<number, Sample>;
   state: PathState;
   sinceMs: number;
-  lastReturnMs: number;
+  startMs: number;
   sent: number;
   received: number;
   flaps: number[];
@@ -141,10 +149,10 @@ export class Prober {
     for (const t of want.values()) {
       if (this.paths.has(t.key)) continue;
       const now = this.clock.now();
-      const p: Probed = { target: t, seq: 0, timer: null, window: [], bySeq: new Map(), state: "up", sinceMs: now, lastReturnMs: now, sent: 0, received: 0, flaps: [], holddownMs: this.settings.holddownMs };
+      const p: Probed = { target: t, seq: 0, timer: null, window: [], bySeq: new Map(), state: "unknown", sinceMs: now, startMs: now, sent: 0, received: 0, flaps: [], holddownMs: this.settings.holddownMs };
       this.paths.set(t.key, p);
       this.byRef.set(t.ref, p);
-      this.datapath.watchPath(t.ref, this.timings(p.holddownMs), this.monotonicNs());
+      this.datapath.watchPath(t.ref, this.timings(p.holddownMs), 0n);
       this.schedule(p, this.random() * this.settings.intervalMs);
     }
   }
@@ -206,7 +214,6 @@ export class Prober {
     const now = this.clock.now();
     sample.rttUs = Math.max(0, Number((this.monotonicNs() - h.sentNs) / 1000n));
     p.received++;
-    p.lastReturnMs = now;
     const wasDown = p.state === "down";
     this.judge(p, now);
     if (wasDown && p.state !== "down") {
@@ -216,23 +223,38 @@ export class Prober {
     }
   }
 
-  /** The window of the last second (probes younger than one threshold are not yet lost). */
+  /** The window of the last second (a probe out for less than lossGraceMs is not lost yet). */
   private stats(p: Probed, now: number): { loss: number; settled: number; rtts: number[] } {
     while (p.window.length && now - p.window[0]!.sentMs > WINDOW_MS) p.bySeq.delete(p.window.shift()!.seq);
-    const grace = this.settings.intervalMs * this.settings.misses;
-    const settled = p.window.filter((s) => s.rttUs !== null || now - s.sentMs > grace);
+    // Only probes out long enough to have come back count, answered or not: no bias toward the answered.
+    const settled = p.window.filter((s) => now - s.sentMs > this.settings.lossGraceMs);
     const lost = settled.filter((s) => s.rttUs === null).length;
     return { loss: settled.length ? lost / settled.length : 0, settled: settled.length, rtts: p.window.flatMap((s) => (s.rttUs === null ? [] : [s.rttUs])) };
   }
 
+  /**
+   * Down exactly when the kernel says so: probes have gone out for longer than the threshold since
+   * the last one came back (the kernel's own timestamps, immune to this process's pauses). Degraded
+   * by the loss share over the last second.
+   */
   private judge(p: Probed, now: number): void {
-    const threshold = this.settings.intervalMs * this.settings.misses;
-    let next: PathState = "down";
-    if (now - p.lastReturnMs <= threshold) {
+    const k = this.datapath.liveness(p.target.ref);
+    if (!k) return;
+    const thresholdNs = BigInt(Math.round(this.settings.intervalMs * this.settings.misses * 1e6));
+    let next: PathState;
+    if (k.lastReturnNs === 0n) {
+      if (p.state !== "unknown" || now - p.startMs <= this.settings.startGraceMs) return;
+      next = "down";
+      this.datapath.watchPath(p.target.ref, this.timings(p.holddownMs), 1n); // never answered: let the kernel judge it down
+    } else if (k.firstUnansweredNs > k.lastReturnNs && this.monotonicNs() - k.firstUnansweredNs > thresholdNs) {
+      next = "down";
+    } else {
       // The probes lost while it was down are the outage, not the loss of the path that came back.
-      if (p.state === "down") p.window = p.window.filter((x) => x.rttUs !== null || now - x.sentMs <= threshold);
+      if (p.state === "down") p.window = p.window.filter((x) => x.rttUs !== null);
       const { loss, settled } = this.stats(p, now);
-      next = settled >= MIN_SAMPLES && loss > this.settings.lossThreshold ? "degraded" : "up";
+      // Hysteresis: degraded above the threshold, up again only below half of it.
+      const limit = p.state === "degraded" ? this.settings.lossThreshold / 2 : this.settings.lossThreshold;
+      next = settled >= MIN_SAMPLES && loss > limit ? "degraded" : "up";
     }
     if (next === p.state) return;
     const before = p.state;

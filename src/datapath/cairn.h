@@ -150,10 +150,11 @@ struct cairn_probe_path {
  */
 struct cairn_live {
 	__u64 last_sent_ns;   /* bpf_ktime_get_ns() of the last probe sent */
-	__u64 last_return_ns; /* of the last probe back (the agent starts it at "now") */
+	__u64 last_return_ns; /* of the last probe back; 0: none yet, the path is not judged (the agent arms a path that never answers) */
 	__u64 up_since_ns;    /* first return after a gap longer than threshold (0: never down) */
+	__u64 first_unanswered_ns; /* the first probe sent after the last return (the egress program's) */
 	__u32 ref;            /* the path these times are for */
-	__u32 threshold_us;   /* no return for this long while probes go out: the path is down */
+	__u32 threshold_us;   /* probes going out for this long since the last return, none back: the path is down */
 	__u32 stale_us;       /* no probe sent for this long: the agent is silent, condemn nothing */
 	__u32 holddown_ms;    /* a path that came back is used again only after this long */
 };

@@ -244,7 +244,7 @@ function handle(obj: bpf.BpfObject, maps: DatapathMaps, programId: number, attac
     attachMode,
     limits: maps.limits,
     apply: (desired, now) => live().apply(desired, now),
-    watchPath: (ref, t, nowNs) => live().watchPath(ref, t, nowNs),
+    watchPath: (ref, t, lastReturnNs) => live().watchPath(ref, t, lastReturnNs),
     retimePath: (ref, t) => live().retimePath(ref, t),
     liveness: (ref) => live().liveness(ref),
     collect: (now) => live().collect(now),

@@ -798,8 +798,13 @@ static __always_inline int send_probe(struct __sk_buff *skb, const struct pkt *p
 	if (diff < 0 || bpf_l4_csum_replace(skb, IP6_OFF + IP6_HLEN + srh_len + 6, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
 		return -CAIRN_EV_STORE;
 	live = bpf_map_lookup_elem(&cairn_live, &slot);
-	if (live && live->ref == ph->ref)
-		live->last_sent_ns = bpf_ktime_get_ns();
+	if (live && live->ref == ph->ref) {
+		__u64 now = bpf_ktime_get_ns();
+
+		live->last_sent_ns = now;
+		if (live->first_unanswered_ns <= live->last_return_ns)
+			live->first_unanswered_ns = now;
+	}
 	return 0;
 }
 
@@ -812,16 +817,22 @@ static __always_inline int path_alive(__u32 ref, __u64 now)
 {
 	__u32 slot = ref & CAIRN_PATH_SLOT_MASK;
 	const struct cairn_live *live = bpf_map_lookup_elem(&cairn_live, &slot);
-	__u64 sent, ret, up;
+	__u64 sent, ret, up, unanswered;
 
 	if (!live || live->ref != ref)
 		return 1;
 	sent = *(volatile __u64 *)&live->last_sent_ns;
 	ret = *(volatile __u64 *)&live->last_return_ns;
 	up = *(volatile __u64 *)&live->up_since_ns;
-	if (!sent || now - sent > (__u64)live->stale_us * 1000)
+	unanswered = *(volatile __u64 *)&live->first_unanswered_ns;
+	/* Not probed, the prober fell silent, or no probe has come back yet (not judged before it is armed). */
+	if (!sent || !ret || now - sent > (__u64)live->stale_us * 1000)
 		return 1;
-	if (now > ret && now - ret > (__u64)live->threshold_us * 1000)
+	/*
+	 * Down when probes have gone out for longer than the threshold since the last one came back: not
+	 * merely when the last return is old (a prober that paused, then probes again, condemns nothing).
+	 */
+	if (unanswered > ret && now > unanswered && now - unanswered > (__u64)live->threshold_us * 1000)
 		return 0;
 	return !up || now - up >= (__u64)live->holddown_ms * 1000000;
 }
@@ -1014,8 +1025,9 @@ int cairn_ingress(struct __sk_buff *skb)
 	if (!live || live->ref != u.ph.ref)
 		return PASS;
 	now = bpf_ktime_get_ns();
-	if (now - live->last_return_ns > (__u64)live->threshold_us * 1000)
-		live->up_since_ns = now; /* back after a gap: the hold-down starts */
+	/* Back after a gap: the hold-down starts. (The first return ever arms the path, it is no recovery.) */
+	if (live->last_return_ns && now - live->last_return_ns > (__u64)live->threshold_us * 1000)
+		live->up_since_ns = now;
 	live->last_return_ns = now;
 	return PASS;
 }

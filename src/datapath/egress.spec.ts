@@ -15,6 +15,7 @@ import {
   CAIRN_PTB6_QUOTE,
   MAPS,
   MAP_NAMES,
+  decodeLive,
   encodeLive,
   encodeProbeHeader,
   encodeRuleState,
@@ -538,14 +539,19 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
       return { ruleId: r.ruleIds.get("live")!, primaryRef: refOf(probe), backupRef: refOf(backupPath) };
     }
 
-    /** Overwrites a path's kernel times (ns before now; null: never). */
-    function setLive(ref: number, t: { sentAgo: bigint | null; returnAgo: bigint; upAgo?: bigint | null }) {
+    /**
+     * Overwrites a path's kernel times (ns before now; null: never). By default probes have gone out
+     * since just after the last return whenever that return is older than the last probe sent.
+     */
+    function setLive(ref: number, t: { sentAgo: bigint | null; returnAgo: bigint; unansweredAgo?: bigint | null; upAgo?: bigint | null }) {
       const now = ktime();
+      const unanswered = t.unansweredAgo !== undefined ? t.unansweredAgo : t.sentAgo !== null && t.returnAgo > t.sentAgo ? t.returnAgo - ms(1) : null;
       bpf.mapUpdate(liveFd, encodeU32(ref & 0xffff), encodeLive({
         ref,
         lastSentNs: t.sentAgo === null ? 0n : now - t.sentAgo,
         lastReturnNs: now - t.returnAgo,
         upSinceNs: t.upAgo === undefined || t.upAgo === null ? 0n : now - t.upAgo,
+        firstUnansweredNs: unanswered === null ? 0n : now - unanswered,
         ...timings,
       }));
     }
@@ -591,6 +597,9 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
       const l = maps.liveness(primaryRef)!;
       assert.ok(l.lastReturnNs >= t0);
       assert.ok(l.upSinceNs >= t0, "back after a 500 ms gap: the hold-down starts");
+      maps.watchPath(primaryRef, timings, 0n);
+      bpf.progTestRun(ingressFd, { data: back, ctx });
+      assert.equal(maps.liveness(primaryRef)!.upSinceNs, 0n, "the first return ever arms the path: no hold-down");
       const spoofed = udp6("fc00:1::e001", SRC, PORT, PORT, encodeProbeHeader({ secret: SECRET + 1, ref: primaryRef, seq: 9, sentNs: 1n }), [
         { type: NEXTHDR_ROUTING, body: Uint8Array.of(2, 4, 0, 0, 0, 0, 0, ...parseAddress(SRC)!) },
       ]);
@@ -612,6 +621,11 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
       assert.equal(maps.counters().get(ruleId)!.backupPackets - before, 1n);
       setLive(primaryRef, { sentAgo: ms(200), returnAgo: ms(400) });
       assert.equal(first(), "fc00:1::1", "no probe sent for 200 ms (stale 100): the prober is silent, nothing is condemned");
+      setLive(primaryRef, { sentAgo: ms(1), returnAgo: ms(100), unansweredAgo: ms(1) });
+      assert.equal(first(), "fc00:1::1", "a prober back from a pause: its first probe is 1 ms out, nothing condemned yet");
+      setLive(primaryRef, { sentAgo: ms(1), returnAgo: ms(0), unansweredAgo: null });
+      bpf.mapUpdate(liveFd, encodeU32(primaryRef & 0xffff), encodeLive({ ...decodeLive(bpf.mapLookup(liveFd, encodeU32(primaryRef & 0xffff), 48)!), lastReturnNs: 0n, firstUnansweredNs: ktime() - ms(500) }));
+      assert.equal(first(), "fc00:1::1", "no probe has ever come back: the path is not judged yet");
       setLive(primaryRef, { sentAgo: ms(2), returnAgo: ms(1), upAgo: ms(1000) });
       assert.equal(first(), "fc00:3::1", "back for 1 s of a 3 s hold-down: still the backup");
       setLive(primaryRef, { sentAgo: ms(2), returnAgo: ms(1), upAgo: ms(3100) });

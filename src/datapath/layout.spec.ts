@@ -136,7 +136,7 @@ describe("layout.ts matches cairn.h", { skip }, () => {
     assert.deepEqual(path, { ref: 0x20005, path: { mode: layout.CAIRN_MODE_ENCAP, sids, probe: null } });
     assert.deepEqual(layout.decodeProbePath(layout.encodeProbePath(7, sids)), { ref: 7, sids });
     assert.deepEqual(layout.decodeProbePath(layout.encodeProbePath(7, null)), { ref: 7, sids: null });
-    const live = { ref: 9, lastSentNs: 1n, lastReturnNs: 2n, upSinceNs: 3n, thresholdUs: 30000, staleUs: 60000, holddownMs: 3000 };
+    const live = { ref: 9, lastSentNs: 1n, lastReturnNs: 2n, upSinceNs: 3n, firstUnansweredNs: 4n, thresholdUs: 30000, staleUs: 60000, holddownMs: 3000 };
     assert.deepEqual(layout.decodeLive(layout.encodeLive(live)), live);
     assert.deepEqual(layout.decodeProbeHeader(layout.encodeProbeHeader({ secret: 5, ref: 9, seq: 77, sentNs: 123n })), { secret: 5, ref: 9, seq: 77, sentNs: 123n });
     assert.deepEqual(layout.decodePath(layout.encodePath(0x20005, null)), { ref: 0x20005, path: null });

@@ -65,8 +65,8 @@ export const LAYOUT = {
   cairn_path: { size: 8 + 16 * CAIRN_MAX_SIDS, members: { ref: 0, nsegs: 4, mode: 5, pad: 6, segs: 8 } },
   cairn_probe_path: { size: 8 + 16 * CAIRN_MAX_PROBE_SIDS, members: { ref: 0, nsegs: 4, pad: 5, segs: 8 } },
   cairn_live: {
-    size: 40,
-    members: { last_sent_ns: 0, last_return_ns: 8, up_since_ns: 16, ref: 24, threshold_us: 28, stale_us: 32, holddown_ms: 36 },
+    size: 48,
+    members: { last_sent_ns: 0, last_return_ns: 8, up_since_ns: 16, first_unanswered_ns: 24, ref: 32, threshold_us: 36, stale_us: 40, holddown_ms: 44 },
   },
   cairn_probe_hdr: { size: 24, members: { magic: 0, secret: 4, ref: 8, seq: 12, sent_ns: 16 } },
   cairn_counters: { size: 40, members: { packets: 0, bytes: 8, open_packets: 16, closed_packets: 24, backup_packets: 32 } },
@@ -276,6 +276,7 @@ export interface Liveness {
   lastSentNs: bigint;
   lastReturnNs: bigint;
   upSinceNs: bigint;
+  firstUnansweredNs: bigint;
   thresholdUs: number;
   staleUs: number;
   holddownMs: number;
@@ -288,6 +289,7 @@ export function encodeLive(l: Liveness): Uint8Array {
   v.setBigUint64(m.last_sent_ns, l.lastSentNs, LE);
   v.setBigUint64(m.last_return_ns, l.lastReturnNs, LE);
   v.setBigUint64(m.up_since_ns, l.upSinceNs, LE);
+  v.setBigUint64(m.first_unanswered_ns, l.firstUnansweredNs, LE);
   v.setUint32(m.ref, l.ref, LE);
   v.setUint32(m.threshold_us, l.thresholdUs, LE);
   v.setUint32(m.stale_us, l.staleUs, LE);
@@ -302,6 +304,7 @@ export function decodeLive(buf: Uint8Array): Liveness {
     lastSentNs: v.getBigUint64(m.last_sent_ns, LE),
     lastReturnNs: v.getBigUint64(m.last_return_ns, LE),
     upSinceNs: v.getBigUint64(m.up_since_ns, LE),
+    firstUnansweredNs: v.getBigUint64(m.first_unanswered_ns, LE),
     ref: v.getUint32(m.ref, LE),
     thresholdUs: v.getUint32(m.threshold_us, LE),
     staleUs: v.getUint32(m.stale_us, LE),

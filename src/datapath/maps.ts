@@ -127,9 +127,9 @@ export class DatapathMaps implements Datapath {
     return { ruleIds: plan.ruleIds, writes: plan.writes.length, pathRefs: plan.pathRefs };
   }
 
-  watchPath(ref: number, t: LivenessTimings, nowNs: bigint): void {
+  watchPath(ref: number, t: LivenessTimings, lastReturnNs: bigint): void {
     const slot = ref & CAIRN_PATH_SLOT_MASK;
-    bpf.mapUpdate(this.fd("cairn_live"), encodeU32(slot), encodeLive({ ref, lastSentNs: 0n, lastReturnNs: nowNs, upSinceNs: 0n, ...t }));
+    bpf.mapUpdate(this.fd("cairn_live"), encodeU32(slot), encodeLive({ ref, lastSentNs: 0n, lastReturnNs, upSinceNs: 0n, firstUnansweredNs: 0n, ...t }));
   }
 
   retimePath(ref: number, t: LivenessTimings): void {
@@ -148,7 +148,7 @@ export class DatapathMaps implements Datapath {
 
   liveness(ref: number): PathLiveness | null {
     const l = this.liveEntry(ref);
-    return l ? { lastSentNs: l.lastSentNs, lastReturnNs: l.lastReturnNs, upSinceNs: l.upSinceNs } : null;
+    return l ? { lastSentNs: l.lastSentNs, lastReturnNs: l.lastReturnNs, upSinceNs: l.upSinceNs, firstUnansweredNs: l.firstUnansweredNs } : null;
   }
 
   private noteUnreferenced(snap: MapSnapshot, nowMs: number): { rules: number[]; paths: number[] } {

@@ -77,8 +77,8 @@ export class MemoryDatapath implements Datapath {
   /** Liveliness entries by slot, as the kernel would hold them; tests move the times by hand. */
   readonly live = new Map<number, PathLiveness & LivenessTimings & { ref: number }>();
 
-  watchPath(ref: number, t: LivenessTimings, nowNs: bigint): void {
-    this.live.set(ref & CAIRN_PATH_SLOT_MASK, { ref, lastSentNs: 0n, lastReturnNs: nowNs, upSinceNs: 0n, ...t });
+  watchPath(ref: number, t: LivenessTimings, lastReturnNs: bigint): void {
+    this.live.set(ref & CAIRN_PATH_SLOT_MASK, { ref, lastSentNs: 0n, lastReturnNs, upSinceNs: 0n, firstUnansweredNs: 0n, ...t });
   }
 
   retimePath(ref: number, t: LivenessTimings): void {
@@ -88,7 +88,7 @@ export class MemoryDatapath implements Datapath {
 
   liveness(ref: number): PathLiveness | null {
     const l = this.live.get(ref & CAIRN_PATH_SLOT_MASK);
-    return l && l.ref === ref ? { lastSentNs: l.lastSentNs, lastReturnNs: l.lastReturnNs, upSinceNs: l.upSinceNs } : null;
+    return l && l.ref === ref ? { lastSentNs: l.lastSentNs, lastReturnNs: l.lastReturnNs, upSinceNs: l.upSinceNs, firstUnansweredNs: l.firstUnansweredNs } : null;
   }
 
   get last(): DesiredDatapath | undefined {

@@ -103,11 +103,13 @@ export interface PathLiveness {
   lastSentNs: bigint;
   lastReturnNs: bigint;
   upSinceNs: bigint;
+  /** The first probe sent after the last return: the path is down once that is older than the threshold. */
+  firstUnansweredNs: bigint;
 }
 
 /** How the kernel judges a probed path (see cairn_live in cairn.h). */
 export interface LivenessTimings {
-  /** No probe back for this long while probes go out: down. */
+  /** Probes going out for this long since the last one came back, none back: down. */
   thresholdUs: number;
   /** No probe sent for this long: the prober is silent, condemn nothing. */
   staleUs: number;
@@ -128,8 +130,11 @@ export interface Datapath {
   counters(): Map<number, RuleCounters>;
   /** Datapath-wide event counters (cairn_events) by name. */
   events(): Map<string, bigint>;
-  /** Starts judging the path `ref` with these timings, as if a probe had just come back. */
-  watchPath(ref: number, t: LivenessTimings, nowNs: bigint): void;
+  /**
+   * Starts watching the path `ref` with these timings. `lastReturnNs` 0: not judged until its first
+   * probe comes back; an old non-zero time: judged at once (a path that never answered is down).
+   */
+  watchPath(ref: number, t: LivenessTimings, lastReturnNs: bigint): void;
   /** Changes a watched path's timings (e.g. a longer hold-down after flaps), keeping its times. */
   retimePath(ref: number, t: LivenessTimings): void;
   /** The kernel's times for the path, or null when it is not watched under this ref. */
