@@ -16,8 +16,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required (found $(node --version))"
 
 # dnsmasq-base, not dnsmasq: the lab runs its own DNS server, and dnsmasq-base is the program alone,
-# with no system-wide service that would start at boot and take port 53. iperf3 is for throughput tests.
-DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3 dnsmasq-base iperf3)
+# with no system-wide service that would start at boot and take port 53. iperf3 is for throughput tests;
+# nftables counts a test flow's packets in each router (path proofs that probes do not blur).
+DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3 dnsmasq-base iperf3 nftables)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

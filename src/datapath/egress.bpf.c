@@ -1025,8 +1025,13 @@ int cairn_ingress(struct __sk_buff *skb)
 	if (!live || live->ref != u.ph.ref)
 		return PASS;
 	now = bpf_ktime_get_ns();
-	/* Back after a gap: the hold-down starts. (The first return ever arms the path, it is no recovery.) */
-	if (live->last_return_ns && now - live->last_return_ns > (__u64)live->threshold_us * 1000)
+	/*
+	 * Back after the path was down (probes went out unanswered for longer than the threshold): the
+	 * hold-down starts. A gap without probes (a paused prober) is no failure; the first return ever
+	 * arms the path, it is no recovery either.
+	 */
+	if (live->last_return_ns && live->first_unanswered_ns > live->last_return_ns &&
+	    now > live->first_unanswered_ns && now - live->first_unanswered_ns > (__u64)live->threshold_us * 1000)
 		live->up_since_ns = now;
 	live->last_return_ns = now;
 	return PASS;

@@ -585,9 +585,9 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
       assert.equal(events("probe_for_unknown_path") - before, 1n);
     });
 
-    test("the ingress program stamps a probe's return, and the start of a hold-down after a gap", () => {
+    test("the ingress program stamps a probe's return, and the start of a hold-down after the path was down (not after a paused prober)", () => {
       const { primaryRef } = setup();
-      setLive(primaryRef, { sentAgo: ms(1), returnAgo: ms(500) });
+      setLive(primaryRef, { sentAgo: ms(1), returnAgo: ms(500), unansweredAgo: ms(5) });
       const back = udp6("fc00:1::e001", SRC, PORT, PORT, encodeProbeHeader({ secret: SECRET, ref: primaryRef, seq: 9, sentNs: 1n }), [
         { type: NEXTHDR_ROUTING, body: Uint8Array.of(2, 4, 0, 0, 0, 0, 0, ...parseAddress(SRC)!) },
       ]);
@@ -596,7 +596,11 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
       assert.equal(r.retval, TC_ACT_UNSPEC, "the probe goes on to the agent's socket");
       const l = maps.liveness(primaryRef)!;
       assert.ok(l.lastReturnNs >= t0);
-      assert.ok(l.upSinceNs >= t0, "back after a 500 ms gap: the hold-down starts");
+      assert.equal(l.upSinceNs, 0n, "back 5 ms after the prober resumed from a 500 ms pause: nothing was down, no hold-down");
+      setLive(primaryRef, { sentAgo: ms(1), returnAgo: ms(500) });
+      const t1 = ktime();
+      bpf.progTestRun(ingressFd, { data: back, ctx });
+      assert.ok(maps.liveness(primaryRef)!.upSinceNs >= t1, "back after probes went unanswered for 500 ms: the hold-down starts");
       maps.watchPath(primaryRef, timings, 0n);
       bpf.progTestRun(ingressFd, { data: back, ctx });
       assert.equal(maps.liveness(primaryRef)!.upSinceNs, 0n, "the first return ever arms the path: no hold-down");

@@ -1,7 +1,8 @@
-// Proof of where packets went, from the routers' own interface counters (not the agent's).
+// Proof of where packets went, from the routers' own counters of the flow's packets (not the agent's):
+// nftables in each router counts arrivals for the flow's port, so probes and IS-IS do not blur it.
 import { fileURLToPath } from "node:url";
 import type { Topology } from "../core/model.js";
-import { labExecCapture, readInterfaceCounters } from "../lab/index.js";
+import { PortCounter, labExecCapture } from "../lab/index.js";
 import { startLabSink } from "./lab-streams.js";
 import { SEQ_MAGIC } from "./seq-header.js";
 
@@ -22,17 +23,15 @@ const PY_SENDER = [
 /** A router counts as "on the path" when it received at least this share of the datagrams sent. */
 export const ON_PATH_SHARE = 0.9;
 
-function routerRx(topology: Topology): Map<string, number> {
-  return new Map(topology.routers.map((r) => [r.name, Object.values(readInterfaceCounters(r.name)).reduce((s, c) => s + c.rxPackets, 0)]));
-}
-
 export interface FlowResult {
   sent: number;
   received: number;
-  /** Routers whose received-packet counters rose by at least ON_PATH_SHARE of `sent`, in path order when possible. */
+  /** Routers that received at least ON_PATH_SHARE of `sent` of the flow's packets, in path order when possible. */
   countedOn: string[];
-  /** Counter increase per router. */
+  /** The flow's packets each router received (its port, counted ahead of routing). */
   deltas: Record<string, number>;
+  /** Fragments after the first (of any flow: they carry no port) each router received meanwhile. */
+  laterFragments: Record<string, number>;
 }
 
 /** Starts a UDP sink in `toNode` that stops 700 ms after the last datagram; resolves once it listens. */
@@ -62,24 +61,31 @@ export interface TracedFlow {
 /** Sends `count` datagrams from `fromNode` (as the given app, cgroup or user) and reports which routers carried them. */
 export async function sendAndTrace(topology: Topology, o: TracedFlow): Promise<FlowResult> {
   const sink = await startSink(o.toNode, o.port, o.sinkTimeoutMs);
-  const before = routerRx(topology);
-  const args = [o.toAddress, String(o.port), String(o.count), String(o.rate ?? 2000), String(o.size ?? 200)];
-  const r = await labExecCapture(o.fromNode, {
-    ...(o.app ? { app: o.app } : {}),
-    ...(o.cgroup ? { cgroup: o.cgroup } : {}),
-    ...(o.user ? { user: o.user } : {}),
-    // Another user may not be able to read this checkout: then python3 sends the same datagrams.
-    command: o.user ? ["/usr/bin/python3", "-c", PY_SENDER, ...args] : [process.execPath, CLI, "lab", "traffic", "--to", args[0]!, "--port", args[1]!, "--count", args[2]!, "--rate", args[3]!, "--size", args[4]!],
-  });
-  if (r.code !== 0) throw new Error(`sending traffic from ${o.fromNode} failed: ${r.stderr.trim() || r.stdout.trim()}`);
-  const got = await sink.done;
-  const after = routerRx(topology);
-  const deltas: Record<string, number> = {};
-  for (const [name, n] of after) deltas[name] = n - (before.get(name) ?? 0);
+  const counter = await PortCounter.start(topology.routers.map((r) => r.name), o.port);
+  let deltas: Record<string, number>;
+  let laterFragments: Record<string, number>;
+  let got: number;
+  try {
+    const args = [o.toAddress, String(o.port), String(o.count), String(o.rate ?? 2000), String(o.size ?? 200)];
+    const r = await labExecCapture(o.fromNode, {
+      ...(o.app ? { app: o.app } : {}),
+      ...(o.cgroup ? { cgroup: o.cgroup } : {}),
+      ...(o.user ? { user: o.user } : {}),
+      // Another user may not be able to read this checkout: then python3 sends the same datagrams.
+      command: o.user ? ["/usr/bin/python3", "-c", PY_SENDER, ...args] : [process.execPath, CLI, "lab", "traffic", "--to", args[0]!, "--port", args[1]!, "--count", args[2]!, "--rate", args[3]!, "--size", args[4]!],
+    });
+    if (r.code !== 0) throw new Error(`sending traffic from ${o.fromNode} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+    got = await sink.done;
+    const counts = Object.entries(await counter.read());
+    deltas = Object.fromEntries(counts.map(([n, c]) => [n, c.packets]));
+    laterFragments = Object.fromEntries(counts.map(([n, c]) => [n, c.laterFragments]));
+  } finally {
+    await counter.stop();
+  }
   const counted = Object.keys(deltas).filter((n) => deltas[n]! >= ON_PATH_SHARE * o.count);
   const order = o.order ?? [];
   counted.sort((a, b) => (order.indexOf(a) + 1 || 1e9) - (order.indexOf(b) + 1 || 1e9) || a.localeCompare(b));
-  return { sent: o.count, received: got, countedOn: counted, deltas };
+  return { sent: o.count, received: got, countedOn: counted, deltas, laterFragments };
 }
 
 /** True when the counted routers are exactly the path's routers. */

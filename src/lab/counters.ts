@@ -1,6 +1,7 @@
-// Interface counters of lab nodes (to prove which routers traffic crossed).
+// Counters of lab nodes, to prove which routers traffic crossed: per interface, and per port.
 import { readLinks } from "./netns.js";
-import { nsName } from "./paths.js";
+import { nsName, nsPath } from "./paths.js";
+import { nsenterArgv, run, tryRun } from "./run.js";
 
 export interface InterfaceCounters {
   rxPackets: number;
@@ -22,4 +23,84 @@ export function readInterfaceCounters(node: string): Record<string, InterfaceCou
     };
   }
   return out;
+}
+
+export interface PortCounts {
+  packets: number;
+  bytes: number;
+  /** Fragments after the first, of any flow (they carry no port): IPv6 past an SRH, and plain IPv4. */
+  laterFragments: number;
+}
+
+/**
+ * Counts, in each node's namespace, the packets arriving for one destination port (UDP or TCP),
+ * ahead of routing: plain IPv4 and IPv6, IPv6 with an SRH (nftables finds the transport header past
+ * it), and IPv4 or IPv6 encapsulated in IPv6 (inner header without options). A path proof built on
+ * this counts the test's own packets, not the probes, IS-IS and neighbour discovery around them.
+ */
+export class PortCounter {
+  private constructor(
+    private readonly nodes: string[],
+    private readonly table: string,
+  ) {}
+
+  static async start(nodes: string[], port: number): Promise<PortCounter> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port counter: ${port} is not a port (1-65535)`);
+    const c = new PortCounter(nodes, `cairn_proof_${port}_${process.pid}`);
+    const t = `inet ${c.table}`;
+    const script = [
+      `add table ${t}`,
+      `add chain ${t} pre { type filter hook prerouting priority -400; policy accept; }`,
+      `add counter ${t} port`,
+      `add rule ${t} pre meta l4proto { tcp, udp } th dport ${port} counter name port`,
+      // Transport header of the inner packet: 20 bytes of IPv4, 40 of IPv6, then 2 to the destination port.
+      `add rule ${t} pre meta l4proto 4 @th,176,16 ${port} counter name port`,
+      `add rule ${t} pre meta l4proto 41 @th,336,16 ${port} counter name port`,
+      `add counter ${t} later`,
+      `add rule ${t} pre frag frag-off != 0 counter name later`,
+      `add rule ${t} pre ip frag-off & 0x1fff != 0 counter name later`,
+    ].join("\n");
+    const done: string[] = [];
+    try {
+      for (const n of nodes) {
+        await nft(n, ["-f", "-"], script);
+        done.push(n);
+      }
+    } catch (err) {
+      await new PortCounter(done, c.table).stop();
+      throw err;
+    }
+    return c;
+  }
+
+  async read(): Promise<Record<string, PortCounts>> {
+    const out: Record<string, PortCounts> = {};
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        const r = await nft(n, ["-j", "list", "counters", "table", "inet", this.table]);
+        const doc = JSON.parse(r) as { nftables: Array<{ counter?: { name: string; packets: number; bytes: number } }> };
+        const named = (name: string) => doc.nftables.find((e) => e.counter?.name === name)?.counter;
+        const c = named("port");
+        const later = named("later");
+        if (!c || !later) throw new Error(`port counter on ${n}: nft listed no counters of table ${this.table}`);
+        out[n] = { packets: c.packets, bytes: c.bytes, laterFragments: later.packets };
+      }),
+    );
+    return out;
+  }
+
+  /** Removes the counters; a namespace already gone is no error. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => tryRun(...nsenter(n, ["nft", "delete", "table", "inet", this.table]))));
+  }
+}
+
+function nsenter(node: string, argv: string[]): [string, string[]] {
+  const [cmd, ...args] = nsenterArgv(nsPath(nsName(node)), argv);
+  return [cmd!, args];
+}
+
+async function nft(node: string, args: string[], input?: string): Promise<string> {
+  const [cmd, argv] = nsenter(node, ["nft", ...args]);
+  return (await run(cmd, argv, input === undefined ? {} : { input })).stdout;
 }

@@ -6,7 +6,7 @@ export { labExec, labExecCapture, labExecArgv, type LabExecOptions, type LabExec
 export { addContainer, listContainers, type LabContainerRecord } from "./containers.js";
 export { setDnsRecords, removeDnsRecords, listDnsRecords, DNS_TTL_S, type DnsRecord } from "./dns.js";
 export { appCgroupDir, cgroup2Mount, cairnCgroupRoot, ensureAppCgroup, ensureCgroupPath, cgroupPathDir } from "./cgroups.js";
-export { readInterfaceCounters, type InterfaceCounters } from "./counters.js";
+export { PortCounter, readInterfaceCounters, type InterfaceCounters, type PortCounts } from "./counters.js";
 export { interfaceName, routerInterfaceName, isisNet, HOST_UPLINK, MGMT_IFACE, SID_IFACE } from "./naming.js";
 export { CONTROLLER_ADDRESS, CONTROLLER_PORT, CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL, DNS_ADDRESS, DNS_PORT, LAB_DNS_SERVER } from "./endpoint.js";
 export { MGMT_PREFIX, ROOT_MGMT_LINK, mgmtHostAddress } from "./mgmt.js";
