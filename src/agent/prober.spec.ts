@@ -119,6 +119,23 @@ test("loss above 5% over the last second: degraded; below again: up", () => {
   prober.stop();
 });
 
+test("a lossy path whose losses now and then run long enough to be down comes back degraded, not up: only the outage's own run is forgotten", () => {
+  const { clock, net, prober, changes } = setup();
+  prober.setTargets([target(1)]);
+  clock.advance(1500);
+  const lossFrom = clock.now();
+  // Every 200 ms a run of 5 lost probes (down), and every tenth probe lost besides.
+  net.setLoss((_r, seq) => seq % 20 < 5 || seq % 10 === 7);
+  clock.advance(3000);
+  const states = changes.map((c) => c.h.state);
+  assert.ok(states.includes("down"), `the runs took the path down: ${states.join(" ")}`);
+  // Once the last second holds the loss, the path is never up between the runs.
+  const later = changes.filter((c) => c.h.sinceMs >= lossFrom + 1000).map((c) => c.h.state);
+  assert.ok(later.length > 0 && !later.includes("up"), `never up while lossy: ${changes.map((c) => `${c.h.sinceMs}:${c.h.state}`).join(" ")}`);
+  assert.ok(later.includes("degraded"), `degraded between the runs: ${states.join(" ")}`);
+  prober.stop();
+});
+
 test("paths no longer installed stop being probed; probeNow probes at once", () => {
   const { clock, net, prober } = setup();
   prober.setTargets([target(1), target(2)]);

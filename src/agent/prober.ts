@@ -101,6 +101,8 @@ interface Probed {
   received: number;
   flaps: number[];
   holddownMs: number;
+  /** Send time of the first probe of the unanswered run that made the path down. */
+  outageFromMs: number | null;
 }
 
 const WINDOW_MS = 1_000;
@@ -149,7 +151,7 @@ export class Prober {
     for (const t of want.values()) {
       if (this.paths.has(t.key)) continue;
       const now = this.clock.now();
-      const p: Probed = { target: t, seq: 0, timer: null, window: [], bySeq: new Map(), state: "unknown", sinceMs: now, startMs: now, sent: 0, received: 0, flaps: [], holddownMs: this.settings.holddownMs };
+      const p: Probed = { target: t, seq: 0, timer: null, window: [], bySeq: new Map(), state: "unknown", sinceMs: now, startMs: now, sent: 0, received: 0, flaps: [], holddownMs: this.settings.holddownMs, outageFromMs: null };
       this.paths.set(t.key, p);
       this.byRef.set(t.ref, p);
       this.datapath.watchPath(t.ref, this.timings(p.holddownMs), 0n);
@@ -249,19 +251,37 @@ export class Prober {
     } else if (k.firstUnansweredNs > k.lastReturnNs && this.monotonicNs() - k.firstUnansweredNs > thresholdNs) {
       next = "down";
     } else {
-      // The probes lost while it was down are the outage, not the loss of the path that came back.
-      if (p.state === "down") p.window = p.window.filter((x) => x.rttUs !== null);
+      if (p.state === "down") this.forgetOutage(p);
       const { loss, settled } = this.stats(p, now);
       // Hysteresis: degraded above the threshold, up again only below half of it.
       const limit = p.state === "degraded" ? this.settings.lossThreshold / 2 : this.settings.lossThreshold;
       next = settled >= MIN_SAMPLES && loss > limit ? "degraded" : "up";
     }
     if (next === p.state) return;
+    if (next === "down") {
+      let i = p.window.length;
+      while (i > 0 && p.window[i - 1]!.rttUs === null) i--;
+      p.outageFromMs = p.window[i]?.sentMs ?? now;
+    }
     const before = p.state;
     if (before === "down") this.flapped(p, now);
     p.state = next;
     p.sinceMs = now;
     this.onChange(this.view(p), before);
+  }
+
+  /**
+   * The probes lost while the path was down are the outage, not the loss of the path that came back:
+   * forget that run (up to the first probe answered after it began), keep the losses around it, so
+   * that a path that only goes down in bursts of random loss is judged degraded, not up.
+   */
+  private forgetOutage(p: Probed): void {
+    const from = p.outageFromMs ?? -Infinity;
+    const back = p.window.find((x) => x.sentMs >= from && x.rttUs !== null)?.sentMs ?? Infinity;
+    const outage = (x: Sample) => x.rttUs === null && x.sentMs >= from && x.sentMs < back;
+    for (const x of p.window) if (outage(x)) p.bySeq.delete(x.seq);
+    p.window = p.window.filter((x) => !outage(x));
+    p.outageFromMs = null;
   }
 
   /** A path that came back: the next hold-down doubles per recent flap (damping), up to the cap. */

@@ -30,6 +30,8 @@ export interface PortCounts {
   bytes: number;
   /** Fragments after the first, of any flow (they carry no port): IPv6 past an SRH, and plain IPv4. */
   laterFragments: number;
+  /** The port's packets by the interface they came in on (lab interfaces are named after the neighbour). */
+  byInterface: Record<string, number>;
 }
 
 /**
@@ -51,11 +53,15 @@ export class PortCounter {
     const script = [
       `add table ${t}`,
       `add chain ${t} pre { type filter hook prerouting priority -400; policy accept; }`,
+      `add chain ${t} matched`,
       `add counter ${t} port`,
-      `add rule ${t} pre meta l4proto { tcp, udp } th dport ${port} counter name port`,
+      `add set ${t} arrivals { type ifname; flags dynamic; counter; size 1024; }`,
+      `add rule ${t} pre meta l4proto { tcp, udp } th dport ${port} jump matched`,
       // Transport header of the inner packet: 20 bytes of IPv4, 40 of IPv6, then 2 to the destination port.
-      `add rule ${t} pre meta l4proto 4 @th,176,16 ${port} counter name port`,
-      `add rule ${t} pre meta l4proto 41 @th,336,16 ${port} counter name port`,
+      `add rule ${t} pre meta l4proto 4 @th,176,16 ${port} jump matched`,
+      `add rule ${t} pre meta l4proto 41 @th,336,16 ${port} jump matched`,
+      `add rule ${t} matched counter name port`,
+      `add rule ${t} matched update @arrivals { iifname }`,
       `add counter ${t} later`,
       `add rule ${t} pre frag frag-off != 0 counter name later`,
       `add rule ${t} pre ip frag-off & 0x1fff != 0 counter name later`,
@@ -77,13 +83,18 @@ export class PortCounter {
     const out: Record<string, PortCounts> = {};
     await Promise.all(
       this.nodes.map(async (n) => {
-        const r = await nft(n, ["-j", "list", "counters", "table", "inet", this.table]);
-        const doc = JSON.parse(r) as { nftables: Array<{ counter?: { name: string; packets: number; bytes: number } }> };
+        const [counters, arrivals] = await Promise.all([
+          nft(n, ["-j", "list", "counters", "table", "inet", this.table]),
+          nft(n, ["-j", "list", "set", "inet", this.table, "arrivals"]),
+        ]);
+        const doc = JSON.parse(counters) as { nftables: Array<{ counter?: { name: string; packets: number; bytes: number } }> };
         const named = (name: string) => doc.nftables.find((e) => e.counter?.name === name)?.counter;
         const c = named("port");
         const later = named("later");
         if (!c || !later) throw new Error(`port counter on ${n}: nft listed no counters of table ${this.table}`);
-        out[n] = { packets: c.packets, bytes: c.bytes, laterFragments: later.packets };
+        const set = (JSON.parse(arrivals) as { nftables: Array<{ set?: { elem?: Array<{ elem: { val: string; counter: { packets: number } } }> } }> }).nftables.find((e) => e.set)?.set;
+        const byInterface = Object.fromEntries((set?.elem ?? []).map((e) => [e.elem.val, e.elem.counter.packets]));
+        out[n] = { packets: c.packets, bytes: c.bytes, laterFragments: later.packets, byInterface };
       }),
     );
     return out;
