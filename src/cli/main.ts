@@ -247,6 +247,17 @@ fault
   .option("--json", "machine-readable output")
   .action(run(async (o: { json?: boolean }) => (await import("./fault-commands.js")).faultListCommand(o)));
 lab
+  .command("failover-test")
+  .description("the outage table: bring up examples/failover, stream three flows (video with liveliness, without, unsteered) and inject each fault kind on video's primary in turn; prints per fault the outage, losses, recovery and paths of every flow, and the controller's timeline")
+  .option("--faults <ids>", "comma-separated subset of endx-down, loose-down, node-down, drop, loss (default all, in that order)")
+  .option("--rate <n>", "datagrams per second per flow", wholeNumber("--rate"), 1000)
+  .option("--fault-ms <ms>", "how long each fault is held", wholeNumber("--fault-ms"), 3000)
+  .option("--after-heal-ms <ms>", "how long the streams go on after the heal (the hold-down is 3 s)", wholeNumber("--after-heal-ms"), 6000)
+  .option("--json", "machine-readable output")
+  .option("--keep", "leave the lab up afterwards")
+  .action(run(async (o: { faults?: string; rate: number; faultMs: number; afterHealMs: number; json?: boolean; keep?: boolean }) =>
+    (await import("./failover-command.js")).failoverTestCommand(o)));
+lab
   .command("traffic")
   .description("send sequenced UDP datagrams (run it inside a node with `lab exec`); Ctrl-C stops early and says so to the sink")
   .requiredOption("--to <address>", "destination IPv6 or IPv4 address")

@@ -120,3 +120,20 @@ test("the sink's totals and its one-line summary", () => {
   assert.equal(formatSinkSummary(sinkReport({ port: 1, listenedMs: 700, stoppedBy: "idle", received: 3, unsequenced: 3 }, [])), "received 3 (0 sequenced in 0 streams, 3 without a sequence number); stopped after 0.7 s: the traffic went idle");
   assert.match(formatSinkSummary(r), /^received \d+ /, "path-proof and people read the count first");
 });
+
+test("missing runs: each with the send times of the datagrams around it, null at the stream's ends", () => {
+  const arrivals = [...inOrder(0, 10), ...inOrder(15, 20), ...inOrder(21, 97)].map(([seq, at]): [number, number] => [seq, at]);
+  const a = createSequenceAccount();
+  const base = 1_760_000_000_000_000;
+  for (const [seq, atMs] of arrivals) a.arrive({ streamId: 1, seq, total: 100, intervalUs: 1 * MS, sendTimeUs: base + seq * MS + (seq >= 15 ? 7 : 0) }, atMs * MS, "x");
+  const [r] = a.report(1_000 * MS);
+  assert.deepEqual(r!.missing, [
+    { from: 10, to: 14, prevSentUs: base + 9 * MS, nextSentUs: base + 15 * MS + 7 },
+    { from: 20, to: 20, prevSentUs: base + 19 * MS + 7, nextSentUs: base + 21 * MS + 7 },
+    { from: 97, to: 99, prevSentUs: base + 96 * MS + 7, nextSentUs: null },
+  ]);
+  assert.equal(r!.missingTruncated, false);
+  assert.equal(r!.lost, 9);
+  const lostHead = account(inOrder(3, 10), 10, 100);
+  assert.deepEqual(lostHead.missing, [{ from: 0, to: 2, prevSentUs: null, nextSentUs: 3 * MS }]);
+});

@@ -40,7 +40,24 @@ export interface StreamReport {
   delayMs: { min: number; avg: number; max: number };
   /** From the first arrival to the last, in ms. */
   spanMs: number;
+  /**
+   * Runs of sequence numbers that never arrived, in order (at most MAX_REPORTED_RUNS of them), each
+   * with the send times (µs, the sender's wall clock) of the datagrams that arrived just before and
+   * just after it, null at the stream's ends: when the loss began and ended, as the sender saw it.
+   */
+  missing: MissingRun[];
+  /** More runs were missing than reported. */
+  missingTruncated: boolean;
 }
+
+export interface MissingRun {
+  from: number;
+  to: number;
+  prevSentUs: number | null;
+  nextSentUs: number | null;
+}
+
+export const MAX_REPORTED_RUNS = 10_000;
 
 interface Stream {
   streamId: number;
@@ -48,6 +65,9 @@ interface Stream {
   total: number;
   intervalUs: number;
   seen: Uint8Array;
+  /** Send time of each sequence number that arrived, µs after baseSendUs (4 bytes a datagram). */
+  sentAt: Int32Array;
+  baseSendUs: number;
   received: number;
   unique: number;
   duplicates: number;
@@ -74,7 +94,7 @@ function has(s: Stream, seq: number): boolean {
   return seq >> 3 < s.seen.length && (s.seen[seq >> 3]! & (1 << (seq & 7))) !== 0;
 }
 
-function mark(s: Stream, seq: number): void {
+function mark(s: Stream, seq: number, sendTimeUs: number): void {
   const byte = seq >> 3;
   if (byte >= s.seen.length) {
     const grown = new Uint8Array(Math.max(byte + 1, s.seen.length * 2));
@@ -82,6 +102,25 @@ function mark(s: Stream, seq: number): void {
     s.seen = grown;
   }
   s.seen[byte]! |= 1 << (seq & 7);
+  if (seq >= s.sentAt.length) {
+    const grown = new Int32Array(Math.max(seq + 1, s.sentAt.length * 2));
+    grown.set(s.sentAt);
+    s.sentAt = grown;
+  }
+  s.sentAt[seq] = Math.max(-0x80000000, Math.min(0x7fffffff, sendTimeUs - s.baseSendUs));
+}
+
+function missingRuns(s: Stream, expected: number): { runs: MissingRun[]; truncated: boolean } {
+  const runs: MissingRun[] = [];
+  const sentUs = (seq: number) => (seq >= 0 && seq < expected && has(s, seq) ? s.baseSendUs + s.sentAt[seq]! : null);
+  for (let seq = 0; seq < expected; seq++) {
+    if (has(s, seq)) continue;
+    const from = seq;
+    while (seq + 1 < expected && !has(s, seq + 1)) seq++;
+    if (runs.length === MAX_REPORTED_RUNS) return { runs, truncated: true };
+    runs.push({ from, to: seq, prevSentUs: sentUs(from - 1), nextSentUs: sentUs(seq + 1) });
+  }
+  return { runs, truncated: false };
 }
 
 /** When the stream's last datagram is due: the last forward arrival plus the sender's gap per datagram still to come. */
@@ -109,6 +148,7 @@ function streamReport(s: Stream, atUs: number): StreamReport {
   let gap = s.gap;
   if (ended && s.highest < s.total - 1 && due! - s.advancedAtUs > gap.us) gap = { us: due! - s.advancedAtUs, missing: s.total - 1 - s.highest, afterSeq: s.highest };
   const withDelay = s.received - s.outOfRange;
+  const { runs, truncated } = missingRuns(s, expected);
   return {
     streamId: s.streamId,
     source: s.source,
@@ -128,6 +168,8 @@ function streamReport(s: Stream, atUs: number): StreamReport {
     mostMissingInARow: longestMissingRun(s, expected),
     delayMs: withDelay > 0 ? { min: ms(s.delay.min), avg: ms(s.delay.sum / withDelay), max: ms(s.delay.max) } : { min: 0, avg: 0, max: 0 },
     spanMs: ms(s.lastArrivalUs - s.firstArrivalUs),
+    missing: runs,
+    missingTruncated: truncated,
   };
 }
 
@@ -138,7 +180,7 @@ export function createSequenceAccount(): SequenceAccount {
       let s = streams.get(h.streamId);
       if (!s) {
         s = {
-          streamId: h.streamId, source, total: h.total, intervalUs: h.intervalUs, seen: new Uint8Array(128),
+          streamId: h.streamId, source, total: h.total, intervalUs: h.intervalUs, seen: new Uint8Array(128), sentAt: new Int32Array(1024), baseSendUs: h.sendTimeUs,
           received: 0, unique: 0, duplicates: 0, reordered: 0, outOfRange: 0, firstSeq: h.seq, highest: -1,
           firstArrivalUs: atUs, lastArrivalUs: atUs, advancedAtUs: atUs, gap: { us: 0, missing: 0, afterSeq: -1 },
           delay: { min: Infinity, sum: 0, max: -Infinity },
@@ -159,7 +201,7 @@ export function createSequenceAccount(): SequenceAccount {
         s.duplicates++;
         return;
       }
-      mark(s, h.seq);
+      mark(s, h.seq, h.sendTimeUs);
       s.unique++;
       if (h.seq < s.highest) {
         s.reordered++;
