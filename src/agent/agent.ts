@@ -313,6 +313,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       return;
     }
     ruleIds = result.ruleIds;
+    const newVersion = appliedVersion !== store.version;
     appliedVersion = store.version;
     if (prober) probePaths(rules, built.desired, result.pathRefs, store.watch());
     if (lastError !== null) log("datapath holds the desired rules again");
@@ -328,15 +329,22 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       routeProblems = problems;
     }
     writeStatus();
-    scheduleReport();
+    // A new version applied is the controller's acknowledgement: at once, not after the coalescing wait.
+    scheduleReport(newVersion ? 0 : 100);
   }
 
   let reportPending: Timer | null = null;
   let reporting = false;
+  /** Something changed while a report was on its way: send another when it is done. */
+  let reportAgain = false;
   let lastReportError: string | null = null;
-  /** Sends the agent's view to the controller soon (coalescing bursts of changes). */
+  /** Sends the agent's view to the controller soon (coalescing bursts of changes); 0: now, ahead of a waiting one. */
   function scheduleReport(delayMs = 100): void {
-    if (reportPending || stopped) return;
+    if (stopped) return;
+    if (reportPending) {
+      if (delayMs > 0) return;
+      reportPending.cancel();
+    }
     reportPending = clock.after(delayMs, () => {
       reportPending = null;
       void sendReport();
@@ -344,8 +352,13 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   }
 
   async function sendReport(): Promise<void> {
-    if (!link?.connected || reporting) return;
+    if (!link?.connected) return;
+    if (reporting) {
+      reportAgain = true;
+      return;
+    }
     reporting = true;
+    reportAgain = false;
     try {
       await reportStatus(link.client(), reportView(status()), { timeoutMs: 5_000 });
       lastReportError = null;
@@ -355,6 +368,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       lastReportError = msg;
     } finally {
       reporting = false;
+      if (reportAgain) scheduleReport(0);
     }
   }
 

@@ -2,14 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Topology } from "../core/model.js";
 import type { EventView } from "../api/types.js";
-import { arrivalsBetween, controllerTimeline, lostBetween, pathFromArrivals, recoveryAfterFault } from "./failover-analysis.js";
+import { arrivalsBetween, controllerTimeline, faultOnset, longestOutageMs, lostBetween, pathFromArrivals, recoveryAfterFault } from "./failover-analysis.js";
 import type { MissingRun } from "./seq-account.js";
 
 const T0 = 1_790_000_000_000; // ms
 const us = (ms: number) => (T0 + ms) * 1000;
 /** A run of lost datagrams 1 ms apart: seq `from`..`to` sent at T0 + seq ms, neighbours arrived. */
 const run = (from: number, to: number, tail = false): MissingRun => ({ from, to, prevSentUs: from > 0 ? us(from - 1) : null, nextSentUs: tail ? null : us(to + 1) });
-const times = { faultAt: T0 + 1000, healAt: T0 + 4000 };
+const times = { faultAt: T0 + 1000, onsetAt: T0 + 1000, healAt: T0 + 4000 };
 
 test("losses are counted by their send time, spread between the datagrams that arrived around them", () => {
   const stream = { missing: [run(500, 509), run(1000, 1035), run(3990, 4009)] };
@@ -24,6 +24,14 @@ test("recovery: the first datagram that arrived after the last loss during the f
   assert.deepEqual(recoveryAfterFault({ missing: [run(1003, 1003), run(1200, 1400), run(2000, 2000)] }, times, 1000), { kind: "recovered", afterMs: 1001 }, "random loss: the last one counts");
   assert.deepEqual(recoveryAfterFault({ missing: [run(1000, 4100)] }, times, 1000), { kind: "not-before-heal" });
   assert.deepEqual(recoveryAfterFault({ missing: [run(1000, 9999, true)] }, times, 1000), { kind: "not-before-heal" });
+  assert.deepEqual(recoveryAfterFault({ missing: [run(1003, 1003), run(3900, 3900)] }, times, 1000), { kind: "not-before-heal" }, "lossless only in the last 100 ms before the heal");
+});
+
+test("the outage: the longest gap between received sequence numbers, timed by their send times", () => {
+  assert.equal(longestOutageMs({ missing: [] }, 1000), 0);
+  assert.equal(longestOutageMs({ missing: [run(500, 509), run(1000, 1035)] }, 1000), 37);
+  assert.equal(longestOutageMs({ missing: [{ from: 10, to: 19, prevSentUs: us(9), nextSentUs: us(80) }] }, 1000), 71, "the sender paused inside the run: its real span");
+  assert.equal(longestOutageMs({ missing: [run(9990, 9999, true)] }, 1000), 11, "a lost tail: estimated at the stream's rate");
 });
 
 const topology = {
@@ -31,6 +39,12 @@ const topology = {
   hosts: [{ name: "h1", router: "r1" }, { name: "h2", router: "r4" }],
   links: [["r1", "r2"], ["r2", "r3"], ["r3", "r4"], ["r1", "r7"], ["r7", "r4"]].map(([a, b]) => ({ a, b })),
 } as unknown as Topology;
+
+test("the fault's onset: the first loss it caused in any flow, not the start of a slow injection", () => {
+  const window = { faultAt: T0 + 1000, faultInPlaceAt: T0 + 1250 };
+  assert.equal(faultOnset([{ missing: [run(500, 509), run(1300, 1310)] }, { missing: [run(1180, 1190)] }], window, 1000), T0 + 1180);
+  assert.equal(faultOnset([{ missing: [run(1400, 1410)] }], window, 1000), T0 + 1000, "a loss well after it was in place is not its onset");
+});
 
 test("the path a flow took, in order, from what each router received on which interface", () => {
   const counts = {

@@ -11,6 +11,12 @@ export interface TrialTimes {
   /** Just before the fault was injected, and once it was in place. */
   faultAt: number;
   faultInPlaceAt: number;
+  /**
+   * When the fault took effect: the send time of the first datagram it cost any flow, between the
+   * start of its injection and shortly after it was in place (faultAt when it cost nothing).
+   * Recovery and the controller's times count from here, not from a slow injection's start.
+   */
+  onsetAt: number;
   /** Just before the heal began, and once the element was back (and IS-IS converged). */
   healAt: number;
   healedAt: number;
@@ -23,6 +29,21 @@ function sendTimes(run: MissingRun, intervalUs: number): (seq: number) => number
   if (run.prevSentUs !== null) return (seq) => run.prevSentUs! + (seq - run.from + 1) * intervalUs;
   if (run.nextSentUs !== null) return (seq) => run.nextSentUs! - (run.to + 1 - seq) * intervalUs;
   return () => NaN;
+}
+
+/**
+ * The outage: the longest gap between received sequence numbers, by their send times (ms; 0 when
+ * nothing was lost). Timed at the sender, so a busy receiver's pauses do not count as outages.
+ */
+export function longestOutageMs(stream: Pick<StreamReport, "missing">, intervalUs: number): number {
+  let longest = 0;
+  for (const run of stream.missing) {
+    const span = (run.to - run.from + 2) * intervalUs;
+    const before = run.prevSentUs ?? (run.nextSentUs !== null ? run.nextSentUs - span : null);
+    const after = run.nextSentUs ?? (run.prevSentUs !== null ? run.prevSentUs + span : null);
+    longest = Math.max(longest, before !== null && after !== null ? (after - before) / 1000 : span / 1000);
+  }
+  return Math.round(longest * 10) / 10;
 }
 
 /** Datagrams lost that were sent in [fromMs, toMs). */
@@ -38,10 +59,31 @@ export function lostBetween(stream: Pick<StreamReport, "missing">, intervalUs: n
   return lost;
 }
 
+/** TrialTimes.onsetAt from the flows' missing runs. */
+export function faultOnset(streams: Array<Pick<StreamReport, "missing">>, times: Pick<TrialTimes, "faultAt" | "faultInPlaceAt">, intervalUs: number, slackMs = 50): number {
+  let onset = Infinity;
+  for (const stream of streams) {
+    for (const run of stream.missing) {
+      const at = sendTimes(run, intervalUs);
+      for (let seq = run.from; seq <= run.to; seq++) {
+        const ms = at(seq) / 1000;
+        if (ms >= times.faultAt && ms <= times.faultInPlaceAt + slackMs) {
+          onset = Math.min(onset, ms);
+          break;
+        }
+      }
+    }
+  }
+  return Number.isFinite(onset) ? onset : times.faultAt;
+}
+
+/** A flow counts as recovered only if it then stayed lossless this long before the heal. */
+export const LOSS_FREE_MS = 250;
+
 export type Recovery =
   /** Nothing sent during the fault was lost. */
   | { kind: "no-loss" }
-  /** The last datagram lost during the fault was followed by one that arrived this long after the fault. */
+  /** The last datagram lost during the fault was followed by one that arrived this long after the fault's onset. */
   | { kind: "recovered"; afterMs: number }
   /** Datagrams were still being lost when the fault was healed. */
   | { kind: "not-before-heal" };
@@ -51,7 +93,7 @@ export type Recovery =
  * that arrived after the last run of losses sent during the fault. For a host's local failover that
  * is when the kernel moved the flow; for the IGP, when it had reconverged.
  */
-export function recoveryAfterFault(stream: Pick<StreamReport, "missing">, times: Pick<TrialTimes, "faultAt" | "healAt">, intervalUs: number): Recovery {
+export function recoveryAfterFault(stream: Pick<StreamReport, "missing">, times: Pick<TrialTimes, "faultAt" | "onsetAt" | "healAt">, intervalUs: number): Recovery {
   const during = stream.missing.filter((run) => {
     const at = sendTimes(run, intervalUs);
     const first = at(run.from) / 1000;
@@ -60,8 +102,9 @@ export function recoveryAfterFault(stream: Pick<StreamReport, "missing">, times:
   });
   const lastRun = during.at(-1);
   if (!lastRun) return { kind: "no-loss" };
-  if (lastRun.nextSentUs === null || lastRun.nextSentUs / 1000 >= times.healAt) return { kind: "not-before-heal" };
-  return { kind: "recovered", afterMs: lastRun.nextSentUs / 1000 - times.faultAt };
+  // Lossless only for the last moments before the heal is no recovery: random loss has such gaps.
+  if (lastRun.nextSentUs === null || lastRun.nextSentUs / 1000 >= times.healAt - LOSS_FREE_MS) return { kind: "not-before-heal" };
+  return { kind: "recovered", afterMs: lastRun.nextSentUs / 1000 - times.onsetAt };
 }
 
 /**
@@ -98,7 +141,7 @@ export function arrivalsBetween(before: Record<string, PortCounts>, after: Recor
   return out;
 }
 
-/** The controller's side of a trial, in ms after the fault (null: it did not happen). */
+/** The controller's side of a trial, in ms after the fault's onset (null: it did not happen). */
 export interface ControllerTimeline {
   firstReportMs: number | null;
   localisedMs: number | null;
@@ -112,7 +155,7 @@ export interface ControllerTimeline {
   restoredAfterHealMs: number | null;
 }
 
-export function controllerTimeline(events: EventView[], times: Pick<TrialTimes, "faultAt" | "healAt">): ControllerTimeline {
+export function controllerTimeline(events: EventView[], times: Pick<TrialTimes, "faultAt" | "onsetAt" | "healAt">): ControllerTimeline {
   const at = (e: EventView) => Date.parse(e.at);
   const bySeq = new Map(events.map((e) => [e.seq, e]));
   const descends = (e: EventView, root: number) => {
@@ -130,10 +173,10 @@ export function controllerTimeline(events: EventView[], times: Pick<TrialTimes, 
   const restores = events.filter((e) => e.type === "ack" && at(e) >= times.healAt);
   const since = (e: EventView | undefined, from: number) => (e ? at(e) - from : null);
   return {
-    firstReportMs: since(report, times.faultAt),
-    localisedMs: since(localisation, times.faultAt),
+    firstReportMs: since(report, times.onsetAt),
+    localisedMs: since(localisation, times.onsetAt),
     suspects: localisation?.type === "localisation" ? localisation.suspects.map((x) => ({ id: x.id, state: x.state, share: x.share })) : [],
-    resteeredMs: pushes.length > 0 && everyHostAcked ? since(lastAck, times.faultAt) : null,
+    resteeredMs: pushes.length > 0 && everyHostAcked ? since(lastAck, times.onsetAt) : null,
     resteeredHosts: [...new Set(pushes.map((e) => (e.type === "push" ? e.host : "")))].sort(),
     restoredAfterHealMs: since(restores.at(-1), times.healAt),
   };

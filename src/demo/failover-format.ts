@@ -28,11 +28,13 @@ function controllerLine(r: TrialResult): string {
 export function formatTrial(r: TrialResult): string {
   const header = ["FLOW", "OUTAGE", "LOST", "RECOVERED", "LOST AFTER HEAL", "PATH BEFORE", "DURING FAULT", "AFTER HEAL"];
   const rows = r.flows.map((f) => [f.label, ms(f.outageMs), `${f.lost}/${f.sent}`, recovery(f.recovery), String(f.lostAfterHeal), path(f.pathBefore), path(f.pathDuring), path(f.pathAfter)]);
-  return [`${r.fault.title} (in place after ${r.times.faultInPlaceAt - r.times.faultAt} ms, held ${ms(r.times.healAt - r.times.faultAt)})`, controllerLine(r), renderTable(header, rows)].join("\n");
+  const t = r.times;
+  const title = `${r.fault.title} (took effect ${ms(t.onsetAt - t.faultAt)} into an injection of ${ms(t.faultInPlaceAt - t.faultAt)}; held ${ms(t.healAt - t.faultAt)})`;
+  return [title, controllerLine(r), renderTable(header, rows)].join("\n");
 }
 
 export const FAILOVER_LEGEND = `OUTAGE: the longest time between two datagrams of the flow that arrived. LOST: datagrams that never arrived.
-RECOVERED: when the flow stopped losing datagrams, after the fault was injected (the send time of the first datagram that
-arrived after its last loss during the fault): the host's local failover for video with liveliness, the controller's
-re-steer without it, the IGP's reconvergence for the unsteered flow. PATHS: routers that counted the flow's own packets
+RECOVERED: when the flow stopped losing datagrams, after the fault took effect (its first loss in any flow): the send
+time of the first datagram that arrived after the flow's last loss during the fault: the host's local failover for video with liveliness, the controller's
+re-steer without it, the IGP's reconvergence for the unsteered flow. Controller times count from the same moment. PATHS: routers that counted the flow's own packets
 (nftables, per port and interface) before the fault, in the fault's last 1.5 s, and in the stream's last 1.5 s.`;

@@ -9,7 +9,7 @@ import { PortCounter, healFault, injectFault, labDown, labExists, labStatus, lis
 import { labUpCommand } from "../cli/lab-commands.js";
 import { packageFile } from "../package-files.js";
 import { startLabSink, startLabTraffic } from "./lab-streams.js";
-import { arrivalsBetween, controllerTimeline, lostBetween, pathFromArrivals, recoveryAfterFault, type ControllerTimeline, type Recovery, type TrialTimes } from "./failover-analysis.js";
+import { arrivalsBetween, controllerTimeline, faultOnset, longestOutageMs, lostBetween, pathFromArrivals, recoveryAfterFault, type ControllerTimeline, type Recovery, type TrialTimes } from "./failover-analysis.js";
 
 const EXAMPLE = (f: string) => packageFile("examples", "failover", f);
 /** video's primary, as the controller computes it in examples/failover. */
@@ -50,8 +50,10 @@ export interface FlowResult {
   flow: FlowId;
   label: string;
   sent: number;
-  /** Longest time between two datagrams that arrived, over the whole stream (ms). */
+  /** The longest gap between received sequence numbers, by send time (ms), over the whole stream. */
   outageMs: number;
+  /** The longest time between two arrivals at the sink (ms): also counts the sink's own pauses. */
+  longestArrivalGapMs: number;
   lost: number;
   /** Lost of those sent between the fault and the heal, and of those sent after the heal. */
   lostDuringFault: number;
@@ -136,6 +138,7 @@ async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<Fail
   const count = Math.round((o.rate * streamMs) / 1000);
   const intervalUs = 1e6 / o.rate;
   const routers = topology.routers.map((r) => r.name);
+  const hostRouter = topology.hosts.find((h) => h.name === "h1")!.router;
   const operator = createOperatorClient(LAB_CONTROLLER_URL);
   const counters = new Map<FlowId, PortCounter>();
   try {
@@ -143,8 +146,9 @@ async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<Fail
     for (const f of FLOWS) counters.set(f.id, await PortCounter.start(routers, f.port));
     const sinks = await Promise.all(FLOWS.map((f) => startLabSink({ node: f.to, port: f.port, graceMs: 1000, timeoutMs: streamMs + 60_000 })));
     const senders = FLOWS.map((f) => startLabTraffic({ node: "h1", ...(f.app ? { app: f.app } : {}), to: address(f.to), port: f.port, count, rate: o.rate }));
+    // The timeline starts once every flow is on the wire (a sender takes a moment to start).
+    await until("every flow's first datagrams at h1's router", 15_000, async () => ([...(await readAll(counters)).values()].every((c) => (c[hostRouter]?.packets ?? 0) > 0) ? true : null));
     const started = Date.now();
-    await sleep(o.beforeMs / 3);
     const c0 = await readAll(counters);
     await sleep(Math.max(0, started + o.beforeMs - 100 - Date.now()));
     const c1 = await readAll(counters);
@@ -172,15 +176,18 @@ async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<Fail
     const reports = await Promise.all(sinks.map((s) => s.report));
     const { events } = await operator.listEvents(lastSeq);
 
-    const times: TrialTimes = { faultAt, faultInPlaceAt, healAt, healedAt };
+    const streams = reports.map((r) => r.streams[0] ?? { missing: [{ from: 0, to: count - 1, prevSentUs: null, nextSentUs: null }] });
+    const onsetAt = faultOnset(streams, { faultAt, faultInPlaceAt }, intervalUs);
+    const times: TrialTimes = { faultAt, faultInPlaceAt, onsetAt, healAt, healedAt };
     const flows = FLOWS.map((f, i): FlowResult => {
-      const stream = reports[i]!.streams[0] ?? { missing: [], lost: count, longestGapMs: streamMs, expected: count };
+      const stream = streams[i]!;
       const path = (a: Map<FlowId, Record<string, PortCounts>>, b: Map<FlowId, Record<string, PortCounts>>) => pathFromArrivals(topology, arrivalsBetween(a.get(f.id)!, b.get(f.id)!), "h1");
       return {
         flow: f.id,
         label: f.label,
         sent: sent[i]!.sent,
-        outageMs: reports[i]!.longestGapMs,
+        outageMs: longestOutageMs(stream, intervalUs),
+        longestArrivalGapMs: reports[i]!.longestGapMs,
         lost: reports[i]!.lost + (reports[i]!.streams.length === 0 ? count : 0),
         lostDuringFault: lostBetween(stream, intervalUs, faultAt, healAt),
         lostAfterHeal: lostBetween(stream, intervalUs, healAt, Infinity),
