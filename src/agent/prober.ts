@@ -226,12 +226,18 @@ export class Prober {
   }
 
   /** The window of the last second (a probe out for less than lossGraceMs is not lost yet). */
-  private stats(p: Probed, now: number): { loss: number; settled: number; rtts: number[] } {
+  private stats(p: Probed, now: number): { loss: number; settled: number } {
     while (p.window.length && now - p.window[0]!.sentMs > WINDOW_MS) p.bySeq.delete(p.window.shift()!.seq);
     // Only probes out long enough to have come back count, answered or not: no bias toward the answered.
-    const settled = p.window.filter((s) => now - s.sentMs > this.settings.lossGraceMs);
-    const lost = settled.filter((s) => s.rttUs === null).length;
-    return { loss: settled.length ? lost / settled.length : 0, settled: settled.length, rtts: p.window.flatMap((s) => (s.rttUs === null ? [] : [s.rttUs])) };
+    // One pass, no allocation: this runs for every probe sent and every one that comes back.
+    let settled = 0;
+    let lost = 0;
+    for (const s of p.window) {
+      if (now - s.sentMs <= this.settings.lossGraceMs) break; // the window is in send order
+      settled++;
+      if (s.rttUs === null) lost++;
+    }
+    return { loss: settled ? lost / settled : 0, settled };
   }
 
   /**
@@ -296,8 +302,8 @@ export class Prober {
   }
 
   private view(p: Probed): PathHealthView {
-    const { loss, rtts } = this.stats(p, this.clock.now());
-    const sorted = [...rtts].sort((a, b) => a - b);
+    const { loss } = this.stats(p, this.clock.now());
+    const sorted = p.window.flatMap((s) => (s.rttUs === null ? [] : [s.rttUs])).sort((a, b) => a - b);
     return {
       key: p.target.key,
       ref: p.target.ref,
