@@ -231,6 +231,19 @@ test("a target whose settings change: the kernel is retimed and the next probes 
   prober.stop();
 });
 
+test("a path probed less often than the down interval is not probed faster once it is down", () => {
+  const { clock, net, prober } = setup();
+  prober.setTargets([{ ...target(1), settings: { intervalMs: 500, misses: 2 } }]);
+  clock.advance(2000);
+  net.setLoss(() => true);
+  clock.advance(2500);
+  assert.equal(prober.healthOf("path-1")!.state, "down");
+  const downAt = net.sent.length;
+  clock.advance(2000);
+  assert.ok(net.sent.length - downAt <= 5, `every 500 ms, not every 100 ms: ${net.sent.length - downAt} probes in 2 s`);
+  prober.stop();
+});
+
 test("hold-downs: an intent's base above the prober's cap is kept as it is; one below it doubles per flap up to the cap", () => {
   const flapTwice = (holddownMs: number) => {
     const { clock, net, prober, watched, retimed } = setup();

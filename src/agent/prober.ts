@@ -255,9 +255,9 @@ export class Prober {
     this.schedule(p, this.nextInterval(p));
   }
 
-  /** The wait before a path's next probe: its interval, or the slow one while it is down; jittered by ±10%. */
+  /** The wait before a path's next probe: its interval, or the slow one while it is down (never faster than its own); jittered by ±10%. */
   private nextInterval(p: Probed): number {
-    const base = p.state === "down" ? p.settings.downIntervalMs : p.settings.intervalMs;
+    const base = p.state === "down" ? Math.max(p.settings.downIntervalMs, p.settings.intervalMs) : p.settings.intervalMs;
     return base * (0.9 + 0.2 * this.random());
   }
 
