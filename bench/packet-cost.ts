@@ -74,6 +74,7 @@ function rule(identity: string, over: Partial<DatapathRule>): DatapathRule {
     primary: { mode: "inline", sids: ["fc00:0:2::1", "fc00:0:3::e001"] },
     backup: null,
     useBackup: false,
+    noLiveness: false,
     ...over,
   };
 }

@@ -40,7 +40,7 @@ async function fixture(node: string, command: string, args: object): Promise<voi
 }
 
 const steered: DesiredDatapath = {
-  rules: [{ identity: "bench", classId: 0, destinations: [dst], uid: null, source: null, protocol: 6, portFrom: PORT, portTo: PORT, priority: 0, closed: false, primary: { mode: "inline", sids: [sid] }, backup: null, useBackup: false }],
+  rules: [{ identity: "bench", classId: 0, destinations: [dst], uid: null, source: null, protocol: 6, portFrom: PORT, portTo: PORT, priority: 0, closed: false, primary: { mode: "inline", sids: [sid] }, backup: null, useBackup: false, noLiveness: false }],
   cgroups: [],
   encapSource: null,
 };

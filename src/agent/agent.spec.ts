@@ -24,6 +24,7 @@ import {
 import { withIpv4 } from "../core/testing.js";
 import type { Topology } from "../core/model.js";
 import { MemoryDatapath } from "../datapath/memory-datapath.js";
+import { decodeProbeHeader } from "../datapath/layout.js";
 import type { DatapathRule } from "../datapath/types.js";
 import { ManualClock } from "./clock.js";
 import type { DnsAnswer } from "./dns-watch.js";
@@ -321,6 +322,74 @@ test("onFailure: a rule without a path is installed without one (open: sent unst
     assert.match(rules[1]!.reason!, /maxLatency.*dropped \(onFailure closed\)/);
     assert.match(rules[2]!.reason!, /sent unsteered \(onFailure open\)/);
   } finally {
+    await h1.a.stop();
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Probes that go out through the in-memory datapath (stamped as the egress program does) and never come back. */
+function silentProbes(dp: MemoryDatapath): NonNullable<Exclude<AgentOptions["probes"], false>> {
+  const ns = () => process.hrtime.bigint();
+  return {
+    monotonicNs: ns,
+    transport: {
+      send(_to, payload) {
+        const live = dp.live.get(decodeProbeHeader(payload)!.ref & 0xffff);
+        if (!live) return;
+        live.lastSentNs = ns();
+        if (live.firstUnansweredNs <= live.lastReturnNs) live.firstUnansweredNs = live.lastSentNs;
+      },
+      onMessage: () => {},
+      close: () => {},
+    },
+  };
+}
+
+test("intent liveliness: a path two intents share is probed with the strictest of their settings; probes off takes an intent off it; both in the status and the report", async () => {
+  const dir = tmp();
+  const web = `intents:
+  - name: web
+    match: { hosts: [h1], app: web, to: h2, protocol: tcp, ports: [443] }
+    objective: latency
+    liveliness: { intervalMs: 20, misses: 4 }
+`;
+  const bulk = (liveliness: string) => `  - name: bulk
+    match: { hosts: [h1], to: h2 }
+    objective: igp
+    constraints: { avoidNodes: [r3] }
+    liveliness: ${liveliness}
+`;
+  const { c, url } = await controller(0, web + bulk("{ intervalMs: 50, misses: 2, holddownMs: 9000 }"));
+  const dp = new MemoryDatapath();
+  const h1 = agent(url, "h1", dir, { datapath: dp, probes: silentProbes(dp) });
+  const op = createOperatorClient(url);
+  const probed = () => h1.a.status().paths.map((p) => ({ nodes: p.nodes.join(">"), intervalMs: p.intervalMs, misses: p.misses, holddownMs: p.holddownMs, usedBy: p.usedBy.map((u) => u.key) }));
+  try {
+    await waitFor("h1 synced", synced(h1.a, 1));
+    assert.deepEqual(probed(), [{ nodes: "r1>r2>r4", intervalMs: 20, misses: 2, holddownMs: 9_000, usedBy: ["web#0", "bulk#0"] }], "one stream, the strictest of both");
+    const live = [...dp.live.values()];
+    assert.equal(live.length, 1);
+    assert.deepEqual([live[0]!.thresholdUs, live[0]!.holddownMs], [40_000, 9_000], "the kernel judges it with them too");
+
+    await op.applyIntents(web + bulk("off"), "off.yaml");
+    await waitFor("h1 at v2", synced(h1.a, 2), 1000);
+    assert.deepEqual(probed(), [{ nodes: "r1>r2>r4", intervalMs: 20, misses: 4, holddownMs: 3_000, usedBy: ["web#0"] }], "bulk no longer on the stream: web's settings alone");
+    assert.deepEqual(dp.last!.rules.map((r) => [r.identity.split("|")[0], r.noLiveness, r.primary?.probe !== undefined, r.backup]), [
+      ["web#0", false, true, null],
+      ["bulk#0", true, false, null],
+    ]);
+    assert.equal([...dp.live.values()].find((l) => l.ref === h1.a.status().paths[0]!.ref)!.thresholdUs, 80_000, "retimed: 4 x 20 ms");
+
+    let reported = null;
+    for (const deadline = Date.now() + 2000; !reported && Date.now() < deadline; await sleep(50)) {
+      const path = (await getPaths(url)).hosts.find((h) => h.host === "h1")?.report?.paths?.[0];
+      if (path?.misses === 4) reported = path;
+    }
+    assert.ok(reported, "the report carries the settings each path is probed with");
+    assert.deepEqual([reported.routers, reported.intervalMs, reported.misses], [["r1", "r2", "r4"], 20, 4]);
+  } finally {
+    op.close();
     await h1.a.stop();
     await c.close();
     rmSync(dir, { recursive: true, force: true });

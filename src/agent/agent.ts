@@ -14,9 +14,8 @@ import { DesiredRules } from "./desired-rules.js";
 import { DnsWatch, systemLookup, type Lookup } from "./dns-watch.js";
 import { CgroupFacts, interfaceAddress6, lookupUser } from "./host-facts.js";
 import { syncRoutes, wantedRoutes } from "./route-mtu.js";
-import { DEFAULT_PROBE_SETTINGS, Prober, type PathHealthView, type ProbeSettings, type ProbeTarget, type ProbeTransport } from "./prober.js";
-import { pathKey, watchSpec } from "../datapath/plan.js";
-import type { PathSpec } from "../datapath/types.js";
+import { DEFAULT_PROBE_SETTINGS, Prober, type PathHealthView, type ProbeSettings, type ProbeTransport } from "./prober.js";
+import { probePlan, watchStreams, type ProbedPath } from "./probe-plan.js";
 import type { WatchProbe } from "../core/elements.js";
 import { randomInt } from "node:crypto";
 import { reportStatus } from "../api/client.js";
@@ -121,18 +120,8 @@ export interface AgentRuleStatus {
   droppedPackets: number;
 }
 
-/** A probed path as the status file and the report show it. */
-export interface AgentPathStatus extends PathHealthView {
-  /** The path's SIDs (its identity) and the rules that use it, as primary or backup. */
-  sids: string[];
-  probe: string[];
-  nodes: string[];
-  links: string[];
-  /** The rules (and their targets' prefixes) using it; none for a watch probe. */
-  usedBy: { key: string; prefix: string; role: "primary" | "backup" }[];
-  /** Why the controller asked for it, for a watch probe. */
-  watch: string | null;
-}
+/** A probed path as the status file and the report show it: its health, the settings it is probed with, what it is. */
+export interface AgentPathStatus extends PathHealthView, ProbedPath {}
 
 export interface AgentStatus {
   host: string;
@@ -229,11 +218,12 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   let routeProblems = "";
   const dns = new DnsWatch(opts.lookup ?? systemLookup(opts.dnsServers), clock, () => scheduleReconcile(), {});
   let prober: Prober | null = null;
+  let probeSettings: ProbeSettings = DEFAULT_PROBE_SETTINGS;
   let probeConfig: { port: number; secret: number } | null = null;
   /** pathKey()s of primaries degraded by loss: their rules send on the backup. */
   const degraded = new Set<string>();
   /** What each probed path is, for the status and the report. */
-  let probedPaths = new Map<string, Omit<AgentPathStatus, keyof PathHealthView>>();
+  let probedPaths = new Map<string, ProbedPath>();
   const timers = new Set<Timer>();
   let stopped = false;
 
@@ -296,11 +286,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     const address6 = probe.address6();
     factsSignature = signature(cg, address6);
     const built = buildDesired(rules, { cgroups: cg, users, dns: dns.answers(), address6 }, appPath, probeConfig, degraded);
-    if (probeConfig) {
-      // A watch probe a rule's path already runs needs no stream of its own.
-      const probed = new Set(built.desired.rules.flatMap((r) => [r.primary?.probe, r.backup?.probe].flatMap((p) => (p ? [p.join(",")] : []))));
-      built.desired.watch = store.watch().map((w) => w.probeSids).filter((p) => !probed.has(p.join(",")));
-    }
+    if (probeConfig) built.desired.watch = watchStreams(built.desired, store.watch());
     let result: ApplyResult | null = null;
     try {
       result = datapath.apply(built.desired, clock.now());
@@ -372,39 +358,12 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     }
   }
 
-  /** Probes exactly the installed paths that carry a probe, and the watch probes; remembers what each one is. */
+  /** Probes exactly the installed paths that carry a probe, and the watch probes, each with its settings; remembers what each one is. */
   function probePaths(rules: HostRule[], desired: DesiredDatapath, refs: Map<string, number>, watch: WatchProbe[]): void {
-    const paths = new Map<string, Omit<AgentPathStatus, keyof PathHealthView>>();
-    const targets: ProbeTarget[] = [];
-    const add = (spec: PathSpec, entry: () => Omit<AgentPathStatus, keyof PathHealthView>) => {
-      const key = pathKey(spec);
-      const ref = refs.get(key);
-      if (ref === undefined || !spec.probe) return null;
-      if (!paths.has(key)) {
-        paths.set(key, entry());
-        targets.push({ key, ref, firstSid: spec.probe[0]! });
-      }
-      return paths.get(key)!;
-    };
-    const ruleOf = new Map(rules.flatMap((r) => r.targets.map((t) => [`${r.key}|${t.prefix}`, t] as const)));
-    for (const d of desired.rules) {
-      const [ruleKey, , label] = d.identity.split("|");
-      for (const role of ["primary", "backup"] as const) {
-        const spec = d[role];
-        if (!spec?.probe) continue;
-        const result = ruleOf.get(`${ruleKey}|${label}`)?.result;
-        const path = result?.ok ? (role === "primary" ? result.path : result.backup) : null;
-        const entry = add(spec, () => ({ sids: spec.sids, probe: spec.probe!, nodes: path?.nodes ?? [], links: path?.links ?? [], usedBy: [], watch: null }));
-        if (entry && !entry.usedBy.some((u) => u.key === ruleKey && u.role === role && u.prefix === label)) entry.usedBy.push({ key: ruleKey!, prefix: label!, role });
-      }
-    }
-    for (const w of desired.watch ?? []) {
-      const why = watch.find((x) => x.probeSids.join(",") === w.join(","));
-      add(watchSpec(w), () => ({ sids: [], probe: w, nodes: why?.routers ?? [], links: why?.links ?? [], usedBy: [], watch: why?.reason ?? "watch" }));
-    }
-    probedPaths = paths;
-    prober!.setTargets(targets);
-    for (const k of degraded) if (!paths.has(k)) degraded.delete(k);
+    const plan = probePlan(rules, desired, refs, watch, probeSettings);
+    probedPaths = plan.paths;
+    prober!.setTargets(plan.targets);
+    for (const k of degraded) if (!plan.paths.has(k)) degraded.delete(k);
   }
 
   function pathStatus(): AgentPathStatus[] {
@@ -567,7 +526,8 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       const transport = o.transport ?? (await (await import("./probe-socket.js")).openProbeSocket(port));
       probeConfig = { port, secret: randomInt(1, 0xffffffff) };
       const monotonicNs = o.monotonicNs ?? (() => process.hrtime.bigint()); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
-      prober = new Prober(transport, datapath!, clock, monotonicNs, probeConfig.secret, { ...DEFAULT_PROBE_SETTINGS, ...o.settings }, pathChanged);
+      probeSettings = { ...DEFAULT_PROBE_SETTINGS, ...o.settings };
+      prober = new Prober(transport, datapath!, clock, monotonicNs, probeConfig.secret, probeSettings, pathChanged);
     }
     const mount = opts.cgroupMount ?? findCgroup2Mount();
     if (mount) cgroups = new CgroupFacts(mount, () => scheduleReconcile(20));
@@ -677,6 +637,8 @@ export function pathReports(s: AgentStatus): PathHealthReport[] {
       probesSent: p.sent,
       probesReceived: p.received,
       uses,
+      intervalMs: p.intervalMs,
+      misses: p.misses,
     };
     const seen = out.get(id);
     if (!seen) {

@@ -114,3 +114,26 @@ test("overhead: an inline SRH holds the SIDs and the destination; encapsulation 
   assert.equal(overheadBytes({ mode: "inline", sids: ["a", "b"] }), 8 + 16 * 3);
   assert.equal(overheadBytes({ mode: "encap", sids: ["a", "b"] }), 40 + 8 + 16 * 2);
 });
+
+test("probes off for the intent: no probe, no backup, never useBackup, and the kernel told to ignore liveness", () => {
+  const probes = { primary: ["fc00:0:2::1", "fc00:0:1::1"], backup: ["fc00:0:5::1", "fc00:0:1::1"] };
+  const protectedTarget: RuleTarget = { ...target("2001:db8:2::10/128", ok(path("fc00:0:2::1"), path("fc00:0:5::1"))), probes };
+  const probe = { port: 864, secret: 7 };
+  const degraded = new Set(["inline|fc00:0:2::1|fc00:0:2::1,fc00:0:1::1", "inline|fc00:0:2::1|"]);
+  const [on, off] = buildDesired(
+    [rule("on#0", { targets: [protectedTarget] }), rule("off#0", { targets: [protectedTarget], liveliness: { probes: false } })],
+    facts(),
+    appPath,
+    probe,
+    degraded,
+  ).desired.rules;
+  assert.deepEqual([on!.primary, on!.backup, on!.useBackup, on!.noLiveness], [
+    { mode: "inline", sids: ["fc00:0:2::1"], probe: probes.primary },
+    { mode: "inline", sids: ["fc00:0:5::1"], probe: probes.backup },
+    true,
+    false,
+  ]);
+  assert.deepEqual([off!.primary, off!.backup, off!.useBackup, off!.noLiveness], [{ mode: "inline", sids: ["fc00:0:2::1"] }, null, false, true]);
+  const settingsOnly = buildDesired([rule("x#0", { targets: [protectedTarget], liveliness: { probes: true, intervalMs: 50 } })], facts(), appPath, probe).desired.rules[0]!;
+  assert.deepEqual([settingsOnly.primary?.probe, settingsOnly.backup?.probe, settingsOnly.noLiveness], [probes.primary, probes.backup, false], "settings alone change nothing in the datapath");
+});

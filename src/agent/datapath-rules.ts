@@ -105,7 +105,8 @@ function targetFor(targets: { t: RuleTarget; p: FamilyPrefix }[], addr: FamilyPr
 /**
  * `probe`: the agent's probe port and secret, or null when it does not probe; rules then carry
  * their paths' loopback probes, and `degraded` (pathKey()s) sends rules whose primary it names to
- * their backups.
+ * their backups. A rule whose intent has probes off carries no probe and no backup, and the kernel
+ * keeps it on its primary whatever the probes of that path say (noLiveness).
  */
 export function buildDesired(
   rules: HostRule[],
@@ -185,15 +186,17 @@ export function buildDesired(
     const identities: string[] = [];
     const prefixes: string[] = [];
     const problems: string[] = [];
+    const liveless = r.liveliness?.probes === false;
     for (const g of groups) {
       const identity = `${r.key}|${matchText(r)}|${g.label}`;
       let primary: PathSpec | null = null;
       let backup: PathSpec | null = null;
       if (g.target) {
-        const p = pathSpec(g.target, g.family, "primary", probing);
+        const p = pathSpec(g.target, g.family, "primary", probing && !liveless);
         primary = p.spec;
         if (p.problem) problems.push(`${g.label}: ${p.problem}`);
-        backup = pathSpec(g.target, g.family, "backup", probing).spec;
+        // Nothing would ever switch a rule without liveliness to a backup.
+        backup = liveless ? null : pathSpec(g.target, g.family, "backup", probing).spec;
       } else {
         problems.push(`${g.destinations.join(", ")}: not behind any destination of the topology`);
       }
@@ -216,6 +219,7 @@ export function buildDesired(
         primary,
         backup,
         useBackup: primary !== null && backup !== null && degraded.has(pathKey(primary)),
+        noLiveness: liveless,
       });
       identities.push(identity);
       prefixes.push(...g.destinations);

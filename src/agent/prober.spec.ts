@@ -185,3 +185,80 @@ test("a probe that comes back with another secret or for an unknown path is igno
   assert.equal(prober.healthOf("path-1")!.received, received);
   prober.stop();
 });
+
+test("per-path settings: interval, kernel timings, down and loss judgements follow the target's own; the rest keep the prober's", () => {
+  const { clock, net, prober, watched, changes } = setup();
+  const slow = { ...target(1), settings: { intervalMs: 20, misses: 5, lossThreshold: 0.2, holddownMs: 1_000 } };
+  prober.setTargets([slow, target(2)]);
+  assert.deepEqual(watched.map((w) => [w.ref, w.t]), [
+    [0x10001, { thresholdUs: 100_000, staleUs: 300_000, holddownMs: 1_000 }],
+    [0x10002, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }],
+  ]);
+  clock.advance(1000);
+  const sentTo = (ref: number) => net.sent.filter((s) => s.ref === ref).length;
+  assert.ok(Math.abs(sentTo(0x10001) - 50) <= 2, `every 20 ms: ${sentTo(0x10001)} probes in 1 s`);
+  assert.ok(Math.abs(sentTo(0x10002) - 100) <= 2, `every 10 ms: ${sentTo(0x10002)} probes in 1 s`);
+  assert.deepEqual(prober.health().map((h) => [h.key, h.intervalMs, h.misses, h.lossThreshold]), [["path-1", 20, 5, 0.2], ["path-2", 10, 3, 0.05]]);
+
+  net.setLoss((_r, seq) => seq % 8 === 0); // 12.5%: above path-2's 5%, below path-1's 20%
+  clock.advance(1500);
+  assert.deepEqual([prober.healthOf("path-1")!.state, prober.healthOf("path-2")!.state], ["up", "degraded"]);
+
+  net.setLoss(() => true);
+  clock.advance(60);
+  assert.deepEqual([prober.healthOf("path-1")!.state, prober.healthOf("path-2")!.state], ["up", "down"], "60 ms silent: past 3 x 10 ms, not 5 x 20 ms");
+  clock.advance(100);
+  assert.equal(prober.healthOf("path-1")!.state, "down", "160 ms silent: past 5 x 20 ms");
+  assert.ok(changes.some((c) => c.h.key === "path-1" && c.h.state === "down"));
+  prober.stop();
+});
+
+test("a target whose settings change: the kernel is retimed and the next probes follow the new interval; unchanged settings touch nothing", () => {
+  const { clock, net, prober, retimed } = setup();
+  prober.setTargets([target(1)]);
+  clock.advance(500);
+  prober.setTargets([target(1)]);
+  assert.equal(retimed.length, 0, "same settings: no retiming");
+  prober.setTargets([{ ...target(1), settings: { intervalMs: 5, misses: 2, holddownMs: 8_000 } }]);
+  assert.deepEqual(retimed.map((r) => [r.ref, r.t]), [[0x10001, { thresholdUs: 10_000, staleUs: 300_000, holddownMs: 8_000 }]]);
+  const before = net.sent.length;
+  clock.advance(1000);
+  assert.ok(Math.abs(net.sent.length - before - 200) <= 3, `every 5 ms now: ${net.sent.length - before} probes in 1 s`);
+  assert.deepEqual([prober.healthOf("path-1")!.intervalMs, prober.healthOf("path-1")!.misses, prober.healthOf("path-1")!.holddownMs], [5, 2, 8_000]);
+  assert.equal(prober.healthOf("path-1")!.state, "up", "the path keeps its state and its stream");
+  prober.setTargets([target(1)]);
+  assert.deepEqual(retimed.at(-1)!.t, { thresholdUs: 30_000, staleUs: 300_000, holddownMs: 3_000 }, "back to the prober's own");
+  prober.stop();
+});
+
+test("a path probed less often than the down interval is not probed faster once it is down", () => {
+  const { clock, net, prober } = setup();
+  prober.setTargets([{ ...target(1), settings: { intervalMs: 500, misses: 2 } }]);
+  clock.advance(2000);
+  net.setLoss(() => true);
+  clock.advance(2500);
+  assert.equal(prober.healthOf("path-1")!.state, "down");
+  const downAt = net.sent.length;
+  clock.advance(2000);
+  assert.ok(net.sent.length - downAt <= 5, `every 500 ms, not every 100 ms: ${net.sent.length - downAt} probes in 2 s`);
+  prober.stop();
+});
+
+test("hold-downs: an intent's base above the prober's cap is kept as it is; one below it doubles per flap up to the cap", () => {
+  const flapTwice = (holddownMs: number) => {
+    const { clock, net, prober, watched, retimed } = setup();
+    prober.setTargets([{ ...target(1), settings: { holddownMs } }]);
+    for (let i = 0; i < 2; i++) {
+      clock.advance(200);
+      net.setLoss(() => true);
+      clock.advance(100);
+      net.setLoss(() => false);
+    }
+    clock.advance(200);
+    const now = prober.healthOf("path-1")!.holddownMs;
+    prober.stop();
+    return { first: watched[0]!.t.holddownMs, retimed: retimed.map((r) => r.t.holddownMs), now };
+  };
+  assert.deepEqual(flapTwice(100_000), { first: 100_000, retimed: [], now: 100_000 }, "above maxHolddownMs (60 s): never cut to it");
+  assert.deepEqual(flapTwice(40_000), { first: 40_000, retimed: [60_000], now: 60_000 }, "the second flap doubles it, up to the cap");
+});

@@ -40,6 +40,9 @@ export const DEFAULT_PROBE_SETTINGS: ProbeSettings = {
   lossGraceMs: 200,
 };
 
+/** The settings an intent may give the paths it uses (the rest are the agent's for every path). */
+export type PathProbeSettings = Pick<ProbeSettings, "intervalMs" | "misses" | "lossThreshold" | "holddownMs">;
+
 /** A path to probe: the datapath's ref for it, and its loopback probe's first SID. */
 export interface ProbeTarget {
   /** pathKey() of the path. */
@@ -47,6 +50,8 @@ export interface ProbeTarget {
   ref: number;
   /** The first SID of the probe: where the probe packet is sent (off-host, so it meets the datapath). */
   firstSid: string;
+  /** This path's own settings; absent ones are the prober's. */
+  settings?: Partial<PathProbeSettings>;
 }
 
 export interface PathHealthView {
@@ -64,6 +69,10 @@ export interface PathHealthView {
   received: number;
   /** The hold-down the kernel applies to this path now (grows with flaps). */
   holddownMs: number;
+  /** The settings the path is probed with. */
+  intervalMs: number;
+  misses: number;
+  lossThreshold: number;
 }
 
 /** How probes leave and come back: a UDP socket on the probe port (real), or a fake in tests. */
@@ -89,6 +98,8 @@ interface Sample {
 
 interface Probed {
   target: ProbeTarget;
+  /** The prober's settings with the target's own over them. */
+  settings: ProbeSettings;
   seq: number;
   timer: Timer | null;
   /** Probes sent in the last second, oldest first. */
@@ -108,6 +119,23 @@ interface Probed {
 const WINDOW_MS = 1_000;
 /** Degraded needs this many probes in the window, so that one lost probe of few is not 5%. */
 const MIN_SAMPLES = 20;
+/** The kernel holds the threshold in 32-bit µs (about 71 minutes). */
+const MAX_THRESHOLD_US = 0xffffffff;
+
+/** How long probes go out unanswered before the path is down, µs: the kernel's threshold and the prober's alike. */
+function thresholdUs(s: ProbeSettings): number {
+  return Math.min(MAX_THRESHOLD_US, Math.round(s.intervalMs * s.misses * 1000));
+}
+
+/** The hold-down after `flaps` recent flaps: the base for the first, doubled for each one after, up to the cap. */
+function holddownAfter(s: ProbeSettings, flaps: number): number {
+  // An intent may ask for a base above the agent's cap: the cap never shortens the base.
+  return Math.min(Math.max(s.maxHolddownMs, s.holddownMs), s.holddownMs * 2 ** Math.max(0, flaps - 1));
+}
+
+function sameSettings(a: ProbeSettings, b: ProbeSettings): boolean {
+  return a.intervalMs === b.intervalMs && a.misses === b.misses && a.lossThreshold === b.lossThreshold && a.holddownMs === b.holddownMs;
+}
 
 export class Prober {
   private readonly paths = new Map<string, Probed>();
@@ -127,18 +155,17 @@ export class Prober {
     transport.onMessage((payload) => this.received(payload));
   }
 
-  /** The kernel's judgement of a path with this hold-down: down after `misses` silent intervals. */
-  timings(holddownMs: number): LivenessTimings {
-    const s = this.settings;
+  /** The kernel's judgement of a path with these settings and this hold-down: down after `misses` silent intervals. */
+  timings(holddownMs: number, s: ProbeSettings): LivenessTimings {
     return {
-      thresholdUs: Math.round(s.intervalMs * s.misses * 1000),
+      thresholdUs: thresholdUs(s),
       // Longer than the probe interval of a path that is down, so a down path stays condemned.
       staleUs: Math.round(Math.max(3 * s.downIntervalMs, 10 * s.intervalMs) * 1000),
       holddownMs,
     };
   }
 
-  /** Probes exactly these paths: new ones start now, gone ones stop. */
+  /** Probes exactly these paths: new ones start now, gone ones stop, those whose settings changed take them at once. */
   setTargets(targets: ProbeTarget[]): void {
     const want = new Map(targets.map((t) => [t.key, t]));
     for (const [key, p] of this.paths) {
@@ -149,14 +176,36 @@ export class Prober {
       this.byRef.delete(p.target.ref);
     }
     for (const t of want.values()) {
-      if (this.paths.has(t.key)) continue;
-      const now = this.clock.now();
-      const p: Probed = { target: t, seq: 0, timer: null, window: [], bySeq: new Map(), state: "unknown", sinceMs: now, startMs: now, sent: 0, received: 0, flaps: [], holddownMs: this.settings.holddownMs, outageFromMs: null };
-      this.paths.set(t.key, p);
-      this.byRef.set(t.ref, p);
-      this.datapath.watchPath(t.ref, this.timings(p.holddownMs), 0n);
-      this.schedule(p, this.random() * this.settings.intervalMs);
+      const p = this.paths.get(t.key);
+      if (p) this.resettle(p, t);
+      else this.start(t);
     }
+  }
+
+  private settingsOf(t: ProbeTarget): ProbeSettings {
+    return { ...this.settings, ...definedOnly(t.settings ?? {}) };
+  }
+
+  private start(t: ProbeTarget): void {
+    const now = this.clock.now();
+    const settings = this.settingsOf(t);
+    const p: Probed = { target: t, settings, seq: 0, timer: null, window: [], bySeq: new Map(), state: "unknown", sinceMs: now, startMs: now, sent: 0, received: 0, flaps: [], holddownMs: settings.holddownMs, outageFromMs: null };
+    this.paths.set(t.key, p);
+    this.byRef.set(t.ref, p);
+    this.datapath.watchPath(t.ref, this.timings(p.holddownMs, settings), 0n);
+    this.schedule(p, this.random() * settings.intervalMs);
+  }
+
+  /** A path probed already, perhaps with new settings: the kernel is retimed and the next probe follows the new interval. */
+  private resettle(p: Probed, t: ProbeTarget): void {
+    p.target = t;
+    const settings = this.settingsOf(t);
+    if (sameSettings(settings, p.settings)) return;
+    p.settings = settings;
+    p.holddownMs = holddownAfter(settings, p.flaps.length);
+    this.datapath.retimePath(t.ref, this.timings(p.holddownMs, settings));
+    p.timer?.cancel();
+    this.schedule(p, this.nextInterval(p));
   }
 
   /** Sends a probe on these paths now (a passive signal, e.g. TCP retransmissions on them). */
@@ -203,8 +252,13 @@ export class Prober {
     } catch {
       /* a send error is a lost probe: the path's state tells */
     }
-    const base = p.state === "down" ? this.settings.downIntervalMs : this.settings.intervalMs;
-    this.schedule(p, base * (0.9 + 0.2 * this.random()));
+    this.schedule(p, this.nextInterval(p));
+  }
+
+  /** The wait before a path's next probe: its interval, or the slow one while it is down (never faster than its own); jittered by ±10%. */
+  private nextInterval(p: Probed): number {
+    const base = p.state === "down" ? Math.max(p.settings.downIntervalMs, p.settings.intervalMs) : p.settings.intervalMs;
+    return base * (0.9 + 0.2 * this.random());
   }
 
   private received(payload: Uint8Array): void {
@@ -221,7 +275,7 @@ export class Prober {
     if (wasDown && p.state !== "down") {
       // Back: probe at the normal rate again at once, not after the slow interval of a down path.
       p.timer?.cancel();
-      this.schedule(p, this.settings.intervalMs);
+      this.schedule(p, p.settings.intervalMs);
     }
   }
 
@@ -233,7 +287,7 @@ export class Prober {
     let settled = 0;
     let lost = 0;
     for (const s of p.window) {
-      if (now - s.sentMs <= this.settings.lossGraceMs) break; // the window is in send order
+      if (now - s.sentMs <= p.settings.lossGraceMs) break; // the window is in send order
       settled++;
       if (s.rttUs === null) lost++;
     }
@@ -248,19 +302,19 @@ export class Prober {
   private judge(p: Probed, now: number): void {
     const k = this.datapath.liveness(p.target.ref);
     if (!k) return;
-    const thresholdNs = BigInt(Math.round(this.settings.intervalMs * this.settings.misses * 1e6));
+    const thresholdNs = BigInt(thresholdUs(p.settings)) * 1000n;
     let next: PathState;
     if (k.lastReturnNs === 0n) {
-      if (p.state !== "unknown" || now - p.startMs <= this.settings.startGraceMs) return;
+      if (p.state !== "unknown" || now - p.startMs <= p.settings.startGraceMs) return;
       next = "down";
-      this.datapath.watchPath(p.target.ref, this.timings(p.holddownMs), 1n); // never answered: let the kernel judge it down
+      this.datapath.watchPath(p.target.ref, this.timings(p.holddownMs, p.settings), 1n); // never answered: let the kernel judge it down
     } else if (k.firstUnansweredNs > k.lastReturnNs && this.monotonicNs() - k.firstUnansweredNs > thresholdNs) {
       next = "down";
     } else {
       if (p.state === "down") this.forgetOutage(p);
       const { loss, settled } = this.stats(p, now);
       // Hysteresis: degraded above the threshold, up again only below half of it.
-      const limit = p.state === "degraded" ? this.settings.lossThreshold / 2 : this.settings.lossThreshold;
+      const limit = p.state === "degraded" ? p.settings.lossThreshold / 2 : p.settings.lossThreshold;
       next = settled >= MIN_SAMPLES && loss > limit ? "degraded" : "up";
     }
     if (next === p.state) return;
@@ -292,12 +346,12 @@ export class Prober {
 
   /** A path that came back: the next hold-down doubles per recent flap (damping), up to the cap. */
   private flapped(p: Probed, now: number): void {
-    p.flaps = p.flaps.filter((t) => now - t < this.settings.dampingWindowMs);
+    p.flaps = p.flaps.filter((t) => now - t < p.settings.dampingWindowMs);
     p.flaps.push(now);
-    const holddown = Math.min(this.settings.maxHolddownMs, this.settings.holddownMs * 2 ** (p.flaps.length - 1));
+    const holddown = holddownAfter(p.settings, p.flaps.length);
     if (holddown !== p.holddownMs) {
       p.holddownMs = holddown;
-      this.datapath.retimePath(p.target.ref, this.timings(holddown));
+      this.datapath.retimePath(p.target.ref, this.timings(holddown, p.settings));
     }
   }
 
@@ -316,6 +370,14 @@ export class Prober {
       sent: p.sent,
       received: p.received,
       holddownMs: p.holddownMs,
+      intervalMs: p.settings.intervalMs,
+      misses: p.settings.misses,
+      lossThreshold: p.settings.lossThreshold,
     };
   }
+}
+
+/** The fields that are set (a Partial may hold undefined ones, which must not hide the defaults). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -18,6 +18,7 @@ function rule(destinations: string[], sids: string[] | null, mode: "inline" | "e
     primary: sids ? { mode, sids } : null,
     backup: backup ? { mode, sids: backup } : null,
     useBackup: false,
+    noLiveness: false,
   };
 }
 

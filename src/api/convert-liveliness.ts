@@ -49,6 +49,8 @@ export function pathHealthToProto(p: PathHealthView, where = "path"): PathHealth
     probesSent: counterToProto(p.probesSent, `${where}.probesSent`),
     probesReceived: counterToProto(p.probesReceived, `${where}.probesReceived`),
     uses: p.uses.map((u) => ({ ...u })),
+    intervalMs: p.intervalMs ?? 0,
+    misses: p.misses ?? 0,
   });
 }
 
@@ -66,6 +68,8 @@ export function pathHealthFromProto(m: PathHealth, where = "path"): PathHealthVi
     probesSent: Number(m.probesSent),
     probesReceived: Number(m.probesReceived),
     uses: m.uses.map((u, i) => ({ rule: u.rule, prefix: u.prefix, role: oneOf(u.role, PATH_ROLES, `${where}.uses[${i}].role`), active: u.active })),
+    ...(m.intervalMs > 0 ? { intervalMs: m.intervalMs } : {}),
+    ...(m.misses > 0 ? { misses: m.misses } : {}),
   };
 }
 

@@ -388,6 +388,45 @@ test("Intent round trip with cgroup, user, source, a DNS destination and onFailu
   assert.throws(() => intentFromProto(bad), /intent v2: unknown onFailure "maybe"/);
 });
 
+test("liveliness round trips on intents and on rules: off, every setting, some; absent stays absent", () => {
+  const settings: Intent[] = [
+    { ...v2Intent, liveliness: { probes: false } },
+    { ...v2Intent, liveliness: { probes: true, intervalMs: 20, misses: 5, lossThreshold: 0.025, holddownMs: 0 } },
+    { ...v2Intent, liveliness: { probes: true, misses: 2 } },
+  ];
+  for (const i of settings) {
+    const m = intentToProto(i);
+    assert.deepEqual(intentFromProto(fromBinary(IntentSchema, toBinary(IntentSchema, m))), i);
+    assert.deepEqual(intentFromProto(fromJson(IntentSchema, toJson(IntentSchema, m))), i);
+    const [rule] = hostRules(topology, [{ ...i, match: { ...i.match, hosts: ["h1"], to: { host: "h2" } } }], "h1");
+    assert.deepEqual(rule!.liveliness, i.liveliness, "the rule carries its intent's liveliness");
+    for (const back of viaWire(rule!)) assert.deepEqual(back, rule);
+  }
+  assert.deepEqual((toJson(IntentSchema, intentToProto(settings[0]!)) as any).liveliness, { probesOff: true });
+  assert.deepEqual((toJson(IntentSchema, intentToProto(settings[1]!)) as any).liveliness, { intervalMs: 20, misses: 5, lossThreshold: 0.025, holddownMs: 0 });
+  assert.equal(intentToProto(v2Intent).liveliness, undefined);
+  assert.equal("liveliness" in intentFromProto(intentToProto(v2Intent)), false);
+  assert.equal(ruleToProto(endX).liveliness, undefined);
+  assert.equal("liveliness" in ruleFromProto(ruleToProto(endX)), false);
+});
+
+test("liveliness from a peer: settings out of range, or given with probes off, are rejected naming the intent or rule", () => {
+  const intent = (l: Record<string, unknown>) => {
+    const m = intentToProto({ ...v2Intent, liveliness: { probes: true } });
+    Object.assign(m.liveliness!, l);
+    return () => intentFromProto(m);
+  };
+  assert.throws(intent({ probesOff: true, intervalMs: 20 }), /intent v2: liveliness: intervalMs given with probes off/);
+  assert.throws(intent({ intervalMs: 0 }), /intent v2: liveliness: intervalMs 0 is out of range 1\.\.60000/);
+  assert.throws(intent({ misses: 101 }), /misses 101 is out of range 1\.\.100/);
+  assert.throws(intent({ holddownMs: 600_001 }), /holddownMs 600001 is out of range 0\.\.600000/);
+  assert.throws(intent({ lossThreshold: 0 }), /lossThreshold 0 is not a share above 0 and below 1/);
+  assert.throws(intent({ lossThreshold: 1 }), /lossThreshold 1 is not a share above 0 and below 1/);
+  const rule = ruleToProto({ ...endX, liveliness: { probes: true } });
+  rule.liveliness!.lossThreshold = Number.NaN;
+  assert.throws(() => ruleFromProto(rule), /rule x#2: liveliness: lossThreshold NaN is not a share/);
+});
+
 const report: AgentReportView = {
   host: "h1",
   generation: "g",
@@ -413,6 +452,8 @@ const report: AgentReportView = {
       probesSent: 2 ** 40,
       probesReceived: 1000,
       uses: [{ rule: "web#0", prefix: "2001:db8:4::10/128", role: "primary", active: true }, { rule: "web#0", prefix: "10.0.4.10/32", role: "backup", active: false }],
+      intervalMs: 20,
+      misses: 4,
     },
     { probeSids: ["fc00:0:4::1"], routers: ["r1", "r3", "r4"], links: ["r1-r3", "r3-r4"], state: "unknown", since: "2024-01-01T00:00:01.000Z", loss: 0, rttMinUs: 0, rttAvgUs: 0, rttP99Us: 0, probesSent: 0, probesReceived: 0, uses: [] },
   ],

@@ -3,8 +3,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HostRule, RuleMatch, RuleTarget } from "../core/assignments.js";
-import type { AdditiveMetric, Constraints, FailurePolicy, Intent, Objective, Path, PathResult, Protection, Protocol, Segment, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, FAILURE_POLICIES, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
+import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, Objective, Path, PathResult, Protection, Protocol, Segment, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, FAILURE_POLICIES, LIVELINESS_RANGES, OBJECTIVES, PROTECTIONS, PROTOCOL_NUMBERS } from "../core/model.js";
 import { parseIpPrefix } from "../core/ip.js";
 import { parseDnsName } from "../core/match-syntax.js";
 import type { ConfigError } from "../config/errors.js";
@@ -16,6 +16,7 @@ import {
   HostPathsSchema,
   IntentSchema,
   ListPathsResponseSchema,
+  LivelinessSchema,
   PathSchema,
   PathUpdateSchema,
   ReportStatusResponseSchema,
@@ -34,6 +35,7 @@ import type {
   Constraints as ConstraintsMsg,
   Intent as IntentMsg,
   ListPathsResponse,
+  Liveliness as LivelinessMsg,
   Path as PathMsg,
   PathUpdate,
   ReportStatusResponse,
@@ -203,6 +205,7 @@ export function ruleToProto(r: HostRule): Rule {
     onFailure: r.onFailure,
     targets: r.targets.map(targetToProto),
     ...(r.dns !== undefined ? { dns: r.dns } : {}),
+    ...(r.liveliness ? { liveliness: livelinessToProto(r.liveliness) } : {}),
   });
 }
 
@@ -219,6 +222,7 @@ export function ruleFromProto(m: Rule): HostRule {
     onFailure: m.onFailure as FailurePolicy,
     targets: m.targets.map((t) => targetFromProto(t, `rule ${m.key}: target ${t.prefix}`)),
     ...(m.dns !== undefined ? { dns: m.dns } : {}),
+    ...(m.liveliness ? { liveliness: livelinessFromProto(m.liveliness, `rule ${m.key}`) } : {}),
   };
 }
 
@@ -249,6 +253,38 @@ export function pathUpdateFromProto(m: PathUpdate): PathUpdateView {
 }
 
 // ---------------------------------------------------------------- intents
+
+export function livelinessToProto(l: IntentLiveliness): MessageInitShape<typeof LivelinessSchema> {
+  return {
+    probesOff: !l.probes,
+    ...(l.intervalMs !== undefined ? { intervalMs: l.intervalMs } : {}),
+    ...(l.misses !== undefined ? { misses: l.misses } : {}),
+    ...(l.lossThreshold !== undefined ? { lossThreshold: l.lossThreshold } : {}),
+    ...(l.holddownMs !== undefined ? { holddownMs: l.holddownMs } : {}),
+  };
+}
+
+/** Checked as the intents file checks them: a peer's settings out of range, or with probes off, are refused. */
+export function livelinessFromProto(m: LivelinessMsg, where: string): IntentLiveliness {
+  const bad = (why: string): never => {
+    throw new ConversionError(`${where}: liveliness: ${why}`);
+  };
+  const settings = (["intervalMs", "misses", "lossThreshold", "holddownMs"] as const).filter((k) => m[k] !== undefined);
+  if (m.probesOff && settings.length > 0) bad(`${settings.join(", ")} given with probes off`);
+  for (const k of ["intervalMs", "misses", "holddownMs"] as const) {
+    const v = m[k];
+    const { min, max } = LIVELINESS_RANGES[k];
+    if (v !== undefined && !(v >= min && v <= max)) bad(`${k} ${v} is out of range ${min}..${max}`);
+  }
+  if (m.lossThreshold !== undefined && !(m.lossThreshold > 0 && m.lossThreshold < 1)) bad(`lossThreshold ${m.lossThreshold} is not a share above 0 and below 1`);
+  return {
+    probes: !m.probesOff,
+    ...(m.intervalMs !== undefined ? { intervalMs: m.intervalMs } : {}),
+    ...(m.misses !== undefined ? { misses: m.misses } : {}),
+    ...(m.lossThreshold !== undefined ? { lossThreshold: m.lossThreshold } : {}),
+    ...(m.holddownMs !== undefined ? { holddownMs: m.holddownMs } : {}),
+  };
+}
 
 function constraintsToProto(c: Constraints): MessageInitShape<typeof ConstraintsSchema> {
   return {
@@ -310,6 +346,7 @@ export function intentToProto(i: Intent): IntentMsg {
     protection: i.protection,
     ...(i.msd !== undefined ? { msd: i.msd } : {}),
     ...(i.onFailure !== undefined ? { onFailure: i.onFailure } : {}),
+    ...(i.liveliness ? { liveliness: livelinessToProto(i.liveliness) } : {}),
   });
 }
 
@@ -368,6 +405,7 @@ export function intentFromProto(m: IntentMsg): Intent {
     protection: protection as Protection,
     ...(m.msd !== undefined ? { msd: m.msd } : {}),
     ...(m.onFailure !== undefined ? { onFailure: m.onFailure as FailurePolicy } : {}),
+    ...(m.liveliness ? { liveliness: livelinessFromProto(m.liveliness, `intent ${m.name}`) } : {}),
   };
 }
 

@@ -124,6 +124,9 @@ export interface PathHealthView {
   probesReceived: number;
   /** Empty for a watch probe. */
   uses: PathUseView[];
+  /** The probe interval and misses the path is probed with (the agent's, made stricter by the intents using it); absent from an agent that does not say. */
+  intervalMs?: number;
+  misses?: number;
 }
 
 /** A report as the controller keeps it: with the time it arrived (RFC 3339). */

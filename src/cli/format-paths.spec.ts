@@ -103,3 +103,24 @@ test("get paths: a host's watch probes are listed after its targets (or after 'n
   assert.match(lines[at - 2]!, /^ {2}slow\s+10\.0\.4\.10\/32/, "after h1's targets");
   assert.deepEqual(lines.slice(at - 1, at + 5), ["", "  watch probe r1>r2>r4: link r2-r4 marked down", "", "h2: rules v4; agent not connected; no report", "  no rules", "  watch probe r4>r2: router r2 marked degraded"]);
 });
+
+test("get paths: the paths a host's agent probes, with the interval and misses each is probed with, after its targets", () => {
+  const v = view();
+  const base = { since: "2024-01-01T00:00:00Z", rttMinUs: 0, rttP99Us: 0, probesSent: 100, probesReceived: 90 };
+  v.hosts[0]!.report = {
+    host: "h1", generation: "g", appliedVersion: 3, reportedAt: "t", receivedAt: "t", datapathDrops: {}, rules: [],
+    paths: [
+      { ...base, probeSids: ["fc00:0:2::1", "fc00:0:1::1"], routers: ["r1", "r2", "r4"], links: ["r1-r2", "r2-r4"], state: "degraded", loss: 0.125, rttAvgUs: 1500, intervalMs: 20, misses: 4,
+        uses: [{ rule: "web#0", prefix: "2001:db8:4::10/128", role: "primary", active: true }, { rule: "web#0", prefix: "10.0.4.10/32", role: "primary", active: true }, { rule: "web#1", prefix: "2001:db8:4::10/128", role: "primary", active: true }] },
+      { ...base, probeSids: ["fc00:0:4::1"], routers: ["r1", "r3", "r4"], links: ["r1-r3", "r3-r4"], state: "down", loss: 1, rttAvgUs: 0, uses: [] },
+    ],
+  };
+  const lines = formatPathsTable(v).split("\n");
+  const at = lines.findIndex((l) => /^ {2}PROBED PATH/.test(l));
+  assert.ok(at > 0, lines.join("\n"));
+  assert.match(lines[at - 2]!, /^ {2}slow\s+10\.0\.4\.10\/32/, "after h1's targets");
+  assert.match(lines[at]!, /^ {2}PROBED PATH\s+STATE\s+LOSS\s+RTT AVG\s+INTERVAL\s+MISSES\s+USED BY$/);
+  assert.match(lines[at + 1]!, /^ {2}r1>r2>r4\s+degraded\s+12\.5%\s+1\.5ms\s+20ms\s+4\s+web#0 primary, web#1 primary$/);
+  assert.match(lines[at + 2]!, /^ {2}r1>r3>r4\s+down\s+100%\s+-\s+-\s+-\s+watch probe$/, "an agent that does not say: -");
+  assert.equal(lines[at + 3], "");
+});

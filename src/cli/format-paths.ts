@@ -2,12 +2,14 @@
 // and their targets (where they go, on which path). The JSON output carries everything.
 import type { HostRule, RuleMatch, RuleTarget } from "../core/assignments.js";
 import { PROTOCOL_NUMBERS } from "../core/model.js";
-import type { AgentView, HostPathsView, PathsView, ReceivedReportView, RuleReportView } from "../api/types.js";
+import { formatDurationUs, formatPercent } from "../core/units.js";
+import type { AgentView, HostPathsView, PathHealthView, PathsView, ReceivedReportView, RuleReportView } from "../api/types.js";
 import { renderTable } from "./table.js";
 
 const PROTOCOL_NAMES = new Map(Object.entries(PROTOCOL_NUMBERS).map(([name, n]) => [n, name]));
 const RULE_HEADER = ["RULE", "INTENT", "MATCH", "ON FAILURE", "STATE", "ACTIVE", "STEERED", "NOT STEERED", "INSTALLED"];
 const TARGET_HEADER = ["INTENT", "TARGET", "SEGMENTS", "PATH"];
+const PROBED_HEADER = ["PROBED PATH", "STATE", "LOSS", "RTT AVG", "INTERVAL", "MISSES", "USED BY"];
 
 export function formatPathsTable(paths: PathsView): string {
   const agents = new Map<string, AgentView[]>();
@@ -19,7 +21,8 @@ export function formatPathsTable(paths: PathsView): string {
 function formatHost(h: HostPathsView, agents: AgentView[], generation: string): string {
   const lines = [hostLine(h, agents, generation)];
   const watch = h.watch.map((w) => `  watch probe ${w.routers.join(">")}: ${w.reason}`);
-  if (h.rules.length === 0) return [...lines, "  no rules", ...watch].join("\n");
+  const probed = h.report?.paths?.length ? ["", indent(renderTable(PROBED_HEADER, h.report.paths.map(probedRow)))] : [];
+  if (h.rules.length === 0) return [...lines, "  no rules", ...probed, ...watch].join("\n");
   const reports = new Map((h.report?.rules ?? []).map((r) => [r.key, r]));
   lines.push(indent(renderTable(RULE_HEADER, h.rules.map((r) => ruleRow(r, h.report, reports.get(r.key))))));
   const reasons = h.rules.flatMap((r) => {
@@ -28,6 +31,7 @@ function formatHost(h: HostPathsView, agents: AgentView[], generation: string): 
   });
   if (reasons.length > 0) lines.push(...reasons);
   lines.push("", indent(renderTable(TARGET_HEADER, targetRows(h.rules))));
+  lines.push(...probed);
   if (watch.length > 0) lines.push("", ...watch);
   return lines.join("\n");
 }
@@ -101,6 +105,15 @@ function pathCells(t: RuleTarget): [string, string] {
   const { path, backup } = t.result;
   const segments = path.segments.map((s) => s.sid).join(",") || "(direct)";
   return [segments, `${path.nodes.join(">")}${backup ? `, backup ${backup.nodes.join(">")}` : ""}`];
+}
+
+/** A path the agent probes, from its report: health, the interval and misses it is probed with, who uses it. */
+function probedRow(p: PathHealthView): string[] {
+  const path = p.routers.join(">") || p.probeSids.join(",");
+  const rtt = p.rttAvgUs > 0 ? formatDurationUs(Math.round(p.rttAvgUs)) : "-";
+  const uses = p.uses.map((u) => `${u.rule} ${u.role}`);
+  const usedBy = [...new Set(uses)].join(", ") || "watch probe";
+  return [path, p.state, formatPercent(p.loss), rtt, p.intervalMs ? formatDurationUs(p.intervalMs * 1000) : "-", p.misses ? String(p.misses) : "-", usedBy];
 }
 
 function indent(text: string): string {

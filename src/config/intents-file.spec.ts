@@ -396,6 +396,59 @@ test("onFailure: open or closed; absent leaves the default to failurePolicy()", 
   ]);
 });
 
+/** The liveliness of intent `x` to h2, written as `lines` (indented by 4) under the intent. */
+const lively = (lines: string) => matchOf("hosts: [h1], to: h2", lines).liveliness;
+const livelyErrors = (lines: string) => matchErrors("hosts: [h1], to: h2", lines);
+
+test("liveliness: off, or settings (loss written like every share in the file: \"5%\" or 0.05); absent leaves the agents' own", () => {
+  assert.equal("liveliness" in matchOf("hosts: [h1], to: h2"), false);
+  assert.deepEqual(lively("    liveliness: off\n"), { probes: false });
+  assert.deepEqual(lively("    liveliness: { probes: off }\n"), { probes: false });
+  assert.deepEqual(lively("    liveliness:\n      probes: on\n      intervalMs: 20\n      misses: 5\n      loss: 2.5%\n      holddownMs: 0\n"), {
+    probes: true,
+    intervalMs: 20,
+    misses: 5,
+    lossThreshold: 0.025,
+    holddownMs: 0,
+  });
+  assert.deepEqual(lively("    liveliness: { misses: 2 }\n"), { probes: true, misses: 2 }, "only what is set; probes on by default");
+  assert.deepEqual(lively("    liveliness: { loss: 0.05 }\n"), { probes: true, lossThreshold: 0.05 });
+  assert.deepEqual(lively('    liveliness: { loss: "99.5%", intervalMs: 60000, misses: 100, holddownMs: 600000 }\n'), { probes: true, lossThreshold: 0.995, intervalMs: 60000, misses: 100, holddownMs: 600000 });
+});
+
+test("liveliness: unknown keys and values, out-of-range settings and settings with probes off are errors, each located", () => {
+  assert.deepEqual(livelyErrors("    liveliness: never\n"), [
+    'i.yaml:4:17: intents[0].liveliness: unknown liveliness "never"; write off (no probes for this intent) or settings such as { intervalMs: 20, misses: 3, loss: "5%", holddownMs: 3000 }',
+  ]);
+  assert.deepEqual(livelyErrors("    liveliness: { interval: 20 }\n"), [
+    'i.yaml:4:19: intents[0].liveliness.interval: unknown key "interval"; expected one of probes, intervalMs, misses, loss, holddownMs',
+  ]);
+  assert.deepEqual(livelyErrors("    liveliness: {}\n"), [
+    "i.yaml:4:17: intents[0].liveliness: no settings; leave liveliness out for the agents' own, or give some of probes, intervalMs, misses, loss, holddownMs",
+  ]);
+  assert.deepEqual(livelyErrors("    liveliness: { probes: maybe }\n"), ['i.yaml:4:27: intents[0].liveliness.probes: unknown probes "maybe"; use on or off']);
+  assert.deepEqual(
+    livelyErrors("    liveliness:\n      intervalMs: 0\n      misses: 101\n      loss: 100%\n      holddownMs: -1\n"),
+    [
+      "i.yaml:5:19: intents[0].liveliness.intervalMs: expected a whole number from 1 to 60000, got 0",
+      "i.yaml:6:15: intents[0].liveliness.misses: expected a whole number from 1 to 100, got 101",
+      'i.yaml:7:13: intents[0].liveliness.loss: "100%" is out of range: write a percentage from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1',
+      "i.yaml:8:19: intents[0].liveliness.holddownMs: expected a whole number from 0 to 600000, got -1",
+    ],
+  );
+  assert.deepEqual(livelyErrors("    liveliness: { intervalMs: 2.5, loss: 5 }\n"), [
+    "i.yaml:4:31: intents[0].liveliness.intervalMs: expected a whole number from 1 to 60000, got 2.5",
+    'i.yaml:4:42: intents[0].liveliness.loss: "5" is out of range: write a percentage from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1; for 5 percent write "5%"',
+  ]);
+  assert.deepEqual(livelyErrors("    liveliness: { loss: 0% }\n"), [
+    'i.yaml:4:25: intents[0].liveliness.loss: a loss threshold of 0 would call a path degraded for a single lost probe; write a share above 0, e.g. "5%" or 0.05',
+  ]);
+  assert.deepEqual(livelyErrors("    liveliness:\n      probes: off\n      intervalMs: 20\n      loss: 5%\n"), [
+    "i.yaml:6:19: intents[0].liveliness.intervalMs: intervalMs has no effect with probes: off (this intent's paths are not probed); remove one or the other",
+    "i.yaml:7:13: intents[0].liveliness.loss: loss has no effect with probes: off (this intent's paths are not probed); remove one or the other",
+  ]);
+});
+
 test("every new match field at once", () => {
   const i = matchOf('hosts: [h1], cgroup: "/system.slice/video.service", user: alice, source: "2001:db8:1::/64", to: video.example.com, protocol: udp, ports: [5004]', "    onFailure: closed\n");
   assert.deepEqual(i.match, {

@@ -1,6 +1,7 @@
 // Intents YAML → Intent[], validated against a topology; every error located.
-import type { AdditiveMetric, Constraints, FailurePolicy, Intent, Objective, Protection, Topology, TopologyNames, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, FAILURE_POLICIES, OBJECTIVES, PROTECTIONS, topologyNames } from "../core/model.js";
+import { isMap } from "yaml";
+import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, Objective, Protection, Topology, TopologyNames, Weights } from "../core/model.js";
+import { ADDITIVE_METRICS, FAILURE_POLICIES, LIVELINESS_RANGES, OBJECTIVES, PROTECTIONS, topologyNames } from "../core/model.js";
 import type { ParseResult } from "./errors.js";
 import { parseMatch } from "./intent-match.js";
 import { MAX_MSD } from "./topology-file.js";
@@ -18,6 +19,8 @@ const CONSTRAINT_KEYS = [
 ] as const;
 /** Longest hop count a constraint may ask for (an IPv6 hop limit). */
 const MAX_HOPS = 255;
+const LIVELINESS_KEYS = ["probes", "intervalMs", "misses", "loss", "holddownMs"] as const;
+const LIVELINESS_EXAMPLE = '{ intervalMs: 20, misses: 3, loss: "5%", holddownMs: 3000 }';
 
 /** `objective:` — a name, or a map of additive metric → weight (objective "weighted"). */
 function parseObjective(f: Field | undefined): { objective: Objective; weights?: Weights } | null {
@@ -62,7 +65,7 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
   const seen = new Map<string, number>();
   const items = y.root.present ? (required(y.root, top, "intents")?.list() ?? []) : [];
   for (const item of items) {
-    const f = item.map(["name", "match", "objective", "constraints", "via", "protection", "msd", "onFailure"]);
+    const f = item.map(["name", "match", "objective", "constraints", "via", "protection", "msd", "onFailure", "liveliness"]);
     if (!f) { if (!item.present) item.error("empty intent entry"); continue; }
     const before = y.errors.length;
 
@@ -93,8 +96,9 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     const msdField = f.get("msd");
     const msd = msdField?.present ? msdField.integer(1, MAX_MSD) : undefined;
     const onFailure = parseOnFailure(f.get("onFailure"));
+    const liveliness = parseLiveliness(f.get("liveliness"));
 
-    if (y.errors.length > before || name === null || match === null || objective === null || constraints === null || protection === null || msd === null || onFailure === null) continue;
+    if (y.errors.length > before || name === null || match === null || objective === null || constraints === null || protection === null || msd === null || onFailure === null || liveliness === null) continue;
     intents.push({
       name,
       match,
@@ -105,6 +109,7 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
       protection: protection as Protection,
       ...(msd !== undefined ? { msd } : {}),
       ...(onFailure !== undefined ? { onFailure } : {}),
+      ...(liveliness !== undefined ? { liveliness } : {}),
     });
   }
   if (y.errors.length > 0) return { ok: false, errors: y.errors };
@@ -119,6 +124,78 @@ function parseOnFailure(f: Field | undefined): FailurePolicy | undefined | null 
   if (FAILURE_POLICIES.includes(text as FailurePolicy)) return text as FailurePolicy;
   f.error(`unknown onFailure "${text}"; use open (send unsteered) or closed (drop)`);
   return null;
+}
+
+/**
+ * `liveliness:` off (no probes), or a mapping of probe settings; undefined when absent (the agents'
+ * own settings), null after reporting a problem.
+ */
+function parseLiveliness(f: Field | undefined): IntentLiveliness | undefined | null {
+  if (!f?.present) return undefined;
+  if (!f.isMap) {
+    const text = f.string();
+    if (text === null) return null;
+    if (text === "off") return { probes: false };
+    f.error(`unknown liveliness "${text}"; write off (no probes for this intent) or settings such as ${LIVELINESS_EXAMPLE}`);
+    return null;
+  }
+  const m = f.map(LIVELINESS_KEYS);
+  if (!m) return null;
+  if (isMap(f.node) && f.node.items.length === 0) {
+    f.error(`no settings; leave liveliness out for the agents' own, or give some of ${LIVELINESS_KEYS.join(", ")}`);
+    return null;
+  }
+  const probes = parseProbesSwitch(m.get("probes"));
+  if (probes === null) return null;
+  if (!probes) return probesOffAlone(m) ? { probes: false } : null;
+  let ok = true;
+  const read = (key: (typeof LIVELINESS_KEYS)[number], parse: (v: Field) => number | null): number | undefined => {
+    const v = m.get(key);
+    if (!v?.present) return undefined;
+    const n = parse(v);
+    if (n === null) ok = false;
+    return n ?? undefined;
+  };
+  const whole = (key: keyof typeof LIVELINESS_RANGES) => read(key, (v) => v.integer(LIVELINESS_RANGES[key].min, LIVELINESS_RANGES[key].max));
+  const intervalMs = whole("intervalMs");
+  const misses = whole("misses");
+  const lossThreshold = read("loss", lossShare);
+  const holddownMs = whole("holddownMs");
+  if (!ok) return null;
+  return {
+    probes: true,
+    ...(intervalMs !== undefined ? { intervalMs } : {}),
+    ...(misses !== undefined ? { misses } : {}),
+    ...(lossThreshold !== undefined ? { lossThreshold } : {}),
+    ...(holddownMs !== undefined ? { holddownMs } : {}),
+  };
+}
+
+/** `probes:` on (the default) or off; null after reporting. */
+function parseProbesSwitch(f: Field | undefined): boolean | null {
+  if (!f?.present) return true;
+  const text = f.string();
+  if (text === null) return null;
+  if (text === "on" || text === "off") return text === "on";
+  f.error(`unknown probes "${text}"; use on or off`);
+  return null;
+}
+
+/** With probes off, every other setting is an error: nothing would use it. */
+function probesOffAlone(m: Map<string, Field>): boolean {
+  const others = [...m].filter(([key, v]) => key !== "probes" && v.present);
+  for (const [key, v] of others) v.error(`${key} has no effect with probes: off (this intent's paths are not probed); remove one or the other`);
+  return others.length === 0;
+}
+
+/** `loss:` as a share, written like every share in the file ("5%" or 0.05): above 0, below 100%. */
+function lossShare(f: Field): number | null {
+  const v = ratio(f, 0, { below1: true });
+  if (v === 0) {
+    f.error("a loss threshold of 0 would call a path degraded for a single lost probe; write a share above 0, e.g. \"5%\" or 0.05");
+    return null;
+  }
+  return v;
 }
 
 /** `constraints:`; null after reporting a problem. */

@@ -119,3 +119,21 @@ test("a change that only moves a rule's onFailure or adds a target is pushed", (
     ["h3", [["h3-out#0", "video.example.com", ["2001:db8:1::/64", "2001:db8:4::/64"]]]],
   ]);
 });
+
+test("rules carry their intent's liveliness; a change of only the liveliness is a changed intent, pushed to its hosts", () => {
+  const s = createControllerState(topology, v1);
+  assert.ok(s.snapshot("h1")!.rules.every((r) => !("liveliness" in r)), "no liveliness: the agents' own settings");
+  const lively = INTENTS_V1.replace("    objective: igp\n", "    objective: igp\n    liveliness: { intervalMs: 20, loss: 2% }\n");
+  const { summary, deltas } = s.setIntents(testIntents(topology, lively));
+  assert.deepEqual(summary.changed, ["bulk"]);
+  assert.deepEqual(deltas.map((d) => [d.host, d.version, d.upserts.map((r) => [r.key, r.liveliness]), d.removed]), [
+    ["h1", 2n, [["bulk#0", { probes: true, intervalMs: 20, lossThreshold: 0.02 }]], []],
+  ]);
+  assert.deepEqual(s.snapshot("h1")!.rules.find((r) => r.key === "bulk#0")!.liveliness, { probes: true, intervalMs: 20, lossThreshold: 0.02 });
+  const off = s.setIntents(testIntents(topology, INTENTS_V1.replace("    objective: latency\n", "    objective: latency\n    liveliness: off\n")));
+  assert.deepEqual(off.summary.changed, ["web", "bulk"]);
+  assert.deepEqual(off.deltas.map((d) => [d.host, d.upserts.map((r) => [r.key, r.liveliness])]), [
+    ["h1", [["web#0", { probes: false }], ["web#1", { probes: false }], ["bulk#0", undefined]]],
+  ]);
+  assert.deepEqual(s.setIntents(testIntents(topology, INTENTS_V1.replace("    objective: latency\n", "    objective: latency\n    liveliness: off\n"))).deltas, [], "the same again: nothing to push");
+});

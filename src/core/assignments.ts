@@ -1,5 +1,5 @@
 // Which rules each host's agent must hold: intents × their hosts, with computed paths. Pure.
-import type { FailurePolicy, Intent, PathResult, PortRange, Topology } from "./model.js";
+import type { FailurePolicy, Intent, IntentLiveliness, PathResult, PortRange, Topology } from "./model.js";
 import { failurePolicy, PROTOCOL_NUMBERS } from "./model.js";
 import { ruleTargets } from "./targets.js";
 import { NOTHING_UNAVAILABLE, type Unavailable } from "./live-paths.js";
@@ -54,6 +54,8 @@ export interface HostRule {
   targets: RuleTarget[];
   /** The DNS name the agent resolves (and keeps resolving, by TTL); its addresses are the rule's destinations. */
   dns?: string;
+  /** The intent's probe settings; absent: the agent's own. */
+  liveliness?: IntentLiveliness;
 }
 
 export const ANY_PORT: PortRange = { from: 0, to: 65535 };
@@ -92,6 +94,7 @@ export function intentRules(intent: Intent, priority: number, targets: RuleTarge
     onFailure: failurePolicy(intent),
     targets,
     ...("dns" in to ? { dns: to.dns } : {}),
+    ...(intent.liveliness ? { liveliness: { ...intent.liveliness } } : {}),
   }));
 }
 

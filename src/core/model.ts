@@ -188,11 +188,37 @@ export interface PathSpec {
 export type FailurePolicy = "open" | "closed";
 export const FAILURE_POLICIES: readonly FailurePolicy[] = ["open", "closed"];
 
+/**
+ * How the agents probe an intent's paths. Absent fields take each agent's own settings (its
+ * defaults and command line); a path several intents use takes the strictest of theirs.
+ */
+export interface IntentLiveliness {
+  /** false: no probes for this intent's paths, and its rules never fail over on probe results. */
+  probes: boolean;
+  /** One probe per path every intervalMs. */
+  intervalMs?: number;
+  /** Down after this many intervals without a probe back. */
+  misses?: number;
+  /** Degraded above this share of probes lost over the last second, 0 < x < 1. */
+  lossThreshold?: number;
+  /** A path that came back carries packets again only after this long. */
+  holddownMs?: number;
+}
+
+/** Inclusive ranges of the whole-number liveliness settings. */
+export const LIVELINESS_RANGES = {
+  intervalMs: { min: 1, max: 60_000 },
+  misses: { min: 1, max: 100 },
+  holddownMs: { min: 0, max: 600_000 },
+} as const;
+
 export interface Intent extends PathSpec {
   name: string;
   match: IntentMatch;
   /** Absent: defaultFailurePolicy(intent). */
   onFailure?: FailurePolicy;
+  /** Absent: the agents' own probe settings. */
+  liveliness?: IntentLiveliness;
 }
 
 /** Closed when the intent avoids something (sending unsteered could cross it), open otherwise. */

@@ -57,6 +57,7 @@
 /* cairn_rule_state.flags */
 #define CAIRN_RULE_CLOSED 1     /* no usable path: drop the packets (else send them unsteered) */
 #define CAIRN_RULE_USE_BACKUP 2 /* send on the backup path */
+#define CAIRN_RULE_NO_LIVENESS 4 /* probes off for its intent: send on the primary whatever its liveness (no backup, no failover) */
 
 /* cairn_config.flags */
 #define CAIRN_CFG_V6 1     /* some rule has an IPv6 destination */

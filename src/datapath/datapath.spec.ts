@@ -163,6 +163,7 @@ function rule(identity: string, over: Partial<DatapathRule>): DatapathRule {
     primary: null,
     backup: null,
     useBackup: false,
+    noLiveness: false,
     ...over,
   };
 }

@@ -933,10 +933,15 @@ static __always_inline int steer(struct __sk_buff *skb, const struct cairn_confi
 	} else {
 		__u64 now = bpf_ktime_get_ns();
 
-		on_backup = backup && ((flags & CAIRN_RULE_USE_BACKUP) || (primary && !path_alive(primary, now)));
-		ref = on_backup ? backup : primary;
-		if (ref && !path_alive(ref, now))
-			ref = 0; /* no live path: onFailure decides */
+		if (flags & CAIRN_RULE_NO_LIVENESS) {
+			/* Its intent asked for no probes: another rule's probes of the same path decide nothing for it. */
+			ref = primary;
+		} else {
+			on_backup = backup && ((flags & CAIRN_RULE_USE_BACKUP) || (primary && !path_alive(primary, now)));
+			ref = on_backup ? backup : primary;
+			if (ref && !path_alive(ref, now))
+				ref = 0; /* no live path: onFailure decides */
+		}
 	}
 
 	path = NULL;

@@ -13,6 +13,8 @@ import type * as Libbpf from "./libbpf.js";
 import {
   CAIRN_MAX_SIDS,
   CAIRN_PTB6_QUOTE,
+  CAIRN_RULE_CLOSED,
+  CAIRN_RULE_NO_LIVENESS,
   MAPS,
   MAP_NAMES,
   decodeLive,
@@ -106,6 +108,7 @@ function rule(over: Partial<DatapathRule> & Pick<DatapathRule, "identity">): Dat
     primary: inline("fc00:1::1", "fc00:2::1"),
     backup: null,
     useBackup: false,
+    noLiveness: false,
     ...over,
   };
 }
@@ -634,6 +637,29 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
       assert.equal(first(), "fc00:3::1", "back for 1 s of a 3 s hold-down: still the backup");
       setLive(primaryRef, { sentAgo: ms(2), returnAgo: ms(1), upAgo: ms(3100) });
       assert.equal(first(), "fc00:1::1", "after the hold-down: the primary again");
+    });
+
+    test("a rule whose intent has probes off (CAIRN_RULE_NO_LIVENESS) keeps its primary whatever its probes say; the same rule without it fails over", () => {
+      const frame = udp6(SRC, DST, 1, 53, payload);
+      const first = () => run(frame).parsed?.srh?.segments.at(-1);
+      const deaf = setup({ noLiveness: true, closed: true });
+      assert.equal(maps.snapshot().ruleStates.get(deaf.ruleId)!.flags, CAIRN_RULE_CLOSED | CAIRN_RULE_NO_LIVENESS);
+      setLive(deaf.primaryRef, { sentAgo: ms(2), returnAgo: ms(40) });
+      setLive(deaf.backupRef, { sentAgo: ms(2), returnAgo: ms(5) });
+      assert.equal(first(), "fc00:1::1", "no return for 40 ms (threshold 30): still the primary");
+      setLive(deaf.primaryRef, { sentAgo: ms(2), returnAgo: ms(1), upAgo: ms(1000) });
+      assert.equal(first(), "fc00:1::1", "in its hold-down: still the primary");
+      setLive(deaf.primaryRef, { sentAgo: ms(2), returnAgo: ms(100) });
+      setLive(deaf.backupRef, { sentAgo: ms(2), returnAgo: ms(100) });
+      assert.equal(first(), "fc00:1::1", "every path down: still the primary, not dropped (onFailure closed)");
+      setup({ noLiveness: true, useBackup: true });
+      assert.equal(first(), "fc00:1::1", "the flag outranks USE_BACKUP");
+
+      const hearing = setup({ noLiveness: false, closed: true });
+      assert.equal(hearing.primaryRef, deaf.primaryRef, "the same path slots");
+      setLive(hearing.primaryRef, { sentAgo: ms(2), returnAgo: ms(40) });
+      setLive(hearing.backupRef, { sentAgo: ms(2), returnAgo: ms(5) });
+      assert.equal(first(), "fc00:3::1", "without the flag: the backup");
     });
 
     test("no live path: onFailure closed drops, open sends unsteered; a rule without a backup too", () => {

@@ -121,6 +121,13 @@ describe("layout.ts matches cairn.h", { skip }, () => {
     for (const [, name, value] of defines) assert.equal(exported[name!], Number(value), name);
   });
 
+  test("the rule flags of cairn.h, NO_LIVENESS among them, are distinct bits in both languages", () => {
+    const header = readFileSync(HEADER, "utf8");
+    const flags = [...header.matchAll(/^#define\s+(CAIRN_RULE_\w+)\s+(\d+)\b/gm)].map(([, name, value]) => [name!, Number(value)] as const);
+    assert.deepEqual(flags, [["CAIRN_RULE_CLOSED", 1], ["CAIRN_RULE_USE_BACKUP", 2], ["CAIRN_RULE_NO_LIVENESS", 4]]);
+    assert.deepEqual([layout.CAIRN_RULE_CLOSED, layout.CAIRN_RULE_USE_BACKUP, layout.CAIRN_RULE_NO_LIVENESS], flags.map(([, v]) => v));
+  });
+
   test("ruleCheck mixes like cairn_rule_check() (spot values; the program itself agrees in egress.spec.ts)", () => {
     assert.equal(layout.ruleCheck(0, 0, 0, 0), layout.ruleCheck(0, 0, 0, 0));
     assert.notEqual(layout.ruleCheck(1, 2, 3, 0), layout.ruleCheck(1, 2, 3, 1));

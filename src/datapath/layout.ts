@@ -26,6 +26,7 @@ export const CAIRN_MODE_INLINE = 1;
 export const CAIRN_MODE_ENCAP = 2;
 export const CAIRN_RULE_CLOSED = 1;
 export const CAIRN_RULE_USE_BACKUP = 2;
+export const CAIRN_RULE_NO_LIVENESS = 4;
 export const CAIRN_CFG_V6 = 1;
 export const CAIRN_CFG_V4 = 2;
 export const CAIRN_CFG_ANY_V6 = 4;

@@ -2,7 +2,7 @@
 // contract (the program reading what these writes produce) is egress.spec.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CAIRN_MAX_RULES_PER_PREFIX, decodeConfig, decodeLpmKey, decodeRuleSetIds } from "./layout.js";
+import { CAIRN_MAX_RULES_PER_PREFIX, CAIRN_RULE_CLOSED, CAIRN_RULE_NO_LIVENESS, CAIRN_RULE_USE_BACKUP, decodeConfig, decodeLpmKey, decodeRuleSetIds } from "./layout.js";
 import { applyWrites, emptySnapshot } from "./memory-datapath.js";
 import { planApply, unreferenced, type MapSnapshot } from "./plan.js";
 import { CapacityError, type DatapathLimits, type DatapathRule, type DesiredDatapath } from "./types.js";
@@ -26,6 +26,7 @@ function rule(identity: string, over: Partial<DatapathRule> = {}): DatapathRule 
     primary: { mode: "inline", sids: ["fc00:0:2::1"] },
     backup: null,
     useBackup: false,
+    noLiveness: false,
     ...over,
   };
 }
@@ -69,6 +70,21 @@ test("a path change keeps the rule id, takes a new slot and leaves the old one u
   assert.equal(stateWrites.length, 1, "one write switches the rule");
   assert.ok(two.plan.writes.indexOf(pathWrites[0]!) < two.plan.writes.indexOf(stateWrites[0]!));
   assert.deepEqual(unreferenced(two.after, new Set([1])).paths, [1], "the old slot drains");
+});
+
+test("rule flags: closed, USE_BACKUP only with a backup, NO_LIVENESS; a flag alone changing is one rule-state write", () => {
+  const backup = { mode: "inline" as const, sids: ["fc00:0:5::1"] };
+  const flagsOf = (r: DatapathRule) => {
+    const { plan, after } = step(empty(), want([r]));
+    return after.ruleStates.get(plan.ruleIds.get(r.identity)!)!.flags;
+  };
+  assert.equal(flagsOf(rule("a")), 0);
+  assert.equal(flagsOf(rule("a", { closed: true, backup, useBackup: true })), CAIRN_RULE_CLOSED | CAIRN_RULE_USE_BACKUP);
+  assert.equal(flagsOf(rule("a", { useBackup: true })), 0, "no backup to use");
+  assert.equal(flagsOf(rule("a", { noLiveness: true })), CAIRN_RULE_NO_LIVENESS);
+  const one = step(empty(), want([rule("a")]));
+  const two = step(one.after, want([rule("a", { noLiveness: true })]));
+  assert.deepEqual(two.plan.writes.map((w) => (w.op === "resetCounters" ? "reset" : `${w.op} ${w.map}`)), ["update cairn_rule_state"]);
 });
 
 test("a reused slot gets the next generation, so a stale ref never matches its new content", () => {

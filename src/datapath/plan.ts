@@ -22,6 +22,7 @@ import {
   CAIRN_MODE_INLINE,
   CAIRN_PATH_SLOT_MASK,
   CAIRN_RULE_CLOSED,
+  CAIRN_RULE_NO_LIVENESS,
   CAIRN_RULE_USE_BACKUP,
   encodeConfig,
   encodeLpmKey,
@@ -161,6 +162,11 @@ function parseRule(rule: DatapathRule, classes: Set<number>): ParsedRule {
     backup: parsePath(rule, "backup", rule.backup, family),
     digest: identityDigest(rule.identity),
   };
+}
+
+/** cairn_rule_state.flags of a rule; USE_BACKUP only when it has a backup. */
+function ruleFlags(rule: DatapathRule, hasBackup: boolean): number {
+  return (rule.closed ? CAIRN_RULE_CLOSED : 0) | (rule.useBackup && hasBackup ? CAIRN_RULE_USE_BACKUP : 0) | (rule.noLiveness ? CAIRN_RULE_NO_LIVENESS : 0);
 }
 
 function contentKey(p: PathContent): string {
@@ -367,7 +373,7 @@ export function planApply(snapshot: MapSnapshot, desired: DesiredDatapath, limit
     const state: RuleState = {
       primary: r.primary ? refByContent.get(contentKey(r.primary))! : 0,
       backup: r.backup ? refByContent.get(contentKey(r.backup))! : 0,
-      flags: (r.rule.closed ? CAIRN_RULE_CLOSED : 0) | (r.rule.useBackup && r.backup ? CAIRN_RULE_USE_BACKUP : 0),
+      flags: ruleFlags(r.rule, r.backup !== null),
       key: r.digest,
     };
     const old = snapshot.ruleStates.get(id);

@@ -43,6 +43,8 @@ export interface DatapathRule {
   backup: PathSpec | null;
   /** Send on the backup (when there is one). */
   useBackup: boolean;
+  /** Its intent has probes off: the kernel sends on the primary whatever the path's liveness says (never the backup). */
+  noLiveness: boolean;
 }
 
 export interface CgroupClass {

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/v1/cairn.proto.
  */
 export const file_cairn_v1_cairn: GenFile = /*@__PURE__*/
-  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkipwEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkSIQoFd2F0Y2gYByABKAsyEi5jYWlybi52MS5XYXRjaFNldCIwCghXYXRjaFNldBIkCgZwcm9iZXMYASADKAsyFC5jYWlybi52MS5XYXRjaFByb2JlIlAKCldhdGNoUHJvYmUSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg4KBnJlYXNvbhgEIAEoCSKWAQoHU2VnbWVudBILCgNzaWQYASABKAkSDAoEbm9kZRgCIAEoCRIrCghiZWhhdmlvchgDIAEoDjIZLmNhaXJuLnYxLlNlZ21lbnRCZWhhdmlvchIhCgRsaW5rGAQgASgLMhMuY2Fpcm4udjEuQWRqYWNlbmN5EhQKB3NlcnZpY2UYBSABKAlIAIgBAUIKCghfc2VydmljZSIlCglBZGphY2VuY3kSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCSKaAQoLUGF0aE1ldHJpY3MSEgoKbGF0ZW5jeV91cxgBIAEoARILCgNpZ3AYAiABKAESDAoEaG9wcxgDIAEoDRIKCgJ0ZRgEIAEoARIRCglqaXR0ZXJfdXMYBSABKAESDAoEbG9zcxgGIAEoARIWCg5ib3R0bGVuZWNrX2JwcxgHIAEoARIXCg9tYXhfdXRpbGl6YXRpb24YCCABKAEihAEKBFBhdGgSDQoFbm9kZXMYASADKAkSIwoIc2VnbWVudHMYAiADKAsyES5jYWlybi52MS5TZWdtZW50EiYKB21ldHJpY3MYAyABKAsyFS5jYWlybi52MS5QYXRoTWV0cmljcxINCgVsaW5rcxgEIAMoCRIRCglzcmhfYnl0ZXMYBSABKA0itwEKCVJ1bGVNYXRjaBIQCgNhcHAYASABKAlIAIgBARITCgZjZ3JvdXAYAiABKAlIAYgBARIRCgR1c2VyGAMgASgJSAKIAQESEwoGc291cmNlGAQgASgJSAOIAQESEAoIcHJvdG9jb2wYBSABKA0SEQoJcG9ydF9mcm9tGAYgASgNEg8KB3BvcnRfdG8YByABKA1CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2UiygEKBlRhcmdldBIOCgZwcmVmaXgYASABKAkSJAoGc3RhdHVzGAIgASgOMhQuY2Fpcm4udjEuUnVsZVN0YXR1cxIOCgZyZWFzb24YAyABKAkSHAoEcGF0aBgEIAEoCzIOLmNhaXJuLnYxLlBhdGgSHgoGYmFja3VwGAUgASgLMg4uY2Fpcm4udjEuUGF0aBINCgVub3RlcxgGIAMoCRISCgpwcm9iZV9zaWRzGAcgAygJEhkKEWJhY2t1cF9wcm9iZV9zaWRzGAggAygJIoACCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SIgoFbWF0Y2gYDiABKAsyEy5jYWlybi52MS5SdWxlTWF0Y2gSEgoKb25fZmFpbHVyZRgPIAEoCRIhCgd0YXJnZXRzGBAgAygLMhAuY2Fpcm4udjEuVGFyZ2V0EhAKA2RucxgRIAEoCUgAiAEBQgYKBF9kbnNKBAgEEA5SA2FwcFIGcHJlZml4Ughwcm90b2NvbFIJcG9ydF9mcm9tUgdwb3J0X3RvUgZzdGF0dXNSBnJlYXNvblIEcGF0aFIGYmFja3VwUgVub3RlcyIlCglQb3J0UmFuZ2USDAoEZnJvbRgBIAEoDRIKCgJ0bxgCIAEoDSKaAgoLSW50ZW50TWF0Y2gSDQoFaG9zdHMYASADKAkSEAoDYXBwGAIgASgJSAGIAQESEwoGY2dyb3VwGAcgASgJSAKIAQESEQoEdXNlchgIIAEoCUgDiAEBEhMKBnNvdXJjZRgJIAEoCUgEiAEBEhEKB3RvX2hvc3QYAyABKAlIABITCgl0b19wcmVmaXgYBCABKAlIABIQCgZ0b19kbnMYCiABKAlIABIVCghwcm90b2NvbBgFIAEoCUgFiAEBEiIKBXBvcnRzGAYgAygLMhMuY2Fpcm4udjEuUG9ydFJhbmdlQgQKAnRvQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlQgsKCV9wcm90b2NvbCL+AgoLQ29uc3RyYWludHMSGwoObWF4X2xhdGVuY3lfdXMYASABKAFIAIgBARITCgthdm9pZF9ub2RlcxgCIAMoCRITCgthdm9pZF9saW5rcxgDIAMoCRIaCg1tYXhfaml0dGVyX3VzGAQgASgBSAGIAQESFQoIbWF4X2xvc3MYBSABKAFIAogBARIVCghtYXhfaG9wcxgGIAEoDUgDiAEBEh4KEW1pbl9iYW5kd2lkdGhfYnBzGAcgASgBSASIAQESEwoLYXZvaWRfc3JsZ3MYCCADKAkSFQoNYXZvaWRfcmVnaW9ucxgJIAMoCRITCgtleGNsdWRlX2FueRgKIAMoCRITCgtpbmNsdWRlX2FueRgLIAMoCRITCgtpbmNsdWRlX2FsbBgMIAMoCUIRCg9fbWF4X2xhdGVuY3lfdXNCEAoOX21heF9qaXR0ZXJfdXNCCwoJX21heF9sb3NzQgsKCV9tYXhfaG9wc0IUChJfbWluX2JhbmR3aWR0aF9icHMivgIKBkludGVudBIMCgRuYW1lGAEgASgJEiQKBW1hdGNoGAIgASgLMhUuY2Fpcm4udjEuSW50ZW50TWF0Y2gSEQoJb2JqZWN0aXZlGAMgASgJEioKC2NvbnN0cmFpbnRzGAQgASgLMhUuY2Fpcm4udjEuQ29uc3RyYWludHMSLgoHd2VpZ2h0cxgFIAMoCzIdLmNhaXJuLnYxLkludGVudC5XZWlnaHRzRW50cnkSCwoDdmlhGAYgAygJEhIKCnByb3RlY3Rpb24YByABKAkSEAoDbXNkGAggASgNSACIAQESFwoKb25fZmFpbHVyZRgJIAEoCUgBiAEBGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgYKBF9tc2RCDQoLX29uX2ZhaWx1cmUiFAoSTGlzdEludGVudHNSZXF1ZXN0IkgKE0xpc3RJbnRlbnRzUmVzcG9uc2USIQoHaW50ZW50cxgBIAMoCzIQLmNhaXJuLnYxLkludGVudBIOCgZzb3VyY2UYAiABKAkiIQoQTGlzdFBhdGhzUmVxdWVzdBINCgVob3N0cxgBIAMoCSKxAQoJSG9zdFBhdGhzEgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIdCgVydWxlcxgDIAMoCzIOLmNhaXJuLnYxLlJ1bGUSJQoGcmVwb3J0GAQgASgLMhUuY2Fpcm4udjEuQWdlbnRSZXBvcnQSGgoScmVwb3J0X3JlY2VpdmVkX2F0GAUgASgJEiMKBXdhdGNoGAYgAygLMhQuY2Fpcm4udjEuV2F0Y2hQcm9iZSJvCglBZ2VudEluZm8SDAoEaG9zdBgBIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAIgASgJEgwKBHBlZXIYAyABKAkSFAoMY29ubmVjdGVkX2F0GAQgASgJEhkKEWxhc3Rfc2VudF92ZXJzaW9uGAUgASgEInAKEUxpc3RQYXRoc1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSIgoFaG9zdHMYAiADKAsyEy5jYWlybi52MS5Ib3N0UGF0aHMSIwoGYWdlbnRzGAMgAygLMhMuY2Fpcm4udjEuQWdlbnRJbmZvIp8CCgtBZ2VudFJlcG9ydBIMCgRob3N0GAEgASgJEhIKCmdlbmVyYXRpb24YAiABKAkSFwoPYXBwbGllZF92ZXJzaW9uGAMgASgEEhMKC3JlcG9ydGVkX2F0GAQgASgJEiMKBXJ1bGVzGAUgAygLMhQuY2Fpcm4udjEuUnVsZVJlcG9ydBJACg5kYXRhcGF0aF9kcm9wcxgGIAMoCzIoLmNhaXJuLnYxLkFnZW50UmVwb3J0LkRhdGFwYXRoRHJvcHNFbnRyeRIjCgVwYXRocxgHIAMoCzIULmNhaXJuLnYxLlBhdGhIZWFsdGgaNAoSRGF0YXBhdGhEcm9wc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEi9wEKClBhdGhIZWFsdGgSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg0KBXN0YXRlGAQgASgJEg0KBXNpbmNlGAUgASgJEgwKBGxvc3MYBiABKAESEgoKcnR0X21pbl91cxgHIAEoARISCgpydHRfYXZnX3VzGAggASgBEhIKCnJ0dF9wOTlfdXMYCSABKAESEwoLcHJvYmVzX3NlbnQYCiABKAQSFwoPcHJvYmVzX3JlY2VpdmVkGAsgASgEEh8KBHVzZXMYDCADKAsyES5jYWlybi52MS5QYXRoVXNlIkUKB1BhdGhVc2USDAoEcnVsZRgBIAEoCRIOCgZwcmVmaXgYAiABKAkSDAoEcm9sZRgDIAEoCRIOCgZhY3RpdmUYBCABKAgivgEKClJ1bGVSZXBvcnQSCwoDa2V5GAEgASgJEg0KBXN0YXRlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIQCghwcmVmaXhlcxgEIAMoCRIOCgZhY3RpdmUYBSABKAkSFwoPc3RlZXJlZF9wYWNrZXRzGAYgASgEEhUKDXN0ZWVyZWRfYnl0ZXMYByABKAQSGQoRdW5zdGVlcmVkX3BhY2tldHMYCCABKAQSFwoPZHJvcHBlZF9wYWNrZXRzGAkgASgEIjsKFFJlcG9ydFN0YXR1c1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSDwoHdmVyc2lvbhgCIAEoBCI1ChNBcHBseUludGVudHNSZXF1ZXN0EgwKBHlhbWwYASABKAkSEAoIZmlsZW5hbWUYAiABKAkiTAoISG9zdFB1c2gSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0ihAEKFEFwcGx5SW50ZW50c1Jlc3BvbnNlEg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIRCgl1bmNoYW5nZWQYBCADKAkSKAoMaG9zdHNfcHVzaGVkGAUgAygLMhIuY2Fpcm4udjEuSG9zdFB1c2giXAoPVmFsaWRhdGlvbkVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDQoFZmllbGQYBCABKAkSDgoGcmVhc29uGAUgASgJIj0KEFZhbGlkYXRpb25FcnJvcnMSKQoGZXJyb3JzGAEgAygLMhkuY2Fpcm4udjEuVmFsaWRhdGlvbkVycm9yIhIKEExpc3RMaW5rc1JlcXVlc3QipQEKEUxpc3RMaW5rc1Jlc3BvbnNlEiYKBWxpbmtzGAEgAygLMhcuY2Fpcm4udjEuRWxlbWVudEhlYWx0aBImCgVub2RlcxgCIAMoCzIXLmNhaXJuLnYxLkVsZW1lbnRIZWFsdGgSFAoMaG9sZF9kb3duX21zGAMgASgNEioKC3VuZXhwbGFpbmVkGAQgAygLMhUuY2Fpcm4udjEuRmFpbGluZ1BhdGgi8gEKDUVsZW1lbnRIZWFsdGgSCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIPCgdzdXNwZWN0GAQgASgIEg0KBXNpbmNlGAUgASgJEhIKCmNvbmZpZGVuY2UYBiABKAESDgoGdW5pcXVlGAcgASgIEg4KBnNvdXJjZRgIIAEoCRIRCgljbGVhcnNfYXQYCSABKAkSEgoKZG93bl9wYXRocxgKIAEoDRIWCg5kZWdyYWRlZF9wYXRocxgLIAEoDRIQCgh1cF9wYXRocxgMIAEoDRITCgtyZXBvcnRlZF9ieRgNIAMoCSI7CgtGYWlsaW5nUGF0aBIMCgRob3N0GAEgASgJEg8KB3JvdXRlcnMYAiADKAkSDQoFc3RhdGUYAyABKAkiNQoRTGlzdEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEEg0KBWxpbWl0GAIgASgNIlkKEkxpc3RFdmVudHNSZXNwb25zZRIfCgZldmVudHMYASADKAsyDy5jYWlybi52MS5FdmVudBIQCghsYXN0X3NlcRgCIAEoBBIQCghjYXBhY2l0eRgDIAEoDSInChJXYXRjaEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEIqUDCgVFdmVudBILCgNzZXEYASABKAQSCgoCYXQYAiABKAkSDQoFY2F1c2UYAyABKAQSEwoLZHVyYXRpb25fbXMYBCABKAESLgoKcGF0aF9zdGF0ZRgKIAEoCzIYLmNhaXJuLnYxLlBhdGhTdGF0ZUV2ZW50SAASMwoMbG9jYWxpc2F0aW9uGAsgASgLMhsuY2Fpcm4udjEuTG9jYWxpc2F0aW9uRXZlbnRIABIpCgdvdmVybGF5GAwgASgLMhYuY2Fpcm4udjEuT3ZlcmxheUV2ZW50SAASLQoJcmVjb21wdXRlGA0gASgLMhguY2Fpcm4udjEuUmVjb21wdXRlRXZlbnRIABIjCgRwdXNoGA4gASgLMhMuY2Fpcm4udjEuUHVzaEV2ZW50SAASIQoDYWNrGA8gASgLMhIuY2Fpcm4udjEuQWNrRXZlbnRIABIpCgdpbnRlbnRzGBAgASgLMhYuY2Fpcm4udjEuSW50ZW50c0V2ZW50SAASIwoEbG9zdBgRIAEoCzITLmNhaXJuLnYxLkxvc3RFdmVudEgAQggKBmRldGFpbCJzCg5QYXRoU3RhdGVFdmVudBIMCgRob3N0GAEgASgJEhIKCnByb2JlX3NpZHMYAiADKAkSDwoHcm91dGVycxgDIAMoCRINCgVzdGF0ZRgEIAEoCRIQCghwcmV2aW91cxgFIAEoCRINCgVydWxlcxgGIAMoCSJ8CgdTdXNwZWN0EgwKBGtpbmQYASABKAkSCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEgoKY29uZmlkZW5jZRgEIAEoARIOCgZ1bmlxdWUYBSABKAgSFQoNZmFpbGluZ19wYXRocxgGIAEoDRINCgVzaGFyZRgHIAEoASKOAQoRTG9jYWxpc2F0aW9uRXZlbnQSIwoIc3VzcGVjdHMYASADKAsyES5jYWlybi52MS5TdXNwZWN0EhIKCmRvd25fcGF0aHMYAiABKA0SFgoOZGVncmFkZWRfcGF0aHMYAyABKA0SGQoRdW5leHBsYWluZWRfcGF0aHMYBCABKA0SDQoFZXhhY3QYBSABKAgiaQoMT3ZlcmxheUV2ZW50EgwKBGtpbmQYASABKAkSCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEAoIcHJldmlvdXMYBCABKAkSDgoGc291cmNlGAUgASgJEg4KBnJlYXNvbhgGIAEoCSIlCgdSdWxlUmVmEgwKBGhvc3QYASABKAkSDAoEcnVsZRgCIAEoCSJWCg5SZWNvbXB1dGVFdmVudBIgCgVydWxlcxgBIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYSIgoHY2hhbmdlZBgCIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYiXAoJUHVzaEV2ZW50EgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIPCgd1cHNlcnRzGAMgASgNEhAKCHJlbW92YWxzGAQgASgNEg0KBXdhdGNoGAUgASgIIn4KCEFja0V2ZW50EgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIQCghwdXNoX3NlcRgDIAEoBBIVCg1zaW5jZV9wdXNoX21zGAQgASgBEhYKDnNpbmNlX2NhdXNlX21zGAUgASgBEhIKCnJvb3RfY2F1c2UYBiABKAQiTwoMSW50ZW50c0V2ZW50Eg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIOCgZzb3VyY2UYBCABKAkiGgoJTG9zdEV2ZW50Eg0KBWNvdW50GAEgASgEKlkKClJ1bGVTdGF0dXMSGwoXUlVMRV9TVEFUVVNfVU5TUEVDSUZJRUQQABISCg5SVUxFX1NUQVRVU19PSxABEhoKFlJVTEVfU1RBVFVTX0lORkVBU0lCTEUQAiqlAQoPU2VnbWVudEJlaGF2aW9yEiAKHFNFR01FTlRfQkVIQVZJT1JfVU5TUEVDSUZJRUQQABIYChRTRUdNRU5UX0JFSEFWSU9SX0VORBABEhoKFlNFR01FTlRfQkVIQVZJT1JfRU5EX1gQAhIcChhTRUdNRU5UX0JFSEFWSU9SX1NFUlZJQ0UQAxIcChhTRUdNRU5UX0JFSEFWSU9SX0VORF9EWDQQBDLGBAoMQ2Fpcm5TZXJ2aWNlEj8KCVN1YnNjcmliZRIaLmNhaXJuLnYxLlN1YnNjcmliZVJlcXVlc3QaFC5jYWlybi52MS5QYXRoVXBkYXRlMAESSgoLTGlzdEludGVudHMSHC5jYWlybi52MS5MaXN0SW50ZW50c1JlcXVlc3QaHS5jYWlybi52MS5MaXN0SW50ZW50c1Jlc3BvbnNlEkQKCUxpc3RQYXRocxIaLmNhaXJuLnYxLkxpc3RQYXRoc1JlcXVlc3QaGy5jYWlybi52MS5MaXN0UGF0aHNSZXNwb25zZRJFCgxSZXBvcnRTdGF0dXMSFS5jYWlybi52MS5BZ2VudFJlcG9ydBoeLmNhaXJuLnYxLlJlcG9ydFN0YXR1c1Jlc3BvbnNlEk0KDEFwcGx5SW50ZW50cxIdLmNhaXJuLnYxLkFwcGx5SW50ZW50c1JlcXVlc3QaHi5jYWlybi52MS5BcHBseUludGVudHNSZXNwb25zZRJECglMaXN0TGlua3MSGi5jYWlybi52MS5MaXN0TGlua3NSZXF1ZXN0GhsuY2Fpcm4udjEuTGlzdExpbmtzUmVzcG9uc2USRwoKTGlzdEV2ZW50cxIbLmNhaXJuLnYxLkxpc3RFdmVudHNSZXF1ZXN0GhwuY2Fpcm4udjEuTGlzdEV2ZW50c1Jlc3BvbnNlEj4KC1dhdGNoRXZlbnRzEhwuY2Fpcm4udjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gg8uY2Fpcm4udjEuRXZlbnQwAWIGcHJvdG8z");
+  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkipwEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkSIQoFd2F0Y2gYByABKAsyEi5jYWlybi52MS5XYXRjaFNldCIwCghXYXRjaFNldBIkCgZwcm9iZXMYASADKAsyFC5jYWlybi52MS5XYXRjaFByb2JlIlAKCldhdGNoUHJvYmUSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg4KBnJlYXNvbhgEIAEoCSKWAQoHU2VnbWVudBILCgNzaWQYASABKAkSDAoEbm9kZRgCIAEoCRIrCghiZWhhdmlvchgDIAEoDjIZLmNhaXJuLnYxLlNlZ21lbnRCZWhhdmlvchIhCgRsaW5rGAQgASgLMhMuY2Fpcm4udjEuQWRqYWNlbmN5EhQKB3NlcnZpY2UYBSABKAlIAIgBAUIKCghfc2VydmljZSIlCglBZGphY2VuY3kSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCSKaAQoLUGF0aE1ldHJpY3MSEgoKbGF0ZW5jeV91cxgBIAEoARILCgNpZ3AYAiABKAESDAoEaG9wcxgDIAEoDRIKCgJ0ZRgEIAEoARIRCglqaXR0ZXJfdXMYBSABKAESDAoEbG9zcxgGIAEoARIWCg5ib3R0bGVuZWNrX2JwcxgHIAEoARIXCg9tYXhfdXRpbGl6YXRpb24YCCABKAEihAEKBFBhdGgSDQoFbm9kZXMYASADKAkSIwoIc2VnbWVudHMYAiADKAsyES5jYWlybi52MS5TZWdtZW50EiYKB21ldHJpY3MYAyABKAsyFS5jYWlybi52MS5QYXRoTWV0cmljcxINCgVsaW5rcxgEIAMoCRIRCglzcmhfYnl0ZXMYBSABKA0itwEKCVJ1bGVNYXRjaBIQCgNhcHAYASABKAlIAIgBARITCgZjZ3JvdXAYAiABKAlIAYgBARIRCgR1c2VyGAMgASgJSAKIAQESEwoGc291cmNlGAQgASgJSAOIAQESEAoIcHJvdG9jb2wYBSABKA0SEQoJcG9ydF9mcm9tGAYgASgNEg8KB3BvcnRfdG8YByABKA1CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2UiygEKBlRhcmdldBIOCgZwcmVmaXgYASABKAkSJAoGc3RhdHVzGAIgASgOMhQuY2Fpcm4udjEuUnVsZVN0YXR1cxIOCgZyZWFzb24YAyABKAkSHAoEcGF0aBgEIAEoCzIOLmNhaXJuLnYxLlBhdGgSHgoGYmFja3VwGAUgASgLMg4uY2Fpcm4udjEuUGF0aBINCgVub3RlcxgGIAMoCRISCgpwcm9iZV9zaWRzGAcgAygJEhkKEWJhY2t1cF9wcm9iZV9zaWRzGAggAygJIqoCCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SIgoFbWF0Y2gYDiABKAsyEy5jYWlybi52MS5SdWxlTWF0Y2gSEgoKb25fZmFpbHVyZRgPIAEoCRIhCgd0YXJnZXRzGBAgAygLMhAuY2Fpcm4udjEuVGFyZ2V0EhAKA2RucxgRIAEoCUgAiAEBEigKCmxpdmVsaW5lc3MYEiABKAsyFC5jYWlybi52MS5MaXZlbGluZXNzQgYKBF9kbnNKBAgEEA5SA2FwcFIGcHJlZml4Ughwcm90b2NvbFIJcG9ydF9mcm9tUgdwb3J0X3RvUgZzdGF0dXNSBnJlYXNvblIEcGF0aFIGYmFja3VwUgVub3RlcyIlCglQb3J0UmFuZ2USDAoEZnJvbRgBIAEoDRIKCgJ0bxgCIAEoDSKaAgoLSW50ZW50TWF0Y2gSDQoFaG9zdHMYASADKAkSEAoDYXBwGAIgASgJSAGIAQESEwoGY2dyb3VwGAcgASgJSAKIAQESEQoEdXNlchgIIAEoCUgDiAEBEhMKBnNvdXJjZRgJIAEoCUgEiAEBEhEKB3RvX2hvc3QYAyABKAlIABITCgl0b19wcmVmaXgYBCABKAlIABIQCgZ0b19kbnMYCiABKAlIABIVCghwcm90b2NvbBgFIAEoCUgFiAEBEiIKBXBvcnRzGAYgAygLMhMuY2Fpcm4udjEuUG9ydFJhbmdlQgQKAnRvQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlQgsKCV9wcm90b2NvbCL+AgoLQ29uc3RyYWludHMSGwoObWF4X2xhdGVuY3lfdXMYASABKAFIAIgBARITCgthdm9pZF9ub2RlcxgCIAMoCRITCgthdm9pZF9saW5rcxgDIAMoCRIaCg1tYXhfaml0dGVyX3VzGAQgASgBSAGIAQESFQoIbWF4X2xvc3MYBSABKAFIAogBARIVCghtYXhfaG9wcxgGIAEoDUgDiAEBEh4KEW1pbl9iYW5kd2lkdGhfYnBzGAcgASgBSASIAQESEwoLYXZvaWRfc3JsZ3MYCCADKAkSFQoNYXZvaWRfcmVnaW9ucxgJIAMoCRITCgtleGNsdWRlX2FueRgKIAMoCRITCgtpbmNsdWRlX2FueRgLIAMoCRITCgtpbmNsdWRlX2FsbBgMIAMoCUIRCg9fbWF4X2xhdGVuY3lfdXNCEAoOX21heF9qaXR0ZXJfdXNCCwoJX21heF9sb3NzQgsKCV9tYXhfaG9wc0IUChJfbWluX2JhbmR3aWR0aF9icHMi6AIKBkludGVudBIMCgRuYW1lGAEgASgJEiQKBW1hdGNoGAIgASgLMhUuY2Fpcm4udjEuSW50ZW50TWF0Y2gSEQoJb2JqZWN0aXZlGAMgASgJEioKC2NvbnN0cmFpbnRzGAQgASgLMhUuY2Fpcm4udjEuQ29uc3RyYWludHMSLgoHd2VpZ2h0cxgFIAMoCzIdLmNhaXJuLnYxLkludGVudC5XZWlnaHRzRW50cnkSCwoDdmlhGAYgAygJEhIKCnByb3RlY3Rpb24YByABKAkSEAoDbXNkGAggASgNSACIAQESFwoKb25fZmFpbHVyZRgJIAEoCUgBiAEBEigKCmxpdmVsaW5lc3MYCiABKAsyFC5jYWlybi52MS5MaXZlbGluZXNzGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgYKBF9tc2RCDQoLX29uX2ZhaWx1cmUixAEKCkxpdmVsaW5lc3MSEgoKcHJvYmVzX29mZhgBIAEoCBIYCgtpbnRlcnZhbF9tcxgCIAEoDUgAiAEBEhMKBm1pc3NlcxgDIAEoDUgBiAEBEhsKDmxvc3NfdGhyZXNob2xkGAQgASgBSAKIAQESGAoLaG9sZGRvd25fbXMYBSABKA1IA4gBAUIOCgxfaW50ZXJ2YWxfbXNCCQoHX21pc3Nlc0IRCg9fbG9zc190aHJlc2hvbGRCDgoMX2hvbGRkb3duX21zIhQKEkxpc3RJbnRlbnRzUmVxdWVzdCJIChNMaXN0SW50ZW50c1Jlc3BvbnNlEiEKB2ludGVudHMYASADKAsyEC5jYWlybi52MS5JbnRlbnQSDgoGc291cmNlGAIgASgJIiEKEExpc3RQYXRoc1JlcXVlc3QSDQoFaG9zdHMYASADKAkisQEKCUhvc3RQYXRocxIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSHQoFcnVsZXMYAyADKAsyDi5jYWlybi52MS5SdWxlEiUKBnJlcG9ydBgEIAEoCzIVLmNhaXJuLnYxLkFnZW50UmVwb3J0EhoKEnJlcG9ydF9yZWNlaXZlZF9hdBgFIAEoCRIjCgV3YXRjaBgGIAMoCzIULmNhaXJuLnYxLldhdGNoUHJvYmUibwoJQWdlbnRJbmZvEgwKBGhvc3QYASABKAkSFQoNYWdlbnRfdmVyc2lvbhgCIAEoCRIMCgRwZWVyGAMgASgJEhQKDGNvbm5lY3RlZF9hdBgEIAEoCRIZChFsYXN0X3NlbnRfdmVyc2lvbhgFIAEoBCJwChFMaXN0UGF0aHNSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgJEiIKBWhvc3RzGAIgAygLMhMuY2Fpcm4udjEuSG9zdFBhdGhzEiMKBmFnZW50cxgDIAMoCzITLmNhaXJuLnYxLkFnZW50SW5mbyKfAgoLQWdlbnRSZXBvcnQSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEhcKD2FwcGxpZWRfdmVyc2lvbhgDIAEoBBITCgtyZXBvcnRlZF9hdBgEIAEoCRIjCgVydWxlcxgFIAMoCzIULmNhaXJuLnYxLlJ1bGVSZXBvcnQSQAoOZGF0YXBhdGhfZHJvcHMYBiADKAsyKC5jYWlybi52MS5BZ2VudFJlcG9ydC5EYXRhcGF0aERyb3BzRW50cnkSIwoFcGF0aHMYByADKAsyFC5jYWlybi52MS5QYXRoSGVhbHRoGjQKEkRhdGFwYXRoRHJvcHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAQ6AjgBIpwCCgpQYXRoSGVhbHRoEhIKCnByb2JlX3NpZHMYASADKAkSDwoHcm91dGVycxgCIAMoCRINCgVsaW5rcxgDIAMoCRINCgVzdGF0ZRgEIAEoCRINCgVzaW5jZRgFIAEoCRIMCgRsb3NzGAYgASgBEhIKCnJ0dF9taW5fdXMYByABKAESEgoKcnR0X2F2Z191cxgIIAEoARISCgpydHRfcDk5X3VzGAkgASgBEhMKC3Byb2Jlc19zZW50GAogASgEEhcKD3Byb2Jlc19yZWNlaXZlZBgLIAEoBBIfCgR1c2VzGAwgAygLMhEuY2Fpcm4udjEuUGF0aFVzZRITCgtpbnRlcnZhbF9tcxgNIAEoDRIOCgZtaXNzZXMYDiABKA0iRQoHUGF0aFVzZRIMCgRydWxlGAEgASgJEg4KBnByZWZpeBgCIAEoCRIMCgRyb2xlGAMgASgJEg4KBmFjdGl2ZRgEIAEoCCK+AQoKUnVsZVJlcG9ydBILCgNrZXkYASABKAkSDQoFc3RhdGUYAiABKAkSDgoGcmVhc29uGAMgASgJEhAKCHByZWZpeGVzGAQgAygJEg4KBmFjdGl2ZRgFIAEoCRIXCg9zdGVlcmVkX3BhY2tldHMYBiABKAQSFQoNc3RlZXJlZF9ieXRlcxgHIAEoBBIZChF1bnN0ZWVyZWRfcGFja2V0cxgIIAEoBBIXCg9kcm9wcGVkX3BhY2tldHMYCSABKAQiOwoUUmVwb3J0U3RhdHVzUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEIjUKE0FwcGx5SW50ZW50c1JlcXVlc3QSDAoEeWFtbBgBIAEoCRIQCghmaWxlbmFtZRgCIAEoCSJMCghIb3N0UHVzaBIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSDwoHdXBzZXJ0cxgDIAEoDRIQCghyZW1vdmFscxgEIAEoDSKEAQoUQXBwbHlJbnRlbnRzUmVzcG9uc2USDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJEhEKCXVuY2hhbmdlZBgEIAMoCRIoCgxob3N0c19wdXNoZWQYBSADKAsyEi5jYWlybi52MS5Ib3N0UHVzaCJcCg9WYWxpZGF0aW9uRXJyb3ISDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRINCgVmaWVsZBgEIAEoCRIOCgZyZWFzb24YBSABKAkiPQoQVmFsaWRhdGlvbkVycm9ycxIpCgZlcnJvcnMYASADKAsyGS5jYWlybi52MS5WYWxpZGF0aW9uRXJyb3IiEgoQTGlzdExpbmtzUmVxdWVzdCKlAQoRTGlzdExpbmtzUmVzcG9uc2USJgoFbGlua3MYASADKAsyFy5jYWlybi52MS5FbGVtZW50SGVhbHRoEiYKBW5vZGVzGAIgAygLMhcuY2Fpcm4udjEuRWxlbWVudEhlYWx0aBIUCgxob2xkX2Rvd25fbXMYAyABKA0SKgoLdW5leHBsYWluZWQYBCADKAsyFS5jYWlybi52MS5GYWlsaW5nUGF0aCLyAQoNRWxlbWVudEhlYWx0aBIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg0KBXN0YXRlGAMgASgJEg8KB3N1c3BlY3QYBCABKAgSDQoFc2luY2UYBSABKAkSEgoKY29uZmlkZW5jZRgGIAEoARIOCgZ1bmlxdWUYByABKAgSDgoGc291cmNlGAggASgJEhEKCWNsZWFyc19hdBgJIAEoCRISCgpkb3duX3BhdGhzGAogASgNEhYKDmRlZ3JhZGVkX3BhdGhzGAsgASgNEhAKCHVwX3BhdGhzGAwgASgNEhMKC3JlcG9ydGVkX2J5GA0gAygJIjsKC0ZhaWxpbmdQYXRoEgwKBGhvc3QYASABKAkSDwoHcm91dGVycxgCIAMoCRINCgVzdGF0ZRgDIAEoCSI1ChFMaXN0RXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQSDQoFbGltaXQYAiABKA0iWQoSTGlzdEV2ZW50c1Jlc3BvbnNlEh8KBmV2ZW50cxgBIAMoCzIPLmNhaXJuLnYxLkV2ZW50EhAKCGxhc3Rfc2VxGAIgASgEEhAKCGNhcGFjaXR5GAMgASgNIicKEldhdGNoRXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQipQMKBUV2ZW50EgsKA3NlcRgBIAEoBBIKCgJhdBgCIAEoCRINCgVjYXVzZRgDIAEoBBITCgtkdXJhdGlvbl9tcxgEIAEoARIuCgpwYXRoX3N0YXRlGAogASgLMhguY2Fpcm4udjEuUGF0aFN0YXRlRXZlbnRIABIzCgxsb2NhbGlzYXRpb24YCyABKAsyGy5jYWlybi52MS5Mb2NhbGlzYXRpb25FdmVudEgAEikKB292ZXJsYXkYDCABKAsyFi5jYWlybi52MS5PdmVybGF5RXZlbnRIABItCglyZWNvbXB1dGUYDSABKAsyGC5jYWlybi52MS5SZWNvbXB1dGVFdmVudEgAEiMKBHB1c2gYDiABKAsyEy5jYWlybi52MS5QdXNoRXZlbnRIABIhCgNhY2sYDyABKAsyEi5jYWlybi52MS5BY2tFdmVudEgAEikKB2ludGVudHMYECABKAsyFi5jYWlybi52MS5JbnRlbnRzRXZlbnRIABIjCgRsb3N0GBEgASgLMhMuY2Fpcm4udjEuTG9zdEV2ZW50SABCCAoGZGV0YWlsInMKDlBhdGhTdGF0ZUV2ZW50EgwKBGhvc3QYASABKAkSEgoKcHJvYmVfc2lkcxgCIAMoCRIPCgdyb3V0ZXJzGAMgAygJEg0KBXN0YXRlGAQgASgJEhAKCHByZXZpb3VzGAUgASgJEg0KBXJ1bGVzGAYgAygJInwKB1N1c3BlY3QSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRISCgpjb25maWRlbmNlGAQgASgBEg4KBnVuaXF1ZRgFIAEoCBIVCg1mYWlsaW5nX3BhdGhzGAYgASgNEg0KBXNoYXJlGAcgASgBIo4BChFMb2NhbGlzYXRpb25FdmVudBIjCghzdXNwZWN0cxgBIAMoCzIRLmNhaXJuLnYxLlN1c3BlY3QSEgoKZG93bl9wYXRocxgCIAEoDRIWCg5kZWdyYWRlZF9wYXRocxgDIAEoDRIZChF1bmV4cGxhaW5lZF9wYXRocxgEIAEoDRINCgVleGFjdBgFIAEoCCJpCgxPdmVybGF5RXZlbnQSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIQCghwcmV2aW91cxgEIAEoCRIOCgZzb3VyY2UYBSABKAkSDgoGcmVhc29uGAYgASgJIiUKB1J1bGVSZWYSDAoEaG9zdBgBIAEoCRIMCgRydWxlGAIgASgJIlYKDlJlY29tcHV0ZUV2ZW50EiAKBXJ1bGVzGAEgAygLMhEuY2Fpcm4udjEuUnVsZVJlZhIiCgdjaGFuZ2VkGAIgAygLMhEuY2Fpcm4udjEuUnVsZVJlZiJcCglQdXNoRXZlbnQSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0SDQoFd2F0Y2gYBSABKAgifgoIQWNrRXZlbnQSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEhAKCHB1c2hfc2VxGAMgASgEEhUKDXNpbmNlX3B1c2hfbXMYBCABKAESFgoOc2luY2VfY2F1c2VfbXMYBSABKAESEgoKcm9vdF9jYXVzZRgGIAEoBCJPCgxJbnRlbnRzRXZlbnQSDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJEg4KBnNvdXJjZRgEIAEoCSIaCglMb3N0RXZlbnQSDQoFY291bnQYASABKAQqWQoKUnVsZVN0YXR1cxIbChdSVUxFX1NUQVRVU19VTlNQRUNJRklFRBAAEhIKDlJVTEVfU1RBVFVTX09LEAESGgoWUlVMRV9TVEFUVVNfSU5GRUFTSUJMRRACKqUBCg9TZWdtZW50QmVoYXZpb3ISIAocU0VHTUVOVF9CRUhBVklPUl9VTlNQRUNJRklFRBAAEhgKFFNFR01FTlRfQkVIQVZJT1JfRU5EEAESGgoWU0VHTUVOVF9CRUhBVklPUl9FTkRfWBACEhwKGFNFR01FTlRfQkVIQVZJT1JfU0VSVklDRRADEhwKGFNFR01FTlRfQkVIQVZJT1JfRU5EX0RYNBAEMsYECgxDYWlyblNlcnZpY2USPwoJU3Vic2NyaWJlEhouY2Fpcm4udjEuU3Vic2NyaWJlUmVxdWVzdBoULmNhaXJuLnYxLlBhdGhVcGRhdGUwARJKCgtMaXN0SW50ZW50cxIcLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVxdWVzdBodLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVzcG9uc2USRAoJTGlzdFBhdGhzEhouY2Fpcm4udjEuTGlzdFBhdGhzUmVxdWVzdBobLmNhaXJuLnYxLkxpc3RQYXRoc1Jlc3BvbnNlEkUKDFJlcG9ydFN0YXR1cxIVLmNhaXJuLnYxLkFnZW50UmVwb3J0Gh4uY2Fpcm4udjEuUmVwb3J0U3RhdHVzUmVzcG9uc2USTQoMQXBwbHlJbnRlbnRzEh0uY2Fpcm4udjEuQXBwbHlJbnRlbnRzUmVxdWVzdBoeLmNhaXJuLnYxLkFwcGx5SW50ZW50c1Jlc3BvbnNlEkQKCUxpc3RMaW5rcxIaLmNhaXJuLnYxLkxpc3RMaW5rc1JlcXVlc3QaGy5jYWlybi52MS5MaXN0TGlua3NSZXNwb25zZRJHCgpMaXN0RXZlbnRzEhsuY2Fpcm4udjEuTGlzdEV2ZW50c1JlcXVlc3QaHC5jYWlybi52MS5MaXN0RXZlbnRzUmVzcG9uc2USPgoLV2F0Y2hFdmVudHMSHC5jYWlybi52MS5XYXRjaEV2ZW50c1JlcXVlc3QaDy5jYWlybi52MS5FdmVudDABYgZwcm90bzM");
 
 /**
  * @generated from message cairn.v1.SubscribeRequest
@@ -534,6 +534,13 @@ export type Rule = Message<"cairn.v1.Rule"> & {
    * @generated from field: optional string dns = 17;
    */
   dns?: string | undefined;
+
+  /**
+   * The intent's probe settings (Intent.liveliness); absent: the agent's own.
+   *
+   * @generated from field: cairn.v1.Liveliness liveliness = 18;
+   */
+  liveliness?: Liveliness | undefined;
 };
 
 /**
@@ -792,6 +799,13 @@ export type Intent = Message<"cairn.v1.Intent"> & {
    * @generated from field: optional string on_failure = 9;
    */
   onFailure?: string | undefined;
+
+  /**
+   * How agents probe this intent's paths; absent: each agent's own settings.
+   *
+   * @generated from field: cairn.v1.Liveliness liveliness = 10;
+   */
+  liveliness?: Liveliness | undefined;
 };
 
 /**
@@ -800,6 +814,59 @@ export type Intent = Message<"cairn.v1.Intent"> & {
  */
 export const IntentSchema: GenMessage<Intent> = /*@__PURE__*/
   messageDesc(file_cairn_v1_cairn, 14);
+
+/**
+ * An intent's probe settings. Each field left out takes the agent's own
+ * setting; a path several rules use is probed with the strictest of theirs
+ * (shortest interval, fewest misses, lowest loss threshold, longest hold-down).
+ *
+ * @generated from message cairn.v1.Liveliness
+ */
+export type Liveliness = Message<"cairn.v1.Liveliness"> & {
+  /**
+   * No probes for the intent's paths, and its rules never fail over on probe
+   * results (they keep their primary). No other field is set then.
+   *
+   * @generated from field: bool probes_off = 1;
+   */
+  probesOff: boolean;
+
+  /**
+   * One probe per path every interval_ms, 1..60000.
+   *
+   * @generated from field: optional uint32 interval_ms = 2;
+   */
+  intervalMs?: number | undefined;
+
+  /**
+   * Down after this many intervals without a probe back, 1..100.
+   *
+   * @generated from field: optional uint32 misses = 3;
+   */
+  misses?: number | undefined;
+
+  /**
+   * Degraded above this share of the last second's probes lost, 0 < x < 1.
+   *
+   * @generated from field: optional double loss_threshold = 4;
+   */
+  lossThreshold?: number | undefined;
+
+  /**
+   * A path that came back carries packets again only after this long,
+   * 0..600000.
+   *
+   * @generated from field: optional uint32 holddown_ms = 5;
+   */
+  holddownMs?: number | undefined;
+};
+
+/**
+ * Describes the message cairn.v1.Liveliness.
+ * Use `create(LivelinessSchema)` to create a new message.
+ */
+export const LivelinessSchema: GenMessage<Liveliness> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 15);
 
 /**
  * @generated from message cairn.v1.ListIntentsRequest
@@ -812,7 +879,7 @@ export type ListIntentsRequest = Message<"cairn.v1.ListIntentsRequest"> & {
  * Use `create(ListIntentsRequestSchema)` to create a new message.
  */
 export const ListIntentsRequestSchema: GenMessage<ListIntentsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 15);
+  messageDesc(file_cairn_v1_cairn, 16);
 
 /**
  * @generated from message cairn.v1.ListIntentsResponse
@@ -838,7 +905,7 @@ export type ListIntentsResponse = Message<"cairn.v1.ListIntentsResponse"> & {
  * Use `create(ListIntentsResponseSchema)` to create a new message.
  */
 export const ListIntentsResponseSchema: GenMessage<ListIntentsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 16);
+  messageDesc(file_cairn_v1_cairn, 17);
 
 /**
  * @generated from message cairn.v1.ListPathsRequest
@@ -857,7 +924,7 @@ export type ListPathsRequest = Message<"cairn.v1.ListPathsRequest"> & {
  * Use `create(ListPathsRequestSchema)` to create a new message.
  */
 export const ListPathsRequestSchema: GenMessage<ListPathsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 17);
+  messageDesc(file_cairn_v1_cairn, 18);
 
 /**
  * @generated from message cairn.v1.HostPaths
@@ -907,7 +974,7 @@ export type HostPaths = Message<"cairn.v1.HostPaths"> & {
  * Use `create(HostPathsSchema)` to create a new message.
  */
 export const HostPathsSchema: GenMessage<HostPaths> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 18);
+  messageDesc(file_cairn_v1_cairn, 19);
 
 /**
  * @generated from message cairn.v1.AgentInfo
@@ -950,7 +1017,7 @@ export type AgentInfo = Message<"cairn.v1.AgentInfo"> & {
  * Use `create(AgentInfoSchema)` to create a new message.
  */
 export const AgentInfoSchema: GenMessage<AgentInfo> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 19);
+  messageDesc(file_cairn_v1_cairn, 20);
 
 /**
  * @generated from message cairn.v1.ListPathsResponse
@@ -977,7 +1044,7 @@ export type ListPathsResponse = Message<"cairn.v1.ListPathsResponse"> & {
  * Use `create(ListPathsResponseSchema)` to create a new message.
  */
 export const ListPathsResponseSchema: GenMessage<ListPathsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 20);
+  messageDesc(file_cairn_v1_cairn, 21);
 
 /**
  * @generated from message cairn.v1.AgentReport
@@ -1039,7 +1106,7 @@ export type AgentReport = Message<"cairn.v1.AgentReport"> & {
  * Use `create(AgentReportSchema)` to create a new message.
  */
 export const AgentReportSchema: GenMessage<AgentReport> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 21);
+  messageDesc(file_cairn_v1_cairn, 22);
 
 /**
  * What the agent's loopback probes say about one path.
@@ -1128,6 +1195,20 @@ export type PathHealth = Message<"cairn.v1.PathHealth"> & {
    * @generated from field: repeated cairn.v1.PathUse uses = 12;
    */
   uses: PathUse[];
+
+  /**
+   * The settings the path is probed with: the agent's, made stricter by the
+   * liveliness of the intents whose rules use it. 0: not told (an older
+   * agent).
+   *
+   * @generated from field: uint32 interval_ms = 13;
+   */
+  intervalMs: number;
+
+  /**
+   * @generated from field: uint32 misses = 14;
+   */
+  misses: number;
 };
 
 /**
@@ -1135,7 +1216,7 @@ export type PathHealth = Message<"cairn.v1.PathHealth"> & {
  * Use `create(PathHealthSchema)` to create a new message.
  */
 export const PathHealthSchema: GenMessage<PathHealth> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 22);
+  messageDesc(file_cairn_v1_cairn, 23);
 
 /**
  * @generated from message cairn.v1.PathUse
@@ -1175,7 +1256,7 @@ export type PathUse = Message<"cairn.v1.PathUse"> & {
  * Use `create(PathUseSchema)` to create a new message.
  */
 export const PathUseSchema: GenMessage<PathUse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 23);
+  messageDesc(file_cairn_v1_cairn, 24);
 
 /**
  * @generated from message cairn.v1.RuleReport
@@ -1252,7 +1333,7 @@ export type RuleReport = Message<"cairn.v1.RuleReport"> & {
  * Use `create(RuleReportSchema)` to create a new message.
  */
 export const RuleReportSchema: GenMessage<RuleReport> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 24);
+  messageDesc(file_cairn_v1_cairn, 25);
 
 /**
  * @generated from message cairn.v1.ReportStatusResponse
@@ -1277,7 +1358,7 @@ export type ReportStatusResponse = Message<"cairn.v1.ReportStatusResponse"> & {
  * Use `create(ReportStatusResponseSchema)` to create a new message.
  */
 export const ReportStatusResponseSchema: GenMessage<ReportStatusResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 25);
+  messageDesc(file_cairn_v1_cairn, 26);
 
 /**
  * @generated from message cairn.v1.ApplyIntentsRequest
@@ -1303,7 +1384,7 @@ export type ApplyIntentsRequest = Message<"cairn.v1.ApplyIntentsRequest"> & {
  * Use `create(ApplyIntentsRequestSchema)` to create a new message.
  */
 export const ApplyIntentsRequestSchema: GenMessage<ApplyIntentsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 26);
+  messageDesc(file_cairn_v1_cairn, 27);
 
 /**
  * @generated from message cairn.v1.HostPush
@@ -1335,7 +1416,7 @@ export type HostPush = Message<"cairn.v1.HostPush"> & {
  * Use `create(HostPushSchema)` to create a new message.
  */
 export const HostPushSchema: GenMessage<HostPush> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 27);
+  messageDesc(file_cairn_v1_cairn, 28);
 
 /**
  * @generated from message cairn.v1.ApplyIntentsResponse
@@ -1374,7 +1455,7 @@ export type ApplyIntentsResponse = Message<"cairn.v1.ApplyIntentsResponse"> & {
  * Use `create(ApplyIntentsResponseSchema)` to create a new message.
  */
 export const ApplyIntentsResponseSchema: GenMessage<ApplyIntentsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 28);
+  messageDesc(file_cairn_v1_cairn, 29);
 
 /**
  * Error detail of a failed ApplyIntents.
@@ -1413,7 +1494,7 @@ export type ValidationError = Message<"cairn.v1.ValidationError"> & {
  * Use `create(ValidationErrorSchema)` to create a new message.
  */
 export const ValidationErrorSchema: GenMessage<ValidationError> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 29);
+  messageDesc(file_cairn_v1_cairn, 30);
 
 /**
  * @generated from message cairn.v1.ValidationErrors
@@ -1430,7 +1511,7 @@ export type ValidationErrors = Message<"cairn.v1.ValidationErrors"> & {
  * Use `create(ValidationErrorsSchema)` to create a new message.
  */
 export const ValidationErrorsSchema: GenMessage<ValidationErrors> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 30);
+  messageDesc(file_cairn_v1_cairn, 31);
 
 /**
  * @generated from message cairn.v1.ListLinksRequest
@@ -1443,7 +1524,7 @@ export type ListLinksRequest = Message<"cairn.v1.ListLinksRequest"> & {
  * Use `create(ListLinksRequestSchema)` to create a new message.
  */
 export const ListLinksRequestSchema: GenMessage<ListLinksRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 31);
+  messageDesc(file_cairn_v1_cairn, 32);
 
 /**
  * @generated from message cairn.v1.ListLinksResponse
@@ -1485,7 +1566,7 @@ export type ListLinksResponse = Message<"cairn.v1.ListLinksResponse"> & {
  * Use `create(ListLinksResponseSchema)` to create a new message.
  */
 export const ListLinksResponseSchema: GenMessage<ListLinksResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 32);
+  messageDesc(file_cairn_v1_cairn, 33);
 
 /**
  * @generated from message cairn.v1.ElementHealth
@@ -1588,7 +1669,7 @@ export type ElementHealth = Message<"cairn.v1.ElementHealth"> & {
  * Use `create(ElementHealthSchema)` to create a new message.
  */
 export const ElementHealthSchema: GenMessage<ElementHealth> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 33);
+  messageDesc(file_cairn_v1_cairn, 34);
 
 /**
  * @generated from message cairn.v1.FailingPath
@@ -1617,7 +1698,7 @@ export type FailingPath = Message<"cairn.v1.FailingPath"> & {
  * Use `create(FailingPathSchema)` to create a new message.
  */
 export const FailingPathSchema: GenMessage<FailingPath> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 34);
+  messageDesc(file_cairn_v1_cairn, 35);
 
 /**
  * @generated from message cairn.v1.ListEventsRequest
@@ -1643,7 +1724,7 @@ export type ListEventsRequest = Message<"cairn.v1.ListEventsRequest"> & {
  * Use `create(ListEventsRequestSchema)` to create a new message.
  */
 export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 35);
+  messageDesc(file_cairn_v1_cairn, 36);
 
 /**
  * @generated from message cairn.v1.ListEventsResponse
@@ -1676,7 +1757,7 @@ export type ListEventsResponse = Message<"cairn.v1.ListEventsResponse"> & {
  * Use `create(ListEventsResponseSchema)` to create a new message.
  */
 export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 36);
+  messageDesc(file_cairn_v1_cairn, 37);
 
 /**
  * @generated from message cairn.v1.WatchEventsRequest
@@ -1695,7 +1776,7 @@ export type WatchEventsRequest = Message<"cairn.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 37);
+  messageDesc(file_cairn_v1_cairn, 38);
 
 /**
  * @generated from message cairn.v1.Event
@@ -1789,7 +1870,7 @@ export type Event = Message<"cairn.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 38);
+  messageDesc(file_cairn_v1_cairn, 39);
 
 /**
  * An agent reported a path in a new state.
@@ -1839,7 +1920,7 @@ export type PathStateEvent = Message<"cairn.v1.PathStateEvent"> & {
  * Use `create(PathStateEventSchema)` to create a new message.
  */
 export const PathStateEventSchema: GenMessage<PathStateEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 39);
+  messageDesc(file_cairn_v1_cairn, 40);
 
 /**
  * @generated from message cairn.v1.Suspect
@@ -1892,7 +1973,7 @@ export type Suspect = Message<"cairn.v1.Suspect"> & {
  * Use `create(SuspectSchema)` to create a new message.
  */
 export const SuspectSchema: GenMessage<Suspect> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 40);
+  messageDesc(file_cairn_v1_cairn, 41);
 
 /**
  * The localisation's verdict changed.
@@ -1934,7 +2015,7 @@ export type LocalisationEvent = Message<"cairn.v1.LocalisationEvent"> & {
  * Use `create(LocalisationEventSchema)` to create a new message.
  */
 export const LocalisationEventSchema: GenMessage<LocalisationEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 41);
+  messageDesc(file_cairn_v1_cairn, 42);
 
 /**
  * An element was marked, changed state, or was cleared.
@@ -1984,7 +2065,7 @@ export type OverlayEvent = Message<"cairn.v1.OverlayEvent"> & {
  * Use `create(OverlayEventSchema)` to create a new message.
  */
 export const OverlayEventSchema: GenMessage<OverlayEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 42);
+  messageDesc(file_cairn_v1_cairn, 43);
 
 /**
  * @generated from message cairn.v1.RuleRef
@@ -2006,7 +2087,7 @@ export type RuleRef = Message<"cairn.v1.RuleRef"> & {
  * Use `create(RuleRefSchema)` to create a new message.
  */
 export const RuleRefSchema: GenMessage<RuleRef> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 43);
+  messageDesc(file_cairn_v1_cairn, 44);
 
 /**
  * Rules recomputed after an overlay change.
@@ -2032,7 +2113,7 @@ export type RecomputeEvent = Message<"cairn.v1.RecomputeEvent"> & {
  * Use `create(RecomputeEventSchema)` to create a new message.
  */
 export const RecomputeEventSchema: GenMessage<RecomputeEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 44);
+  messageDesc(file_cairn_v1_cairn, 45);
 
 /**
  * A host's new rule-set version was published to its agents.
@@ -2073,7 +2154,7 @@ export type PushEvent = Message<"cairn.v1.PushEvent"> & {
  * Use `create(PushEventSchema)` to create a new message.
  */
 export const PushEventSchema: GenMessage<PushEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 45);
+  messageDesc(file_cairn_v1_cairn, 46);
 
 /**
  * A host's agent reported a rule-set version at or past a push's.
@@ -2125,7 +2206,7 @@ export type AckEvent = Message<"cairn.v1.AckEvent"> & {
  * Use `create(AckEventSchema)` to create a new message.
  */
 export const AckEventSchema: GenMessage<AckEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 46);
+  messageDesc(file_cairn_v1_cairn, 47);
 
 /**
  * Intents were applied.
@@ -2161,7 +2242,7 @@ export type IntentsEvent = Message<"cairn.v1.IntentsEvent"> & {
  * Use `create(IntentsEventSchema)` to create a new message.
  */
 export const IntentsEventSchema: GenMessage<IntentsEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 47);
+  messageDesc(file_cairn_v1_cairn, 48);
 
 /**
  * A watcher fell behind the ring: this many events were not delivered.
@@ -2180,7 +2261,7 @@ export type LostEvent = Message<"cairn.v1.LostEvent"> & {
  * Use `create(LostEventSchema)` to create a new message.
  */
 export const LostEventSchema: GenMessage<LostEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 48);
+  messageDesc(file_cairn_v1_cairn, 49);
 
 /**
  * @generated from enum cairn.v1.RuleStatus
