@@ -677,6 +677,15 @@ describe("egress.bpf.o under BPF_PROG_TEST_RUN", { skip: reason }, () => {
     });
   });
 
+  test("the planner's copy of the maps stays what the kernel holds, through applies and collection", () => {
+    apply([rule({ identity: "c1" }), rule({ identity: "c2", destinations: ["2001:db8:7::/48"], backup: { mode: "inline", sids: ["fc00:9::1"] } })]);
+    assert.deepEqual(maps.snapshot(), maps.readSnapshot());
+    apply([rule({ identity: "c2", destinations: ["2001:db8:7::/48"] })]);
+    assert.deepEqual(maps.snapshot(), maps.readSnapshot());
+    for (let i = 0; i < 3; i++) maps.collect((clock += 1000));
+    assert.deepEqual(maps.snapshot(), maps.readSnapshot(), "after freeing drained rules and paths");
+  });
+
   test("removing every rule empties the maps once drained", () => {
     apply([rule({ identity: "u" }), rule({ identity: "w", destinations: ["2001:db8:5::/48"] })]);
     apply([]);

@@ -26,7 +26,7 @@ import {
   sumPerCpuU64,
   type MapName,
 } from "./layout.js";
-import { hex, pathKey, planApply, unreferenced, watchSpec, type MapSnapshot } from "./plan.js";
+import { applyWrites, hex, pathKey, planApply, unreferenced, watchSpec, type MapSnapshot } from "./plan.js";
 import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, LivenessTimings, PathLiveness, RuleCounters } from "./types.js";
 
 export type MapFds = Record<MapName, number>;
@@ -41,6 +41,7 @@ export class DatapathMaps implements Datapath {
   private readonly unreferencedSince = new Map<string, number>();
   /** Paths the last apply kept for watch probes: no rule names them, yet they are in use. */
   private watchRefs: ReadonlySet<number> = new Set();
+  private cached: MapSnapshot | null = null;
 
   private constructor(
     private readonly fds: MapFds,
@@ -71,8 +72,17 @@ export class DatapathMaps implements Datapath {
     return this.fds[name];
   }
 
-  /** Everything the planner needs, read back from the kernel. */
+  /**
+   * Everything the planner needs: read back from the kernel once, then kept up to date with the
+   * writes this object makes (the kernel itself writes only counters and liveness times). Reading
+   * every rule id and path slot back costs about a thousand map lookups, four times a second.
+   */
   snapshot(): MapSnapshot {
+    return (this.cached ??= this.readSnapshot());
+  }
+
+  /** The planner's view read back from the kernel's maps now. */
+  readSnapshot(): MapSnapshot {
     const ruleStates: MapSnapshot["ruleStates"] = new Map();
     const rsFd = this.fd("cairn_rule_state");
     for (let id = 1; id < this.limits.maxRules; id++) {
@@ -116,11 +126,18 @@ export class DatapathMaps implements Datapath {
   }
 
   apply(desired: DesiredDatapath, nowMs = Date.now()): ApplyResult {
-    const plan = planApply(this.snapshot(), desired, this.limits);
-    for (const w of plan.writes) {
-      if (w.op === "resetCounters") this.resetCounters(w.ruleId);
-      else if (w.op === "update") bpf.mapUpdate(this.fd(w.map), w.key, w.value);
-      else bpf.mapDelete(this.fd(w.map), w.key);
+    const before = this.snapshot();
+    const plan = planApply(before, desired, this.limits);
+    try {
+      for (const w of plan.writes) {
+        if (w.op === "resetCounters") this.resetCounters(w.ruleId);
+        else if (w.op === "update") bpf.mapUpdate(this.fd(w.map), w.key, w.value);
+        else bpf.mapDelete(this.fd(w.map), w.key);
+      }
+      this.cached = applyWrites(before, plan.writes);
+    } catch (e) {
+      this.cached = null; // part written: read the kernel's maps back next time
+      throw e;
     }
     this.watchRefs = new Set((desired.probe ? (desired.watch ?? []) : []).map((w) => plan.pathRefs.get(pathKey(watchSpec(w)))!));
     this.noteUnreferenced(this.snapshot(), nowMs);
@@ -175,8 +192,10 @@ export class DatapathMaps implements Datapath {
       freed++;
     }
     if (freedRules.size) this.forgetFragments(freedRules);
+    if (freedRules.size) this.cached = null;
     for (const slot of u.paths) {
       if (!drained(`p${slot}`)) continue;
+      this.cached = null;
       const ref = snap.paths.get(slot)!.ref;
       bpf.mapUpdate(this.fd("cairn_paths"), encodeU32(slot), encodePath(ref, null));
       bpf.mapUpdate(this.fd("cairn_probes"), encodeU32(slot), encodeProbePath(ref, null));

@@ -1,45 +1,11 @@
 // A Datapath without a kernel: the real planner's writes applied to maps held in memory.
 // For tests of the logic around the datapath (agent, controller) and for simulated agents;
 // egress.spec.ts and datapath.spec.ts hold the kernel to the same contract.
-import { CAIRN_PATH_SLOT_MASK, decodeConfig, decodePath, decodeProbePath, decodeRuleSetIds, decodeRuleState, decodeU32, decodeU64, type ConfigValue } from "./layout.js";
-import { hex, pathKey, planApply, unreferenced, watchSpec, type MapSnapshot, type MapWrite } from "./plan.js";
+import { CAIRN_PATH_SLOT_MASK, decodeRuleSetIds } from "./layout.js";
+import { applyWrites, emptySnapshot, pathKey, planApply, unreferenced, watchSpec, type MapSnapshot } from "./plan.js";
+
+export { applyWrites, emptySnapshot };
 import type { ApplyResult, Datapath, DatapathLimits, DesiredDatapath, LivenessTimings, PathLiveness, RuleCounters } from "./types.js";
-
-const NO_CONFIG: ConfigValue = { encapSource: new Uint8Array(16), flags: 0, maxLevel: 0, levelMask: 0, probePort: 0, probeSecret: 0 };
-
-export function emptySnapshot(): MapSnapshot {
-  return { ruleStates: new Map(), paths: new Map(), lpm: new Map(), cgroups: new Map(), config: NO_CONFIG };
-}
-
-/** Carries out writes on a snapshot, as maps.ts does on the kernel's maps. */
-export function applyWrites(s: MapSnapshot, writes: MapWrite[]): MapSnapshot {
-  const next: MapSnapshot = { ruleStates: new Map(s.ruleStates), paths: new Map(s.paths), lpm: new Map(s.lpm), cgroups: new Map(s.cgroups), config: s.config };
-  // A slot's probe entry is written just before its path: keep it until the path joins it.
-  const probes = new Map<number, { ref: number; sids: Uint8Array[] | null }>();
-  for (const w of writes) {
-    if (w.op === "resetCounters") continue;
-    if (w.map === "cairn_rule_state" && w.op === "update") {
-      const st = decodeRuleState(w.value);
-      if (st.key.some((b) => b) || st.primary || st.backup) next.ruleStates.set(decodeU32(w.key), st);
-      else next.ruleStates.delete(decodeU32(w.key));
-    } else if (w.map === "cairn_paths" && w.op === "update") {
-      const d = decodePath(w.value);
-      const probe = probes.get(decodeU32(w.key));
-      if (d.path) d.path.probe = probe && probe.ref === d.ref ? probe.sids : null;
-      next.paths.set(decodeU32(w.key), { ref: d.ref, content: d.path });
-    } else if (w.map === "cairn_probes" && w.op === "update") {
-      probes.set(decodeU32(w.key), decodeProbePath(w.value));
-    } else if (w.map === "cairn_rules") {
-      if (w.op === "update") next.lpm.set(hex(w.key), { key: w.key, value: w.value });
-      else next.lpm.delete(hex(w.key));
-    } else if (w.map === "cairn_cgroups") {
-      if (w.op === "update") next.cgroups.set(decodeU64(w.key), decodeU32(w.value));
-      else next.cgroups.delete(decodeU64(w.key));
-    } else if (w.map === "cairn_config" && w.op === "update") next.config = decodeConfig(w.value);
-    else throw new Error(`unexpected write ${w.op} ${w.map}`);
-  }
-  return next;
-}
 
 export const MEMORY_LIMITS: DatapathLimits = { maxRules: 1024, maxPaths: 1024, maxPrefixes: 1024, maxCgroups: 256, maxFragments: 4096 };
 
