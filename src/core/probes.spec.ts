@@ -1,7 +1,10 @@
-// Loopback probes: hand-checked cases, and a property test that replays every probe over the
-// brute force's own IGP (./brute-force.ts) and checks it crosses exactly path + reverse(path).
+// Loopback probes: hand-checked cases, a property test that replays every probe over the brute
+// force's own IGP (./brute-force.ts) and checks it crosses exactly path + reverse(path), pinned by
+// an End.X per link after the path's own segments, and the failures that strictness is for: replayed
+// over a topology with a link or router of the path gone, the old fewest-SIDs probe came back.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import type { Path, Segment, ServiceFunction, Topology } from "./model.js";
 import { NO_CONSTRAINTS } from "./model.js";
@@ -9,9 +12,16 @@ import { endSid, endXSid } from "./addressing.js";
 import { encapsulatedPath, dx4Segment } from "./encap.js";
 import { findPath } from "./path-engine.js";
 import type { PathQuery } from "./path-query.js";
-import { probeRoute, probeSegments, probeSids } from "./probes.js";
+import { MAX_PROBE_SIDS, probeRoute, probeSegments, probeSids } from "./probes.js";
 import { IgpView, findSegmentList, replay, type Walk } from "./brute-force.js";
 import { net } from "./testing.js";
+import { parseTopology } from "../config/topology-file.js";
+
+function demoTopology(): Topology {
+  const r = parseTopology(readFileSync(new URL("../../examples/demo/topology.yaml", import.meta.url), "utf8"), "topology.yaml");
+  assert.ok(r.ok);
+  return r.value;
+}
 
 const SEED = Number(process.env.FC_SEED ?? 20240611);
 const RUNS = Number(process.env.FC_RUNS ?? 300);
@@ -39,59 +49,73 @@ function replayProbe(topo: Topology, p: Path, probe: Segment[]) {
 // the IGP's own, both ways.
 const line = net(["a", "b", "c", "d", "e"], [["a", "b"], ["b", "c"], ["c", "d"], ["a", "e", { igp: 50, delayUs: 100 }], ["e", "d", { igp: 50, delayUs: 100 }]]);
 
-test("a path the IGP follows: the probe is the egress router's End SID alone, and the way back needs nothing", () => {
+test("a path the IGP follows: still one End.X per link, out and back, though the egress router's End SID alone would do while the IGP agrees", () => {
   const { primary } = path(line, { from: "a", to: "d", objective: "igp" });
   assert.deepEqual(primary.segments, []);
   const probe = probeSegments(line, primary);
-  assert.deepEqual(probe, [{ sid: endSid(line.routers[3]!), node: "d", behavior: "End" }]);
-  assert.deepEqual(probeSids(line, primary), ["fc00:0:4::1"]);
+  assert.equal(text(probe), "End.X@a(a>b) End.X@b(b>c) End.X@c(c>d) End.X@d(d>c) End.X@c(c>b) End.X@b(b>a)");
+  // The End.X of the router at the start of each link, over that link (links 0, 1, 2 of the topology).
+  assert.deepEqual(probe[0], { sid: endXSid(line.routers[0]!, 0), node: "a", behavior: "End.X", link: ["a", "b"] });
+  assert.deepEqual(probeSids(line, primary), ["fc00:0:1::e000", "fc00:0:2::e001", "fc00:0:3::e002", "fc00:0:4::e002", "fc00:0:3::e001", "fc00:0:2::e000"]);
   const r = replayProbe(line, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, ["a", "b", "c", "d", "c", "b", "a"]);
 });
 
-test("the long way: the path's own segment, then one End.X of the egress router turns the probe and pins the way back", () => {
+test("the long way: the path's own segment, then End.X SIDs pin the rest out, turn the probe at the egress router and pin the way back", () => {
   const { primary } = path(line, { from: "a", to: "d", objective: "latency" });
   assert.deepEqual(primary.nodes, ["a", "e", "d"]);
   assert.equal(text(primary.segments), "End@e");
   const probe = probeSegments(line, primary);
-  // Back from d the IGP would take the line; End d then End e would pin d > e > a with two SIDs,
-  // d's End.X over d-e does it with one.
-  assert.equal(text(probe), "End@e End.X@d(d>e)");
+  // The path's End e stays (the application's packets run it); e > d is loose for them, strict here.
+  assert.equal(text(probe), "End@e End.X@e(e>d) End.X@d(d>e) End.X@e(e>a)");
+  assert.deepEqual(probe.slice(1).map((x) => x.sid), [endXSid(line.routers[4]!, 4), endXSid(line.routers[3]!, 4), endXSid(line.routers[4]!, 3)]);
   const r = replayProbe(line, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, ["a", "e", "d", "e", "a"]);
 });
 
-test("the path's last segment already lands on the egress router: no End SID is added", () => {
+test("the path's last segment already lands on the egress router: the way back alone follows, the egress router's End.X turning the probe", () => {
   // The fewest hops a > e > d, where the IGP would go e > x > d: End.X e>d pins it and lands on d.
   const t = net(["a", "e", "d", "x"], [["a", "e", { igp: 10 }], ["e", "d", { igp: 100 }], ["e", "x", { igp: 10 }], ["x", "d", { igp: 10 }]]);
   const { primary } = path(t, { from: "a", to: "d", objective: "hops" });
   assert.deepEqual(primary.nodes, ["a", "e", "d"]);
   assert.equal(text(primary.segments), "End.X@e(e>d)");
   const probe = probeSegments(t, primary);
-  // Back from d: the IGP would go d > x > e; End.X d>e pins it and e > a is the IGP's own.
-  assert.equal(text(probe), "End.X@e(e>d) End.X@d(d>e)");
+  assert.equal(text(probe), "End.X@e(e>d) End.X@d(d>e) End.X@e(e>a)");
   assert.equal(probe[1]!.sid, endXSid(t.routers[2]!, 1));
+  assert.equal(probe[2]!.sid, endXSid(t.routers[1]!, 0));
   const r = replayProbe(t, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, ["a", "e", "d", "e", "a"]);
 });
 
-test("the way back starts with an End.X SID of the egress router: it turns the probe, no End SID before it", () => {
-  // Two IGP-equal ways a > d: via y (fast) and via z. The path pins y with End y; y > d is the
-  // IGP's own. Back from d the IGP has both ways again, but d's End.X over d-y turns the probe and
-  // pins the way back in one SID (End d then End y would take two).
-  const t = net(["a", "y", "d", "z"], [["a", "y", { igp: 1, delayUs: 100 }], ["y", "d", { igp: 1, delayUs: 100 }], ["a", "z", { igp: 1 }], ["z", "d", { igp: 1 }]]);
-  const { primary } = path(t, { from: "a", to: "d", objective: "latency" });
-  assert.deepEqual(primary.nodes, ["a", "y", "d"]);
-  assert.equal(text(primary.segments), "End@y");
+test("parallel links: every End.X is over the exact link the path names, out and back", () => {
+  // Two links a-b: the IGP's (igp 10, slow) and a fast one (igp 20). The latency path takes the fast
+  // one, pinned by a's End.X over it; the probe comes back over it too, not over the IGP's twin.
+  const t = net(["a", "b", "c"], [["a", "b", { igp: 10, delayUs: 5000 }], ["a", "b", { igp: 20, delayUs: 100 }], ["b", "c"]]);
+  t.links[1] = { ...t.links[1]!, id: "a-b-fast" };
+  const { primary } = path(t, { from: "a", to: "c", objective: "latency" });
+  assert.deepEqual(primary.links, ["a-b-fast", "b-c"]);
+  assert.deepEqual(primary.segments.map((x) => x.sid), [endXSid(t.routers[0]!, 1)]);
   const probe = probeSegments(t, primary);
-  assert.equal(text(probe), "End@y End.X@d(d>y)");
-  assert.equal(probe[1]!.sid, endXSid(t.routers[2]!, 1));
+  assert.equal(text(probe), "End.X@a(a>b) End.X@b(b>c) End.X@c(c>b) End.X@b(b>a)");
+  assert.deepEqual(probe.map((x) => x.sid), [endXSid(t.routers[0]!, 1), endXSid(t.routers[1]!, 2), endXSid(t.routers[2]!, 2), endXSid(t.routers[1]!, 1)]);
   const r = replayProbe(t, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
-  assert.deepEqual(r.walk.nodes, ["a", "y", "d", "y", "a"]);
+  assert.deepEqual(r.walk.links, [1, 2, 2, 1]);
+});
+
+test("the demo's video path r1 > r2 > r3 > r4: r2's End.X, then r3 > r4, r4 > r3, r3 > r2, r2 > r1, each by its End.X", () => {
+  const demo = demoTopology();
+  const r = findPath(demo, { from: "r1", to: "r4", objective: "latency", constraints: { ...NO_CONSTRAINTS }, via: [], protection: "none" });
+  assert.ok(r.ok, r.ok ? "" : r.reason);
+  assert.deepEqual(r.primary.nodes, ["r1", "r2", "r3", "r4"]);
+  assert.deepEqual(r.primary.segments.map((x) => x.sid), ["fc00:0:2::e001"]);
+  assert.deepEqual(probeSids(demo, r.primary), ["fc00:0:2::e001", "fc00:0:3::e002", "fc00:0:4::e002", "fc00:0:3::e001", "fc00:0:2::e000"]);
+  const back = replayProbe(demo, r.primary, probeSegments(demo, r.primary));
+  assert.ok(back.ok, back.ok ? "" : back.reason);
+  assert.deepEqual(back.walk.nodes, ["r1", "r2", "r3", "r4", "r3", "r2", "r1"]);
 });
 
 test("source and destination on one router: the probe goes to that router's End SID and back", () => {
@@ -116,6 +140,7 @@ test("a via path through a service: the probe runs the service SID too, then com
   assert.deepEqual(primary.nodes, ["a", "e", "d"]);
   const probe = probeSegments(t, primary);
   assert.equal(probe[0]!.behavior, "Service");
+  assert.equal(text(probe.slice(1)), "End.X@e(e>d) End.X@d(d>e) End.X@e(e>a)");
   const r = replayProbe(t, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, ["a", "e", "d", "e", "a"]);
@@ -127,11 +152,133 @@ test("a path naming a router or link the topology lacks is a bug, and says which
   assert.throws(() => probeSegments(line, { ...primary, nodes: ["q", ...primary.nodes.slice(1)] }), /router q, which is not in the topology/);
 });
 
+// A line of n routers r0 - r1 - … (the IGP's own path), and a long way r0 - x - r(n-1) around it.
+function longLine(n: number): Topology {
+  const names = Array.from({ length: n }, (_, i) => `r${i}`);
+  return net([...names, "x"], [
+    ...names.slice(1).map((b, i): [string, string] => [names[i]!, b]),
+    [names[0]!, "x", { igp: 100 * n }], ["x", names[n - 1]!, { igp: 100 * n }],
+  ]);
+}
+
+test(`a loop too long for the datapath (over ${MAX_PROBE_SIDS} SIDs strict) falls back to the fewest SIDs, loose where the IGP follows it`, () => {
+  // 8 links: 16 End.X fit.
+  const fits = longLine(9);
+  const p8 = path(fits, { from: "r0", to: "r8", objective: "igp" }).primary;
+  assert.equal(p8.links.length, 8);
+  const strict = probeSegments(fits, p8);
+  assert.equal(strict.length, 16);
+  assert.ok(strict.every((x) => x.behavior === "End.X"));
+  // 9 links: 18 would not; the egress router's End SID alone pins the loop while the IGP agrees.
+  const long = longLine(10);
+  const p9 = path(long, { from: "r0", to: "r9", objective: "igp" }).primary;
+  assert.equal(p9.links.length, 9);
+  const probe = probeSegments(long, p9);
+  assert.deepEqual(probe, [{ sid: endSid(long.routers[9]!), node: "r9", behavior: "End" }]);
+  const r = replayProbe(long, p9, probe);
+  assert.ok(r.ok, r.ok ? "" : r.reason);
+  assert.deepEqual(r.walk.nodes, probeRoute(p9));
+  // The limit counts the path's own segments too. After an End.X pinning r0 > r1, 8 links make
+  // 1 + 7 + 8 = 16 SIDs; after a service run at r0 (which moves nothing), 1 + 8 + 8 = 17, the most
+  // that fit; 9 links after an End.X make 1 + 8 + 9 = 18, and fall back.
+  const fw = (t: Topology): Segment => ({ sid: `${endSid(t.routers[0]!).slice(0, -1)}f1`, node: "r0", behavior: "Service", service: "fw" });
+  const pinned = (t: Topology): Segment => ({ sid: endXSid(t.routers[0]!, 0), node: "r0", behavior: "End.X", link: ["r0", "r1"] });
+  assert.equal(probeSegments(fits, { ...p8, segments: [pinned(fits)] }).length, 16);
+  const seventeen = probeSegments(fits, { ...p8, segments: [fw(fits)] });
+  assert.equal(seventeen.length, MAX_PROBE_SIDS);
+  assert.ok(seventeen.slice(1).every((x) => x.behavior === "End.X"));
+  assert.equal(text(probeSegments(long, { ...p9, segments: [pinned(long)] })), "End.X@r0(r0>r1) End@r9");
+  assert.equal(text(probeSegments(long, { ...p9, segments: [fw(long)] })), "Service@r0 End@r9");
+});
+
+/**
+ * `t` with routers and links failed, as the IGP sees it: a failed link is replaced by one between two
+ * stand-in routers joined to nothing else, so every other link keeps its index (and its End.X SIDs);
+ * a failed router is removed and its links fail with it. An End.X over a failed link no longer
+ * replays (its route goes with the link: the packet has nowhere to go).
+ */
+function failed(t: Topology, what: { links?: string[]; routers?: string[] }): Topology {
+  const deadRouters = new Set(what.routers ?? []);
+  const dead = (l: Topology["links"][number]) => (what.links ?? []).includes(l.id) || deadRouters.has(l.a) || deadRouters.has(l.b);
+  const standIns = t.links.flatMap((l, i) => (dead(l) ? [`gone${i}a`, `gone${i}b`] : []));
+  return {
+    ...t,
+    routers: [
+      ...t.routers.filter((r) => !deadRouters.has(r.name)),
+      ...standIns.map((name, k) => ({ name, locator: `fc00:ff:${k.toString(16)}::/48` })),
+    ],
+    links: t.links.map((l, i) => (dead(l) ? { ...l, id: `gone${i}`, a: `gone${i}a`, b: `gone${i}b` } : l)),
+  };
+}
+
+/** The old probe: the path's segments, then the fewest SIDs that pin the rest of the loop over the healthy IGP (the brute force's search). */
+function looseProbe(t: Topology, p: Path): Segment[] {
+  const igp = new IgpView(t);
+  const loop = loopWalk(t, p);
+  const at = forwardEnd(t, igp, p);
+  const tail = findSegmentList(t, igp, { nodes: loop.nodes.slice(at), links: loop.links.slice(at) }, [], 8);
+  assert.ok(tail);
+  return [...p.segments, ...tail];
+}
+
+test("the failure this guards against: with a link or router of the path gone, the strict probe cannot come back, the fewest-SIDs one comes back over the IGP's detour", () => {
+  // a - b - c - d is the IGP's way (igp 10 a link); a - e - d the long way round (igp 50).
+  const t = net(["a", "b", "c", "d", "e"], [["a", "b"], ["b", "c"], ["c", "d"], ["a", "e", { igp: 50 }], ["e", "d", { igp: 50 }]]);
+  const { primary } = path(t, { from: "a", to: "d", objective: "igp" });
+  assert.deepEqual(primary.nodes, ["a", "b", "c", "d"]);
+  const strict = probeSegments(t, primary);
+  assert.equal(text(strict), "End.X@a(a>b) End.X@b(b>c) End.X@c(c>d) End.X@d(d>c) End.X@c(c>b) End.X@b(b>a)");
+  const loose = looseProbe(t, primary);
+  assert.equal(text(loose), "End@d");
+  // Healthy: both cross exactly the loop.
+  for (const probe of [strict, loose]) {
+    const r = replayProbe(t, primary, probe);
+    assert.ok(r.ok, r.ok ? "" : r.reason);
+    assert.deepEqual(r.walk, loopWalk(t, primary));
+  }
+  for (const [what, broken] of [["link b-c down", failed(t, { links: ["b-c"] })], ["router b down", failed(t, { routers: ["b"] })]] as const) {
+    const igp = new IgpView(broken);
+    // The bug: the loose probe comes back, over a > e > d and back, so the path looked up.
+    const old = replay(broken, igp, "a", "a", loose);
+    assert.ok(old.ok, `${what}: ${old.ok ? "" : old.reason}`);
+    assert.deepEqual(old.walk.nodes, ["a", "e", "d", "e", "a"], what);
+    // The fix: an End.X over a link that is gone (or of a router that is gone) has nowhere to go.
+    const now = replay(broken, igp, "a", "a", strict);
+    assert.equal(now.ok, false, `${what}: the strict probe came back over ${now.ok ? now.walk.nodes.join(">") : ""}`);
+  }
+});
+
+test("the demo's video path: whichever of its links or routers is down, the strict probe fails; the old one came back with r1-r2 or r3-r4 down", () => {
+  const demo = demoTopology();
+  const r = findPath(demo, { from: "r1", to: "r4", objective: "latency", constraints: { ...NO_CONSTRAINTS }, via: [], protection: "none" });
+  assert.ok(r.ok, r.ok ? "" : r.reason);
+  const p = r.primary;
+  const strict = probeSegments(demo, p);
+  const loose = looseProbe(demo, p);
+  assert.deepEqual(loose.map((x) => x.sid), ["fc00:0:2::e001", "fc00:0:4::1", "fc00:0:3::e001"]);
+  const survived: string[] = [];
+  const cases = [...p.links.map((l) => [`link ${l}`, failed(demo, { links: [l] })] as const), ...p.nodes.slice(1).map((n) => [`router ${n}`, failed(demo, { routers: [n] })] as const)];
+  for (const [what, broken] of cases) {
+    const igp = new IgpView(broken);
+    const now = replay(broken, igp, "r1", "r1", strict);
+    assert.equal(now.ok, false, `${what}: the strict probe came back over ${now.ok ? now.walk.nodes.join(">") : ""}`);
+    const old = replay(broken, igp, "r1", "r1", loose);
+    if (old.ok) survived.push(`${what}: ${old.walk.nodes.join(">")}`);
+  }
+  // r1-r2 down: the IGP takes r1 > r7 > r2 to r2's End.X, and r2 > r7 > r1 home; r3-r4 down: r3 > r2 >
+  // r7 > r4 to r4's End SID, and the same back to r3's End.X.
+  assert.deepEqual(survived, [
+    "link r1-r2: r1>r7>r2>r3>r4>r3>r2>r7>r1",
+    "link r3-r4: r1>r2>r3>r2>r7>r4>r7>r2>r3>r2>r1",
+  ]);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Property: on random small graphs (small IGP metrics, so ECMP is common), every primary and backup
 // the engine returns, via paths and services included, has a probe that replays over the IGP to
-// exactly path + reverse(path), starts with the path's own segments, and whose remaining SIDs are
-// the fewest that do so (against the brute force's exhaustive search).
+// exactly path + reverse(path), starts with the path's own segments, and after them has one End.X
+// per remaining link of the loop, in order (or, over the datapath's limit, the fewest SIDs that do
+// the rest, against the brute force's exhaustive search).
 
 interface Case {
   topo: Topology;
@@ -185,8 +332,8 @@ function forwardEnd(topo: Topology, igp: IgpView, p: Path): number {
   return r.segPos[last]! + (p.segments[last]!.behavior === "End.X" ? 1 : 0);
 }
 
-test("property: every probe replays to exactly path + reverse(path), with the path's segments first and the fewest SIDs after them", () => {
-  const stats = { paths: 0, withSegments: 0, turnedByEnd: 0, turnedByX: 0, turnedByPath: 0, via: 0, backups: 0 };
+test("property: every probe replays to exactly path + reverse(path), with the path's segments first and an End.X per remaining link after them", () => {
+  const stats = { paths: 0, withSegments: 0, landsOnEgress: 0, strictForward: 0, noSegments: 0, via: 0, backups: 0, fallback: 0 };
   fc.assert(
     fc.property(arbCase, ({ topo, q }) => {
       const r = findPath(topo, q);
@@ -195,7 +342,6 @@ test("property: every probe replays to exactly path + reverse(path), with the pa
       for (const p of [r.primary, ...(r.backup ? [r.backup] : [])]) {
         stats.paths++;
         if (p === r.backup) stats.backups++;
-        if (p.segments.length > 0) stats.withSegments++;
         if (q.via.length > 0) stats.via++;
         const probe = probeSegments(topo, p);
         const where: string = `path ${p.nodes.join(">")} [${text(p.segments)}], probe [${text(probe)}]`;
@@ -205,23 +351,35 @@ test("property: every probe replays to exactly path + reverse(path), with the pa
         const want = loopWalk(topo, p);
         assert.deepEqual(replayed.walk.nodes, want.nodes, `${where}: crosses ${replayed.walk.nodes.join(">")}`);
         assert.deepEqual(replayed.walk.links, want.links, `${where}: crosses other links`);
-        // Minimal after the path's own segments: no shorter tail pins the rest of the loop.
         if (p.nodes.length === 1) continue;
         const at = forwardEnd(topo, igp, p);
         const tail = probe.slice(p.segments.length);
         const rest: Walk = { nodes: want.nodes.slice(at), links: want.links.slice(at) };
-        const shorter = tail.length > 0 ? findSegmentList(topo, igp, rest, [], tail.length - 1) : null;
-        assert.equal(shorter, null, `${where}: ${tail.length} SIDs after the path's, but ${text(shorter ?? [])} suffice`);
-        const egress = p.nodes[p.nodes.length - 1]!;
-        if (tail[0]?.behavior === "End" && tail[0].node === egress) stats.turnedByEnd++;
-        else if (tail[0]?.behavior === "End.X" && tail[0].node === egress) stats.turnedByX++;
-        else stats.turnedByPath++;
+        if (p.segments.length + rest.links.length <= MAX_PROBE_SIDS) {
+          // Strict: the End.X of each remaining link's first router, over exactly that link, in order.
+          assert.equal(tail.length, rest.links.length, `${where}: ${tail.length} SIDs after the path's for ${rest.links.length} links`);
+          tail.forEach((x, k) => {
+            const from = rest.nodes[k]!, to = rest.nodes[k + 1]!;
+            const router = topo.routers.find((rr) => rr.name === from)!;
+            assert.deepEqual(x, { sid: endXSid(router, rest.links[k]!), node: from, behavior: "End.X", link: [from, to] }, `${where}: SID ${p.segments.length + k}`);
+          });
+          if (p.segments.length === 0) stats.noSegments++;
+          else if (at === p.links.length) stats.landsOnEgress++;
+          else stats.strictForward++;
+          if (p.segments.length > 0) stats.withSegments++;
+        } else {
+          // Over the limit: the fewest SIDs after the path's own (no shorter tail pins the rest).
+          stats.fallback++;
+          const shorter = tail.length > 0 ? findSegmentList(topo, igp, rest, [], tail.length - 1) : null;
+          assert.equal(shorter, null, `${where}: ${tail.length} SIDs after the path's, but ${text(shorter ?? [])} suffice`);
+        }
       }
     }),
     { numRuns: RUNS, seed: SEED, includeErrorInReport: true },
   );
-  // Not vacuous: each way of turning the probe, segments, via and backups all happened.
-  for (const k of ["withSegments", "turnedByEnd", "turnedByX", "turnedByPath", "via", "backups"] as const) {
+  // Not vacuous: paths without segments, with segments that stop short of the egress router or land
+  // on it, via paths and backups all happened. (The fallback has its own test: these paths are short.)
+  for (const k of ["withSegments", "landsOnEgress", "strictForward", "noSegments", "via", "backups"] as const) {
     assert.ok(stats[k] >= 5, `only ${stats[k]} runs with ${k}: ${JSON.stringify(stats)}`);
   }
   console.log(`# probe property: ${JSON.stringify(stats)}`);

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import * as layout from "./layout.js";
 import { LAYOUT, MAPS } from "./layout.js";
 import { HOST_DATAPATH_MSD } from "../core/model.js";
+import { MAX_PROBE_SIDS } from "../core/probes.js";
 
 const HEADER = fileURLToPath(new URL("../../src/datapath/cairn.h", import.meta.url));
 const OBJECT = fileURLToPath(new URL("../../src/datapath/egress.bpf.o", import.meta.url));
@@ -156,4 +157,8 @@ describe("layout.ts matches cairn.h", { skip }, () => {
 
 test("the path engine's host msd is the SRH entries the datapath writes", () => {
   assert.equal(HOST_DATAPATH_MSD, layout.CAIRN_MAX_SIDS);
+});
+
+test("core's probe limit is the probe SIDs the datapath holds", () => {
+  assert.equal(MAX_PROBE_SIDS, layout.CAIRN_MAX_PROBE_SIDS);
 });
