@@ -33,8 +33,11 @@ export function formatTrial(r: TrialResult): string {
   return [title, controllerLine(r), renderTable(header, rows)].join("\n");
 }
 
-export const FAILOVER_LEGEND = `OUTAGE: the longest time between two datagrams of the flow that arrived. LOST: datagrams that never arrived.
-RECOVERED: when the flow stopped losing datagrams, after the fault took effect (its first loss in any flow): the send
-time of the first datagram that arrived after the flow's last loss during the fault: the host's local failover for video with liveliness, the controller's
-re-steer without it, the IGP's reconvergence for the unsteered flow. Controller times count from the same moment. PATHS: routers that counted the flow's own packets
-(nftables, per port and interface) before the fault, in the fault's last 1.5 s, and in the stream's last 1.5 s.`;
+export const FAILOVER_LEGEND = `OUTAGE: the longest gap between received sequence numbers (by their send times).
+LOST: datagrams that never arrived, of those sent. LOST AFTER HEAL: of those sent after the heal began.
+RECOVERED: when the flow stopped losing datagrams, counted from the fault's first loss in any flow
+(the send time of the first datagram to arrive after the flow's last loss during the fault): the
+host's own failover with liveliness on, the controller's re-steer with it off, the IGP's
+reconvergence for the unsteered flow. The controller's times count from the same moment.
+PATHS: the routers that counted the flow's own packets (nftables, by port and incoming interface)
+before the fault, in the last 1.5 s of the fault, and in the last 1.5 s of the stream.`;

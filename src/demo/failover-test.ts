@@ -63,6 +63,8 @@ export interface FlowResult {
   pathBefore: string[];
   pathDuring: string[];
   pathAfter: string[];
+  /** What each router received of the flow in those windows, by incoming interface (the evidence). */
+  arrivals: Record<"before" | "during" | "after", Record<string, Record<string, number>>>;
 }
 
 export interface TrialResult {
@@ -135,7 +137,9 @@ async function readAll(counters: Map<FlowId, PortCounter>): Promise<Map<FlowId, 
 async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<FailoverTestOptions, "rate" | "beforeMs" | "faultMs" | "afterHealMs">>, progress: (l: string) => void): Promise<TrialResult> {
   const address = (host: string) => topology.hosts.find((h) => h.name === host)!.address;
   const streamMs = o.beforeMs + o.faultMs + o.afterHealMs;
-  const count = Math.round((o.rate * streamMs) / 1000);
+  // A second more than the timeline: the last window then ends well before the stream does, however
+  // long the sender took to start.
+  const count = Math.round((o.rate * (streamMs + 1000)) / 1000);
   const intervalUs = 1e6 / o.rate;
   const routers = topology.routers.map((r) => r.name);
   const hostRouter = topology.hosts.find((h) => h.name === "h1")!.router;
@@ -171,8 +175,9 @@ async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<Fail
     const end = started + streamMs;
     await sleep(Math.max(0, end - 1600 - Date.now()));
     const c4 = await readAll(counters);
-    const sent = await Promise.all(senders.map((s) => s.done));
+    await sleep(Math.max(0, end - 100 - Date.now()));
     const c5 = await readAll(counters);
+    const sent = await Promise.all(senders.map((s) => s.done));
     const reports = await Promise.all(sinks.map((s) => s.report));
     const { events } = await operator.listEvents(lastSeq);
 
@@ -181,7 +186,10 @@ async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<Fail
     const times: TrialTimes = { faultAt, faultInPlaceAt, onsetAt, healAt, healedAt };
     const flows = FLOWS.map((f, i): FlowResult => {
       const stream = streams[i]!;
-      const path = (a: Map<FlowId, Record<string, PortCounts>>, b: Map<FlowId, Record<string, PortCounts>>) => pathFromArrivals(topology, arrivalsBetween(a.get(f.id)!, b.get(f.id)!), "h1");
+      const window = (a: Map<FlowId, Record<string, PortCounts>>, b: Map<FlowId, Record<string, PortCounts>>) => arrivalsBetween(a.get(f.id)!, b.get(f.id)!);
+      const arrivals = { before: window(c0, c1), during: window(c2, c3), after: window(c4, c5) };
+      const path = (w: keyof typeof arrivals) => pathFromArrivals(topology, arrivals[w], "h1");
+      const byInterface = (w: keyof typeof arrivals) => Object.fromEntries(Object.entries(arrivals[w]).map(([n, c]) => [n, c.byInterface]));
       return {
         flow: f.id,
         label: f.label,
@@ -192,9 +200,10 @@ async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<Fail
         lostDuringFault: lostBetween(stream, intervalUs, faultAt, healAt),
         lostAfterHeal: lostBetween(stream, intervalUs, healAt, Infinity),
         recovery: recoveryAfterFault(stream, times, intervalUs),
-        pathBefore: path(c0, c1),
-        pathDuring: path(c2, c3),
-        pathAfter: path(c4, c5),
+        pathBefore: path("before"),
+        pathDuring: path("during"),
+        pathAfter: path("after"),
+        arrivals: { before: byInterface("before"), during: byInterface("during"), after: byInterface("after") },
       };
     });
     return { fault, times, controller: controllerTimeline(events, times), flows };
