@@ -18,6 +18,7 @@ import { DEFAULT_PROBE_SETTINGS, Prober, type PathHealthView, type ProbeSettings
 import { pathKey, watchSpec } from "../datapath/plan.js";
 import type { PathSpec } from "../datapath/types.js";
 import type { WatchProbe } from "../core/elements.js";
+import { DEFAULT_RETRANSMIT_WATCH, RetransmitWatch, retransmitRoutes, type RetransmitCounters, type RetransmitSource, type RetransmitWatchSettings } from "./retransmit-watch.js";
 import { randomInt } from "node:crypto";
 import { reportStatus } from "../api/client.js";
 import type { AgentReportView, PathHealthView as PathHealthReport } from "../api/types.js";
@@ -64,6 +65,11 @@ export interface AgentOptions {
    * and `monotonicNs` replace the UDP socket and the kernel's clock in tests.
    */
   probes?: false | { port?: number; settings?: Partial<ProbeSettings>; transport?: ProbeTransport; monotonicNs?: () => bigint };
+  /**
+   * The passive signal: probe a path at once when this host's TCP flows on it retransmit (default:
+   * with probes and the real datapath; false: never). `source` replaces the kernel's ring in tests.
+   */
+  tcpSignal?: false | { source?: RetransmitSource; settings?: Partial<RetransmitWatchSettings> };
   /** DNS servers for `to: <name>` rules ("addr" or "[addr]:port"); default: the system's. */
   dnsServers?: string[];
   /** Injected DNS lookup (tests). */
@@ -156,6 +162,8 @@ export interface AgentStatus {
   rules: AgentRuleStatus[];
   /** Every probed path (one probe stream each). */
   paths: AgentPathStatus[];
+  /** TCP retransmissions on steered paths (the passive signal); null: not watched. */
+  retransmits: RetransmitCounters | null;
 }
 
 export interface AgentHandle {
@@ -230,6 +238,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const dns = new DnsWatch(opts.lookup ?? systemLookup(opts.dnsServers), clock, () => scheduleReconcile(), {});
   let prober: Prober | null = null;
   let probeConfig: { port: number; secret: number } | null = null;
+  let tcpWatch: RetransmitWatch | null = null;
   /** pathKey()s of primaries degraded by loss: their rules send on the backup. */
   const degraded = new Set<string>();
   /** What each probed path is, for the status and the report. */
@@ -404,6 +413,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     }
     probedPaths = paths;
     prober!.setTargets(targets);
+    tcpWatch?.setRoutes(retransmitRoutes(desired.rules, (k) => paths.has(k)));
     for (const k of degraded) if (!paths.has(k)) degraded.delete(k);
   }
 
@@ -426,6 +436,24 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     if (wasDegraded !== degraded.has(h.key)) scheduleReconcile();
     writeStatus();
     scheduleReport(0);
+  }
+
+  /** The passive signal on the prober (null, and a log line, when the kernel refuses the tracepoint program). */
+  async function watchRetransmits(o: { source?: RetransmitSource; settings?: Partial<RetransmitWatchSettings> }): Promise<RetransmitWatch | null> {
+    let source = o.source;
+    if (!source) {
+      try {
+        source = (await import("../datapath/retransmits.js")).openRetransmitRing();
+      } catch (e) {
+        log(`TCP signal off: cannot attach to the tcp_retransmit_skb tracepoint: ${errorText(e)}`);
+        return null;
+      }
+    }
+    const describe = (key: string) => {
+      const p = probedPaths.get(key);
+      return p ? p.nodes.join(">") || p.sids.join(",") || p.probe.join(",") : key;
+    };
+    return new RetransmitWatch(source, clock, (keys) => prober?.probeNow(keys), log, describe, { ...DEFAULT_RETRANSMIT_WATCH, ...o.settings });
   }
 
   /** Re-reads host facts; reconciles when a cgroup came or went or the address changed. */
@@ -529,6 +557,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       events,
       rules,
       paths: pathStatus(),
+      retransmits: tcpWatch?.counters() ?? null,
     };
   }
 
@@ -568,6 +597,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       probeConfig = { port, secret: randomInt(1, 0xffffffff) };
       const monotonicNs = o.monotonicNs ?? (() => process.hrtime.bigint()); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
       prober = new Prober(transport, datapath!, clock, monotonicNs, probeConfig.secret, { ...DEFAULT_PROBE_SETTINGS, ...o.settings }, pathChanged);
+      if (opts.tcpSignal !== false && (opts.tcpSignal !== undefined || ownsDatapath)) tcpWatch = await watchRetransmits(opts.tcpSignal || {});
     }
     const mount = opts.cgroupMount ?? findCgroup2Mount();
     if (mount) cgroups = new CgroupFacts(mount, () => scheduleReconcile(20));
@@ -618,6 +648,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         reportPending?.cancel();
         dns.stop();
         cgroups?.stop();
+        tcpWatch?.stop();
         prober?.stop();
         if (state !== "failed") state = "stopped";
         writeStatus();
