@@ -17,6 +17,7 @@ import { syncRoutes, wantedRoutes } from "./route-mtu.js";
 import { DEFAULT_PROBE_SETTINGS, Prober, type PathHealthView, type ProbeSettings, type ProbeTransport } from "./prober.js";
 import { probePlan, watchStreams, type ProbedPath } from "./probe-plan.js";
 import type { WatchProbe } from "../core/elements.js";
+import { DEFAULT_RETRANSMIT_WATCH, RetransmitWatch, retransmitRoutes, type RetransmitCounters, type RetransmitSource, type RetransmitWatchSettings } from "./retransmit-watch.js";
 import { randomInt } from "node:crypto";
 import { reportStatus } from "../api/client.js";
 import type { AgentReportView, PathHealthView as PathHealthReport } from "../api/types.js";
@@ -63,6 +64,11 @@ export interface AgentOptions {
    * and `monotonicNs` replace the UDP socket and the kernel's clock in tests.
    */
   probes?: false | { port?: number; settings?: Partial<ProbeSettings>; transport?: ProbeTransport; monotonicNs?: () => bigint };
+  /**
+   * The passive signal: probe a path at once when this host's TCP flows on it retransmit (default:
+   * with probes and the real datapath; false: never). `source` replaces the kernel's ring in tests.
+   */
+  tcpSignal?: false | { source?: RetransmitSource; settings?: Partial<RetransmitWatchSettings> };
   /** DNS servers for `to: <name>` rules ("addr" or "[addr]:port"); default: the system's. */
   dnsServers?: string[];
   /** Injected DNS lookup (tests). */
@@ -145,6 +151,8 @@ export interface AgentStatus {
   rules: AgentRuleStatus[];
   /** Every probed path (one probe stream each). */
   paths: AgentPathStatus[];
+  /** TCP retransmissions on steered paths (the passive signal); null: not watched. */
+  retransmits: RetransmitCounters | null;
 }
 
 export interface AgentHandle {
@@ -220,6 +228,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   let prober: Prober | null = null;
   let probeSettings: ProbeSettings = DEFAULT_PROBE_SETTINGS;
   let probeConfig: { port: number; secret: number } | null = null;
+  let tcpWatch: RetransmitWatch | null = null;
   /** pathKey()s of primaries degraded by loss: their rules send on the backup. */
   const degraded = new Set<string>();
   /** What each probed path is, for the status and the report. */
@@ -363,6 +372,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     const plan = probePlan(rules, desired, refs, watch, probeSettings);
     probedPaths = plan.paths;
     prober!.setTargets(plan.targets);
+    tcpWatch?.setRoutes(retransmitRoutes(desired.rules, (k) => plan.paths.has(k)));
     for (const k of degraded) if (!plan.paths.has(k)) degraded.delete(k);
   }
 
@@ -385,6 +395,24 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     if (wasDegraded !== degraded.has(h.key)) scheduleReconcile();
     writeStatus();
     scheduleReport(0);
+  }
+
+  /** The passive signal on the prober (null, and a log line, when the kernel refuses the tracepoint program). */
+  async function watchRetransmits(o: { source?: RetransmitSource; settings?: Partial<RetransmitWatchSettings> }): Promise<RetransmitWatch | null> {
+    let source = o.source;
+    if (!source) {
+      try {
+        source = (await import("../datapath/retransmits.js")).openRetransmitRing();
+      } catch (e) {
+        log(`TCP signal off: cannot attach to the tcp_retransmit_skb tracepoint: ${errorText(e)}`);
+        return null;
+      }
+    }
+    const describe = (key: string) => {
+      const p = probedPaths.get(key);
+      return p ? p.nodes.join(">") || p.sids.join(",") || p.probe.join(",") : key;
+    };
+    return new RetransmitWatch(source, clock, (keys) => prober?.probeNow(keys), log, describe, { ...DEFAULT_RETRANSMIT_WATCH, ...o.settings });
   }
 
   /** Re-reads host facts; reconciles when a cgroup came or went or the address changed. */
@@ -488,6 +516,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       events,
       rules,
       paths: pathStatus(),
+      retransmits: tcpWatch?.counters() ?? null,
     };
   }
 
@@ -528,6 +557,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       const monotonicNs = o.monotonicNs ?? (() => process.hrtime.bigint()); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
       probeSettings = { ...DEFAULT_PROBE_SETTINGS, ...o.settings };
       prober = new Prober(transport, datapath!, clock, monotonicNs, probeConfig.secret, probeSettings, pathChanged);
+      if (opts.tcpSignal !== false && (opts.tcpSignal !== undefined || ownsDatapath)) tcpWatch = await watchRetransmits(opts.tcpSignal || {});
     }
     const mount = opts.cgroupMount ?? findCgroup2Mount();
     if (mount) cgroups = new CgroupFacts(mount, () => scheduleReconcile(20));
@@ -578,6 +608,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         reportPending?.cancel();
         dns.stop();
         cgroups?.stop();
+        tcpWatch?.stop();
         prober?.stop();
         if (state !== "failed") state = "stopped";
         writeStatus();

@@ -24,6 +24,8 @@ export interface AgentCommandOptions {
   probeMisses?: number;
   probeLoss?: number;
   holddownMs?: number;
+  /** false: no passive signal (--no-tcp-signal). */
+  tcpSignal?: boolean;
 }
 
 export interface AgentCliOptions extends AgentCommandOptions {
@@ -79,6 +81,7 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     ...(opts.appCgroupRoot !== undefined ? { appCgroupRoot: opts.appCgroupRoot } : {}),
     ...(opts.dnsServer?.length ? { dnsServers: opts.dnsServer } : {}),
     ...(opts.routeMtu === false ? { routeMtu: false } : {}),
+    ...(opts.tcpSignal === false ? { tcpSignal: false as const } : {}),
     probes: opts.probes === false ? false : { ...(opts.probePort !== undefined ? { port: opts.probePort } : {}), settings: probeSettings(opts) },
   });
   opts.onReady?.(agent);

@@ -9,6 +9,7 @@ declare const brand: unique symbol;
 export type BpfObject = { readonly [brand]: "bpf_object" };
 export type BpfProgram = { readonly [brand]: "bpf_program" };
 export type BpfMap = { readonly [brand]: "bpf_map" };
+export type BpfLink = { readonly [brand]: "bpf_link" };
 
 const lib = koffi.load("libbpf.so.1");
 const libc = koffi.load("libc.so.6");
@@ -16,6 +17,7 @@ const libc = koffi.load("libc.so.6");
 koffi.pointer("bpf_object", koffi.opaque());
 koffi.pointer("bpf_program", koffi.opaque());
 koffi.pointer("bpf_map", koffi.opaque());
+koffi.pointer("bpf_link", koffi.opaque());
 
 const f = {
   objectOpenFile: lib.func("bpf_object *bpf_object__open_file(const char *path, const void *opts)"),
@@ -47,6 +49,8 @@ const f = {
   linkDetach: lib.func("int bpf_link_detach(int link_fd)"),
   objGetInfoByFd: lib.func("int bpf_obj_get_info_by_fd(int bpf_fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)"),
   progGetFdById: lib.func("int bpf_prog_get_fd_by_id(uint32_t id)"),
+  programAttach: lib.func("bpf_link *bpf_program__attach(const bpf_program *prog)"),
+  linkDestroy: lib.func("int bpf_link__destroy(bpf_link *link)"),
   progQuery: lib.func("int bpf_prog_query(int target_fd, int type, uint32_t query_flags, _Out_ uint32_t *attach_flags, _Out_ uint32_t *prog_ids, _Inout_ uint32_t *prog_cnt)"),
 };
 
@@ -252,6 +256,20 @@ export function tcxPrograms(ifindex: number, attachType: number): number[] {
 /** Replaces a link's program atomically: no packet sees neither. */
 export function linkUpdate(linkFd: number, progFd: number): void {
   check("bpf_link_update", f.linkUpdate(linkFd, progFd, null));
+}
+
+/**
+ * Attaches a program where its SEC() says (a tracepoint, a kprobe...): a link owned by this
+ * process, gone with bpf_link__destroy or when the process exits.
+ */
+export function programAttach(prog: BpfProgram, what?: string): BpfLink {
+  takeLog();
+  return checkPtr<BpfLink>("bpf_program__attach", f.programAttach(prog), what);
+}
+
+/** Detaches and frees a link made by programAttach. */
+export function linkDestroy(link: BpfLink): void {
+  check("bpf_link__destroy", f.linkDestroy(link));
 }
 
 export function linkDetach(linkFd: number): void {
