@@ -20,6 +20,7 @@ import type { WatchProbe } from "../core/elements.js";
 import { DEFAULT_RETRANSMIT_WATCH, RetransmitWatch, retransmitRoutes, type RetransmitCounters, type RetransmitSource, type RetransmitWatchSettings } from "./retransmit-watch.js";
 import { randomInt } from "node:crypto";
 import { reportStatus } from "../api/client.js";
+import type { ClientCredentials } from "../api/credentials.js";
 import type { AgentReportView, PathHealthView as PathHealthReport } from "../api/types.js";
 
 export { backoffDelay, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "./controller-link.js";
@@ -88,6 +89,8 @@ export interface AgentOptions {
   clock?: Clock;
   /** One line per state change. Default: stderr. */
   log?: (line: string) => void;
+  /** The agent's certificate and key (its identity: its host), and the CA of the controller's. */
+  credentials?: ClientCredentials;
 }
 
 export type AgentState = "starting" | LinkState | "stopped" | "failed";
@@ -570,6 +573,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     writeStatus();
     link = new ControllerLink({
       url: opts.controllerUrl,
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
       host: opts.host,
       agentVersion: opts.agentVersion ?? AGENT_VERSION,
       backoff: opts.backoff ?? DEFAULT_BACKOFF,

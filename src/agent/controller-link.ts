@@ -1,7 +1,8 @@
 // The agent's connection to the controller: one long-lived Subscribe stream over HTTP/2 (gRPC),
 // reconnecting with backoff, watched by HTTP/2 PINGs; and the client for the agent's reports.
 import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
+import { credentialInterceptors, sessionManagerFor, type ClientCredentials } from "../api/credentials.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { pathUpdateFromProto } from "../api/convert.js";
 import type { PathUpdateView } from "../api/types.js";
@@ -39,6 +40,8 @@ export type LinkState = "connecting" | "connected" | "disconnected";
 
 export interface ControllerLinkOptions {
   url: string;
+  /** The agent's certificate (its identity: its host name) and the CA of the controller's. */
+  credentials?: ClientCredentials;
   host: string;
   agentVersion: string;
   backoff: Backoff;
@@ -63,7 +66,7 @@ export class ControllerLink {
 
   /** A Connect client on the link's HTTP/2 connection (for reports). */
   client(): Client<typeof CairnService> {
-    return createClient(CairnService, createGrpcTransport({ baseUrl: this.o.url, sessionManager: this.sessionManager }));
+    return createClient(CairnService, createGrpcTransport({ baseUrl: this.o.url, sessionManager: this.sessionManager, interceptors: credentialInterceptors(this.o.credentials) }));
   }
 
   get connected(): boolean {
@@ -77,7 +80,7 @@ export class ControllerLink {
    * own error event, so failures alone never abort it.
    */
   private newSessionManager(): Http2SessionManager {
-    return new Http2SessionManager(this.o.url, {
+    return sessionManagerFor(this.o.url, this.o.credentials, {
       pingIntervalMs: this.o.keepalive.intervalMs,
       pingTimeoutMs: this.o.keepalive.timeoutMs,
       pingIdleConnection: false,

@@ -4,7 +4,8 @@
 import { readFile } from "node:fs/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { CallOptions, Client } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { credentialInterceptors, sessionManagerFor, type ClientCredentials } from "./credentials.js";
 import type { Intent } from "../core/model.js";
 import { ConfigFileError } from "../config/errors.js";
 import { CairnService, ValidationErrorsSchema } from "./gen/cairn/v1/cairn_pb.js";
@@ -22,6 +23,8 @@ import type { AgentReportView, ApplySummary, EventsView, EventView, LinksView, P
 export interface OperatorClientOptions {
   /** "connect" (JSON, default) or "grpc" (binary); both over HTTP/2. */
   protocol?: "connect" | "grpc";
+  /** CA, client certificate, token: how to reach a TLS controller and who to say we are. */
+  credentials?: ClientCredentials;
   /** Per-call timeout; default 10 s. */
   timeoutMs?: number;
 }
@@ -63,8 +66,8 @@ function translate(baseUrl: string, e: unknown): never {
 }
 
 export function createOperatorClient(baseUrl: string, opts: OperatorClientOptions = {}): OperatorClient {
-  const sessionManager = new Http2SessionManager(baseUrl);
-  const common = { baseUrl, httpVersion: "2" as const, sessionManager, defaultTimeoutMs: opts.timeoutMs ?? 10_000 };
+  const sessionManager = sessionManagerFor(baseUrl, opts.credentials);
+  const common = { baseUrl, httpVersion: "2" as const, sessionManager, defaultTimeoutMs: opts.timeoutMs ?? 10_000, interceptors: credentialInterceptors(opts.credentials) };
   const transport =
     opts.protocol === "grpc" ? createGrpcTransport(common) : createConnectTransport({ ...common, useBinaryFormat: false });
   const client: Client<typeof CairnService> = createClient(CairnService, transport);

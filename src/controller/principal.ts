@@ -14,6 +14,8 @@ export interface Principal {
   via: "certificate" | "token" | "none";
   /** The connection's remote address, "[addr]:port". */
   peer: string;
+  /** Why credentials it presented were refused (then role is null). */
+  refused?: string;
 }
 
 export const ANONYMOUS: Principal = { name: "anonymous", role: null, via: "none", peer: "unknown" };

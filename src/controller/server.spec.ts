@@ -84,7 +84,7 @@ async function closeAll(...cs: (ControllerHandle | undefined)[]) {
   await Promise.all(cs.map((c) => c?.close()));
 }
 
-test("ListPaths and ListIntents speak Connect JSON over h2c and HTTP/1.1 (curl-style POST)", async () => {
+test("an open controller (no TLS material): Connect JSON over h2c on loopback; HTTP/1.1 in cleartext is not served", async () => {
   const { c, url } = await start();
   try {
     assert.match(url, /^http:\/\/\[::1\]:\d+$/);
@@ -103,7 +103,8 @@ test("ListPaths and ListIntents speak Connect JSON over h2c and HTTP/1.1 (curl-s
     assert.equal(web0.targets[0].path.segments[0].sid, R2_END);
     assert.equal(r.json.agents, undefined); // none connected (empty lists are omitted in JSON)
 
-    const only = await h1Post(url, "/cairn.v1.CairnService/ListPaths", { hosts: ["h3"] });
+    await assert.rejects(h1Post(url, "/cairn.v1.CairnService/ListPaths", {}), "no cleartext HTTP/1.1: only HTTP/2 with prior knowledge");
+    const only = await h2Post(url, "/cairn.v1.CairnService/ListPaths", { hosts: ["h3"] });
     assert.equal(only.status, 200);
     assert.deepEqual(only.json.hosts.map((h: any) => h.host), ["h3"]);
 
@@ -120,10 +121,10 @@ test("ListPaths and ListIntents speak Connect JSON over h2c and HTTP/1.1 (curl-s
   }
 });
 
-test("curl works with and without --http2-prior-knowledge", { skip: spawnSync("curl", ["--version"]).status !== 0 && "curl not installed" }, async () => {
+test("curl works in cleartext with --http2-prior-knowledge", { skip: spawnSync("curl", ["--version"]).status !== 0 && "curl not installed" }, async () => {
   const { c, url } = await start();
   try {
-    for (const extra of [["--http2-prior-knowledge"], []]) {
+    for (const extra of [["--http2-prior-knowledge"]]) {
       const args = ["-sS", "-g", ...extra, "-H", "Content-Type: application/json", "-d", "{}", `${url}/cairn.v1.CairnService/ListPaths`];
       // Async spawn: a sync one would block the controller's event loop.
       const out = await new Promise<string>((resolve, reject) => {

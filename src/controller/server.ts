@@ -1,6 +1,8 @@
-// The controller process: CairnService (service.ts) over HTTP/2 cleartext (gRPC
-// for agents, Connect JSON for curl and the operator CLI), one listener per address.
-import * as http from "node:http";
+// The controller process: CairnService (service.ts) over HTTP/2 with TLS (gRPC for agents,
+// Connect JSON for the operator CLI and curl, HTTP/1.1 through ALPN too), one listener per address;
+// every caller authenticated (authn.ts) and authorised (authz.ts). Without TLS material it is an
+// open controller on loopback only, in cleartext (tests, a laptop).
+import type * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { rename, writeFile } from "node:fs/promises";
@@ -10,6 +12,9 @@ import type { Intent, Topology } from "../core/model.js";
 import { SubscriptionHub } from "./hub.js";
 import { ReportStore } from "./reports.js";
 import { cairnRoutes, kPeer } from "./service.js";
+import { authenticate, type Authenticator } from "./authn.js";
+import { authorisation } from "./authz.js";
+import { ANONYMOUS, kPrincipal } from "./principal.js";
 import { createControllerState } from "./state.js";
 import type { HostDelta } from "./state.js";
 import { realClock, type Clock } from "./clock.js";
@@ -22,12 +27,25 @@ export interface ListenAddress {
   port: number;
 }
 
+/** Authentication and authorisation: TLS with client certificates, or bearer tokens. */
+export interface ControllerSecurity {
+  tls: TlsMaterial;
+  authenticator: Authenticator;
+}
+
 export interface ControllerOptions {
   topology: Topology;
   intents: Intent[];
   /** Where the initial intents came from; shown by ListIntents, and the target of persistIntents. */
   intentsFile?: string;
+  /**
+   * With `security`: TLS listeners, every caller authenticated and authorised. Without: an open
+   * controller (no authentication), which listens only on loopback, in cleartext.
+   */
   listen: ListenAddress[];
+  security?: ControllerSecurity;
+  /** With `security`, cleartext HTTP/2 listeners besides (loopback only); callers still authenticate (tokens). */
+  cleartextListen?: ListenAddress[];
   /** Write successfully applied intents back to intentsFile (atomically), so a restart keeps them. Default false. */
   persistIntents?: boolean;
   /** HTTP/2 PINGs to every connection; a connection not answering within timeoutMs is dropped. */
@@ -48,13 +66,14 @@ export interface ControllerOptions {
 
 export interface ControllerHandle {
   close(): Promise<void>;
-  /** One base URL per listen address, e.g. "http://[::1]:50051". */
+  /** One base URL per listen address, e.g. "https://[::1]:50051", then the cleartext ones. */
   urls: string[];
+  /** New certificates and client CA for every TLS listener, for new connections (rotation). */
+  reloadTls(m: TlsMaterial): void;
 }
 
 export const DEFAULT_KEEPALIVE = { intervalMs: 10_000, timeoutMs: 5_000 };
 const CLOSE_GRACE_MS = 1_000;
-const SNIFF_TIMEOUT_MS = 10_000;
 
 export function defaultLog(line: string): void {
   process.stderr.write(`${new Date().toISOString()} controller: ${line}\n`);
@@ -96,8 +115,6 @@ function keepSessionAlive(session: http2.ServerHttp2Session, intervalMs: number,
   timer.unref();
   session.once("close", () => clearInterval(timer));
 }
-
-const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
 
 /**
  * Node's own http2 client sends an IPv6 :authority without brackets
@@ -143,71 +160,70 @@ function safeHandler(handler: ReturnType<typeof connectNodeAdapter>) {
 
 interface Listener {
   url: string;
+  /** TLS listeners take new certificates and CA here (rotation without a restart). */
+  reloadTls?(m: TlsMaterial): void;
   close(): Promise<void>;
 }
 
+/** PEM texts: the controller's certificate chain and key, and the CA its clients' certificates must chain to. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  clientCa: string;
+}
+
+/** True for a loopback address: the only place a cleartext listener may listen. */
+export function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1") return true;
+  return net.isIPv4(host) && host.startsWith("127.");
+}
+
+function tlsOptions(m: TlsMaterial): http2.SecureServerOptions {
+  // Client certificates are asked for, not required: operators may use a bearer token instead.
+  // Whether one was presented and verified is read per request (authn.ts).
+  return { cert: m.cert, key: m.key, ca: m.clientCa, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" };
+}
+
 /**
- * One TCP listener that hands HTTP/2 (prior knowledge, as gRPC clients and
- * `curl --http2-prior-knowledge` use) to an http2 server and anything else to
- * an HTTP/1.1 server, both serving the same handler — so plain `curl -d`
- * works too.
+ * One listener on one address: HTTP/2 over TLS (with HTTP/1.1 through ALPN, for curl and plain
+ * HTTPS clients), or, when `tls` is null, cleartext HTTP/2 with prior knowledge (h2c) only.
  */
 async function listen(
   addr: ListenAddress,
   handler: ReturnType<typeof connectNodeAdapter>,
   keepalive: { intervalMs: number; timeoutMs: number },
+  tls: TlsMaterial | null,
 ): Promise<Listener> {
   const safe = safeHandler(handler);
-  const h2 = http2.createServer({}, safe);
-  const h1 = http.createServer(safe);
+  const server = tls ? http2.createSecureServer({ ...tlsOptions(tls), allowHTTP1: true }, safe) : http2.createServer({}, safe);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on("session", (s) => {
+  server.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
     s.on("error", () => {}); // reported through the streams; never crash the controller
     keepSessionAlive(s, keepalive.intervalMs, keepalive.timeoutMs);
   });
-  const tcp = net.createServer((socket) => {
+  server.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => {});
-    let seen = Buffer.alloc(0);
-    // A connection that never says which protocol it speaks is dropped.
-    socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
-    const onData = (chunk: Buffer) => {
-      seen = Buffer.concat([seen, chunk]);
-      const n = Math.min(seen.length, H2_PREFACE.length);
-      const isH2 = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
-      if (isH2 && seen.length < H2_PREFACE.length) return; // need more bytes to decide
-      socket.off("data", onData);
-      socket.setTimeout(0);
-      socket.pause();
-      socket.unshift(seen);
-      if (isH2) {
-        // The http2 session takes over the socket and drains what is buffered.
-        h2.emit("connection", socket);
-      } else {
-        h1.emit("connection", socket);
-        socket.resume();
-      }
-    };
-    socket.on("data", onData);
   });
+  server.on("tlsClientError", () => {}); // a failed handshake is the client's problem, and says so to it
   await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen({ host: addr.host, port: addr.port }, () => {
-      tcp.off("error", reject);
+    server.once("error", reject);
+    server.listen({ host: addr.host, port: addr.port }, () => {
+      server.off("error", reject);
       resolve();
     });
   });
-  const bound = tcp.address() as net.AddressInfo;
+  const bound = server.address() as net.AddressInfo;
   return {
-    url: `http://${formatHostPort(addr.host, bound.port)}`,
+    url: `${tls ? "https" : "http"}://${formatHostPort(addr.host, bound.port)}`,
+    ...(tls ? { reloadTls: (m: TlsMaterial) => (server as http2.Http2SecureServer).setSecureContext(tlsOptions(m)) } : {}),
     async close() {
-      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sessions) if (!s.closed) s.close();
-      h1.closeIdleConnections();
       const timer = setTimeout(() => {
         for (const s of sessions) s.destroy();
         for (const s of sockets) s.destroy();
@@ -237,6 +253,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   );
 
   const routes = cairnRoutes({
+    enforceOwnHost: opts.security !== undefined,
     state,
     hub,
     reports,
@@ -249,14 +266,26 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...(opts.persistIntents && opts.intentsFile ? { persist: (yaml: string) => writeFileAtomic(opts.intentsFile!, yaml) } : {}),
   });
 
+  const security = opts.security ?? null;
+  const cleartext = security ? (opts.cleartextListen ?? []) : opts.listen;
+  const outside = cleartext.filter((a) => !isLoopback(a.host));
+  if (outside.length > 0) {
+    throw new Error(`cleartext listener on ${outside.map((a) => formatHostPort(a.host, a.port)).join(", ")} refused: without TLS the controller listens on loopback only (::1, 127.0.0.1)`);
+  }
   const handler = connectNodeAdapter({
     routes,
-    contextValues: (req) => createContextValues().set(kPeer, peerOf(req.socket)),
+    ...(security ? { interceptors: [authorisation(log)] } : {}),
+    contextValues: (req) => {
+      const peer = peerOf(req.socket);
+      const values = createContextValues().set(kPeer, peer);
+      return security ? values.set(kPrincipal, authenticate(req, security.authenticator, peer)) : values.set(kPrincipal, { ...ANONYMOUS, peer });
+    },
   });
 
   const listeners: Listener[] = [];
   try {
-    for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive));
+    if (security) for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive, security.tls));
+    for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null));
   } catch (e) {
     await Promise.all(listeners.map((l) => l.close()));
     throw e;
@@ -269,6 +298,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   let closing: Promise<void> | null = null;
   return {
     urls,
+    reloadTls(m) {
+      for (const l of listeners) l.reloadTls?.(m);
+      log("TLS certificates reloaded");
+    },
     close() {
       closing ??= (async () => {
         hub.close();

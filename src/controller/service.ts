@@ -26,6 +26,8 @@ import type { ControllerState, HostDelta } from "./state.js";
 import { EventRingClosedError, type EventLog } from "./events.js";
 import type { Liveliness } from "./liveliness.js";
 import type { PushTracker } from "./pushes.js";
+import { checkOwnHost } from "./authz.js";
+import { kPrincipal } from "./principal.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -42,6 +44,8 @@ export interface ServiceDeps {
   log: (line: string) => void;
   /** Where the current intents came from: shown by ListIntents. */
   intentsSource: string;
+  /** Agents authenticate: each may subscribe to and report on its own host only. */
+  enforceOwnHost?: boolean;
   /** Called with applied YAML before it takes effect (e.g. to write it back to the intents file). */
   persist?: (yaml: string) => Promise<void>;
 }
@@ -60,6 +64,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
       {
         async *subscribe(req, ctx) {
           if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
+          checkOwnHost(ctx.values.get(kPrincipal), req.host, "Subscribe", deps.enforceOwnHost === true, log);
           if (!state.hasHost(req.host)) throw unknownHost(req.host);
           const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer) }, ctx.signal, {
             onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.subscribers().length} connected)`),
@@ -106,8 +111,9 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           return pathsViewToProto(view);
         },
 
-        reportStatus(req) {
+        reportStatus(req, ctx) {
           if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
+          checkOwnHost(ctx.values.get(kPrincipal), req.host, "ReportStatus", deps.enforceOwnHost === true, log);
           const snapshot = state.snapshot(req.host);
           if (!snapshot) throw unknownHost(req.host);
           let report: AgentReportView;

@@ -1,0 +1,49 @@
+// Who is calling, from the connection's client certificate (verified against the client CA by
+// TLS) or the request's bearer token. The credential stores themselves (CA, tokens, revocations)
+// are the Authenticator's business (src/certs); this only reads the request.
+import type * as http from "node:http";
+import type * as http2 from "node:http2";
+import type { TLSSocket } from "node:tls";
+import type { Principal, Role } from "./principal.js";
+
+export type Identity = { name: string; role: Role } | { error: string };
+
+export interface Authenticator {
+  /** The identity of a client certificate that chained to the client CA (revoked or foreign: an error). */
+  certificate(cert: import("node:crypto").X509Certificate): Identity;
+  /** The identity of a bearer token (unknown, expired, revoked: an error). */
+  token(token: string): Identity;
+}
+
+type Request = http.IncomingMessage | http2.Http2ServerRequest;
+
+function tlsSocketOf(req: Request): TLSSocket | null {
+  const s = ("stream" in req ? req.stream.session?.socket : req.socket) as Partial<TLSSocket> | undefined;
+  return s && typeof s.getPeerX509Certificate === "function" ? (s as TLSSocket) : null;
+}
+
+function bearer(req: Request): string | null {
+  const h = req.headers["authorization"];
+  const v = Array.isArray(h) ? h[0] : h;
+  const m = v ? /^Bearer\s+(\S+)\s*$/i.exec(v) : null;
+  return m ? m[1]! : null;
+}
+
+/** The caller of `req`: its certificate if it presented one, else its token, else nobody. */
+export function authenticate(req: Request, auth: Authenticator, peer: string): Principal {
+  const socket = tlsSocketOf(req);
+  const cert = socket?.getPeerX509Certificate();
+  if (socket && cert) {
+    if (!socket.authorized) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${String(socket.authorizationError ?? "not signed by the client CA")}` };
+    const id = auth.certificate(cert);
+    if ("error" in id) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${id.error}` };
+    return { name: id.name, role: id.role, via: "certificate", peer };
+  }
+  const token = bearer(req);
+  if (token !== null) {
+    const id = auth.token(token);
+    if ("error" in id) return { name: "token", role: null, via: "token", peer, refused: `bearer token refused: ${id.error}` };
+    return { name: id.name, role: id.role, via: "token", peer };
+  }
+  return { name: "anonymous", role: null, via: "none", peer };
+}
