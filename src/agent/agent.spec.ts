@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, statSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createOperatorClient, getPaths } from "../api/client.js";
+import { applyIntentsText } from "../api/apply-file.js";
 import { startController } from "../controller/server.js";
 import {
   collectingLog,
@@ -139,7 +140,7 @@ test("agents get their own host's rules only, app cgroups as classes; deltas wit
     const t0 = Date.now();
     const idsBefore = new Map(h1.a.status().rules.map((r) => [r.key, r.ruleIds[0]]));
     const applies = { h2: h2.dp.applied.length, h3: h3.dp.applied.length };
-    await op.applyIntents(INTENTS_V2, "v2.yaml");
+    await applyIntentsText(op, INTENTS_V2, "v2.yaml");
     await waitFor("h1 at v2", synced(h1.a, 2), 1000);
     assert.ok(Date.now() - t0 < 1000);
     assert.deepEqual(rulesOf(h1.dp), [
@@ -154,7 +155,7 @@ test("agents get their own host's rules only, app cgroups as classes; deltas wit
 
     // Invalid intents: rejected, and no agent hears of it.
     const h1Applies = h1.dp.applied.length;
-    await assert.rejects(op.applyIntents(INTENTS_INVALID, "bad.yaml"), /bad\.yaml:3:\d+: intents\[0\]\.match\.hosts\[0\]: unknown host "h9"/);
+    await assert.rejects(applyIntentsText(op, INTENTS_INVALID, "bad.yaml"), /bad\.yaml:3:\d+: intents\[0\]\.match\.hosts\[0\]: unknown host "h9"/);
     await sleep(100);
     assert.equal(h1.dp.applied.length, h1Applies);
   } finally {
@@ -276,7 +277,7 @@ test("an update that would overflow the datapath is refused whole, naming the li
   try {
     await waitFor("h1 synced", synced(h1.a, 1));
     const before = structuredClone(dp.snapshot);
-    await op.applyIntents(INTENTS_V1, "v1.yaml"); // 3 rules, one new identity: 3 ids needed of 2
+    await applyIntentsText(op, INTENTS_V1, "v1.yaml"); // 3 rules, one new identity: 3 ids needed of 2
     const s = await waitFor("refusal", () => (h1.a.status().lastError ? h1.a.status() : undefined));
     assert.match(s.lastError!, /datapath refused the update \(v2\): the update needs \d new rule ids but only \d are free \(the datapath holds 2 rules.*--max-rules\); it still holds the rules of v1/);
     assert.equal(s.synced, false);
@@ -372,7 +373,7 @@ test("intent liveliness: a path two intents share is probed with the strictest o
     assert.equal(live.length, 1);
     assert.deepEqual([live[0]!.thresholdUs, live[0]!.holddownMs], [40_000, 9_000], "the kernel judges it with them too");
 
-    await op.applyIntents(web + bulk("off"), "off.yaml");
+    await applyIntentsText(op, web + bulk("off"), "off.yaml");
     await waitFor("h1 at v2", synced(h1.a, 2), 1000);
     assert.deepEqual(probed(), [{ nodes: "r1>r2>r4", intervalMs: 20, misses: 4, holddownMs: 3_000, usedBy: ["web#0"] }], "bulk no longer on the stream: web's settings alone");
     assert.deepEqual(dp.last!.rules.map((r) => [r.identity.split("|")[0], r.noLiveness, r.primary?.probe !== undefined, r.backup]), [
@@ -516,7 +517,7 @@ test("drained entries are freed on the injected clock, not before", async () => 
   const op = createOperatorClient(url);
   try {
     await waitFor("h1 synced", synced(h1.a, 1));
-    await op.applyIntents(INTENTS_V2, "v2.yaml"); // web#1 goes, bulk#0 becomes a new rule
+    await applyIntentsText(op, INTENTS_V2, "v2.yaml"); // web#1 goes, bulk#0 becomes a new rule
     await waitFor("h1 at v2", synced(h1.a, 2));
     const held = () => dp.snapshot.ruleStates.size;
     assert.equal(held(), 4, "two live rules and two draining");

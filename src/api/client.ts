@@ -1,24 +1,27 @@
-// Operator client for `cairn apply -f FILE`, `cairn get paths|links`, `cairn events`, and
-// the agent's report call. Returns plain data (src/api/types.ts); protobuf stays
+// Operator client for `cairn apply` (with apply-file.ts), `cairn get paths|links`, `cairn events`,
+// and the agent's report call. Returns plain data (src/api/types.ts); protobuf stays
 // inside src/api.
-import { readFile } from "node:fs/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { CallOptions, Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { credentialInterceptors, sessionManagerFor, type ClientCredentials } from "./credentials.js";
-import type { Intent } from "../core/model.js";
+import type { Intent, Topology } from "../core/model.js";
 import { ConfigFileError } from "../config/errors.js";
 import { CairnService, ValidationErrorsSchema } from "./gen/cairn/v1/cairn_pb.js";
-import {
-  agentReportToProto,
-  applySummaryFromProto,
-  configErrorsFromProto,
-  intentFromProto,
-  pathsViewFromProto,
-  reportAckFromProto,
-} from "./convert.js";
+import { agentReportToProto, configErrorsFromProto, intentFromProto, intentToProto, pathsViewFromProto, reportAckFromProto } from "./convert.js";
+import { applyResultFromProto, topologyFromProto, validateResultFromProto } from "./convert-apply.js";
 import { eventFromProto, eventsViewFromProto, linksViewFromProto } from "./convert-liveliness.js";
-import type { AgentReportView, ApplySummary, EventsView, EventView, LinksView, PathsView, ReportAckView } from "./types.js";
+import type {
+  AgentReportView,
+  ApplyResultView,
+  EventsView,
+  EventView,
+  IntentsRevisionView,
+  LinksView,
+  PathsView,
+  ReportAckView,
+  ValidateResultView,
+} from "./types.js";
 
 export interface OperatorClientOptions {
   /** "connect" (JSON, default) or "grpc" (binary); both over HTTP/2. */
@@ -32,9 +35,21 @@ export interface OperatorClientOptions {
 export interface OperatorClient {
   readonly baseUrl: string;
   listPaths(hosts?: string[]): Promise<PathsView>;
-  listIntents(): Promise<{ intents: Intent[]; source: string }>;
-  /** Throws ConfigFileError (every validation error) when the controller rejects the intents. */
-  applyIntents(yaml: string, filename: string): Promise<ApplySummary>;
+  listIntents(): Promise<{ intents: Intent[]; source: string } & IntentsRevisionView>;
+  /** The topology the controller computes over (to check intents files against). */
+  getTopology(): Promise<Topology>;
+  /**
+   * What applyIntents would do (the diff against the current revision, or against `baseRevision`
+   * when given: a conflict otherwise), applying nothing. Throws as applyIntents does.
+   */
+  validateIntents(intents: Intent[], opts: IntentsCallOptions): Promise<ValidateResultView>;
+  /**
+   * Replaces the controller's intents, based on `baseRevision`. Throws ConfigFileError (every
+   * validation error) for invalid intents, and ControllerCallError with code Aborted for a
+   * conflict, FailedPrecondition for a removal of every intent without allowRemoveAll or a
+   * datapath limit exceeded.
+   */
+  applyIntents(intents: Intent[], opts: IntentsCallOptions & { baseRevision: number }): Promise<ApplyResultView>;
   /** Every link and node with its liveliness. */
   listLinks(): Promise<LinksView>;
   /** Held events after `afterSeq`, the newest `limit` (0: all). */
@@ -43,6 +58,15 @@ export interface OperatorClient {
   watchEvents(afterSeq: number, signal: AbortSignal): AsyncIterable<EventView>;
   /** Closes the HTTP/2 connection. */
   close(): void;
+}
+
+export interface IntentsCallOptions {
+  /** Where the intents come from (a file name), for the controller's events, audit log and errors. */
+  source: string;
+  /** The revision the intents are based on; for validateIntents 0 (or absent) = the current one. */
+  baseRevision?: number;
+  /** Allow removing every intent. */
+  allowRemoveAll?: boolean;
 }
 
 /** A failed call, with the controller URL in the message. */
@@ -83,14 +107,30 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
     async listIntents() {
       try {
         const r = await client.listIntents({});
-        return { intents: r.intents.map(intentFromProto), source: r.source };
+        return { intents: r.intents.map(intentFromProto), source: r.source, revision: Number(r.revision), changedAt: r.changedAt, changedBy: r.changedBy };
       } catch (e) {
         translate(baseUrl, e);
       }
     },
-    async applyIntents(yaml, filename) {
+    async getTopology() {
       try {
-        return applySummaryFromProto(await client.applyIntents({ yaml, filename }));
+        return topologyFromProto(await client.getTopology({}));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async validateIntents(intents, o) {
+      try {
+        const req = { intents: intents.map(intentToProto), filename: o.source, baseRevision: BigInt(o.baseRevision ?? 0), allowRemoveAll: o.allowRemoveAll ?? false };
+        return validateResultFromProto(await client.validateIntents(req));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async applyIntents(intents, o) {
+      try {
+        const req = { intents: intents.map(intentToProto), filename: o.source, baseRevision: BigInt(o.baseRevision), allowRemoveAll: o.allowRemoveAll ?? false };
+        return applyResultFromProto(await client.applyIntents(req));
       } catch (e) {
         translate(baseUrl, e);
       }
@@ -121,24 +161,6 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
       sessionManager.abort();
     },
   };
-}
-
-/** `cairn apply -f FILE`: sends the file; throws ConfigFileError listing every problem. */
-export async function applyIntentsFile(url: string, path: string): Promise<ApplySummary> {
-  let yaml: string;
-  try {
-    yaml = await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(e);
-    throw new ConfigFileError([{ file: path, line: 0, column: 0, field: "", reason: `cannot read file: ${why}` }]);
-  }
-  const c = createOperatorClient(url);
-  try {
-    return await c.applyIntents(yaml, path);
-  } finally {
-    c.close();
-  }
 }
 
 /** `cairn get paths`: every host's rules and the connected agents. */

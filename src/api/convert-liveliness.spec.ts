@@ -148,13 +148,14 @@ const events: EventView[] = [
   { seq: 5, at, cause: 3, durationMs: 1.5, type: "recompute", rules: [{ host: "h1", rule: "p#0" }, { host: "h3", rule: "q#0" }], changed: [{ host: "h1", rule: "p#0" }] },
   { seq: 6, at, cause: 3, durationMs: 0, type: "push", host: "h1", version: 4, upserts: 1, removals: 0, watch: true },
   { seq: 7, at, cause: 6, durationMs: 0, type: "ack", host: "h1", version: 4, pushSeq: 6, sincePushMs: 12.5, sinceCauseMs: 40, rootCause: 1 },
-  { seq: 8, at, cause: 0, durationMs: 3, type: "intents", added: ["a"], changed: [], removed: ["b"], source: "intents.yaml" },
-  { seq: 9, at, cause: 0, durationMs: 0, type: "lost", count: 120 },
+  { seq: 8, at, cause: 0, durationMs: 3, type: "intents", added: ["a"], changed: [], removed: ["b"], source: "intents.yaml", by: "admin alice (token) from [::1]:4000", previousRevision: 3, revision: 4, baseRevision: 3, refused: false, reason: "" },
+  { seq: 9, at, cause: 0, durationMs: 0, type: "intents", added: [], changed: [], removed: ["a"], source: "x.yaml", by: "no role anonymous (none) from [::1]:4001", previousRevision: 4, revision: 4, baseRevision: 2, refused: true, reason: "conflict" },
+  { seq: 10, at, cause: 0, durationMs: 0, type: "lost", count: 120 },
 ];
 
 test("every event type round trips, alone and in a ListEvents response", () => {
   for (const e of events) for (const m of wire(EventSchema, eventToProto(e))) assert.deepEqual(eventFromProto(m), e);
-  const list = { events, lastSeq: 9, capacity: 1000 };
+  const list = { events, lastSeq: 10, capacity: 1000 };
   for (const m of wire(ListEventsResponseSchema, eventsViewToProto(list))) assert.deepEqual(eventsViewFromProto(m), list);
   const json = toJson(EventSchema, eventToProto(events[6]!)) as Record<string, unknown>;
   assert.deepEqual(json, { seq: "7", at, cause: "6", ack: { host: "h1", version: "4", pushSeq: "6", sincePushMs: 12.5, sinceCauseMs: 40, rootCause: "1" } });

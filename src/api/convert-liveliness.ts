@@ -165,7 +165,21 @@ function detailToProto(d: EventDetailView): DetailInit {
         value: { host: d.host, version: BigInt(d.version), pushSeq: BigInt(d.pushSeq), sincePushMs: d.sincePushMs, sinceCauseMs: d.sinceCauseMs, rootCause: BigInt(d.rootCause) },
       };
     case "intents":
-      return { case: "intents", value: { added: [...d.added], changed: [...d.changed], removed: [...d.removed], source: d.source } };
+      return {
+        case: "intents",
+        value: {
+          added: [...d.added],
+          changed: [...d.changed],
+          removed: [...d.removed],
+          source: d.source,
+          by: d.by,
+          previousRevision: BigInt(d.previousRevision),
+          revision: BigInt(d.revision),
+          baseRevision: BigInt(d.baseRevision),
+          refused: d.refused,
+          reason: d.reason,
+        },
+      };
     case "lost":
       return { case: "lost", value: { count: BigInt(d.count) } };
   }
@@ -231,7 +245,19 @@ function detailFromProto(m: Event): EventDetailView {
       return { type: "ack", host: v.host, version: Number(v.version), pushSeq: Number(v.pushSeq), sincePushMs: v.sincePushMs, sinceCauseMs: v.sinceCauseMs, rootCause: Number(v.rootCause) };
     }
     case "intents":
-      return { type: "intents", added: [...d.value.added], changed: [...d.value.changed], removed: [...d.value.removed], source: d.value.source };
+      return {
+        type: "intents",
+        added: [...d.value.added],
+        changed: [...d.value.changed],
+        removed: [...d.value.removed],
+        source: d.value.source,
+        by: d.value.by,
+        previousRevision: Number(d.value.previousRevision),
+        revision: Number(d.value.revision),
+        baseRevision: Number(d.value.baseRevision),
+        refused: d.value.refused,
+        reason: d.value.reason,
+      };
     case "lost":
       return { type: "lost", count: Number(d.value.count) };
     default:

@@ -1,4 +1,4 @@
-// With convert-liveliness.ts, the only place that converts between protobuf messages (src/api/gen)
+// With convert-liveliness.ts and convert-apply.ts, the only place that converts between protobuf messages (src/api/gen)
 // and the core model / plain API views. Everything else speaks plain data.
 import { create } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -570,10 +570,11 @@ export function configErrorsToProto(errors: ConfigError[]): ValidationErrors {
       column: Math.max(0, e.column),
       field: e.field,
       reason: e.reason,
+      intent: e.intent ?? "",
     })),
   });
 }
 
 export function configErrorsFromProto(m: ValidationErrors): ConfigError[] {
-  return m.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, field: e.field, reason: e.reason }));
+  return m.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, field: e.field, reason: e.reason, ...(e.intent ? { intent: e.intent } : {}) }));
 }

@@ -33,6 +33,48 @@ export interface ApplySummary {
   hostsPushed: HostPushView[];
 }
 
+/** The changes of one host's rules, by rule key. */
+export interface HostRuleChangesView {
+  host: string;
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+/** What an intent set does against the current one: by intent name, and every changed host's rules. */
+export interface IntentsDiffView {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: string[];
+  /** Hosts whose rules change, in topology order. */
+  hostRules: HostRuleChangesView[];
+  /** Unchanged intents moved in the priority order. */
+  reordered: boolean;
+}
+
+/** ValidateIntents: the diff against `revision`, nothing applied. */
+export interface ValidateResultView extends IntentsDiffView {
+  revision: number;
+}
+
+/** ApplyIntents: the diff applied, the pushes, and the revisions before and after. */
+export interface ApplyResultView extends ApplySummary {
+  hostRules: HostRuleChangesView[];
+  reordered: boolean;
+  previousRevision: number;
+  revision: number;
+}
+
+/** ListIntents' revision and who made it when. */
+export interface IntentsRevisionView {
+  revision: number;
+  /** RFC 3339. */
+  changedAt: string;
+  /** "" for the intents the controller loaded at its start. */
+  changedBy: string;
+}
+
 export interface HostPathsView {
   host: string;
   /** The controller's current version of the host's rule set. */
@@ -228,7 +270,21 @@ export type EventDetailView =
   | { type: "recompute"; rules: RuleRefView[]; changed: RuleRefView[] }
   | { type: "push"; host: string; version: number; upserts: number; removals: number; watch: boolean }
   | { type: "ack"; host: string; version: number; pushSeq: number; sincePushMs: number; sinceCauseMs: number; rootCause: number }
-  | { type: "intents"; added: string[]; changed: string[]; removed: string[]; source: string }
+  | {
+      type: "intents";
+      added: string[];
+      changed: string[];
+      removed: string[];
+      source: string;
+      /** Who applied (describePrincipal). */
+      by: string;
+      previousRevision: number;
+      revision: number;
+      baseRevision: number;
+      /** Refused: nothing changed (revision = previousRevision); `reason` says why. */
+      refused: boolean;
+      reason: string;
+    }
   | { type: "lost"; count: number };
 
 export type EventType = EventDetailView["type"];

@@ -1,5 +1,5 @@
 // The CLI's one mapping from errors to messages and exit statuses.
-import { ConfigFileError } from "../config/errors.js";
+import { ConfigFileError, formatConfigError } from "../config/errors.js";
 
 /** An expected failure with a message for the user; `exitCode` 2 means bad input. */
 export class CliError extends Error {
@@ -13,7 +13,7 @@ export const EXIT_BAD_INPUT = 2;
 
 export function reportError(e: unknown): number {
   if (e instanceof ConfigFileError) {
-    console.error(`cairn: invalid input:\n${e.errors.map((x) => `  ${x.file}${x.line ? `:${x.line}:${x.column}` : ""}: ${x.field ? `${x.field}: ` : ""}${x.reason}`).join("\n")}`);
+    console.error(`cairn: invalid input:\n${e.errors.map((x) => `  ${formatConfigError(x)}`).join("\n")}`);
     return EXIT_BAD_INPUT;
   }
   if (e instanceof CliError) {

@@ -33,8 +33,12 @@ function detail(e: EventView): string {
       return `${e.host} v${e.version}: ${e.upserts} upserts, ${e.removals} removals${e.watch ? ", watch probes replaced" : ""}`;
     case "ack":
       return `${e.host} applied v${e.version} (push #${e.pushSeq}): ${formatMs(e.sincePushMs)} after the push, ${formatMs(e.sinceCauseMs)} after #${e.rootCause}`;
-    case "intents":
-      return `from ${e.source || "(request)"}: added [${e.added.join(", ")}], changed [${e.changed.join(", ")}], removed [${e.removed.join(", ")}]`;
+    case "intents": {
+      const what = `added [${e.added.join(", ")}], changed [${e.changed.join(", ")}], removed [${e.removed.join(", ")}]`;
+      const by = e.by ? ` by ${e.by}` : "";
+      if (e.refused) return `REFUSED from ${e.source || "(request)"}${by} (based on r${e.baseRevision}, at r${e.revision}): ${e.reason}`;
+      return `r${e.previousRevision} -> r${e.revision} from ${e.source || "(request)"}${by}: ${what}`;
+    }
     case "lost":
       return `${e.count} events not shown: this watcher fell behind the controller's ring`;
   }

@@ -52,7 +52,9 @@ program
   .option("--hold-down <duration>", "how long probes must show a marked link or node healthy before it is cleared (default 3s)", durationMs("--hold-down"))
   .option("--stale-after <duration>", "agents' reports older than this are no evidence for localisation (default 10s)", durationMs("--stale-after"))
   .option("--events <n>", "events kept in memory for `cairn events` (default 1000)", wholeNumber("--events"))
-  .action(run(async (o: { topology: string; intents: string; listen: string[]; holdDown?: number; staleAfter?: number; events?: number }) => (await import("../controller/main.js")).runController(o)));
+  .option("--audit-log <file>", "append one JSON line per intents change (and refused apply) to this file, fsync'd; never truncated")
+  .option("--max-rules <n>", "the agents' --max-rules: intent sets that do not fit a host's datapath are refused (default 1024)", wholeNumber("--max-rules"))
+  .action(run(async (o: import("../controller/main.js").ControllerCliOptions) => (await import("../controller/main.js")).runController(o)));
 
 program
   .command("agent")
@@ -85,15 +87,15 @@ program
 
 program
   .command("apply")
-  .description("replace the controller's intents with those in a file")
+  .description("replace the controller's intents with those in a file; prints what changed (intents, and every host's rules)")
   .requiredOption("-f, --file <intents>", "intents YAML")
   .addOption(controllerOption())
+  .option("--dry-run", "show what the apply would change, against the current revision; apply nothing")
+  .option("--revision <r>", "apply only if the controller's intents are still at this revision (e.g. a dry run's); default: the revision read just before", wholeNumber("--revision"))
+  .option("--prune-all", "allow the apply to remove every intent (a file with `intents: []`)")
   .option("--json", "machine-readable output")
-  .action(run(async (o: { file: string; controller: string; json?: boolean }) => {
-    const client = await import("../api/client.js");
-    const summary = await client.applyIntentsFile(o.controller, o.file);
-    console.log(o.json ? JSON.stringify(summary, null, 2) : (await import("./format.js")).formatApplySummary(summary));
-  }));
+  .addHelpText("after", "\nExit status: 0 applied (or the dry run shown), 2 bad input (nothing sent), 4 conflict: the intents changed since the revision (nothing applied), 1 refused or unreachable.")
+  .action(run(async (o: import("./apply-command.js").ApplyCommandOptions) => (await import("./apply-command.js")).applyCommand(o)));
 
 const many = (v: string, prev: string[]) => [...prev, v];
 program

@@ -7,12 +7,16 @@ export interface ConfigError {
   /** Dotted path of the field, e.g. "links[2].delay". */
   field: string;
   reason: string;
+  /** The intent the field belongs to, when the path alone does not say (typed intents: line 0). */
+  intent?: string;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: ConfigError[] };
 
+/** "file:line:col: field: reason"; without a line (typed intents) "file: field: intent "x": reason". */
 export function formatConfigError(e: ConfigError): string {
-  return `${e.file}:${e.line}:${e.column}: ${e.field ? `${e.field}: ` : ""}${e.reason}`;
+  const where = e.line > 0 ? `${e.file}:${e.line}:${e.column}` : e.file;
+  return `${where}: ${e.field ? `${e.field}: ` : ""}${e.intent ? `intent ${JSON.stringify(e.intent)}: ` : ""}${e.reason}`;
 }
 
 /** Thrown at the file-loading boundary; carries every error found, not just the first. */

@@ -17,6 +17,7 @@ export const ACCESS: Readonly<Record<string, readonly Role[]>> = {
   ListEvents: ["viewer", "admin"],
   WatchEvents: ["viewer", "admin"],
   ValidateIntents: ["viewer", "admin"],
+  GetTopology: ["viewer", "admin"],
   ApplyIntents: ["admin"],
 };
 

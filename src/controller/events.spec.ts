@@ -5,7 +5,7 @@ import { ManualClock } from "./clock.js";
 import { EventLog, EventRingClosedError } from "./events.js";
 import { MAX_PENDING_PUSHES, PushTracker } from "./pushes.js";
 
-const intents = (n: number) => ({ type: "intents" as const, added: [`i${n}`], changed: [], removed: [], source: "f" });
+const intents = (n: number) => ({ type: "intents" as const, added: [`i${n}`], changed: [], removed: [], source: "f", by: "", previousRevision: n, revision: n + 1, baseRevision: n, refused: false, reason: "" });
 
 test("the ring keeps the last N events with increasing sequence numbers, times and causes", () => {
   const clock = new ManualClock();

@@ -17,6 +17,10 @@ export interface ControllerCliOptions {
   staleAfter?: number;
   /** Events kept in memory. */
   events?: number;
+  /** The audit log file (appended to). */
+  auditLog?: string;
+  /** The agents' --max-rules, checked by every apply. */
+  maxRules?: number;
   /** Stops the controller when aborted (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Called once listening (tests, lab). */
@@ -48,6 +52,8 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
     ...(opts.holdDown !== undefined ? { holdDownMs: opts.holdDown } : {}),
     ...(opts.staleAfter !== undefined ? { staleAfterMs: opts.staleAfter } : {}),
     ...(opts.events !== undefined ? { eventsCapacity: opts.events } : {}),
+    ...(opts.auditLog !== undefined ? { auditLog: opts.auditLog } : {}),
+    ...(opts.maxRules !== undefined ? { datapathLimits: { maxRules: opts.maxRules } } : {}),
   });
   for (const url of controller.urls) process.stdout.write(`listening on ${url}\n`);
   opts.onReady?.(controller);

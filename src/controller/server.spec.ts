@@ -6,7 +6,8 @@ import * as http2 from "node:http2";
 import { spawnSync } from "node:child_process";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { ConfigFileError } from "../config/errors.js";
+import { ConfigFileError, formatConfigError } from "../config/errors.js";
+import { applyIntentsText } from "../api/apply-file.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import type { PathUpdate } from "../api/gen/cairn/v1/cairn_pb.js";
 import { createOperatorClient, getPaths, reportStatus } from "../api/client.js";
@@ -139,22 +140,27 @@ test("curl works in cleartext with --http2-prior-knowledge", { skip: spawnSync("
   }
 });
 
-test("ApplyIntents: invalid input is InvalidArgument with every file:line:col, and nothing changes", async () => {
+test("ApplyIntents: invalid typed intents are InvalidArgument naming every field path; an invalid file fails in the client with file:line:col; nothing changes", async () => {
   const { c, url, logs } = await start();
   const op = createOperatorClient(url);
   try {
-    const raw = await h2Post(url, "/cairn.v1.CairnService/ApplyIntents", { yaml: INTENTS_INVALID, filename: "bad.yaml" });
+    const bad = { name: "web", match: { hosts: ["h9"], toHost: "h2", protocol: "tcp", ports: [{ from: 99999, to: 99999 }] } };
+    const raw = await h2Post(url, "/cairn.v1.CairnService/ApplyIntents", { intents: [bad], filename: "bad.yaml", baseRevision: "1" });
     assert.equal(raw.status, 400);
     assert.equal(raw.json.code, "invalid_argument");
-    const lines = (raw.json.message as string).split("\n");
-    assert.equal(lines.length, 2, raw.json.message);
-    assert.match(lines[0]!, /^bad\.yaml:3:\d+: intents\[0\]\.match\.hosts\[0\]: unknown host "h9"$/);
-    assert.match(lines[1]!, /^bad\.yaml:4:\d+: intents\[0\]\.match\.ports\[0\]: .*99999/);
+    assert.deepEqual((raw.json.message as string).split("\n"), [
+      'bad.yaml: intents[0].match.hosts[0]: intent "web": unknown host "h9"',
+      'bad.yaml: intents[0].match.ports[0]: intent "web": 99999-99999 is not a port range (ports 0-65535)',
+    ]);
 
-    // The operator client turns the ValidationErrors detail back into a ConfigFileError.
-    await assert.rejects(op.applyIntents("intents: [\n", "syntax.yaml"), (e: unknown) => {
+    // The CLI's path: the file is checked against the controller's topology before anything is sent.
+    await assert.rejects(applyIntentsText(op, INTENTS_INVALID, "bad.yaml"), (e: unknown) => {
       assert.ok(e instanceof ConfigFileError);
-      assert.ok(e.errors.length >= 1);
+      assert.match(e.errors.map(formatConfigError).join("\n"), /^bad\.yaml:3:\d+: intents\[0\]\.match\.hosts\[0\]: unknown host "h9"\nbad\.yaml:4:\d+: intents\[0\]\.match\.ports\[0\]: .*99999/);
+      return true;
+    });
+    await assert.rejects(applyIntentsText(op, "intents: [\n", "syntax.yaml"), (e: unknown) => {
+      assert.ok(e instanceof ConfigFileError);
       assert.match(e.message, /^syntax\.yaml:\d+:\d+: .*YAML syntax/m);
       return true;
     });
@@ -162,37 +168,44 @@ test("ApplyIntents: invalid input is InvalidArgument with every file:line:col, a
     const after = await op.listIntents();
     assert.deepEqual(after.intents, testIntents(topology));
     assert.equal(after.source, "intents.yaml");
+    assert.equal(after.revision, 1);
     const paths = await op.listPaths();
     assert.deepEqual(paths.hosts.map((h) => h.version), [1, 1, 1]);
-    assert.ok(logs.lines.some((l) => /intents rejected from bad\.yaml: 2 error/.test(l)));
+    assert.ok(logs.lines.some((l) => /intents refused from bad\.yaml by no role anonymous \(none\) from \[::1\]:\d+ \(invalid_argument\)/.test(l)), logs.lines.join("\n"));
   } finally {
     op.close();
     await c.close();
   }
 });
 
-test("ApplyIntents: a valid change reports added/changed/removed and pushed hosts", async () => {
+test("ApplyIntents: a valid change reports added/changed/removed, the rules per host, pushed hosts and the new revision", async () => {
   const { c, url, logs } = await start();
   const op = createOperatorClient(url, { protocol: "grpc" });
   try {
-    const s = await op.applyIntents(INTENTS_V2, "v2.yaml");
+    const s = await applyIntentsText(op, INTENTS_V2, "v2.yaml");
     assert.deepEqual(s, {
       added: [],
       changed: ["web", "bulk"],
       removed: [],
       unchanged: ["h3-out"],
       hostsPushed: [{ host: "h1", version: 2, upserts: 1, removals: 1 }],
+      hostRules: [{ host: "h1", added: [], changed: ["bulk#0"], removed: ["web#1"] }],
+      reordered: false,
+      previousRevision: 1,
+      revision: 2,
     });
-    const again = await op.applyIntents(INTENTS_V2, "v2.yaml");
-    assert.deepEqual(again.hostsPushed, []);
+    const again = await applyIntentsText(op, INTENTS_V2, "v2.yaml");
+    assert.deepEqual([again.hostsPushed, again.previousRevision, again.revision], [[], 2, 2]);
     const paths = await getPaths(url);
     assert.deepEqual(paths.hosts.map((h) => [h.host, h.version]), [["h1", 2], ["h2", 1], ["h3", 1]]);
     assert.deepEqual(paths.hosts[0]!.rules.map((r) => [r.key, r.targets.map((t) => t.prefix).join()]), [
       ["web#0", "2001:db8:4::10/128"],
       ["bulk#0", "2001:db8:4::/64"],
     ]);
-    assert.equal((await op.listIntents()).source, "v2.yaml");
-    assert.ok(logs.lines.some((l) => /intents applied from v2\.yaml: 0 added, 2 changed, 0 removed, 1 unchanged; pushed to 1 host\(s\) \(h1@v2\)/.test(l)));
+    const listed = await op.listIntents();
+    assert.deepEqual([listed.source, listed.revision], ["v2.yaml", 2]);
+    assert.match(listed.changedBy, /^no role anonymous \(none\) from \[::1\]:\d+$/);
+    assert.ok(logs.lines.some((l) => /intents applied from v2\.yaml by .*: revision 1 -> 2; 0 added, 2 changed, 0 removed, 1 unchanged; pushed to 1 host\(s\) \(h1@v2\)/.test(l)));
   } finally {
     op.close();
     await c.close();
@@ -282,10 +295,12 @@ test("persistIntents writes applied intents back to the intents file; rejected o
   const { c, url } = await start({ intentsFile: file, persistIntents: true });
   const op = createOperatorClient(url);
   try {
-    await assert.rejects(op.applyIntents(INTENTS_INVALID, "bad.yaml"));
+    const bad = { name: "web", match: { hosts: ["h9"], toHost: "h2" } };
+    assert.equal((await h2Post(url, "/cairn.v1.CairnService/ApplyIntents", { intents: [bad], filename: "bad.yaml", baseRevision: "1" })).status, 400);
     assert.equal(readFileSync(file, "utf8"), "original\n");
-    await op.applyIntents(INTENTS_V2, "v2.yaml");
-    assert.equal(readFileSync(file, "utf8"), INTENTS_V2);
+    await applyIntentsText(op, INTENTS_V2, "v2.yaml");
+    // Written as YAML the intents file reader reads back to the same intents.
+    assert.deepEqual(testIntents(topology, readFileSync(file, "utf8")), testIntents(topology, INTENTS_V2));
   } finally {
     op.close();
     await c.close();

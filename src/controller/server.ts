@@ -21,6 +21,10 @@ import { realClock, type Clock } from "./clock.js";
 import { DEFAULT_EVENTS_CAPACITY, EventLog } from "./events.js";
 import { Liveliness } from "./liveliness.js";
 import { PushTracker } from "./pushes.js";
+import { AuditLog } from "./audit.js";
+import { IntentsApplier } from "./intents-apply.js";
+import { DEFAULT_DATAPATH_LIMITS, limitViolations, type DatapathLimitsConfig } from "./limits.js";
+import { formatIntentsYaml } from "../config/intents-yaml.js";
 
 export interface ListenAddress {
   host: string;
@@ -62,6 +66,13 @@ export interface ControllerOptions {
   eventsCapacity?: number;
   /** Time for liveliness (hold-downs, staleness, event times); default the real clock. */
   clock?: Clock;
+  /**
+   * Append one JSON line per intents change (and refusal, and the set loaded at the start) to this
+   * file, fsync'd before the change takes effect; revisions carry on from the file's last one.
+   */
+  auditLog?: string;
+  /** The agents' datapath limits intent sets are checked against; default the agents' defaults. */
+  datapathLimits?: Partial<DatapathLimitsConfig>;
 }
 
 export interface ControllerHandle {
@@ -238,6 +249,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const log = opts.log ?? defaultLog;
   const keepalive = opts.keepalive ?? DEFAULT_KEEPALIVE;
   const state = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
+  const limits = { ...DEFAULT_DATAPATH_LIMITS, ...opts.datapathLimits };
+  if (!Number.isInteger(limits.maxRules) || limits.maxRules < 2) throw new Error(`the agents' max rules must be a whole number ≥ 2, got ${limits.maxRules}`);
+  const tooBig = limitViolations(state.hosts(), new Map(), new Map(state.hosts().map((h) => [h, state.snapshot(h)!.rules])), limits);
+  if (tooBig.length > 0) throw new Error(`the intents${opts.intentsFile ? ` of ${opts.intentsFile}` : ""} do not fit the hosts' datapaths:\n${tooBig.map((v) => v.message).join("\n")}`);
   const hub = new SubscriptionHub(state);
   const clock = opts.clock ?? realClock;
   const events = new EventLog(clock, opts.eventsCapacity ?? DEFAULT_EVENTS_CAPACITY);
@@ -247,24 +262,30 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     hub.publish(deltas);
     pushes.pushed(deltas, cause);
   };
+  const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
+  const applier = new IntentsApplier({
+    state,
+    events,
+    publish,
+    log,
+    clock,
+    limits,
+    source: opts.intentsFile ?? "",
+    ...(audit ? { audit } : {}),
+    ...(opts.persistIntents && opts.intentsFile ? { persist: (intents: Intent[]) => writeFileAtomic(opts.intentsFile!, formatIntentsYaml(intents)) } : {}),
+  });
+  try {
+    await applier.loaded();
+  } catch (e) {
+    await audit?.close();
+    throw e;
+  }
   const liveliness = new Liveliness(
     { state, reports, events, publish, log },
     { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
   );
 
-  const routes = cairnRoutes({
-    enforceOwnHost: opts.security !== undefined,
-    state,
-    hub,
-    reports,
-    events,
-    pushes,
-    liveliness,
-    publish,
-    log,
-    intentsSource: opts.intentsFile ?? "",
-    ...(opts.persistIntents && opts.intentsFile ? { persist: (yaml: string) => writeFileAtomic(opts.intentsFile!, yaml) } : {}),
-  });
+  const routes = cairnRoutes({ enforceOwnHost: opts.security !== undefined, state, hub, reports, events, pushes, liveliness, publish, log, applier });
 
   const security = opts.security ?? null;
   const cleartext = security ? (opts.cleartextListen ?? []) : opts.listen;
@@ -288,6 +309,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null));
   } catch (e) {
     await Promise.all(listeners.map((l) => l.close()));
+    await audit?.close();
     throw e;
   }
   const urls = listeners.map((l) => l.url);
@@ -308,6 +330,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         events.close();
         liveliness.close();
         await Promise.all(listeners.map((l) => l.close()));
+        await audit?.close();
         log("stopped");
       })();
       return closing;

@@ -1,21 +1,17 @@
 // CairnService's methods over the controller's state: what each RPC does, apart from the HTTP/2
 // transport that carries it (server.ts).
-import { performance } from "node:perf_hooks";
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
-import type { ConnectRouter } from "@connectrpc/connect";
-import { formatConfigError } from "../config/errors.js";
-import { parseIntents } from "../config/intents-file.js";
-import { CairnService, ValidationErrorsSchema } from "../api/gen/cairn/v1/cairn_pb.js";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import {
   agentReportFromProto,
-  applySummaryToProto,
-  configErrorsToProto,
   ConversionError,
   intentToProto,
   pathsViewToProto,
   pathUpdateToProto,
   reportAckToProto,
 } from "../api/convert.js";
+import { applyResultToProto, topologyToProto, validateResultToProto } from "../api/convert-apply.js";
 import { eventsViewToProto, eventToProto, linksViewToProto } from "../api/convert-liveliness.js";
 import type { AgentReportView, PathsView } from "../api/types.js";
 import { HubClosedError } from "./hub.js";
@@ -27,7 +23,9 @@ import { EventRingClosedError, type EventLog } from "./events.js";
 import type { Liveliness } from "./liveliness.js";
 import type { PushTracker } from "./pushes.js";
 import { checkOwnHost } from "./authz.js";
-import { kPrincipal } from "./principal.js";
+import type { IntentsApplier } from "./intents-apply.js";
+import { kPrincipal, type Principal } from "./principal.js";
+import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -42,18 +40,20 @@ export interface ServiceDeps {
   /** Sends deltas to the hosts' agents and records the pushes, caused by event `cause`. */
   publish: (deltas: HostDelta[], cause: number) => void;
   log: (line: string) => void;
-  /** Where the current intents came from: shown by ListIntents. */
-  intentsSource: string;
   /** Agents authenticate: each may subscribe to and report on its own host only. */
   enforceOwnHost?: boolean;
-  /** Called with applied YAML before it takes effect (e.g. to write it back to the intents file). */
-  persist?: (yaml: string) => Promise<void>;
+  /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
+  applier: IntentsApplier;
+}
+
+/** The caller's principal, with the connection's peer when the transport did not set one. */
+function principalOf(ctx: HandlerContext): Principal {
+  const p = ctx.values.get(kPrincipal);
+  return p.peer === "unknown" ? { ...p, peer: ctx.values.get(kPeer) } : p;
 }
 
 export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {
-  const { state, hub, reports, events, pushes, liveliness, publish, log } = deps;
-  let source = deps.intentsSource;
-  let applying: Promise<unknown> = Promise.resolve();
+  const { state, hub, reports, events, pushes, liveliness, log, applier } = deps;
   const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
   const unknownHost = (host: string) =>
     new ConnectError(`unknown host "${host}"; the topology has ${state.hosts().join(", ") || "no hosts"}`, Code.NotFound);
@@ -80,7 +80,12 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         listIntents() {
-          return { intents: state.intents().map(intentToProto), source };
+          const { revision, changedAt, changedBy, source } = applier.current();
+          return { intents: state.intents().map(intentToProto), source, revision: BigInt(revision), changedAt, changedBy };
+        },
+
+        getTopology() {
+          return topologyToProto(state.topology);
         },
 
         listPaths(req) {
@@ -133,40 +138,14 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           return reportAckToProto({ generation: state.generation, version: Number(state.snapshot(req.host)!.version) });
         },
 
-        async applyIntents(req) {
-          // One apply at a time: parse, persist and commit as a unit.
-          const run = applying.then(async () => {
-            const file = req.filename || "<request>";
-            const parsed = parseIntents(req.yaml, file, state.topology);
-            if (!parsed.ok) {
-              log(`intents rejected from ${file}: ${parsed.errors.length} error(s)`);
-              throw new ConnectError(parsed.errors.map(formatConfigError).join("\n"), Code.InvalidArgument, undefined, [
-                { desc: ValidationErrorsSchema, value: configErrorsToProto(parsed.errors) },
-              ]);
-            }
-            await deps.persist?.(req.yaml);
-            const started = performance.now();
-            const { summary, deltas } = state.setIntents(parsed.value);
-            const applied = events.record({
-              type: "intents",
-              durationMs: performance.now() - started,
-              added: summary.added,
-              changed: summary.changed,
-              removed: summary.removed,
-              source: file,
-            });
-            publish(deltas, applied.seq);
-            source = file;
-            log(
-              `intents applied from ${file}: ${summary.added.length} added, ${summary.changed.length} changed, ` +
-                `${summary.removed.length} removed, ${summary.unchanged.length} unchanged; ` +
-                `pushed to ${summary.hostsPushed.length} host(s)` +
-                (summary.hostsPushed.length ? ` (${summary.hostsPushed.map((h) => `${h.host}@v${h.version}`).join(", ")})` : ""),
-            );
-            return applySummaryToProto(summary);
-          });
-          applying = run.catch(() => {});
-          return run;
+        async applyIntents(req, ctx) {
+          const request = { intents: req.intents, filename: req.filename, baseRevision: Number(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
+          return applyResultToProto(await applier.apply(request, principalOf(ctx)));
+        },
+
+        validateIntents(req) {
+          const request = { intents: req.intents, filename: req.filename, baseRevision: Number(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
+          return validateResultToProto(applier.validate(request));
         },
 
         listLinks() {
@@ -186,6 +165,6 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           }
         },
       },
-      { readMaxBytes: MAX_REQUEST_BYTES },
+      { readMaxBytes: MAX_REQUEST_BYTES, jsonOptions: STRICT_JSON, interceptors: [rejectUnknownFields] },
     );
 }

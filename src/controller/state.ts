@@ -24,7 +24,7 @@ import type { Intent, Topology } from "../core/model.js";
 import { CrossingIndex, crossedElements } from "../core/crossing-index.js";
 import { isNothingUnavailable, NOTHING_UNAVAILABLE, type Unavailable } from "../core/live-paths.js";
 import { ruleTargets } from "../core/targets.js";
-import type { ApplySummary, RuleRefView } from "../api/types.js";
+import type { ApplySummary, HostRuleChangesView, IntentsDiffView, RuleRefView } from "../api/types.js";
 
 /** What changed for one host: pushed to its agents as a delta. */
 export interface HostDelta {
@@ -56,6 +56,18 @@ export interface OverlayApplied {
   changed: RuleRefView[];
 }
 
+/**
+ * What replacing the intents would do, computed without changing anything (planIntents): the
+ * diff, and every host's rules before and after. commitIntents() applies it.
+ */
+export interface IntentsPlan {
+  readonly intents: readonly Intent[];
+  readonly diff: IntentsDiffView;
+  /** Every host's rules now and after the change, in priority order. */
+  readonly before: ReadonlyMap<string, HostRule[]>;
+  readonly after: ReadonlyMap<string, HostRule[]>;
+}
+
 /** How the targets of one intent on one host are computed: core/targets.ruleTargets, or a test's stand-in. */
 export type TargetsOf = (topology: Topology, intent: Intent, host: string, unavailable: Unavailable) => RuleTarget[];
 
@@ -72,6 +84,13 @@ export interface ControllerState {
   snapshot(host: string): HostSnapshot | undefined;
   /** What path computation avoids now. */
   unavailable(): Unavailable;
+  /** What setIntents(intents) would do, changing nothing: the paths of new and changed intents are computed here. */
+  planIntents(intents: Intent[]): IntentsPlan;
+  /**
+   * Applies a plan of this state: as setIntents(plan.intents), without computing again what the
+   * plan computed, unless the state changed since (then it is planned again).
+   */
+  commitIntents(plan: IntentsPlan): { summary: ApplySummary; deltas: HostDelta[] };
   /** Replaces the intents; returns what changed, per intent and per host. Hosts without changes get no delta. */
   setIntents(intents: Intent[]): { summary: ApplySummary; deltas: HostDelta[] };
   /** Takes the overlay's new exclusions and every host's watch probes (hosts absent: none); recomputes only what they touch. */
@@ -101,6 +120,29 @@ export function diffRules(prev: HostRule[], next: HostRule[]): { upserts: HostRu
   const upserts = next.filter((r) => before.get(r.key) !== canonicalJson(r));
   const removed = prev.filter((r) => !nextKeys.has(r.key)).map((r) => r.key);
   return { upserts, removed };
+}
+
+/** How the intents changed, by name; `reordered`: intents in both sets are in another relative order. */
+export function diffIntents(prev: readonly Intent[], next: readonly Intent[]): Omit<IntentsDiffView, "hostRules"> {
+  const oldByName = new Map(prev.map((i) => [i.name, canonicalJson(i)]));
+  const newNames = new Set(next.map((i) => i.name));
+  const d = { added: [] as string[], changed: [] as string[], removed: [] as string[], unchanged: [] as string[] };
+  for (const i of next) {
+    const old = oldByName.get(i.name);
+    if (old === undefined) d.added.push(i.name);
+    else if (old !== canonicalJson(i)) d.changed.push(i.name);
+    else d.unchanged.push(i.name);
+  }
+  for (const i of prev) if (!newNames.has(i.name)) d.removed.push(i.name);
+  const kept = (list: readonly Intent[]) => list.filter((i) => oldByName.has(i.name) && newNames.has(i.name)).map((i) => i.name);
+  return { ...d, reordered: kept(prev).join("\u0000") !== kept(next).join("\u0000") };
+}
+
+/** A host's rule changes by key: added and changed are `next`'s (priority) order, removed `prev`'s. */
+export function ruleChanges(host: string, prev: HostRule[], next: HostRule[]): HostRuleChangesView {
+  const { upserts, removed } = diffRules(prev, next);
+  const had = new Set(prev.map((r) => r.key));
+  return { host, added: upserts.filter((r) => !had.has(r.key)).map((r) => r.key), changed: upserts.filter((r) => had.has(r.key)).map((r) => r.key), removed };
 }
 
 /** The computed targets of one intent on one host. */
@@ -143,29 +185,48 @@ export function createControllerState(
   const declaredCrossing = new CrossingIndex();
   const perHost = new Map<string, { version: bigint; rules: HostRule[]; watch: WatchProbe[] }>();
 
-  /** (Re)computes one pair under the current overlay, and its declared crossings when they may differ. */
-  const compute = (host: string, intent: Intent, declaredToo: boolean): void => {
-    const key = pairKey(host, intent.name);
+  /** Bumped by every change of the state: a plan made before one is stale. */
+  let epoch = 0;
+  /** A pair computed under the current overlay, with its crossings (declared ones when asked for). */
+  interface Computed {
+    pair: Pair;
+    crossed: ReturnType<typeof crossedElements>;
+    declared?: ReturnType<typeof crossedElements>;
+  }
+  const computePair = (host: string, intent: Intent, declaredToo: boolean): Computed => {
     const targets = targetsOf(topology, intent, host, unavailable);
-    pairs.set(key, { host, intent: intent.name, intentJson: canonicalJson(intent), targets });
-    crossing.set(key, crossedElements(targets));
-    if (!declaredToo) return;
+    const pair = { host, intent: intent.name, intentJson: canonicalJson(intent), targets };
+    if (!declaredToo) return { pair, crossed: crossedElements(targets) };
     const declared = isNothingUnavailable(unavailable) ? targets : targetsOf(topology, intent, host, NOTHING_UNAVAILABLE);
-    declaredCrossing.set(key, crossedElements(declared));
+    return { pair, crossed: crossedElements(targets), declared: crossedElements(declared) };
   };
-  const rulesOf = (host: string): HostRule[] =>
-    current.flatMap((intent, priority) => (intent.match.hosts.includes(host) ? intentRules(intent, priority, pairs.get(pairKey(host, intent.name))!.targets) : []));
-  /** Brings every pair in line with `current`: computes new or changed ones, drops those gone. */
-  const syncPairs = (): void => {
+  const store = (key: string, c: Computed): void => {
+    pairs.set(key, c.pair);
+    crossing.set(key, c.crossed);
+    if (c.declared) declaredCrossing.set(key, c.declared);
+  };
+  /** (Re)computes one pair under the current overlay, and its declared crossings when they may differ. */
+  const compute = (host: string, intent: Intent, declaredToo: boolean): void => store(pairKey(host, intent.name), computePair(host, intent, declaredToo));
+  const rulesFor = (intents: readonly Intent[], host: string, targetsOfPair: (key: string) => RuleTarget[]): HostRule[] =>
+    intents.flatMap((intent, priority) => (intent.match.hosts.includes(host) ? intentRules(intent, priority, targetsOfPair(pairKey(host, intent.name))) : []));
+  const rulesOf = (host: string): HostRule[] => rulesFor(current, host, (key) => pairs.get(key)!.targets);
+  /** The pairs `intents` need, and those of them that must be computed (new, or their intent changed). */
+  const pairsNeeded = (intents: readonly Intent[]): { wanted: Set<string>; missing: { key: string; host: string; intent: Intent }[] } => {
     const wanted = new Set<string>();
-    for (const intent of current) {
+    const missing: { key: string; host: string; intent: Intent }[] = [];
+    for (const intent of intents) {
       for (const host of intent.match.hosts) {
         if (!isHost.has(host)) continue;
         const key = pairKey(host, intent.name);
+        if (wanted.has(key)) continue;
         wanted.add(key);
-        if (pairs.get(key)?.intentJson !== canonicalJson(intent)) compute(host, intent, true);
+        if (pairs.get(key)?.intentJson !== canonicalJson(intent)) missing.push({ key, host, intent });
       }
     }
+    return { wanted, missing };
+  };
+  /** Drops the pairs no longer wanted. */
+  const dropPairs = (wanted: Set<string>): void => {
     for (const key of [...pairs.keys()]) {
       if (wanted.has(key)) continue;
       pairs.delete(key);
@@ -174,8 +235,65 @@ export function createControllerState(
     }
   };
 
-  syncPairs();
+  {
+    const { wanted, missing } = pairsNeeded(current);
+    for (const m of missing) compute(m.host, m.intent, true);
+    dropPairs(wanted);
+  }
   for (const h of hostNames) perHost.set(h, { version: 1n, rules: rulesOf(h), watch: [] });
+
+  /** A plan with what it computed, and the state's epoch it was made in. */
+  interface Plan extends IntentsPlan {
+    epoch: number;
+    wanted: Set<string>;
+    computed: Map<string, Computed>;
+  }
+  const plans = new WeakMap<IntentsPlan, Plan>();
+
+  const planIntents = (nextIn: Intent[]): IntentsPlan => {
+    const next = [...nextIn];
+    const { wanted, missing } = pairsNeeded(next);
+    const computed = new Map<string, Computed>();
+    for (const m of missing) computed.set(m.key, computePair(m.host, m.intent, true));
+    const targetsOfPair = (key: string) => (computed.get(key)?.pair ?? pairs.get(key)!).targets;
+    const before = new Map<string, HostRule[]>();
+    const after = new Map<string, HostRule[]>();
+    const hostRules: HostRuleChangesView[] = [];
+    for (const host of hostNames) {
+      const prev = perHost.get(host)!.rules;
+      const rules = rulesFor(next, host, targetsOfPair);
+      before.set(host, prev);
+      after.set(host, rules);
+      const c = ruleChanges(host, prev, rules);
+      if (c.added.length + c.changed.length + c.removed.length > 0) hostRules.push(c);
+    }
+    const plan: Plan = { intents: next, diff: { ...diffIntents(current, next), hostRules }, before, after, epoch, wanted, computed };
+    plans.set(plan, plan);
+    return plan;
+  };
+
+  const commitIntents = (given: IntentsPlan): { summary: ApplySummary; deltas: HostDelta[] } => {
+    let plan = plans.get(given);
+    if (!plan || plan.epoch !== epoch) plan = plans.get(planIntents([...given.intents]))!;
+    epoch++;
+    const { added, changed, removed, unchanged } = plan.diff;
+    const summary: ApplySummary = { added: [...added], changed: [...changed], removed: [...removed], unchanged: [...unchanged], hostsPushed: [] };
+    current = [...plan.intents];
+    for (const [key, c] of plan.computed) store(key, c);
+    dropPairs(plan.wanted);
+    const deltas: HostDelta[] = [];
+    for (const host of hostNames) {
+      const s = perHost.get(host)!;
+      const rules = plan.after.get(host)!;
+      const { upserts, removed: gone } = diffRules(s.rules, rules);
+      s.rules = rules;
+      if (upserts.length === 0 && gone.length === 0) continue;
+      s.version += 1n;
+      deltas.push({ host, version: s.version, upserts, removed: gone });
+      summary.hostsPushed.push({ host, version: Number(s.version), upserts: upserts.length, removals: gone.length });
+    }
+    return { summary, deltas };
+  };
 
   return {
     generation,
@@ -189,35 +307,12 @@ export function createControllerState(
     },
     unavailable: () => unavailable,
 
-    setIntents(next) {
-      const oldByName = new Map(current.map((i) => [i.name, canonicalJson(i)]));
-      const newNames = new Set(next.map((i) => i.name));
-      const summary: ApplySummary = { added: [], changed: [], removed: [], unchanged: [], hostsPushed: [] };
-      for (const i of next) {
-        const old = oldByName.get(i.name);
-        if (old === undefined) summary.added.push(i.name);
-        else if (old !== canonicalJson(i)) summary.changed.push(i.name);
-        else summary.unchanged.push(i.name);
-      }
-      for (const i of current) if (!newNames.has(i.name)) summary.removed.push(i.name);
-
-      current = [...next];
-      syncPairs();
-      const deltas: HostDelta[] = [];
-      for (const host of hostNames) {
-        const s = perHost.get(host)!;
-        const rules = rulesOf(host);
-        const { upserts, removed } = diffRules(s.rules, rules);
-        s.rules = rules;
-        if (upserts.length === 0 && removed.length === 0) continue;
-        s.version += 1n;
-        deltas.push({ host, version: s.version, upserts, removed });
-        summary.hostsPushed.push({ host, version: Number(s.version), upserts: upserts.length, removals: removed.length });
-      }
-      return { summary, deltas };
-    },
+    planIntents,
+    commitIntents,
+    setIntents: (next) => commitIntents(planIntents(next)),
 
     setLiveliness(next, watch) {
+      epoch++;
       const before = statesOf(unavailable);
       const after = statesOf(next);
       const affected = new Set<string>();

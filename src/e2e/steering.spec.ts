@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
-import { applyIntentsFile } from "../api/client.js";
+import { applyIntentsFile } from "../api/apply-file.js";
 import { LAB_CONTROLLER_URL, readAgentStatus } from "../lab/control-plane.js";
 import { BPF_PIN_DIR, LAB_DIR, cairnCgroupRoot, labDown, labExists, labStatus, processAlive } from "../lab/index.js";
 import { sendAndTrace } from "../demo/path-proof.js";
