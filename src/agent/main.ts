@@ -3,6 +3,10 @@ import { runAgent } from "./agent.js";
 import type { AgentHandle } from "./agent.js";
 import type { DatapathLimits } from "../datapath/types.js";
 import type { ProbeSettings } from "./prober.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
+import { findCgroup2Mount } from "../host/cgroup2.js";
 
 export interface AgentCommandOptions {
   controller: string;
@@ -26,6 +30,8 @@ export interface AgentCommandOptions {
   holddownMs?: number;
   /** false: no passive signal (--no-tcp-signal). */
   tcpSignal?: boolean;
+  /** The cgroup2 mount; default: found in /proc/self/mounts. */
+  cgroupMount?: string;
 }
 
 export interface AgentCliOptions extends AgentCommandOptions {
@@ -50,6 +56,25 @@ function probeSettings(o: AgentCommandOptions): Partial<ProbeSettings> {
 }
 
 /**
+ * The cgroup2 mount the agent identifies apps by. Without one it must not start: it would take every
+ * installed rule for an app or cgroup for gone and remove it. `ip netns exec` is the usual cause.
+ */
+export function agentCgroupMount(given: string | undefined, mountsText?: string): string {
+  if (given !== undefined) {
+    if (!existsSync(join(given, "cgroup.procs"))) throw new CliError(`--cgroup-mount ${given}: not a cgroup v2 mount (no cgroup.procs there)`, EXIT_BAD_INPUT);
+    return given;
+  }
+  const found = findCgroup2Mount(mountsText);
+  if (found) return found;
+  throw new CliError(
+    "cgroup v2 is not visible here (no cgroup2 file system in /proc/self/mounts), so the agent cannot tell apps apart; " +
+      "it stopped before touching the datapath, whose rules stay installed. `ip netns exec` hides the cgroup mounts by remounting /sys: " +
+      "start the agent with `nsenter --net=/run/netns/NAME` (or `cairn lab exec HOST --`) instead, or pass --cgroup-mount DIR",
+    EXIT_BAD_INPUT,
+  );
+}
+
+/**
  * Runs the agent until SIGINT/SIGTERM (or opts.signal), then stops it, leaving the datapath's
  * rules installed. Rejects if the agent fails fatally (e.g. the datapath cannot be opened).
  * With removeDatapath, only detaches the program and removes the pins.
@@ -71,8 +96,10 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     ...(opts.maxCgroups !== undefined ? { maxCgroups: opts.maxCgroups } : {}),
     ...(opts.maxFragments !== undefined ? { maxFragments: opts.maxFragments } : {}),
   };
+  const cgroupMount = agentCgroupMount(opts.cgroupMount);
   const agent = runAgent({
     controllerUrl: opts.controller,
+    cgroupMount,
     host: opts.host,
     interface: opts.interface,
     pinDir,

@@ -6,9 +6,10 @@ import { fileURLToPath } from "node:url";
 import type { Topology } from "../core/model.js";
 import type { AgentStatus } from "../agent/agent.js";
 import { getPaths } from "../api/client.js";
-import { CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL, LAB_DNS_SERVER } from "./endpoint.js";
+import { CONTROLLER_ADDRESS, CONTROLLER_PORT, CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL, LAB_DNS_SERVER } from "./endpoint.js";
 import { HOST_UPLINK } from "./naming.js";
 import { LAB_DIR, LOG_DIR, nsName } from "./paths.js";
+import { tcpPortHolder } from "./port-check.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
 import type { LabProcess } from "./state.js";
 
@@ -66,6 +67,10 @@ export interface ControlPlaneOptions {
 export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void> {
   const progress = o.onProgress ?? (() => {});
   const timeoutMs = o.timeoutMs ?? 30_000;
+  const holder = await tcpPortHolder(CONTROLLER_ADDRESS, CONTROLLER_PORT);
+  if (holder !== null) {
+    throw new Error(`cannot start the lab's controller: ${CONTROLLER_ENDPOINT} is ${holder}; stop it first (an older lab's controller goes with \`cairn lab down\`)`);
+  }
   const controller = spawnInNamespace(null, [process.execPath, CLI, "controller", "--topology", resolve(o.topologyPath), "--intents", resolve(o.intentsPath), "--listen", CONTROLLER_ENDPOINT], {
     role: "controller",
     logFile: join(LOG_DIR, "controller.log"),
@@ -74,6 +79,7 @@ export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void
   await poll("the controller to answer", timeoutMs, async () => {
     ensureRunning(controller, "the controller");
     await getPaths(LAB_CONTROLLER_URL);
+    ensureRunning(controller, "the controller"); // the answer came from ours, not from whoever took the port
     return true;
   });
 
