@@ -286,6 +286,73 @@ lab
   .action(run(async (o: { port: number; durationMs?: number; graceMs: number; idleMs?: number; timeoutMs: number; json?: boolean }) =>
     (await import("./traffic-commands.js")).sinkCommand(o)));
 
+const certs = program
+  .command("certs")
+  .description("a CA and credentials for the controller, its agents and operators (runs the system's openssl)")
+  .addHelpText("after", "\nDIR holds ca.crt/ca.key, server.crt/server.key, agents/HOST.crt/.key, operators/NAME.crt/.key,\ntokens.yaml (token hashes), revoked.yaml and issued.yaml. Keys are 0600, directories 0700.");
+certs
+  .command("init")
+  .description("create a CA and the controller's server certificate in DIR")
+  .argument("<dir>", "credential directory (created 0700)")
+  .option("--days <n>", "the server certificate's validity in days (default 365)", wholeNumber("--days"))
+  .option("--ca-days <n>", "the CA's validity in days (default 3650, at least --days)", wholeNumber("--ca-days"))
+  .option("--server-name <name>", "a DNS name of the controller, repeatable (default localhost)", many, [] as string[])
+  .option("--server-address <ip>", "an IP address of the controller, repeatable (default 127.0.0.1 and ::1)", many, [] as string[])
+  .option("--force", "replace an existing CA (the old one and what it issued move to DIR/replaced-TIME/)")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsInitCommand(dir, o)));
+certs
+  .command("issue")
+  .description("issue (or re-issue, to rotate) an agent's, operator's or the controller's certificate")
+  .argument("<dir>", "credential directory")
+  .option("--agent <host>", "an agent's certificate: CN=HOST, OU=agent")
+  .option("--operator <name>", "an operator's certificate: CN=NAME, OU=ROLE")
+  .option("--role <role>", "viewer or admin (with --operator)")
+  .option("--server", "a new server certificate for the controller")
+  .option("--server-name <name>", "with --server: a DNS name, repeatable", many, [] as string[])
+  .option("--server-address <ip>", "with --server: an IP address, repeatable", many, [] as string[])
+  .option("--days <n>", "validity in days (default 365)", wholeNumber("--days"))
+  .option("--not-before <time>", "explicit validity start instead of --days, e.g. 2026-01-31T12:00:00Z (may be in the past)")
+  .option("--not-after <time>", "explicit validity end")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsIssueCommand(dir, o)));
+certs
+  .command("token")
+  .description("create a bearer token for an operator or tool; prints it once, stores only its SHA-256")
+  .argument("<dir>", "credential directory")
+  .requiredOption("--name <name>", "the token's name (revocation is by name)")
+  .requiredOption("--role <role>", "viewer or admin")
+  .option("--days <n>", "validity in days (default 90)", wholeNumber("--days"))
+  .option("--force", "replace an unrevoked token of the same name")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsTokenCommand(dir, o)));
+certs
+  .command("revoke")
+  .description("revoke every certificate of an agent or operator, one certificate by serial, or a token")
+  .argument("<dir>", "credential directory")
+  .option("--agent <host>", "every certificate issued to this agent")
+  .option("--operator <name>", "every certificate issued to this operator")
+  .option("--serial <hex>", "one certificate")
+  .option("--token <name>", "a token")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsRevokeCommand(dir, o)));
+certs
+  .command("list")
+  .description("every certificate issued and every token, with role, serial, expiry and status")
+  .argument("<dir>", "credential directory")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsListCommand(dir, o)));
+certs
+  .command("config")
+  .description("write a CLI config file (controller URL, CA, certificate, key) for an issued operator certificate")
+  .argument("<dir>", "credential directory")
+  .requiredOption("--operator <name>", "an operator with a certificate in DIR/operators/")
+  .requiredOption("--controller <url>", "the controller's https:// URL")
+  .option("--out <file>", "write here (0600) instead of printing, e.g. ~/.config/cairn/config.yaml")
+  .option("--force", "overwrite --out")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsConfigCommand(dir, o)));
+
 program
   .command("demo")
   .description("bring up the example lab, steer two apps onto different paths, and show where their packets went")
