@@ -181,7 +181,7 @@ lab
   .argument("<command...>", "the command, after --")
   .option("--app <name>", "run inside this lab app's cgroup (<cgroup2>/cairn/apps/NAME)")
   .addOption(new Option("--cgroup <path>", "run inside this cgroup v2 path, relative to the cgroup2 mount, e.g. /cairn-test.slice/video.service (created if missing; lab down removes what it created)").conflicts("app"))
-  .option("--user <name|uid>", "run as this user, with its primary group")
+  .option("--user <name|uid>", "run as this user, with its primary group (default: nobody with --app or --cgroup, so apps cannot read the lab's keys; root otherwise)")
   .action(run(async (node: string, command: string[], o: { app?: string; cgroup?: string; user?: string }) => (await import("./lab-commands.js")).labExecCommand(node, command, o)));
 lab
   .command("container")
