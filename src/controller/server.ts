@@ -25,6 +25,7 @@ import { AuditLog } from "./audit.js";
 import { IntentsApplier } from "./intents-apply.js";
 import { DEFAULT_DATAPATH_LIMITS, limitViolations, type DatapathLimitsConfig } from "./limits.js";
 import { formatIntentsYaml } from "../config/intents-yaml.js";
+import { isLoopbackHost } from "../certs/names.js";
 
 export interface ListenAddress {
   host: string;
@@ -184,10 +185,7 @@ export interface TlsMaterial {
 }
 
 /** True for a loopback address: the only place a cleartext listener may listen. */
-export function isLoopback(host: string): boolean {
-  if (host === "localhost" || host === "::1") return true;
-  return net.isIPv4(host) && host.startsWith("127.");
-}
+export const isLoopback = isLoopbackHost;
 
 function tlsOptions(m: TlsMaterial): http2.SecureServerOptions {
   // Client certificates are asked for, not required: operators may use a bearer token instead.
