@@ -283,7 +283,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
   );
 
-  const routes = cairnRoutes({ enforceOwnHost: opts.security !== undefined, state, hub, reports, events, pushes, liveliness, publish, log, applier });
+  const routes = cairnRoutes({ enforceOwnHost: opts.security !== undefined, ...(opts.security ? { interceptors: [authorisation(log)] } : {}), state, hub, reports, events, pushes, liveliness, publish, log, applier });
 
   const security = opts.security ?? null;
   const cleartext = security ? (opts.cleartextListen ?? []) : opts.listen;
@@ -293,7 +293,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
   const handler = connectNodeAdapter({
     routes,
-    ...(security ? { interceptors: [authorisation(log)] } : {}),
     contextValues: (req) => {
       const peer = peerOf(req.socket);
       const values = createContextValues().set(kPeer, peer);
