@@ -5,11 +5,18 @@ import type { DatapathLimits } from "../datapath/types.js";
 import type { ProbeSettings } from "./prober.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { CredentialFileError, loadCredentialFiles, type ClientCredentials } from "../api/credentials.js";
+import { checkControllerUrl } from "../certs/names.js";
+import { identityFromCertificate } from "../certs/trust.js";
 import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
 import { findCgroup2Mount } from "../host/cgroup2.js";
 
 export interface AgentCommandOptions {
   controller: string;
+  /** PEM files: the CA of the controller's certificate, this agent's certificate and key. */
+  ca?: string;
+  cert?: string;
+  key?: string;
   host: string;
   interface: string;
   statusFile?: string;
@@ -75,6 +82,35 @@ export function agentCgroupMount(given: string | undefined, mountsText?: string)
 }
 
 /**
+ * The agent's credentials from --ca, --cert, --key: an https controller needs a certificate whose
+ * CN is this host (the controller lets an agent act for its own host only); http takes none.
+ */
+export async function agentCredentials(o: Pick<AgentCommandOptions, "controller" | "host" | "ca" | "cert" | "key">): Promise<ClientCredentials | undefined> {
+  const u = checkControllerUrl(o.controller);
+  if ("error" in u) throw new CliError(`--controller: ${u.error}`, EXIT_BAD_INPUT);
+  const given = (["ca", "cert", "key"] as const).filter((k) => o[k] !== undefined);
+  if (!u.https) {
+    if (given.length > 0) throw new CliError(`--${given.join(", --")} need an https:// controller URL, got ${u.url}`, EXIT_BAD_INPUT);
+    return undefined;
+  }
+  if (o.cert === undefined || o.key === undefined) {
+    throw new CliError(`an https:// controller needs this agent's certificate: --cert FILE --key FILE (\`cairn certs issue DIR --agent ${o.host}\` makes them), and --ca FILE for the controller's CA`, EXIT_BAD_INPUT);
+  }
+  let loaded;
+  try {
+    loaded = await loadCredentialFiles({ ...(o.ca !== undefined ? { ca: o.ca } : {}), cert: o.cert, key: o.key });
+  } catch (e) {
+    if (e instanceof CredentialFileError) throw new CliError(`--${e.which}: ${e.message}`, EXIT_BAD_INPUT);
+    throw e;
+  }
+  for (const w of loaded.warnings) process.stderr.write(`${new Date().toISOString()} agent: warning: ${w}\n`);
+  const id = identityFromCertificate(loaded.certificate);
+  if (!id || id.role !== "agent") throw new CliError(`--cert ${o.cert} is not an agent certificate (CN=HOST, OU=agent): \`cairn certs issue DIR --agent ${o.host}\` makes one`, EXIT_BAD_INPUT);
+  if (id.name !== o.host) throw new CliError(`--cert ${o.cert} is host ${id.name}'s, not ${o.host}'s: the controller would refuse it`, EXIT_BAD_INPUT);
+  return loaded.credentials;
+}
+
+/**
  * Runs the agent until SIGINT/SIGTERM (or opts.signal), then stops it, leaving the datapath's
  * rules installed. Rejects if the agent fails fatally (e.g. the datapath cannot be opened).
  * With removeDatapath, only detaches the program and removes the pins.
@@ -89,6 +125,7 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     process.stderr.write(`removed the datapath from ${opts.interface}, its pins in ${pinDir} and its MTU routes${problems.length ? ` (except: ${problems.join("; ")})` : ""}\n`);
     return;
   }
+  const credentials = await agentCredentials(opts);
   const limits: Partial<DatapathLimits> = {
     ...(opts.maxRules !== undefined ? { maxRules: opts.maxRules } : {}),
     ...(opts.maxPaths !== undefined ? { maxPaths: opts.maxPaths } : {}),
@@ -100,6 +137,7 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
   const agent = runAgent({
     controllerUrl: opts.controller,
     cgroupMount,
+    ...(credentials ? { credentials } : {}),
     host: opts.host,
     interface: opts.interface,
     pinDir,

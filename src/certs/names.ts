@@ -2,10 +2,12 @@
 // callers pass random bytes and times in). The openssl runner (openssl.ts) and the operations
 // (authority.ts) build on these.
 import { createHash } from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
 import { join } from "node:path";
+import type { Role } from "../controller/principal.js";
 
-/** A certificate's or token's role: what the controller lets it do. */
-export type Role = "agent" | "viewer" | "admin";
+/** A certificate's or token's role: what the controller lets it do (the controller's Role). */
+export type { Role };
 export type OperatorRole = "viewer" | "admin";
 export const OPERATOR_ROLES: readonly OperatorRole[] = ["viewer", "admin"];
 
@@ -194,7 +196,19 @@ export function subjectAltName(dnsNames: readonly string[], addresses: readonly 
 /** Hosts a cleartext (http://) controller URL may name: loopback only. */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "0:0:0:0:0:0:0:1";
+  if (h === "localhost") return true;
+  if (isIPv4(h)) return h.startsWith("127.");
+  return isIPv6(h) && expandsToLoopback(h);
+}
+
+/** ::1 in any spelling (0:0:0:0:0:0:0:1, ::0:1, ...). */
+function expandsToLoopback(v6: string): boolean {
+  const [head, tail] = v6.includes("::") ? v6.split("::") as [string, string] : [v6, null];
+  const groups = (s: string) => (s === "" ? [] : s.split(":"));
+  const h = groups(head);
+  const t = tail === null ? [] : groups(tail);
+  const all = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  return all.length === 8 && all.slice(0, 7).every((g) => /^0+$/.test(g)) && /^0*1$/.test(all[7]!);
 }
 
 /**

@@ -10,7 +10,6 @@
 // (~/.config/cairn/config.yaml), else /run/cairn/lab/operator/config.yaml when it exists (the
 // lab's admin credential). Relative paths are relative to the file's directory. --controller
 // overrides the file's URL (the credentials still go with it).
-import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,6 +18,7 @@ import { ConfigFileError } from "../config/errors.js";
 import { Field, YamlReader } from "../config/yaml-reader.js";
 import { TOKEN_FORMAT, checkControllerUrl, isLoopbackHost } from "../certs/names.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
+import { CredentialFileError, loadCredentialFiles, type ClientCredentials, type CredentialFiles } from "../api/credentials.js";
 
 /** Where the lab leaves its admin operator's config (read only when it exists). */
 export const LAB_OPERATOR_CONFIG = "/run/cairn/lab/operator/config.yaml";
@@ -53,6 +53,8 @@ export interface CliConfig {
   tls?: CliTls;
   /** A bearer token, sent as `authorization: Bearer <token>`. */
   token?: string;
+  /** tls and token together, as the API clients take them. */
+  credentials: ClientCredentials;
   /** The config file read, or null. */
   source: string | null;
   /** How the file was found: "--config", "CAIRN_CONFIG", "user", "lab", or null. */
@@ -191,45 +193,30 @@ export async function loadCliConfig(opts: CliConfigOptions = {}): Promise<CliCon
   const base = found ? dirname(found.path) : process.cwd();
   const where = found ? ` (${found.path})` : "";
   if (!u.https) {
-    if (raw.ca || raw.cert) throw new CliError(`${url} is cleartext http://, but the config${where} has TLS credentials (ca, cert): use an https:// URL`, EXIT_BAD_INPUT);
+    // A file's own http:// URL with TLS credentials is a mistake; --controller http://... (a
+    // cleartext loopback listener) simply does not use them.
+    if ((raw.ca || raw.cert) && opts.controller === undefined) {
+      throw new CliError(`${url} is cleartext http://, but the config${where} has TLS credentials (ca, cert): use an https:// URL`, EXIT_BAD_INPUT);
+    }
     if ((raw.token || raw.tokenFile) && !isLoopbackHost(new URL(url).hostname)) {
       throw new CliError(`${url} is cleartext http:// to a host that is not loopback: the token${where} would cross the network in clear; use an https:// URL`, EXIT_BAD_INPUT);
     }
   }
-  const out: CliConfig = { url, source: found?.path ?? null, foundBy: found?.foundBy ?? null, warnings };
+  const out: CliConfig = { url, source: found?.path ?? null, foundBy: found?.foundBy ?? null, warnings, credentials: {} };
   if (u.https) {
-    const tls: CliTls = {};
-    if (raw.ca) {
-      const ca = await readReferenced(base, raw.ca, reader!, "CA certificate");
-      try {
-        new X509Certificate(ca.text);
-      } catch {
-        throw located(raw.ca.field, reader!, `${ca.path} is not a PEM certificate`);
-      }
-      tls.ca = ca.text;
+    const files: CredentialFiles = {
+      ...(raw.ca ? { ca: resolve(base, raw.ca.value) } : {}),
+      ...(raw.cert ? { cert: resolve(base, raw.cert.value) } : {}),
+      ...(raw.key ? { key: resolve(base, raw.key.value) } : {}),
+    };
+    try {
+      const loaded = await loadCredentialFiles(files);
+      out.tls = loaded.credentials;
+      warnings.push(...loaded.warnings);
+    } catch (e) {
+      if (e instanceof CredentialFileError && raw[e.which]) throw located(raw[e.which]!.field, reader!, e.message);
+      throw e;
     }
-    if (raw.cert && raw.key) {
-      const cert = await readReferenced(base, raw.cert, reader!, "client certificate");
-      const key = await readReferenced(base, raw.key, reader!, "client key");
-      let x: X509Certificate;
-      try {
-        x = new X509Certificate(cert.text);
-      } catch {
-        throw located(raw.cert.field, reader!, `${cert.path} is not a PEM certificate`);
-      }
-      let k;
-      try {
-        k = createPrivateKey(key.text);
-      } catch {
-        throw located(raw.key.field, reader!, `${key.path} is not a PEM private key (or it is encrypted)`);
-      }
-      if (!x.checkPrivateKey(k)) throw located(raw.key.field, reader!, `${key.path} is not the key of ${cert.path}`);
-      const mode = await openToOthers(key.path);
-      if (mode) warnings.push(`${key.path} (a private key) is accessible to other users (mode ${mode}); chmod 600 it`);
-      tls.cert = cert.text;
-      tls.key = key.text;
-    }
-    out.tls = tls;
   }
   if (raw.token) {
     out.token = raw.token.value;
@@ -243,5 +230,6 @@ export async function loadCliConfig(opts: CliConfigOptions = {}): Promise<CliCon
     if (mode) warnings.push(`${t.path} (a token) is accessible to other users (mode ${mode}); chmod 600 it`);
     out.token = token;
   }
+  out.credentials = { ...out.tls, ...(out.token !== undefined ? { token: out.token } : {}) };
   return out;
 }

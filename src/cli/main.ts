@@ -9,8 +9,12 @@ import { parseDurationUs } from "../core/units.js";
 const program = new Command("cairn")
   .description("Intent-based, per-application SRv6 path steering from the host")
   .version("0.1.0")
+  .option("--config <file>", "the CLI config: controller URL and credentials (default $CAIRN_CONFIG, ~/.config/cairn/config.yaml, then the lab's /run/cairn/lab/operator/config.yaml)")
   .showHelpAfterError()
   .exitOverride();
+
+/** The global options (--config) merged under a command's own. */
+const withGlobals = <T extends object>(o: T): T & { config?: string } => ({ ...(program.opts() as { config?: string }), ...o });
 
 const run = (fn: (...args: any[]) => Promise<number | void>) => async (...args: any[]) => {
   try {
@@ -21,7 +25,7 @@ const run = (fn: (...args: any[]) => Promise<number | void>) => async (...args: 
   }
 };
 
-const controllerOption = () => new Option("--controller <url>", "controller URL").default(LAB_CONTROLLER_URL, "the lab's controller");
+const controllerOption = () => new Option("--controller <url>", `controller URL, overriding the config file's (without a config file: the lab's, ${LAB_CONTROLLER_URL})`);
 
 program
   .command("validate")
@@ -48,7 +52,10 @@ program
   .description("serve the Cairn API: compute paths for intents, stream them to agents, localise faults from their probes")
   .requiredOption("--topology <file>", "topology YAML")
   .requiredOption("--intents <file>", "intents YAML")
+  .option("--tls-dir <dir>", "serve TLS and authenticate every caller with the credentials in DIR (`cairn certs init DIR`): server.crt, server.key, ca.crt (client CA), tokens.yaml, revoked.yaml; changes are picked up without a restart")
+  .option("--insecure", "no TLS and no authentication: cleartext, on loopback only (one of --tls-dir and --insecure is required)")
   .option("--listen <host:port>", "address to listen on, repeatable (default [::1]:50051)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option("--cleartext-listen <host:port>", "with --tls-dir: also serve cleartext HTTP/2 here, loopback only, for local tools (callers still authenticate, with tokens); repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option("--hold-down <duration>", "how long probes must show a marked link or node healthy before it is cleared (default 3s)", durationMs("--hold-down"))
   .option("--stale-after <duration>", "agents' reports older than this are no evidence for localisation (default 10s)", durationMs("--stale-after"))
   .option("--events <n>", "events kept in memory for `cairn events` (default 1000)", wholeNumber("--events"))
@@ -59,7 +66,10 @@ program
 program
   .command("agent")
   .description("run a host's agent: subscribe to the controller and program the eBPF datapath")
-  .requiredOption("--controller <url>", "controller URL, e.g. http://[fd00:ca:fe::1]:50051")
+  .requiredOption("--controller <url>", "controller URL, e.g. https://[fd00:ca:fe::1]:50051")
+  .option("--ca <file>", "PEM CA certificate to verify the controller's certificate with (default: the system's CAs)")
+  .option("--cert <file>", "PEM client certificate of this agent (`cairn certs issue DIR --agent HOST`): CN is the host name")
+  .option("--key <file>", "PEM private key of --cert")
   .requiredOption("--host <name>", "this host's name in the topology")
   .requiredOption("--interface <if>", "uplink interface to attach the datapath to")
   .option("--status-file <file>", "write the agent's status (JSON) to this file")
@@ -96,7 +106,7 @@ program
   .option("--prune-all", "allow the apply to remove every intent (a file with `intents: []`)")
   .option("--json", "machine-readable output")
   .addHelpText("after", "\nExit status: 0 applied (or the dry run shown), 2 bad input (nothing sent), 4 conflict: the intents changed since the revision (nothing applied), 1 refused or unreachable.")
-  .action(run(async (o: import("./apply-command.js").ApplyCommandOptions) => (await import("./apply-command.js")).applyCommand(o)));
+  .action(run(async (o: import("./apply-command.js").ApplyCommandOptions) => (await import("./apply-command.js")).applyCommand(withGlobals(o))));
 
 const many = (v: string, prev: string[]) => [...prev, v];
 program
@@ -133,9 +143,9 @@ get
   .description("every host's rules, their targets, paths and segment lists, the connected agents and what they report")
   .addOption(controllerOption())
   .option("--json", "machine-readable output")
-  .action(run(async (o: { controller: string; json?: boolean }) => {
-    const client = await import("../api/client.js");
-    const paths = await client.getPaths(o.controller);
+  .action(run(async (o: { controller?: string; json?: boolean }) => {
+    const t = await (await import("./target.js")).controllerTarget(withGlobals(o));
+    const paths = await (await import("../api/client.js")).getPaths(t.url, { credentials: t.credentials });
     console.log(o.json ? JSON.stringify(paths, null, 2) : (await import("./format-paths.js")).formatPathsTable(paths));
   }));
 
@@ -144,8 +154,9 @@ get
   .description("every link, router and host: up, or marked degraded or down by fault localisation, with the probed paths that say so")
   .addOption(controllerOption())
   .option("--json", "machine-readable output")
-  .action(run(async (o: { controller: string; json?: boolean }) => {
-    const links = await (await import("../api/client.js")).getLinks(o.controller);
+  .action(run(async (o: { controller?: string; json?: boolean }) => {
+    const t = await (await import("./target.js")).controllerTarget(withGlobals(o));
+    const links = await (await import("../api/client.js")).getLinks(t.url, { credentials: t.credentials });
     console.log(o.json ? JSON.stringify(links, null, 2) : (await import("./format-links.js")).formatLinksTable(links));
   }));
 
@@ -156,7 +167,7 @@ program
   .option("--json", "machine-readable output (with --follow: one JSON object per line)")
   .option("--follow", "then print each new event as it happens, until interrupted")
   .option("--limit <n>", "only the newest N held events (default all)", wholeNumber("--limit"), 0)
-  .action(run(async (o: { controller: string; json?: boolean; follow?: boolean; limit: number }) => (await import("./events-command.js")).eventsCommand(o)));
+  .action(run(async (o: { controller?: string; json?: boolean; follow?: boolean; limit: number }) => (await import("./events-command.js")).eventsCommand(withGlobals(o))));
 
 const lab = program.command("lab").description("a real SRv6 network of namespaces, kernel SIDs and FRR IS-IS on this machine");
 lab

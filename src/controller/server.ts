@@ -25,6 +25,7 @@ import { AuditLog } from "./audit.js";
 import { IntentsApplier } from "./intents-apply.js";
 import { DEFAULT_DATAPATH_LIMITS, limitViolations, type DatapathLimitsConfig } from "./limits.js";
 import { formatIntentsYaml } from "../config/intents-yaml.js";
+import { isLoopbackHost } from "../certs/names.js";
 
 export interface ListenAddress {
   host: string;
@@ -184,10 +185,7 @@ export interface TlsMaterial {
 }
 
 /** True for a loopback address: the only place a cleartext listener may listen. */
-export function isLoopback(host: string): boolean {
-  if (host === "localhost" || host === "::1") return true;
-  return net.isIPv4(host) && host.startsWith("127.");
-}
+export const isLoopback = isLoopbackHost;
 
 function tlsOptions(m: TlsMaterial): http2.SecureServerOptions {
   // Client certificates are asked for, not required: operators may use a bearer token instead.
@@ -285,7 +283,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
   );
 
-  const routes = cairnRoutes({ enforceOwnHost: opts.security !== undefined, state, hub, reports, events, pushes, liveliness, publish, log, applier });
+  const routes = cairnRoutes({ enforceOwnHost: opts.security !== undefined, ...(opts.security ? { interceptors: [authorisation(log)] } : {}), state, hub, reports, events, pushes, liveliness, publish, log, applier });
 
   const security = opts.security ?? null;
   const cleartext = security ? (opts.cleartextListen ?? []) : opts.listen;
@@ -295,7 +293,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
   const handler = connectNodeAdapter({
     routes,
-    ...(security ? { interceptors: [authorisation(log)] } : {}),
     contextValues: (req) => {
       const peer = peerOf(req.socket);
       const values = createContextValues().set(kPeer, peer);

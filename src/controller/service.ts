@@ -1,7 +1,7 @@
 // CairnService's methods over the controller's state: what each RPC does, apart from the HTTP/2
 // transport that carries it (server.ts).
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import {
   agentReportFromProto,
@@ -42,6 +42,11 @@ export interface ServiceDeps {
   log: (line: string) => void;
   /** Agents authenticate: each may subscribe to and report on its own host only. */
   enforceOwnHost?: boolean;
+  /**
+   * Run before every call, outermost first (authorisation). They go here, not on the adapter:
+   * the service's own options replace the router's interceptors rather than add to them.
+   */
+  interceptors?: Interceptor[];
   /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
   applier: IntentsApplier;
 }
@@ -165,6 +170,6 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           }
         },
       },
-      { readMaxBytes: MAX_REQUEST_BYTES, jsonOptions: STRICT_JSON, interceptors: [rejectUnknownFields] },
+      { readMaxBytes: MAX_REQUEST_BYTES, jsonOptions: STRICT_JSON, interceptors: [...(deps.interceptors ?? []), rejectUnknownFields] },
     );
 }
