@@ -22,7 +22,7 @@ async function attempt(fn: () => Promise<unknown>): Promise<Outcome> {
   }
 }
 
-/** Lists, applies (an empty set, which would remove everything), subscribes and reports as `host`. */
+/** Lists, applies (an empty set based on a revision that never was: refused as a conflict when allowed at all), subscribes and reports as `host`. */
 export async function tryCalls(url: string, creds: ClientCredentials, host: string): Promise<Record<string, Outcome>> {
   const sessionManager = sessionManagerFor(url, creds);
   const client = createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager, interceptors: credentialInterceptors(creds), defaultTimeoutMs: 5_000 }));
@@ -42,7 +42,7 @@ export async function tryCalls(url: string, creds: ClientCredentials, host: stri
     return {
       ListPaths: await attempt(() => client.listPaths({})),
       ListIntents: await attempt(() => client.listIntents({})),
-      ApplyIntents: await attempt(() => client.applyIntents({ intents: [], allowRemoveAll: true, baseRevision: 1n, filename: "call-as" })),
+      ApplyIntents: await attempt(() => client.applyIntents({ intents: [], allowRemoveAll: true, baseRevision: 999_999_999n, filename: "call-as" })),
       Subscribe: await attempt(subscribe),
       ReportStatus: await attempt(() => client.reportStatus({ host, generation: "", appliedVersion: 0n, reportedAt: new Date().toISOString() })),
     };

@@ -141,9 +141,12 @@ test("a viewer lists but cannot apply; an admin token applies; both through `cai
   assert.equal(await revision(), before, "the viewer changed nothing");
 
   const token = (JSON.parse(await cliOk("certs", "token", LAB_PKI_DIR, "--name", "ci", "--role", "admin", "--json")) as { token: string }).token;
-  const calls = await tryCalls(LAB_CONTROLLER_URL, { ca, token }, "h1");
-  assert.equal(calls.ListPaths, "ok");
-  assert.equal(calls.ApplyIntents, "Aborted", "an admin's apply reaches the revision check (base revision 1 is old)");
+  // The controller watches tokens.yaml: a new token counts once it has read the file again.
+  const calls = await until("the new token to be taken", 5_000, async () => {
+    const c = await tryCalls(LAB_CONTROLLER_URL, { ca, token }, "h1");
+    return c.ListPaths === "ok" ? c : null;
+  });
+  assert.equal(calls.ApplyIntents, "Aborted", "an admin's apply gets past authorisation to the revision check");
   assert.equal(calls.Subscribe, "PermissionDenied", "an operator is no agent");
 });
 
