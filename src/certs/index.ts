@@ -1,6 +1,8 @@
 // Credentials for the Cairn controller: what the controller, the lab and `cairn certs` use.
 //
-// Controller side:
+// Controller side, all in one: `const creds = await CredentialDirectory.open(dir)`, then
+// startController({ security: { tls: creds.tls, authenticator: creds } }) and
+// creds.watch(handle.reloadTls, log). Its parts:
 //   const trust = await loadTrustStore(dir);            // tls: { ca: trust.caPem, cert: trust.serverCertPem, key: trust.serverKeyPem }
 //   const { revocations, tokens } = await openCredentialStores(dir);
 //   revocations.watch(log); tokens.watch(log);          // rotation without a restart
@@ -49,6 +51,7 @@ export {
   type OperatorConfigOptions,
   type ServerNames,
 } from "./authority.js";
+export { CredentialDirectory, type CredentialDirOptions } from "./authenticator.js";
 export { CredentialError } from "./fs-util.js";
 export { OpensslError, createOpenssl, type Openssl } from "./openssl.js";
 export type { TokenRecord, Revocations, RevokedCertificate, RevokedToken, IssuedCertificate } from "./files.js";
