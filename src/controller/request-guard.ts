@@ -42,17 +42,34 @@ function declaredLength(req: NodeRequest): number | null {
   return Number(v);
 }
 
-/** Tells an HTTP/2 client to stop sending a body nobody reads (RST_STREAM NO_ERROR, RFC 9113 §8.1), once the answer is out. */
+/** How often, and how long at most, to wait for an answer's last frame to go out before resetting its stream. */
+const FLUSH_POLL_MS = 5;
+const FLUSH_WAIT_MS = 2_000;
+
+/**
+ * Tells an HTTP/2 client to stop sending a body nobody reads (RST_STREAM NO_ERROR, RFC 9113 §8.1)
+ * once the answer is out. Node does this by itself only for a stream whose body was never read;
+ * and the reset must wait until the answer's last frame (END_STREAM, often with the gRPC trailers)
+ * has been sent, or the client loses the answer: there is no event for that, so it is polled.
+ */
 function stopBody(req: NodeRequest, res: NodeResponse): void {
   if (req.complete) return;
-  if ("stream" in req) {
-    const stream = req.stream;
-    if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-  } else {
+  if (!("stream" in req)) {
     // HTTP/1.1 cannot stop one request's body without dropping the connection.
-    (res as http.ServerResponse).shouldKeepAlive = false;
+    (res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
     req.socket?.destroySoon();
+    return;
   }
+  const stream = req.stream;
+  const started = Date.now();
+  const poll = setInterval(() => {
+    if (stream.destroyed || stream.closed) return void clearInterval(poll);
+    const sent = stream.state.localClose === 1;
+    if (!sent && Date.now() - started < FLUSH_WAIT_MS) return;
+    clearInterval(poll);
+    stream.close(sent ? http2.constants.NGHTTP2_NO_ERROR : http2.constants.NGHTTP2_CANCEL);
+  }, FLUSH_POLL_MS);
+  poll.unref();
 }
 
 export function guardRequests(handler: Handler, limits: ControllerLimits): RequestGuard {
@@ -82,7 +99,9 @@ export function guardRequests(handler: Handler, limits: ControllerLimits): Reque
       reserved = total;
       return null;
     };
-    res.once("finish", () => stopBody(req, res));
+    // The HTTP/2 stream's own "finish": the response's waits for the whole stream to close.
+    if ("stream" in req) req.stream.once("finish", () => stopBody(req, res));
+    else res.once("finish", () => stopBody(req, res));
     res.once("close", () => {
       release();
       if (!req.complete) req.destroy();

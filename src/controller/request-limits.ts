@@ -67,6 +67,14 @@ export function limitOption(name: keyof ControllerLimits): string {
   return OPTION[name];
 }
 
+/** The limits among a command's options (named as ControllerLimits' fields), the others left out. */
+export function pickLimits(options: object): Partial<ControllerLimits> {
+  const given = options as Record<string, unknown>;
+  // The CLI's durations are in ms without saying so in their names, like --hold-down.
+  const o = given["requestBodyTimeout"] !== undefined ? { ...given, requestBodyTimeoutMs: given["requestBodyTimeout"] } : given;
+  return Object.fromEntries(Object.keys(DEFAULT_LIMITS).filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<ControllerLimits>;
+}
+
 /** `given` over the defaults; throws on a value that is not a positive whole number. */
 export function resolveLimits(given: Partial<ControllerLimits> = {}): ControllerLimits {
   const out = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as ControllerLimits;
