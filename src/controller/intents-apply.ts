@@ -66,6 +66,12 @@ interface Change {
   source: string;
 }
 
+/**
+ * Lets the event loop serve others (agents' streams, keepalives, other calls) between the steps of a
+ * large apply, each of which takes tens of ms on a large topology, instead of one long stall.
+ */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const codeName = (c: Code) => Code[c].replace(/[A-Z]/g, (x, i: number) => (i ? "_" : "") + x.toLowerCase());
 const names = (l: string[]) => (l.length > MAX_LISTED ? `${l.slice(0, MAX_LISTED).join(", ")}, … (${l.length - MAX_LISTED} more)` : l.join(", "));
 
@@ -184,6 +190,7 @@ export class IntentsApplier {
     }
     await this.audit(record);
 
+    await breathe();
     const { summary, deltas } = state.commitIntents(plan);
     this.revision = previous + 1;
     this.source = file;
@@ -244,6 +251,7 @@ export class IntentsApplier {
     const tooMany = hostRuleCountViolations(checked.value, limits);
     if (tooMany.length > 0) throw new Refusal(overLimits(tooMany.map((v) => v.message)));
     const plan = await planIntentsOffLoop(state, checked.value, this.deps.paths ?? null);
+    await breathe();
     // Another apply may have committed while the paths were computed (validate runs beside applies).
     if (req.baseRevision !== 0 && req.baseRevision !== this.revision) throw new Refusal(this.conflict(req.baseRevision));
     const current = state.intents();

@@ -17,8 +17,6 @@ import type { ComputedPair, ControllerState, IntentsPlan, PairTask, Precomputed 
 export const DEFAULT_PATH_WORKERS = 2;
 /** Pairs per message to a worker: small enough to spread the work, large enough that messages cost nothing. */
 const BATCH_PAIRS = 16;
-/** Idle workers are stopped after this long, giving their memory back; started again by the next apply. */
-const DEFAULT_IDLE_MS = 60_000;
 /** Heap of each worker: a runaway computation fails the apply instead of the controller. */
 const DEFAULT_WORKER_HEAP_MB = 1024;
 
@@ -42,7 +40,6 @@ export interface PathComputer {
 export interface PathWorkersOptions {
   /** Worker threads; default DEFAULT_PATH_WORKERS. */
   workers?: number;
-  idleMs?: number;
   workerHeapMb?: number;
 }
 
@@ -76,38 +73,17 @@ interface Slot {
 
 export function createPathWorkers(topology: Topology, opts: PathWorkersOptions = {}): PathComputer {
   const count = Math.max(1, opts.workers ?? DEFAULT_PATH_WORKERS);
-  const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
   const heapMb = opts.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
   const slots: Slot[] = Array.from({ length: count }, () => ({ worker: null, busy: null }));
   const queue: Batch[] = [];
   let nextId = 1;
   let closed = false;
-  let idleTimer: NodeJS.Timeout | null = null;
 
   const fail = (job: Job, e: Error) => {
     if (job.done) return;
     job.done = true;
     for (let i = queue.length - 1; i >= 0; i--) if (queue[i]!.job === job) queue.splice(i, 1);
     job.reject(e);
-  };
-
-  const stopIdle = () => {
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = null;
-  };
-  const maybeIdle = () => {
-    if (queue.length > 0 || slots.some((s) => s.busy)) return;
-    stopIdle();
-    idleTimer = setTimeout(() => {
-      idleTimer = null;
-      for (const s of slots) {
-        if (s.worker && !s.busy) {
-          void s.worker.terminate();
-          s.worker = null;
-        }
-      }
-    }, idleMs);
-    idleTimer.unref();
   };
 
   const spawn = (slot: Slot): Worker => {
@@ -160,14 +136,15 @@ export function createPathWorkers(topology: Topology, opts: PathWorkersOptions =
       if (slot.busy) continue;
       const b = queue.shift();
       if (!b) break;
-      stopIdle();
       slot.worker ??= spawn(slot);
       slot.busy = b;
       slot.worker.ref(); // a computation in flight keeps the process alive; an idle worker does not
       slot.worker.postMessage(b.request);
     }
-    maybeIdle();
   }
+
+  // Started now, not by the first apply: starting one (a copy of the topology, loading the code) takes the event loop tens of ms.
+  for (const slot of slots) slot.worker = spawn(slot);
 
   return {
     compute(tasks, unavailable) {
@@ -190,7 +167,6 @@ export function createPathWorkers(topology: Topology, opts: PathWorkersOptions =
     },
     async close() {
       closed = true;
-      stopIdle();
       const shutdown = new PathComputationError("path computation is shut down");
       for (const b of queue.splice(0)) fail(b.job, shutdown);
       await Promise.all(
