@@ -4,8 +4,9 @@
 // keepalive PINGs and the reports for as long. Here the pairs go, in small batches, to a few worker
 // threads (path-worker.ts) that each hold a copy of the topology; the event loop only hands out
 // batches and collects results. The results are those of state.ts's own computation (the same pure
-// function, core/targets.ruleTargets, on a structured clone of the same data), and setIntents takes
-// them only while the overlay is still the one they were computed under.
+// function, core/targets.ruleTargets, on a structured clone of the same data), and planIntents takes
+// them only while the overlay is still the one they were computed under. Idle workers are unref'd:
+// they never keep the process alive, and close() terminates them.
 import { Worker } from "node:worker_threads";
 import type { Intent, Topology } from "../core/model.js";
 import type { RuleTarget } from "../core/assignments.js";

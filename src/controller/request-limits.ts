@@ -97,6 +97,5 @@ export function formatBytes(n: number): string {
 export function http2ServerOptions(limits: ControllerLimits): http2.ServerOptions {
   return {
     settings: { maxConcurrentStreams: limits.maxStreamsPerConnection, maxHeaderListSize: limits.maxHeaderBytes, enablePush: false },
-    maxSendHeaderBlockLength: limits.maxHeaderBytes,
   };
 }
