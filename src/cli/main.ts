@@ -61,6 +61,19 @@ program
   .option("--events <n>", "events kept in memory for `cairn events` (default 1000)", wholeNumber("--events"))
   .option("--audit-log <file>", "append one JSON line per intents change (and refused apply) to this file, fsync'd; never truncated")
   .option("--max-rules <n>", "the agents' --max-rules: intent sets that do not fit a host's datapath are refused (default 1024)", wholeNumber("--max-rules"))
+  .option("--path-workers <n>", "worker threads computing an apply's paths, off the event loop; 0: on it (default 2)", wholeNumber("--path-workers"))
+  .option("--max-request-bytes <n>", "largest request message, refused from its announced size before it is read (default 8388608)", wholeNumber("--max-request-bytes"))
+  .option("--max-response-bytes <n>", "largest response message (default 67108864)", wholeNumber("--max-response-bytes"))
+  .option("--max-inflight-request-bytes <n>", "request bodies being read at once, all callers together (default 67108864)", wholeNumber("--max-inflight-request-bytes"))
+  .option("--request-body-timeout <duration>", "time a request body has to arrive in full (default 30s)", durationMs("--request-body-timeout"))
+  .option("--max-connections <n>", "connections at once per listen address (default 1024)", wholeNumber("--max-connections"))
+  .option("--max-streams-per-connection <n>", "concurrent calls per HTTP/2 connection (default 100)", wholeNumber("--max-streams-per-connection"))
+  .option("--max-header-bytes <n>", "size of a request's headers (default 16384)", wholeNumber("--max-header-bytes"))
+  .option("--max-intents <n>", "intents in one apply or validate request (default 1000)", wholeNumber("--max-intents"))
+  .option("--apply-burst <n>", "applies per caller at once (default 30) ...", wholeNumber("--apply-burst"))
+  .option("--apply-per-minute <n>", "... then per minute (default 60)", wholeNumber("--apply-per-minute"))
+  .option("--validate-burst <n>", "validations per caller at once (default 60) ...", wholeNumber("--validate-burst"))
+  .option("--validate-per-minute <n>", "... then per minute (default 300)", wholeNumber("--validate-per-minute"))
   .action(run(async (o: import("../controller/main.js").ControllerCliOptions) => (await import("../controller/main.js")).runController(o)));
 
 program

@@ -6,10 +6,12 @@ import { CredentialError } from "../certs/fs-util.js";
 import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
 import type { ControllerHandle, ControllerSecurity, ListenAddress } from "./server.js";
 import { defaultLog, isLoopback, startController } from "./server.js";
+import { pickLimits, type ControllerLimits } from "./request-limits.js";
 
 export const DEFAULT_LISTEN = "[::1]:50051";
 
-export interface ControllerCliOptions {
+/** Request limits (request-limits.ts) are options of their own, e.g. --max-request-bytes as maxRequestBytes. */
+export interface ControllerCliOptions extends Partial<ControllerLimits> {
   topology: string;
   intents: string;
   /** "HOST:PORT" or "[V6]:PORT"; default [::1]:50051. */
@@ -34,6 +36,10 @@ export interface ControllerCliOptions {
   auditLog?: string;
   /** The agents' --max-rules, checked by every apply. */
   maxRules?: number;
+  /** --request-body-timeout, in ms. */
+  requestBodyTimeout?: number;
+  /** Worker threads computing an apply's paths (0: on the event loop). */
+  pathWorkers?: number;
   /** Stops the controller when aborted (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Called once listening (tests, lab). */
@@ -116,6 +122,8 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
     ...(opts.events !== undefined ? { eventsCapacity: opts.events } : {}),
     ...(opts.auditLog !== undefined ? { auditLog: opts.auditLog } : {}),
     ...(opts.maxRules !== undefined ? { datapathLimits: { maxRules: opts.maxRules } } : {}),
+    ...(opts.pathWorkers !== undefined ? { pathWorkers: opts.pathWorkers } : {}),
+    limits: pickLimits(opts),
   });
   const watcher = credentials?.watch((m) => controller.reloadTls(m), defaultLog);
   if (!credentials) defaultLog("--insecure: no authentication, every caller on loopback may do anything");

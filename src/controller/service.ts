@@ -26,6 +26,7 @@ import { checkOwnHost } from "./authz.js";
 import type { IntentsApplier } from "./intents-apply.js";
 import { kPrincipal, type Principal } from "./principal.js";
 import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -49,6 +50,11 @@ export interface ServiceDeps {
   interceptors?: Interceptor[];
   /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
   applier: IntentsApplier;
+  /** Per-caller rates of ApplyIntents and ValidateIntents; none: unlimited. */
+  rateLimits?: { apply: RateLimiter; validate: RateLimiter };
+  /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
+  readMaxBytes?: number;
+  writeMaxBytes?: number;
 }
 
 /** The caller's principal, with the connection's peer when the transport did not set one. */
@@ -144,13 +150,15 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         async applyIntents(req, ctx) {
+          deps.rateLimits?.apply.take(principalOf(ctx));
           const request = { intents: req.intents, filename: req.filename, baseRevision: Number(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
           return applyResultToProto(await applier.apply(request, principalOf(ctx)));
         },
 
-        validateIntents(req) {
+        async validateIntents(req, ctx) {
+          deps.rateLimits?.validate.take(principalOf(ctx));
           const request = { intents: req.intents, filename: req.filename, baseRevision: Number(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
-          return validateResultToProto(applier.validate(request));
+          return validateResultToProto(await applier.validate(request));
         },
 
         listLinks() {
@@ -170,6 +178,11 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           }
         },
       },
-      { readMaxBytes: MAX_REQUEST_BYTES, jsonOptions: STRICT_JSON, interceptors: [...(deps.interceptors ?? []), rejectUnknownFields] },
+      {
+        readMaxBytes: deps.readMaxBytes ?? MAX_REQUEST_BYTES,
+        ...(deps.writeMaxBytes !== undefined ? { writeMaxBytes: deps.writeMaxBytes } : {}),
+        jsonOptions: STRICT_JSON,
+        interceptors: [...(deps.interceptors ?? []), rejectUnknownFields],
+      },
     );
 }
