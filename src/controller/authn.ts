@@ -48,6 +48,8 @@ function verifyError(e: unknown): string {
   return words ? `${words} (${code})` : code;
 }
 
+const errorOf = (id: Identity): string | null => ("error" in id ? id.error : null);
+
 /** The caller of `req`: its certificate if it presented one, else its token, else nobody. */
 export function authenticate(req: Request, auth: Authenticator, peer: string): Principal {
   const socket = tlsSocketOf(req);
@@ -56,13 +58,13 @@ export function authenticate(req: Request, auth: Authenticator, peer: string): P
     if (!socket.authorized) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${verifyError(socket.authorizationError)}` };
     const id = auth.certificate(cert);
     if ("error" in id) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${id.error}` };
-    return { name: id.name, role: id.role, via: "certificate", peer };
+    return { name: id.name, role: id.role, via: "certificate", peer, stillValid: () => errorOf(auth.certificate(cert)) };
   }
   const token = bearer(req);
   if (token !== null) {
     const id = auth.token(token);
     if ("error" in id) return { name: "token", role: null, via: "token", peer, refused: `bearer token refused: ${id.error}` };
-    return { name: id.name, role: id.role, via: "token", peer };
+    return { name: id.name, role: id.role, via: "token", peer, stillValid: () => errorOf(auth.token(token)) };
   }
   return { name: "anonymous", role: null, via: "none", peer };
 }

@@ -16,6 +16,8 @@ export interface Principal {
   peer: string;
   /** Why credentials it presented were refused (then role is null). */
   refused?: string;
+  /** Checks the same credentials again (revoked or expired since?): null while they hold, else why not. */
+  stillValid?: () => string | null;
 }
 
 export const ANONYMOUS: Principal = { name: "anonymous", role: null, via: "none", peer: "unknown" };

@@ -23,6 +23,7 @@ import { EventRingClosedError, type EventLog } from "./events.js";
 import type { Liveliness } from "./liveliness.js";
 import type { PushTracker } from "./pushes.js";
 import { checkOwnHost } from "./authz.js";
+import { whileValid } from "./revalidate.js";
 import type { IntentsApplier } from "./intents-apply.js";
 import { kPrincipal, type Principal } from "./principal.js";
 import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
@@ -77,16 +78,21 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
           checkOwnHost(ctx.values.get(kPrincipal), req.host, "Subscribe", deps.enforceOwnHost === true, log);
           if (!state.hasHost(req.host)) throw unknownHost(req.host);
-          const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer) }, ctx.signal, {
+          const valid = whileValid(principalOf(ctx), ctx.signal, "Subscribe", log);
+          const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer) }, valid.signal, {
             onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.subscribers().length} connected)`),
             onClose: (i) =>
               log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.subscribers().length} connected)`),
           });
           try {
             for await (const u of stream) yield pathUpdateToProto(u);
+            valid.throwIfInvalid();
           } catch (e) {
+            valid.throwIfInvalid();
             if (e instanceof HubClosedError) throw new ConnectError(e.message, Code.Unavailable);
             throw e;
+          } finally {
+            valid.dispose();
           }
         },
 
@@ -170,11 +176,16 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         async *watchEvents(req, ctx) {
+          const valid = whileValid(principalOf(ctx), ctx.signal, "WatchEvents", log);
           try {
-            for await (const e of events.follow(Number(req.afterSeq), ctx.signal)) yield eventToProto(e);
+            for await (const e of events.follow(Number(req.afterSeq), valid.signal)) yield eventToProto(e);
+            valid.throwIfInvalid();
           } catch (e) {
+            valid.throwIfInvalid();
             if (e instanceof EventRingClosedError) throw new ConnectError(e.message, Code.Unavailable);
             throw e;
+          } finally {
+            valid.dispose();
           }
         },
       },

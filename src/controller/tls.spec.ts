@@ -244,3 +244,35 @@ test("--insecure: an open controller on loopback, nobody authenticated", async (
   assert.match(c.urls[0]!, /^http:\/\/\[::1\]:\d+$/);
   assert.equal(await outcome(applyIntentsText(operator(t, c.urls[0]!, {}), INTENTS_V2, "v2.yaml")), "ok");
 });
+
+test("a stream outlives no revocation: an agent's running Subscribe and a viewer's WatchEvents end when their credentials are revoked", async (t) => {
+  const p = await pki(t);
+  const url = (await serve(t, { tlsDir: p.dir })).urls[0]!;
+  const agent = await pemCredentials(p.dir, "agent", "h1");
+  const sm = sessionManagerFor(url, agent);
+  t.after(() => sm.abort());
+  const client = createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager: sm, interceptors: credentialInterceptors(agent) }));
+  const viewerToken = { ...(await caOnly(p.dir)), token: p.tokens.viewer };
+  const vsm = sessionManagerFor(url, viewerToken);
+  t.after(() => vsm.abort());
+  const viewer = createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager: vsm, interceptors: credentialInterceptors(viewerToken) }));
+
+  const ended = async (it: AsyncIterable<unknown>, first: () => void): Promise<string> => {
+    try {
+      for await (const _ of it) first();
+      return "ended without an error";
+    } catch (e) {
+      return `${Code[ConnectError.from(e).code]}: ${ConnectError.from(e).rawMessage}`;
+    }
+  };
+  let subscribed = false;
+  const sub = ended(client.subscribe({ host: "h1", agentVersion: "test" }), () => (subscribed = true));
+  const watch = ended(viewer.watchEvents({ afterSeq: 0n }), () => {});
+  await waitFor(() => subscribed, 5_000, "the first update");
+  await revoke(p.dir, { agent: "h1" });
+  await revoke(p.dir, { token: "dash" });
+  const t0 = Date.now();
+  assert.match(await sub, /^Unauthenticated: Subscribe: credentials no longer valid: certificate serial .* of agent h1 is revoked/);
+  assert.match(await watch, /^Unauthenticated: WatchEvents: credentials no longer valid: .*revoked/);
+  assert.ok(Date.now() - t0 < 5_000);
+});
