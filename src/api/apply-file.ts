@@ -2,11 +2,11 @@
 // against the controller's topology, with file:line:col for every problem before anything is
 // sent; then sent as typed intents (ValidateIntents for a dry run, ApplyIntents otherwise) based on
 // the revision given, or on the current one read just before.
-import { readFile } from "node:fs/promises";
 import { isScalar, parseDocument } from "yaml";
 import type { Intent } from "../core/model.js";
 import { ConfigFileError } from "../config/errors.js";
 import { parseIntents } from "../config/intents-file.js";
+import { readTextFile } from "../config/text-file.js";
 import { createOperatorClient, type OperatorClient } from "./client.js";
 import type { ApplyResultView, ValidateResultView } from "./types.js";
 
@@ -56,13 +56,7 @@ export async function applyIntentsText(client: OperatorClient, text: string, fil
 }
 
 export async function readIntentsFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String(e);
-    throw new ConfigFileError([{ file: path, line: 0, column: 0, field: "", reason: `cannot read file: ${why}` }]);
-  }
+  return readTextFile(path);
 }
 
 /** `cairn apply -f FILE` against the controller at `url`. */

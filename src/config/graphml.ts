@@ -44,6 +44,7 @@
 // 12. Isolated routers. Kept nodes left without links are kept (they are routers), with a note.
 // 13. The topology has no hosts and no services. A graph with no node left after rules 1–2 is an
 //     error, which says how many nodes each rule dropped.
+import { quote } from "../core/quote.js";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Link, Router, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
@@ -182,14 +183,14 @@ interface GEdge {
 }
 
 function describe(n: GNode): string {
-  return n.label === "" ? `node ${n.id} (no label)` : `${JSON.stringify(n.label)} (node ${n.id})`;
+  return n.label === "" ? `node ${n.id} (no label)` : `${quote(n.label)} (node ${n.id})`;
 }
 
 function coordinate(n: GNode, key: "Latitude" | "Longitude", limit: number): number | string {
   const raw = n.attrs.get(key)?.trim();
   if (raw === undefined || raw === "") return `no ${key}`;
   const v = Number(raw);
-  if (!Number.isFinite(v) || Math.abs(v) > limit) return `${key} ${JSON.stringify(raw)} is not a number in [-${limit}, ${limit}]`;
+  if (!Number.isFinite(v) || Math.abs(v) > limit) return `${key} ${quote(raw)} is not a number in [-${limit}, ${limit}]`;
   return v;
 }
 
@@ -286,7 +287,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       return;
     }
     if (byId.has(id)) {
-      errors.push(err(`node ${id}`, `duplicate node id "${id}" (first defined at line ${lines.at(byId.get(id)!.offset! + skipped).line})`, offset));
+      errors.push(err(`node ${id}`, `duplicate node id ${quote(id)} (first defined at line ${lines.at(byId.get(id)!.offset! + skipped).line})`, offset));
       return;
     }
     nested += elements(e, "graph").length;
@@ -317,7 +318,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     }
     const unknown = [source, target].filter((s) => !byId.has(s));
     if (unknown.length) {
-      errors.push(err(field, `the edge ${source} → ${target} names an unknown node id ${[...new Set(unknown)].map((u) => `"${u}"`).join(" and ")}`, offset));
+      errors.push(err(field, `the edge ${source} → ${target} names an unknown node id ${[...new Set(unknown)].map((u) => quote(u)).join(" and ")}`, offset));
       return;
     }
     const d = attr(e, "directed");
@@ -366,12 +367,12 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     if (!clashing.length) break;
     const plain = clashing.flat().filter((n) => n.name === n.label);
     if (!plain.length) {
-      const names = clashing.map((o) => `"${o[0]!.name}" (nodes ${o.map((n) => n.id).join(", ")})`).join("; ");
+      const names = clashing.map((o) => `${quote(o[0]!.name!)} (nodes ${o.map((n) => n.id).join(", ")})`).join("; ");
       return fail([err("graph", `cannot give every node a unique name: ${names}`, startIndex(graph))]);
     }
     for (const n of plain) { n.name = suffixed(n); renamedClash.push(n); }
   }
-  const nameList = (list: GNode[]) => list.map((n) => `"${n.name}"`).join(", ");
+  const nameList = (list: GNode[]) => list.map((n) => quote(n.name!)).join(", ");
   if (renamedEmpty.length) notes.push(`${plural(renamedEmpty.length, "node")} without a label named #id: ${nameList(renamedEmpty)}`);
   if (renamedDup.length) {
     const labels = [...new Set(renamedDup.map((n) => n.label))];
@@ -407,7 +408,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     }
     const s = byId.get(e.source)!;
     const t = byId.get(e.target)!;
-    if (s === t) { selfLoops.push(`"${s.name}"`); continue; }
+    if (s === t) { selfLoops.push(quote(s.name!)); continue; }
     const pair = s.index < t.index ? `${s.id}\u0000${t.id}` : `${t.id}\u0000${s.id}`;
     if (seenPairs.has(pair)) {
       const label = s.index < t.index ? `${s.name} – ${t.name}` : `${t.name} – ${s.name}`;
@@ -422,7 +423,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       let k = 2;
       while (linkIds.has(`${a}-${b}#${k}`)) k++;
       id = `${a}-${b}#${k}`;
-      renamedLinks.push(`"${a}" – "${b}" as "${id}"`);
+      renamedLinks.push(`${quote(a)} – ${quote(b)} as ${quote(id)}`);
     }
     linkIds.add(id);
     const speedText = e.attrs.get("LinkSpeedRaw")?.trim();
@@ -431,7 +432,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     if (Number.isFinite(speed) && speed > 0) bandwidthBps = Math.max(1, Math.round(speed));
     else {
       defaulted.push(id);
-      if (speedText) unusableSpeed.push(`"${id}": ${JSON.stringify(speedText)}`);
+      if (speedText) unusableSpeed.push(`${quote(id)}: ${quote(speedText)}`);
     }
     const delayUs = fibreDelayUs(haversineKm(s.lat!, s.lon!, t.lat!, t.lon!));
     const igp = igpOf(delayUs);
@@ -456,7 +457,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   }
   const linked = new Set(links.flatMap((l) => [l.a, l.b]));
   const isolated = routers.filter((r) => !linked.has(r.name));
-  if (isolated.length) notes.push(`${plural(isolated.length, "router")} left without links (kept): ${isolated.map((r) => `"${r.name}"`).join(", ")}`);
+  if (isolated.length) notes.push(`${plural(isolated.length, "router")} left without links (kept): ${isolated.map((r) => quote(r.name)).join(", ")}`);
 
   return { ok: true, value: { topology: { routers, hosts: [], links, services: [] }, notes } };
 }

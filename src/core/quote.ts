@@ -1,0 +1,26 @@
+// Showing what a user or a peer wrote inside a message: escaped so that it cannot move the
+// terminal's cursor, recolour it or reorder the text around it, and cut so that one value cannot
+// bury the message. Pure.
+
+/**
+ * Characters JSON.stringify leaves as they are but a terminal or an editor acts on: DEL and the C1
+ * controls, zero-width and direction marks, line and paragraph separators, bidi overrides and
+ * isolates, the byte order mark.
+ */
+const INVISIBLE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+const hex = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/** `s` in double quotes, escaped as JSON and more; after `max` characters cut, with "…". */
+export function quote(s: string, max = 64): string {
+  let cut = s.length > max ? s.slice(0, max) : s;
+  // Never leave half of a surrogate pair at the cut.
+  if (cut.length < s.length && /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return JSON.stringify(cut.length < s.length ? `${cut}…` : cut).replace(INVISIBLE, hex);
+}
+
+/** `s` with every control or invisible character written as \uXXXX; for whole messages. */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL, hex);
+}
