@@ -6,8 +6,8 @@
 // nesting deeper than any Cairn file needs is refused before the parser's recursion can overflow
 // into an exception; a broken document reports its syntax errors only (what the schema checks
 // would say of a half-read document is noise); each error is reported once, at most MAX_ERRORS.
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
-import type { Alias, Node as YamlNode, Pair, YAMLMap, YAMLSeq } from "yaml";
+import { Composer, LineCounter, Parser, YAMLParseError, isAlias, isMap, isPair, isScalar, isSeq } from "yaml";
+import type { Alias, CST, Document, Node as YamlNode, Pair, YAMLMap, YAMLSeq } from "yaml";
 import { quote } from "../core/quote.js";
 import type { ConfigError } from "./errors.js";
 
@@ -38,7 +38,9 @@ export class YamlReader {
     let syntax: { offset: number; reason: string }[];
     let nodes = 0;
     try {
-      const doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
+      const parsed = parseYaml(text, this.lines);
+      if ("tooDeepAt" in parsed) throw new NestingError(parsed.tooDeepAt);
+      const doc = parsed.doc;
       syntax = doc.errors.map((e) => ({
         offset: e.pos[0],
         reason: e.code === "RESOURCE_EXHAUSTION" ? tooDeep() : `YAML syntax: ${cut(e.message.split("\n")[0] ?? "")}`,
@@ -48,9 +50,10 @@ export class YamlReader {
       syntax.push(...walk.problems);
       root = (doc.contents ?? null) as YamlNode | null;
     } catch (e) {
-      // The parser recursed too deep outside its own guard: report it as what it is, never as a RangeError.
-      if (!(e instanceof RangeError)) throw e;
-      syntax = [{ offset: 0, reason: tooDeep() }];
+      // Too deep for the composer's recursion: reported as what it is, never as a RangeError.
+      if (e instanceof NestingError) syntax = [{ offset: e.offset, reason: tooDeep() }];
+      else if (e instanceof RangeError) syntax = [{ offset: 0, reason: tooDeep() }];
+      else throw e;
     }
     // The depth problem alone: the parser's other complaints about the same nesting repeat it.
     const deep = syntax.find((s) => s.reason === tooDeep());
@@ -99,21 +102,17 @@ export class YamlReader {
     else this.dropped++;
   }
 
-  /**
-   * One pass over the document, in document order and without recursion: counts its nodes, finds
-   * each alias's anchor and the first node nested deeper than MAX_YAML_DEPTH.
-   */
+  /** One pass over the document, in document order and without recursion: counts its nodes and finds each alias's anchor. */
   private walk(root: YamlNode | null): { nodes: number; problems: { offset: number; reason: string }[] } {
     const problems: { offset: number; reason: string }[] = [];
     const anchors = new Map<string, YamlNode>();
-    const stack: [YamlNode | null, number][] = [[root, 1]];
+    const stack: (YamlNode | null)[] = [root];
     let nodes = 0;
     while (stack.length > 0) {
-      const [node, depth] = stack.pop()!;
+      const node = stack.pop();
       if (node === null || node === undefined) continue;
       nodes++;
       const offset = node.range?.[0] ?? 0;
-      if (depth > MAX_YAML_DEPTH) return { nodes, problems: [{ offset, reason: tooDeep() }] };
       if (isAlias(node)) {
         const target = anchors.get(node.source) ?? null;
         this.aliasTargets.set(node, target);
@@ -124,10 +123,52 @@ export class YamlReader {
       const children: (YamlNode | null)[] = [];
       if (isMap(node)) for (const p of node.items as Pair[]) children.push(p.key as YamlNode | null, p.value as YamlNode | null);
       else if (isSeq(node)) for (const i of node.items as (YamlNode | Pair | null)[]) children.push(...(isPair(i) ? [i.key as YamlNode | null, i.value as YamlNode | null] : [i]));
-      for (let k = children.length - 1; k >= 0; k--) stack.push([children[k] ?? null, depth + 1]);
+      for (let k = children.length - 1; k >= 0; k--) stack.push(children[k] ?? null);
     }
     return { nodes, problems };
   }
+}
+
+class NestingError extends Error {
+  constructor(readonly offset: number) {
+    super("YAML nesting too deep");
+  }
+}
+
+/**
+ * The document of `text`, as the yaml package's parseDocument makes it, but composed only when its
+ * nesting is within MAX_YAML_DEPTH: the composer recurses once per level, and V8 can die outright
+ * (not throw) when the stack runs out inside a regular expression it compiles on the way down.
+ */
+export function parseYaml(text: string, lines: LineCounter = new LineCounter()): { doc: Document } | { tooDeepAt: number } {
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = firstTooDeep(tokens);
+  if (deep !== null) return { tooDeepAt: deep };
+  const composer = new Composer({ uniqueKeys: false });
+  let doc: Document | null = null;
+  for (const d of composer.compose(tokens, true, text.length)) {
+    if (!doc) doc = d as Document;
+    else {
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"));
+      break;
+    }
+  }
+  return { doc: doc! };
+}
+
+/** The offset of the first collection nested deeper than MAX_YAML_DEPTH in the parsed tokens; null when none. */
+function firstTooDeep(tokens: CST.Token[]): number | null {
+  const stack: [CST.Token | null | undefined, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [t, depth] = stack.pop()!;
+    if (!t) continue;
+    if (t.type === "document") stack.push([t.value, depth]);
+    else if (t.type === "block-map" || t.type === "block-seq" || t.type === "flow-collection") {
+      if (depth + 1 > MAX_YAML_DEPTH) return t.offset;
+      for (const item of t.items as CST.CollectionItem[]) stack.push([item.key, depth + 1], [item.value, depth + 1]);
+    }
+  }
+  return null;
 }
 
 function tooDeep(): string {
