@@ -44,7 +44,7 @@
 // 12. Isolated routers. Kept nodes left without links are kept (they are routers), with a note.
 // 13. The topology has no hosts and no services. A graph with no node left after rules 1–2 is an
 //     error, which says how many nodes each rule dropped.
-import { quote } from "../core/quote.js";
+import { escapeControls, quote } from "../core/quote.js";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Link, Router, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
@@ -87,6 +87,12 @@ export function fibreDelayUs(km: number): number {
 
 export function graphmlLocator(index: number): string {
   return `fc00:0:${(index + 1).toString(16)}::/48`;
+}
+
+/** The XML library's message, which may quote the file at length: escaped and cut. */
+function cut(msg: string): string {
+  const e = escapeControls(msg);
+  return e.length > 200 ? `${e.slice(0, 200)}…` : e;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,15 +232,15 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       }
     }
     const l = typeof line === "number" ? line : 1;
-    const c = typeof col === "number" ? col : 0;
-    return fail([{ file, line: l + prefixLines, column: l === 1 && c > 0 ? c + lastLineLen : c, field: "", reason: `not well-formed XML: ${msg}` }]);
+    const c = typeof col === "number" && col > 0 ? col : 1; // the validator says column 0 for some errors; columns count from 1
+    return fail([{ file, line: l + prefixLines, column: l === 1 && c > 0 ? c + lastLineLen : c, field: "", reason: `not well-formed XML: ${cut(msg)}` }]);
   }
 
   let doc: XmlElement;
   try {
     doc = parser().parse(body) as XmlElement;
   } catch (e) {
-    return fail([err("", `cannot parse the XML: ${e instanceof Error ? e.message : String(e)}`)]);
+    return fail([err("", `cannot parse the XML: ${cut(e instanceof Error ? e.message : String(e))}`)]);
   }
   const roots = Object.keys(doc).filter((k) => !k.startsWith("?") && !k.startsWith("@_") && k !== "#text");
   const root = elements(doc, "graphml")[0];

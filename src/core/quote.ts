@@ -12,12 +12,16 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u20
 
 const hex = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
-/** `s` in double quotes, escaped as JSON and more; after `max` characters cut, with "…". */
+/** `s` in double quotes, escaped as JSON and more; cut, with "…", once the escaped text reaches `max` characters. */
 export function quote(s: string, max = 64): string {
-  let cut = s.length > max ? s.slice(0, max) : s;
-  // Never leave half of a surrogate pair at the cut.
-  if (cut.length < s.length && /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
-  return JSON.stringify(cut.length < s.length ? `${cut}…` : cut).replace(INVISIBLE, hex);
+  let out = "";
+  let i = 0;
+  while (i < s.length && out.length < max) {
+    const ch = String.fromCodePoint(s.codePointAt(i)!);
+    out += JSON.stringify(ch).slice(1, -1).replace(INVISIBLE, hex);
+    i += ch.length;
+  }
+  return `"${out}${i < s.length ? "…" : ""}"`;
 }
 
 /** `s` with every control or invisible character written as \uXXXX; for whole messages. */
