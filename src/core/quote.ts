@@ -24,7 +24,7 @@ export function quote(s: string, max = 64): string {
   return `"${out}${i < s.length ? "…" : ""}"`;
 }
 
-/** `s` with every control or invisible character written as \uXXXX; for whole messages. */
-export function escapeControls(s: string): string {
-  return s.replace(CONTROL, hex);
+/** `s` with every control or invisible character written as \uXXXX; for whole messages. `lines`: keep \n (a message of several lines). */
+export function escapeControls(s: string, opts: { lines?: boolean } = {}): string {
+  return s.replace(CONTROL, (c) => (opts.lines && c === "\n" ? c : hex(c)));
 }
