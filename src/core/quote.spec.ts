@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeControls, quote } from "./quote.js";
+import { escapeControls, label, quote } from "./quote.js";
 
 test("quote: JSON escapes plus the invisible and bidi characters; cut on the escaped text", () => {
   assert.equal(quote("web"), '"web"');
@@ -15,4 +15,11 @@ test("quote: JSON escapes plus the invisible and bidi characters; cut on the esc
 
 test("escapeControls: a whole message, printable text untouched", () => {
   assert.equal(escapeControls("f.yaml:1:2: bad \u001b[31m é 𝄞"), "f.yaml:1:2: bad \\u001b[31m é 𝄞");
+});
+
+test("label: names as they are, anything else quoted", () => {
+  assert.equal(label("web#0"), "web#0");
+  assert.equal(label("h1"), "h1");
+  assert.equal(label("a b"), '"a b"');
+  assert.equal(label("x".repeat(65)), `"${"x".repeat(64)}…"`);
 });

@@ -28,3 +28,8 @@ export function quote(s: string, max = 64): string {
 export function escapeControls(s: string, opts: { lines?: boolean } = {}): string {
   return s.replace(CONTROL, (c) => (opts.lines && c === "\n" ? c : hex(c)));
 }
+
+/** A name as is when it looks like one (letters, digits, _ . - # : / @; up to `max`), else quoted and cut. */
+export function label(s: string, max = 64): string {
+  return s.length <= max && /^[A-Za-z0-9_.#:/@-]+$/.test(s) ? s : quote(s, max);
+}
