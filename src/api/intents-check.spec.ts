@@ -16,6 +16,7 @@ import { intentToProto } from "./convert.js";
 import { IntentSchema } from "./gen/cairn/v1/cairn_pb.js";
 import type { Intent as IntentMsg } from "./gen/cairn/v1/cairn_pb.js";
 import { checkIntents } from "./intents-check.js";
+import { fuzzRuns, fuzzSeed } from "../testing/fuzz.js";
 
 function topologyOf(text: string, file = "t.yaml"): Topology {
   const r = parseTopology(text, file);
@@ -234,7 +235,7 @@ test("every problem of every intent, not just the first; duplicates; long and od
  * intents file (formatIntentsYaml → parseIntents). Both accept the same intents and read them the
  * same way; both refuse the same ones.
  */
-test("the typed check and the intents file agree on random intents", () => {
+test("the typed check and the intents file agree on random intents", (t) => {
   const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
   /** Mostly one of `good`, now and then one of `bad`. */
   const mostly = <T>(good: T[], bad: T[]) => fc.oneof({ arbitrary: fc.constantFrom(...good), weight: 30 }, { arbitrary: fc.constantFrom(...bad), weight: 1 });
@@ -318,7 +319,8 @@ test("the typed check and the intents file agree on random intents", () => {
         accepted++;
       } else refused++;
     }),
-    { seed: 20240901, numRuns: Number(process.env["CAIRN_FUZZ_RUNS"] ?? 400) },
+    { seed: fuzzSeed(), numRuns: fuzzRuns(400) },
   );
+  t.diagnostic(`fuzz: ${accepted + refused} cases (seed ${fuzzSeed()})`);
   assert.ok(accepted > 50 && refused > 50, `accepted ${accepted}, refused ${refused}`);
 });
