@@ -3,9 +3,20 @@ import { runAgent } from "./agent.js";
 import type { AgentHandle } from "./agent.js";
 import type { DatapathLimits } from "../datapath/types.js";
 import type { ProbeSettings } from "./prober.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { CredentialFileError, loadCredentialFiles, type ClientCredentials } from "../api/credentials.js";
+import { checkControllerUrl } from "../certs/names.js";
+import { identityFromCertificate } from "../certs/trust.js";
+import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
+import { findCgroup2Mount } from "../host/cgroup2.js";
 
 export interface AgentCommandOptions {
   controller: string;
+  /** PEM files: the CA of the controller's certificate, this agent's certificate and key. */
+  ca?: string;
+  cert?: string;
+  key?: string;
   host: string;
   interface: string;
   statusFile?: string;
@@ -26,6 +37,8 @@ export interface AgentCommandOptions {
   holddownMs?: number;
   /** false: no passive signal (--no-tcp-signal). */
   tcpSignal?: boolean;
+  /** The cgroup2 mount; default: found in /proc/self/mounts. */
+  cgroupMount?: string;
 }
 
 export interface AgentCliOptions extends AgentCommandOptions {
@@ -50,6 +63,54 @@ function probeSettings(o: AgentCommandOptions): Partial<ProbeSettings> {
 }
 
 /**
+ * The cgroup2 mount the agent identifies apps by. Without one it must not start: it would take every
+ * installed rule for an app or cgroup for gone and remove it. `ip netns exec` is the usual cause.
+ */
+export function agentCgroupMount(given: string | undefined, mountsText?: string): string {
+  if (given !== undefined) {
+    if (!existsSync(join(given, "cgroup.procs"))) throw new CliError(`--cgroup-mount ${given}: not a cgroup v2 mount (no cgroup.procs there)`, EXIT_BAD_INPUT);
+    return given;
+  }
+  const found = findCgroup2Mount(mountsText);
+  if (found) return found;
+  throw new CliError(
+    "cgroup v2 is not visible here (no cgroup2 file system in /proc/self/mounts), so the agent cannot tell apps apart; " +
+      "it stopped before touching the datapath, whose rules stay installed. `ip netns exec` hides the cgroup mounts by remounting /sys: " +
+      "start the agent with `nsenter --net=/run/netns/NAME` (or `cairn lab exec HOST --`) instead, or pass --cgroup-mount DIR",
+    EXIT_BAD_INPUT,
+  );
+}
+
+/**
+ * The agent's credentials from --ca, --cert, --key: an https controller needs a certificate whose
+ * CN is this host (the controller lets an agent act for its own host only); http takes none.
+ */
+export async function agentCredentials(o: Pick<AgentCommandOptions, "controller" | "host" | "ca" | "cert" | "key">): Promise<ClientCredentials | undefined> {
+  const u = checkControllerUrl(o.controller);
+  if ("error" in u) throw new CliError(`--controller: ${u.error}`, EXIT_BAD_INPUT);
+  const given = (["ca", "cert", "key"] as const).filter((k) => o[k] !== undefined);
+  if (!u.https) {
+    if (given.length > 0) throw new CliError(`--${given.join(", --")} need an https:// controller URL, got ${u.url}`, EXIT_BAD_INPUT);
+    return undefined;
+  }
+  if (o.cert === undefined || o.key === undefined) {
+    throw new CliError(`an https:// controller needs this agent's certificate: --cert FILE --key FILE (\`cairn certs issue DIR --agent ${o.host}\` makes them), and --ca FILE for the controller's CA`, EXIT_BAD_INPUT);
+  }
+  let loaded;
+  try {
+    loaded = await loadCredentialFiles({ ...(o.ca !== undefined ? { ca: o.ca } : {}), cert: o.cert, key: o.key });
+  } catch (e) {
+    if (e instanceof CredentialFileError) throw new CliError(`--${e.which}: ${e.message}`, EXIT_BAD_INPUT);
+    throw e;
+  }
+  for (const w of loaded.warnings) process.stderr.write(`${new Date().toISOString()} agent: warning: ${w}\n`);
+  const id = identityFromCertificate(loaded.certificate);
+  if (!id || id.role !== "agent") throw new CliError(`--cert ${o.cert} is not an agent certificate (CN=HOST, OU=agent): \`cairn certs issue DIR --agent ${o.host}\` makes one`, EXIT_BAD_INPUT);
+  if (id.name !== o.host) throw new CliError(`--cert ${o.cert} is host ${id.name}'s, not ${o.host}'s: the controller would refuse it`, EXIT_BAD_INPUT);
+  return loaded.credentials;
+}
+
+/**
  * Runs the agent until SIGINT/SIGTERM (or opts.signal), then stops it, leaving the datapath's
  * rules installed. Rejects if the agent fails fatally (e.g. the datapath cannot be opened).
  * With removeDatapath, only detaches the program and removes the pins.
@@ -64,6 +125,7 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     process.stderr.write(`removed the datapath from ${opts.interface}, its pins in ${pinDir} and its MTU routes${problems.length ? ` (except: ${problems.join("; ")})` : ""}\n`);
     return;
   }
+  const credentials = await agentCredentials(opts);
   const limits: Partial<DatapathLimits> = {
     ...(opts.maxRules !== undefined ? { maxRules: opts.maxRules } : {}),
     ...(opts.maxPaths !== undefined ? { maxPaths: opts.maxPaths } : {}),
@@ -71,8 +133,11 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     ...(opts.maxCgroups !== undefined ? { maxCgroups: opts.maxCgroups } : {}),
     ...(opts.maxFragments !== undefined ? { maxFragments: opts.maxFragments } : {}),
   };
+  const cgroupMount = agentCgroupMount(opts.cgroupMount);
   const agent = runAgent({
     controllerUrl: opts.controller,
+    cgroupMount,
+    ...(credentials ? { credentials } : {}),
     host: opts.host,
     interface: opts.interface,
     pinDir,

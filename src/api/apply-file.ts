@@ -8,7 +8,7 @@ import { ConfigFileError } from "../config/errors.js";
 import { parseIntents } from "../config/intents-file.js";
 import { readTextFile } from "../config/text-file.js";
 import { parseYaml } from "../config/yaml-reader.js";
-import { createOperatorClient, type OperatorClient } from "./client.js";
+import { createOperatorClient, type OperatorClient, type OperatorClientOptions } from "./client.js";
 import type { ApplyResultView, ValidateResultView } from "./types.js";
 
 export interface ApplyFileOptions {
@@ -62,9 +62,9 @@ export async function readIntentsFile(path: string): Promise<string> {
 }
 
 /** `cairn apply -f FILE` against the controller at `url`. */
-export async function applyIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}): Promise<ApplyResultView> {
+export async function applyIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}, client: OperatorClientOptions = {}): Promise<ApplyResultView> {
   const text = await readIntentsFile(path);
-  const c = createOperatorClient(url);
+  const c = createOperatorClient(url, client);
   try {
     return await applyIntentsText(c, text, path, opts);
   } finally {
@@ -73,9 +73,9 @@ export async function applyIntentsFile(url: string, path: string, opts: ApplyFil
 }
 
 /** `cairn apply -f FILE --dry-run` against the controller at `url`. */
-export async function validateIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}): Promise<ValidateResultView> {
+export async function validateIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}, client: OperatorClientOptions = {}): Promise<ValidateResultView> {
   const text = await readIntentsFile(path);
-  const c = createOperatorClient(url);
+  const c = createOperatorClient(url, client);
   try {
     return await validateIntentsText(c, text, path, opts);
   } finally {

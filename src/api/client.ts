@@ -164,8 +164,8 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
 }
 
 /** `cairn get paths`: every host's rules and the connected agents. */
-export async function getPaths(url: string): Promise<PathsView> {
-  const c = createOperatorClient(url);
+export async function getPaths(url: string, opts: OperatorClientOptions = {}): Promise<PathsView> {
+  const c = createOperatorClient(url, opts);
   try {
     return await c.listPaths();
   } finally {
@@ -174,8 +174,8 @@ export async function getPaths(url: string): Promise<PathsView> {
 }
 
 /** `cairn get links`: every link and node with its liveliness. */
-export async function getLinks(url: string): Promise<LinksView> {
-  const c = createOperatorClient(url);
+export async function getLinks(url: string, opts: OperatorClientOptions = {}): Promise<LinksView> {
+  const c = createOperatorClient(url, opts);
   try {
     return await c.listLinks();
   } finally {

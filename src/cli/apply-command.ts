@@ -3,11 +3,14 @@ import { Code } from "@connectrpc/connect";
 import { applyIntentsFile, validateIntentsFile } from "../api/apply-file.js";
 import { ControllerCallError } from "../api/client.js";
 import { CliError } from "./errors.js";
+import { controllerTarget } from "./target.js";
 import { formatApplyResult, formatValidateResult } from "./format.js";
 
 export interface ApplyCommandOptions {
   file: string;
-  controller: string;
+  /** The global --config and the command's --controller. */
+  config?: string;
+  controller?: string;
   dryRun?: boolean;
   revision?: number;
   pruneAll?: boolean;
@@ -19,12 +22,14 @@ export const EXIT_CONFLICT = 4;
 
 export async function applyCommand(o: ApplyCommandOptions): Promise<number> {
   const opts = { ...(o.revision !== undefined ? { revision: o.revision } : {}), ...(o.pruneAll ? { pruneAll: true } : {}) };
+  const target = await controllerTarget(o);
+  const client = { credentials: target.credentials };
   try {
     if (o.dryRun) {
-      const r = await validateIntentsFile(o.controller, o.file, opts);
+      const r = await validateIntentsFile(target.url, o.file, opts, client);
       console.log(o.json ? JSON.stringify({ dryRun: true, ...r }, null, 2) : formatValidateResult(r, o.file));
     } else {
-      const r = await applyIntentsFile(o.controller, o.file, opts);
+      const r = await applyIntentsFile(target.url, o.file, opts, client);
       console.log(o.json ? JSON.stringify(r, null, 2) : formatApplyResult(r, o.file));
     }
     return 0;

@@ -2,9 +2,12 @@
 // every new one as it happens, until interrupted.
 import { createOperatorClient } from "../api/client.js";
 import { formatEvent } from "./format-events.js";
+import { controllerTarget } from "./target.js";
 
 export interface EventsOptions {
-  controller: string;
+  /** The global --config and the command's --controller. */
+  config?: string;
+  controller?: string;
   json?: boolean;
   follow?: boolean;
   /** The newest this many held events first (0: all). */
@@ -12,7 +15,8 @@ export interface EventsOptions {
 }
 
 export async function eventsCommand(o: EventsOptions): Promise<number> {
-  const client = createOperatorClient(o.controller);
+  const target = await controllerTarget(o);
+  const client = createOperatorClient(target.url, { credentials: target.credentials });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const held = await client.listEvents(0, o.limit);

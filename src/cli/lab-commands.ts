@@ -74,7 +74,7 @@ export async function labStatusCommand(opts: { json?: boolean }): Promise<void> 
     console.log();
   }
   console.log(renderTable(["PROCESS", "NODE", "PID", "STATE"], s.processes.map((p) => [
-    p.role, p.node ?? "-", String(p.pid ?? "?"), p.alive ? "running" : p.stoppedByFault ? `stopped (${p.node} down)` : "DEAD",
+    p.role, p.node ?? "-", String(p.pid ?? "?"), p.alive ? (p.unrecorded ? "running (started by hand)" : "running") : p.stoppedByFault ? `stopped (${p.node} down)` : "DEAD",
   ])));
   const rows = hosts.flatMap((h) => (agents[h]?.rules ?? []).map((r) => [
     h, r.intent, matchSummary(r), r.state, r.nodes.join(">") || "-", r.segments.join(",") || "-", String(r.packets), notSteered(r),

@@ -9,8 +9,12 @@ import { parseDurationUs } from "../core/units.js";
 const program = new Command("cairn")
   .description("Intent-based, per-application SRv6 path steering from the host")
   .version("0.1.0")
+  .option("--config <file>", "the CLI config: controller URL and credentials (default $CAIRN_CONFIG, ~/.config/cairn/config.yaml, then the lab's /run/cairn/lab/operator/config.yaml)")
   .showHelpAfterError()
   .exitOverride();
+
+/** The global options (--config) merged under a command's own. */
+const withGlobals = <T extends object>(o: T): T & { config?: string } => ({ ...(program.opts() as { config?: string }), ...o });
 
 const run = (fn: (...args: any[]) => Promise<number | void>) => async (...args: any[]) => {
   try {
@@ -21,7 +25,7 @@ const run = (fn: (...args: any[]) => Promise<number | void>) => async (...args: 
   }
 };
 
-const controllerOption = () => new Option("--controller <url>", "controller URL").default(LAB_CONTROLLER_URL, "the lab's controller");
+const controllerOption = () => new Option("--controller <url>", `controller URL, overriding the config file's (without a config file: the lab's, ${LAB_CONTROLLER_URL})`);
 
 program
   .command("validate")
@@ -48,18 +52,37 @@ program
   .description("serve the Cairn API: compute paths for intents, stream them to agents, localise faults from their probes")
   .requiredOption("--topology <file>", "topology YAML")
   .requiredOption("--intents <file>", "intents YAML")
+  .option("--tls-dir <dir>", "serve TLS and authenticate every caller with the credentials in DIR (`cairn certs init DIR`): server.crt, server.key, ca.crt (client CA), tokens.yaml, revoked.yaml; changes are picked up without a restart")
+  .option("--insecure", "no TLS and no authentication: cleartext, on loopback only (one of --tls-dir and --insecure is required)")
   .option("--listen <host:port>", "address to listen on, repeatable (default [::1]:50051)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option("--cleartext-listen <host:port>", "with --tls-dir: also serve cleartext HTTP/2 here, loopback only, for local tools (callers still authenticate, with tokens); repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option("--hold-down <duration>", "how long probes must show a marked link or node healthy before it is cleared (default 3s)", durationMs("--hold-down"))
   .option("--stale-after <duration>", "agents' reports older than this are no evidence for localisation (default 10s)", durationMs("--stale-after"))
   .option("--events <n>", "events kept in memory for `cairn events` (default 1000)", wholeNumber("--events"))
   .option("--audit-log <file>", "append one JSON line per intents change (and refused apply) to this file, fsync'd; never truncated")
   .option("--max-rules <n>", "the agents' --max-rules: intent sets that do not fit a host's datapath are refused (default 1024)", wholeNumber("--max-rules"))
+  .option("--path-workers <n>", "worker threads computing an apply's paths, off the event loop; 0: on it (default 2)", wholeNumber("--path-workers"))
+  .option("--max-request-bytes <n>", "largest request message, refused from its announced size before it is read (default 8388608)", wholeNumber("--max-request-bytes"))
+  .option("--max-response-bytes <n>", "largest response message (default 67108864)", wholeNumber("--max-response-bytes"))
+  .option("--max-inflight-request-bytes <n>", "request bodies being read at once, all callers together (default 67108864)", wholeNumber("--max-inflight-request-bytes"))
+  .option("--request-body-timeout <duration>", "time a request body has to arrive in full (default 30s)", durationMs("--request-body-timeout"))
+  .option("--max-connections <n>", "connections at once per listen address (default 1024)", wholeNumber("--max-connections"))
+  .option("--max-streams-per-connection <n>", "concurrent calls per HTTP/2 connection (default 100)", wholeNumber("--max-streams-per-connection"))
+  .option("--max-header-bytes <n>", "size of a request's headers (default 16384)", wholeNumber("--max-header-bytes"))
+  .option("--max-intents <n>", "intents in one apply or validate request (default 1000)", wholeNumber("--max-intents"))
+  .option("--apply-burst <n>", "applies per caller at once (default 30) ...", wholeNumber("--apply-burst"))
+  .option("--apply-per-minute <n>", "... then per minute (default 60)", wholeNumber("--apply-per-minute"))
+  .option("--validate-burst <n>", "validations per caller at once (default 60) ...", wholeNumber("--validate-burst"))
+  .option("--validate-per-minute <n>", "... then per minute (default 300)", wholeNumber("--validate-per-minute"))
   .action(run(async (o: import("../controller/main.js").ControllerCliOptions) => (await import("../controller/main.js")).runController(o)));
 
 program
   .command("agent")
   .description("run a host's agent: subscribe to the controller and program the eBPF datapath")
-  .requiredOption("--controller <url>", "controller URL, e.g. http://[fd00:ca:fe::1]:50051")
+  .requiredOption("--controller <url>", "controller URL, e.g. https://[fd00:ca:fe::1]:50051")
+  .option("--ca <file>", "PEM CA certificate to verify the controller's certificate with (default: the system's CAs)")
+  .option("--cert <file>", "PEM client certificate of this agent (`cairn certs issue DIR --agent HOST`): CN is the host name")
+  .option("--key <file>", "PEM private key of --cert")
   .requiredOption("--host <name>", "this host's name in the topology")
   .requiredOption("--interface <if>", "uplink interface to attach the datapath to")
   .option("--status-file <file>", "write the agent's status (JSON) to this file")
@@ -82,6 +105,7 @@ program
   })
   .option("--holddown-ms <n>", "a path that came back carries traffic again after N ms healthy (default 3000)", wholeNumber("--holddown-ms"))
   .option("--no-tcp-signal", "do not watch this host's TCP retransmissions (the tcp_retransmit_skb tracepoint) to probe their paths at once")
+  .option("--cgroup-mount <dir>", "the cgroup v2 mount (default: found in /proc/self/mounts; the agent refuses to start without one)")
   .option("--remove-datapath", "detach the datapath from the interface, remove its pinned maps and exit")
   .action(run(async (o: AgentCommandOptions) => (await import("../agent/main.js")).runAgentCli(o)));
 
@@ -95,7 +119,7 @@ program
   .option("--prune-all", "allow the apply to remove every intent (a file with `intents: []`)")
   .option("--json", "machine-readable output")
   .addHelpText("after", "\nExit status: 0 applied (or the dry run shown), 2 bad input (nothing sent), 4 conflict: the intents changed since the revision (nothing applied), 1 refused or unreachable.")
-  .action(run(async (o: import("./apply-command.js").ApplyCommandOptions) => (await import("./apply-command.js")).applyCommand(o)));
+  .action(run(async (o: import("./apply-command.js").ApplyCommandOptions) => (await import("./apply-command.js")).applyCommand(withGlobals(o))));
 
 const many = (v: string, prev: string[]) => [...prev, v];
 program
@@ -132,9 +156,9 @@ get
   .description("every host's rules, their targets, paths and segment lists, the connected agents and what they report")
   .addOption(controllerOption())
   .option("--json", "machine-readable output")
-  .action(run(async (o: { controller: string; json?: boolean }) => {
-    const client = await import("../api/client.js");
-    const paths = await client.getPaths(o.controller);
+  .action(run(async (o: { controller?: string; json?: boolean }) => {
+    const t = await (await import("./target.js")).controllerTarget(withGlobals(o));
+    const paths = await (await import("../api/client.js")).getPaths(t.url, { credentials: t.credentials });
     console.log(o.json ? JSON.stringify(paths, null, 2) : (await import("./format-paths.js")).formatPathsTable(paths));
   }));
 
@@ -143,8 +167,9 @@ get
   .description("every link, router and host: up, or marked degraded or down by fault localisation, with the probed paths that say so")
   .addOption(controllerOption())
   .option("--json", "machine-readable output")
-  .action(run(async (o: { controller: string; json?: boolean }) => {
-    const links = await (await import("../api/client.js")).getLinks(o.controller);
+  .action(run(async (o: { controller?: string; json?: boolean }) => {
+    const t = await (await import("./target.js")).controllerTarget(withGlobals(o));
+    const links = await (await import("../api/client.js")).getLinks(t.url, { credentials: t.credentials });
     console.log(o.json ? JSON.stringify(links, null, 2) : (await import("./format-links.js")).formatLinksTable(links));
   }));
 
@@ -155,7 +180,7 @@ program
   .option("--json", "machine-readable output (with --follow: one JSON object per line)")
   .option("--follow", "then print each new event as it happens, until interrupted")
   .option("--limit <n>", "only the newest N held events (default all)", wholeNumber("--limit"), 0)
-  .action(run(async (o: { controller: string; json?: boolean; follow?: boolean; limit: number }) => (await import("./events-command.js")).eventsCommand(o)));
+  .action(run(async (o: { controller?: string; json?: boolean; follow?: boolean; limit: number }) => (await import("./events-command.js")).eventsCommand(withGlobals(o))));
 
 const lab = program.command("lab").description("a real SRv6 network of namespaces, kernel SIDs and FRR IS-IS on this machine");
 lab
@@ -180,7 +205,7 @@ lab
   .argument("<command...>", "the command, after --")
   .option("--app <name>", "run inside this lab app's cgroup (<cgroup2>/cairn/apps/NAME)")
   .addOption(new Option("--cgroup <path>", "run inside this cgroup v2 path, relative to the cgroup2 mount, e.g. /cairn-test.slice/video.service (created if missing; lab down removes what it created)").conflicts("app"))
-  .option("--user <name|uid>", "run as this user, with its primary group")
+  .option("--user <name|uid>", "run as this user, with its primary group (default: nobody with --app or --cgroup, so apps cannot read the lab's keys; root otherwise)")
   .action(run(async (node: string, command: string[], o: { app?: string; cgroup?: string; user?: string }) => (await import("./lab-commands.js")).labExecCommand(node, command, o)));
 lab
   .command("container")
@@ -284,6 +309,73 @@ lab
   .option("--json", "machine-readable output (the \"listening\" notice goes to stderr)")
   .action(run(async (o: { port: number; durationMs?: number; graceMs: number; idleMs?: number; timeoutMs: number; json?: boolean }) =>
     (await import("./traffic-commands.js")).sinkCommand(o)));
+
+const certs = program
+  .command("certs")
+  .description("a CA and credentials for the controller, its agents and operators (runs the system's openssl)")
+  .addHelpText("after", "\nDIR holds ca.crt/ca.key, server.crt/server.key, agents/HOST.crt/.key, operators/NAME.crt/.key,\ntokens.yaml (token hashes), revoked.yaml and issued.yaml. Keys are 0600, directories 0700.");
+certs
+  .command("init")
+  .description("create a CA and the controller's server certificate in DIR")
+  .argument("<dir>", "credential directory (created 0700)")
+  .option("--days <n>", "the server certificate's validity in days (default 365)", wholeNumber("--days"))
+  .option("--ca-days <n>", "the CA's validity in days (default 3650, at least --days)", wholeNumber("--ca-days"))
+  .option("--server-name <name>", "a DNS name of the controller, repeatable (default localhost)", many, [] as string[])
+  .option("--server-address <ip>", "an IP address of the controller, repeatable (default 127.0.0.1 and ::1)", many, [] as string[])
+  .option("--force", "replace an existing CA (the old one and what it issued move to DIR/replaced-TIME/)")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsInitCommand(dir, o)));
+certs
+  .command("issue")
+  .description("issue (or re-issue, to rotate) an agent's, operator's or the controller's certificate")
+  .argument("<dir>", "credential directory")
+  .option("--agent <host>", "an agent's certificate: CN=HOST, OU=agent")
+  .option("--operator <name>", "an operator's certificate: CN=NAME, OU=ROLE")
+  .option("--role <role>", "viewer or admin (with --operator)")
+  .option("--server", "a new server certificate for the controller")
+  .option("--server-name <name>", "with --server: a DNS name, repeatable", many, [] as string[])
+  .option("--server-address <ip>", "with --server: an IP address, repeatable", many, [] as string[])
+  .option("--days <n>", "validity in days (default 365)", wholeNumber("--days"))
+  .option("--not-before <time>", "explicit validity start instead of --days, e.g. 2026-01-31T12:00:00Z (may be in the past)")
+  .option("--not-after <time>", "explicit validity end")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsIssueCommand(dir, o)));
+certs
+  .command("token")
+  .description("create a bearer token for an operator or tool; prints it once, stores only its SHA-256")
+  .argument("<dir>", "credential directory")
+  .requiredOption("--name <name>", "the token's name (revocation is by name)")
+  .requiredOption("--role <role>", "viewer or admin")
+  .option("--days <n>", "validity in days (default 90)", wholeNumber("--days"))
+  .option("--force", "replace an unrevoked token of the same name")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsTokenCommand(dir, o)));
+certs
+  .command("revoke")
+  .description("revoke every certificate of an agent or operator, one certificate by serial, or a token")
+  .argument("<dir>", "credential directory")
+  .option("--agent <host>", "every certificate issued to this agent")
+  .option("--operator <name>", "every certificate issued to this operator")
+  .option("--serial <hex>", "one certificate")
+  .option("--token <name>", "a token")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsRevokeCommand(dir, o)));
+certs
+  .command("list")
+  .description("every certificate issued and every token, with role, serial, expiry and status")
+  .argument("<dir>", "credential directory")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsListCommand(dir, o)));
+certs
+  .command("config")
+  .description("write a CLI config file (controller URL, CA, certificate, key) for an issued operator certificate")
+  .argument("<dir>", "credential directory")
+  .requiredOption("--operator <name>", "an operator with a certificate in DIR/operators/")
+  .requiredOption("--controller <url>", "the controller's https:// URL")
+  .option("--out <file>", "write here (0600) instead of printing, e.g. ~/.config/cairn/config.yaml")
+  .option("--force", "overwrite --out")
+  .option("--json", "machine-readable output")
+  .action(run(async (dir: string, o) => (await import("../certs/command.js")).certsConfigCommand(dir, o)));
 
 program
   .command("demo")

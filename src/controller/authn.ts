@@ -29,12 +29,31 @@ function bearer(req: Request): string | null {
   return m ? m[1]! : null;
 }
 
+/** OpenSSL's verification codes, as TLS reports them, in words (the code kept for searching). */
+const VERIFY_ERRORS: Record<string, string> = {
+  CERT_HAS_EXPIRED: "certificate has expired",
+  CERT_NOT_YET_VALID: "certificate is not yet valid",
+  UNABLE_TO_GET_ISSUER_CERT: "not signed by the client CA",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "not signed by the client CA",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "not signed by the client CA",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed, not signed by the client CA",
+  CERT_SIGNATURE_FAILURE: "bad signature",
+  INVALID_PURPOSE: "not a client certificate (extended key usage)",
+};
+
+function verifyError(e: unknown): string {
+  if (e === undefined || e === null) return "not signed by the client CA";
+  const code = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
+  const words = VERIFY_ERRORS[code];
+  return words ? `${words} (${code})` : code;
+}
+
 /** The caller of `req`: its certificate if it presented one, else its token, else nobody. */
 export function authenticate(req: Request, auth: Authenticator, peer: string): Principal {
   const socket = tlsSocketOf(req);
   const cert = socket?.getPeerX509Certificate();
   if (socket && cert) {
-    if (!socket.authorized) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${String(socket.authorizationError ?? "not signed by the client CA")}` };
+    if (!socket.authorized) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${verifyError(socket.authorizationError)}` };
     const id = auth.certificate(cert);
     if ("error" in id) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${id.error}` };
     return { name: id.name, role: id.role, via: "certificate", peer };

@@ -19,7 +19,9 @@ import { auditPrincipal } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { EventLog } from "./events.js";
 import type { DatapathLimitsConfig } from "./limits.js";
-import { limitViolations } from "./limits.js";
+import { hostRuleCountViolations, limitViolations } from "./limits.js";
+import { planIntentsOffLoop, type PathComputer } from "./path-workers.js";
+import { limitOption } from "./request-limits.js";
 import { describePrincipal, type Principal } from "./principal.js";
 import type { ControllerState, HostDelta, IntentsPlan } from "./state.js";
 
@@ -41,6 +43,10 @@ export interface IntentsApplierDeps {
   log: (line: string) => void;
   clock: Clock;
   limits: DatapathLimitsConfig;
+  /** Intents one request may hold (request-limits.ts). */
+  maxIntents: number;
+  /** Computes the paths of a plan off the event loop (path-workers.ts); none: on it. */
+  paths?: PathComputer | null;
   /** Where the intents the controller started with came from. */
   source: string;
   /** Appended to (and fsync'd) before each change takes effect; also records refusals. */
@@ -60,6 +66,12 @@ interface Change {
   by: string;
   source: string;
 }
+
+/**
+ * Lets the event loop serve others (agents' streams, keepalives, other calls) between the steps of a
+ * large apply, each of which takes tens of ms on a large topology, instead of one long stall.
+ */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const codeName = (c: Code) => Code[c].replace(/[A-Z]/g, (x, i: number) => (i ? "_" : "") + x.toLowerCase());
 const names = (l: string[]) => (l.length > MAX_LISTED ? `${l.slice(0, MAX_LISTED).join(", ")}, … (${l.length - MAX_LISTED} more)` : l.join(", "));
@@ -113,9 +125,9 @@ export class IntentsApplier {
   }
 
   /** What apply would do, without doing it; throws the ConnectError apply would. Not audited. */
-  validate(req: IntentsRequest): ValidateResultView {
+  async validate(req: IntentsRequest): Promise<ValidateResultView> {
     try {
-      const { plan } = this.check(req, "validate");
+      const { plan } = await this.check(req, "validate");
       return { revision: this.revision, ...plan.diff };
     } catch (e) {
       if (e instanceof Refusal) throw e.error;
@@ -138,7 +150,7 @@ export class IntentsApplier {
     const started = performance.now();
     let plan: IntentsPlan;
     try {
-      plan = this.check(req, "apply").plan;
+      plan = (await this.check(req, "apply")).plan;
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
       await this.refused(req, principal, e);
@@ -179,6 +191,7 @@ export class IntentsApplier {
     }
     await this.audit(record);
 
+    await breathe();
     const { summary, deltas } = state.commitIntents(plan);
     this.revision = previous + 1;
     this.source = file;
@@ -210,11 +223,12 @@ export class IntentsApplier {
 
   /**
    * Every check of an apply, in order: the base revision given (apply), the intents valid, the base
-   * revision current, not every intent removed by accident, and the hosts' datapath limits. Throws a
-   * Refusal; returns the plan.
+   * revision current, not every intent removed by accident, and the hosts' datapath limits. The limits
+   * that need no paths (intents per request, rules per host) are checked before any path is computed.
+   * Throws a Refusal; returns the plan.
    */
-  private check(req: IntentsRequest, mode: "validate" | "apply"): { plan: IntentsPlan } {
-    const { state, limits } = this.deps;
+  private async check(req: IntentsRequest, mode: "validate" | "apply"): Promise<{ plan: IntentsPlan }> {
+    const { state, limits, maxIntents } = this.deps;
     const file = fileLabel(req.filename);
     if (mode === "apply" && req.baseRevision === 0) {
       throw new Refusal(
@@ -224,10 +238,23 @@ export class IntentsApplier {
         ),
       );
     }
+    if (req.intents.length > maxIntents) {
+      throw new Refusal(
+        new ConnectError(
+          `limit "intents per request" exceeded: the request holds ${req.intents.length} intents; at most ${maxIntents} (controller ${limitOption("maxIntents")})`,
+          Code.ResourceExhausted,
+        ),
+      );
+    }
     const checked = checkIntents(req.intents, state.topology, file);
     if (!checked.ok) throw new Refusal(invalid(checked.errors));
     if (req.baseRevision !== 0 && req.baseRevision !== this.revision) throw new Refusal(this.conflict(req.baseRevision));
-    const plan = state.planIntents(checked.value);
+    const tooMany = hostRuleCountViolations(checked.value, limits);
+    if (tooMany.length > 0) throw new Refusal(overLimits(tooMany.map((v) => v.message)));
+    const plan = await planIntentsOffLoop(state, checked.value, this.deps.paths ?? null);
+    await breathe();
+    // Another apply may have committed while the paths were computed (validate runs beside applies).
+    if (req.baseRevision !== 0 && req.baseRevision !== this.revision) throw new Refusal(this.conflict(req.baseRevision));
     const current = state.intents();
     if (plan.intents.length === 0 && current.length > 0 && !req.allowRemoveAll) {
       throw new Refusal(
@@ -245,11 +272,7 @@ export class IntentsApplier {
       plan.after,
       limits,
     );
-    if (violations.length > 0) {
-      const shown = violations.slice(0, MAX_LISTED).map((v) => v.message);
-      if (violations.length > MAX_LISTED) shown.push(`… and ${violations.length - MAX_LISTED} more`);
-      throw new Refusal(new ConnectError(`the intents do not fit the hosts' datapaths; nothing applied:\n${shown.join("\n")}`, Code.FailedPrecondition), plan.diff);
-    }
+    if (violations.length > 0) throw new Refusal(overLimits(violations.map((v) => v.message)), plan.diff);
     return { plan };
   }
 
@@ -322,7 +345,13 @@ export class IntentsApplier {
   }
 }
 
-/** INVALID_ARGUMENT listing every error (capped), with the ValidationErrors detail. */
+/** FAILED_PRECONDITION listing the datapath limits the intents break (capped). */
+function overLimits(messages: string[]): ConnectError {
+  const shown = messages.slice(0, MAX_LISTED);
+  if (messages.length > MAX_LISTED) shown.push(`… and ${messages.length - MAX_LISTED} more`);
+  return new ConnectError(`the intents do not fit the hosts' datapaths; nothing applied:\n${shown.join("\n")}`, Code.FailedPrecondition);
+}
+
 /** The request's filename as errors, events and the audit log show it: as sent when it looks like a path, else quoted and cut. */
 export function fileLabel(name: string): string {
   if (name === "") return "<request>";
@@ -336,6 +365,7 @@ export function fileLabel(name: string): string {
  */
 const MAX_INVALID_CHARS = 8 * 1024;
 
+/** INVALID_ARGUMENT listing every error (capped), with the ValidationErrors detail. */
 function invalid(errors: ConfigError[]): ConnectError {
   const shown: ConfigError[] = [];
   const lines: string[] = [];

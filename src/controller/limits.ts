@@ -15,8 +15,9 @@
 // - SIDs per path: an IPv6 path holds CAIRN_MAX_SIDS - 1 SIDs (the SRH adds the packet's own
 //   destination), an encapsulated IPv4 path CAIRN_MAX_SIDS; a loopback probe CAIRN_MAX_PROBE_SIDS.
 import type { HostRule } from "../core/assignments.js";
+import { ruleKeys } from "../core/assignments.js";
 import { ipPrefixContains, parseIpPrefix, type IpPrefix } from "../core/ip.js";
-import type { Path } from "../core/model.js";
+import type { Intent, Path } from "../core/model.js";
 import { CAIRN_DEFAULT_MAX_RULES, CAIRN_MAX_PROBE_SIDS, CAIRN_MAX_RULES_PER_PREFIX, CAIRN_MAX_SIDS } from "../datapath/layout.js";
 
 export interface DatapathLimitsConfig {
@@ -151,4 +152,36 @@ export function limitViolations(
   cfg: DatapathLimitsConfig = DEFAULT_DATAPATH_LIMITS,
 ): LimitViolation[] {
   return [...hosts].flatMap((h) => hostLimitViolations(h, before.get(h) ?? [], after.get(h) ?? [], cfg));
+}
+
+/**
+ * "rules per host" from the intents alone, before any path is computed: each intent gives each of
+ * its hosts one rule per port range, and each such rule at least one datapath rule (one per
+ * destination), so a host with more rules than its datapath holds cannot fit whatever the paths.
+ * This keeps an oversized apply from costing path computation; hostLimitViolations counts exactly.
+ */
+export function hostRuleCountViolations(intents: readonly Intent[], cfg: DatapathLimitsConfig = DEFAULT_DATAPATH_LIMITS): LimitViolation[] {
+  const capacity = cfg.maxRules - 1;
+  const perHost = new Map<string, string[]>();
+  for (const intent of intents) {
+    const keys = ruleKeys(intent);
+    for (const host of new Set(intent.match.hosts)) {
+      const l = perHost.get(host) ?? [];
+      for (const k of keys) l.push(k);
+      perHost.set(host, l);
+    }
+  }
+  const out: LimitViolation[] = [];
+  for (const [host, keys] of perHost) {
+    if (keys.length <= capacity) continue;
+    out.push({
+      limit: "rules per host",
+      host,
+      rule: keys[capacity]!,
+      message:
+        `limit "rules per host" exceeded on host ${host} at rule ${keys[capacity]}: the intents give it ${keys.length} rules (one per intent and port range), ` +
+        `each at least one datapath rule; its datapath holds ${capacity} (agent --max-rules ${cfg.maxRules}, controller --max-rules)`,
+    });
+  }
+  return out;
 }

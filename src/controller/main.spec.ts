@@ -28,6 +28,7 @@ test("runController loads the files, serves, and stops on its signal", async () 
       topology: join(dir, "topology.yaml"),
       intents: join(dir, "intents.yaml"),
       listen: ["[::1]:0"],
+      insecure: true,
       signal: ac.signal,
       onReady: (c) => (handle = c),
     });
@@ -40,7 +41,7 @@ test("runController loads the files, serves, and stops on its signal", async () 
 
     writeFileSync(join(dir, "bad.yaml"), INTENTS_INVALID);
     await assert.rejects(
-      runController({ topology: join(dir, "topology.yaml"), intents: join(dir, "bad.yaml"), listen: ["[::1]:0"] }),
+      runController({ topology: join(dir, "topology.yaml"), intents: join(dir, "bad.yaml"), listen: ["[::1]:0"], insecure: true }),
       (e: unknown) => e instanceof ConfigFileError && e.errors.length === 2 && /bad\.yaml:3:/.test(e.message),
     );
   } finally {

@@ -396,7 +396,7 @@ test("ReportStatus refuses unknown hosts (NotFound) and reports out of bounds (I
     );
     // Larger than any request may be: refused before it is read in full.
     const huge = h1Report({ rules: [{ ...h1Report().rules[0]!, reason: "x".repeat(MAX_REQUEST_BYTES) }] });
-    await rejects(huge, Code.ResourceExhausted, /larger than configured readMaxBytes/);
+    await rejects(huge, Code.ResourceExhausted, /^request too large: its message envelope announces 8 MiB \(\d+ bytes\); the controller takes at most 8 MiB per request \(--max-request-bytes\)$/);
     assert.deepEqual((await getPaths(url)).hosts[0]!.report!.appliedVersion, 1);
     const { receivedAt: _, ...kept } = (await getPaths(url)).hosts[0]!.report!;
     assert.deepEqual(kept, h1Report());

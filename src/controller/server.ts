@@ -25,6 +25,11 @@ import { AuditLog } from "./audit.js";
 import { IntentsApplier } from "./intents-apply.js";
 import { DEFAULT_DATAPATH_LIMITS, limitViolations, type DatapathLimitsConfig } from "./limits.js";
 import { formatIntentsYaml } from "../config/intents-yaml.js";
+import { isLoopbackHost } from "../certs/names.js";
+import { http2ServerOptions, limitOption, resolveLimits, type ControllerLimits } from "./request-limits.js";
+import { guardRequests } from "./request-guard.js";
+import { RateLimiter } from "./rate-limit.js";
+import { createPathWorkers, DEFAULT_PATH_WORKERS } from "./path-workers.js";
 
 export interface ListenAddress {
   host: string;
@@ -73,6 +78,10 @@ export interface ControllerOptions {
   auditLog?: string;
   /** The agents' datapath limits intent sets are checked against; default the agents' defaults. */
   datapathLimits?: Partial<DatapathLimitsConfig>;
+  /** Bounds on requests (sizes, memory, HTTP/2, intents per request, write rates); default DEFAULT_LIMITS. */
+  limits?: Partial<ControllerLimits>;
+  /** Worker threads computing the paths of an apply; 0 computes them on the event loop. Default DEFAULT_PATH_WORKERS. */
+  pathWorkers?: number;
 }
 
 export interface ControllerHandle {
@@ -184,10 +193,7 @@ export interface TlsMaterial {
 }
 
 /** True for a loopback address: the only place a cleartext listener may listen. */
-export function isLoopback(host: string): boolean {
-  if (host === "localhost" || host === "::1") return true;
-  return net.isIPv4(host) && host.startsWith("127.");
-}
+export const isLoopback = isLoopbackHost;
 
 function tlsOptions(m: TlsMaterial): http2.SecureServerOptions {
   // Client certificates are asked for, not required: operators may use a bearer token instead.
@@ -204,9 +210,18 @@ async function listen(
   handler: ReturnType<typeof connectNodeAdapter>,
   keepalive: { intervalMs: number; timeoutMs: number },
   tls: TlsMaterial | null,
+  limits: ControllerLimits,
+  log: (line: string) => void,
 ): Promise<Listener> {
   const safe = safeHandler(handler);
-  const server = tls ? http2.createSecureServer({ ...tlsOptions(tls), allowHTTP1: true }, safe) : http2.createServer({}, safe);
+  const h2 = http2ServerOptions(limits);
+  const server = tls ? http2.createSecureServer({ ...tlsOptions(tls), ...h2, allowHTTP1: true }, safe) : http2.createServer(h2, safe);
+  server.maxConnections = limits.maxConnections;
+  let refusedConnections = 0;
+  server.on("drop", () => {
+    // One line per 100 refused, not per connection: a flood must not flood the log too.
+    if (refusedConnections++ % 100 === 0) log(`connection refused on ${formatHostPort(addr.host, addr.port)}: ${limits.maxConnections} connections already (${limitOption("maxConnections")}); ${refusedConnections} refused so far`);
+  });
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s) => {
@@ -248,6 +263,7 @@ async function listen(
 export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
   const log = opts.log ?? defaultLog;
   const keepalive = opts.keepalive ?? DEFAULT_KEEPALIVE;
+  const requestLimits = resolveLimits(opts.limits);
   const state = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
   const limits = { ...DEFAULT_DATAPATH_LIMITS, ...opts.datapathLimits };
   if (!Number.isInteger(limits.maxRules) || limits.maxRules < 2) throw new Error(`the agents' max rules must be a whole number ≥ 2, got ${limits.maxRules}`);
@@ -263,6 +279,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     pushes.pushed(deltas, cause);
   };
   const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
+  const workers = opts.pathWorkers ?? DEFAULT_PATH_WORKERS;
+  const paths = workers > 0 ? createPathWorkers(opts.topology, { workers }) : null;
   const applier = new IntentsApplier({
     state,
     events,
@@ -270,6 +288,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     log,
     clock,
     limits,
+    maxIntents: requestLimits.maxIntents,
+    paths,
     source: opts.intentsFile ?? "",
     ...(audit ? { audit } : {}),
     ...(opts.persistIntents && opts.intentsFile ? { persist: (intents: Intent[]) => writeFileAtomic(opts.intentsFile!, formatIntentsYaml(intents)) } : {}),
@@ -277,6 +297,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   try {
     await applier.loaded();
   } catch (e) {
+    await paths?.close();
     await audit?.close();
     throw e;
   }
@@ -285,7 +306,30 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
   );
 
-  const routes = cairnRoutes({ enforceOwnHost: opts.security !== undefined, state, hub, reports, events, pushes, liveliness, publish, log, applier });
+  const rateLimits = {
+    apply: new RateLimiter("ApplyIntents", { burst: requestLimits.applyBurst, perMinute: requestLimits.applyPerMinute, options: `${limitOption("applyBurst")}, ${limitOption("applyPerMinute")}` }),
+    validate: new RateLimiter("ValidateIntents", {
+      burst: requestLimits.validateBurst,
+      perMinute: requestLimits.validatePerMinute,
+      options: `${limitOption("validateBurst")}, ${limitOption("validatePerMinute")}`,
+    }),
+  };
+  const routes = cairnRoutes({
+    enforceOwnHost: opts.security !== undefined,
+    ...(opts.security ? { interceptors: [authorisation(log)] } : {}),
+    state,
+    hub,
+    reports,
+    events,
+    pushes,
+    liveliness,
+    publish,
+    log,
+    applier,
+    rateLimits,
+    readMaxBytes: requestLimits.maxRequestBytes,
+    writeMaxBytes: requestLimits.maxResponseBytes,
+  });
 
   const security = opts.security ?? null;
   const cleartext = security ? (opts.cleartextListen ?? []) : opts.listen;
@@ -293,22 +337,23 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   if (outside.length > 0) {
     throw new Error(`cleartext listener on ${outside.map((a) => formatHostPort(a.host, a.port)).join(", ")} refused: without TLS the controller listens on loopback only (::1, 127.0.0.1)`);
   }
-  const handler = connectNodeAdapter({
+  const adapter = connectNodeAdapter({
     routes,
-    ...(security ? { interceptors: [authorisation(log)] } : {}),
     contextValues: (req) => {
       const peer = peerOf(req.socket);
       const values = createContextValues().set(kPeer, peer);
       return security ? values.set(kPrincipal, authenticate(req, security.authenticator, peer)) : values.set(kPrincipal, { ...ANONYMOUS, peer });
     },
   });
+  const handler = guardRequests(adapter, requestLimits);
 
   const listeners: Listener[] = [];
   try {
-    if (security) for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive, security.tls));
-    for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null));
+    if (security) for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive, security.tls, requestLimits, log));
+    for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null, requestLimits, log));
   } catch (e) {
     await Promise.all(listeners.map((l) => l.close()));
+    await paths?.close();
     await audit?.close();
     throw e;
   }
@@ -330,6 +375,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         events.close();
         liveliness.close();
         await Promise.all(listeners.map((l) => l.close()));
+        await paths?.close();
         await audit?.close();
         log("stopped");
       })();

@@ -1,7 +1,7 @@
 // CairnService's methods over the controller's state: what each RPC does, apart from the HTTP/2
 // transport that carries it (server.ts).
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import {
   agentReportFromProto,
@@ -28,6 +28,7 @@ import { kPrincipal, type Principal } from "./principal.js";
 import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
 import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
 import { quote } from "../core/quote.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -44,8 +45,18 @@ export interface ServiceDeps {
   log: (line: string) => void;
   /** Agents authenticate: each may subscribe to and report on its own host only. */
   enforceOwnHost?: boolean;
+  /**
+   * Run before every call, outermost first (authorisation). They go here, not on the adapter:
+   * the service's own options replace the router's interceptors rather than add to them.
+   */
+  interceptors?: Interceptor[];
   /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
   applier: IntentsApplier;
+  /** Per-caller rates of ApplyIntents and ValidateIntents; none: unlimited. */
+  rateLimits?: { apply: RateLimiter; validate: RateLimiter };
+  /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
+  readMaxBytes?: number;
+  writeMaxBytes?: number;
 }
 
 /** The caller's principal, with the connection's peer when the transport did not set one. */
@@ -155,13 +166,15 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         async applyIntents(req, ctx) {
+          deps.rateLimits?.apply.take(principalOf(ctx));
           const request = { intents: req.intents, filename: req.filename, baseRevision: revisionOf(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
           return applyResultToProto(await applier.apply(request, principalOf(ctx)));
         },
 
-        validateIntents(req) {
+        async validateIntents(req, ctx) {
+          deps.rateLimits?.validate.take(principalOf(ctx));
           const request = { intents: req.intents, filename: req.filename, baseRevision: revisionOf(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
-          return validateResultToProto(applier.validate(request));
+          return validateResultToProto(await applier.validate(request));
         },
 
         listLinks() {
@@ -186,7 +199,12 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           }
         },
       },
-      { readMaxBytes: MAX_REQUEST_BYTES, jsonOptions: STRICT_JSON, interceptors: [rejectUnknownFields] },
+      {
+        readMaxBytes: deps.readMaxBytes ?? MAX_REQUEST_BYTES,
+        ...(deps.writeMaxBytes !== undefined ? { writeMaxBytes: deps.writeMaxBytes } : {}),
+        jsonOptions: STRICT_JSON,
+        interceptors: [...(deps.interceptors ?? []), rejectUnknownFields],
+      },
     );
     decodeErrorsAsInvalidArgument(router, from);
   };

@@ -71,6 +71,28 @@ export interface IntentsPlan {
 /** How the targets of one intent on one host are computed: core/targets.ruleTargets, or a test's stand-in. */
 export type TargetsOf = (topology: Topology, intent: Intent, host: string, unavailable: Unavailable) => RuleTarget[];
 
+/** One (host, intent) pair a plan must compute: its targets under the overlay, and its crossings under none. */
+export interface PairTask {
+  host: string;
+  intent: Intent;
+}
+
+/** A pair computed ahead (off the event loop, path-workers.ts) for an intent (its canonicalJson). */
+export interface ComputedPair {
+  intentJson: string;
+  targets: RuleTarget[];
+  /** crossedElements(targets). */
+  crossing: string[];
+  /** crossedElements of the targets with nothing marked; absent when nothing was marked (then they are `crossing`). */
+  declaredCrossing?: string[];
+}
+
+/** Pairs computed ahead for planIntents, by pairKey(host, intent name); used only under the overlay they were computed under. */
+export interface Precomputed {
+  unavailable: Unavailable;
+  pairs: ReadonlyMap<string, ComputedPair>;
+}
+
 export interface ControllerState {
   /** Random per state instance: agents notice a controller restart by it. */
   readonly generation: string;
@@ -84,8 +106,13 @@ export interface ControllerState {
   snapshot(host: string): HostSnapshot | undefined;
   /** What path computation avoids now. */
   unavailable(): Unavailable;
-  /** What setIntents(intents) would do, changing nothing: the paths of new and changed intents are computed here. */
-  planIntents(intents: Intent[]): IntentsPlan;
+  /** The pairs planIntents(intents) would compute now (new or changed intents on their hosts), for a caller that computes them elsewhere. */
+  pairsToCompute(intents: Intent[]): PairTask[];
+  /**
+   * What setIntents(intents) would do, changing nothing: the paths of new and changed intents are
+   * computed here, except those `precomputed` under the current overlay, which are taken as they are.
+   */
+  planIntents(intents: Intent[], precomputed?: Precomputed): IntentsPlan;
   /**
    * Applies a plan of this state: as setIntents(plan.intents), without computing again what the
    * plan computed, unless the state changed since (then it is planned again).
@@ -113,11 +140,34 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/**
+ * canonicalJson of a rule's targets, kept per targets array: the rules of one (host, intent) pair share
+ * theirs, and so do a host's rule sets before and after a change that did not recompute the pair. A
+ * large apply (hundreds of targets with long paths per rule) would otherwise stringify every rule twice.
+ */
+const targetsJsonCache = new WeakMap<readonly RuleTarget[], string>();
+
+export function targetsJson(targets: readonly RuleTarget[]): string {
+  let json = targetsJsonCache.get(targets);
+  if (json === undefined) targetsJsonCache.set(targets, (json = canonicalJson(targets)));
+  return json;
+}
+
+/** Records `json` as canonicalJson(targets), computed elsewhere (a path worker). */
+export function rememberTargetsJson(targets: readonly RuleTarget[], json: string): void {
+  targetsJsonCache.set(targets, json);
+}
+
+/** Equal for two rules exactly when their canonicalJson is. */
+function ruleFingerprint(r: HostRule): string {
+  return `${canonicalJson({ ...r, targets: undefined })}\u0000${targetsJson(r.targets)}`;
+}
+
 /** Compares two rule sets by key; upserts follow `next`'s (priority) order. */
 export function diffRules(prev: HostRule[], next: HostRule[]): { upserts: HostRule[]; removed: string[] } {
-  const before = new Map(prev.map((r) => [r.key, canonicalJson(r)]));
+  const before = new Map(prev.map((r) => [r.key, ruleFingerprint(r)]));
   const nextKeys = new Set(next.map((r) => r.key));
-  const upserts = next.filter((r) => before.get(r.key) !== canonicalJson(r));
+  const upserts = next.filter((r) => before.get(r.key) !== ruleFingerprint(r));
   const removed = prev.filter((r) => !nextKeys.has(r.key)).map((r) => r.key);
   return { upserts, removed };
 }
@@ -154,7 +204,7 @@ interface Pair {
   targets: RuleTarget[];
 }
 
-const pairKey = (host: string, intent: string) => `${host}\u0000${intent}`;
+export const pairKey = (host: string, intent: string) => `${host}\u0000${intent}`;
 
 const RANK: Record<ElementState, number> = { up: 0, degraded: 1, down: 2 };
 
@@ -250,11 +300,23 @@ export function createControllerState(
   }
   const plans = new WeakMap<IntentsPlan, Plan>();
 
-  const planIntents = (nextIn: Intent[]): IntentsPlan => {
+  /** A pair computed ahead, when it was computed for this intent under the current overlay. */
+  const takeAhead = (m: { key: string; host: string; intent: Intent }, ahead: Precomputed | undefined): Computed | undefined => {
+    const given = ahead && ahead.unavailable === unavailable ? ahead.pairs.get(m.key) : undefined;
+    const intentJson = canonicalJson(m.intent);
+    if (!given || given.intentJson !== intentJson) return undefined;
+    return {
+      pair: { host: m.host, intent: m.intent.name, intentJson, targets: given.targets },
+      crossed: given.crossing,
+      declared: given.declaredCrossing ?? given.crossing,
+    };
+  };
+
+  const planIntents = (nextIn: Intent[], ahead?: Precomputed): IntentsPlan => {
     const next = [...nextIn];
     const { wanted, missing } = pairsNeeded(next);
     const computed = new Map<string, Computed>();
-    for (const m of missing) computed.set(m.key, computePair(m.host, m.intent, true));
+    for (const m of missing) computed.set(m.key, takeAhead(m, ahead) ?? computePair(m.host, m.intent, true));
     const targetsOfPair = (key: string) => (computed.get(key)?.pair ?? pairs.get(key)!).targets;
     const before = new Map<string, HostRule[]>();
     const after = new Map<string, HostRule[]>();
@@ -307,6 +369,7 @@ export function createControllerState(
     },
     unavailable: () => unavailable,
 
+    pairsToCompute: (next) => pairsNeeded(next).missing.map(({ host, intent }) => ({ host, intent })),
     planIntents,
     commitIntents,
     setIntents: (next) => commitIntents(planIntents(next)),
@@ -333,9 +396,9 @@ export function createControllerState(
       for (const key of [...affected].sort()) {
         const pair = pairs.get(key)!;
         const intent = intentByName.get(pair.intent)!;
-        const old = canonicalJson(pair.targets);
+        const old = targetsJson(pair.targets);
         compute(pair.host, intent, false);
-        const differs = canonicalJson(pairs.get(key)!.targets) !== old;
+        const differs = targetsJson(pairs.get(key)!.targets) !== old;
         for (const rule of ruleKeys(intent)) {
           recomputed.push({ host: pair.host, rule });
           if (differs) changed.push({ host: pair.host, rule });

@@ -21,5 +21,6 @@ test("label: names as they are, anything else quoted", () => {
   assert.equal(label("web#0"), "web#0");
   assert.equal(label("h1"), "h1");
   assert.equal(label("a b"), '"a b"');
+  assert.equal(label("undefined"), '"undefined"', "found by fuzzing: a key named undefined read as a bug");
   assert.equal(label("x".repeat(65)), `"${"x".repeat(64)}…"`);
 });

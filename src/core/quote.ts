@@ -29,7 +29,10 @@ export function escapeControls(s: string, opts: { lines?: boolean } = {}): strin
   return s.replace(CONTROL, (c) => (opts.lines && c === "\n" ? c : hex(c)));
 }
 
-/** A name as is when it looks like one (letters, digits, _ . - # : / @; up to `max`), else quoted and cut. */
+/**
+ * A name as is when it looks like one (letters, digits, _ . - # : / @; up to `max`), else quoted and
+ * cut; quoted too when it reads like a slip of the program ("undefined"), so it shows as what was sent.
+ */
 export function label(s: string, max = 64): string {
-  return s.length <= max && /^[A-Za-z0-9_.#:/@-]+$/.test(s) ? s : quote(s, max);
+  return s.length <= max && /^[A-Za-z0-9_.#:/@-]+$/.test(s) && !/^(undefined|null|NaN)$/.test(s) ? s : quote(s, max);
 }

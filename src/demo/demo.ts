@@ -5,6 +5,7 @@ import { NO_CONSTRAINTS } from "../core/model.js";
 import type { Intent, Topology } from "../core/model.js";
 import { getPaths } from "../api/client.js";
 import { LAB_CONTROLLER_URL } from "../lab/endpoint.js";
+import { labOperatorCredentials } from "../lab/pki.js";
 import { labDown } from "../lab/index.js";
 import { labUpCommand } from "../cli/lab-commands.js";
 import { renderTable } from "../cli/table.js";
@@ -41,7 +42,7 @@ function demoFlows(intents: Intent[]): Flow[] {
 }
 
 async function measure(topology: Topology, intents: Intent[]): Promise<Row[]> {
-  const view = await getPaths(LAB_CONTROLLER_URL);
+  const view = await getPaths(LAB_CONTROLLER_URL, { credentials: await labOperatorCredentials() });
   const rows: Row[] = [];
   for (const f of demoFlows(intents)) {
     const app = f.intent?.match.app;

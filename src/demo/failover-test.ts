@@ -3,8 +3,8 @@
 // on the steered primary, heals it, and measures every flow from its sink and the routers' counters.
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
-import { createOperatorClient } from "../api/client.js";
-import { LAB_CONTROLLER_URL, readAgentStatus, startLabAgent, waitForLabAgent } from "../lab/control-plane.js";
+import { readAgentStatus, startLabAgent, waitForLabAgent } from "../lab/control-plane.js";
+import { labOperatorClient } from "../lab/pki.js";
 import { PortCounter, healFault, injectFault, labDown, labExists, labStatus, listFaults, type FaultRequest, type PortCounts } from "../lab/index.js";
 import { labUpCommand } from "../cli/lab-commands.js";
 import { packageFile } from "../package-files.js";
@@ -102,7 +102,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 /** Every fault healed, the controller suspects nothing, and both video rules are back on the primary with live probes. */
 async function waitHealthy(): Promise<void> {
-  const operator = createOperatorClient(LAB_CONTROLLER_URL);
+  const operator = await labOperatorClient();
   try {
     await until("the lab to be healthy again (no fault, no suspect, video on r1>r2>r3>r4 with its paths up)", 90_000, async () => {
       if (listFaults().length > 0) return null;
@@ -143,7 +143,7 @@ async function trial(topology: Topology, fault: FaultCase, o: Required<Pick<Fail
   const intervalUs = 1e6 / o.rate;
   const routers = topology.routers.map((r) => r.name);
   const hostRouter = topology.hosts.find((h) => h.name === "h1")!.router;
-  const operator = createOperatorClient(LAB_CONTROLLER_URL);
+  const operator = await labOperatorClient();
   const counters = new Map<FlowId, PortCounter>();
   try {
     const { lastSeq } = await operator.listEvents(0, 1);

@@ -14,6 +14,7 @@ import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
 import { applyIntentsFile } from "../api/apply-file.js";
 import { getPaths } from "../api/client.js";
+import { labOperatorCredentials } from "../lab/pki.js";
 import { LAB_CONTROLLER_URL, readAgentStatus, startLabAgent, waitForLabAgent } from "../lab/control-plane.js";
 import { addContainer, cgroup2Mount, labDown, labExecArgv, labExecCapture, labExists, labStatus, PortCounter, setDnsRecords } from "../lab/index.js";
 import { killProcesses } from "../lab/procs.js";
@@ -99,7 +100,7 @@ describe("host datapath v2 in the lab at MTU 1500", { skip, concurrency: false }
     container = (await addContainer("h1", "c1")).address;
     await setDnsRecords("video.cairn.test", [H2]);
     writeFileSync(join(dir, "intents.yaml"), intents(container));
-    await applyIntentsFile(LAB_CONTROLLER_URL, join(dir, "intents.yaml"));
+    await applyIntentsFile(LAB_CONTROLLER_URL, join(dir, "intents.yaml"), {}, { credentials: await labOperatorCredentials() });
     await agentAt(2, () => rule("by-name").state === "installed");
   });
 
@@ -232,7 +233,7 @@ describe("host datapath v2 in the lab at MTU 1500", { skip, concurrency: false }
     await agentAt(2, () => rule("blocked").droppedPackets >= 200 && rule("lenient").unsteeredPackets >= 200);
     let text = "";
     for (const deadline = Date.now() + 6000; ; await new Promise((r) => setTimeout(r, 200))) {
-      const rules = (await getPaths(LAB_CONTROLLER_URL)).hosts.find((h) => h.host === "h1")!.report?.rules ?? [];
+      const rules = (await getPaths(LAB_CONTROLLER_URL, { credentials: await labOperatorCredentials() })).hosts.find((h) => h.host === "h1")!.report?.rules ?? [];
       const dropped = rules.find((r) => r.key.startsWith("blocked"))?.droppedPackets ?? 0;
       const unsteered = rules.find((r) => r.key.startsWith("lenient"))?.unsteeredPackets ?? 0;
       if (dropped >= 200 && unsteered >= 200) break;
@@ -255,7 +256,7 @@ describe("host datapath v2 in the lab at MTU 1500", { skip, concurrency: false }
     match: { hosts: [h1], app: more, to: h2, protocol: udp, ports: [7000, 7001] }
 `;
     writeFileSync(join(dir, "more.yaml"), intents(container, extra));
-    await applyIntentsFile(LAB_CONTROLLER_URL, join(dir, "more.yaml"));
+    await applyIntentsFile(LAB_CONTROLLER_URL, join(dir, "more.yaml"), {}, { credentials: await labOperatorCredentials() });
     let st: AgentStatus | null = null;
     for (const deadline = Date.now() + 5000; !st?.lastError && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) st = readAgentStatus("h1");
     assert.match(st!.lastError ?? "", /the update needs \d+ new rule ids but only \d+ are free .*--max-rules/);

@@ -10,8 +10,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
-import { createOperatorClient } from "../api/client.js";
-import { LAB_CONTROLLER_URL, readAgentStatus } from "../lab/control-plane.js";
+import { readAgentStatus } from "../lab/control-plane.js";
+import { labOperatorClient } from "../lab/pki.js";
 import { PortCounter, labDown, labExists, labStatus } from "../lab/index.js";
 import { healFault, injectFault } from "../lab/faults.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
@@ -99,7 +99,7 @@ describe("path liveliness in the lab", { skip, concurrency: false }, () => {
   ];
   for (const { name, fault, port } of cases) {
     test(`${name}: the host moves video off the primary at once, the controller names the fault, heal brings it back after the hold-down`, async (t) => {
-      const operator = createOperatorClient(LAB_CONTROLLER_URL);
+      const operator = await labOperatorClient();
       try {
         const { lastSeq } = await operator.listEvents(0, 1);
         const { report, after, crossed } = await streamThrough(fault, port);

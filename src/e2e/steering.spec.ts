@@ -11,6 +11,7 @@ import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
 import { applyIntentsFile } from "../api/apply-file.js";
 import { LAB_CONTROLLER_URL, readAgentStatus } from "../lab/control-plane.js";
+import { labOperatorCredentials } from "../lab/pki.js";
 import { BPF_PIN_DIR, LAB_DIR, cairnCgroupRoot, labDown, labExists, labStatus, processAlive } from "../lab/index.js";
 import { sendAndTrace } from "../demo/path-proof.js";
 
@@ -78,7 +79,7 @@ test("applying a changed intent moves the app's traffic within 1 s, with nothing
   const pids = () => labStatus()!.processes.filter((p) => p.role === "agent" || p.role === "controller").map((p) => `${p.role}:${p.pid}`).sort();
   const pidsBefore = pids();
   const t0 = Date.now();
-  const summary = await applyIntentsFile(LAB_CONTROLLER_URL, EXAMPLE("intents-changed.yaml"));
+  const summary = await applyIntentsFile(LAB_CONTROLLER_URL, EXAMPLE("intents-changed.yaml"), {}, { credentials: await labOperatorCredentials() });
   assert.deepEqual(summary.changed, ["video"]);
   assert.deepEqual(summary.unchanged, ["bulk"]);
   let moved: Awaited<ReturnType<typeof flow>> | null = null;

@@ -6,14 +6,19 @@ import { fileURLToPath } from "node:url";
 import type { Topology } from "../core/model.js";
 import type { AgentStatus } from "../agent/agent.js";
 import { getPaths } from "../api/client.js";
-import { CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL, LAB_DNS_SERVER } from "./endpoint.js";
+import { CONTROLLER_ADDRESS, CONTROLLER_PORT, CONTROLLER_ENDPOINT, LAB_CONTROLLER_URL, LAB_DNS_SERVER } from "./endpoint.js";
 import { HOST_UPLINK } from "./naming.js";
 import { LAB_DIR, LOG_DIR, nsName } from "./paths.js";
+import { createLabPki, labAgentTlsArgs, labOperatorCredentials, LAB_ADMIN, LAB_OPERATOR_CONFIG, LAB_PKI_DIR } from "./pki.js";
+import { tcpPortHolder } from "./port-check.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
 import type { LabProcess } from "./state.js";
 
 export { LAB_CONTROLLER_URL };
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+/** Every intents change and refused apply, one JSON line each (the controller's --audit-log). */
+export const LAB_AUDIT_LOG = join(LAB_DIR, "audit.log");
 
 export function agentStatusFile(host: string): string {
   return join(LAB_DIR, "agents", `${host}.json`);
@@ -66,14 +71,24 @@ export interface ControlPlaneOptions {
 export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void> {
   const progress = o.onProgress ?? (() => {});
   const timeoutMs = o.timeoutMs ?? 30_000;
-  const controller = spawnInNamespace(null, [process.execPath, CLI, "controller", "--topology", resolve(o.topologyPath), "--intents", resolve(o.intentsPath), "--listen", CONTROLLER_ENDPOINT], {
+  const holder = await tcpPortHolder(CONTROLLER_ADDRESS, CONTROLLER_PORT);
+  if (holder !== null) {
+    throw new Error(`cannot start the lab's controller: ${CONTROLLER_ENDPOINT} is ${holder}; stop it first (an older lab's controller goes with \`cairn lab down\`)`);
+  }
+  await createLabPki(o.topology.hosts.map((h) => h.name));
+  progress(`credentials in ${LAB_PKI_DIR}: a CA, the controller's certificate, one per agent, and ${LAB_ADMIN}'s (admin) in ${LAB_OPERATOR_CONFIG}`);
+  const credentials = await labOperatorCredentials();
+  const controllerArgv = [process.execPath, CLI, "controller", "--topology", resolve(o.topologyPath), "--intents", resolve(o.intentsPath), "--listen", CONTROLLER_ENDPOINT];
+  controllerArgv.push("--tls-dir", LAB_PKI_DIR, "--audit-log", LAB_AUDIT_LOG);
+  const controller = spawnInNamespace(null, controllerArgv, {
     role: "controller",
     logFile: join(LOG_DIR, "controller.log"),
   });
   progress(`controller started (pid ${controller.pid}), listening on ${LAB_CONTROLLER_URL}`);
   await poll("the controller to answer", timeoutMs, async () => {
     ensureRunning(controller, "the controller");
-    await getPaths(LAB_CONTROLLER_URL);
+    await getPaths(LAB_CONTROLLER_URL, { credentials });
+    ensureRunning(controller, "the controller"); // the answer came from ours, not from whoever took the port
     return true;
   });
 
@@ -92,7 +107,7 @@ export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void
 
 /** Starts a host's agent in its namespace (also again, after it died or was killed), with `extraArgs` (e.g. --max-rules). */
 export function startLabAgent(host: string, extraArgs: string[] = []): LabProcess {
-  const argv = [process.execPath, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", host, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(host), "--dns-server", LAB_DNS_SERVER, ...extraArgs];
+  const argv = [process.execPath, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", host, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(host), "--dns-server", LAB_DNS_SERVER, ...labAgentTlsArgs(host), ...extraArgs];
   return spawnInNamespace(nsName(host), argv, { role: "agent", node: host, logFile: join(LOG_DIR, `agent-${host}.log`) });
 }
 

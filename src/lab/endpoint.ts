@@ -4,7 +4,7 @@
 export const CONTROLLER_ADDRESS = "fd00:ca:fe::1";
 export const CONTROLLER_PORT = 50051;
 export const CONTROLLER_ENDPOINT = `[${CONTROLLER_ADDRESS}]:${CONTROLLER_PORT}`;
-export const LAB_CONTROLLER_URL = `http://${CONTROLLER_ENDPOINT}`;
+export const LAB_CONTROLLER_URL = `https://${CONTROLLER_ENDPOINT}`;
 
 /** The lab's DNS server (dnsmasq in the management namespace): its own address, so port 53 is free. */
 export const DNS_ADDRESS = "fd00:ca:fe::53";

@@ -9,13 +9,17 @@ import { cgroupWrap } from "./procs.js";
 import { nsenterArgv } from "./run.js";
 import { asUserArgv, resolveUser } from "./users.js";
 
+/** Who lab apps run as unless told otherwise. */
+export const LAB_APP_USER = "nobody";
+
 export interface LabExecTarget {
   command: string[];
   /** Run inside the cgroup <cgroup2>/cairn/apps/<app> (created if missing). */
   app?: string;
   /** Run inside this cgroup v2 path, relative to the cgroup2 mount (created with its missing ancestors). */
   cgroup?: string;
-  /** Run as this user (a name, or a uid), with its primary group. */
+  /** Run as this user (a name, or a uid), with its primary group. Default: LAB_APP_USER for an app or
+   *  cgroup (apps are not root: they must not read the lab's keys), else root. */
   user?: string | number;
 }
 
@@ -35,7 +39,8 @@ export function labExecArgv(node: string, opts: LabExecTarget): string[] {
   const ns = nsName(node);
   if (!namespaceExists(ns)) throw new Error(`no lab node ${node} (no namespace ${ns}; is the lab up?)`);
   if (opts.cgroup !== undefined) cgroupPathDir(opts.cgroup);
-  const user = opts.user !== undefined ? resolveUser(opts.user) : null;
+  const asApp = opts.app !== undefined || opts.cgroup !== undefined;
+  const user = opts.user !== undefined ? resolveUser(opts.user) : asApp ? resolveUser(LAB_APP_USER) : null;
   const argv = nsenterArgv(nsPath(ns), user ? [...asUserArgv(user), ...opts.command] : opts.command);
   const cgroup = opts.app !== undefined ? ensureAppCgroup(opts.app) : opts.cgroup !== undefined ? ensureCgroupPath(opts.cgroup) : null;
   // The cgroup is joined as root, before the user switch.

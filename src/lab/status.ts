@@ -7,6 +7,7 @@ import { CONTROLLER_ADDRESS, CONTROLLER_PORT, LAB_DNS_SERVER } from "./endpoint.
 import { namespaceExists, readLinks, type LinkInfo } from "./netns.js";
 import { nsName } from "./paths.js";
 import { buildPlan, type LabPlan } from "./plan.js";
+import { scanAgents } from "./agent-scan.js";
 import { processAlive } from "./procs.js";
 import { readState, type LabState } from "./state.js";
 
@@ -72,6 +73,8 @@ export interface LabStatusProcess {
   /** Not running because its router is down (`cairn lab fault down ROUTER`). */
   stoppedByFault?: boolean;
   logFile?: string;
+  /** Not started by the lab (an agent restarted by hand), found by its command line. */
+  unrecorded?: boolean;
 }
 
 /** A fault in force; drop and loss faults with the packets their filters have dropped so far, per direction. */
@@ -150,6 +153,7 @@ export function labStatus(): LabStatus | null {
     ...(p.node !== null && routerIsDown(state.faults, p.node) ? { stoppedByFault: true } : {}),
     ...(p.logFile ? { logFile: p.logFile } : {}),
   }));
+  processes.push(...unrecordedAgents(processes, t.hosts.map((h) => h.name)));
   const faults = state.faults.map((f) => faultStatus(f, state));
   return {
     phase: state.phase,
@@ -164,6 +168,14 @@ export function labStatus(): LabStatus | null {
     processes,
     faults,
   };
+}
+
+/** Agents of the lab's hosts that run but are not among the recorded live processes. */
+function unrecordedAgents(recorded: LabStatusProcess[], hosts: string[]): LabStatusProcess[] {
+  const known = new Set(recorded.filter((p) => p.alive && p.pid !== null).map((p) => p.pid));
+  return scanAgents()
+    .filter((a) => hosts.includes(a.host) && !known.has(a.pid))
+    .map((a) => ({ role: "agent", node: a.host, namespace: nsName(a.host), pid: a.pid, alive: true, unrecorded: true }));
 }
 
 /** The filter of each direction sits at the egress of the sending router's interface on the link. */
