@@ -2,11 +2,12 @@
 // against the controller's topology, with file:line:col for every problem before anything is
 // sent; then sent as typed intents (ValidateIntents for a dry run, ApplyIntents otherwise) based on
 // the revision given, or on the current one read just before.
-import { readFile } from "node:fs/promises";
-import { isScalar, parseDocument } from "yaml";
+import { isScalar } from "yaml";
 import type { Intent } from "../core/model.js";
 import { ConfigFileError } from "../config/errors.js";
 import { parseIntents } from "../config/intents-file.js";
+import { readTextFile } from "../config/text-file.js";
+import { parseYaml } from "../config/yaml-reader.js";
 import { createOperatorClient, type OperatorClient, type OperatorClientOptions } from "./client.js";
 import type { ApplyResultView, ValidateResultView } from "./types.js";
 
@@ -23,8 +24,9 @@ export const EMPTY_FILE_REASON =
 
 /** Whether the text is an empty YAML document: nothing, comments, `---` or a bare null. */
 export function isEmptyYaml(text: string): boolean {
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) return false;
+  const parsed = parseYaml(text);
+  if (!("doc" in parsed) || parsed.doc.errors.length > 0) return false;
+  const doc = parsed.doc;
   const c = doc.contents;
   return c === null || (isScalar(c) && (c.value === null || c.value === undefined));
 }
@@ -56,13 +58,7 @@ export async function applyIntentsText(client: OperatorClient, text: string, fil
 }
 
 export async function readIntentsFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String(e);
-    throw new ConfigFileError([{ file: path, line: 0, column: 0, field: "", reason: `cannot read file: ${why}` }]);
-  }
+  return readTextFile(path);
 }
 
 /** `cairn apply -f FILE` against the controller at `url`. */

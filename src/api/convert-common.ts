@@ -13,6 +13,15 @@ export function counterToProto(n: number, what: string): bigint {
   return BigInt(n);
 }
 
+/**
+ * A uint64 counter as a number: exact up to 2^53 − 1. Past it a number rounds, and the rounded
+ * value is no uint64 counterToProto can send back: every view holding it would then fail.
+ */
+export function counterFromProto(n: bigint, what: string): number {
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConversionError(`${what}: ${n} is past 2^53 − 1, the largest counter kept exactly`);
+  return Number(n);
+}
+
 /** `value` when it is one of `allowed`; a ConversionError naming `what` otherwise. */
 export function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
   if (!(allowed as readonly string[]).includes(value)) {

@@ -21,7 +21,7 @@ import type {
   Suspect,
   WatchProbe as WatchProbeMsg,
 } from "./gen/cairn/v1/cairn_pb.js";
-import { ConversionError, counterToProto, oneOf } from "./convert-common.js";
+import { ConversionError, counterToProto, oneOf, counterFromProto } from "./convert-common.js";
 import { PATH_ROLES } from "./types.js";
 import type {
   ElementHealthView,
@@ -65,8 +65,8 @@ export function pathHealthFromProto(m: PathHealth, where = "path"): PathHealthVi
     rttMinUs: m.rttMinUs,
     rttAvgUs: m.rttAvgUs,
     rttP99Us: m.rttP99Us,
-    probesSent: Number(m.probesSent),
-    probesReceived: Number(m.probesReceived),
+    probesSent: counterFromProto(m.probesSent, `${where}.probesSent`),
+    probesReceived: counterFromProto(m.probesReceived, `${where}.probesReceived`),
     uses: m.uses.map((u, i) => ({ rule: u.rule, prefix: u.prefix, role: oneOf(u.role, PATH_ROLES, `${where}.uses[${i}].role`), active: u.active })),
     ...(m.intervalMs > 0 ? { intervalMs: m.intervalMs } : {}),
     ...(m.misses > 0 ? { misses: m.misses } : {}),

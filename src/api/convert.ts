@@ -47,7 +47,8 @@ import type {
   ValidationErrors,
 } from "./gen/cairn/v1/cairn_pb.js";
 import { ACTIVE_PATHS, RULE_STATES } from "./types.js";
-import { ConversionError, counterToProto } from "./convert-common.js";
+import { ConversionError, counterFromProto, counterToProto } from "./convert-common.js";
+import { label, quote } from "../core/quote.js";
 import { pathHealthFromProto, pathHealthToProto, watchProbeFromProto, watchProbeToProto } from "./convert-liveliness.js";
 import type {
   ActivePath,
@@ -479,10 +480,10 @@ export function ruleReportToProto(r: RuleReportView): RuleReport {
 
 export function ruleReportFromProto(m: RuleReport): RuleReportView {
   if (!RULE_STATES.includes(m.state as RuleState)) {
-    throw new ConversionError(`rule report ${m.key}: unknown state "${m.state}"; expected one of ${RULE_STATES.join(", ")}`);
+    throw new ConversionError(`rule report ${label(m.key)}: unknown state ${quote(m.state)}; expected one of ${RULE_STATES.join(", ")}`);
   }
   if (!ACTIVE_PATHS.includes(m.active as ActivePath)) {
-    throw new ConversionError(`rule report ${m.key}: unknown active path "${m.active}"; expected one of ${ACTIVE_PATHS.join(", ")}`);
+    throw new ConversionError(`rule report ${label(m.key)}: unknown active path ${quote(m.active)}; expected one of ${ACTIVE_PATHS.join(", ")}`);
   }
   return {
     key: m.key,
@@ -490,10 +491,10 @@ export function ruleReportFromProto(m: RuleReport): RuleReportView {
     reason: m.reason,
     prefixes: [...m.prefixes],
     active: m.active as ActivePath,
-    steeredPackets: Number(m.steeredPackets),
-    steeredBytes: Number(m.steeredBytes),
-    unsteeredPackets: Number(m.unsteeredPackets),
-    droppedPackets: Number(m.droppedPackets),
+    steeredPackets: counterFromProto(m.steeredPackets, `rule report ${label(m.key)}: steeredPackets`),
+    steeredBytes: counterFromProto(m.steeredBytes, `rule report ${label(m.key)}: steeredBytes`),
+    unsteeredPackets: counterFromProto(m.unsteeredPackets, `rule report ${label(m.key)}: unsteeredPackets`),
+    droppedPackets: counterFromProto(m.droppedPackets, `rule report ${label(m.key)}: droppedPackets`),
   };
 }
 
@@ -514,10 +515,10 @@ export function agentReportFromProto(m: AgentReport): AgentReportView {
   return {
     host: m.host,
     generation: m.generation,
-    appliedVersion: Number(m.appliedVersion),
+    appliedVersion: counterFromProto(m.appliedVersion, "appliedVersion"),
     reportedAt: m.reportedAt,
     rules: m.rules.map(ruleReportFromProto),
-    datapathDrops: Object.fromEntries(Object.entries(m.datapathDrops).map(([why, n]) => [why, Number(n)])),
+    datapathDrops: Object.fromEntries(Object.entries(m.datapathDrops).map(([why, n]) => [why, counterFromProto(n, `datapathDrops[${quote(why)}]`)])),
     paths: m.paths.map((p, i) => pathHealthFromProto(p, `paths[${i}]`)),
   };
 }

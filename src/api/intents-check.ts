@@ -3,6 +3,7 @@
 // the same normalisations, every problem found (not just the first), each named by its field path
 // in the message's JSON names ("intents[2].match.hosts[0]") and the intent's name. Nothing that
 // fails here reaches the controller's state. Pure.
+import { quote as quoteValue } from "../core/quote.js";
 import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, IntentMatch, Objective, PortRange, Protection, Protocol, Topology, Weights } from "../core/model.js";
 import { ADDITIVE_METRICS, APP_NAME, FAILURE_POLICIES, LIVELINESS_RANGES, PROTECTIONS, PROTOCOL_NUMBERS, topologyNames } from "../core/model.js";
 import type { Family, IpPrefix } from "../core/ip.js";
@@ -19,9 +20,9 @@ import type { Constraints as ConstraintsMsg, Intent as IntentMsg, IntentMatch as
 const MAX_HOPS = 255;
 const WEIGHTS_EXAMPLE = '{ "latency": 1, "hops": 200 }';
 
-/** A value quoted for a message: JSON escapes control characters; long values are cut. */
+/** Shows at most about 64 characters of what a caller sent, escaped (core/quote.ts). */
 export function quote(s: string, max = 64): string {
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+  return quoteValue(s, max);
 }
 
 class Problems {

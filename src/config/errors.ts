@@ -1,4 +1,5 @@
 // Validation errors for user-written files: where, which field, why.
+import { escapeControls } from "../core/quote.js";
 
 export interface ConfigError {
   file: string;
@@ -16,7 +17,8 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: Confi
 /** "file:line:col: field: reason"; without a line (typed intents) "file: field: intent "x": reason". */
 export function formatConfigError(e: ConfigError): string {
   const where = e.line > 0 ? `${e.file}:${e.line}:${e.column}` : e.file;
-  return `${where}: ${e.field ? `${e.field}: ` : ""}${e.intent ? `intent ${JSON.stringify(e.intent)}: ` : ""}${e.reason}`;
+  // Escaped as a whole, too: a file name or a field path can hold what the user wrote.
+  return escapeControls(`${where}: ${e.field ? `${e.field}: ` : ""}${e.intent ? `intent ${JSON.stringify(e.intent)}: ` : ""}${e.reason}`);
 }
 
 /** Thrown at the file-loading boundary; carries every error found, not just the first. */

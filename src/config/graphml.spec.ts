@@ -442,3 +442,15 @@ test("loadAnyTopology picks GraphML by extension or content, YAML otherwise", as
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test("XML errors: columns count from 1, and the library's message is escaped and cut (found by fuzzing)", () => {
+  const r = parseGraphml('<?xml version="1.0"<graphml></graphml>\n', "f.graphml");
+  assert.equal(r.ok, false);
+  const e = r.ok ? undefined : r.errors[0]!;
+  assert.ok(e && e.line === 1 && e.column >= 1, JSON.stringify(e));
+  const long = parseGraphml(`<graphml><graph><node id="a" ${"x\u0001".repeat(500)}/></graph></graphml>`, "f.graphml");
+  assert.equal(long.ok, false);
+  const shown = long.ok ? "" : formatConfigError(long.errors[0]!);
+  assert.ok(shown.length < 300, shown);
+  assert.doesNotMatch(shown, /[\u0000-\u001f]/);
+});

@@ -44,6 +44,7 @@
 // 12. Isolated routers. Kept nodes left without links are kept (they are routers), with a note.
 // 13. The topology has no hosts and no services. A graph with no node left after rules 1–2 is an
 //     error, which says how many nodes each rule dropped.
+import { escapeControls, quote } from "../core/quote.js";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Link, Router, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
@@ -86,6 +87,12 @@ export function fibreDelayUs(km: number): number {
 
 export function graphmlLocator(index: number): string {
   return `fc00:0:${(index + 1).toString(16)}::/48`;
+}
+
+/** The XML library's message, which may quote the file at length: escaped and cut. */
+function cut(msg: string): string {
+  const e = escapeControls(msg);
+  return e.length > 200 ? `${e.slice(0, 200)}…` : e;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,14 +189,14 @@ interface GEdge {
 }
 
 function describe(n: GNode): string {
-  return n.label === "" ? `node ${n.id} (no label)` : `${JSON.stringify(n.label)} (node ${n.id})`;
+  return n.label === "" ? `node ${n.id} (no label)` : `${quote(n.label)} (node ${n.id})`;
 }
 
 function coordinate(n: GNode, key: "Latitude" | "Longitude", limit: number): number | string {
   const raw = n.attrs.get(key)?.trim();
   if (raw === undefined || raw === "") return `no ${key}`;
   const v = Number(raw);
-  if (!Number.isFinite(v) || Math.abs(v) > limit) return `${key} ${JSON.stringify(raw)} is not a number in [-${limit}, ${limit}]`;
+  if (!Number.isFinite(v) || Math.abs(v) > limit) return `${key} ${quote(raw)} is not a number in [-${limit}, ${limit}]`;
   return v;
 }
 
@@ -225,15 +232,15 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       }
     }
     const l = typeof line === "number" ? line : 1;
-    const c = typeof col === "number" ? col : 0;
-    return fail([{ file, line: l + prefixLines, column: l === 1 && c > 0 ? c + lastLineLen : c, field: "", reason: `not well-formed XML: ${msg}` }]);
+    const c = typeof col === "number" && col > 0 ? col : 1; // the validator says column 0 for some errors; columns count from 1
+    return fail([{ file, line: l + prefixLines, column: l === 1 && c > 0 ? c + lastLineLen : c, field: "", reason: `not well-formed XML: ${cut(msg)}` }]);
   }
 
   let doc: XmlElement;
   try {
     doc = parser().parse(body) as XmlElement;
   } catch (e) {
-    return fail([err("", `cannot parse the XML: ${e instanceof Error ? e.message : String(e)}`)]);
+    return fail([err("", `cannot parse the XML: ${cut(e instanceof Error ? e.message : String(e))}`)]);
   }
   const roots = Object.keys(doc).filter((k) => !k.startsWith("?") && !k.startsWith("@_") && k !== "#text");
   const root = elements(doc, "graphml")[0];
@@ -286,7 +293,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       return;
     }
     if (byId.has(id)) {
-      errors.push(err(`node ${id}`, `duplicate node id "${id}" (first defined at line ${lines.at(byId.get(id)!.offset! + skipped).line})`, offset));
+      errors.push(err(`node ${id}`, `duplicate node id ${quote(id)} (first defined at line ${lines.at(byId.get(id)!.offset! + skipped).line})`, offset));
       return;
     }
     nested += elements(e, "graph").length;
@@ -317,7 +324,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     }
     const unknown = [source, target].filter((s) => !byId.has(s));
     if (unknown.length) {
-      errors.push(err(field, `the edge ${source} → ${target} names an unknown node id ${[...new Set(unknown)].map((u) => `"${u}"`).join(" and ")}`, offset));
+      errors.push(err(field, `the edge ${source} → ${target} names an unknown node id ${[...new Set(unknown)].map((u) => quote(u)).join(" and ")}`, offset));
       return;
     }
     const d = attr(e, "directed");
@@ -366,12 +373,12 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     if (!clashing.length) break;
     const plain = clashing.flat().filter((n) => n.name === n.label);
     if (!plain.length) {
-      const names = clashing.map((o) => `"${o[0]!.name}" (nodes ${o.map((n) => n.id).join(", ")})`).join("; ");
+      const names = clashing.map((o) => `${quote(o[0]!.name!)} (nodes ${o.map((n) => n.id).join(", ")})`).join("; ");
       return fail([err("graph", `cannot give every node a unique name: ${names}`, startIndex(graph))]);
     }
     for (const n of plain) { n.name = suffixed(n); renamedClash.push(n); }
   }
-  const nameList = (list: GNode[]) => list.map((n) => `"${n.name}"`).join(", ");
+  const nameList = (list: GNode[]) => list.map((n) => quote(n.name!)).join(", ");
   if (renamedEmpty.length) notes.push(`${plural(renamedEmpty.length, "node")} without a label named #id: ${nameList(renamedEmpty)}`);
   if (renamedDup.length) {
     const labels = [...new Set(renamedDup.map((n) => n.label))];
@@ -407,7 +414,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     }
     const s = byId.get(e.source)!;
     const t = byId.get(e.target)!;
-    if (s === t) { selfLoops.push(`"${s.name}"`); continue; }
+    if (s === t) { selfLoops.push(quote(s.name!)); continue; }
     const pair = s.index < t.index ? `${s.id}\u0000${t.id}` : `${t.id}\u0000${s.id}`;
     if (seenPairs.has(pair)) {
       const label = s.index < t.index ? `${s.name} – ${t.name}` : `${t.name} – ${s.name}`;
@@ -422,7 +429,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       let k = 2;
       while (linkIds.has(`${a}-${b}#${k}`)) k++;
       id = `${a}-${b}#${k}`;
-      renamedLinks.push(`"${a}" – "${b}" as "${id}"`);
+      renamedLinks.push(`${quote(a)} – ${quote(b)} as ${quote(id)}`);
     }
     linkIds.add(id);
     const speedText = e.attrs.get("LinkSpeedRaw")?.trim();
@@ -431,7 +438,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     if (Number.isFinite(speed) && speed > 0) bandwidthBps = Math.max(1, Math.round(speed));
     else {
       defaulted.push(id);
-      if (speedText) unusableSpeed.push(`"${id}": ${JSON.stringify(speedText)}`);
+      if (speedText) unusableSpeed.push(`${quote(id)}: ${quote(speedText)}`);
     }
     const delayUs = fibreDelayUs(haversineKm(s.lat!, s.lon!, t.lat!, t.lon!));
     const igp = igpOf(delayUs);
@@ -456,7 +463,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   }
   const linked = new Set(links.flatMap((l) => [l.a, l.b]));
   const isolated = routers.filter((r) => !linked.has(r.name));
-  if (isolated.length) notes.push(`${plural(isolated.length, "router")} left without links (kept): ${isolated.map((r) => `"${r.name}"`).join(", ")}`);
+  if (isolated.length) notes.push(`${plural(isolated.length, "router")} left without links (kept): ${isolated.map((r) => quote(r.name)).join(", ")}`);
 
   return { ok: true, value: { topology: { routers, hosts: [], links, services: [] }, notes } };
 }

@@ -1,6 +1,7 @@
 // An intent's `match:` → IntentMatch, validated against the topology: who sends (hosts, app or cgroup,
 // user, source), to where (a host, an IPv6 or IPv4 prefix, a DNS name), with which protocol and ports,
 // and whether those agree on one address family. Every error located.
+import { quote } from "../core/quote.js";
 import type { IntentMatch, PortRange, Protocol, Topology, TopologyNames } from "../core/model.js";
 import { APP_NAME, PROTOCOL_NUMBERS } from "../core/model.js";
 import type { Family, IpPrefix } from "../core/ip.js";
@@ -34,15 +35,15 @@ export function parseMatch(item: Field, fields: Map<string, Field>, topology: To
   const srcHosts = stringList(hostsField ?? undefined);
   if (hostsField && hostsField.list()?.length === 0) hostsField.error("must name at least one host");
   for (const h of srcHosts) {
-    if (!names.hosts.has(h.value)) h.field.error(names.routers.has(h.value) ? `"${h.value}" is a router; intents apply on hosts` : `unknown host "${h.value}"`);
+    if (!names.hosts.has(h.value)) h.field.error(names.routers.has(h.value) ? `${quote(h.value)} is a router; intents apply on hosts` : `unknown host ${quote(h.value)}`);
   }
 
   const app = optional(m?.get("app"), (text) =>
-    APP_NAME.test(text) ? { ok: true, value: text } : { ok: false, reason: `"${text}" is not a valid app name (letters, digits, _ . -)` },
+    APP_NAME.test(text) ? { ok: true, value: text } : { ok: false, reason: `${quote(text)} is not a valid app name (letters, digits, _ . -)` },
   );
   const cgroup = optional(m?.get("cgroup"), parseCgroupPath);
   if (app && cgroup) {
-    cgroup.field.error(`app "${app.value}" already names a cgroup (the lab app's); give app or cgroup, not both`);
+    cgroup.field.error(`app ${quote(app.value)} already names a cgroup (the lab app's); give app or cgroup, not both`);
   }
   const user = optional(m?.get("user"), parseUser);
   const source = optionalPrefix(m?.get("source"));
@@ -54,7 +55,7 @@ export function parseMatch(item: Field, fields: Map<string, Field>, topology: To
   const protocolText = protoField?.present ? protoField.string() : null;
   let protocol: Located<Protocol> | null = null;
   if (protocolText !== null && !(protocolText in PROTOCOL_NUMBERS)) {
-    protoField!.error(`unknown protocol "${protocolText}"; use one of ${Object.keys(PROTOCOL_NUMBERS).join(", ")}`);
+    protoField!.error(`unknown protocol ${quote(protocolText)}; use one of ${Object.keys(PROTOCOL_NUMBERS).join(", ")}`);
   } else if (protocolText !== null) protocol = { value: protocolText as Protocol, field: protoField! };
   const ports = parsePorts(m?.get("ports"));
   if (ports.length > 0 && (protocol?.value === "icmp" || protocol?.value === "icmpv6")) m!.get("ports")!.error("ports apply only to tcp and udp");
@@ -92,7 +93,7 @@ function optionalPrefix(f: Field | undefined): Located<IpPrefix> | null {
   if (text === null) return null;
   const p = parseIpPrefix(text);
   if (!p) {
-    f.error(`"${text}" is not an IPv6 or IPv4 prefix or address (e.g. 2001:db8:1::/64, 10.1.0.0/16, 10.1.0.7)`);
+    f.error(`${quote(text)} is not an IPv6 or IPv4 prefix or address (e.g. 2001:db8:1::/64, 10.1.0.0/16, 10.1.0.7)`);
     return null;
   }
   return { value: p, field: f };
@@ -107,16 +108,16 @@ function parseDestination(f: Field, srcHosts: Located<string>[], topology: Topol
     return null;
   };
   if (names.hosts.has(text)) {
-    if (srcHosts.some((h) => h.value === text)) return fail(`destination "${text}" is also one of the hosts this intent applies on`);
+    if (srcHosts.some((h) => h.value === text)) return fail(`destination ${quote(text)} is also one of the hosts this intent applies on`);
     return { to: { host: text } };
   }
   if (text.includes(":")) {
     const p = parseIpPrefix(text);
-    return p ? { to: { prefix: formatIpPrefix(p) }, prefix: p } : fail(`"${text}" is neither a host nor an IPv6 prefix`);
+    return p ? { to: { prefix: formatIpPrefix(p) }, prefix: p } : fail(`${quote(text)} is neither a host nor an IPv6 prefix`);
   }
   if (/^[\d.]+(?:\/.*)?$/.test(text)) {
     const p = parseIpPrefix(text);
-    if (!p) return fail(`"${text}" is not an IPv4 address or prefix (e.g. 10.0.4.0/24 or 10.0.4.10)`);
+    if (!p) return fail(`${quote(text)} is not an IPv4 address or prefix (e.g. 10.0.4.0/24 or 10.0.4.10)`);
     const owner = ipv4Owner(topology, p);
     return owner.ok ? { to: { prefix: formatIpPrefix(p) }, prefix: p } : fail(owner.reason);
   }
@@ -126,8 +127,8 @@ function parseDestination(f: Field, srcHosts: Located<string>[], topology: Topol
   }
   return fail(
     names.routers.has(text)
-      ? `"${text}" is a router; use a host name, an IPv6 or IPv4 prefix, or a DNS name`
-      : `unknown host "${text}" (and not an IP prefix, nor a DNS name, which has a dot)`,
+      ? `${quote(text)} is a router; use a host name, an IPv6 or IPv4 prefix, or a DNS name`
+      : `unknown host ${quote(text)} (and not an IP prefix, nor a DNS name, which has a dot)`,
   );
 }
 
@@ -173,7 +174,7 @@ function checkFamilies(c: {
   if (!isDualStack(host(destName)!)) c.toField.error(`${destName} has no IPv4 address, and this intent matches only IPv4 (${why})`);
   for (const s of c.srcHosts) {
     const h = host(s.value);
-    if (h && !isDualStack(h)) s.field.error(`"${s.value}" has no IPv4 address, so no IPv4 path to ${destName}, and this intent matches only IPv4 (${why})`);
+    if (h && !isDualStack(h)) s.field.error(`${quote(s.value)} has no IPv4 address, so no IPv4 path to ${destName}, and this intent matches only IPv4 (${why})`);
   }
 }
 
@@ -186,8 +187,8 @@ function parsePorts(f: Field | undefined): PortRange[] {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
     const from = m ? Number(m[1]) : NaN;
     const to = m ? Number(m[2] ?? m[1]) : NaN;
-    if (!m || from > 65535 || to > 65535) item.error(`"${text}" is not a port or port range (e.g. 443 or "5000-5100", ports 0-65535)`);
-    else if (from > to) item.error(`port range "${text}" runs backwards`);
+    if (!m || from > 65535 || to > 65535) item.error(`${quote(text)} is not a port or port range (e.g. 443 or "5000-5100", ports 0-65535)`);
+    else if (from > to) item.error(`port range ${quote(text)} runs backwards`);
     else out.push({ from, to });
   }
   return out;

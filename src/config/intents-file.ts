@@ -1,4 +1,5 @@
 // Intents YAML → Intent[], validated against a topology; every error located.
+import { quote } from "../core/quote.js";
 import { isMap } from "yaml";
 import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, Objective, Protection, Topology, TopologyNames, Weights } from "../core/model.js";
 import { ADDITIVE_METRICS, FAILURE_POLICIES, LIVELINESS_RANGES, OBJECTIVES, PROTECTIONS, topologyNames } from "../core/model.js";
@@ -49,7 +50,7 @@ function parseObjective(f: Field | undefined): { objective: Objective; weights?:
     return null;
   }
   if (!NAMED_OBJECTIVES.includes(name as Objective)) {
-    f.error(`unknown objective "${name}"; use one of ${NAMED_OBJECTIVES.join(", ")}, or weights such as ${WEIGHTS_EXAMPLE}`);
+    f.error(`unknown objective ${quote(name)}; use one of ${NAMED_OBJECTIVES.join(", ")}, or weights such as ${WEIGHTS_EXAMPLE}`);
     return null;
   }
   return { objective: name as Objective };
@@ -71,8 +72,8 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
 
     const nameField = required(item, f, "name");
     const name = nameField?.string() ?? null;
-    if (name !== null && !INTENT_NAME.test(name)) nameField!.error(`"${name}" is not a valid intent name (letters, digits, _ . -; up to 63)`);
-    else if (name !== null && seen.has(name)) nameField!.error(`duplicate intent name "${name}" (first at line ${seen.get(name)})`);
+    if (name !== null && !INTENT_NAME.test(name)) nameField!.error(`${quote(name)} is not a valid intent name (letters, digits, _ . -; up to 63)`);
+    else if (name !== null && seen.has(name)) nameField!.error(`duplicate intent name ${quote(name)} (first at line ${seen.get(name)})`);
     else if (name !== null) seen.set(name, y.position(nameField!.offset).line);
 
     const match = parseMatch(item, f, topology, names);
@@ -82,16 +83,16 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     const via = stringList(f.get("via"));
     for (const v of via) {
       if (routers.has(v.value) || services.has(v.value)) continue;
-      v.field.error(hosts.has(v.value) ? `"${v.value}" is a host; via takes routers and services` : `unknown router or service "${v.value}"`);
+      v.field.error(hosts.has(v.value) ? `${quote(v.value)} is a host; via takes routers and services` : `unknown router or service ${quote(v.value)}`);
     }
     for (const v of via) {
-      if (constraints?.avoidNodes.includes(v.value)) v.field.error(`"${v.value}" is both a via point and in constraints.avoidNodes`);
+      if (constraints?.avoidNodes.includes(v.value)) v.field.error(`${quote(v.value)} is both a via point and in constraints.avoidNodes`);
     }
 
     const protField = f.get("protection");
     const protection = protField?.present ? protField.string() : "none";
     if (protection !== null && !PROTECTIONS.includes(protection as Protection)) {
-      protField!.error(`unknown protection "${protection}"; use one of ${PROTECTIONS.join(", ")}`);
+      protField!.error(`unknown protection ${quote(protection)}; use one of ${PROTECTIONS.join(", ")}`);
     }
     const msdField = f.get("msd");
     const msd = msdField?.present ? msdField.integer(1, MAX_MSD) : undefined;
@@ -122,7 +123,7 @@ function parseOnFailure(f: Field | undefined): FailurePolicy | undefined | null 
   const text = f.string();
   if (text === null) return null;
   if (FAILURE_POLICIES.includes(text as FailurePolicy)) return text as FailurePolicy;
-  f.error(`unknown onFailure "${text}"; use open (send unsteered) or closed (drop)`);
+  f.error(`unknown onFailure ${quote(text)}; use open (send unsteered) or closed (drop)`);
   return null;
 }
 
@@ -136,7 +137,7 @@ function parseLiveliness(f: Field | undefined): IntentLiveliness | undefined | n
     const text = f.string();
     if (text === null) return null;
     if (text === "off") return { probes: false };
-    f.error(`unknown liveliness "${text}"; write off (no probes for this intent) or settings such as ${LIVELINESS_EXAMPLE}`);
+    f.error(`unknown liveliness ${quote(text)}; write off (no probes for this intent) or settings such as ${LIVELINESS_EXAMPLE}`);
     return null;
   }
   const m = f.map(LIVELINESS_KEYS);
@@ -177,7 +178,7 @@ function parseProbesSwitch(f: Field | undefined): boolean | null {
   const text = f.string();
   if (text === null) return null;
   if (text === "on" || text === "off") return text === "on";
-  f.error(`unknown probes "${text}"; use on or off`);
+  f.error(`unknown probes ${quote(text)}; use on or off`);
   return null;
 }
 
@@ -229,20 +230,20 @@ function parseConstraints(cField: Field | undefined, ctx: TopologyNames): Constr
     return null;
   };
   const avoidNodes = list("avoidNodes", (v, f) =>
-    ctx.routers.has(v) ? v : fail(f, ctx.hosts.has(v) ? `"${v}" is a host; avoidNodes takes routers` : `unknown router "${v}"`),
+    ctx.routers.has(v) ? v : fail(f, ctx.hosts.has(v) ? `${quote(v)} is a host; avoidNodes takes routers` : `unknown router ${quote(v)}`),
   );
   const avoidLinks = list("avoidLinks", (v, f) =>
-    ctx.linkIds.get(v) ?? fail(f, /^[^-]+-[^-]+$/.test(v) ? `no link "${v}" in the topology` : `"${v}" is not a link; write it as a-b, e.g. r1-r2`),
+    ctx.linkIds.get(v) ?? fail(f, /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology` : `${quote(v)} is not a link; write it as a-b, e.g. r1-r2`),
   );
-  const avoidSrlgs = list("avoidSrlgs", (v, f) => (ctx.srlgs.has(v) ? v : fail(f, `no link has srlg "${v}"`)));
-  const avoidRegions = list("avoidRegions", (v, f) => (ctx.regions.has(v) ? v : fail(f, `no router has region "${v}"`)));
+  const avoidSrlgs = list("avoidSrlgs", (v, f) => (ctx.srlgs.has(v) ? v : fail(f, `no link has srlg ${quote(v)}`)));
+  const avoidRegions = list("avoidRegions", (v, f) => (ctx.regions.has(v) ? v : fail(f, `no router has region ${quote(v)}`)));
   const excluded: { value: string; field: Field }[] = [];
   const excludeAny = list("excludeAny", (v, f) => (excluded.push({ value: v, field: f }), v));
   const includeAny = list("includeAny", (v) => v);
   const includeAll = list("includeAll", (v) => v);
   // A colour both required and excluded leaves no link usable.
   for (const x of excluded) {
-    if (includeAll.includes(x.value)) { x.field.error(`colour "${x.value}" is both excluded here and required by includeAll`); ok = false; }
+    if (includeAll.includes(x.value)) { x.field.error(`colour ${quote(x.value)} is both excluded here and required by includeAll`); ok = false; }
   }
 
   if (!ok) return null;

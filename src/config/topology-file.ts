@@ -1,4 +1,5 @@
 // Topology YAML → Topology, with every error located (file, line, column, field, reason).
+import { quote } from "../core/quote.js";
 import type { Host, Link, Router, ServiceFunction, ServiceInstance, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
 import { LINK4_RANGE, dx4Sid, endSid, endXSid, gatewayAddress4 } from "../core/addressing.js";
@@ -27,11 +28,11 @@ const MAX_PREFIX4 = 30;
 function name(f: Field | null): string | null {
   const v = f?.string() ?? null;
   if (v !== null && !NODE_NAME.test(v)) {
-    f!.error(`"${v}" is not a valid node name: ${NODE_NAME_RULE}`);
+    f!.error(`${quote(v)} is not a valid node name: ${NODE_NAME_RULE}`);
     return null;
   }
   if (v !== null && RESERVED_NAMES.includes(v)) {
-    f!.error(`"${v}" is reserved (the lab's management network uses it)`);
+    f!.error(`${quote(v)} is reserved (the lab's management network uses it)`);
     return null;
   }
   return v;
@@ -44,7 +45,7 @@ function tags(f: Field | undefined, what: string): string[] {
   for (const item of f.list() ?? []) {
     const v = item.string();
     if (v === null) continue;
-    if (out.includes(v)) item.error(`${what} "${v}" is listed twice`);
+    if (out.includes(v)) item.error(`${what} ${quote(v)} is listed twice`);
     else out.push(v);
   }
   return out;
@@ -58,7 +59,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
   const names = new Map<string, { field: Field; kind: "router" | "host" }>();
   const claim = (n: string, f: Field, kind: "router" | "host") => {
     const first = names.get(n);
-    if (first) f.error(`duplicate node name "${n}" (first defined at line ${y.position(first.field.offset).line})`);
+    if (first) f.error(`duplicate node name ${quote(n)} (first defined at line ${y.position(first.field.offset).line})`);
     else names.set(n, { field: f, kind });
   };
 
@@ -73,7 +74,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     let loc: Prefix | null = null;
     if (locText !== null) {
       loc = parsePrefix(locText);
-      if (!loc) locField!.error(`"${locText}" is not an IPv6 prefix (addr/len)`);
+      if (!loc) locField!.error(`${quote(locText)} is not an IPv6 prefix (addr/len)`);
       else if (loc.len < 16 || loc.len > 96) { locField!.error(`locator length /${loc.len} must be between /16 and /96 (SIDs use the low 32 bits)`); loc = null; }
     }
     if (n !== null) claim(n, f.get("name")!, "router");
@@ -97,7 +98,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     if (!routerNames.has(v)) {
       const kind = names.get(v)?.kind;
       // A router whose own entry had errors was already reported there.
-      if (kind !== "router") f!.error(kind === "host" ? `"${v}" is a host, not a router` : `unknown router "${v}"`);
+      if (kind !== "router") f!.error(kind === "host" ? `${quote(v)} is a host, not a router` : `unknown router ${quote(v)}`);
       return null;
     }
     return v;
@@ -120,7 +121,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
       const m = /^([^/]+)\/(\d+)$/.exec(addrText);
       const p = m ? parsePrefix(addrText) : null;
       const bytes = p ? (parsePrefix(`${m![1]}/128`)?.bytes ?? null) : null;
-      if (!m || !p || !bytes) addrField!.error(`"${addrText}" is not an IPv6 address with prefix length, e.g. 2001:db8:1::10/64`);
+      if (!m || !p || !bytes) addrField!.error(`${quote(addrText)} is not an IPv6 address with prefix length, e.g. 2001:db8:1::10/64`);
       else if (p.len > 126 || p.len < 48) addrField!.error(`prefix length /${p.len} must be between /48 and /126`);
       else {
         address = formatAddress(bytes);
@@ -193,7 +194,7 @@ function hostAddress4(f: Field | undefined, host: string | null, router: string 
   const address = m ? parseAddress4(m[1]!) : null;
   const subnet = address !== null ? parsePrefix4(text) : null;
   if (address === null || !subnet) {
-    f.error(`"${text}" is not an IPv4 address with prefix length, e.g. 10.0.1.10/24`);
+    f.error(`${quote(text)} is not an IPv4 address with prefix length, e.g. 10.0.1.10/24`);
     return null;
   }
   const shown = formatAddress4(address);
@@ -273,9 +274,9 @@ function parseServices(list: Field | undefined, ctx: ServiceContext): ServiceFun
     let name = written;
     if (name !== null) {
       const node = ctx.names.get(name);
-      if (!SERVICE_NAME.test(name)) { nameField!.error(`"${name}" is not a valid service name (letters, digits, _ . -; up to 63)`); name = null; }
-      else if (node) { nameField!.error(`service name "${name}" is already a ${node.kind} name; a via entry names a router or a service, so they must differ`); name = null; }
-      else if (serviceLines.has(name)) { nameField!.error(`duplicate service name "${name}" (first at line ${serviceLines.get(name)})`); name = null; }
+      if (!SERVICE_NAME.test(name)) { nameField!.error(`${quote(name)} is not a valid service name (letters, digits, _ . -; up to 63)`); name = null; }
+      else if (node) { nameField!.error(`service name ${quote(name)} is already a ${node.kind} name; a via entry names a router or a service, so they must differ`); name = null; }
+      else if (serviceLines.has(name)) { nameField!.error(`duplicate service name ${quote(name)} (first at line ${serviceLines.get(name)})`); name = null; }
       else serviceLines.set(name, ctx.lineOf(nameField!));
     }
 
@@ -293,7 +294,7 @@ function parseServices(list: Field | undefined, ctx: ServiceContext): ServiceFun
       let sid: string | null = null;
       if (sidText !== null) {
         const bytes = parseAddress(sidText);
-        if (!bytes) sidField!.error(`"${sidText}" is not an IPv6 address (a SID has no prefix length)`);
+        if (!bytes) sidField!.error(`${quote(sidText)} is not an IPv6 address (a SID has no prefix length)`);
         else {
           const text = formatAddress(bytes);
           const loc = node !== null ? ctx.locators.find((l) => l.router === node) : undefined;

@@ -1,5 +1,6 @@
 // Checked readers for the measured values both config files use: durations, rates and
 // ratios (written as a percentage or a plain fraction). Each reports its own located error.
+import { quote } from "../core/quote.js";
 import { isScalar } from "yaml";
 import { parseDurationUs, parseRateBps, parseRatio } from "../core/units.js";
 import type { UnitResult } from "../core/units.js";
@@ -25,7 +26,7 @@ export function measured(
     return null;
   }
   if (r.value < 0 || (r.value === 0 && !opts.zero)) {
-    f.error(`must be greater than zero, got "${text}"`);
+    f.error(`must be greater than zero, got ${quote(text)}`);
     return null;
   }
   return r.value;
@@ -54,7 +55,7 @@ export function ratio(f: Field | undefined, fallback: number, opts: { below1?: b
   if (r.value > 1 || (opts.below1 && r.value === 1)) {
     const range = opts.below1 ? "from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1" : "from 0% to 100%, or a ratio from 0 to 1";
     const hint = !isPct && r.value <= 100 ? `; for ${r.value} percent write "${r.value}%"` : "";
-    f.error(`${JSON.stringify(text)} is out of range: write a percentage ${range}${hint}`);
+    f.error(`${quote(text)} is out of range: write a percentage ${range}${hint}`);
     return null;
   }
   return r.value;

@@ -9,6 +9,7 @@ import type { Intent } from "../core/model.js";
 import type { ConfigError } from "../config/errors.js";
 import { formatConfigError } from "../config/errors.js";
 import { checkIntents } from "../api/intents-check.js";
+import { quote } from "../core/quote.js";
 import { configErrorsToProto } from "../api/convert.js";
 import { ValidationErrorsSchema } from "../api/gen/cairn/v1/cairn_pb.js";
 import type { Intent as IntentMsg } from "../api/gen/cairn/v1/cairn_pb.js";
@@ -143,7 +144,7 @@ export class IntentsApplier {
 
   private async applyNow(req: IntentsRequest, principal: Principal): Promise<ApplyResultView> {
     const { state, events, publish, log, clock } = this.deps;
-    const file = req.filename || "<request>";
+    const file = fileLabel(req.filename);
     const by = describePrincipal(principal);
     const previous = this.revision;
     const started = performance.now();
@@ -228,7 +229,7 @@ export class IntentsApplier {
    */
   private async check(req: IntentsRequest, mode: "validate" | "apply"): Promise<{ plan: IntentsPlan }> {
     const { state, limits, maxIntents } = this.deps;
-    const file = req.filename || "<request>";
+    const file = fileLabel(req.filename);
     if (mode === "apply" && req.baseRevision === 0) {
       throw new Refusal(
         new ConnectError(
@@ -290,7 +291,7 @@ export class IntentsApplier {
 
   /** Records a refused apply: an event, a log line and an audit line (an audit failure is logged; the refusal stands). */
   private async refused(req: IntentsRequest, principal: Principal, r: Refusal): Promise<void> {
-    const file = req.filename || "<request>";
+    const file = fileLabel(req.filename);
     const by = describePrincipal(principal);
     const reason = r.error.rawMessage.length > 4000 ? `${r.error.rawMessage.slice(0, 4000)}…` : r.error.rawMessage;
     const d = r.diff;
@@ -351,10 +352,31 @@ function overLimits(messages: string[]): ConnectError {
   return new ConnectError(`the intents do not fit the hosts' datapaths; nothing applied:\n${shown.join("\n")}`, Code.FailedPrecondition);
 }
 
+/** The request's filename as errors, events and the audit log show it: as sent when it looks like a path, else quoted and cut. */
+export function fileLabel(name: string): string {
+  if (name === "") return "<request>";
+  return /^[A-Za-z0-9_./@:+~-]{1,200}$/.test(name) ? name : quote(name, 100);
+}
+
+/**
+ * Characters of error lines in one refusal. gRPC carries the message, and the errors again as a
+ * detail, in HTTP/2 trailers, which clients cap (Node: 64 KiB of headers); past this the rest are
+ * counted, not listed.
+ */
+const MAX_INVALID_CHARS = 8 * 1024;
+
 /** INVALID_ARGUMENT listing every error (capped), with the ValidationErrors detail. */
 function invalid(errors: ConfigError[]): ConnectError {
-  const shown = errors.slice(0, 100);
-  const lines = shown.map(formatConfigError);
+  const shown: ConfigError[] = [];
+  const lines: string[] = [];
+  let size = 0;
+  for (const e of errors.slice(0, 100)) {
+    const line = formatConfigError(e);
+    if (shown.length > 0 && size + line.length > MAX_INVALID_CHARS) break;
+    shown.push(e);
+    lines.push(line);
+    size += line.length + 1;
+  }
   if (errors.length > shown.length) lines.push(`… and ${errors.length - shown.length} more error(s)`);
   return new ConnectError(lines.join("\n"), Code.InvalidArgument, undefined, [{ desc: ValidationErrorsSchema, value: configErrorsToProto(shown) }]);
 }

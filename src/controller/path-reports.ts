@@ -1,5 +1,6 @@
 // Bounds and sense of the probed paths in an agent's report, checked at the edge before anything
 // reads them: each problem names the field (paths[i].links[j]) and says why.
+import { quote as quoteValue } from "../core/quote.js";
 import type { Topology } from "../core/model.js";
 import { parseAddress } from "../core/ipv6.js";
 import { parseIpPrefix } from "../core/ip.js";
@@ -25,9 +26,9 @@ export function isRfc3339(s: string): boolean {
   return RFC3339.test(s) && !Number.isNaN(Date.parse(s));
 }
 
-/** Shows at most `max` characters of what a peer sent. */
+/** Shows at most about 50 characters of what a caller sent, escaped (core/quote.ts). */
 export function quote(s: string, max = 50): string {
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+  return quoteValue(s, max);
 }
 
 /** Why `paths` is out of bounds or does not fit `topology`; null when it is fine. */

@@ -27,6 +27,8 @@ import { whileValid } from "./revalidate.js";
 import type { IntentsApplier } from "./intents-apply.js";
 import { kPrincipal, type Principal } from "./principal.js";
 import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
+import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
+import { quote } from "../core/quote.js";
 import type { RateLimiter } from "./rate-limit.js";
 
 /** The remote address of the request's connection, set by the transport. */
@@ -64,13 +66,24 @@ function principalOf(ctx: HandlerContext): Principal {
   return p.peer === "unknown" ? { ...p, peer: ctx.values.get(kPeer) } : p;
 }
 
+/**
+ * A request's base_revision as a number. Revisions count applies from 1, so one past 2^53 is no
+ * revision this controller had; refused here, as a number it would round, and the rounded value
+ * (recorded in the refusal's event) could no longer be sent back as a uint64.
+ */
+function revisionOf(r: bigint): number {
+  if (r > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConnectError(`base_revision ${r} is no revision this controller has had (they count applies from 1)`, Code.InvalidArgument);
+  return Number(r);
+}
+
 export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {
   const { state, hub, reports, events, pushes, liveliness, log, applier } = deps;
   const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
   const unknownHost = (host: string) =>
-    new ConnectError(`unknown host "${host}"; the topology has ${state.hosts().join(", ") || "no hosts"}`, Code.NotFound);
+    new ConnectError(`unknown host ${quote(host)}; the topology has ${state.hosts().join(", ") || "no hosts"}`, Code.NotFound);
 
-  return (router) =>
+  return (router) => {
+    const from = router.handlers.length;
     router.service(
       CairnService,
       {
@@ -107,7 +120,10 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
 
         listPaths(req) {
           const unknown = req.hosts.filter((h) => !state.hasHost(h));
-          if (unknown.length > 0) throw new ConnectError(`unknown host(s): ${unknown.join(", ")}`, Code.NotFound);
+          if (unknown.length > 0) {
+            const shown = unknown.slice(0, 10).map((h) => quote(h)).join(", ");
+            throw new ConnectError(`unknown host(s): ${shown}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""}`, Code.NotFound);
+          }
           const wanted = req.hosts.length > 0 ? new Set(req.hosts) : null;
           const view: PathsView = {
             generation: state.generation,
@@ -157,13 +173,13 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
 
         async applyIntents(req, ctx) {
           deps.rateLimits?.apply.take(principalOf(ctx));
-          const request = { intents: req.intents, filename: req.filename, baseRevision: Number(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
+          const request = { intents: req.intents, filename: req.filename, baseRevision: revisionOf(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
           return applyResultToProto(await applier.apply(request, principalOf(ctx)));
         },
 
         async validateIntents(req, ctx) {
           deps.rateLimits?.validate.take(principalOf(ctx));
-          const request = { intents: req.intents, filename: req.filename, baseRevision: Number(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
+          const request = { intents: req.intents, filename: req.filename, baseRevision: revisionOf(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
           return validateResultToProto(await applier.validate(request));
         },
 
@@ -176,6 +192,11 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         async *watchEvents(req, ctx) {
+          // Past the newest event a watch would wait for a sequence number that may never come (a
+          // number from before a restart, or a typo) and miss every event meanwhile.
+          if (req.afterSeq > BigInt(events.lastSeq)) {
+            throw new ConnectError(`after_seq ${req.afterSeq} is past the newest event (${events.lastSeq}); the controller may have restarted: watch from 0 or from ListEvents' last_seq`, Code.OutOfRange);
+          }
           const valid = whileValid(principalOf(ctx), ctx.signal, "WatchEvents", log);
           try {
             for await (const e of events.follow(Number(req.afterSeq), valid.signal)) yield eventToProto(e);
@@ -196,4 +217,6 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         interceptors: [...(deps.interceptors ?? []), rejectUnknownFields],
       },
     );
+    decodeErrorsAsInvalidArgument(router, from);
+  };
 }

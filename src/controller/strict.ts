@@ -4,6 +4,7 @@
 // $unknown; this interceptor refuses a request holding any, at any depth, naming where.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
+import { asDecodeError } from "./decode-errors.js";
 
 /** The JSON read options of every method: unknown keys are errors. */
 export const STRICT_JSON = { ignoreUnknownFields: false } as const;
@@ -64,9 +65,13 @@ export const rejectUnknownFields: Interceptor = (next) => async (req) => {
   return next({
     ...req,
     message: (async function* () {
-      for await (const m of messages) {
-        check(m);
-        yield m;
+      try {
+        for await (const m of messages) {
+          check(m);
+          yield m;
+        }
+      } catch (e) {
+        throw asDecodeError(e); // a stream's messages are decoded as they are read, here
       }
     })(),
   });
