@@ -66,7 +66,17 @@ export function validateResultFromProto(m: ValidateIntentsResponse): ValidateRes
 }
 
 export function topologyToProto(t: Topology): GetTopologyResponse {
-  return create(GetTopologyResponseSchema, {
+  return create(GetTopologyResponseSchema, copyTopology(t));
+}
+
+/** The controller's topology, as it sent it (the controller checked it when it loaded its file). */
+export function topologyFromProto(m: GetTopologyResponse): Topology {
+  return copyTopology(m);
+}
+
+/** The model and the message have the same fields: one copy serves both directions. */
+function copyTopology(t: Topology | GetTopologyResponse): Topology {
+  return {
     routers: t.routers.map((r) => ({ name: r.name, locator: r.locator, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.msd !== undefined ? { msd: r.msd } : {}) })),
     hosts: t.hosts.map((h) => ({
       name: h.name,
@@ -92,36 +102,5 @@ export function topologyToProto(t: Topology): GetTopologyResponse {
       ...(l.mtu !== undefined ? { mtu: l.mtu } : {}),
     })),
     services: t.services.map((s) => ({ name: s.name, instances: s.instances.map((i) => ({ node: i.node, sid: i.sid, healthy: i.healthy })) })),
-  });
-}
-
-/** The controller's topology, as it sent it (the controller checked it when it loaded its file). */
-export function topologyFromProto(m: GetTopologyResponse): Topology {
-  return {
-    routers: m.routers.map((r) => ({ name: r.name, locator: r.locator, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.msd !== undefined ? { msd: r.msd } : {}) })),
-    hosts: m.hosts.map((h) => ({
-      name: h.name,
-      router: h.router,
-      address: h.address,
-      prefixLen: h.prefixLen,
-      ...(h.address4 !== undefined ? { address4: h.address4 } : {}),
-      ...(h.prefixLen4 !== undefined ? { prefixLen4: h.prefixLen4 } : {}),
-    })),
-    links: m.links.map((l) => ({
-      id: l.id,
-      a: l.a,
-      b: l.b,
-      igp: l.igp,
-      te: l.te,
-      delayUs: l.delayUs,
-      jitterUs: l.jitterUs,
-      loss: l.loss,
-      bandwidthBps: l.bandwidthBps,
-      utilization: l.utilization,
-      srlgs: [...l.srlgs],
-      colors: [...l.colors],
-      ...(l.mtu !== undefined ? { mtu: l.mtu } : {}),
-    })),
-    services: m.services.map((s) => ({ name: s.name, instances: s.instances.map((i) => ({ node: i.node, sid: i.sid, healthy: i.healthy })) })),
   };
 }
