@@ -107,7 +107,8 @@ describe("path liveliness in the lab", { skip, concurrency: false }, () => {
         assert.ok(report.lost < 500, `lost ${report.lost}: the stream was moved, not left on the faulty path for the rest of its 2 s`);
         const onFault = fault.target === "r3" ? after["r3"]! : crossed(fault.target);
         assert.equal(onFault, 0, `after the fault no video packet crossed ${fault.target}: ${JSON.stringify(after)}`);
-        assert.ok(after["r4"]! > 900, `video still reached r4 over another path: ${JSON.stringify(after)}`);
+        // What entered the network at r1 in the counted second left it at r4 (a window's edge apart).
+        assert.ok(after["r1"]! > 500 && after["r4"]! > 0.9 * after["r1"]!, `video still reached r4 over another path: ${JSON.stringify(after)}`);
         const bad = fault.kind === "loss" ? ["down", "degraded"] : ["down"];
         const { events } = await operator.listEvents(lastSeq);
         const seen = events.filter((e) => e.type === "path-state" && e.host === "h1" && e.routers.join(">") === PRIMARY.join(">")).map((e) => (e.type === "path-state" ? e.state : ""));
@@ -136,7 +137,7 @@ describe("path liveliness in the lab", { skip, concurrency: false }, () => {
       const { report, after, crossed } = await streamThrough({ kind: "drop", target: "r2-r3", direction: "r2-r3" }, 5040);
       t.diagnostic(`controller frozen: lost ${report.lost} of ${report.expected}, longest gap ${report.longestGapMs} ms`);
       assert.ok(report.lost < 500, `lost ${report.lost}`);
-      assert.ok(after["r4"]! > 900 && crossed("r2-r3") === 0, `video went to its backup with no controller, not over r2-r3: ${JSON.stringify(after)}`);
+      assert.ok(after["r1"]! > 500 && after["r4"]! > 0.9 * after["r1"]! && crossed("r2-r3") === 0, `video went to its backup with no controller, not over r2-r3: ${JSON.stringify(after)}`);
     } finally {
       process.kill(controller.pid!, "SIGCONT");
       await healFault("r2-r3", { waitMs: 10_000 });

@@ -66,15 +66,13 @@ export class PortCounter {
       `add rule ${t} pre frag frag-off != 0 counter name later`,
       `add rule ${t} pre ip frag-off & 0x1fff != 0 counter name later`,
     ].join("\n");
-    const done: string[] = [];
-    try {
-      for (const n of nodes) {
-        await nft(n, ["-f", "-"], script);
-        done.push(n);
-      }
-    } catch (err) {
-      await new PortCounter(done, c.table).stop();
-      throw err;
+    // All routers at once: started one after another, the last one's window would be shorter by the
+    // others' start times (hundreds of ms on a busy machine), and counts along a path would disagree.
+    const started = await Promise.allSettled(nodes.map((n) => nft(n, ["-f", "-"], script)));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      await new PortCounter(nodes.filter((_, i) => started[i]!.status === "fulfilled"), c.table).stop();
+      throw failed.reason;
     }
     return c;
   }
