@@ -5,7 +5,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadTopology } from "../src/config/load.js";
-import { endSid } from "../src/core/addressing.js";
 import { labDown, labExecArgv, labExecCapture, labExists, labUp, nsName, readInterfaceCounters } from "../src/lab/index.js";
 import { ipIn } from "../src/lab/netns.js";
 import { HOST_UPLINK } from "../src/lab/naming.js";
@@ -30,7 +29,7 @@ const topology = await loadTopology(TOPOLOGY);
 const h1 = topology.hosts.find((h) => h.name === "h1")!;
 const h2 = topology.hosts.find((h) => h.name === "h2")!;
 const r7 = topology.routers.find((r) => r.name === "r7")!;
-const sid = endSid(r7);
+const sid = r7.sid;
 const dst = `${h2.address}/128`;
 const gw = gatewayAddress(h1);
 

@@ -22,7 +22,7 @@ import {
   testTopology,
   waitFor,
 } from "../controller/testing.js";
-import { withIpv4 } from "../core/testing.js";
+import { dx4, withIpv4 } from "../core/testing.js";
 import type { Topology } from "../core/model.js";
 import { MemoryDatapath } from "../datapath/memory-datapath.js";
 import { decodeProbeHeader } from "../datapath/layout.js";
@@ -472,7 +472,7 @@ test("to: a DNS name: the rule follows the name's addresses as they change, keep
     await waitFor("new addresses", () => h1.a.status().rules[0]!.prefixes.length === 3, 3000);
     const rules = h1.dp.last!.rules;
     assert.equal(rules.length, 3, "one datapath rule per destination group");
-    assert.ok(rules.some((r) => r.destinations[0] === "10.0.4.10/32" && r.primary?.mode === "encap" && r.primary.sids.at(-1) === "fc00:0:4::d400:1"), "IPv4 is encapsulated to h2's End.DX4 SID");
+    assert.ok(rules.some((r) => r.destinations[0] === "10.0.4.10/32" && r.primary?.mode === "encap" && r.primary.sids.at(-1) === dx4(dual, "h2")), "IPv4 is encapsulated to h2's End.DX4 SID");
     assert.ok(rules.some((r) => r.destinations[0] === "2001:db8:99::1/128" && r.primary === null), "an address behind no destination of the topology follows onFailure");
     const after = h1.a.status().rules[0]!;
     assert.equal(after.state, "not-steered");
@@ -498,7 +498,7 @@ test("dual-stack hosts: `to: h2` installs IPv6 inline and IPv4 encapsulated to t
     await waitFor("h1 synced", synced(h1.a, 1));
     assert.deepEqual(h1.dp.last!.rules.map((r) => [r.destinations, r.primary]), [
       [[H2], { mode: "inline", sids: [R2_END] }],
-      [["10.0.4.10/32"], { mode: "encap", sids: [R2_END, "fc00:0:4::d400:1"] }],
+      [["10.0.4.10/32"], { mode: "encap", sids: [R2_END, dx4(dual, "h2")] }],
     ]);
     assert.deepEqual(h1.a.status().rules[0]!.prefixes, [H2, "10.0.4.10/32"]);
   } finally {

@@ -77,7 +77,7 @@ export function topologyFromProto(m: GetTopologyResponse): Topology {
 /** The model and the message have the same fields: one copy serves both directions. */
 function copyTopology(t: Topology | GetTopologyResponse): Topology {
   return {
-    routers: t.routers.map((r) => ({ name: r.name, locator: r.locator, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.msd !== undefined ? { msd: r.msd } : {}) })),
+    routers: t.routers.map((r) => ({ name: r.name, locator: r.locator, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.msd !== undefined ? { msd: r.msd } : {}), sid: r.sid })),
     hosts: t.hosts.map((h) => ({
       name: h.name,
       router: h.router,
@@ -85,6 +85,7 @@ function copyTopology(t: Topology | GetTopologyResponse): Topology {
       prefixLen: h.prefixLen,
       ...(h.address4 !== undefined ? { address4: h.address4 } : {}),
       ...(h.prefixLen4 !== undefined ? { prefixLen4: h.prefixLen4 } : {}),
+      ...(h.dx4Sid !== undefined ? { dx4Sid: h.dx4Sid } : {}),
     })),
     links: t.links.map((l) => ({
       id: l.id,
@@ -100,6 +101,8 @@ function copyTopology(t: Topology | GetTopologyResponse): Topology {
       srlgs: [...l.srlgs],
       colors: [...l.colors],
       ...(l.mtu !== undefined ? { mtu: l.mtu } : {}),
+      sidA: l.sidA,
+      sidB: l.sidB,
     })),
     services: t.services.map((s) => ({ name: s.name, instances: s.instances.map((i) => ({ node: i.node, sid: i.sid, healthy: i.healthy })) })),
   };

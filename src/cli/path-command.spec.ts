@@ -8,7 +8,8 @@
 //   r1–r7–r4 16 ms). The IGP takes r1–r7–r4 (20), so the path needs SIDs: End(r2) alone fails
 //   (r2→r4 goes r2–r7–r4, 40 < 60), End(r3) alone fails (r1→r3 goes r1–r7–r4–r3, 50 < 60);
 //   End.X at r2 over r2–r3 works (r1→r2 is the direct link, 30 < 40; r3→r4 is the direct link).
-//   r2 is the second router (fc00:0:2::/48) and r2–r3 the second link (index 1): SID fc00:0:2::e001.
+//   r2's locator is fc00:0:2::/48; its End.X SID over r2–r3 is that + 0xe0000000 + FNV-1a 32 of
+//   "End.X r2-r3 r2" = 0x8e2b6238, xor-folded to 28 bits 0xe2b6230: fc00:0:2::ee2b:6230.
 //   One SID: SRH 8 + 16 × 2 = 40 bytes.
 //   Link-disjoint backup: without r1–r2, r2–r3, r3–r4 the fastest is r1–r7–r4 (16 ms; r1–r7–r6–r4
 //   is 23 ms, r1–r5–r6–r4 30 ms), the IGP's own path: no SIDs, no SRH.
@@ -89,7 +90,7 @@ test("human output: the path, its metrics, the segment table and the SRH size (d
   assert.match(lines[1]!, /^ {2}latency 3ms, igp 90, te 90, hops 3, jitter 0us, loss 0%, bottleneck 10Gbps, max utilization 0%$/);
   assert.equal(lines[2], "  segments (SRH 40 bytes):");
   assert.match(lines[3]!, /^\s+#\s+SID\s+BEHAVIOR\s+NODE\s+DETAIL$/);
-  assert.match(lines[4]!, /^\s+1\s+fc00:0:2::e001\s+End\.X\s+r2\s+link r2-r3$/);
+  assert.match(lines[4]!, /^\s+1\s+fc00:0:2::ee2b:6230\s+End\.X\s+r2\s+link r2-r3$/);
   assert.equal(lines.length, 5, "no notes and no backup expected");
   assert.doesNotMatch(r.stdout, /notes:/);
 });
@@ -116,7 +117,7 @@ test("--json: exactly the documented shape, with the hand-computed values", asyn
     nodes: ["r1", "r2", "r3", "r4"],
     links: ["r1-r2", "r2-r3", "r3-r4"],
     metrics: { latencyUs: 3000, igp: 90, te: 90, hops: 3, jitterUs: 0, loss: 0, bottleneckBps: 10e9, maxUtilization: 0 },
-    segments: [{ sid: "fc00:0:2::e001", node: "r2", behavior: "End.X", link: ["r2", "r3"] }],
+    segments: [{ sid: "fc00:0:2::ee2b:6230", node: "r2", behavior: "End.X", link: ["r2", "r3"] }],
     srhBytes: 40,
   });
   assert.deepEqual(out.backup, {

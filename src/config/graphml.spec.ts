@@ -9,6 +9,8 @@ import { ConfigFileError, formatConfigError } from "./errors.js";
 import type { ConfigError } from "./errors.js";
 import { loadAnyTopology } from "./load.js";
 import { zoo, zooDir } from "./zoo-data.js";
+import { derivedEndXSid } from "../core/sids.js";
+import { parsePrefix } from "../core/ipv6.js";
 
 // ---------------------------------------------------------------------------------------------
 // Inline fixtures. Key ids are deliberately not the zoo's, and "label" is declared for edges and
@@ -83,8 +85,8 @@ test("haversine: one degree of latitude is 111.19 km, 556 µs at 5 µs/km", () =
 test("routers and links: names, regions, locators in file order, link fields", () => {
   const { topology, notes } = ok(gml([at("7", " Zurich ", 47.37, 8.54, "Switzerland"), at("3", "Geneva", 46.2, 6.15)], [edge("7", "3", "2500000000.0")]));
   assert.deepEqual(topology.routers, [
-    { name: "Zurich", locator: "fc00:0:1::/48", region: "Switzerland" },
-    { name: "Geneva", locator: "fc00:0:2::/48" },
+    { name: "Zurich", locator: "fc00:0:1::/48", region: "Switzerland", sid: "fc00:0:1::1" },
+    { name: "Geneva", locator: "fc00:0:2::/48", sid: "fc00:0:2::1" },
   ]);
   assert.equal(topology.links.length, 1);
   const l = topology.links[0]!;
@@ -92,6 +94,7 @@ test("routers and links: names, regions, locators in file order, link fields", (
   assert.deepEqual({ ...l, delayUs: 0 }, {
     id: "Zurich-Geneva", a: "Zurich", b: "Geneva", igp: 10, te: 10, delayUs: 0, jitterUs: 0, loss: 0,
     bandwidthBps: 2.5e9, utilization: 0, srlgs: [], colors: [],
+    sidA: derivedEndXSid(parsePrefix("fc00:0:1::/48")!, "Zurich-Geneva", "Zurich"), sidB: derivedEndXSid(parsePrefix("fc00:0:2::/48")!, "Zurich-Geneva", "Geneva"),
   });
   assert.deepEqual(topology.hosts, []);
   assert.deepEqual(topology.services, []);

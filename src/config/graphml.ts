@@ -46,7 +46,8 @@
 //     error, which says how many nodes each rule dropped.
 import { escapeControls, quote } from "../core/quote.js";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import type { Link, Router, Topology } from "../core/model.js";
+import type { Topology } from "../core/model.js";
+import { assignSids, type LinkSpec, type RouterSpec } from "../core/sids.js";
 import { LINK_DEFAULTS } from "../core/model.js";
 import type { ConfigError, ParseResult } from "./errors.js";
 import { plural } from "../core/units.js";
@@ -386,8 +387,8 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   }
   if (renamedClash.length) notes.push(`${plural(renamedClash.length, "node")} whose label clashed with another node's label#id named label#id too: ${nameList(renamedClash)}`);
 
-  const routers: Router[] = kept.map((n, i) => {
-    const r: Router = { name: n.name!, locator: graphmlLocator(i) };
+  const routers: RouterSpec[] = kept.map((n, i) => {
+    const r: RouterSpec = { name: n.name!, locator: graphmlLocator(i) };
     const country = n.attrs.get("Country")?.trim();
     if (country) r.region = country;
     return r;
@@ -401,7 +402,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   const selfLoops: string[] = [];
   const parallel = new Map<string, number>();
   const seenPairs = new Set<string>();
-  const links: Link[] = [];
+  const links: LinkSpec[] = [];
   const linkIds = new Set<string>();
   const renamedLinks: string[] = [];
   const defaulted: string[] = [];
@@ -465,5 +466,9 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   const isolated = routers.filter((r) => !linked.has(r.name));
   if (isolated.length) notes.push(`${plural(isolated.length, "router")} left without links (kept): ${isolated.map((r) => quote(r.name)).join(", ")}`);
 
-  return { ok: true, value: { topology: { routers, hosts: [], links, services: [] }, notes } };
+  // A GraphML file cannot name SIDs, so two adjacencies of one router hashing alike (odds about
+  // degree² / 2^29) cannot be fixed in it; the error says which, for a YAML copy that names one.
+  const { topology, problems } = assignSids({ routers, hosts: [], links, services: [] });
+  if (problems.length) return fail(problems.map((p) => err(`links[${p.index}]`, `${p.reason}; a GraphML file cannot give SIDs, so write this topology as YAML`, startIndex(graph))));
+  return { ok: true, value: { topology, notes } };
 }

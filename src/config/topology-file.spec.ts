@@ -17,10 +17,13 @@ test("parses the demo topology with units and defaults", () => {
   const r = parseTopology(demo, "topology.yaml");
   assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
   assert.equal(r.value.routers.length, 7);
-  assert.deepEqual(r.value.hosts[0], { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64, address4: "10.0.1.10", prefixLen4: 24 });
+  // SIDs derived from names (README, Configuration): these values are the scheme's, pinned.
+  assert.deepEqual(r.value.hosts[0], { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64, address4: "10.0.1.10", prefixLen4: 24, dx4Sid: "fc00:0:1::d616:8d58" });
   assert.deepEqual(r.value.links[0], {
     id: "r1-r2", a: "r1", b: "r2", igp: 30, te: 30, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 10e9, utilization: 0, srlgs: [], colors: [],
+    sidA: "fc00:0:1::ebe1:d6bb", sidB: "fc00:0:2::e8e1:d202",
   });
+  assert.equal(r.value.routers[0]!.sid, "fc00:0:1::1");
   assert.deepEqual(r.value.services, []);
   assert.equal("region" in r.value.routers[0]!, false);
   assert.equal("msd" in r.value.routers[0]!, false);
@@ -35,6 +38,7 @@ test("applies link defaults and normalises addresses", () => {
   assert.equal(r.value.routers[0]!.locator, "fc00:0:1::/48");
   assert.deepEqual(r.value.links[0], {
     id: "a-b", a: "a", b: "b", igp: 10, te: 10, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 1e9, utilization: 0, srlgs: [], colors: [],
+    sidA: "fc00:0:1::e7cd:42da", sidB: "fc00:0:2::e8cd:4477",
   });
   const { igp, delayUs, jitterUs, loss, bandwidthBps, utilization } = r.value.links[0]!;
   assert.deepEqual({ igp, delayUs, jitterUs, loss, bandwidthBps, utilization }, LINK_DEFAULTS);
@@ -61,7 +65,7 @@ test("every error names file, line, column, field and reason", () => {
     't.yaml:4:26: routers[2].locator: "not-a-prefix" is not an IPv6 prefix (addr/len)',
     't.yaml:6:25: hosts[0].router: unknown router "r9"',
     't.yaml:8:28: links[0].delay: unknown unit "parsecs" in "2 parsecs": use one of us, ms, s',
-    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors, mtu',
+    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors, mtu, sidA, sidB',
     "t.yaml:9:17: links[1].b: a link cannot connect r1 to itself",
   ]);
 });
@@ -185,7 +189,7 @@ test("router region and msd", () => {
     "t.yaml",
   );
   assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
-  assert.deepEqual(r.value.routers, [{ name: "a", locator: "fc00:0:1::/48", region: "eu-west", msd: 5 }, { name: "b", locator: "fc00:0:2::/48" }]);
+  assert.deepEqual(r.value.routers, [{ name: "a", locator: "fc00:0:1::/48", region: "eu-west", msd: 5, sid: "fc00:0:1::1" }, { name: "b", locator: "fc00:0:2::/48", sid: "fc00:0:2::1" }]);
   assert.deepEqual(
     errorsOf('routers:\n  - { name: a, locator: "fc00:0:1::/48", region: "", msd: 17 }\n  - { name: b, locator: "fc00:0:2::/48", msd: 0 }\nhosts: []\nlinks: []\n'),
     [
@@ -226,7 +230,7 @@ test("services: names, nodes, SIDs and health are checked", () => {
       '      - { node: a, sid: "fc00:0:1::f1" }',
       '      - { node: a, sid: "fc00:0:1::/64" }',
       '      - { node: a, sid: "fc00:0:1::1" }',
-      '      - { node: b, sid: "fc00:0:2::e000" }',
+      '      - { node: b, sid: "fc00:0:2::e8cd:4477" }',
       '      - { node: b, sid: "fc00:0:2::" }',
       '      - { node: z, sid: "fc00:0:2::f9", healthy: "yes" }',
       "  - name: fw",
@@ -243,7 +247,7 @@ test("services: names, nodes, SIDs and health are checked", () => {
     "t.yaml:17:25: services[2].instances[2].sid: SID fc00:0:1::f1 is already used by service a on a",
     't.yaml:18:25: services[2].instances[3].sid: "fc00:0:1::/64" is not an IPv6 address (a SID has no prefix length)',
     "t.yaml:19:25: services[2].instances[4].sid: SID fc00:0:1::1 is a's End SID",
-    "t.yaml:20:25: services[2].instances[5].sid: SID fc00:0:2::e000 is b's End.X SID for link a-b",
+    "t.yaml:20:25: services[2].instances[5].sid: SID fc00:0:2::e8cd:4477 is b's End.X SID for link a-b",
     "t.yaml:21:25: services[2].instances[6].sid: SID fc00:0:2:: is b's locator address itself; use an address inside it, e.g. fc00:0:2::100",
     't.yaml:22:17: services[2].instances[7].node: unknown router "z"',
     't.yaml:22:50: services[2].instances[7].healthy: expected true or false, got "yes"',
@@ -279,9 +283,9 @@ test("host address4: an IPv4 address with prefix length makes the host dual-stac
   ]);
   assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
   assert.deepEqual(r.value.hosts, [
-    { name: "h1", router: "a", address: "2001:db8:1::10", prefixLen: 64, address4: "10.0.1.10", prefixLen4: 24 },
+    { name: "h1", router: "a", address: "2001:db8:1::10", prefixLen: 64, address4: "10.0.1.10", prefixLen4: 24, dx4Sid: "fc00:0:1::d616:8d58" },
     { name: "h2", router: "b", address: "2001:db8:2::10", prefixLen: 64 },
-    { name: "h3", router: "a", address: "2001:db8:3::10", prefixLen: 64, address4: "10.0.1.11", prefixLen4: 24 },
+    { name: "h3", router: "a", address: "2001:db8:3::10", prefixLen: 64, address4: "10.0.1.11", prefixLen4: 24, dx4Sid: "fc00:0:1::d816:9082" },
   ]);
 });
 
@@ -320,7 +324,81 @@ test("host address4: unique, no overlap behind different routers, no clash with 
 
 test("a service SID may not be a router's End.DX4 SID", () => {
   const errs = errorsOf(
-    `${TWO.replace("hosts: []\n", "hosts:\n")}  - { name: h1, router: a, address: "2001:db8:1::10/64", address4: "10.0.1.10/24" }\nlinks: []\nservices:\n  - { name: fw, instances: [{ node: a, sid: "fc00:0:1::d400:0" }] }\n`,
+    `${TWO.replace("hosts: []\n", "hosts:\n")}  - { name: h1, router: a, address: "2001:db8:1::10/64", address4: "10.0.1.10/24" }\nlinks: []\nservices:\n  - { name: fw, instances: [{ node: a, sid: "fc00:0:1::d616:8d58" }] }\n`,
   );
-  assert.deepEqual(errs, ["t.yaml:8:45: services[0].instances[0].sid: SID fc00:0:1::d400:0 is a's End.DX4 SID for host h1"]);
+  assert.deepEqual(errs, ["t.yaml:8:45: services[0].instances[0].sid: SID fc00:0:1::d616:8d58 is a's End.DX4 SID for host h1"]);
+});
+
+test("explicit SIDs: router sid, link sidA/sidB, host dx4Sid are kept (canonical form); the rest are derived", () => {
+  const r = parseTopology(
+    [
+      "routers:",
+      '  - { name: a, locator: "fc00:0:1::/48", sid: "FC00:0:1:0::100" }',
+      '  - { name: b, locator: "fc00:0:2::/48" }',
+      "hosts:",
+      '  - { name: h1, router: a, address: "2001:db8:1::10/64", address4: "10.0.1.10/24", dx4Sid: "fc00:0:1::4:1" }',
+      "links:",
+      '  - { a: a, b: b, sidA: "fc00:0:1::a:b" }',
+      "",
+    ].join("\n"),
+    "t.yaml",
+  );
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  assert.equal(r.value.routers[0]!.sid, "fc00:0:1::100");
+  assert.equal(r.value.routers[1]!.sid, "fc00:0:2::1");
+  assert.equal(r.value.hosts[0]!.dx4Sid, "fc00:0:1::4:1");
+  assert.equal(r.value.links[0]!.sidA, "fc00:0:1::a:b");
+  assert.equal(r.value.links[0]!.sidB, "fc00:0:2::e8cd:4477");
+});
+
+test("explicit SIDs are checked, each error at its field's line and column", () => {
+  assert.deepEqual(
+    errorsOf(
+      [
+        "routers:",
+        '  - { name: a, locator: "fc00:0:1::/48", sid: "fc00:0:2::1" }',
+        '  - { name: b, locator: "fc00:0:2::/48", sid: 7 }',
+        '  - { name: c, locator: "fc00:0:3::/48", sid: "fc00:0:3::" }',
+        '  - { name: d, locator: "fc00:0:4::/48" }',
+        "hosts:",
+        '  - { name: h1, router: a, address: "2001:db8:1::10/64", dx4Sid: "fc00:0:1::d" }',
+        '  - { name: h2, router: d, address: "2001:db8:2::10/64", address4: "10.0.2.10/24", dx4Sid: "fc00:0:4::1" }',
+        "links:",
+        '  - { a: a, b: b, sidA: "fc00:0:1::5", sidB: "fc00:0:2::ffff:ffff" }',
+        '  - { a: b, b: c, sidA: "fc00:0:2::/64", sidB: "fc00:0:3::9" }',
+        '  - { a: c, b: a, sidA: "fc00:0:3::9", sidB: "fc00:0:1::5" }',
+        "",
+      ].join("\n"),
+    ),
+    [
+      "t.yaml:2:47: routers[0].sid: SID fc00:0:2::1 is outside a's locator fc00:0:1::/48, so it would not be routed to a",
+      't.yaml:3:47: routers[1].sid: "7" is not an IPv6 address (a SID has no prefix length)',
+      "t.yaml:4:47: routers[2].sid: SID fc00:0:3:: is c's locator address itself; use an address inside it",
+      "t.yaml:10:46: links[0].sidB: SID fc00:0:2::ffff:ffff is reserved: the lab puts it on b to advertise the locator",
+      't.yaml:11:25: links[1].sidA: "fc00:0:2::/64" is not an IPv6 address (a SID has no prefix length)',
+      "t.yaml:12:25: links[2].sidA: SID fc00:0:3::9 is already c's End.X SID for link b-c",
+      "t.yaml:12:46: links[2].sidB: SID fc00:0:1::5 is already a's End.X SID for link a-b",
+      "t.yaml:7:66: hosts[0].dx4Sid: only a dual-stack host (one with address4) has an End.DX4 SID",
+      "t.yaml:8:92: hosts[1].dx4Sid: SID fc00:0:4::1 is d's End SID (derived); choose another",
+    ],
+  );
+});
+
+test("two derived SIDs of one router that hash alike: an error at the entry, asking for an explicit SID", () => {
+  // r-n29997 and r-n40454 hash alike at r (see core/sids.spec.ts).
+  const text = [
+    "routers:",
+    '  - { name: r, locator: "fc00:0:1::/48" }',
+    '  - { name: n29997, locator: "fc00:0:2::/48" }',
+    '  - { name: n40454, locator: "fc00:0:3::/48" }',
+    "hosts: []",
+    "links:",
+    "  - { a: r, b: n29997 }",
+    "  - { a: r, b: n40454 }",
+    "",
+  ].join("\n");
+  assert.deepEqual(errorsOf(text), [
+    "t.yaml:8:5: links[1].sidA: r's End.X SID for link r-n40454, derived as fc00:0:1::e01a:fad9, is also r's End.X SID for link r-n29997; give one of them an explicit SID (links[0].sidA)",
+  ]);
+  assert.ok(parseTopology(text.replace("{ a: r, b: n40454 }", '{ a: r, b: n40454, sidA: "fc00:0:1::e2" }'), "t.yaml").ok);
 });

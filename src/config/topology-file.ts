@@ -1,8 +1,9 @@
 // Topology YAML → Topology, with every error located (file, line, column, field, reason).
 import { quote } from "../core/quote.js";
-import type { Host, Link, Router, ServiceFunction, ServiceInstance, Topology } from "../core/model.js";
+import type { Host, ServiceFunction, ServiceInstance, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
-import { LINK4_RANGE, dx4Sid, endSid, endXSid, gatewayAddress4 } from "../core/addressing.js";
+import { LINK4_RANGE, gatewayAddress4 } from "../core/addressing.js";
+import { assignSids, type HostSpec, type LinkSpec, type RouterSpec, type SidProblem } from "../core/sids.js";
 import { addressInPrefix, formatAddress, formatPrefix, parseAddress, parsePrefix, prefixContains } from "../core/ipv6.js";
 import type { Prefix } from "../core/ipv6.js";
 import { formatAddress4, formatPrefix4, lastAddress4, parseAddress4, parsePrefix4, prefixes4Overlap, type Prefix4 } from "../core/ipv4.js";
@@ -63,10 +64,12 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     else names.set(n, { field: f, kind });
   };
 
-  const routers: Router[] = [];
+  // Each entry kept, with its fields, to place the SID problems found once all are read.
+  const entries: Record<SidProblem["list"], { item: Field; fields: Map<string, Field> }[]> = { routers: [], hosts: [], links: [] };
+  const routers: RouterSpec[] = [];
   const locators: { router: string; prefix: Prefix; field: Field }[] = [];
   for (const item of required(y.root, top, "routers")?.list() ?? []) {
-    const f = item.map(["name", "locator", "region", "msd"]);
+    const f = item.map(["name", "locator", "region", "msd", "sid"]);
     if (!f) { if (!item.present) item.error("empty router entry"); continue; }
     const n = name(required(item, f, "name"));
     const locField = required(item, f, "locator");
@@ -80,15 +83,18 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     if (n !== null) claim(n, f.get("name")!, "router");
     if (loc && locField) {
       const clash = locators.find((o) => prefixContains(o.prefix, loc!.bytes) || prefixContains(loc!, o.prefix.bytes));
-      if (clash) locField.error(`locator ${formatPrefix(loc)} overlaps ${clash.router}'s locator ${formatPrefix(clash.prefix)}`);
+      // Not kept: its SIDs would be another router's too.
+      if (clash) { locField.error(`locator ${formatPrefix(loc)} overlaps ${clash.router}'s locator ${formatPrefix(clash.prefix)}`); loc = null; }
       else if (n !== null) locators.push({ router: n, prefix: loc, field: locField });
     }
     const regionField = f.get("region");
     const region = regionField?.present ? regionField.string() : undefined;
     const msdField = f.get("msd");
     const msd = msdField?.present ? msdField.integer(1, MAX_MSD) : undefined;
-    if (n !== null && loc && region !== null && msd !== null) {
-      routers.push({ name: n, locator: formatPrefix(loc), ...(region !== undefined ? { region } : {}), ...(msd !== undefined ? { msd } : {}) });
+    const sid = sidText(f.get("sid"));
+    if (n !== null && loc && region !== null && msd !== null && sid !== null) {
+      routers.push({ name: n, locator: formatPrefix(loc), ...(region !== undefined ? { region } : {}), ...(msd !== undefined ? { msd } : {}), ...(sid !== undefined ? { sid } : {}) });
+      entries.routers.push({ item, fields: f });
     }
   }
   const routerNames = new Set(routers.map((r) => r.name));
@@ -104,11 +110,11 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     return v;
   };
 
-  const hosts: Host[] = [];
+  const hosts: HostSpec[] = [];
   const addresses = new Map<string, string>();
   const subnets4: Subnet4[] = [];
   for (const item of required(y.root, top, "hosts")?.list() ?? []) {
-    const f = item.map(["name", "router", "address", "address4"]);
+    const f = item.map(["name", "router", "address", "address4", "dx4Sid"]);
     if (!f) { if (!item.present) item.error("empty host entry"); continue; }
     const n = name(required(item, f, "name"));
     if (n !== null) claim(n, f.get("name")!, "host");
@@ -133,13 +139,17 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
       }
     }
     const v4 = hostAddress4(f.get("address4"), n, router, subnets4);
-    if (n !== null && router !== null && address !== null && v4 !== null) hosts.push({ name: n, router, address, prefixLen, ...v4 });
+    const dx4Sid = sidText(f.get("dx4Sid"));
+    if (n !== null && router !== null && address !== null && v4 !== null && dx4Sid !== null) {
+      hosts.push({ name: n, router, address, prefixLen, ...v4, ...(dx4Sid !== undefined ? { dx4Sid } : {}) });
+      entries.hosts.push({ item, fields: f });
+    }
   }
 
-  const links: Link[] = [];
+  const links: LinkSpec[] = [];
   const pairs = new Map<string, number>();
   for (const item of required(y.root, top, "links")?.list() ?? []) {
-    const f = item.map(["a", "b", "igp", "te", "delay", "jitter", "loss", "bandwidth", "utilization", "srlgs", "colors", "mtu"]);
+    const f = item.map(["a", "b", "igp", "te", "delay", "jitter", "loss", "bandwidth", "utilization", "srlgs", "colors", "mtu", "sidA", "sidB"]);
     if (!f) { if (!item.present) item.error("empty link entry"); continue; }
     const a = knownRouter(required(item, f, "a"));
     const b = knownRouter(required(item, f, "b"));
@@ -153,6 +163,8 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     const srlgs = tags(f.get("srlgs"), "srlg");
     const colors = tags(f.get("colors"), "colour");
     const mtu = f.get("mtu")?.present ? f.get("mtu")!.integer(MIN_LINK_MTU, MAX_LINK_MTU) : undefined;
+    const sidA = sidText(f.get("sidA"));
+    const sidB = sidText(f.get("sidB"));
     if (a === null || b === null) continue;
     if (a === b) { f.get("b")!.error(`a link cannot connect ${a} to itself`); continue; }
     const pair = [a, b].sort().join("|");
@@ -161,15 +173,28 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
       continue;
     }
     pairs.set(pair, y.position(item.offset).line);
-    if (igp !== null && te !== null && delayUs !== null && jitterUs !== null && loss !== null && bandwidthBps !== null && utilization !== null && mtu !== null) {
-      links.push({ id: `${a}-${b}`, a, b, igp, te, delayUs, jitterUs, loss, bandwidthBps, utilization, srlgs, colors, ...(mtu !== undefined ? { mtu } : {}) });
+    if (igp !== null && te !== null && delayUs !== null && jitterUs !== null && loss !== null && bandwidthBps !== null && utilization !== null && mtu !== null && sidA !== null && sidB !== null) {
+      links.push({
+        id: `${a}-${b}`, a, b, igp, te, delayUs, jitterUs, loss, bandwidthBps, utilization, srlgs, colors,
+        ...(mtu !== undefined ? { mtu } : {}), ...(sidA !== undefined ? { sidA } : {}), ...(sidB !== undefined ? { sidB } : {}),
+      });
+      entries.links.push({ item, fields: f });
     }
   }
 
-  const services = parseServices(top?.get("services"), { routers, hosts, links, names, locators, knownRouter, lineOf: (f) => y.position(f.offset).line });
+  const { topology, problems } = assignSids({ routers, hosts, links, services: [] });
+  // Written SIDs are reported at their field; a derived one where it would be written, else at its entry.
+  for (const p of problems) {
+    const { item, fields } = entries[p.list][p.index]!;
+    const at = fields.get(p.field);
+    if (at?.present) at.error(p.reason);
+    else item.unwrittenError(p.field, p.reason);
+  }
+
+  const services = parseServices(top?.get("services"), { topology, names, locators, knownRouter, lineOf: (f) => y.position(f.offset).line });
 
   if (y.errors.length > 0) return { ok: false, errors: y.errors };
-  return { ok: true, value: { routers, hosts, links, services } };
+  return { ok: true, value: { ...topology, services } };
 }
 
 /** An IPv4 subnet a host has claimed, for the checks of the hosts after it. */
@@ -236,10 +261,15 @@ function hostAddress4(f: Field | undefined, host: string | null, router: string 
   return { address4: shown, prefixLen4: subnet.len };
 }
 
+/** An optional SID field's text (checked by assignSids): undefined when absent, null after reporting a problem. */
+function sidText(f: Field | undefined): string | undefined | null {
+  if (!f?.present) return undefined;
+  return f.string();
+}
+
 interface ServiceContext {
-  routers: Router[];
-  hosts: Host[];
-  links: Link[];
+  /** Routers, hosts and links, with their SIDs. */
+  topology: Topology;
   names: Map<string, { field: Field; kind: "router" | "host" }>;
   locators: { router: string; prefix: Prefix }[];
   knownRouter: (f: Field | null) => string | null;
@@ -254,17 +284,12 @@ function parseServices(list: Field | undefined, ctx: ServiceContext): ServiceFun
   const sids = new Map<string, string>(); // SID → "service on node"
   // The SIDs the routers already own: a service SID equal to one would be taken for the router's.
   const routerSids = new Map<string, string>();
-  for (const r of ctx.routers) routerSids.set(endSid(r), `${r.name}'s End SID`);
-  ctx.links.forEach((l, i) => {
-    for (const n of [l.a, l.b]) {
-      const r = ctx.routers.find((x) => x.name === n);
-      if (r) routerSids.set(endXSid(r, i), `${n}'s End.X SID for link ${l.id}`);
-    }
-  });
-  ctx.hosts.forEach((h, i) => {
-    const r = ctx.routers.find((x) => x.name === h.router);
-    if (r && h.address4 !== undefined) routerSids.set(dx4Sid(r, i), `${r.name}'s End.DX4 SID for host ${h.name}`);
-  });
+  for (const r of ctx.topology.routers) routerSids.set(r.sid, `${r.name}'s End SID`);
+  for (const l of ctx.topology.links) {
+    routerSids.set(l.sidA, `${l.a}'s End.X SID for link ${l.id}`);
+    routerSids.set(l.sidB, `${l.b}'s End.X SID for link ${l.id}`);
+  }
+  for (const h of ctx.topology.hosts) if (h.dx4Sid !== undefined) routerSids.set(h.dx4Sid, `${h.router}'s End.DX4 SID for host ${h.name}`);
 
   for (const item of list.list() ?? []) {
     const f = item.map(["name", "instances"]);

@@ -222,6 +222,12 @@ export class Field {
     this.reader.error(this, reason);
   }
 
+  /** Reports a problem of `key` below this field, which is not written, positioned at this field. */
+  unwrittenError(key: string, reason: string): void {
+    const path = this.path ? `${this.path}.${key}` : key;
+    this.reader.error(new Field(this.reader, path, null, this.offset), reason);
+  }
+
   /** Reports `key` missing below this field, positioned at this field. */
   missing(key: string): void {
     const path = this.path ? `${this.path}.${key}` : key;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LINK4_RANGE, MAX_LINK4_LINKS, dx4Sid, endSid, endXSid, gatewayAddress4, link4Addresses } from "./addressing.js";
+import { LINK4_RANGE, MAX_LINK4_LINKS, gatewayAddress4, link4Addresses } from "./addressing.js";
 import { parseAddress4, parsePrefix4, prefix4Contains } from "./ipv4.js";
 
 test("link4Addresses: one /31 per link, deterministic from the link index, inside LINK4_RANGE", () => {
@@ -20,12 +20,4 @@ test("gatewayAddress4: the subnet's first usable address, or the second when the
   assert.equal(gatewayAddress4({ address4: "10.0.1.1", prefixLen4: 24 }), "10.0.1.2");
   assert.equal(gatewayAddress4({ address4: "192.168.7.2", prefixLen4: 30 }), "192.168.7.1");
   assert.throws(() => gatewayAddress4({ address4: "10.0.1", prefixLen4: 24 }), /invalid IPv4 address/);
-});
-
-test("End, End.X and End.DX4 SIDs never collide inside one locator", () => {
-  const r = { name: "r1", locator: "fc00:0:1::/48" };
-  assert.equal(endSid(r), "fc00:0:1::1");
-  assert.equal(endXSid(r, 3), "fc00:0:1::e003");
-  assert.equal(dx4Sid(r, 0), "fc00:0:1::d400:0");
-  assert.equal(dx4Sid(r, 5), "fc00:0:1::d400:5");
 });

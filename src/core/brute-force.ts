@@ -4,7 +4,7 @@
 import type { Constraints, Link, Objective, PathMetrics, Protection, Segment, Topology, Weights } from "./model.js";
 import { availableBps } from "./model.js";
 import type { ConstraintName, PathQuery } from "./path-query.js";
-import { endSid, endXSid } from "./addressing.js";
+import { endXSidOf } from "./sids.js";
 
 /** A walk over routers; `links` holds indices into topology.links. */
 export interface Walk {
@@ -405,15 +405,15 @@ export function replay(topo: Topology, igp: IgpView, from: string, to: string, s
     const router = topo.routers.find((r) => r.name === s.node);
     if (!router) return { ok: false, reason: `${what}: unknown node` };
     if (s.behavior === "End") {
-      if (s.sid !== endSid(router)) return { ok: false, reason: `${what}: End SID of ${s.node} is ${endSid(router)}` };
+      if (s.sid !== router.sid) return { ok: false, reason: `${what}: End SID of ${s.node} is ${router.sid}` };
       const err = forward(s.node, what);
       if (err) return { ok: false, reason: err };
       segPos.push(nodes.length - 1);
     } else if (s.behavior === "End.X") {
       if (!s.link || s.link[0] !== s.node) return { ok: false, reason: `${what}: End.X needs link [${s.node}, …], has ${JSON.stringify(s.link)}` };
       const m = s.link[1];
-      const idx = topo.links.findIndex((l, i) =>
-        ((l.a === s.node && l.b === m) || (l.b === s.node && l.a === m)) && endXSid(router, i) === s.sid);
+      const idx = topo.links.findIndex((l) =>
+        ((l.a === s.node && l.b === m) || (l.b === s.node && l.a === m)) && endXSidOf(l, s.node) === s.sid);
       if (idx < 0) return { ok: false, reason: `${what}: not the End.X SID of any ${s.node}–${m} link` };
       const err = forward(s.node, what);
       if (err) return { ok: false, reason: err };
@@ -450,13 +450,13 @@ export function findSegmentList(
   const routerOf = (n: string) => topo.routers.find((r) => r.name === n)!;
   type Cand = { seg: Segment; target: string; cross?: { idx: number; to: string } };
   const cands: Cand[] = [];
-  for (const n of new Set(walk.nodes)) cands.push({ seg: { sid: endSid(routerOf(n)), node: n, behavior: "End" }, target: n });
+  for (const n of new Set(walk.nodes)) cands.push({ seg: { sid: routerOf(n).sid, node: n, behavior: "End" }, target: n });
   const seenX = new Set<string>();
   walk.links.forEach((idx, i) => {
     const a = walk.nodes[i]!, b = walk.nodes[i + 1]!;
     if (seenX.has(`${a}>${idx}`)) return;
     seenX.add(`${a}>${idx}`);
-    cands.push({ seg: { sid: endXSid(routerOf(a), idx), node: a, behavior: "End.X", link: [a, b] }, target: a, cross: { idx, to: b } });
+    cands.push({ seg: { sid: endXSidOf(topo.links[idx]!, a), node: a, behavior: "End.X", link: [a, b] }, target: a, cross: { idx, to: b } });
   });
   const last = walk.nodes.length - 1;
   // Advances from walk position pos along the unique IGP walk to target; the new position, or -1.

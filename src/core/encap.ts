@@ -1,14 +1,12 @@
 // IPv4 over SRv6: the host encapsulates (H.Encaps: outer IPv6 + SRH) and the egress router's End.DX4
 // SID decapsulates and hands the packet to the destination host. Pure.
 import type { Path, PathResult, Segment, Topology } from "./model.js";
-import { dx4Sid } from "./addressing.js";
 
 /** The End.DX4 segment that delivers IPv4 to the host with index `hostIndex` in topology.hosts, on its router. */
 export function dx4Segment(topology: Topology, hostIndex: number): Segment {
   const host = topology.hosts[hostIndex];
-  const router = host && topology.routers.find((r) => r.name === host.router);
-  if (!host || !router) throw new Error(`no host ${hostIndex} with a router in the topology (should have been validated)`);
-  return { sid: dx4Sid(router, hostIndex), node: router.name, behavior: "End.DX4" };
+  if (!host?.dx4Sid) throw new Error(`no dual-stack host ${hostIndex} in the topology (should have been validated)`);
+  return { sid: host.dx4Sid, node: host.router, behavior: "End.DX4" };
 }
 
 /**

@@ -8,6 +8,8 @@ export interface Router {
   region?: string;
   /** Maximum SID depth this router can push as a head-end (SRH entries, final destination included). */
   msd?: number;
+  /** Its End SID: as written in the file, else <locator>::1 (src/core/sids.ts). */
+  sid: string;
 }
 
 export interface Host {
@@ -21,6 +23,8 @@ export interface Host {
   /** Dual-stack hosts: the IPv4 address (without prefix length) and its subnet's prefix length. */
   address4?: string;
   prefixLen4?: number;
+  /** Dual-stack hosts: the End.DX4 SID on its router that decapsulates IPv4 to it; as written, else derived from its name. */
+  dx4Sid?: string;
 }
 
 export interface Link {
@@ -45,6 +49,9 @@ export interface Link {
   colors: string[];
   /** Link MTU in bytes (the lab's veths); default DEFAULT_LINK_MTU. */
   mtu?: number;
+  /** End.X SIDs over this link: a's towards b, b's towards a; as written, else derived from the names (src/core/sids.ts). */
+  sidA: string;
+  sidB: string;
 }
 
 /** MTU of a link that does not say: what real networks use. */

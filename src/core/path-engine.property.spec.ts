@@ -5,7 +5,7 @@ import fc from "fast-check";
 import type { Constraints, Link, Path, Protection, Router, Segment, ServiceFunction, Topology, Weights } from "./model.js";
 import { NO_CONSTRAINTS, OBJECTIVES } from "./model.js";
 import type { PathAnswer, PathQuery } from "./path-query.js";
-import { endSid, endXSid } from "./addressing.js";
+import { endXSidOf, withSids, type LinkSpec, type RouterSpec } from "./sids.js";
 import { findPath } from "./path-engine.js";
 import { link as testLink, type LinkFields } from "./testing.js";
 import {
@@ -20,12 +20,12 @@ const RUNS = Number(process.env.FC_RUNS ?? 300);
 // ---------------------------------------------------------------------------------------------
 // Builders.
 
-function router(i: number, extra: Partial<Router> = {}): Router {
+function router(i: number, extra: Partial<Router> = {}): RouterSpec {
   return { name: `r${i}`, locator: `fc00:0:${(i + 1).toString(16)}::/48`, ...extra };
 }
 
 /** Test links default to igp 1 and 100 µs here (small numbers make ECMP ties common). */
-function link(a: string, b: string, s: LinkFields = {}): Link {
+function link(a: string, b: string, s: LinkFields = {}): LinkSpec {
   return testLink(a, b, { igp: 1, delayUs: 100, ...s });
 }
 
@@ -175,7 +175,7 @@ function arbScenario(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
         tree.add(PAIRS.findIndex(([a, b]) => a === i && b === j));
       }
     }
-    const links: Link[] = [];
+    const links: LinkSpec[] = [];
     PAIRS.forEach(([i, j], k) => {
       if (j >= n) return;
       if (!tree.has(k) && g.dice[k]! < 100 - g.density) return;
@@ -216,7 +216,7 @@ function arbScenario(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
         routers[from] = { ...routers[from]!, msd: rm };
       }
     }
-    return { topo: { routers, hosts: [], links, services }, q };
+    return { topo: withSids({ routers, hosts: [], links, services }), q };
   });
 }
 
@@ -304,7 +304,7 @@ function checkPath(topo: Topology, igp: IgpView, q: PathQuery, p: Path, role: st
 //  r0      r3        r0-r2 100µs igp 1   r2-r3 300µs igp 1
 //    \    /          so IGP r0→r3 is ECMP; latency-best is r0 r1 r3 (200µs)
 //      r2
-const diamond: Topology = {
+const diamond: Topology = withSids({
   routers: [router(0, { region: "eu" }), router(1, { region: "us" }), router(2), router(3)],
   hosts: [],
   links: [
@@ -314,7 +314,7 @@ const diamond: Topology = {
     link("r2", "r3", { delayUs: 300, colors: ["blue"], bandwidthBps: 1e10, utilization: 0.5 }),
   ],
   services: [{ name: "fw", instances: [{ node: "r2", sid: serviceSid(2, 0, 0), healthy: true }, { node: "r1", sid: serviceSid(1, 0, 1), healthy: false }] }],
-};
+});
 
 test("brute force: diamond optimum, constraints and objectives", () => {
   const bf = (extra: Partial<PathQuery>) => bruteForce(diamond, query("r0", "r3", extra));
@@ -360,14 +360,14 @@ test("brute force: replay follows every ECMP branch and End.X crosses its own li
   assert.equal(igp.walks("r0", "r3").length, 2);
   const none = replay(diamond, igp, "r0", "r3", []);
   assert.ok(!none.ok && /ECMP/.test(none.reason));
-  const viaR1 = replay(diamond, igp, "r0", "r3", [{ sid: endSid(diamond.routers[1]!), node: "r1", behavior: "End" }]);
+  const viaR1 = replay(diamond, igp, "r0", "r3", [{ sid: diamond.routers[1]!.sid, node: "r1", behavior: "End" }]);
   assert.ok(viaR1.ok);
   assert.deepEqual(viaR1.walk.nodes, ["r0", "r1", "r3"]);
-  const x = replay(diamond, igp, "r0", "r3", [{ sid: endXSid(diamond.routers[0]!, 2), node: "r0", behavior: "End.X", link: ["r0", "r2"] }]);
+  const x = replay(diamond, igp, "r0", "r3", [{ sid: endXSidOf(diamond.links[2]!, "r0"), node: "r0", behavior: "End.X", link: ["r0", "r2"] }]);
   assert.ok(x.ok);
   assert.deepEqual(x.walk.nodes, ["r0", "r2", "r3"]);
   assert.deepEqual(x.walk.links, [2, 3]);
-  const wrongSid = replay(diamond, igp, "r0", "r3", [{ sid: endXSid(diamond.routers[0]!, 0), node: "r0", behavior: "End.X", link: ["r0", "r2"] }]);
+  const wrongSid = replay(diamond, igp, "r0", "r3", [{ sid: endXSidOf(diamond.links[0]!, "r0"), node: "r0", behavior: "End.X", link: ["r0", "r2"] }]);
   assert.ok(!wrongSid.ok);
   const svc = replay(diamond, igp, "r0", "r3", [{ sid: serviceSid(2, 0, 0), node: "r2", behavior: "Service", service: "fw" }]);
   assert.ok(svc.ok);
@@ -379,12 +379,12 @@ test("brute force: replay follows every ECMP branch and End.X crosses its own li
   assert.equal(minimalSegmentCount(diamond, igp, { nodes: ["r0", "r1"], links: [0] }, [], 3), 0);
   // r0 r1 r0 r2 r3: End r1, then End.X r0→r2 (IGP brings it back to r0 first): 2, and 1 cannot do it.
   const back = findSegmentList(diamond, igp, { nodes: ["r0", "r1", "r0", "r2", "r3"], links: [0, 0, 2, 3] }, [], 4);
-  assert.equal(segText(back ?? []), `End@r1=${endSid(diamond.routers[1]!)} | End.X@r0(r0>r2)=${endXSid(diamond.routers[0]!, 2)}`);
+  assert.equal(segText(back ?? []), `End@r1=${diamond.routers[1]!.sid} | End.X@r0(r0>r2)=${endXSidOf(diamond.links[2]!, "r0")}`);
 });
 
 // The classic trap: the shortest path r0 r1 r2 r3 uses the middle link r1-r2 that every disjoint
 // partner would need; the only link-disjoint pair is r0 r1 r3 + r0 r2 r3.
-const trap: Topology = {
+const trap: Topology = withSids({
   routers: [router(0), router(1), router(2), router(3)],
   hosts: [],
   links: [
@@ -395,7 +395,7 @@ const trap: Topology = {
     link("r1", "r3", { igp: 3, delayUs: 300 }),
   ],
   services: [],
-};
+});
 
 test("brute force: protection pairs in the trap topology", () => {
   const q = query("r0", "r3", { objective: "igp" });
@@ -432,7 +432,7 @@ test("engine: link protection escapes the trap with a disjoint pair and says so"
 // With msd 1 (no room for a segment) the tie must go to the IGP path rather than fail on "msd": the
 // engine breaks ties by latency, then by IGP metric (README, "Path engine").
 test("engine: with msd 1, a tie among optima goes to the one that needs no segment", () => {
-  const topo: Topology = {
+  const topo: Topology = withSids({
     routers: [router(0), router(1), router(2), router(3)],
     hosts: [],
     links: [
@@ -440,7 +440,7 @@ test("engine: with msd 1, a tie among optima goes to the one that needs no segme
       link("r0", "r2", { igp: 1, te: 3, jitterUs: 1 }), link("r2", "r1", { igp: 1, te: 3, jitterUs: 1 }),
     ],
     services: [],
-  };
+  });
   const failed: string[] = [];
   for (const objective of OBJECTIVES) {
     const ans = findPath(topo, query("r0", "r1", { objective, weights: { hops: 1 }, msd: 1 }));

@@ -7,6 +7,12 @@ import type { Intent, Topology } from "./model.js";
 import { NO_CONSTRAINTS } from "./model.js";
 import { computePath } from "./path-engine.js";
 import { hostRules } from "./assignments.js";
+import { endXSidOf } from "./sids.js";
+
+/** The End.X SID of `router` over the demo's link `id`. */
+function x(id: string, router: string): string {
+  return endXSidOf(topo.links.find((l) => l.id === id)!, router);
+}
 
 const read = (f: string) => readFileSync(new URL(`../../examples/demo/${f}`, import.meta.url), "utf8");
 const topo: Topology = (() => {
@@ -32,7 +38,7 @@ test("latency objective takes the low-latency core with one End.X SID (the fewes
   assert.deepEqual(p.metrics, { latencyUs: 3000, igp: 90, te: 90, hops: 3, jitterUs: 0, loss: 0, bottleneckBps: 10e9, maxUtilization: 0 });
   assert.equal(p.srhBytes, 8 + 16 * 2);
   // r1→r2 is the IGP's own choice; r2's End.X forces r2-r3 (the IGP would take r2-r7); r3→r4 is the IGP's again.
-  assert.deepEqual(p.segments, [{ sid: "fc00:0:2::e001", node: "r2", behavior: "End.X", link: ["r2", "r3"] }]);
+  assert.deepEqual(p.segments, [{ sid: x("r2-r3", "r2"), node: "r2", behavior: "End.X", link: ["r2", "r3"] }]);
 });
 
 test("igp objective is the IGP's own path and needs no segment at all", () => {
@@ -52,7 +58,7 @@ test("avoidance moves the path; an ECMP-ambiguous leg is pinned", () => {
   assert.deepEqual(p.nodes, ["r1", "r5", "r6", "r4"]);
   // r1→r5 is the IGP's; r5→r4 has two equal IGP paths (via r6, or back via r1-r7), so r5's End.X pins r5-r6;
   // r6→r4 is the IGP's. One SID instead of End r5 + End r6.
-  assert.deepEqual(p.segments, [{ sid: "fc00:0:5::e006", node: "r5", behavior: "End.X", link: ["r5", "r6"] }]);
+  assert.deepEqual(p.segments, [{ sid: x("r5-r6", "r5"), node: "r5", behavior: "End.X", link: ["r5", "r6"] }]);
   const viaLink = route(intent({ avoidLinks: ["r2-r3"] }));
   assert.ok(!viaLink.nodes.join().includes("r2,r3"));
 });
@@ -63,7 +69,7 @@ test("a link that is not the IGP's choice is forced with an End.X SID", () => {
   // path to r6 (r7-r1-r5-r6 is 50, r7-r4-r6 is 30: a tie), so r7 must be forced over the link.
   const p = route(intent({ avoidNodes: ["r2"], avoidLinks: ["r7-r4"] }));
   assert.deepEqual(p.nodes, ["r1", "r7", "r6", "r4"]);
-  assert.deepEqual(p.segments, [{ sid: "fc00:0:7::e009", node: "r7", behavior: "End.X", link: ["r7", "r6"] }]);
+  assert.deepEqual(p.segments, [{ sid: x("r7-r6", "r7"), node: "r7", behavior: "End.X", link: ["r7", "r6"] }]);
 });
 
 test("maxLatency is a hard constraint, not a preference", () => {
@@ -80,7 +86,7 @@ test("infeasible intents give a reason instead of throwing", () => {
   assert.deepEqual(computePath(topo, intent({ avoidNodes: ["r4"] }), "h1"), { ok: false, reason: "the destination router r4 is excluded by avoidNodes [r4]" });
   assert.deepEqual(computePath(topo, intent({ to: { prefix: "2001:db8:99::/64" } }), "h1"), { ok: false, reason: "no router of the topology reaches 2001:db8:99::/64" });
   assert.deepEqual(computePath(topo, intent({ to: { prefix: "2001:db8::/32" } }), "h1"), { ok: false, reason: "2001:db8::/32 sits behind several routers (r1, r4); use a narrower prefix" });
-  const island: Topology = { ...topo, routers: [...topo.routers, { name: "r9", locator: "fc00:0:9::/48" }], hosts: [...topo.hosts, { name: "h9", router: "r9", address: "2001:db8:9::1", prefixLen: 64 }] };
+  const island: Topology = { ...topo, routers: [...topo.routers, { name: "r9", locator: "fc00:0:9::/48", sid: "fc00:0:9::1" }], hosts: [...topo.hosts, { name: "h9", router: "r9", address: "2001:db8:9::1", prefixLen: 64 }] };
   assert.deepEqual(computePath(island, intent({ to: { host: "h9" } }), "h1"), { ok: false, reason: "no path from r1 to r9 in the topology" });
 });
 

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import type { Path, Segment, ServiceFunction, Topology } from "./model.js";
 import { NO_CONSTRAINTS } from "./model.js";
-import { endSid, endXSid } from "./addressing.js";
+import { endXSidOf, withSids } from "./sids.js";
 import { encapsulatedPath, dx4Segment } from "./encap.js";
 import { findPath } from "./path-engine.js";
 import type { PathQuery } from "./path-query.js";
@@ -16,6 +16,11 @@ import { MAX_PROBE_SIDS, probeRoute, probeSegments, probeSids } from "./probes.j
 import { IgpView, findSegmentList, replay, type Walk } from "./brute-force.js";
 import { net } from "./testing.js";
 import { parseTopology } from "../config/topology-file.js";
+
+/** The End.X SID of `router` over the link with id `id`. */
+function x(t: Topology, id: string, router: string): string {
+  return endXSidOf(t.links.find((l) => l.id === id)!, router);
+}
 
 function demoTopology(): Topology {
   const r = parseTopology(readFileSync(new URL("../../examples/demo/topology.yaml", import.meta.url), "utf8"), "topology.yaml");
@@ -55,8 +60,8 @@ test("a path the IGP follows: still one End.X per link, out and back, though the
   const probe = probeSegments(line, primary);
   assert.equal(text(probe), "End.X@a(a>b) End.X@b(b>c) End.X@c(c>d) End.X@d(d>c) End.X@c(c>b) End.X@b(b>a)");
   // The End.X of the router at the start of each link, over that link (links 0, 1, 2 of the topology).
-  assert.deepEqual(probe[0], { sid: endXSid(line.routers[0]!, 0), node: "a", behavior: "End.X", link: ["a", "b"] });
-  assert.deepEqual(probeSids(line, primary), ["fc00:0:1::e000", "fc00:0:2::e001", "fc00:0:3::e002", "fc00:0:4::e002", "fc00:0:3::e001", "fc00:0:2::e000"]);
+  assert.deepEqual(probe[0], { sid: endXSidOf(line.links[0]!, line.routers[0]!.name), node: "a", behavior: "End.X", link: ["a", "b"] });
+  assert.deepEqual(probeSids(line, primary), [x(line, "a-b", "a"), x(line, "b-c", "b"), x(line, "c-d", "c"), x(line, "c-d", "d"), x(line, "b-c", "c"), x(line, "a-b", "b")]);
   const r = replayProbe(line, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, ["a", "b", "c", "d", "c", "b", "a"]);
@@ -69,7 +74,7 @@ test("the long way: the path's own segment, then End.X SIDs pin the rest out, tu
   const probe = probeSegments(line, primary);
   // The path's End e stays (the application's packets run it); e > d is loose for them, strict here.
   assert.equal(text(probe), "End@e End.X@e(e>d) End.X@d(d>e) End.X@e(e>a)");
-  assert.deepEqual(probe.slice(1).map((x) => x.sid), [endXSid(line.routers[4]!, 4), endXSid(line.routers[3]!, 4), endXSid(line.routers[4]!, 3)]);
+  assert.deepEqual(probe.slice(1).map((x) => x.sid), [endXSidOf(line.links[4]!, line.routers[4]!.name), endXSidOf(line.links[4]!, line.routers[3]!.name), endXSidOf(line.links[3]!, line.routers[4]!.name)]);
   const r = replayProbe(line, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, ["a", "e", "d", "e", "a"]);
@@ -83,8 +88,8 @@ test("the path's last segment already lands on the egress router: the way back a
   assert.equal(text(primary.segments), "End.X@e(e>d)");
   const probe = probeSegments(t, primary);
   assert.equal(text(probe), "End.X@e(e>d) End.X@d(d>e) End.X@e(e>a)");
-  assert.equal(probe[1]!.sid, endXSid(t.routers[2]!, 1));
-  assert.equal(probe[2]!.sid, endXSid(t.routers[1]!, 0));
+  assert.equal(probe[1]!.sid, endXSidOf(t.links[1]!, t.routers[2]!.name));
+  assert.equal(probe[2]!.sid, endXSidOf(t.links[0]!, t.routers[1]!.name));
   const r = replayProbe(t, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, ["a", "e", "d", "e", "a"]);
@@ -93,14 +98,13 @@ test("the path's last segment already lands on the egress router: the way back a
 test("parallel links: every End.X is over the exact link the path names, out and back", () => {
   // Two links a-b: the IGP's (igp 10, slow) and a fast one (igp 20). The latency path takes the fast
   // one, pinned by a's End.X over it; the probe comes back over it too, not over the IGP's twin.
-  const t = net(["a", "b", "c"], [["a", "b", { igp: 10, delayUs: 5000 }], ["a", "b", { igp: 20, delayUs: 100 }], ["b", "c"]]);
-  t.links[1] = { ...t.links[1]!, id: "a-b-fast" };
+  const t = net(["a", "b", "c"], [["a", "b", { igp: 10, delayUs: 5000 }], ["a", "b", { igp: 20, delayUs: 100, id: "a-b-fast" }], ["b", "c"]]);
   const { primary } = path(t, { from: "a", to: "c", objective: "latency" });
   assert.deepEqual(primary.links, ["a-b-fast", "b-c"]);
-  assert.deepEqual(primary.segments.map((x) => x.sid), [endXSid(t.routers[0]!, 1)]);
+  assert.deepEqual(primary.segments.map((x) => x.sid), [endXSidOf(t.links[1]!, t.routers[0]!.name)]);
   const probe = probeSegments(t, primary);
   assert.equal(text(probe), "End.X@a(a>b) End.X@b(b>c) End.X@c(c>b) End.X@b(b>a)");
-  assert.deepEqual(probe.map((x) => x.sid), [endXSid(t.routers[0]!, 1), endXSid(t.routers[1]!, 2), endXSid(t.routers[2]!, 2), endXSid(t.routers[1]!, 1)]);
+  assert.deepEqual(probe.map((x) => x.sid), [endXSidOf(t.links[1]!, t.routers[0]!.name), endXSidOf(t.links[2]!, t.routers[1]!.name), endXSidOf(t.links[2]!, t.routers[2]!.name), endXSidOf(t.links[1]!, t.routers[1]!.name)]);
   const r = replayProbe(t, primary, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.links, [1, 2, 2, 1]);
@@ -111,8 +115,8 @@ test("the demo's video path r1 > r2 > r3 > r4: r2's End.X, then r3 > r4, r4 > r3
   const r = findPath(demo, { from: "r1", to: "r4", objective: "latency", constraints: { ...NO_CONSTRAINTS }, via: [], protection: "none" });
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.primary.nodes, ["r1", "r2", "r3", "r4"]);
-  assert.deepEqual(r.primary.segments.map((x) => x.sid), ["fc00:0:2::e001"]);
-  assert.deepEqual(probeSids(demo, r.primary), ["fc00:0:2::e001", "fc00:0:3::e002", "fc00:0:4::e002", "fc00:0:3::e001", "fc00:0:2::e000"]);
+  assert.deepEqual(r.primary.segments.map((s) => s.sid), [x(demo, "r2-r3", "r2")]);
+  assert.deepEqual(probeSids(demo, r.primary), [x(demo, "r2-r3", "r2"), x(demo, "r3-r4", "r3"), x(demo, "r3-r4", "r4"), x(demo, "r2-r3", "r3"), x(demo, "r1-r2", "r2")]);
   const back = replayProbe(demo, r.primary, probeSegments(demo, r.primary));
   assert.ok(back.ok, back.ok ? "" : back.reason);
   assert.deepEqual(back.walk.nodes, ["r1", "r2", "r3", "r4", "r3", "r2", "r1"]);
@@ -121,12 +125,12 @@ test("the demo's video path r1 > r2 > r3 > r4: r2's End.X, then r3 > r4, r4 > r3
 test("source and destination on one router: the probe goes to that router's End SID and back", () => {
   const { primary } = path(line, { from: "b", to: "b" });
   assert.deepEqual(primary.nodes, ["b"]);
-  assert.deepEqual(probeSids(line, primary), [endSid(line.routers[1]!)]);
+  assert.deepEqual(probeSids(line, primary), [line.routers[1]!.sid]);
   assert.ok(replayProbe(line, primary, probeSegments(line, primary)).ok);
 });
 
 test("an IPv4 target's path (End.DX4 last) has the probe of its IPv6 twin", () => {
-  const t: Topology = { ...line, hosts: [{ name: "h", router: "d", address: "2001:db8::10", prefixLen: 64, address4: "10.0.0.10", prefixLen4: 24 }] };
+  const t = withSids({ ...line, hosts: [{ name: "h", router: "d", address: "2001:db8::10", prefixLen: 64, address4: "10.0.0.10", prefixLen4: 24 }] });
   const { primary } = path(t, { from: "a", to: "d", objective: "latency" });
   const v4 = encapsulatedPath(primary, dx4Segment(t, 0));
   assert.equal(v4.segments[v4.segments.length - 1]!.behavior, "End.DX4");
@@ -174,15 +178,15 @@ test(`a loop too long for the datapath (over ${MAX_PROBE_SIDS} SIDs strict) fall
   const p9 = path(long, { from: "r0", to: "r9", objective: "igp" }).primary;
   assert.equal(p9.links.length, 9);
   const probe = probeSegments(long, p9);
-  assert.deepEqual(probe, [{ sid: endSid(long.routers[9]!), node: "r9", behavior: "End" }]);
+  assert.deepEqual(probe, [{ sid: long.routers[9]!.sid, node: "r9", behavior: "End" }]);
   const r = replayProbe(long, p9, probe);
   assert.ok(r.ok, r.ok ? "" : r.reason);
   assert.deepEqual(r.walk.nodes, probeRoute(p9));
   // The limit counts the path's own segments too. After an End.X pinning r0 > r1, 8 links make
   // 1 + 7 + 8 = 16 SIDs; after a service run at r0 (which moves nothing), 1 + 8 + 8 = 17, the most
   // that fit; 9 links after an End.X make 1 + 8 + 9 = 18, and fall back.
-  const fw = (t: Topology): Segment => ({ sid: `${endSid(t.routers[0]!).slice(0, -1)}f1`, node: "r0", behavior: "Service", service: "fw" });
-  const pinned = (t: Topology): Segment => ({ sid: endXSid(t.routers[0]!, 0), node: "r0", behavior: "End.X", link: ["r0", "r1"] });
+  const fw = (t: Topology): Segment => ({ sid: `${t.routers[0]!.sid.slice(0, -1)}f1`, node: "r0", behavior: "Service", service: "fw" });
+  const pinned = (t: Topology): Segment => ({ sid: endXSidOf(t.links[0]!, t.routers[0]!.name), node: "r0", behavior: "End.X", link: ["r0", "r1"] });
   assert.equal(probeSegments(fits, { ...p8, segments: [pinned(fits)] }).length, 16);
   const seventeen = probeSegments(fits, { ...p8, segments: [fw(fits)] });
   assert.equal(seventeen.length, MAX_PROBE_SIDS);
@@ -205,7 +209,7 @@ function failed(t: Topology, what: { links?: string[]; routers?: string[] }): To
     ...t,
     routers: [
       ...t.routers.filter((r) => !deadRouters.has(r.name)),
-      ...standIns.map((name, k) => ({ name, locator: `fc00:ff:${k.toString(16)}::/48` })),
+      ...standIns.map((name, k) => ({ name, locator: `fc00:ff:${k.toString(16)}::/48`, sid: `fc00:ff:${k.toString(16)}::1` })),
     ],
     links: t.links.map((l, i) => (dead(l) ? { ...l, id: `gone${i}`, a: `gone${i}a`, b: `gone${i}b` } : l)),
   };
@@ -255,7 +259,7 @@ test("the demo's video path: whichever of its links or routers is down, the stri
   const p = r.primary;
   const strict = probeSegments(demo, p);
   const loose = looseProbe(demo, p);
-  assert.deepEqual(loose.map((x) => x.sid), ["fc00:0:2::e001", "fc00:0:4::1", "fc00:0:3::e001"]);
+  assert.deepEqual(loose.map((s) => s.sid), [x(demo, "r2-r3", "r2"), "fc00:0:4::1", x(demo, "r2-r3", "r3")]);
   const survived: string[] = [];
   const cases = [...p.links.map((l) => [`link ${l}`, failed(demo, { links: [l] })] as const), ...p.nodes.slice(1).map((n) => [`router ${n}`, failed(demo, { routers: [n] })] as const)];
   for (const [what, broken] of cases) {
@@ -361,7 +365,7 @@ test("property: every probe replays to exactly path + reverse(path), with the pa
           tail.forEach((x, k) => {
             const from = rest.nodes[k]!, to = rest.nodes[k + 1]!;
             const router = topo.routers.find((rr) => rr.name === from)!;
-            assert.deepEqual(x, { sid: endXSid(router, rest.links[k]!), node: from, behavior: "End.X", link: [from, to] }, `${where}: SID ${p.segments.length + k}`);
+            assert.deepEqual(x, { sid: endXSidOf(topo.links[rest.links[k]!]!, router.name), node: from, behavior: "End.X", link: [from, to] }, `${where}: SID ${p.segments.length + k}`);
           });
           if (p.segments.length === 0) stats.noSegments++;
           else if (at === p.links.length) stats.landsOnEgress++;

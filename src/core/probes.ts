@@ -29,7 +29,7 @@
 // declared topology; it is better than no probe at all. Its loop goes out and back over the same
 // links, so no loose stretch of it can pass the egress router: IGP forwarding never goes a→e→a.
 import type { Path, Segment, Topology } from "./model.js";
-import { endSid, endXSid } from "./addressing.js";
+import { endXSidOf } from "./sids.js";
 import { graphOf, type Graph } from "./graph.js";
 import { segmentList } from "./segments.js";
 
@@ -106,11 +106,11 @@ function positionAfter(path: Path, segments: Segment[]): number {
 /** The End.X SID of router `from` over link `link` (an index into topology.links) to router `to`. */
 function endXOf(g: Graph, from: number, to: number, link: number): Segment {
   const a = g.routers[from]!, b = g.routers[to]!;
-  return { sid: endXSid(a, link), node: a.name, behavior: "End.X", link: [a.name, b.name] };
+  return { sid: endXSidOf(g.topology.links[link]!, a.name), node: a.name, behavior: "End.X", link: [a.name, b.name] };
 }
 
 function endOf(g: Graph, router: string): Segment {
-  return { sid: endSid(g.routers[routerIndex(g, router)]!), node: router, behavior: "End" };
+  return { sid: g.routers[routerIndex(g, router)]!.sid, node: router, behavior: "End" };
 }
 
 function routerIndex(g: Graph, name: string): number {

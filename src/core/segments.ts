@@ -9,7 +9,7 @@
 // A dynamic program over path positions finds the fewest SIDs exactly (greedy "furthest reach"
 // is not enough once End.X and mandatory service stops mix).
 import type { Segment } from "./model.js";
-import { endSid, endXSid } from "./addressing.js";
+import { endXSidOf } from "./sids.js";
 import type { Graph } from "./graph.js";
 
 export interface ServiceStop {
@@ -104,10 +104,10 @@ export function segmentList(g: Graph, nodes: number[], links: number[], services
   while (!(pos === 0 && inPending === mandatory(0))) {
     const step: Step = (inPending ? pendingBy[pos] : anchoredBy[pos])!;
     if (step.kind === "run") runAt(pos);
-    else if (step.kind === "end") segments.push({ sid: endSid(routerAt(pos)), node: routerAt(pos).name, behavior: "End" });
+    else if (step.kind === "end") segments.push({ sid: routerAt(pos).sid, node: routerAt(pos).name, behavior: "End" });
     else {
       const at = step.xAt!;
-      segments.push({ sid: endXSid(routerAt(at), links[at]!), node: routerAt(at).name, behavior: "End.X", link: [routerAt(at).name, routerAt(at + 1).name] });
+      segments.push({ sid: endXSidOf(topoLinks[links[at]!]!, routerAt(at).name), node: routerAt(at).name, behavior: "End.X", link: [routerAt(at).name, routerAt(at + 1).name] });
     }
     inPending = step.kind === "run" && step.from === pos;
     pos = step.from;

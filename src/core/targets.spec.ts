@@ -7,7 +7,8 @@ import type { Intent, Path, PathResult, Topology } from "./model.js";
 import { NO_CONSTRAINTS } from "./model.js";
 import { hostRules } from "./assignments.js";
 import type { RuleTarget } from "./assignments.js";
-import { dx4Sid } from "./addressing.js";
+import { derivedDx4Sid, endXSidOf } from "./sids.js";
+import { parsePrefix } from "./ipv6.js";
 import { ipv4Owner } from "./destinations.js";
 import { encapsulatedPath } from "./encap.js";
 import { parseIpPrefix } from "./ip.js";
@@ -39,9 +40,10 @@ const topo: Topology = withIpv4(
   { h1: "10.0.1.10/24", h2: "10.0.2.10/24", h3: "10.0.3.10/24", h4: "10.0.4.10/24" },
 );
 const r4 = topo.routers.find((r) => r.name === "r4")!;
-const DX4_H2 = { sid: dx4Sid(r4, 1), node: "r4", behavior: "End.DX4" as const };
+const dx4Of = (host: string) => topo.hosts.find((h) => h.name === host)!.dx4Sid!;
+const DX4_H2 = { sid: dx4Of("h2"), node: "r4", behavior: "End.DX4" as const };
 /** The latency path r1>r2>r3>r4: one End.X SID (see path-engine.spec.ts). */
-const R2_X = { sid: "fc00:0:2::e001", node: "r2", behavior: "End.X" as const, link: ["r2", "r3"] as [string, string] };
+const R2_X = { sid: endXSidOf(topo.links.find((l) => l.id === "r2-r3")!, "r2"), node: "r2", behavior: "End.X" as const, link: ["r2", "r3"] as [string, string] };
 
 function intent(over: Partial<Omit<Intent, "match">> & { match?: Partial<Intent["match"]> } = {}): Intent {
   const { match, ...rest } = over;
@@ -67,8 +69,10 @@ function okPath(r: PathResult): Path {
   return r.path;
 }
 
-test("dx4Sid is the locator's d400:0 + host index", () => {
-  assert.equal(DX4_H2.sid, "fc00:0:4::d400:1");
+test("a dual-stack host's End.DX4 SID is derived from its name, under its router's locator", () => {
+  assert.equal(DX4_H2.sid, derivedDx4Sid(parsePrefix(r4.locator)!, "h2"));
+  assert.match(DX4_H2.sid, /^fc00:0:4::d[0-9a-f]{3}:[0-9a-f]{1,4}$/);
+  assert.equal(topo.hosts.find((h) => h.name === "h5")!.dx4Sid, undefined, "IPv6-only h5 has none");
 });
 
 test("to: a dual-stack host from a dual-stack host: its IPv6 /128, then its IPv4 /32 on the same path + End.DX4", () => {
@@ -109,7 +113,7 @@ test("to: an IPv4 prefix: the encapsulated path to the one host whose IPv4 subne
   assert.equal(t!.prefix, "10.0.2.128/25");
   assert.deepEqual(okPath(t!.result).segments, [R2_X, DX4_H2]);
   const [h3] = targets(intent({ match: { to: { prefix: "10.0.3.10/32" } } }));
-  assert.deepEqual(okPath(h3!.result).segments.at(-1), { sid: dx4Sid(r4, 2), node: "r4", behavior: "End.DX4" });
+  assert.deepEqual(okPath(h3!.result).segments.at(-1), { sid: dx4Of("h3"), node: "r4", behavior: "End.DX4" });
   const [outside] = targets(intent({ match: { to: { prefix: "10.9.0.0/16" } } }));
   assert.deepEqual(outside!.result, {
     ok: false,
@@ -180,7 +184,7 @@ test("to: a DNS name: every other host's subnet per family it has; one path comp
   // h2 and h3 sit behind r4: one computed path, shared (also by their IPv4 targets, which only add a segment).
   assert.equal(byPrefix.get("2001:db8:2::/64"), byPrefix.get("2001:db8:3::/64"));
   assert.equal(okPath(byPrefix.get("10.0.3.0/24")!).nodes, okPath(byPrefix.get("2001:db8:2::/64")!).nodes);
-  assert.deepEqual(okPath(byPrefix.get("10.0.3.0/24")!).segments, [R2_X, { sid: dx4Sid(r4, 2), node: "r4", behavior: "End.DX4" }]);
+  assert.deepEqual(okPath(byPrefix.get("10.0.3.0/24")!).segments, [R2_X, { sid: dx4Of("h3"), node: "r4", behavior: "End.DX4" }]);
   assert.deepEqual(okPath(byPrefix.get("2001:db8:5::/64")!).nodes, ["r1", "r2"]);
   assert.deepEqual(okPath(byPrefix.get("2001:db8:6::/64")!).nodes.at(-1), "r6");
   const icmp = targets(intent({ match: { to: { dns: "video.example.com" }, protocol: "icmp" } }));

@@ -32,7 +32,7 @@ interface RawGraph {
   names: string[];
   index: Map<string, number>;
   coords: Map<string, { lat: number; lon: number }>;
-  /** Kept links in file order (their index numbers End.X SIDs), with the raw LinkSpeedRaw. */
+  /** Kept links in file order (source, target), with the raw LinkSpeedRaw. */
   links: { a: string; b: string; speed: number | undefined }[];
   adj: Map<string, string[]>;
   /** "a\0b" (either order) → index into links. */
@@ -45,6 +45,16 @@ const attrsOf = (tag: string): Record<string, string> => {
   return out;
 };
 const decode = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+/**
+ * The README's End.X function, computed here on its own: 0xe0000000 + FNV-1a 32 of
+ * "End.X <link id> <router>" (the id is "source-target"), xor-folded to 28 bits; as the SID's last two groups.
+ */
+function endXFunction(l: { a: string; b: string }, router: string): string {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(`End.X ${l.a}-${l.b} ${router}`, "utf8")) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  const f = (0xe0000000 + (((h >>> 28) ^ h) & 0x0fffffff)) >>> 0;
+  return `${(f >>> 16).toString(16)}:${(f & 0xffff).toString(16)}`;
+}
 const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
 function readRaw(file: string): RawGraph {
@@ -179,7 +189,7 @@ function replay(g: RawGraph, path: Path): string[] {
       assert.equal(a, s.node);
       const li = g.linkAt.get(pairKey(a, b));
       assert.ok(li !== undefined, `End.X over ${a}-${b}, which is not a link`);
-      assert.equal(s.sid, `fc00:0:${locatorGroup(g, a)}::${(0xe000 + li).toString(16)}`, `End.X SID of ${a} over ${a}-${b}`);
+      assert.equal(s.sid, `fc00:0:${locatorGroup(g, a)}::${endXFunction(g.links[li]!, a)}`, `End.X SID of ${a} over ${a}-${b}`);
       forwardTo(a);
       walk.push(b);
       at = b;

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { dx4Sid, endXSid, linkIndex } from "../core/addressing.js";
+import { dx4, endX } from "../core/testing.js";
 import { runLabTraffic, startLabSink, startLabTraffic } from "../demo/lab-streams.js";
 import type { SinkReport } from "../demo/sink-report.js";
 import { healFault, injectFault, listFaults } from "./faults.js";
@@ -102,9 +102,9 @@ async function cairn(args: string[]): Promise<{ code: number; stdout: string; st
 
 /** Steers h1's traffic to h2 over the End.X SID of r1 towards r3 with the kernel's own seg6 encap: IPv6 inline, IPv4 encapsulated to r4's End.DX4. */
 async function steerOverR1R3(): Promise<void> {
-  const endX = endXSid(router("r1"), linkIndex(square, "r1", "r3"));
-  await ipIn(nsName("h1"), ["-6", "route", "replace", `${H2}/128`, "encap", "seg6", "mode", "inline", "segs", endX, "dev", "eth0"]);
-  await ipIn(nsName("h1"), ["-4", "route", "replace", `${H2_V4}/32`, "encap", "seg6", "mode", "encap", "segs", `${endX},${dx4Sid(router("r4"), 1)}`, "dev", "eth0"]);
+  const r1r3 = endX(square, "r1", "r3");
+  await ipIn(nsName("h1"), ["-6", "route", "replace", `${H2}/128`, "encap", "seg6", "mode", "inline", "segs", r1r3, "dev", "eth0"]);
+  await ipIn(nsName("h1"), ["-4", "route", "replace", `${H2_V4}/32`, "encap", "seg6", "mode", "encap", "segs", `${r1r3},${dx4(square, "h2")}`, "dev", "eth0"]);
 }
 async function unsteer(): Promise<void> {
   await ipIn(nsName("h1"), ["-6", "route", "del", `${H2}/128`]).catch(() => undefined);
@@ -138,7 +138,7 @@ describe("lab faults", { skip: labSpecSkip(), concurrency: false }, () => {
 
   test("a flapped link keeps its addresses, gets its End.X SIDs back on heal, and carries steered traffic again", async () => {
     const r1If = interfaceName(square, "r1", "r3");
-    const sids = { r1: endXSid(router("r1"), linkIndex(square, "r1", "r3")), r3: endXSid(router("r3"), linkIndex(square, "r1", "r3")) };
+    const sids = { r1: endX(square, "r1", "r3"), r3: endX(square, "r3", "r1") };
     const addrs = { r1: addresses("r1", r1If), r3: addresses("r3", r3FromR1) };
     assert.equal(addrs.r1.length, 2, `IPv6 and IPv4 on r1/${r1If}: ${addrs.r1.join(", ")}`);
     await steerOverR1R3();
@@ -170,7 +170,7 @@ describe("lab faults", { skip: labSpecSkip(), concurrency: false }, () => {
   });
 
   test("a link flapped by hand is put back by heal, fault or not", async () => {
-    const sid = endXSid(router("r1"), linkIndex(square, "r1", "r3"));
+    const sid = endX(square, "r1", "r3");
     for (const [node, ifname] of [["r1", interfaceName(square, "r1", "r3")], ["r3", r3FromR1]] as const) await ipIn(nsName(node), ["link", "set", "dev", ifname, "down"]);
     for (const [node, ifname] of [["r1", interfaceName(square, "r1", "r3")], ["r3", r3FromR1]] as const) await ipIn(nsName(node), ["link", "set", "dev", ifname, "up"]);
     assert.equal(await routeTo("r1", `${sid}/128`), "", "nothing reinstalls End.X by itself");

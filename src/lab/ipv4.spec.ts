@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Topology } from "../core/model.js";
-import { dx4Sid, endSid } from "../core/addressing.js";
+import { dx4 } from "../core/testing.js";
 import { sendAndTrace } from "../demo/path-proof.js";
 import { labExecCapture } from "./exec.js";
 import { labDown, labUp } from "./lab.js";
@@ -71,12 +71,12 @@ describe("lab: MTUs, IPv4 and End.DX4", { skip: labSpecSkip(), concurrency: fals
   });
 
   test("each router holds an End.DX4 SID per dual-stack host behind it", async () => {
-    const { stdout } = await ipIn(nsName("r4"), ["-6", "route", "show", `${dx4Sid(square.routers[3]!, 1)}/128`]);
+    const { stdout } = await ipIn(nsName("r4"), ["-6", "route", "show", `${dx4(square, "h2")}/128`]);
     assert.match(stdout, new RegExp(`encap seg6local action End\\.DX4 nh4 ${H2_V4.replace(/\./g, "\\.")} dev h2`));
   });
 
   test("IPv4 steered with the kernel's seg6 encap (End of r3, then r4's End.DX4 for h2) reaches h2 over r1 > r3 > r4", async () => {
-    const segs = [endSid(square.routers[2]!), dx4Sid(square.routers[3]!, 1)];
+    const segs = [square.routers[2]!.sid, dx4(square, "h2")];
     await ipIn(nsName("h1"), ["-4", "route", "add", `${H2_V4}/32`, "encap", "seg6", "mode", "encap", "segs", segs.join(","), "dev", "eth0"]);
     try {
       const N = 60;

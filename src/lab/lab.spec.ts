@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Topology } from "../core/model.js";
-import { endSid, endXSid, linkIndex } from "../core/addressing.js";
+import { endX } from "../core/testing.js";
+import { withSids } from "../core/sids.js";
 import { labDown, labExists, labUp } from "./lab.js";
 import { labExec, labExecCapture } from "./exec.js";
 import { labStatus } from "./status.js";
@@ -26,7 +27,7 @@ import { labSpecSkip, link, ping, rxPackets, squareTopology } from "./testing.js
 const square: Topology = squareTopology();
 
 /** A ring of six routers with one chord, three hosts. */
-const ring6: Topology = {
+const ring6: Topology = withSids({
   routers: [1, 2, 3, 4, 5, 6].map((i) => ({ name: `r${i}`, locator: `fc00:0:${i}::/48` })),
   hosts: [
     { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64 },
@@ -35,7 +36,7 @@ const ring6: Topology = {
   ],
   links: [link("r1", "r2", 10), link("r2", "r3", 10), link("r3", "r4", 10), link("r4", "r5", 10), link("r5", "r6", 10), link("r6", "r1", 10), link("r2", "r5", 30)],
   services: [],
-};
+});
 
 function hasBinary(path: string): boolean {
   return ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].some((d) => existsSync(join(d, path)));
@@ -101,7 +102,7 @@ describe("lab end to end", { skip, concurrency: false }, () => {
         assert.ok(routes.some((rt) => rt.dst === other.locator && rt.protocol === "isis"), `${r.name} lacks ${other.locator} via isis`);
       }
       // seg6local SIDs installed where core/addressing says.
-      const { stdout } = await ipIn(nsName(r.name), ["-6", "route", "show", `${endSid(r)}/128`]);
+      const { stdout } = await ipIn(nsName(r.name), ["-6", "route", "show", `${r.sid}/128`]);
       assert.match(stdout, /seg6local action End /);
     }
   });
@@ -167,16 +168,15 @@ describe("lab end to end", { skip, concurrency: false }, () => {
     const steer = (segs: string[]) =>
       ipIn(nsName("h1"), ["-6", "route", "replace", `${h2}/128`, "encap", "seg6", "mode", "inline", "segs", segs.join(","), "dev", "eth0"]);
 
-    await steer([endSid(square.routers[2]!)]);
+    await steer([square.routers[2]!.sid]);
     const viaEnd = await measure();
     assert.ok(viaEnd.r3 >= N && viaEnd.r2 < N / 2, `End SID of r3: ${JSON.stringify(viaEnd)}`);
 
-    const r1r3 = linkIndex(square, "r1", "r3");
-    await steer([endXSid(square.routers[0]!, r1r3)]);
+    await steer([endX(square, "r1", "r3")]);
     const viaEndX = await measure();
     assert.ok(viaEndX.r3 >= N && viaEndX.r2 < N / 2, `End.X SID r1->r3: ${JSON.stringify(viaEndX)}`);
 
-    await steer([endXSid(square.routers[0]!, r1r3), endXSid(square.routers[2]!, linkIndex(square, "r3", "r4"))]);
+    await steer([endX(square, "r1", "r3"), endX(square, "r3", "r4")]);
     const twoSids = await measure();
     assert.ok(twoSids.r3 >= N && twoSids.r4 >= N && twoSids.r2 < N / 2, `End.X r1->r3, End.X r3->r4: ${JSON.stringify(twoSids)}`);
 

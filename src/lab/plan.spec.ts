@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
 import { DEFAULT_LINK_MTU, type Topology } from "../core/model.js";
-import { dx4Sid, endSid, endXSid, gatewayAddress, gatewayAddress4, link4Addresses, linkAddresses } from "../core/addressing.js";
+import { gatewayAddress, gatewayAddress4, link4Addresses, linkAddresses } from "../core/addressing.js";
+import { endXSidOf, withSids } from "../core/sids.js";
 import { parseAddress, parsePrefix, prefixContains } from "../core/ipv6.js";
 import { HOST_UPLINK, interfaceName, isisNet, routerInterfaceName } from "./naming.js";
 import { buildPlan } from "./plan.js";
@@ -54,7 +55,7 @@ test("isisNet is deterministic from the router index", () => {
   assert.throws(() => isisNet(-1));
 });
 
-test("buildPlan uses core/addressing for link addresses, SIDs and gateways", () => {
+test("buildPlan uses core/addressing for link addresses and gateways, and the model's SIDs", () => {
   const plan = buildPlan(square);
   square.links.forEach((l, i) => {
     const pl = plan.links.find((x) => x.id === l.id)!;
@@ -65,14 +66,14 @@ test("buildPlan uses core/addressing for link addresses, SIDs and gateways", () 
   });
   for (const r of square.routers) {
     const pr = plan.routers.find((x) => x.name === r.name)!;
-    assert.equal(pr.sids[0]!.sid, endSid(r));
+    assert.equal(pr.sids[0]!.sid, r.sid);
     assert.equal(pr.sids[0]!.behavior, "End");
     const endX = pr.sids.filter((s) => s.behavior === "End.X");
     const adj = square.links.map((l, i) => ({ l, i })).filter(({ l }) => l.a === r.name || l.b === r.name);
     assert.equal(endX.length, adj.length);
     for (const { l, i } of adj) {
       const s = endX.find((x) => x.linkIndex === i)!;
-      assert.equal(s.sid, endXSid(r, i));
+      assert.equal(s.sid, endXSidOf(l, r.name));
       const neighbour = l.a === r.name ? l.b : l.a;
       assert.equal(s.neighbour, neighbour);
       assert.equal(s.ifname, interfaceName(square, r.name, neighbour));
@@ -126,8 +127,8 @@ test("buildPlan: one End.DX4 SID per dual-stack host, on its router, towards its
   const plan = buildPlan(square);
   const dx4 = plan.routers.flatMap((r) => r.sids.filter((s) => s.behavior === "End.DX4").map((s) => ({ router: r.name, ...s })));
   assert.deepEqual(dx4, [
-    { router: "r1", sid: dx4Sid(square.routers[0]!, 0), behavior: "End.DX4", ifname: "h1", host: "h1", nextHop4: "10.0.1.10" },
-    { router: "r4", sid: dx4Sid(square.routers[3]!, 1), behavior: "End.DX4", ifname: "h2", host: "h2", nextHop4: "10.0.4.10" },
+    { router: "r1", sid: square.hosts[0]!.dx4Sid!, behavior: "End.DX4", ifname: "h1", host: "h1", nextHop4: "10.0.1.10" },
+    { router: "r4", sid: square.hosts[1]!.dx4Sid!, behavior: "End.DX4", ifname: "h2", host: "h2", nextHop4: "10.0.4.10" },
   ]);
 });
 
@@ -136,20 +137,20 @@ test("sidRouteArgs: End on sid0, End.X with nh6 and the adjacency's interface, E
   const r1 = plan.routers[0]!;
   assert.deepEqual(sidRouteArgs(r1.sids[0]!), ["-6", "route", "add", "fc00:0:1::1/128", "encap", "seg6local", "action", "End", "dev", "sid0"]);
   const x = r1.sids.find((s) => s.neighbour === "r3")!;
-  assert.deepEqual(sidRouteArgs(x), ["-6", "route", "add", `${endXSid(square.routers[0]!, 2)}/128`, "encap", "seg6local", "action", "End.X", "nh6", "fd00:0:0:3::2", "dev", "r3"]);
+  assert.deepEqual(sidRouteArgs(x), ["-6", "route", "add", `${endXSidOf(square.links[2]!, "r1")}/128`, "encap", "seg6local", "action", "End.X", "nh6", "fd00:0:0:3::2", "dev", "r3"]);
   const d = plan.routers[3]!.sids.find((s) => s.behavior === "End.DX4")!;
-  assert.deepEqual(sidRouteArgs(d), ["-6", "route", "add", "fc00:0:4::d400:1/128", "encap", "seg6local", "action", "End.DX4", "nh4", "10.0.4.10", "dev", "h2"]);
+  assert.deepEqual(sidRouteArgs(d), ["-6", "route", "add", `${square.hosts[1]!.dx4Sid!}/128`, "encap", "seg6local", "action", "End.DX4", "nh4", "10.0.4.10", "dev", "h2"]);
   assert.throws(() => sidRouteArgs({ sid: "fc00:0:4::d400:1", behavior: "End.DX4", ifname: "h2" }), /has no IPv4 next hop/);
 });
 
 test("buildPlan rejects what the lab cannot build", () => {
   const dup: Topology = { ...square, hosts: [...square.hosts, { name: "r1", router: "r2", address: "2001:db8:9::1", prefixLen: 64 }] };
   assert.throws(() => buildPlan(dup), /duplicate node name r1/);
-  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "mgmt", locator: "fc00:0:9::/48" }] }), /reserved/);
-  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "t-x", locator: "fc00:0:9::/48" }] }), /reserved/);
-  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "a/b", locator: "fc00:0:9::/48" }] }), /not usable/);
-  assert.throws(() => buildPlan({ ...square, links: [...square.links, link("r1", "h1", 1)] }), /must be routers/);
-  assert.throws(() => buildPlan({ ...square, links: [...square.links, link("r2", "r1", 5)] }), /would both be named/);
+  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "mgmt", locator: "fc00:0:9::/48", sid: "fc00:0:9::1" }] }), /reserved/);
+  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "t-x", locator: "fc00:0:9::/48", sid: "fc00:0:9::1" }] }), /reserved/);
+  assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "a/b", locator: "fc00:0:9::/48", sid: "fc00:0:9::1" }] }), /not usable/);
+  assert.throws(() => buildPlan({ ...square, links: [...square.links, { ...link("r1", "h1", 1), sidA: "fc00:0:1::e9", sidB: "fc00:0:1::ea" }] }), /must be routers/);
+  assert.throws(() => buildPlan(withSids({ ...square, links: [...square.links, link("r2", "r1", 5)] })), /would both be named/);
   assert.throws(() => buildPlan({ ...square, hosts: [{ name: "h9", router: "r9", address: "2001:db8::1", prefixLen: 64 }] }), /r9 is not in the topology/);
 });
 

@@ -1,7 +1,8 @@
 // Turns a Topology into the concrete lab: namespaces, interface names, addresses, SIDs. Pure.
 import { DEFAULT_LINK_MTU, type Topology } from "../core/model.js";
-import { dx4Sid, endSid, endXSid, gatewayAddress, gatewayAddress4, link4Addresses, linkAddresses } from "../core/addressing.js";
+import { gatewayAddress, gatewayAddress4, link4Addresses, linkAddresses } from "../core/addressing.js";
 import { addressInPrefix, formatPrefix, parseAddress, parsePrefix } from "../core/ipv6.js";
+import { LOCATOR_ANCHOR } from "../core/sids.js";
 import { formatPrefix4, parseAddress4, parsePrefix4 } from "../core/ipv4.js";
 import { HOST_UPLINK, checkNodeName, isisNet, routerInterfaceName } from "./naming.js";
 import { nsName } from "./paths.js";
@@ -95,9 +96,6 @@ export interface LabPlan {
   links: PlannedLink[];
 }
 
-/** Low 32 bits of the locator address put on sid0 (SIDs use ::1 and ::e000+i). */
-const LOCATOR_ANCHOR = 0xffffffff;
-
 export function normalisePrefix(text: string): string {
   const p = parsePrefix(text);
   if (!p) throw new Error(`invalid IPv6 prefix ${text}`);
@@ -134,7 +132,7 @@ export function buildPlan(topology: Topology): LabPlan {
       locator: formatPrefix(loc),
       locatorAddress: `${addressInPrefix(loc, LOCATOR_ANCHOR)}/${loc.len}`,
       interfaces: [],
-      sids: [{ sid: endSid(r), behavior: "End", ifname: "sid0" }],
+      sids: [{ sid: r.sid, behavior: "End", ifname: "sid0" }],
     };
   });
   const planned = new Map(routers.map((r) => [r.name, r]));
@@ -163,8 +161,8 @@ export function buildPlan(topology: Topology): LabPlan {
     const pb = planned.get(l.b)!;
     pa.interfaces.push({ name: aIf, kind: "core", peerNode: l.b, peerInterface: bIf, ...aEnd, metric: l.igp, linkIndex: i });
     pb.interfaces.push({ name: bIf, kind: "core", peerNode: l.a, peerInterface: aIf, ...bEnd, metric: l.igp, linkIndex: i });
-    pa.sids.push({ sid: endXSid(a.r, i), behavior: "End.X", ifname: aIf, neighbour: l.b, nextHop: addr.b, linkIndex: i });
-    pb.sids.push({ sid: endXSid(b.r, i), behavior: "End.X", ifname: bIf, neighbour: l.a, nextHop: addr.a, linkIndex: i });
+    pa.sids.push({ sid: l.sidA, behavior: "End.X", ifname: aIf, neighbour: l.b, nextHop: addr.b, linkIndex: i });
+    pb.sids.push({ sid: l.sidB, behavior: "End.X", ifname: bIf, neighbour: l.a, nextHop: addr.a, linkIndex: i });
   });
 
   const hosts: PlannedHost[] = topology.hosts.map((h, index) => {
@@ -179,8 +177,8 @@ export function buildPlan(topology: Topology): LabPlan {
     const routerEnd = { address: `${gateway}/${h.prefixLen}`, ...(v4 ? { address4: `${v4.gateway4}/${v4.prefixLen4}` } : {}) };
     router.interfaces.push({ name: routerIf, kind: "access", peerNode: h.name, peerInterface: HOST_UPLINK, ...routerEnd });
     if (v4) {
-      const r = topology.routers[router.index]!;
-      router.sids.push({ sid: dx4Sid(r, index), behavior: "End.DX4", ifname: routerIf, host: h.name, nextHop4: v4.address4 });
+      if (h.dx4Sid === undefined) throw new Error(`host ${h.name}: dual-stack but no End.DX4 SID`);
+      router.sids.push({ sid: h.dx4Sid, behavior: "End.DX4", ifname: routerIf, host: h.name, nextHop4: v4.address4 });
     }
     links.push({
       id: `${h.name}-${h.router}`,

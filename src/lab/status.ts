@@ -1,5 +1,4 @@
 // labStatus: the recorded lab plus live checks (namespaces, link states and MTUs, processes). Plain data.
-import { endSid } from "../core/addressing.js";
 import { DNS_TTL_S, listDnsRecords, runningDnsServer, type DnsRecord } from "./dns.js";
 import { faultDirections, routerIsDown, type LabFault } from "./fault-model.js";
 import { egressDrops } from "./tc-egress.js";
@@ -125,7 +124,7 @@ export function labStatus(): LabStatus | null {
     plan = null;
   }
   const nodes: LabStatusNode[] = [
-    ...t.routers.map((r) => ({ name: r.name, kind: "router" as const, namespace: nsName(r.name), exists: namespaceExists(nsName(r.name)), locator: r.locator, endSid: endSid(r) })),
+    ...t.routers.map((r) => ({ name: r.name, kind: "router" as const, namespace: nsName(r.name), exists: namespaceExists(nsName(r.name)), locator: r.locator, endSid: r.sid })),
     ...t.hosts.map((h, i) => ({
       name: h.name,
       kind: "host" as const,

@@ -1,20 +1,21 @@
 // Test fixtures shared by the lab's specs.
 import { existsSync } from "node:fs";
-import type { Link, Topology } from "../core/model.js";
+import type { Topology } from "../core/model.js";
+import { withSids, type LinkSpec } from "../core/sids.js";
 import { link as coreLink } from "../core/testing.js";
 import { labExecCapture } from "./exec.js";
 import { labExists } from "./lab.js";
 import { DNSMASQ } from "./dns.js";
 import { readInterfaceCounters } from "./counters.js";
 
-export const link = (a: string, b: string, igp: number): Link => coreLink(a, b, { igp, delayUs: 100 });
+export const link = (a: string, b: string, igp: number): LinkSpec => coreLink(a, b, { igp, delayUs: 100 });
 
 /**
  * r1-r2-r4 is the IGP's shortest path (10+10); r1-r3-r4 costs 20+20. h1 sits behind r1, h2 behind r4;
  * both are dual-stack (10.0.1.10/24 and 10.0.4.10/24).
  */
 export function squareTopology(h2Address = "2001:db8:4::10"): Topology {
-  return {
+  return withSids({
     routers: [1, 2, 3, 4].map((i) => ({ name: `r${i}`, locator: `fc00:0:${i}::/48` })),
     hosts: [
       { name: "h1", router: "r1", address: "2001:db8:1::10", prefixLen: 64, address4: "10.0.1.10", prefixLen4: 24 },
@@ -22,7 +23,7 @@ export function squareTopology(h2Address = "2001:db8:4::10"): Topology {
     ],
     links: [link("r1", "r2", 10), link("r2", "r4", 10), link("r1", "r3", 20), link("r3", "r4", 20)],
     services: [],
-  };
+  });
 }
 
 /** Why a lab spec cannot run here (false when it can): root, FRR, dnsmasq, and no lab already up. */
