@@ -174,7 +174,7 @@ test("infeasible: exit 3, the reason on stdout (human) or { infeasible: { reason
 
 test("bad options: exit 2, one `cairn: --option: …` line on stderr, nothing on stdout, no stack", async () => {
   const cases: { args: string[]; line: RegExp }[] = [
-    { args: ["--from", "r9", "--to", "r4"], line: /^cairn: --from: no router or host named "r9" in .*topology\.yaml$/ },
+    { args: ["--from", "r9", "--to", "r4"], line: /^cairn: --from: no router or host named "r9" in .*topology\.yaml; did you mean "r1", "r2" or "r3"\?$/ },
     { args: ["--from", "r1", "--to", "r4", "--max-latency", "20parsecs"], line: /^cairn: --max-latency: unknown unit "parsecs" in "20parsecs": use one of us, ms, s$/ },
     { args: ["--from", "r1", "--to", "r4", "--protection", "full"], line: /^cairn: --protection: "full" is not one of none, link, node, srlg$/ },
     { args: ["--from", "r1", "--to", "r4", "--avoid-link", "r1-r3"], line: /^cairn: --avoid-link: no link "r1-r3" in .*topology\.yaml/ },

@@ -9,6 +9,8 @@ import { loadAnyTopology } from "../config/load.js";
 import { MAX_MSD } from "../config/topology-file.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
 import { renderTable } from "./table.js";
+import { quote } from "../core/quote.js";
+import { didYouMean, nodeNames, unknownLinkHint, unknownNameHint } from "../core/name-hints.js";
 
 export const EXIT_INFEASIBLE = 3;
 
@@ -51,6 +53,8 @@ export async function pathCommand(o: PathOptions): Promise<number> {
 }
 
 const bad = (message: string) => new CliError(message, EXIT_BAD_INPUT);
+/** The command that shows a topology file's names. */
+export const listedBy = (file: string) => `cairn topology show ${/^[\w./-]+$/.test(file) ? file : JSON.stringify(file)}`;
 
 /** The engine's query from command-line options; every mistake is a CliError naming the option. */
 export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
@@ -59,8 +63,7 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
     if (names.routers.has(name)) return name;
     const host = topology.hosts.find((h) => h.name === name);
     if (host) return host.router;
-    const near = topology.routers.filter((r) => r.name.toLowerCase() === name.toLowerCase()).map((r) => r.name);
-    throw bad(`${option}: no router or host named "${name}" in ${o.topology}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}`);
+    throw bad(`${option}: no router or host named ${quote(name)} in ${o.topology}; ${unknownNameHint(name, nodeNames(topology), { what: "routers and hosts", listedBy: listedBy(o.topology) })}`);
   };
   const unit = (option: string, text: string | undefined, parse: (t: string) => UnitResult): number | undefined => {
     if (text === undefined) return undefined;
@@ -92,11 +95,15 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
 
   const avoidLinks = o.avoidLink.map((text) => {
     const id = names.linkIds.get(text);
-    if (!id) throw bad(`--avoid-link: no link "${text}" in ${o.topology} (write it as A-B with two router names)`);
+    if (!id) throw bad(`--avoid-link: no link ${quote(text)} in ${o.topology} (write it as A-B with two router names); ${unknownLinkHint(text, names.linkIds, { listedBy: listedBy(o.topology) })}`);
     return id;
   });
   const known = (option: string, values: string[], pool: Set<string>, what: string) => {
-    for (const v of values) if (!pool.has(v)) throw bad(`${option}: no ${what} "${v}" in ${o.topology}`);
+    for (const v of values) {
+      if (pool.has(v)) continue;
+      const near = didYouMean(v, pool);
+      throw bad(`${option}: no ${what} ${quote(v)} in ${o.topology}${near ? `; ${near}` : ""}`);
+    }
     return values;
   };
   const routerNames = names.routers;
