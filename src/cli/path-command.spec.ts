@@ -287,3 +287,21 @@ test("GraphML: --json carries the import notes, for a path and for an infeasible
   assert.equal(b.notes.length, GEANT_NOTES.length);
   b.notes.forEach((n, i) => assert.match(n, GEANT_NOTES[i]!));
 });
+
+test("unknown names suggest the nearest ones, or say how to list them all", async () => {
+  const kdl = zooPath("Kdl.graphml");
+  const [typo, far, link, region] = await Promise.all([
+    cairnPath("--topology", kdl, "--from", "Louisvile", "--to", "Lexington"),
+    cairnPath("--topology", kdl, "--from", "Lexington", "--to", "Tokyo"),
+    cairnPath("--topology", DEMO, "--from", "r1", "--to", "r4", "--avoid-link", "r2-r33"),
+    cairnPath("--topology", GEANT, "--from", "UK", "--to", "GR", "--avoid-region", "GB"),
+  ]);
+  for (const r of [typo, far, link, region]) assert.equal(r.code, 2, r.stderr);
+  assert.equal(typo.stderr.trim(), `cairn: --from: no router or host named "Louisvile" in ${kdl}; did you mean "Louisville#487" or "Louisville#694"?`);
+  assert.equal(
+    far.stderr.trim(),
+    `cairn: --to: no router or host named "Tokyo" in ${kdl}; the topology has 726 routers and hosts, e.g. "Rolla", "Sedalia", "Rogers"; \`cairn topology show ${kdl}\` lists them all`,
+  );
+  assert.match(link.stderr.trim(), /^cairn: --avoid-link: no link "r2-r33" in \S+ \(write it as A-B with two router names\); did you mean "r2-r3"\?$/);
+  assert.match(region.stderr.trim(), /^cairn: --avoid-region: no router in region "GB" in \S+$/, "regions are countries here; nothing is close to GB");
+});

@@ -5,14 +5,17 @@ import { ADDITIVE_METRICS, NO_CONSTRAINTS, OBJECTIVES, PROTECTIONS, topologyName
 import type { PathAnswer, PathQuery } from "../core/path-query.js";
 import { findPath } from "../core/path-engine.js";
 import { formatDurationUs, formatPercent, formatRateBps, parseDurationUs, parseRateBps, parseRatio, type UnitResult } from "../core/units.js";
-import { loadAnyTopology } from "../config/load.js";
+import { loadTopologyOption } from "./topology-input.js";
 import { MAX_MSD } from "../config/topology-file.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
 import { renderTable } from "./table.js";
+import { shortened } from "./notes.js";
 import { quote } from "../core/quote.js";
+import { listedBy } from "./topology-input.js";
 import { didYouMean, nodeNames, unknownLinkHint, unknownNameHint } from "../core/name-hints.js";
 
 export const EXIT_INFEASIBLE = 3;
+export { shortened } from "./notes.js";
 
 export interface PathOptions {
   topology: string;
@@ -40,10 +43,7 @@ export interface PathOptions {
 }
 
 export async function pathCommand(o: PathOptions): Promise<number> {
-  const igp = o.igp === undefined ? undefined : o.igp === "delay" ? "delay" as const : Number(o.igp);
-  if (typeof igp === "number" && !(Number.isInteger(igp) && igp >= 1 && igp <= 16_777_215)) throw bad(`--igp: "${o.igp}" is neither "delay" nor a whole number from 1 to 16777215`);
-  const { topology, notes: importNotes, format } = await loadAnyTopology(o.topology, igp === undefined ? {} : { igp });
-  if (igp !== undefined && format === "yaml") throw bad(`--igp applies to GraphML imports; ${o.topology} is a Cairn topology, which sets igp per link`);
+  const { topology, notes: importNotes } = await loadTopologyOption(o.topology, o.igp);
   const query = pathQuery(topology, o);
   const answer = findPath(topology, query);
   const notes = [...importNotes.map((n) => `topology: ${n}`), ...(answer.ok ? answer.notes : [])];
@@ -53,8 +53,6 @@ export async function pathCommand(o: PathOptions): Promise<number> {
 }
 
 const bad = (message: string) => new CliError(message, EXIT_BAD_INPUT);
-/** The command that shows a topology file's names. */
-export const listedBy = (file: string) => `cairn topology show ${/^[\w./-]+$/.test(file) ? file : JSON.stringify(file)}`;
 
 /** The engine's query from command-line options; every mistake is a CliError naming the option. */
 export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
@@ -179,15 +177,4 @@ export function formatAnswer(q: PathQuery, a: PathAnswer, notes: string[]): stri
   }
   if (notes.length > 0) lines.push("notes:", ...notes.map((n) => `  - ${shortened(n)}`));
   return lines.join("\n");
-}
-
-const LISTED = 12;
-
-/** A note that ends in a long list of names shows its first few on a terminal; --json keeps all. */
-export function shortened(note: string): string {
-  const at = note.lastIndexOf(": ");
-  if (at < 0) return note;
-  const items = note.slice(at + 2).split(", ");
-  if (items.length <= LISTED) return note;
-  return `${note.slice(0, at + 2)}${items.slice(0, LISTED).join(", ")}, … and ${items.length - LISTED} more (--json lists them all)`;
 }

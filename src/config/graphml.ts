@@ -55,6 +55,18 @@ export interface GraphmlImport {
   topology: Topology;
   /** What the import dropped or changed, one sentence each. */
   notes: string[];
+  /** Where each router came from, in the order of topology.routers. */
+  origins: GraphmlOrigin[];
+}
+
+/** A router's node in the GraphML file. */
+export interface GraphmlOrigin {
+  /** The node's id attribute. */
+  id: string;
+  /** Its trimmed label ("" when none): the router's name, unless renamed label#id. */
+  label: string;
+  latitude: number;
+  longitude: number;
 }
 
 export const EARTH_RADIUS_KM = 6371;
@@ -465,5 +477,6 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   const isolated = routers.filter((r) => !linked.has(r.name));
   if (isolated.length) notes.push(`${plural(isolated.length, "router")} left without links (kept): ${isolated.map((r) => quote(r.name)).join(", ")}`);
 
-  return { ok: true, value: { topology: { routers, hosts: [], links, services: [] }, notes } };
+  const origins = kept.map((n) => ({ id: n.id, label: n.label, latitude: n.lat!, longitude: n.lon! }));
+  return { ok: true, value: { topology: { routers, hosts: [], links, services: [] }, notes, origins } };
 }

@@ -472,3 +472,19 @@ test("every example intents file is valid against the demo topology", () => {
     assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
   }
 });
+
+test("unknown hosts, routers and links suggest the nearest names of the topology", () => {
+  const intent = (match: string, constraints = "{}", via = "[]") =>
+    `intents:\n  - name: x\n    match: ${match}\n    constraints: ${constraints}\n    via: ${via}\n`;
+  assert.deepEqual(errorsOf(intent("{ hosts: [H1], to: h22 }", "{ avoidNodes: [R7, r77], avoidLinks: [r2-r33] }", "[r55]")), [
+    'i.yaml:3:22: intents[0].match.hosts[0]: unknown host "H1"; did you mean "h1"?',
+    'i.yaml:3:31: intents[0].match.to: unknown host "h22" (and not an IP prefix, nor a DNS name, which has a dot); did you mean "h2"?',
+    'i.yaml:4:33: intents[0].constraints.avoidNodes[0]: unknown router "R7"; did you mean "r7"?',
+    'i.yaml:4:37: intents[0].constraints.avoidNodes[1]: unknown router "r77"; did you mean "r7"?',
+    'i.yaml:4:56: intents[0].constraints.avoidLinks[0]: no link "r2-r33" in the topology; did you mean "r2-r3"?',
+    'i.yaml:5:11: intents[0].via[0]: unknown router or service "r55"; did you mean "r5"?',
+  ]);
+  assert.deepEqual(errorsOf(intent("{ hosts: [h1], to: web }")), [
+    'i.yaml:3:31: intents[0].match.to: unknown host "web" (and not an IP prefix, nor a DNS name, which has a dot); the hosts are "h1" and "h2"',
+  ]);
+});

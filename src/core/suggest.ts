@@ -5,7 +5,7 @@
 // "Louisville#487", see config/graphml.ts) is compared without it too. Best first: a folded match,
 // names within a small edit distance (optimal string alignment: insertions, deletions,
 // substitutions and swaps of two neighbours, counted in code points), names that start with what was
-// typed, names that hold it.
+// typed, names that hold it; only the first kind when there is one.
 
 /** What a suggestion may be at most: edits per length of the longer name, rounded down, at least 1. */
 const CHARS_PER_EDIT = 4;
@@ -67,7 +67,9 @@ export function suggestNames(name: string, candidates: Iterable<string>, max = 3
     if (best) scored.push({ name: c, ...best });
   }
   scored.sort((x, y) => x.rank - y.rank || x.by - y.by || x.name.localeCompare(y.name, "en", { numeric: true }));
-  return scored.slice(0, max).map((s) => s.name);
+  // The same name but for case, accents or separators is what was meant: the others would be noise.
+  const best = scored[0]?.rank === 0 ? scored.filter((s) => s.rank === 0) : scored;
+  return best.slice(0, max).map((s) => s.name);
 }
 
 /** How close a folded candidate is to the folded input: rank (0 same, 1 edits, 2 prefix, 3 substring), then a distance; null when not close. */
