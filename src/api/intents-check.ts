@@ -4,7 +4,7 @@
 // in the message's JSON names ("intents[2].match.hosts[0]") and the intent's name. Nothing that
 // fails here reaches the controller's state. Pure.
 import { quote as quoteValue } from "../core/quote.js";
-import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, IntentMatch, Objective, PortRange, Protection, Protocol, Topology, Weights } from "../core/model.js";
+import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, IntentMatch, Objective, PortRange, Protection, Protocol, Topology, TopologyNames, Weights } from "../core/model.js";
 import { ADDITIVE_METRICS, APP_NAME, FAILURE_POLICIES, LIVELINESS_RANGES, PROTECTIONS, PROTOCOL_NUMBERS, topologyNames } from "../core/model.js";
 import type { Family, IpPrefix } from "../core/ip.js";
 import { familyName, formatIpPrefix, parseIpPrefix } from "../core/ip.js";
@@ -14,6 +14,7 @@ import { parseCgroupPath, parseDnsName, parseUser } from "../core/match-syntax.j
 import type { ConfigError, ParseResult } from "../config/errors.js";
 import { DEFAULT_OBJECTIVE, INTENT_NAME, NAMED_OBJECTIVES } from "../config/intents-file.js";
 import { MAX_MSD } from "../config/topology-file.js";
+import { LIST_TOPOLOGY, unknownLinkHint, unknownNameHint } from "../core/name-hints.js";
 import type { Constraints as ConstraintsMsg, Intent as IntentMsg, IntentMatch as IntentMatchMsg, Liveliness as LivelinessMsg } from "./gen/cairn/v1/cairn_pb.js";
 
 /** Longest hop count a constraint may ask for (as in the intents file). */
@@ -23,6 +24,28 @@ const WEIGHTS_EXAMPLE = '{ "latency": 1, "hops": 200 }';
 /** Shows at most about 64 characters of what a caller sent, escaped (core/quote.ts). */
 export function quote(s: string, max = 64): string {
   return quoteValue(s, max);
+}
+
+/** Hints at the nearest names, for the first MAX_HINTS unknown names of a request: each one scans the topology's names. */
+const MAX_HINTS = 32;
+class Hints {
+  private left = MAX_HINTS;
+  constructor(private readonly names: TopologyNames) {}
+  private take(make: () => string): string {
+    return this.left-- > 0 ? `; ${make()}` : "";
+  }
+  host(v: string): string {
+    return this.take(() => unknownNameHint(v, [...this.names.hosts], { what: "hosts", listedBy: LIST_TOPOLOGY }));
+  }
+  router(v: string): string {
+    return this.take(() => unknownNameHint(v, [...this.names.routers], { what: "routers", listedBy: LIST_TOPOLOGY }));
+  }
+  waypoint(v: string): string {
+    return this.take(() => unknownNameHint(v, [...this.names.routers, ...this.names.services], { what: "routers and services", listedBy: LIST_TOPOLOGY }));
+  }
+  link(v: string): string {
+    return this.take(() => unknownLinkHint(v, this.names.linkIds, { listedBy: LIST_TOPOLOGY }));
+  }
 }
 
 class Problems {
@@ -38,6 +61,7 @@ class Problems {
 export function checkIntents(msgs: readonly IntentMsg[], topology: Topology, file: string): ParseResult<Intent[]> {
   const p = new Problems(file);
   const names = topologyNames(topology);
+  const hints = new Hints(names);
   const firstAt = new Map<string, number>();
   const out: Intent[] = [];
   msgs.forEach((m, i) => {
@@ -50,14 +74,14 @@ export function checkIntents(msgs: readonly IntentMsg[], topology: Topology, fil
     else if (firstAt.has(m.name)) err("name", `duplicate intent name ${quote(m.name)} (first at intents[${firstAt.get(m.name)}])`);
     else firstAt.set(m.name, i);
 
-    const match = m.match ? checkMatch(m.match, topology, names, err) : (err("match", "missing: every intent needs a match (hosts and a destination)"), null);
+    const match = m.match ? checkMatch(m.match, topology, names, hints, err) : (err("match", "missing: every intent needs a match (hosts and a destination)"), null);
     const objective = checkObjective(m, err);
-    const constraints = checkConstraints(m.constraints, names, err);
+    const constraints = checkConstraints(m.constraints, names, hints, err);
     const via: string[] = [];
     m.via.forEach((v, k) => {
       const f = `via[${k}]`;
       if (v === "") err(f, "expected a non-empty string");
-      else if (!names.routers.has(v) && !names.services.has(v)) err(f, names.hosts.has(v) ? `${quote(v)} is a host; via takes routers and services` : `unknown router or service ${quote(v)}`);
+      else if (!names.routers.has(v) && !names.services.has(v)) err(f, names.hosts.has(v) ? `${quote(v)} is a host; via takes routers and services` : `unknown router or service ${quote(v)}${hints.waypoint(v)}`);
       else if (constraints?.avoidNodes.includes(v)) err(f, `${quote(v)} is both a via point and in constraints.avoidNodes`);
       else via.push(v);
     });
@@ -101,7 +125,7 @@ function optionalText(v: string | undefined, field: string, err: Err, parse: (te
   return null;
 }
 
-function checkMatch(m: IntentMatchMsg, topology: Topology, names: ReturnType<typeof topologyNames>, err: Err): IntentMatch | null {
+function checkMatch(m: IntentMatchMsg, topology: Topology, names: TopologyNames, hints: Hints, err: Err): IntentMatch | null {
   let bad = false;
   const e: Err = (f, r) => {
     bad = true;
@@ -110,7 +134,7 @@ function checkMatch(m: IntentMatchMsg, topology: Topology, names: ReturnType<typ
   if (m.hosts.length === 0) e("hosts", "must name at least one host");
   m.hosts.forEach((h, k) => {
     if (h === "") e(`hosts[${k}]`, "expected a non-empty string");
-    else if (!names.hosts.has(h)) e(`hosts[${k}]`, names.routers.has(h) ? `${quote(h)} is a router; intents apply on hosts` : `unknown host ${quote(h)}`);
+    else if (!names.hosts.has(h)) e(`hosts[${k}]`, names.routers.has(h) ? `${quote(h)} is a router; intents apply on hosts` : `unknown host ${quote(h)}${hints.host(h)}`);
   });
   const app = optionalText(m.app, "app", e, (t) => (APP_NAME.test(t) ? { ok: true, value: t } : { ok: false, reason: `${quote(t)} is not a valid app name (letters, digits, _ . -)` }));
   const cgroup = optionalText(m.cgroup, "cgroup", e, parseCgroupPath);
@@ -131,7 +155,7 @@ function checkMatch(m: IntentMatchMsg, topology: Topology, names: ReturnType<typ
     toField = "toHost";
     const h = d.value;
     if (!names.hosts.has(h)) {
-      e("toHost", names.routers.has(h) ? `${quote(h)} is a router; give a host (toHost), a prefix (toPrefix) or a DNS name (toDns)` : `unknown host ${quote(h)}`);
+      e("toHost", names.routers.has(h) ? `${quote(h)} is a router; give a host (toHost), a prefix (toPrefix) or a DNS name (toDns)` : `unknown host ${quote(h)}${hints.host(h)}`);
     } else if (m.hosts.includes(h)) e("toHost", `destination ${quote(h)} is also one of the hosts this intent applies on`);
     else to = { host: h };
   } else if (d.case === "toPrefix") {
@@ -250,7 +274,7 @@ function checkObjective(m: IntentMsg, err: Err): { objective: Objective; weights
   return ok ? { objective } : null;
 }
 
-function checkConstraints(c: ConstraintsMsg | undefined, names: ReturnType<typeof topologyNames>, err: Err): Constraints | null {
+function checkConstraints(c: ConstraintsMsg | undefined, names: TopologyNames, hints: Hints, err: Err): Constraints | null {
   let ok = true;
   const e: Err = (f, r) => {
     ok = false;
@@ -279,10 +303,10 @@ function checkConstraints(c: ConstraintsMsg | undefined, names: ReturnType<typeo
     return out;
   };
   const avoidNodes = list("avoidNodes", (v) =>
-    names.routers.has(v) ? v : { error: names.hosts.has(v) ? `${quote(v)} is a host; avoidNodes takes routers` : `unknown router ${quote(v)}` },
+    names.routers.has(v) ? v : { error: names.hosts.has(v) ? `${quote(v)} is a host; avoidNodes takes routers` : `unknown router ${quote(v)}${hints.router(v)}` },
   );
   const avoidLinks = list("avoidLinks", (v) =>
-    names.linkIds.get(v) ?? { error: /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology` : `${quote(v)} is not a link; write it as a-b, e.g. r1-r2` },
+    names.linkIds.get(v) ?? { error: /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology${hints.link(v)}` : `${quote(v)} is not a link; write it as a-b, e.g. r1-r2` },
   );
   const avoidSrlgs = list("avoidSrlgs", (v) => (names.srlgs.has(v) ? v : { error: `no link has srlg ${quote(v)}` }));
   const avoidRegions = list("avoidRegions", (v) => (names.regions.has(v) ? v : { error: `no router has region ${quote(v)}` }));

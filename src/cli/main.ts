@@ -150,6 +150,16 @@ program
   .addHelpText("after", "\nExit status: 0 path found, 3 infeasible, 2 bad input.")
   .action(run(async (o) => (await import("./path-command.js")).pathCommand(o)));
 
+const topology = program.command("topology").description("read a topology file offline");
+topology
+  .command("show")
+  .description("the routers, hosts, links and SIDs of a Cairn topology YAML or a Topology Zoo GraphML file (its node names, as the other commands take them)")
+  .argument("<file>", "topology: Cairn YAML or Topology Zoo GraphML (.graphml)")
+  .option("--igp <n|delay>", "GraphML only: every link's IGP metric (default 10), or 'delay' for the delay in 10 µs units")
+  .option("--json", "machine-readable output: every field, SIDs included")
+  .addHelpText("after", "\nExit status: 0 shown, 2 bad input (file, line and column of every problem).")
+  .action(run(async (f: string, o: { json?: boolean; igp?: string }) => (await import("./topology-command.js")).topologyShowCommand(f, o)));
+
 const get = program.command("get").description("show the controller's state");
 get
   .command("paths")

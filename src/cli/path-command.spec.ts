@@ -175,7 +175,7 @@ test("infeasible: exit 3, the reason on stdout (human) or { infeasible: { reason
 
 test("bad options: exit 2, one `cairn: --option: …` line on stderr, nothing on stdout, no stack", async () => {
   const cases: { args: string[]; line: RegExp }[] = [
-    { args: ["--from", "r9", "--to", "r4"], line: /^cairn: --from: no router or host named "r9" in .*topology\.yaml$/ },
+    { args: ["--from", "r9", "--to", "r4"], line: /^cairn: --from: no router or host named "r9" in .*topology\.yaml; did you mean "r1", "r2" or "r3"\?$/ },
     { args: ["--from", "r1", "--to", "r4", "--max-latency", "20parsecs"], line: /^cairn: --max-latency: unknown unit "parsecs" in "20parsecs": use one of us, ms, s$/ },
     { args: ["--from", "r1", "--to", "r4", "--protection", "full"], line: /^cairn: --protection: "full" is not one of none, link, node, srlg$/ },
     { args: ["--from", "r1", "--to", "r4", "--avoid-link", "r1-r3"], line: /^cairn: --avoid-link: no link "r1-r3" in .*topology\.yaml/ },
@@ -287,4 +287,22 @@ test("GraphML: --json carries the import notes, for a path and for an infeasible
   assert.deepEqual(b.infeasible.constraints, ["avoidNodes"]);
   assert.equal(b.notes.length, GEANT_NOTES.length);
   b.notes.forEach((n, i) => assert.match(n, GEANT_NOTES[i]!));
+});
+
+test("unknown names suggest the nearest ones, or say how to list them all", async () => {
+  const kdl = zooPath("Kdl.graphml");
+  const [typo, far, link, region] = await Promise.all([
+    cairnPath("--topology", kdl, "--from", "Louisvile", "--to", "Lexington"),
+    cairnPath("--topology", kdl, "--from", "Lexington", "--to", "Tokyo"),
+    cairnPath("--topology", DEMO, "--from", "r1", "--to", "r4", "--avoid-link", "r2-r33"),
+    cairnPath("--topology", GEANT, "--from", "UK", "--to", "GR", "--avoid-region", "GB"),
+  ]);
+  for (const r of [typo, far, link, region]) assert.equal(r.code, 2, r.stderr);
+  assert.equal(typo.stderr.trim(), `cairn: --from: no router or host named "Louisvile" in ${kdl}; did you mean "Louisville#487" or "Louisville#694"?`);
+  assert.equal(
+    far.stderr.trim(),
+    `cairn: --to: no router or host named "Tokyo" in ${kdl}; the topology has 726 routers and hosts, e.g. "Rolla", "Sedalia", "Rogers"; \`cairn topology show ${kdl}\` lists them all`,
+  );
+  assert.match(link.stderr.trim(), /^cairn: --avoid-link: no link "r2-r33" in \S+ \(write it as A-B with two router names\); did you mean "r2-r3"\?$/);
+  assert.match(region.stderr.trim(), /^cairn: --avoid-region: no router in region "GB" in \S+$/, "regions are countries here; nothing is close to GB");
 });

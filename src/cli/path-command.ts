@@ -5,12 +5,17 @@ import { ADDITIVE_METRICS, NO_CONSTRAINTS, OBJECTIVES, PROTECTIONS, topologyName
 import type { PathAnswer, PathQuery } from "../core/path-query.js";
 import { findPath } from "../core/path-engine.js";
 import { formatDurationUs, formatPercent, formatRateBps, parseDurationUs, parseRateBps, parseRatio, type UnitResult } from "../core/units.js";
-import { loadAnyTopology } from "../config/load.js";
+import { loadTopologyOption } from "./topology-input.js";
 import { MAX_MSD } from "../config/topology-file.js";
 import { CliError, EXIT_BAD_INPUT } from "./errors.js";
 import { renderTable } from "./table.js";
+import { shortened } from "./notes.js";
+import { quote } from "../core/quote.js";
+import { listedBy } from "./topology-input.js";
+import { didYouMean, nodeNames, unknownLinkHint, unknownNameHint } from "../core/name-hints.js";
 
 export const EXIT_INFEASIBLE = 3;
+export { shortened } from "./notes.js";
 
 export interface PathOptions {
   topology: string;
@@ -38,10 +43,7 @@ export interface PathOptions {
 }
 
 export async function pathCommand(o: PathOptions): Promise<number> {
-  const igp = o.igp === undefined ? undefined : o.igp === "delay" ? "delay" as const : Number(o.igp);
-  if (typeof igp === "number" && !(Number.isInteger(igp) && igp >= 1 && igp <= 16_777_215)) throw bad(`--igp: "${o.igp}" is neither "delay" nor a whole number from 1 to 16777215`);
-  const { topology, notes: importNotes, format } = await loadAnyTopology(o.topology, igp === undefined ? {} : { igp });
-  if (igp !== undefined && format === "yaml") throw bad(`--igp applies to GraphML imports; ${o.topology} is a Cairn topology, which sets igp per link`);
+  const { topology, notes: importNotes } = await loadTopologyOption(o.topology, o.igp);
   const query = pathQuery(topology, o);
   const answer = findPath(topology, query);
   const notes = [...importNotes.map((n) => `topology: ${n}`), ...(answer.ok ? answer.notes : [])];
@@ -59,8 +61,7 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
     if (names.routers.has(name)) return name;
     const host = topology.hosts.find((h) => h.name === name);
     if (host) return host.router;
-    const near = topology.routers.filter((r) => r.name.toLowerCase() === name.toLowerCase()).map((r) => r.name);
-    throw bad(`${option}: no router or host named "${name}" in ${o.topology}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}`);
+    throw bad(`${option}: no router or host named ${quote(name)} in ${o.topology}; ${unknownNameHint(name, nodeNames(topology), { what: "routers and hosts", listedBy: listedBy(o.topology) })}`);
   };
   const unit = (option: string, text: string | undefined, parse: (t: string) => UnitResult): number | undefined => {
     if (text === undefined) return undefined;
@@ -92,11 +93,15 @@ export function pathQuery(topology: Topology, o: PathOptions): PathQuery {
 
   const avoidLinks = o.avoidLink.map((text) => {
     const id = names.linkIds.get(text);
-    if (!id) throw bad(`--avoid-link: no link "${text}" in ${o.topology} (write it as A-B with two router names)`);
+    if (!id) throw bad(`--avoid-link: no link ${quote(text)} in ${o.topology} (write it as A-B with two router names); ${unknownLinkHint(text, names.linkIds, { listedBy: listedBy(o.topology) })}`);
     return id;
   });
   const known = (option: string, values: string[], pool: Set<string>, what: string) => {
-    for (const v of values) if (!pool.has(v)) throw bad(`${option}: no ${what} "${v}" in ${o.topology}`);
+    for (const v of values) {
+      if (pool.has(v)) continue;
+      const near = didYouMean(v, pool);
+      throw bad(`${option}: no ${what} ${quote(v)} in ${o.topology}${near ? `; ${near}` : ""}`);
+    }
     return values;
   };
   const routerNames = names.routers;
@@ -172,15 +177,4 @@ export function formatAnswer(q: PathQuery, a: PathAnswer, notes: string[]): stri
   }
   if (notes.length > 0) lines.push("notes:", ...notes.map((n) => `  - ${shortened(n)}`));
   return lines.join("\n");
-}
-
-const LISTED = 12;
-
-/** A note that ends in a long list of names shows its first few on a terminal; --json keeps all. */
-export function shortened(note: string): string {
-  const at = note.lastIndexOf(": ");
-  if (at < 0) return note;
-  const items = note.slice(at + 2).split(", ");
-  if (items.length <= LISTED) return note;
-  return `${note.slice(0, at + 2)}${items.slice(0, LISTED).join(", ")}, … and ${items.length - LISTED} more (--json lists them all)`;
 }

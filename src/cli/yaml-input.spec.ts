@@ -73,7 +73,7 @@ test("cairn validate: aliases, BOMs and UTF-16 read; deep nesting, control chara
   refused(await cairn("validate", file("deep-topology.yaml", `routers:\n${Array.from({ length: 500 }, (_, k) => `${" ".repeat(2 * k)}- `).join("\n")}x\n`)), [/deep-topology\.yaml:\d+:\d+: YAML nesting too deep/]);
   refused(await cairn("validate", topo, file("hostile.yaml", hostile)), [
     /hostile\.yaml:2:11: intents\[0\]\.name: "a\\u001b\[2Jx{54}…" is not a valid intent name/,
-    /hostile\.yaml:3:22: intents\[0\]\.match\.hosts\[0\]: unknown host "h\\u0000"$/,
+    /hostile\.yaml:3:22: intents\[0\]\.match\.hosts\[0\]: unknown host "h\\u0000"; did you mean "h1", "h2" or "h3"\?$/,
   ]);
   const bomb = await cairn("validate", topo, file("bomb.yaml", `h: &h [${Array(3000).fill("h1").join(",")}]\ni: &i { name: a, match: { hosts: *h, to: h2 } }\nintents: [${Array(3000).fill("*i").join(",")}]\n`));
   const lines = bomb.stderr.trimEnd().split("\n");
@@ -101,7 +101,7 @@ test("cairn apply --dry-run -f: the same problems, refused before anything is se
     const a = await dry(file("aliased.yaml", aliased));
     assert.equal(a.code, 0, a.stderr);
     refused(await dry(file("deep.yaml", deep)), [/deep\.yaml:1:\d+: YAML nesting too deep/]);
-    refused(await dry(file("hostile.yaml", hostile)), [/intents\[0\]\.name: "a\\u001b\[2Jx{54}…"/, /unknown host "h\\u0000"$/]);
+    refused(await dry(file("hostile.yaml", hostile)), [/intents\[0\]\.name: "a\\u001b\[2Jx{54}…"/, /unknown host "h\\u0000"; did you mean "h1", "h2" or "h3"\?$/]);
     refused(await dry(file("latin1.yaml", Buffer.from([0x69, 0x3a, 0x20, 0xff, 0x0a]))), [/latin1\.yaml:1:4: the file is not UTF-8 text: byte 0xff/]);
     assert.ok(!logs.lines.some((l) => /ValidateIntents|applied/.test(l) && /hostile|deep|latin1/.test(l)), "nothing reached the controller");
     assert.deepEqual(readFileSync(topo, "utf8"), TOPOLOGY_YAML);

@@ -56,6 +56,18 @@ export interface GraphmlImport {
   topology: Topology;
   /** What the import dropped or changed, one sentence each. */
   notes: string[];
+  /** Where each router came from, in the order of topology.routers. */
+  origins: GraphmlOrigin[];
+}
+
+/** A router's node in the GraphML file. */
+export interface GraphmlOrigin {
+  /** The node's id attribute. */
+  id: string;
+  /** Its trimmed label ("" when none): the router's name, unless renamed label#id. */
+  label: string;
+  latitude: number;
+  longitude: number;
 }
 
 export const EARTH_RADIUS_KM = 6371;
@@ -470,5 +482,6 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   // degree² / 2^29) cannot be fixed in it; the error says which, for a YAML copy that names one.
   const { topology, problems } = assignSids({ routers, hosts: [], links, services: [] });
   if (problems.length) return fail(problems.map((p) => err(`links[${p.index}]`, `${p.reason}; a GraphML file cannot give SIDs, so write this topology as YAML`, startIndex(graph))));
-  return { ok: true, value: { topology, notes } };
+  const origins = kept.map((n) => ({ id: n.id, label: n.label, latitude: n.lat!, longitude: n.lon! }));
+  return { ok: true, value: { topology, notes, origins } };
 }

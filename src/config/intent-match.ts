@@ -10,6 +10,9 @@ import { ipv4Owner, isDualStack } from "../core/destinations.js";
 import type { SyntaxResult } from "../core/match-syntax.js";
 import { parseCgroupPath, parseDnsName, parseUser } from "../core/match-syntax.js";
 import { Field, required, stringList } from "./yaml-reader.js";
+import { LIST_TOPOLOGY, unknownNameHint } from "../core/name-hints.js";
+
+const hostHint = (name: string, names: TopologyNames) => unknownNameHint(name, [...names.hosts], { what: "hosts", listedBy: LIST_TOPOLOGY });
 
 export const MATCH_KEYS = ["hosts", "app", "cgroup", "user", "source", "to", "protocol", "ports"] as const;
 
@@ -35,7 +38,7 @@ export function parseMatch(item: Field, fields: Map<string, Field>, topology: To
   const srcHosts = stringList(hostsField ?? undefined);
   if (hostsField && hostsField.list()?.length === 0) hostsField.error("must name at least one host");
   for (const h of srcHosts) {
-    if (!names.hosts.has(h.value)) h.field.error(names.routers.has(h.value) ? `${quote(h.value)} is a router; intents apply on hosts` : `unknown host ${quote(h.value)}`);
+    if (!names.hosts.has(h.value)) h.field.error(names.routers.has(h.value) ? `${quote(h.value)} is a router; intents apply on hosts` : `unknown host ${quote(h.value)}; ${hostHint(h.value, names)}`);
   }
 
   const app = optional(m?.get("app"), (text) =>
@@ -128,7 +131,7 @@ function parseDestination(f: Field, srcHosts: Located<string>[], topology: Topol
   return fail(
     names.routers.has(text)
       ? `${quote(text)} is a router; use a host name, an IPv6 or IPv4 prefix, or a DNS name`
-      : `unknown host ${quote(text)} (and not an IP prefix, nor a DNS name, which has a dot)`,
+      : `unknown host ${quote(text)} (and not an IP prefix, nor a DNS name, which has a dot); ${hostHint(text, names)}`,
   );
 }
 

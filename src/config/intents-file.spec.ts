@@ -67,12 +67,12 @@ test("every error names file, line, column, field and reason", () => {
   );
   assert.deepEqual(errs, [
     'i.yaml:3:57: intents[0].match.colour: unknown key "colour"; expected one of hosts, app, cgroup, user, source, to, protocol, ports',
-    'i.yaml:3:26: intents[0].match.hosts[1]: unknown host "h9"',
+    'i.yaml:3:26: intents[0].match.hosts[1]: unknown host "h9"; did you mean "h1" or "h2"?',
     'i.yaml:3:35: intents[0].match.to: "r4" is a router; use a host name, an IPv6 or IPv4 prefix, or a DNS name',
     'i.yaml:3:47: intents[0].match.ports[0]: "99999" is not a port or port range (e.g. 443 or "5000-5100", ports 0-65535)',
     'i.yaml:4:16: intents[0].objective: unknown objective "fastest"; use one of igp, te, latency, hops, jitter, loss, bandwidth, utilization, or weights such as { latency: 1, hops: 200 }',
     'i.yaml:5:56: intents[0].constraints.avoidNodes[1]: "h2" is a host; avoidNodes takes routers',
-    'i.yaml:5:74: intents[0].constraints.avoidLinks[0]: no link "r1-r4" in the topology',
+    'i.yaml:5:74: intents[0].constraints.avoidLinks[0]: no link "r1-r4" in the topology; did you mean "r1-r2", "r1-r5" or "r1-r7"?',
     'i.yaml:5:81: intents[0].constraints.avoidLinks[1]: "r1r2" is not a link; write it as a-b, e.g. r1-r2',
     'i.yaml:6:11: intents[1].name: duplicate intent name "video" (first at line 2)',
     'i.yaml:7:31: intents[1].match.to: "2001:db8:zz::/64" is neither a host nor an IPv6 prefix',
@@ -208,7 +208,7 @@ test("via: routers and services of the topology, in order", () => {
   assert.deepEqual(richErrors("    via: [fw, h2, nat, \"\"]\n    constraints: { avoidNodes: [c] }\n"), [
     "i.yaml:4:24: intents[0].via[3]: expected a non-empty string",
     'i.yaml:4:15: intents[0].via[1]: "h2" is a host; via takes routers and services',
-    'i.yaml:4:19: intents[0].via[2]: unknown router or service "nat"',
+    'i.yaml:4:19: intents[0].via[2]: unknown router or service "nat"; the routers and services are "a", "b", "c", "d", "fw" and "dpi"',
   ]);
   assert.deepEqual(richErrors("    via: [c]\n    constraints: { avoidNodes: [c] }\n"), [
     'i.yaml:4:11: intents[0].via[0]: "c" is both a via point and in constraints.avoidNodes',
@@ -333,7 +333,7 @@ test("to: a host, an IPv6 or IPv4 prefix or address, or a DNS name", () => {
     'i.yaml:3:31: intents[0].match.to: "10.0.2.300" is not an IPv4 address or prefix (e.g. 10.0.4.0/24 or 10.0.4.10)',
   ]);
   assert.deepEqual(matchErrors("hosts: [h1], to: video"), [
-    'i.yaml:3:31: intents[0].match.to: unknown host "video" (and not an IP prefix, nor a DNS name, which has a dot)',
+    'i.yaml:3:31: intents[0].match.to: unknown host "video" (and not an IP prefix, nor a DNS name, which has a dot); the hosts are "h1", "h2" and "h3"',
   ]);
   assert.deepEqual(matchErrors("hosts: [h1], to: bad_name.example"), [
     'i.yaml:3:31: intents[0].match.to: "bad_name.example" is not a DNS name: label "bad_name" may hold only letters, digits and -, and may not start or end with -',
@@ -471,4 +471,20 @@ test("every example intents file is valid against the demo topology", () => {
     const r = parseIntents(read(f), f, topo);
     assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
   }
+});
+
+test("unknown hosts, routers and links suggest the nearest names of the topology", () => {
+  const intent = (match: string, constraints = "{}", via = "[]") =>
+    `intents:\n  - name: x\n    match: ${match}\n    constraints: ${constraints}\n    via: ${via}\n`;
+  assert.deepEqual(errorsOf(intent("{ hosts: [H1], to: h22 }", "{ avoidNodes: [R7, r77], avoidLinks: [r2-r33] }", "[r55]")), [
+    'i.yaml:3:22: intents[0].match.hosts[0]: unknown host "H1"; did you mean "h1"?',
+    'i.yaml:3:31: intents[0].match.to: unknown host "h22" (and not an IP prefix, nor a DNS name, which has a dot); did you mean "h2"?',
+    'i.yaml:4:33: intents[0].constraints.avoidNodes[0]: unknown router "R7"; did you mean "r7"?',
+    'i.yaml:4:37: intents[0].constraints.avoidNodes[1]: unknown router "r77"; did you mean "r7"?',
+    'i.yaml:4:56: intents[0].constraints.avoidLinks[0]: no link "r2-r33" in the topology; did you mean "r2-r3"?',
+    'i.yaml:5:11: intents[0].via[0]: unknown router or service "r55"; did you mean "r5"?',
+  ]);
+  assert.deepEqual(errorsOf(intent("{ hosts: [h1], to: web }")), [
+    'i.yaml:3:31: intents[0].match.to: unknown host "web" (and not an IP prefix, nor a DNS name, which has a dot); the hosts are "h1" and "h2"',
+  ]);
 });

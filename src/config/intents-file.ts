@@ -8,6 +8,7 @@ import { parseMatch } from "./intent-match.js";
 import { MAX_MSD } from "./topology-file.js";
 import { duration, rate, ratio } from "./values.js";
 import { Field, YamlReader, required, stringList } from "./yaml-reader.js";
+import { LIST_TOPOLOGY, unknownLinkHint, unknownNameHint } from "../core/name-hints.js";
 
 export const INTENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const DEFAULT_OBJECTIVE: Objective = "latency";
@@ -83,7 +84,7 @@ export function parseIntents(text: string, file: string, topology: Topology): Pa
     const via = stringList(f.get("via"));
     for (const v of via) {
       if (routers.has(v.value) || services.has(v.value)) continue;
-      v.field.error(hosts.has(v.value) ? `${quote(v.value)} is a host; via takes routers and services` : `unknown router or service ${quote(v.value)}`);
+      v.field.error(hosts.has(v.value) ? `${quote(v.value)} is a host; via takes routers and services` : `unknown router or service ${quote(v.value)}; ${unknownNameHint(v.value, [...routers, ...services], { what: "routers and services", listedBy: LIST_TOPOLOGY })}`);
     }
     for (const v of via) {
       if (constraints?.avoidNodes.includes(v.value)) v.field.error(`${quote(v.value)} is both a via point and in constraints.avoidNodes`);
@@ -230,10 +231,10 @@ function parseConstraints(cField: Field | undefined, ctx: TopologyNames): Constr
     return null;
   };
   const avoidNodes = list("avoidNodes", (v, f) =>
-    ctx.routers.has(v) ? v : fail(f, ctx.hosts.has(v) ? `${quote(v)} is a host; avoidNodes takes routers` : `unknown router ${quote(v)}`),
+    ctx.routers.has(v) ? v : fail(f, ctx.hosts.has(v) ? `${quote(v)} is a host; avoidNodes takes routers` : `unknown router ${quote(v)}; ${unknownNameHint(v, [...ctx.routers], { what: "routers", listedBy: LIST_TOPOLOGY })}`),
   );
   const avoidLinks = list("avoidLinks", (v, f) =>
-    ctx.linkIds.get(v) ?? fail(f, /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology` : `${quote(v)} is not a link; write it as a-b, e.g. r1-r2`),
+    ctx.linkIds.get(v) ?? fail(f, /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology; ${unknownLinkHint(v, ctx.linkIds, { listedBy: LIST_TOPOLOGY })}` : `${quote(v)} is not a link; write it as a-b, e.g. r1-r2`),
   );
   const avoidSrlgs = list("avoidSrlgs", (v, f) => (ctx.srlgs.has(v) ? v : fail(f, `no link has srlg ${quote(v)}`)));
   const avoidRegions = list("avoidRegions", (v, f) => (ctx.regions.has(v) ? v : fail(f, `no router has region ${quote(v)}`)));

@@ -1,7 +1,7 @@
 // Reading the user's files from disk; the only I/O of the config layer.
 import type { Intent, Topology } from "../core/model.js";
 import { ConfigFileError } from "./errors.js";
-import type { GraphmlOptions } from "./graphml.js";
+import type { GraphmlOptions, GraphmlOrigin } from "./graphml.js";
 import { parseIntents } from "./intents-file.js";
 import { readTextFile as readText } from "./text-file.js";
 import { parseTopology } from "./topology-file.js";
@@ -23,11 +23,19 @@ function isGraphml(path: string, text: string): boolean {
   return head.startsWith("<?xml") || head.startsWith("<graphml");
 }
 
+export interface LoadedTopology {
+  topology: Topology;
+  notes: string[];
+  format: "graphml" | "yaml";
+  /** GraphML: each router's node in the file, in the order of topology.routers. */
+  origins?: GraphmlOrigin[];
+}
+
 /**
  * A topology from either format: GraphML (Topology Zoo; see graphml.ts for what the import drops
  * or changes, reported in notes) or the YAML topology file (notes always empty).
  */
-export async function loadAnyTopology(path: string, graphml: GraphmlOptions = {}): Promise<{ topology: Topology; notes: string[]; format: "graphml" | "yaml" }> {
+export async function loadAnyTopology(path: string, graphml: GraphmlOptions = {}): Promise<LoadedTopology> {
   const text = await readText(path);
   if (isGraphml(path, text)) {
     // Loaded on demand: the controller and the lab never read GraphML, so they don't load the XML parser.

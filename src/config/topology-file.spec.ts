@@ -63,7 +63,7 @@ test("every error names file, line, column, field and reason", () => {
   assert.deepEqual(errs, [
     't.yaml:3:13: routers[1].name: duplicate node name "r1" (first defined at line 2)',
     't.yaml:4:26: routers[2].locator: "not-a-prefix" is not an IPv6 prefix (addr/len)',
-    't.yaml:6:25: hosts[0].router: unknown router "r9"',
+    't.yaml:6:25: hosts[0].router: unknown router "r9"; did you mean "r1"?',
     't.yaml:8:28: links[0].delay: unknown unit "parsecs" in "2 parsecs": use one of us, ms, s',
     't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors, mtu, sidA, sidB',
     "t.yaml:9:17: links[1].b: a link cannot connect r1 to itself",
@@ -249,7 +249,7 @@ test("services: names, nodes, SIDs and health are checked", () => {
     "t.yaml:19:25: services[2].instances[4].sid: SID fc00:0:1::1 is a's End SID",
     "t.yaml:20:25: services[2].instances[5].sid: SID fc00:0:2::e8cd:4477 is b's End.X SID for link a-b",
     "t.yaml:21:25: services[2].instances[6].sid: SID fc00:0:2:: is b's locator address itself; use an address inside it, e.g. fc00:0:2::100",
-    't.yaml:22:17: services[2].instances[7].node: unknown router "z"',
+    't.yaml:22:17: services[2].instances[7].node: unknown router "z"; the routers are "a" and "b"',
     't.yaml:22:50: services[2].instances[7].healthy: expected true or false, got "yes"',
     't.yaml:23:11: services[3].name: duplicate service name "fw" (first at line 13)',
     "t.yaml:24:16: services[3].instances: must list at least one instance",

@@ -1,5 +1,6 @@
 // Topology YAML → Topology, with every error located (file, line, column, field, reason).
 import { quote } from "../core/quote.js";
+import { unknownNameHint } from "../core/name-hints.js";
 import type { Host, ServiceFunction, ServiceInstance, Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
 import { LINK4_RANGE, gatewayAddress4 } from "../core/addressing.js";
@@ -104,7 +105,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     if (!routerNames.has(v)) {
       const kind = names.get(v)?.kind;
       // A router whose own entry had errors was already reported there.
-      if (kind !== "router") f!.error(kind === "host" ? `${quote(v)} is a host, not a router` : `unknown router ${quote(v)}`);
+      if (kind !== "router") f!.error(kind === "host" ? `${quote(v)} is a host, not a router` : `unknown router ${quote(v)}; ${unknownNameHint(v, [...routerNames], { what: "routers" })}`);
       return null;
     }
     return v;

@@ -149,14 +149,14 @@ test("ApplyIntents: invalid typed intents are InvalidArgument naming every field
     assert.equal(raw.status, 400);
     assert.equal(raw.json.code, "invalid_argument");
     assert.deepEqual((raw.json.message as string).split("\n"), [
-      'bad.yaml: intents[0].match.hosts[0]: intent "web": unknown host "h9"',
+      'bad.yaml: intents[0].match.hosts[0]: intent "web": unknown host "h9"; did you mean "h1", "h2" or "h3"?',
       'bad.yaml: intents[0].match.ports[0]: intent "web": 99999-99999 is not a port range (ports 0-65535)',
     ]);
 
     // The CLI's path: the file is checked against the controller's topology before anything is sent.
     await assert.rejects(applyIntentsText(op, INTENTS_INVALID, "bad.yaml"), (e: unknown) => {
       assert.ok(e instanceof ConfigFileError);
-      assert.match(e.errors.map(formatConfigError).join("\n"), /^bad\.yaml:3:\d+: intents\[0\]\.match\.hosts\[0\]: unknown host "h9"\nbad\.yaml:4:\d+: intents\[0\]\.match\.ports\[0\]: .*99999/);
+      assert.match(e.errors.map(formatConfigError).join("\n"), /^bad\.yaml:3:\d+: intents\[0\]\.match\.hosts\[0\]: unknown host "h9"; did you mean "h1", "h2" or "h3"\?\nbad\.yaml:4:\d+: intents\[0\]\.match\.ports\[0\]: .*99999/);
       return true;
     });
     await assert.rejects(applyIntentsText(op, "intents: [\n", "syntax.yaml"), (e: unknown) => {
@@ -384,7 +384,7 @@ test("ReportStatus refuses unknown hosts (NotFound) and reports out of bounds (I
     });
   try {
     await reportStatus(agent.client, h1Report());
-    await rejects(h1Report({ host: "h9" }), Code.NotFound, /^unknown host "h9"; the topology has h1, h2, h3$/);
+    await rejects(h1Report({ host: "h9" }), Code.NotFound, /^unknown host "h9"; did you mean "h1", "h2" or "h3"\?$/);
     await rejects(h1Report({ host: "" }), Code.InvalidArgument, /^host is required$/);
     const many = Array.from({ length: 3 + 65 }, (_, i) => ({ ...h1Report().rules[0]!, key: `r#${i}` }));
     await rejects(h1Report({ rules: many }), Code.InvalidArgument, /^report from h1: 68 rule reports, but the host has 3 rules \(at most 67 reports accepted\)$/);

@@ -29,6 +29,7 @@ import { kPrincipal, type Principal } from "./principal.js";
 import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
 import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
 import { quote } from "../core/quote.js";
+import { unknownNameHint } from "../core/name-hints.js";
 import type { RateLimiter } from "./rate-limit.js";
 
 /** The remote address of the request's connection, set by the transport. */
@@ -80,7 +81,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
   const { state, hub, reports, events, pushes, liveliness, log, applier } = deps;
   const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
   const unknownHost = (host: string) =>
-    new ConnectError(`unknown host ${quote(host)}; the topology has ${state.hosts().join(", ") || "no hosts"}`, Code.NotFound);
+    new ConnectError(`unknown host ${quote(host)}; ${unknownNameHint(host, state.hosts(), { what: "hosts" })}`, Code.NotFound);
 
   return (router) => {
     const from = router.handlers.length;
@@ -122,7 +123,9 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           const unknown = req.hosts.filter((h) => !state.hasHost(h));
           if (unknown.length > 0) {
             const shown = unknown.slice(0, 10).map((h) => quote(h)).join(", ");
-            throw new ConnectError(`unknown host(s): ${shown}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""}`, Code.NotFound);
+            // One hint, for the first: each scans every host's name.
+            const hint = unknownNameHint(unknown[0]!, state.hosts(), { what: "hosts" });
+            throw new ConnectError(`unknown host(s): ${shown}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""}; ${unknown.length > 1 ? `${quote(unknown[0]!)}: ` : ""}${hint}`, Code.NotFound);
           }
           const wanted = req.hosts.length > 0 ? new Set(req.hosts) : null;
           const view: PathsView = {

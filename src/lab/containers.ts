@@ -2,6 +2,7 @@
 // without state) joined to the host by a veth, with addresses inside the host's subnets. The host
 // forwards for it and answers neighbour discovery and ARP for it on its uplink (proxy NDP / proxy
 // ARP), so routers reach it without any routing change.
+import { didYouMean } from "../core/name-hints.js";
 import { DEFAULT_LINK_MTU } from "../core/model.js";
 import { containerAddress4, containerAddress6, containerInterfaceName } from "./container-plan.js";
 import { HOST_UPLINK, checkNodeName } from "./naming.js";
@@ -53,7 +54,11 @@ function takenAddresses(hosts: PlannedHost[], containers: LabContainerRecord[]):
 function planContainer(state: LabState, hostName: string, name: string): { host: PlannedHost; record: LabContainerRecord } {
   const plan = buildPlan(state.topology);
   const host = plan.hosts.find((h) => h.name === hostName);
-  if (!host) throw new Error(`no host ${hostName} in the lab (containers sit behind hosts: ${plan.hosts.map((h) => h.name).join(", ")})`);
+  if (!host) {
+    const names = plan.hosts.map((h) => h.name);
+    const near = didYouMean(hostName, names);
+    throw new Error(`no host ${hostName} in the lab (containers sit behind hosts: ${names.join(", ")})${near ? `; ${near}` : ""}`);
+  }
   checkNodeName(name);
   const nodes = [...plan.routers.map((r) => r.name), ...plan.hosts.map((h) => h.name)];
   if (nodes.includes(name)) throw new Error(`container name ${name} is already a node of the topology`);

@@ -8,6 +8,8 @@ import { nsName, nsPath } from "./paths.js";
 import { cgroupWrap } from "./procs.js";
 import { nsenterArgv } from "./run.js";
 import { asUserArgv, resolveUser } from "./users.js";
+import { readState } from "./state.js";
+import { nodeNames, unknownNameHint } from "../core/name-hints.js";
 
 /** Who lab apps run as unless told otherwise. */
 export const LAB_APP_USER = "nobody";
@@ -37,7 +39,7 @@ export function labExecArgv(node: string, opts: LabExecTarget): string[] {
   if (opts.command.length === 0) throw new Error("labExec: empty command");
   if (opts.app !== undefined && opts.cgroup !== undefined) throw new Error("labExec: give an app or a cgroup, not both");
   const ns = nsName(node);
-  if (!namespaceExists(ns)) throw new Error(`no lab node ${node} (no namespace ${ns}; is the lab up?)`);
+  if (!namespaceExists(ns)) throw new Error(noSuchNode(node, ns));
   if (opts.cgroup !== undefined) cgroupPathDir(opts.cgroup);
   const asApp = opts.app !== undefined || opts.cgroup !== undefined;
   const user = opts.user !== undefined ? resolveUser(opts.user) : asApp ? resolveUser(LAB_APP_USER) : null;
@@ -45,6 +47,19 @@ export function labExecArgv(node: string, opts: LabExecTarget): string[] {
   const cgroup = opts.app !== undefined ? ensureAppCgroup(opts.app) : opts.cgroup !== undefined ? ensureCgroupPath(opts.cgroup) : null;
   // The cgroup is joined as root, before the user switch.
   return cgroup ? cgroupWrap(join(cgroup, "cgroup.procs"), argv) : argv;
+}
+
+/** Why `node` has no namespace: no lab, or a name the lab does not have (with the nearest ones). */
+function noSuchNode(node: string, ns: string): string {
+  let state: ReturnType<typeof readState> = null;
+  try {
+    state = readState();
+  } catch {
+    // An unreadable state file says nothing about names; the plain message stands.
+  }
+  if (!state) return `no lab node ${node} (no namespace ${ns}; is the lab up?)`;
+  const nodes = [...nodeNames(state.topology), ...state.containers.map((c) => c.name)];
+  return `no lab node ${node} (no namespace ${ns}); ${unknownNameHint(node, nodes, { what: "nodes", listedBy: "cairn lab status" })}`;
 }
 
 /** Runs a command in a node's namespace (and optionally a cgroup, as a user); resolves with its exit code. */

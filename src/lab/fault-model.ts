@@ -2,6 +2,8 @@
 // must look like under the faults in force. Pure.
 import type { Link, Topology } from "../core/model.js";
 import type { LabPlan } from "./plan.js";
+import { linkSpellings, unknownSpellingHint } from "../core/name-hints.js";
+import { quote } from "../core/quote.js";
 
 export const FAULT_KINDS = ["down", "drop", "loss"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -48,26 +50,8 @@ export class FaultRequestError extends Error {
 
 export type FaultTarget = { target: "link"; link: Link; from: string; to: string } | { target: "node"; name: string };
 
-/** Edit distance (insertions, deletions, substitutions). */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** Up to `max` candidates closest to `name` (by edit distance, then alphabetically). */
-export function nearestNames(name: string, candidates: string[], max = 5): string[] {
-  const scored = [...new Set(candidates)].map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }));
-  scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c, "en", { numeric: true }));
-  return scored.slice(0, max).map((s) => s.c);
-}
-
 /** Every spelling of every router link: its id and both "a-b" forms. */
-function linkSpellings(t: Topology): Map<string, { link: Link; from: string; to: string }> {
+function linkForms(t: Topology): Map<string, { link: Link; from: string; to: string }> {
   const out = new Map<string, { link: Link; from: string; to: string }>();
   for (const l of t.links) {
     out.set(`${l.b}-${l.a}`, { link: l, from: l.b, to: l.a });
@@ -79,8 +63,7 @@ function linkSpellings(t: Topology): Map<string, { link: Link; from: string; to:
 
 /** The link or router `name` stands for; `linksOnly` for faults that only links can have. */
 export function resolveFaultTarget(t: Topology, name: string, linksOnly: boolean): FaultTarget {
-  const spellings = linkSpellings(t);
-  const link = spellings.get(name);
+  const link = linkForms(t).get(name);
   const router = t.routers.some((r) => r.name === name);
   if (link && router) throw new FaultRequestError(`"${name}" is both a router and a link of the topology; rename one of them`);
   if (link) return { target: "link", ...link };
@@ -91,8 +74,10 @@ export function resolveFaultTarget(t: Topology, name: string, linksOnly: boolean
   }
   const host = t.hosts.find((h) => h.name === name || `${h.name}-${h.router}` === name || `${h.router}-${h.name}` === name);
   if (host) throw new FaultRequestError(`${name} is ${host.name === name ? "a host" : `${host.name}'s uplink`}; faults take a ${what}`);
-  const candidates = [...t.links.map((l) => l.id), ...(linksOnly ? [] : t.routers.map((r) => r.name))];
-  throw new FaultRequestError(`no ${what} named "${name}" in the lab (nearest: ${nearestNames(name, candidates).join(", ")})`);
+  const known = linkSpellings(t);
+  if (!linksOnly) for (const r of t.routers) known.set(r.name, r.name);
+  const hint = unknownSpellingHint(name, known, { what: linksOnly ? "links" : "routers and links", listedBy: "cairn lab status" });
+  throw new FaultRequestError(`no ${what} named ${quote(name)} in the lab; ${hint}`);
 }
 
 /** The recorded direction from what the request says about a link written from `from` to `to`. */

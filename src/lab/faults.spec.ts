@@ -297,7 +297,7 @@ describe("lab faults", { skip: labSpecSkip(), concurrency: false }, () => {
 
     const bad = await cairn(["lab", "fault", "down", "r1-r5"]);
     assert.equal(bad.code, 2);
-    assert.equal(bad.stderr.trim(), `cairn: no router or link between routers named "r1-r5" in the lab (nearest: r1-r2, r1-r3, r2-r4, r3-r4, r1)`);
+    assert.equal(bad.stderr.trim(), `cairn: no router or link between routers named "r1-r5" in the lab; did you mean "r1-r2" or "r1-r3"?`);
     assert.equal((await cairn(["lab", "fault", "loss", "r1-r2", "0"])).code, 2);
     assert.equal((await cairn(["lab", "fault", "heal"])).code, 2);
     const healed = await cairn(["lab", "fault", "heal", "--all", "--wait", "--json"]);

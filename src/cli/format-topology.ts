@@ -1,0 +1,95 @@
+// `cairn topology show` on a terminal: a summary line, import notes, then one table each of routers,
+// hosts, links and services. Every row is printed (operators pipe to grep and less); columns that
+// would be "-" on every row are left out, so that a Topology Zoo file's lines stay short.
+import { escapeControls } from "../core/quote.js";
+import type { TopologyView } from "../core/topology-view.js";
+import { formatDurationUs, formatPercent, formatRateBps, plural } from "../core/units.js";
+import { shortened } from "./notes.js";
+import { renderTable } from "./table.js";
+
+interface Column<T> {
+  header: string;
+  cell: (row: T) => string;
+  /** Left out when every cell is "-". */
+  optional?: boolean;
+}
+
+function table<T>(rows: readonly T[], columns: Column<T>[]): string {
+  // GraphML labels are free text: no control character reaches the terminal.
+  const cells = rows.map((r) => columns.map((c) => escapeControls(c.cell(r))));
+  const keep = columns.map((c, i) => !c.optional || cells.some((row) => row[i] !== "-"));
+  const pick = <X>(xs: X[]) => xs.filter((_, i) => keep[i]);
+  return renderTable(pick(columns.map((c) => c.header)), cells.map(pick));
+}
+
+const orDash = (v: string | number | undefined) => (v === undefined || v === "" ? "-" : String(v));
+const list = (xs: readonly string[]) => (xs.length ? xs.join(",") : "-");
+const nonZero = (v: number, format: (v: number) => string) => (v === 0 ? "-" : format(v));
+
+function section(title: string, count: number, body: string): string[] {
+  if (count === 0) return [`${title}: none`];
+  return [`${title}:`, ...body.split("\n").map((l) => `  ${l}`)];
+}
+
+export function formatTopology(file: string, format: "yaml" | "graphml", v: TopologyView, notes: readonly string[]): string {
+  const kind = format === "graphml" ? "Topology Zoo GraphML" : "Cairn topology YAML";
+  const counts = [plural(v.routers.length, "router"), plural(v.hosts.length, "host"), plural(v.links.length, "link")];
+  if (v.services.length) counts.push(plural(v.services.length, "service"));
+  const out = [`${file}: ${kind}, ${counts.join(", ")}`];
+  if (notes.length) out.push("notes:", ...notes.map((n) => `  - ${shortened(n)}`));
+
+  const graphml = v.routers.some((r) => r.graphml);
+  out.push("", ...section("routers", v.routers.length, table(v.routers, [
+    { header: "NAME", cell: (r) => r.name },
+    { header: "LOCATOR", cell: (r) => r.locator },
+    { header: "END SID", cell: (r) => r.endSid },
+    { header: "REGION", cell: (r) => orDash(r.region), optional: true },
+    { header: "MSD", cell: (r) => orDash(r.msd), optional: true },
+    ...(graphml
+      ? [
+          { header: "NODE ID", cell: (r: TopologyView["routers"][number]) => orDash(r.graphml?.id) },
+          // Only renamed routers (label#id) differ from their label.
+          { header: "LABEL", cell: (r: TopologyView["routers"][number]) => (r.graphml && r.graphml.label !== r.name ? r.graphml.label || "(none)" : "-"), optional: true },
+          { header: "LAT", cell: (r: TopologyView["routers"][number]) => orDash(r.graphml?.latitude) },
+          { header: "LON", cell: (r: TopologyView["routers"][number]) => orDash(r.graphml?.longitude) },
+        ]
+      : []),
+  ])));
+
+  out.push("", ...section("hosts", v.hosts.length, table(v.hosts, [
+    { header: "NAME", cell: (h) => h.name },
+    { header: "ROUTER", cell: (h) => h.router },
+    { header: "ADDRESS", cell: (h) => `${h.address}/${h.prefixLen}` },
+    { header: "ADDRESS4", cell: (h) => (h.address4 !== undefined ? `${h.address4}/${h.prefixLen4}` : "-"), optional: true },
+    { header: "END.DX4 SID", cell: (h) => orDash(h.dx4Sid), optional: true },
+  ])));
+
+  out.push("", ...section("links", v.links.length, table(v.links, [
+    { header: "ID", cell: (l) => l.id },
+    { header: "A", cell: (l) => l.a },
+    { header: "B", cell: (l) => l.b },
+    { header: "IGP", cell: (l) => String(l.igp) },
+    { header: "TE", cell: (l) => String(l.te) },
+    { header: "DELAY", cell: (l) => formatDurationUs(l.delayUs) },
+    { header: "JITTER", cell: (l) => nonZero(l.jitterUs, formatDurationUs), optional: true },
+    { header: "LOSS", cell: (l) => nonZero(l.loss, formatPercent), optional: true },
+    { header: "BANDWIDTH", cell: (l) => formatRateBps(l.bandwidthBps) },
+    { header: "UTIL", cell: (l) => nonZero(l.utilization, formatPercent), optional: true },
+    { header: "COLORS", cell: (l) => list(l.colors), optional: true },
+    { header: "SRLGS", cell: (l) => list(l.srlgs), optional: true },
+    { header: "MTU", cell: (l) => String(l.mtu) },
+    { header: "END.X SID A", cell: (l) => l.endXSids.a },
+    { header: "END.X SID B", cell: (l) => l.endXSids.b },
+  ])));
+
+  if (v.services.length) {
+    const instances = v.services.flatMap((s) => s.instances.map((i) => ({ service: s.name, ...i })));
+    out.push("", ...section("services", instances.length, table(instances, [
+      { header: "SERVICE", cell: (i) => i.service },
+      { header: "NODE", cell: (i) => i.node },
+      { header: "SID", cell: (i) => i.sid },
+      { header: "HEALTHY", cell: (i) => (i.healthy ? "yes" : "no") },
+    ])));
+  }
+  return out.join("\n");
+}
