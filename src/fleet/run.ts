@@ -2,7 +2,7 @@
 // child process (so its memory and CPU are its own), W worker processes of simulated agents, then
 // initial sync, rest, and network events measured from the agents' side and the controller's events.
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile, open, type FileHandle } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -166,7 +166,14 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
   const tmp = await mkdtemp(join(tmpdir(), "cairn-fleet-"));
   const children = new Children();
   const onExit = () => children.killAll();
+  const onSignal = (sig: NodeJS.Signals) => {
+    children.killAll();
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
   process.once("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const errors: string[] = [];
   let stderrFile: FileHandle | undefined;
   try {
@@ -375,6 +382,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     children.killAll();
     await stderrFile?.close().catch(() => {});
     process.off("exit", onExit);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await rm(tmp, { recursive: true, force: true });
   }
 }
