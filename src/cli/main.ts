@@ -110,6 +110,34 @@ program
   .action(run(async (o: AgentCommandOptions) => (await import("../agent/main.js")).runAgentCli(o)));
 
 program
+  .command("fleet-sim")
+  .description("start a controller and N simulated agents (real HTTP/2, TLS, client certificates) on a Topology Zoo graph; measure initial sync, memory, CPU, and the reaction to a link failure, a router failure and their repairs")
+  .option("--graph <name|file>", "a Topology Zoo name (data/topology-zoo/NAME.graphml) or a GraphML file (default Geant2012)")
+  .option("--hosts <n>", "simulated hosts, each with its agent (default 1000)", wholeNumber("--hosts"))
+  .option("--rules <n>", "rules over all hosts (default 10000)", wholeNumber("--rules"))
+  .option("--workers <n>", "processes running the agents (default: the number of CPUs)", wholeNumber("--workers"))
+  .option("--attach <how>", "hosts to routers: round-robin or random (default round-robin)")
+  .option("--seed <n>", "seed of the random choices (default 1)", wholeNumber("--seed"))
+  .option("--hold-down <duration>", "the controller's --hold-down (default 1s)", durationMs("--hold-down"))
+  .option("--connect-concurrency <n>", "agents per worker connecting at once (default 100)", wholeNumber("--connect-concurrency"))
+  .option("--pki-dir <dir>", "credential directory, kept between runs (default: per host count under the temp dir)")
+  .option("--timeout <duration>", "give up a phase after this long (default 300s)", durationMs("--timeout"))
+  .option("--no-full-recompute", "skip timing a full recomputation (as long as the controller's start)")
+  .option("--json", "machine-readable output")
+  .action(
+    run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {
+      if (o.attach !== undefined && o.attach !== "round-robin" && o.attach !== "random") throw new InvalidArgumentError(`--attach takes round-robin or random, got "${o.attach}"`);
+      const { holdDown, timeout, attach, ...rest } = o;
+      return (await import("../fleet/command.js")).fleetSimCommand({
+        ...rest,
+        ...(attach ? { attach: attach as "round-robin" | "random" } : {}),
+        ...(holdDown !== undefined ? { holdDownMs: holdDown } : {}),
+        ...(timeout !== undefined ? { timeoutMs: timeout } : {}),
+      });
+    }),
+  );
+
+program
   .command("apply")
   .description("replace the controller's intents with those in a file; prints what changed (intents, and every host's rules)")
   .requiredOption("-f, --file <intents>", "intents YAML")

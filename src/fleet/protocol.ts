@@ -1,0 +1,15 @@
+// Messages between the fleet simulator's orchestrator and its worker processes (IPC, JSON).
+import type { UpdateRecord } from "./sim-agent.js";
+
+export type ToWorker =
+  | { type: "start"; url: string; caPem: string; agentDir: string; hosts: string[]; probeVerdictMs: number; connectConcurrency: number }
+  /** The failed elements now (the whole set: level-triggered). */
+  | { type: "network"; links: string[]; routers: string[] }
+  | { type: "usage" }
+  | { type: "stop" };
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "updates"; records: UpdateRecord[]; errors: number; errorSamples: string[] }
+  /** Hosts whose primaries cross each element. */
+  | { type: "usage"; links: Record<string, number>; routers: Record<string, number> };

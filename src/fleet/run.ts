@@ -1,0 +1,391 @@
+// The fleet simulator's orchestrator: a fleet (generate.ts), its credentials, a real controller as a
+// child process (so its memory and CPU are its own), W worker processes of simulated agents, then
+// initial sync, rest, and network events measured from the agents' side and the controller's events.
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { mkdtemp, rm, writeFile, open, type FileHandle } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadAnyTopology, loadIntents, loadTopology } from "../config/load.js";
+import { createControllerState } from "../controller/state.js";
+import { createOperatorClient } from "../api/client.js";
+import type { EventView } from "../api/types.js";
+import { generateFleet, hostName, intentsYaml, topologyYaml } from "./generate.js";
+import { fleetCredentials } from "./credentials.js";
+import { cpuShare, sampleProc, type ProcSample } from "./proc-stats.js";
+import { spread, type Spread } from "./stats.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+import { wallNow, type UpdateRecord } from "./sim-agent.js";
+
+export interface FleetOptions {
+  /** A Topology Zoo name (data/topology-zoo/NAME.graphml) or a GraphML path. */
+  graph: string;
+  hosts: number;
+  rules: number;
+  workers: number;
+  attach: "round-robin" | "random";
+  seed: number;
+  /** The controller's --hold-down (ms): how long a repaired element waits before paths return. */
+  holdDownMs: number;
+  probeVerdictMs: number;
+  /** Agents per worker waiting for their first update at once. */
+  connectConcurrency: number;
+  /** Credential cache directory; default per N under the temp dir. */
+  pkiDir?: string;
+  /** Skip the full recomputation timing (it takes as long as the controller's start). */
+  skipFullRecompute?: boolean;
+  /** Give up waiting for a phase after this long (ms). */
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_FLEET: Omit<FleetOptions, "log"> = {
+  graph: "Geant2012",
+  hosts: 1000,
+  rules: 10_000,
+  workers: cpus().length,
+  attach: "round-robin",
+  seed: 1,
+  holdDownMs: 1000,
+  probeVerdictMs: 30,
+  connectConcurrency: 100,
+  timeoutMs: 300_000,
+};
+
+export interface EventResult {
+  name: string;
+  element: string;
+  /** Hosts whose probed primaries crossed the element before the event. */
+  hostsCrossing: number;
+  /** Hosts that got an update (agents' side) / push events (controller's side). */
+  affectedHosts: number;
+  pushes: number;
+  /** From the event to each affected agent's acknowledgement (ms). */
+  toAck: Spread;
+  /** The controller's recompute and localisation times from its events (ms, summed over the event). */
+  recomputeMs: number;
+  localiseMs: number;
+  bytes: number;
+  controllerCpuMs: number;
+}
+
+export interface FleetResult {
+  graph: string;
+  routers: number;
+  links: number;
+  hosts: number;
+  rules: number;
+  intents: number;
+  workers: number;
+  credentials: { issued: number; issuedMs: number; dir: string };
+  controllerStartMs: number;
+  initialSync: { ms: number; toAck: Spread; bytes: number; errors: number; synced: number };
+  controller: {
+    restRssBytes: number;
+    /** Before any agent connected. */
+    emptyRssBytes: number;
+    rssPerAgentBytes: number;
+    syncCpuMs: number;
+    cpuPerAgentMs: number;
+    /** CPU share with every agent connected and idle (keepalives). */
+    idleCpuShare: number;
+  };
+  events: EventResult[];
+  fullRecomputeMs: number | null;
+  errors: string[];
+}
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find the repository root");
+    dir = up;
+  }
+  return dir;
+}
+
+export function graphPath(graph: string): string {
+  if (graph.includes("/") || graph.endsWith(".graphml")) return resolve(graph);
+  return join(repoRoot(), "data", "topology-zoo", `${graph}.graphml`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Throws why the run cannot go on (the controller died), or returns. */
+type Guard = () => void;
+
+async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard: Guard = () => {}, stepMs = 50): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (!ok()) {
+    guard();
+    if (performance.now() > until) throw new Error(`fleet-sim: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** Waits until the process's CPU share stays under `share` for `windowMs`. */
+async function quiet(pid: number, timeoutMs: number, windowMs = 500, share = 0.05): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  let a = sampleProc(pid);
+  for (;;) {
+    await sleep(windowMs);
+    const b = sampleProc(pid);
+    if (cpuShare(a, b) < share || performance.now() > until) return;
+    a = b;
+  }
+}
+
+/** Children killed however the run ends. */
+class Children {
+  private readonly all = new Set<ChildProcess>();
+  add<T extends ChildProcess>(c: T): T {
+    this.all.add(c);
+    c.once("exit", () => this.all.delete(c));
+    return c;
+  }
+  async stop(c: ChildProcess, graceMs: number): Promise<void> {
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once("exit", r));
+    await Promise.race([exited, sleep(graceMs)]);
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill("SIGKILL");
+      await exited;
+    }
+  }
+  killAll(): void {
+    for (const c of this.all) c.kill("SIGKILL");
+  }
+}
+
+export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
+  const { topology: base } = await loadAnyTopology(graphPath(o.graph));
+  const fleet = generateFleet(base, { hosts: o.hosts, rules: o.rules, attach: o.attach, seed: o.seed });
+  const hosts = fleet.topology.hosts.map((h) => h.name);
+  const tmp = await mkdtemp(join(tmpdir(), "cairn-fleet-"));
+  const children = new Children();
+  const onExit = () => children.killAll();
+  const onSignal = (sig: NodeJS.Signals) => {
+    children.killAll();
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.once("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const errors: string[] = [];
+  let stderrFile: FileHandle | undefined;
+  try {
+    const topoFile = join(tmp, "topology.yaml");
+    const intentsFile = join(tmp, "intents.yaml");
+    await writeFile(topoFile, topologyYaml(fleet.topology));
+    await writeFile(intentsFile, intentsYaml(fleet.intents));
+    o.log(`fleet: ${o.graph} (${fleet.topology.routers.length} routers, ${fleet.topology.links.length} links), ${o.hosts} hosts, ${fleet.rules} rules in ${fleet.intents.length} intents`);
+
+    const creds = await fleetCredentials(hosts, o.pkiDir);
+    o.log(creds.issued > 0 ? `credentials: ${creds.issued} agent certificates in ${(creds.issuedMs / 1000).toFixed(1)} s (${creds.dir})` : `credentials: cached in ${creds.dir}`);
+
+    // The controller, alone in its process.
+    stderrFile = await open(join(tmp, "controller.log"), "w");
+    const startedAt = performance.now();
+    const ctl = children.add(
+      spawn(process.execPath, [
+        join(repoRoot(), "dist", "cli", "main.js"), "controller",
+        "--topology", topoFile, "--intents", intentsFile, "--tls-dir", creds.dir, "--listen", "127.0.0.1:0",
+        "--max-connections", String(o.hosts + 64), "--events", String(4 * o.hosts + 1000),
+        "--hold-down", `${o.holdDownMs}ms`,
+        // Simulated agents report on change only (not every 2 s): their reports must stay evidence.
+        "--stale-after", "86400s",
+      ], { stdio: ["ignore", "pipe", stderrFile.fd] }),
+    );
+    let url = "";
+    let out = "";
+    ctl.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m && !url) url = m[1]!;
+    });
+    const logFile = join(tmp, "controller.log");
+    const guard: Guard = () => {
+      if (ctl.exitCode !== null || ctl.signalCode !== null) {
+        const tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-5).join("\n  ");
+        throw new Error(`the controller exited (${ctl.exitCode ?? ctl.signalCode}):\n  ${tail}`);
+      }
+    };
+    await waitFor("the controller to listen", o.timeoutMs, () => url !== "", guard);
+    const controllerStartMs = performance.now() - startedAt;
+    o.log(`controller: listening on ${url} after ${(controllerStartMs / 1000).toFixed(1)} s (every path computed)`);
+    await quiet(ctl.pid!, 10_000);
+    const empty = sampleProc(ctl.pid!);
+    const operator = createOperatorClient(url, { credentials: { ca: creds.caPem, ...creds.operator }, timeoutMs: 60_000 });
+
+    // Workers and their agents.
+    const records: UpdateRecord[] = [];
+    let agentErrors = 0;
+    const usages: Extract<FromWorker, { type: "usage" }>[] = [];
+    const workerJs = join(dirname(fileURLToPath(import.meta.url)), "worker.js");
+    const workers = Array.from({ length: o.workers }, () => children.add(fork(workerJs, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })));
+    let ready = 0;
+    for (const w of workers) {
+      w.on("message", (m: FromWorker) => {
+        if (m.type === "ready") ready++;
+        else if (m.type === "updates") {
+          for (const r of m.records) records.push(r);
+          agentErrors += m.errors;
+          for (const e of m.errorSamples) if (errors.length < 20) errors.push(e);
+        } else if (m.type === "usage") usages.push(m);
+      });
+    }
+    await waitFor("the workers", 30_000, () => ready === workers.length);
+    const broadcast = (m: ToWorker) => workers.forEach((w) => w.send(m));
+
+    const syncStart = wallNow();
+    const beforeSync = sampleProc(ctl.pid!);
+    workers.forEach((w, i) =>
+      w.send({
+        type: "start",
+        url,
+        caPem: creds.caPem,
+        agentDir: dirname(creds.agentFiles("x").cert),
+        hosts: hosts.filter((_, j) => j % o.workers === i),
+        probeVerdictMs: o.probeVerdictMs,
+        connectConcurrency: o.connectConcurrency,
+      } satisfies ToWorker),
+    );
+    const synced = new Map<string, UpdateRecord>();
+    let seen = 0;
+    let lastLog = performance.now();
+    await waitFor(`all ${o.hosts} agents' first acknowledgements`, o.timeoutMs, () => {
+      for (; seen < records.length; seen++) {
+        const r = records[seen]!;
+        if (r.full && !synced.has(r.host)) synced.set(r.host, r);
+      }
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        o.log(`initial sync: ${synced.size}/${o.hosts} agents acknowledged, ${agentErrors} errors`);
+      }
+      return synced.size === o.hosts;
+    }, guard);
+    const syncAcks = [...synced.values()].map((r) => r.ackedAt - syncStart);
+    const syncBytes = [...synced.values()].reduce((s, r) => s + r.bytes, 0);
+    await quiet(ctl.pid!, o.timeoutMs);
+    const afterSync = sampleProc(ctl.pid!);
+    o.log(`initial sync: ${o.hosts} agents in ${(Math.max(...syncAcks) / 1000).toFixed(2)} s`);
+    await sleep(3000);
+    const idleEnd = sampleProc(ctl.pid!);
+
+    // The busiest link and router: the failures that move the most hosts.
+    broadcast({ type: "usage" });
+    await waitFor("the workers' path usage", 60_000, () => usages.length === workers.length);
+    const total = (k: "links" | "routers") => {
+      const sum = new Map<string, number>();
+      for (const u of usages) for (const [e, n] of Object.entries(u[k])) sum.set(e, (sum.get(e) ?? 0) + n);
+      return sum;
+    };
+    const linkUse = total("links");
+    const routerUse = total("routers");
+    const busiest = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!;
+    const [link, linkHosts] = busiest(linkUse);
+    const [router, routerHosts] = busiest(routerUse);
+    const zoo = (r: string) => fleet.zooNames.get(r) ?? r;
+    const linkRow = fleet.topology.links.find((l) => l.id === link)!;
+    const linkName = `${link} (${zoo(linkRow.a)}-${zoo(linkRow.b)})`;
+
+    const plan: { name: string; element: string; crossing: number; links: string[]; routers: string[] }[] = [
+      { name: "link down", element: linkName, crossing: linkHosts, links: [link], routers: [] },
+      { name: "link repaired", element: linkName, crossing: 0, links: [], routers: [] },
+      { name: "router down", element: `${router} (${zoo(router)})`, crossing: routerHosts, links: [], routers: [router] },
+      { name: "router repaired", element: `${router} (${zoo(router)})`, crossing: 0, links: [], routers: [] },
+    ];
+    const events: EventResult[] = [];
+    for (const step of plan) {
+      const lastSeq = (await operator.listEvents(0, 1)).lastSeq;
+      const cpu0 = sampleProc(ctl.pid!);
+      const from = records.length;
+      const t0 = wallNow();
+      broadcast({ type: "network", links: step.links, routers: step.routers });
+      // Settled: no update for a while (a repair waits for the hold-down first), controller idle.
+      let lastCount = from;
+      let lastChange = performance.now();
+      const minQuietMs = 1500 + (step.name.includes("repaired") ? o.holdDownMs : 0);
+      await waitFor(`the fleet to settle after ${step.name}`, o.timeoutMs, () => {
+        if (records.length !== lastCount) {
+          lastCount = records.length;
+          lastChange = performance.now();
+        }
+        return performance.now() - lastChange > minQuietMs;
+      }, guard);
+      await quiet(ctl.pid!, o.timeoutMs);
+      const cpu1 = sampleProc(ctl.pid!);
+      const mine = records.slice(from);
+      const lastAck = new Map<string, number>();
+      for (const r of mine) lastAck.set(r.host, Math.max(lastAck.get(r.host) ?? 0, r.ackedAt - t0));
+      const evs: EventView[] = (await operator.listEvents(lastSeq)).events;
+      const sum = (type: string) => evs.filter((e) => e.type === type).reduce((s, e) => s + e.durationMs, 0);
+      const result: EventResult = {
+        name: step.name,
+        element: step.element,
+        hostsCrossing: step.crossing,
+        affectedHosts: lastAck.size,
+        pushes: evs.filter((e) => e.type === "push").length,
+        toAck: spread([...lastAck.values()]),
+        recomputeMs: sum("recompute"),
+        localiseMs: sum("localisation"),
+        bytes: mine.reduce((s, r) => s + r.bytes, 0),
+        controllerCpuMs: cpu1.cpuMs - cpu0.cpuMs,
+      };
+      events.push(result);
+      o.log(`${step.name} ${step.element}: ${result.affectedHosts} hosts re-steered, p99 ${result.toAck.p99.toFixed(0)} ms, max ${result.toAck.max.toFixed(0)} ms, recompute ${result.recomputeMs.toFixed(1)} ms`);
+    }
+
+    // A full recomputation of every (host, intent) pair, here, while the fleet is idle.
+    let fullRecomputeMs: number | null = null;
+    if (!o.skipFullRecompute) {
+      const t = await loadTopology(topoFile);
+      const i = await loadIntents(intentsFile, t);
+      const t1 = performance.now();
+      createControllerState(t, i);
+      fullRecomputeMs = performance.now() - t1;
+    }
+
+    operator.close();
+    broadcast({ type: "stop" });
+    await Promise.all(workers.map((w) => children.stop(w, 10_000)));
+    ctl.kill("SIGTERM");
+    await children.stop(ctl, 5_000);
+    const rest: ProcSample = afterSync;
+    return {
+      graph: o.graph,
+      routers: fleet.topology.routers.length,
+      links: fleet.topology.links.length,
+      hosts: o.hosts,
+      rules: fleet.rules,
+      intents: fleet.intents.length,
+      workers: o.workers,
+      credentials: { issued: creds.issued, issuedMs: creds.issuedMs, dir: creds.dir },
+      controllerStartMs,
+      initialSync: { ms: Math.max(...syncAcks), toAck: spread(syncAcks), bytes: syncBytes, errors: agentErrors, synced: synced.size },
+      controller: {
+        emptyRssBytes: empty.rssBytes,
+        restRssBytes: rest.rssBytes,
+        rssPerAgentBytes: (rest.rssBytes - empty.rssBytes) / o.hosts,
+        syncCpuMs: afterSync.cpuMs - beforeSync.cpuMs,
+        cpuPerAgentMs: (afterSync.cpuMs - beforeSync.cpuMs) / o.hosts,
+        idleCpuShare: cpuShare(afterSync, idleEnd),
+      },
+      events,
+      fullRecomputeMs,
+      errors,
+    };
+  } finally {
+    children.killAll();
+    await stderrFile?.close().catch(() => {});
+    process.off("exit", onExit);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export { hostName };

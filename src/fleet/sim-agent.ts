@@ -1,0 +1,206 @@
+// One simulated agent: the real agent's controller link (its own HTTP/2 connection, client
+// certificate, backoff, keepalive) and rule store, with the datapath and the prober replaced by a
+// model of the network: a path is down when it crosses a failed link or router, else up. Like the
+// agent, it reports at once after applying a new version (the acknowledgement), its new paths still
+// `unknown`, and again once their first probes would have come back.
+import { toBinary } from "@bufbuild/protobuf";
+import { ControllerLink, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "../agent/controller-link.js";
+import { DesiredRules } from "../agent/desired-rules.js";
+import { realClock } from "../agent/clock.js";
+import { reportStatus } from "../api/client.js";
+import type { ClientCredentials } from "../api/credentials.js";
+import { pathUpdateToProto } from "../api/convert.js";
+import { PathUpdateSchema } from "../api/gen/cairn/v1/cairn_pb.js";
+import type { AgentReportView, PathHealthView, PathUpdateView } from "../api/types.js";
+import type { PathState } from "../core/elements.js";
+import type { HostRule } from "../core/assignments.js";
+
+/** What the network is doing: the failed elements. */
+export interface Network {
+  links: ReadonlySet<string>;
+  routers: ReadonlySet<string>;
+}
+
+/** A path the agent probes: its identity is its probe SID list. */
+export interface ProbedPath {
+  probeSids: string[];
+  routers: string[];
+  links: string[];
+  uses: PathHealthView["uses"];
+}
+
+/** One update taken and acknowledged: times are ms since the epoch (performance.timeOrigin + now). */
+export interface UpdateRecord {
+  host: string;
+  version: number;
+  full: boolean;
+  bytes: number;
+  receivedAt: number;
+  ackedAt: number;
+}
+
+export const wallNow = () => performance.timeOrigin + performance.now();
+
+/** The distinct probed paths of the rules (primaries and backups) and the watch probes. */
+export function probedPaths(rules: readonly HostRule[], watch: PathUpdateView["watch"]): ProbedPath[] {
+  const out = new Map<string, ProbedPath>();
+  const add = (sids: string[], routers: string[], links: string[], use: PathHealthView["uses"][number] | null) => {
+    const id = sids.join(",");
+    const p = out.get(id) ?? { probeSids: sids, routers, links, uses: [] };
+    if (use) p.uses.push(use);
+    out.set(id, p);
+  };
+  for (const r of rules) {
+    for (const t of r.targets) {
+      if (!t.result.ok || !t.probes) continue;
+      add(t.probes.primary, t.result.path.nodes, t.result.path.links, { rule: r.key, prefix: t.prefix, role: "primary", active: true });
+      if (t.probes.backup && t.result.backup) add(t.probes.backup, t.result.backup.nodes, t.result.backup.links, { rule: r.key, prefix: t.prefix, role: "backup", active: false });
+    }
+  }
+  for (const w of watch ?? []) if (!out.has(w.probeSids.join(","))) add(w.probeSids, w.routers, w.links, null);
+  return [...out.values()];
+}
+
+export function crosses(p: { routers: string[]; links: string[] }, net: Network): boolean {
+  return p.links.some((l) => net.links.has(l)) || p.routers.some((r) => net.routers.has(r));
+}
+
+export interface SimAgentOptions {
+  url: string;
+  host: string;
+  credentials: ClientCredentials;
+  network: () => Network;
+  /** After a new path is installed, its first probes' verdict comes this much later. */
+  probeVerdictMs: number;
+  onUpdate: (r: UpdateRecord) => void;
+  onError: (host: string, message: string) => void;
+}
+
+export class SimAgent {
+  private readonly store: DesiredRules;
+  private readonly link: ControllerLink;
+  /** Probe id → state and since (ms), as last reported. */
+  private readonly seen = new Map<string, { state: PathState; sinceMs: number }>();
+  private verdictTimer: NodeJS.Timeout | null = null;
+  private sending: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly o: SimAgentOptions) {
+    this.store = new DesiredRules(o.host);
+    this.link = new ControllerLink({
+      url: o.url,
+      credentials: o.credentials,
+      host: o.host,
+      agentVersion: "fleet-sim",
+      backoff: DEFAULT_BACKOFF,
+      keepalive: DEFAULT_AGENT_KEEPALIVE,
+      clock: realClock,
+      log: () => {},
+      onUpdate: (u) => this.take(u),
+      onState: (s, detail) => {
+        if (s === "disconnected" && !this.stopped) o.onError(o.host, detail ?? "disconnected");
+      },
+    });
+  }
+
+  /** The elements this agent's probed paths cross (for choosing what to fail). */
+  paths(): ProbedPath[] {
+    return probedPaths(this.store.rules(), this.store.watch());
+  }
+
+  /** The network changed: report if any probed path changed state (as the prober would). */
+  networkChanged(): void {
+    if (!this.store.known) return;
+    const net = this.o.network();
+    if (this.paths().some((p) => this.seen.get(p.probeSids.join(","))?.state !== this.stateOf(p, net, true))) this.report(null);
+  }
+
+  private take(u: PathUpdateView): void {
+    const receivedAt = wallNow();
+    const outcome = this.store.take(u);
+    if (outcome === "stale") return;
+    const bytes = toBinary(PathUpdateSchema, pathUpdateToProto(u)).length;
+    this.report({ host: this.o.host, version: Number(u.version), full: u.full, bytes, receivedAt, ackedAt: 0 });
+  }
+
+  private stateOf(p: ProbedPath, net: Network, verdict: boolean): PathState {
+    if (crosses(p, net)) return "down";
+    return verdict ? "up" : "unknown";
+  }
+
+  /** Reports in order (one at a time, as the agent does); `ack` is the update this report acknowledges. */
+  private report(ack: UpdateRecord | null): void {
+    this.sending = this.sending.then(async () => {
+      if (this.stopped) return;
+      const view = this.view(ack === null);
+      try {
+        await reportStatus(this.link.client(), view, { timeoutMs: 30_000 });
+        if (ack) this.o.onUpdate({ ...ack, ackedAt: wallNow() });
+      } catch (e) {
+        this.o.onError(this.o.host, `report: ${(e as Error).message}`);
+      }
+      if ((view.paths ?? []).some((p) => p.state === "unknown")) this.scheduleVerdict();
+    });
+  }
+
+  private scheduleVerdict(): void {
+    if (this.verdictTimer) return;
+    this.verdictTimer = setTimeout(() => {
+      this.verdictTimer = null;
+      this.report(null);
+    }, this.o.probeVerdictMs);
+  }
+
+  private view(verdicts: boolean): AgentReportView {
+    const now = Date.now();
+    const net = this.o.network();
+    const rules = this.store.rules();
+    const paths: PathHealthView[] = this.paths().map((p) => {
+      const id = p.probeSids.join(",");
+      const before = this.seen.get(id);
+      // A path seen before has had its probes' verdict; a new one is `unknown` until the next report.
+      const state = this.stateOf(p, net, verdicts || (before !== undefined && before.state !== "unknown"));
+      const sinceMs = before && before.state === state ? before.sinceMs : now;
+      this.seen.set(id, { state, sinceMs });
+      const up = state === "up";
+      return {
+        ...p,
+        state,
+        since: new Date(sinceMs).toISOString(),
+        loss: state === "down" ? 1 : 0,
+        rttMinUs: up ? 1000 : 0,
+        rttAvgUs: up ? 1000 : 0,
+        rttP99Us: up ? 1000 : 0,
+        probesSent: 100,
+        probesReceived: up ? 100 : 0,
+        intervalMs: 10,
+        misses: 3,
+      };
+    });
+    return {
+      host: this.o.host,
+      generation: this.store.generation ?? "",
+      appliedVersion: Number(this.store.version),
+      reportedAt: new Date(now).toISOString(),
+      rules: rules.map((r) => ({
+        key: r.key,
+        state: "installed",
+        reason: "",
+        prefixes: r.targets.map((t) => t.prefix),
+        active: "primary",
+        steeredPackets: 0,
+        steeredBytes: 0,
+        unsteeredPackets: 0,
+        droppedPackets: 0,
+      })),
+      datapathDrops: {},
+      paths,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.verdictTimer) clearTimeout(this.verdictTimer);
+    await this.link.stop();
+  }
+}
