@@ -5,15 +5,16 @@ import { parseTopology } from "../config/topology-file.js";
 import { parseIntents } from "../config/intents-file.js";
 import type { Topology } from "../core/model.js";
 import { LINK_DEFAULTS } from "../core/model.js";
+import { withSids } from "../core/sids.js";
 import { spread } from "./stats.js";
 
 const link = (a: string, b: string) => ({ id: `${a}-${b}`, a, b, ...LINK_DEFAULTS, te: 10, srlgs: [], colors: [] });
-const base: Topology = {
+const base: Topology = withSids({
   routers: ["New York", "Chicago", "Denver", "Lonely"].map((name, i) => ({ name, locator: `fc00:0:${i + 1}::/48` })),
   links: [link("New York", "Chicago"), link("Chicago", "Denver"), link("Denver", "New York")],
   hosts: [],
   services: [],
-};
+});
 
 test("a fleet has N hosts on linked routers, M rules, and files the controller accepts", () => {
   const f = generateFleet(base, { hosts: 50, rules: 120, attach: "round-robin", seed: 7 });

@@ -1,6 +1,7 @@
 // The fleet: a router graph (a Topology Zoo file) with N hosts attached to its routers and a few
 // intents whose match.hosts cover many hosts, together holding M rules. Pure: same inputs, same fleet.
 import type { Host, Topology } from "../core/model.js";
+import { withSids } from "../core/sids.js";
 
 export interface FleetSpec {
   hosts: number;
@@ -56,8 +57,9 @@ export function generateFleet(base: Topology, spec: FleetSpec): Fleet {
   if (!Number.isInteger(spec.rules) || spec.rules < 1) throw new Error(`a fleet needs at least 1 rule, got ${spec.rules}`);
   // Routers with no link can reach nothing: hosts there would only hold infeasible rules.
   const rename = new Map(base.routers.map((r, i) => [r.name, `r${i + 1}`]));
-  const routers = base.routers.map((r) => ({ ...r, name: rename.get(r.name)! }));
-  const links = base.links.map((l) => {
+  // New names make new derived SIDs: the base's are dropped and derived again, as the YAML file's loader will.
+  const routers = base.routers.map(({ sid: _sid, ...r }) => ({ ...r, name: rename.get(r.name)! }));
+  const links = base.links.map(({ sidA: _a, sidB: _b, ...l }) => {
     const a = rename.get(l.a)!;
     const b = rename.get(l.b)!;
     return { ...l, id: `${a}-${b}`, a, b };
@@ -71,7 +73,7 @@ export function generateFleet(base: Topology, spec: FleetSpec): Fleet {
     const router = spec.attach === "random" ? gateways[Math.floor(draw() * gateways.length)]! : gateways[i % gateways.length]!;
     hosts.push({ name: hostName(i), router, address: hostAddress(i), prefixLen: 64 });
   }
-  const topology: Topology = { routers, links, hosts, services: [] };
+  const topology: Topology = withSids({ routers, links, hosts, services: [] });
 
   // Intent j covers every host but its destination until the rules run out: ceil(M / (N-1)) intents.
   const intents: FleetIntent[] = [];
