@@ -39,6 +39,9 @@ export interface LivelinessDeps {
   log?: (line: string) => void;
 }
 
+/** Evaluations that take less than this never delay the next one (every small fleet, every test). */
+const THROTTLE_FROM_MS = 5;
+
 const NOTHING_FOUND: Localisation<ProbedPath> = { suspects: [], unexplained: [], downPaths: 0, degradedPaths: 0, explanationSize: { down: 0, degraded: 0 }, exact: true };
 
 /** What makes a localisation worth an event: its suspects (with their confidence) and unexplained paths. */
@@ -64,6 +67,10 @@ export class Liveliness {
   private lastWatch = "[]";
   private timer: Timer | null = null;
   private closed = false;
+  /** performance.now() before which a report's evaluation waits (see reported). */
+  private busyUntil = 0;
+  private deferred: ReturnType<typeof setTimeout> | null = null;
+  private deferredCause = 0;
 
   constructor(
     private readonly deps: LivelinessDeps,
@@ -81,12 +88,34 @@ export class Liveliness {
   /** A report was accepted and stored; `previous` is the one it replaced. */
   reported(previous: ReceivedReportView | undefined, report: ReceivedReportView): void {
     const cause = this.pathStateEvents(previous, report);
-    if (this.evidenceChanged(previous, report)) this.evaluate(cause);
+    if (!this.evidenceChanged(previous, report)) return;
+    // An evaluation reads every host's report. When the last one took long (a large fleet), the next
+    // waits as long and takes every report that arrived meanwhile: reports, acknowledgements and
+    // streams keep at least half of the event loop, and a burst of reports costs one evaluation.
+    const wait = this.busyUntil - performance.now();
+    if (wait <= 0 && this.deferred === null) return this.evaluate(cause);
+    if (cause !== 0) this.deferredCause = cause;
+    this.deferred ??= setTimeout(() => {
+      this.deferred = null;
+      const c = this.deferredCause;
+      this.deferredCause = 0;
+      this.evaluate(c);
+    }, Math.max(0, wait));
   }
 
   /** Localises, steps the overlay, recomputes and pushes what changed; `cause` is the event that led here. */
   evaluate(cause = 0): void {
     if (this.closed) return;
+    const started = performance.now();
+    try {
+      this.evaluateNow(cause);
+    } finally {
+      const took = performance.now() - started;
+      this.busyUntil = took >= THROTTLE_FROM_MS ? performance.now() + took : 0;
+    }
+  }
+
+  private evaluateNow(cause: number): void {
     const { state, reports, events, publish } = this.deps;
     const now = this.clock.now();
     const t0 = performance.now();
@@ -161,6 +190,8 @@ export class Liveliness {
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
+    if (this.deferred !== null) clearTimeout(this.deferred);
+    this.deferred = null;
   }
 
   private health(e: ElementRef): ElementHealthView {
