@@ -1,19 +1,9 @@
 // Shared benchmark plumbing: the Topology Zoo data, a seeded RNG, timing and reporting.
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Topology } from "../src/core/model.js";
 import { loadAnyTopology } from "../src/config/load.js";
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find the repository root (no package.json above the benchmark)");
-    dir = up;
-  }
-  return dir;
-}
+import { zooDir } from "../src/config/zoo-data.js";
 
 /** CAIRN_BENCH_SMOKE=1: tiny runs that only check the benchmarks still work and still agree with their baselines (the test script does this). */
 export const SMOKE = process.env.CAIRN_BENCH_SMOKE === "1";
@@ -25,7 +15,7 @@ export function size(envName: string, full: number, smoke: number): number {
   return SMOKE ? smoke : full;
 }
 
-export const ZOO_DIR = resolve(repoRoot(), "data", "topology-zoo");
+export const ZOO_DIR = zooDir();
 
 export async function zoo(name: string): Promise<Topology> {
   const file = join(ZOO_DIR, `${name}.graphml`);

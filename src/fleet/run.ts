@@ -2,12 +2,13 @@
 // child process (so its memory and CPU are its own), W worker processes of simulated agents, then
 // initial sync, rest, and network events measured from the agents' side and the controller's events.
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile, open, type FileHandle } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAnyTopology, loadIntents, loadTopology } from "../config/load.js";
+import { findRepoRoot, zooPath } from "../config/zoo-data.js";
 import { createControllerState } from "../controller/state.js";
 import { createOperatorClient } from "../api/client.js";
 import type { EventView } from "../api/types.js";
@@ -96,19 +97,9 @@ export interface FleetResult {
   errors: string[];
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find the repository root");
-    dir = up;
-  }
-  return dir;
-}
-
 export function graphPath(graph: string): string {
   if (graph.includes("/") || graph.endsWith(".graphml")) return resolve(graph);
-  return join(repoRoot(), "data", "topology-zoo", `${graph}.graphml`);
+  return zooPath(`${graph}.graphml`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -191,7 +182,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     const startedAt = performance.now();
     const ctl = children.add(
       spawn(process.execPath, [
-        join(repoRoot(), "dist", "cli", "main.js"), "controller",
+        join(findRepoRoot(), "dist", "cli", "main.js"), "controller",
         "--topology", topoFile, "--intents", intentsFile, "--tls-dir", creds.dir, "--listen", "127.0.0.1:0",
         "--max-connections", String(o.hosts + 64), "--events", String(4 * o.hosts + 1000),
         "--hold-down", `${o.holdDownMs}ms`,
