@@ -5,7 +5,7 @@
 // fails here reaches the controller's state. Pure.
 import { quote as quoteValue } from "../core/quote.js";
 import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, IntentMatch, Objective, PortRange, Protection, Protocol, Topology, TopologyNames, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, APP_NAME, FAILURE_POLICIES, LIVELINESS_RANGES, PROTECTIONS, PROTOCOL_NUMBERS, topologyNames } from "../core/model.js";
+import { ADDITIVE_METRICS, APP_NAME, constraintsOf, FAILURE_POLICIES, LIVELINESS_RANGES, PROTECTIONS, PROTOCOL_NUMBERS, topologyNames } from "../core/model.js";
 import type { Family, IpPrefix } from "../core/ip.js";
 import { familyName, formatIpPrefix, parseIpPrefix } from "../core/ip.js";
 import { ipv4Owner, isDualStack } from "../core/destinations.js";
@@ -315,20 +315,10 @@ function checkConstraints(c: ConstraintsMsg | undefined, names: TopologyNames, h
   const excludeAny = list("excludeAny", (v) => (includeAll.includes(v) ? { error: `colour ${quote(v)} is both excluded here and required by includeAll` } : v));
 
   if (!ok) return null;
-  return {
-    ...(maxLatencyUs !== undefined ? { maxLatencyUs } : {}),
-    ...(maxJitterUs !== undefined ? { maxJitterUs } : {}),
-    ...(maxLoss !== undefined ? { maxLoss } : {}),
-    ...(maxHops !== undefined ? { maxHops } : {}),
-    ...(minBandwidthBps !== undefined ? { minBandwidthBps } : {}),
-    avoidNodes,
-    avoidLinks,
-    avoidSrlgs,
-    avoidRegions,
-    excludeAny,
-    includeAny,
-    includeAll,
-  };
+  return constraintsOf(
+    { maxLatencyUs, maxJitterUs, maxLoss, maxHops, minBandwidthBps },
+    { avoidNodes, avoidLinks, avoidSrlgs, avoidRegions, excludeAny, includeAny, includeAll },
+  );
 }
 
 /** undefined never (present message); null after reporting. */

@@ -2,7 +2,7 @@
 import { quote } from "../core/quote.js";
 import { isMap } from "yaml";
 import type { AdditiveMetric, Constraints, FailurePolicy, Intent, IntentLiveliness, Objective, Protection, Topology, TopologyNames, Weights } from "../core/model.js";
-import { ADDITIVE_METRICS, FAILURE_POLICIES, LIVELINESS_RANGES, OBJECTIVES, PROTECTIONS, topologyNames } from "../core/model.js";
+import { ADDITIVE_METRICS, constraintsOf, FAILURE_POLICIES, LIVELINESS_RANGES, OBJECTIVES, PROTECTIONS, topologyNames } from "../core/model.js";
 import type { ParseResult } from "./errors.js";
 import { parseMatch } from "./intent-match.js";
 import { MAX_MSD } from "./topology-file.js";
@@ -248,18 +248,8 @@ function parseConstraints(cField: Field | undefined, ctx: TopologyNames): Constr
   }
 
   if (!ok) return null;
-  return {
-    ...(maxLatencyUs !== undefined ? { maxLatencyUs } : {}),
-    ...(maxJitterUs !== undefined ? { maxJitterUs } : {}),
-    ...(maxLoss !== undefined ? { maxLoss } : {}),
-    ...(maxHops !== undefined ? { maxHops } : {}),
-    ...(minBandwidthBps !== undefined ? { minBandwidthBps } : {}),
-    avoidNodes,
-    avoidLinks,
-    avoidSrlgs,
-    avoidRegions,
-    excludeAny,
-    includeAny,
-    includeAll,
-  };
+  return constraintsOf(
+    { maxLatencyUs, maxJitterUs, maxLoss, maxHops, minBandwidthBps },
+    { avoidNodes, avoidLinks, avoidSrlgs, avoidRegions, excludeAny, includeAny, includeAll },
+  );
 }

@@ -176,6 +176,26 @@ export interface Constraints {
   includeAll: string[];
 }
 
+type ConstraintBounds = Pick<Constraints, "maxLatencyUs" | "maxJitterUs" | "maxLoss" | "maxHops" | "minBandwidthBps">;
+
+/** Constraints from checked parts: a bound that is undefined is left out, not set to undefined. */
+export function constraintsOf(b: ConstraintBounds, lists: Omit<Constraints, keyof ConstraintBounds>): Constraints {
+  return {
+    ...(b.maxLatencyUs !== undefined ? { maxLatencyUs: b.maxLatencyUs } : {}),
+    ...(b.maxJitterUs !== undefined ? { maxJitterUs: b.maxJitterUs } : {}),
+    ...(b.maxLoss !== undefined ? { maxLoss: b.maxLoss } : {}),
+    ...(b.maxHops !== undefined ? { maxHops: b.maxHops } : {}),
+    ...(b.minBandwidthBps !== undefined ? { minBandwidthBps: b.minBandwidthBps } : {}),
+    avoidNodes: lists.avoidNodes,
+    avoidLinks: lists.avoidLinks,
+    avoidSrlgs: lists.avoidSrlgs,
+    avoidRegions: lists.avoidRegions,
+    excludeAny: lists.excludeAny,
+    includeAny: lists.includeAny,
+    includeAll: lists.includeAll,
+  };
+}
+
 export const NO_CONSTRAINTS: Constraints = { avoidNodes: [], avoidLinks: [], avoidSrlgs: [], avoidRegions: [], excludeAny: [], includeAny: [], includeAll: [] };
 
 /** What a path must be, apart from its ends: shared by intents and the path engine's queries. */
