@@ -62,22 +62,21 @@ export async function readIntentsFile(path: string): Promise<string> {
 }
 
 /** `cairn apply -f FILE` against the controller at `url`. */
-export async function applyIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}, client: OperatorClientOptions = {}): Promise<ApplyResultView> {
-  const text = await readIntentsFile(path);
-  const c = createOperatorClient(url, client);
-  try {
-    return await applyIntentsText(c, text, path, opts);
-  } finally {
-    c.close();
-  }
+export function applyIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}, client: OperatorClientOptions = {}): Promise<ApplyResultView> {
+  return withFile(url, path, client, (c, text) => applyIntentsText(c, text, path, opts));
 }
 
 /** `cairn apply -f FILE --dry-run` against the controller at `url`. */
-export async function validateIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}, client: OperatorClientOptions = {}): Promise<ValidateResultView> {
+export function validateIntentsFile(url: string, path: string, opts: ApplyFileOptions = {}, client: OperatorClientOptions = {}): Promise<ValidateResultView> {
+  return withFile(url, path, client, (c, text) => validateIntentsText(c, text, path, opts));
+}
+
+/** Reads the file (before connecting), then runs `fn` over a client of `url` that is closed afterwards. */
+async function withFile<T>(url: string, path: string, client: OperatorClientOptions, fn: (c: OperatorClient, text: string) => Promise<T>): Promise<T> {
   const text = await readIntentsFile(path);
   const c = createOperatorClient(url, client);
   try {
-    return await validateIntentsText(c, text, path, opts);
+    return await fn(c, text);
   } finally {
     c.close();
   }

@@ -1,5 +1,5 @@
 // What `cairn topology show` shows: the topology with the SIDs its routers get (core/sids.ts). Pure.
-import type { Link, ServiceFunction, Topology } from "./model.js";
+import type { Host, Link, ServiceFunction, Topology } from "./model.js";
 import { DEFAULT_LINK_MTU } from "./model.js";
 
 /** A GraphML router's node in its file (config/graphml.ts's GraphmlOrigin). */
@@ -19,16 +19,8 @@ export interface RouterView {
   graphml?: NodeOrigin;
 }
 
-export interface HostView {
-  name: string;
-  router: string;
-  address: string;
-  prefixLen: number;
-  address4?: string;
-  prefixLen4?: number;
-  /** Dual-stack hosts: the End.DX4 SID on their router that hands IPv4 to them. */
-  dx4Sid?: string;
-}
+/** A host as the model has it, its End.DX4 SID (dual-stack hosts) included. */
+export type HostView = Host;
 
 export interface LinkView extends Omit<Link, "mtu"> {
   /** The link's MTU, its default when the file gives none. */
