@@ -4,7 +4,23 @@
 // subscriber too far behind is sent a fresh full snapshot instead.
 import type { HostRule } from "../core/assignments.js";
 import type { PathUpdateView } from "../api/types.js";
-import type { ControllerState, HostDelta } from "./state.js";
+import type { HostDelta, HostSnapshot } from "./state.js";
+
+/** What a hub serves: the controller's state, or (replicas) its mirror of the store. */
+export interface HubSource {
+  readonly generation: string;
+  /** Undefined while the host has no assignment yet (a replica before the leader's first write). */
+  snapshot(host: string): HostSnapshot | undefined;
+}
+
+/** What the agent says it holds when it subscribes: resumes without a snapshot when it is current. */
+export interface AgentHolds {
+  generation: string;
+  version: bigint;
+}
+
+/** How long a subscriber that holds a version newer than this replica has seen waits for it to arrive. */
+export const CATCH_UP_MS = 5_000;
 
 export interface SubscriberInfo {
   id: number;
@@ -39,7 +55,10 @@ class Subscriber {
   }
 
   push(d: HostDelta): void {
-    if (this.needFull) return; // the snapshot taken at send time will include it
+    if (this.needFull) {
+      this.notify(); // a stream waiting for its host's first assignment
+      return; // the snapshot taken at send time will include it
+    }
     this.pending.push(d);
     if (this.pending.length > MAX_PENDING_DELTAS) {
       this.pending = [];
@@ -56,16 +75,21 @@ class Subscriber {
 
   /** Resolves when there is something to send, the hub closes, or `signal` aborts. */
   async ready(signal: AbortSignal): Promise<void> {
-    while (!this.needFull && this.pending.length === 0 && !this.closed && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        signal.addEventListener("abort", onAbort, { once: true });
-        this.wake = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-      });
-    }
+    while (!this.needFull && this.pending.length === 0 && !this.closed && !signal.aborted) await this.nextNotice(signal);
+  }
+
+  /** Resolves at the next push or notify, or when `signal` aborts, or after `ms`. */
+  nextNotice(signal: AbortSignal, ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms !== undefined ? setTimeout(() => done(), ms) : null;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      signal.addEventListener("abort", done, { once: true });
+      this.wake = done;
+    });
   }
 }
 
@@ -95,7 +119,7 @@ export class SubscriptionHub {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly state: ControllerState) {}
+  constructor(private readonly state: HubSource) {}
 
   subscribers(): SubscriberInfo[] {
     return [...this.subs].map((s) => ({ ...s.info }));
@@ -117,11 +141,13 @@ export class SubscriptionHub {
   /**
    * The update stream of one agent: a full snapshot, then deltas. Ends when
    * `signal` aborts (client gone); throws HubClosedError when the hub closes.
-   * `onOpen`/`onClose` bracket its registration.
+   * `onOpen`/`onClose` bracket its registration. An agent that `holds` the current version of this
+   * generation gets an empty delta at that version first instead of the snapshot (it resumes); one
+   * that holds a newer version (a replica whose watch lags) waits for it, at most CATCH_UP_MS.
    */
   async *stream(
     host: string,
-    meta: { agentVersion: string; peer: string },
+    meta: { agentVersion: string; peer: string; holds?: AgentHolds },
     signal: AbortSignal,
     hooks: { onOpen?: (i: SubscriberInfo) => void; onClose?: (i: SubscriberInfo) => void } = {},
   ): AsyncGenerator<PathUpdateView> {
@@ -137,6 +163,21 @@ export class SubscriptionHub {
     this.subs.add(sub);
     hooks.onOpen?.({ ...sub.info });
     try {
+      const holds = meta.holds && meta.holds.generation === this.state.generation && meta.holds.version > 0n ? meta.holds : null;
+      if (holds) {
+        const until = Date.now() + CATCH_UP_MS;
+        let snap = this.state.snapshot(host);
+        while ((!snap || snap.version < holds.version) && Date.now() < until && !signal.aborted && !sub.closed) {
+          await sub.nextNotice(signal, until - Date.now());
+          snap = this.state.snapshot(host);
+        }
+        if (snap && snap.version === holds.version) {
+          sub.needFull = false;
+          sub.pending = [];
+          sub.info.lastSentVersion = snap.version;
+          yield { host, generation: this.state.generation, version: snap.version, full: false, upserts: [], removedKeys: [] };
+        }
+      }
       for (;;) {
         await sub.ready(signal);
         if (signal.aborted) return;
@@ -144,7 +185,10 @@ export class SubscriptionHub {
         let update: PathUpdateView;
         if (sub.needFull) {
           const snap = this.state.snapshot(host);
-          if (!snap) throw new Error(`unknown host ${host}`);
+          if (!snap) {
+            await sub.nextNotice(signal); // no assignment yet: wait for the leader's first write
+            continue;
+          }
           sub.needFull = false;
           sub.pending = [];
           update = {

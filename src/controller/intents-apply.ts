@@ -86,7 +86,14 @@ class Refusal extends Error {
   }
 }
 
-export class IntentsApplier {
+/** ListIntents' revision, ValidateIntents and ApplyIntents: IntentsApplier here, replicas/replica-intents.ts on replicas. */
+export interface IntentsService {
+  current(): IntentsRevisionView & { source: string };
+  validate(req: IntentsRequest): Promise<ValidateResultView>;
+  apply(req: IntentsRequest, principal: Principal): Promise<ApplyResultView>;
+}
+
+export class IntentsApplier implements IntentsService {
   private revision: number;
   private source: string;
   private readonly history: Change[] = [];
@@ -346,7 +353,7 @@ export class IntentsApplier {
 }
 
 /** FAILED_PRECONDITION listing the datapath limits the intents break (capped). */
-function overLimits(messages: string[]): ConnectError {
+export function overLimits(messages: string[]): ConnectError {
   const shown = messages.slice(0, MAX_LISTED);
   if (messages.length > MAX_LISTED) shown.push(`… and ${messages.length - MAX_LISTED} more`);
   return new ConnectError(`the intents do not fit the hosts' datapaths; nothing applied:\n${shown.join("\n")}`, Code.FailedPrecondition);
@@ -366,7 +373,7 @@ export function fileLabel(name: string): string {
 const MAX_INVALID_CHARS = 8 * 1024;
 
 /** INVALID_ARGUMENT listing every error (capped), with the ValidationErrors detail. */
-function invalid(errors: ConfigError[]): ConnectError {
+export function invalid(errors: ConfigError[]): ConnectError {
   const shown: ConfigError[] = [];
   const lines: string[] = [];
   let size = 0;

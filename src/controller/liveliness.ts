@@ -30,13 +30,15 @@ export interface LivelinessOptions {
 }
 
 export interface LivelinessDeps {
-  state: ControllerState;
-  reports: ReportStore;
+  state: Pick<ControllerState, "topology" | "setLiveliness">;
+  reports: Pick<ReportStore, "all">;
   events: EventLog;
   /** Sends deltas to the hosts' agents and records the pushes, caused by event `cause`. */
   publish: (deltas: HostDelta[], cause: number) => void;
   /** One line per overlay change and per recomputation. */
   log?: (line: string) => void;
+  /** The overlay after each change of its marks (replicas store it). */
+  overlayChanged?: (overlay: Overlay) => void;
 }
 
 /** Evaluations that take less than this never delay the next one (every small fleet, every test). */
@@ -146,6 +148,7 @@ export class Liveliness {
       this.deps.log?.(`liveliness: ${c.element.kind} ${c.element.id} ${c.previous} -> ${c.state}: ${c.reason}`);
     }
     this.overlay = step.overlay;
+    if (step.changes.length > 0) this.deps.overlayChanged?.(this.overlay);
     this.found = found;
     this.evidence = evidenceOf(paths);
     this.clearsAt = step.clearsAtMs;
@@ -168,6 +171,22 @@ export class Liveliness {
       }
     }
     this.schedule(now, step.nextDeadlineMs);
+  }
+
+  /**
+   * Takes the marks another controller left (a replica taking over from a leader), and hands the state
+   * their exclusions and watch probes, as if this one had made them; returns what that changed.
+   */
+  restore(overlay: Overlay): ReturnType<ControllerState["setLiveliness"]> {
+    this.overlay = new Map(overlay);
+    const watch = watchProbesByHost(this.overlay);
+    this.lastWatch = canonicalJson([...watch].sort(([a], [b]) => a.localeCompare(b)));
+    return this.deps.state.setLiveliness(unavailableOf(this.overlay), watch);
+  }
+
+  /** The marks now. */
+  marks(): Overlay {
+    return this.overlay;
   }
 
   /** Every link and node of the topology with its mark, suspicion and evidence. */

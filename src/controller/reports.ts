@@ -70,6 +70,15 @@ export class ReportStore {
     return received;
   }
 
+  /** Keeps a report received elsewhere (another replica), with the time it arrived there. */
+  set(report: ReceivedReportView): void {
+    this.latest.set(report.host, report);
+  }
+
+  delete(host: string): void {
+    this.latest.delete(host);
+  }
+
   get(host: string): ReceivedReportView | undefined {
     return this.latest.get(host);
   }

@@ -13,18 +13,18 @@ import {
 } from "../api/convert.js";
 import { applyResultToProto, topologyToProto, validateResultToProto } from "../api/convert-apply.js";
 import { eventsViewToProto, eventToProto, linksViewToProto } from "../api/convert-liveliness.js";
-import type { AgentReportView, PathsView } from "../api/types.js";
+import type { AgentReportView, LinksView, PathsView, ReceivedReportView } from "../api/types.js";
 import { HubClosedError } from "./hub.js";
-import type { SubscriberInfo, SubscriptionHub } from "./hub.js";
+import type { HubSource, SubscriberInfo, SubscriptionHub } from "./hub.js";
+import type { Intent, Topology } from "../core/model.js";
 import { MAX_REQUEST_BYTES, reportProblem } from "./reports.js";
 import type { ReportStore } from "./reports.js";
-import type { ControllerState, HostDelta } from "./state.js";
+import type { HostDelta } from "./state.js";
 import { EventRingClosedError, type EventLog } from "./events.js";
-import type { Liveliness } from "./liveliness.js";
 import type { PushTracker } from "./pushes.js";
 import { checkOwnHost } from "./authz.js";
 import { whileValid } from "./revalidate.js";
-import type { IntentsApplier } from "./intents-apply.js";
+import type { IntentsService } from "./intents-apply.js";
 import { kPrincipal, type Principal } from "./principal.js";
 import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
 import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
@@ -35,13 +35,28 @@ import type { RateLimiter } from "./rate-limit.js";
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
 
+/** What the service reads: the controller's state (state.ts), or a replica's mirror of the store (replicas/mirror.ts). */
+export interface ServedState extends HubSource {
+  readonly topology: Topology;
+  intents(): Intent[];
+  hosts(): string[];
+  hasHost(host: string): boolean;
+}
+
+/** Where accepted reports go, and what ListLinks shows: Liveliness, or a replica's relay and view of the overlay. */
+export interface ReportSink {
+  /** A report passed every check; `previous` is the host's last one here. */
+  reported(previous: ReceivedReportView | undefined, report: ReceivedReportView): void | Promise<void>;
+  links(): LinksView;
+}
+
 export interface ServiceDeps {
-  state: ControllerState;
+  state: ServedState;
   hub: SubscriptionHub;
   reports: ReportStore;
   events: EventLog;
   pushes: PushTracker;
-  liveliness: Liveliness;
+  liveliness: ReportSink;
   /** Sends deltas to the hosts' agents and records the pushes, caused by event `cause`. */
   publish: (deltas: HostDelta[], cause: number) => void;
   log: (line: string) => void;
@@ -53,7 +68,7 @@ export interface ServiceDeps {
    */
   interceptors?: Interceptor[];
   /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
-  applier: IntentsApplier;
+  applier: IntentsService;
   /** Per-caller rates of ApplyIntents and ValidateIntents; none: unlimited. */
   rateLimits?: { apply: RateLimiter; validate: RateLimiter };
   /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
@@ -93,7 +108,8 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           checkOwnHost(ctx.values.get(kPrincipal), req.host, "Subscribe", deps.enforceOwnHost === true, log);
           if (!state.hasHost(req.host)) throw unknownHost(req.host);
           const valid = whileValid(principalOf(ctx), ctx.signal, "Subscribe", log);
-          const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer) }, valid.signal, {
+          const holds = req.generation !== "" ? { holds: { generation: req.generation, version: req.version } } : {};
+          const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer), ...holds }, valid.signal, {
             onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.subscribers().length} connected)`),
             onClose: (i) =>
               log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.subscribers().length} connected)`),
@@ -134,9 +150,9 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
               .hosts()
               .filter((h) => !wanted || wanted.has(h))
               .map((h) => {
-                const s = state.snapshot(h)!;
+                const s = state.snapshot(h);
                 const report = reports.get(h);
-                return { host: h, version: Number(s.version), rules: s.rules, watch: s.watch, ...(report ? { report } : {}) };
+                return { host: h, version: Number(s?.version ?? 0n), rules: s?.rules ?? [], watch: s?.watch ?? [], ...(report ? { report } : {}) };
               }),
             agents: hub
               .subscribers()
@@ -152,11 +168,11 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           return pathsViewToProto(view);
         },
 
-        reportStatus(req, ctx) {
+        async reportStatus(req, ctx) {
           if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
           checkOwnHost(ctx.values.get(kPrincipal), req.host, "ReportStatus", deps.enforceOwnHost === true, log);
-          const snapshot = state.snapshot(req.host);
-          if (!snapshot) throw unknownHost(req.host);
+          if (!state.hasHost(req.host)) throw unknownHost(req.host);
+          const snapshot = state.snapshot(req.host) ?? { rules: [] };
           let report: AgentReportView;
           try {
             report = agentReportFromProto(req);
@@ -169,9 +185,9 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           const previous = reports.get(report.host);
           const received = reports.put(report);
           pushes.reported(report.host, report.generation, report.appliedVersion);
-          liveliness.reported(previous, received);
+          await liveliness.reported(previous, received);
           // The version after whatever this report set off.
-          return reportAckToProto({ generation: state.generation, version: Number(state.snapshot(req.host)!.version) });
+          return reportAckToProto({ generation: state.generation, version: Number(state.snapshot(req.host)?.version ?? 0n) });
         },
 
         async applyIntents(req, ctx) {

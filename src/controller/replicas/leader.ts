@@ -1,0 +1,169 @@
+// The one replica that computes. On taking over it rebuilds the controller's state from the store (the
+// intents, the overlay's marks), writes every host whose stored assignment differs from what it computes
+// (what a leader that died mid-way left undone), then recomputes on every intents change and on every
+// overlay change its liveliness makes from the reports in the store. It writes; every replica (itself
+// too) serves what it wrote through the store's watch.
+import { performance } from "node:perf_hooks";
+import type { Intent, Topology } from "../../core/model.js";
+import type { Clock } from "../clock.js";
+import type { EventLog } from "../events.js";
+import { Liveliness } from "../liveliness.js";
+import { planIntentsOffLoop, type PathComputer } from "../path-workers.js";
+import { canonicalJson, createControllerState, ruleChanges, type ControllerState, type HostDelta } from "../state.js";
+import { limitViolations, type DatapathLimitsConfig } from "../limits.js";
+import type { StoreMirror } from "./mirror.js";
+import { NotLeaderError, StoreUnavailableError, type ComputedRecord, type ControllerStore, type HostAssignment, type Leadership } from "./store.js";
+
+export interface LeaderOptions {
+  store: ControllerStore;
+  mirror: StoreMirror;
+  leadership: Leadership;
+  topology: Topology;
+  events: EventLog;
+  clock: Clock;
+  log: (line: string) => void;
+  holdDownMs?: number;
+  staleAfterMs?: number;
+  paths: PathComputer | null;
+  limits: DatapathLimitsConfig;
+}
+
+/** A failed write is tried again after this. */
+const RETRY_MS = 500;
+
+export class Leader {
+  readonly liveliness: Liveliness;
+  private readonly state: ControllerState;
+  /** The intents revision the state holds. */
+  private revision: number;
+  private readonly dirty = new Set<string>();
+  private overlayDirty = false;
+  private computed: ComputedRecord | null = null;
+  private writing: Promise<void> | null = null;
+  private intentsQueue: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private storeDown = false;
+
+  constructor(private readonly o: LeaderOptions) {
+    const { mirror, topology } = o;
+    const t0 = performance.now();
+    const record = mirror.intentsRecord();
+    this.state = createControllerState(topology, mirror.intents(), { generation: mirror.generation });
+    this.revision = record.revision;
+    this.liveliness = new Liveliness(
+      {
+        state: this.state,
+        reports: { all: () => mirror.fedReports() },
+        events: o.events,
+        publish: (deltas) => this.changed(deltas),
+        log: o.log,
+        overlayChanged: () => {
+          this.overlayDirty = true;
+          this.flush();
+        },
+      },
+      { clock: o.clock, ...(o.holdDownMs !== undefined ? { holdDownMs: o.holdDownMs } : {}), ...(o.staleAfterMs !== undefined ? { staleAfterMs: o.staleAfterMs } : {}) },
+    );
+    this.liveliness.restore(new Map(mirror.overlay()));
+    // What the store holds that differs from what this leader computes: written now.
+    const hostRules = [];
+    for (const host of this.state.hosts()) {
+      const mine = this.state.snapshot(host)!;
+      const stored = mirror.assignment(host);
+      if (stored && canonicalJson({ r: stored.rules, w: stored.watch }) === canonicalJson({ r: mine.rules, w: mine.watch })) continue;
+      this.dirty.add(host);
+      const c = ruleChanges(host, stored?.rules ?? [], mine.rules);
+      if (c.added.length + c.changed.length + c.removed.length > 0) hostRules.push(c);
+    }
+    const last = mirror.computed();
+    if (!last || last.record.intentsRevision < record.revision) {
+      this.computed = { intentsRevision: record.revision, hostsPushed: [...this.dirty].map((host) => ({ host, upserts: 0, removals: 0 })), hostRules };
+    }
+    o.log(
+      `leader: computed intents revision ${record.revision} and ${mirror.overlay().length} overlay mark(s) in ${(performance.now() - t0).toFixed(0)} ms; ` +
+        `${this.dirty.size} host(s) differ from the store and are written now`,
+    );
+    mirror.listeners.intents = (r, intents) => this.intentsChanged(r.revision, intents);
+    mirror.listeners.report = (previous, report) => this.liveliness.reported(previous, report);
+    this.flush();
+    // Reports that arrived while no one led.
+    this.liveliness.evaluate();
+    // Intents changed between the snapshot the mirror was built from and now.
+    if (mirror.intentsRecord().revision > this.revision) this.intentsChanged(mirror.intentsRecord().revision, mirror.intents());
+  }
+
+  /** Recomputes for new intents, one change at a time (later ones wait). */
+  private intentsChanged(revision: number, intents: Intent[]): void {
+    this.intentsQueue = this.intentsQueue.then(async () => {
+      if (this.stopped || revision <= this.revision) return;
+      const t0 = performance.now();
+      const plan = await planIntentsOffLoop(this.state, intents, this.o.paths);
+      if (this.stopped) return;
+      const over = limitViolations(plan.diff.hostRules.map((h) => h.host), plan.before, plan.after, this.o.limits);
+      if (over.length > 0) this.o.log(`leader: intents revision ${revision} do not fit some hosts' datapaths (their agents will report the rules they cannot install): ${over.slice(0, 3).map((v) => v.message).join("; ")}`);
+      const { summary, deltas } = this.state.commitIntents(plan);
+      this.revision = revision;
+      this.computed = {
+        intentsRevision: revision,
+        hostsPushed: summary.hostsPushed.map((p) => ({ host: p.host, upserts: p.upserts, removals: p.removals })),
+        hostRules: plan.diff.hostRules,
+      };
+      this.o.log(`leader: intents revision ${revision} computed in ${(performance.now() - t0).toFixed(0)} ms: ${deltas.length} host(s) changed`);
+      this.changed(deltas);
+      if (deltas.length === 0) this.flush();
+    });
+  }
+
+  private changed(deltas: HostDelta[]): void {
+    for (const d of deltas) this.dirty.add(d.host);
+    this.flush();
+  }
+
+  /** Writes what is dirty, one write at a time; what changes meanwhile goes with the next. */
+  private flush(): void {
+    if (this.writing || this.stopped) return;
+    if (this.dirty.size === 0 && !this.overlayDirty && !this.computed) return;
+    this.writing = (async () => {
+      const hosts = new Map<string, HostAssignment>();
+      for (const h of this.dirty) {
+        const s = this.state.snapshot(h)!;
+        hosts.set(h, { rules: s.rules, watch: s.watch });
+      }
+      const overlay = this.overlayDirty ? [...this.liveliness.marks()] : undefined;
+      const computed = this.computed;
+      this.dirty.clear();
+      this.overlayDirty = false;
+      this.computed = null;
+      try {
+        const rev = await this.o.store.writeAssignments(this.o.leadership, { hosts, ...(overlay ? { overlay } : {}), ...(computed ? { computed } : {}) });
+        if (this.storeDown) this.o.log(`leader: the store is back; wrote ${hosts.size} host(s) at revision ${rev}`);
+        this.storeDown = false;
+      } catch (e) {
+        // Put back what was not written (unless newer changes took its place), and try again.
+        for (const h of hosts.keys()) this.dirty.add(h);
+        if (overlay) this.overlayDirty = true;
+        this.computed ??= computed;
+        if (e instanceof NotLeaderError) {
+          this.o.log("leader: no longer the leader; stopping");
+          this.stop();
+          return;
+        }
+        const why = e instanceof StoreUnavailableError ? e.message : `unexpected: ${(e as Error).message}`;
+        if (!this.storeDown) this.o.log(`leader: cannot write (${why}); ${this.dirty.size} host(s) wait, retrying every ${RETRY_MS} ms`);
+        this.storeDown = true;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      } finally {
+        this.writing = null;
+      }
+      this.flush();
+    })();
+  }
+
+  /** Stops computing and writing (leadership lost, or the replica stops). */
+  stop(): void {
+    this.stopped = true;
+    this.liveliness.close();
+    this.o.mirror.listeners.intents = undefined;
+    this.o.mirror.listeners.report = undefined;
+  }
+}

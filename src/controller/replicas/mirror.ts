@@ -1,0 +1,156 @@
+// A replica's copy of what the store holds, kept by its watch: what the replica serves (agents'
+// streams, ListPaths, ListIntents), whether or not it leads. Each change of a host's assignment becomes
+// a delta at the store revision that made it, so every replica sends the same versions.
+import type { Intent, Topology } from "../../core/model.js";
+import type { ReceivedReportView } from "../../api/types.js";
+import type { ServedState } from "../service.js";
+import type { HostDelta, HostSnapshot } from "../state.js";
+import { canonicalJson, diffRules } from "../state.js";
+import { ReportStore } from "../reports.js";
+import { decodeIntents } from "./intents-codec.js";
+import type { ComputedRecord, IntentsRecord, StoreChange, StoreContents, StoredHost, StoredOverlay } from "./store.js";
+
+export interface MirrorListeners {
+  /** Deltas of hosts' assignments, in store order (the hub's publish). */
+  deltas(d: HostDelta[]): void;
+  /** New intents (the leader computes them). */
+  intents?(record: IntentsRecord, intents: Intent[]): void;
+  /** A host's new report, with the one it replaced (the leader's liveliness). */
+  report?(previous: ReceivedReportView | undefined, report: ReceivedReportView): void;
+}
+
+export class StoreMirror implements ServedState {
+  readonly reports = new ReportStore();
+  private readonly hostSet: Set<string>;
+  private readonly assigned = new Map<string, StoredHost>();
+  private record: IntentsRecord;
+  private current: Intent[];
+  private overlayMarks: StoredOverlay;
+  private computedRecord: ComputedRecord | null;
+  private computedAt = 0n;
+  /** The latest store revision seen. */
+  revision: bigint;
+  /** Reports as last handed to listeners.report (the ReportStore also holds this replica's own at once). */
+  private readonly fed = new Map<string, ReceivedReportView>();
+  private readonly waiters = new Set<() => void>();
+  listeners: MirrorListeners = { deltas: () => {} };
+
+  constructor(
+    readonly generation: string,
+    readonly topology: Topology,
+    contents: StoreContents,
+    private readonly log: (line: string) => void,
+  ) {
+    this.hostSet = new Set(topology.hosts.map((h) => h.name));
+    if (!contents.intents) throw new Error("the store holds no intents");
+    this.record = contents.intents;
+    const decoded = decodeIntents(contents.intents.intents, topology);
+    if (!decoded.ok) throw new Error(`the intents in the store (revision ${contents.intents.revision}) do not fit this topology: ${decoded.reason}`);
+    this.current = decoded.intents;
+    for (const [h, a] of contents.hosts) if (this.hostSet.has(h)) this.assigned.set(h, a);
+    for (const r of contents.reports.values()) if (this.hostSet.has(r.host)) this.take(r);
+    this.overlayMarks = contents.overlay;
+    this.computedRecord = contents.computed;
+    this.revision = contents.revision;
+  }
+
+  intents(): Intent[] {
+    return [...this.current];
+  }
+  intentsRecord(): IntentsRecord {
+    return this.record;
+  }
+  overlay(): StoredOverlay {
+    return this.overlayMarks;
+  }
+  computed(): { record: ComputedRecord; revision: bigint } | null {
+    return this.computedRecord ? { record: this.computedRecord, revision: this.computedAt } : null;
+  }
+  hosts(): string[] {
+    return this.topology.hosts.map((h) => h.name);
+  }
+  hasHost(host: string): boolean {
+    return this.hostSet.has(host);
+  }
+  snapshot(host: string): HostSnapshot | undefined {
+    const a = this.assigned.get(host);
+    return a ? { host, version: a.version, rules: [...a.rules], watch: [...a.watch] } : undefined;
+  }
+  assignment(host: string): StoredHost | undefined {
+    return this.assigned.get(host);
+  }
+  /** The reports as the leader's liveliness sees them. */
+  fedReports(): ReceivedReportView[] {
+    return [...this.fed.values()];
+  }
+
+  private take(r: ReceivedReportView): ReceivedReportView | undefined {
+    const previous = this.fed.get(r.host);
+    this.fed.set(r.host, r);
+    this.reports.set(r);
+    return previous;
+  }
+
+  /** One change from the store's watch, in order. */
+  apply(c: StoreChange): void {
+    if (c.revision > this.revision) this.revision = c.revision;
+    switch (c.kind) {
+      case "host": {
+        if (!this.hostSet.has(c.host.host)) break;
+        const prev = this.assigned.get(c.host.host);
+        this.assigned.set(c.host.host, c.host);
+        const { upserts, removed } = diffRules(prev?.rules ?? [], c.host.rules);
+        const watchChanged = !prev || canonicalJson(prev.watch) !== canonicalJson(c.host.watch);
+        this.listeners.deltas([{ host: c.host.host, version: c.host.version, upserts, removed, ...(watchChanged ? { watch: c.host.watch } : {}) }]);
+        break;
+      }
+      case "intents": {
+        const decoded = decodeIntents(c.record.intents, this.topology);
+        if (!decoded.ok) {
+          this.log(`the store's intents at revision ${c.record.revision} do not fit this topology (${decoded.reason}): keeping revision ${this.record.revision}`);
+          break;
+        }
+        this.record = c.record;
+        this.current = decoded.intents;
+        this.listeners.intents?.(c.record, decoded.intents);
+        break;
+      }
+      case "report": {
+        if (!this.hostSet.has(c.host)) break;
+        if (c.report === null) {
+          // The lease of the replica that stored it ended; the report itself stays as evidence until stale.
+          break;
+        }
+        const previous = this.take(c.report);
+        this.listeners.report?.(previous, c.report);
+        break;
+      }
+      case "overlay":
+        this.overlayMarks = c.overlay;
+        break;
+      case "computed":
+        this.computedRecord = c.computed;
+        this.computedAt = c.revision;
+        break;
+    }
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves true once `ok()` holds after a change (or now), false after `ms`. */
+  waitUntil(ok: () => boolean, ms: number): Promise<boolean> {
+    if (ok()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!ok()) return;
+        done(true);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      const done = (v: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(v);
+      };
+      this.waiters.add(check);
+    });
+  }
+}
