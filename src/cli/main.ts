@@ -74,6 +74,11 @@ program
   .option("--apply-per-minute <n>", "... then per minute (default 60)", wholeNumber("--apply-per-minute"))
   .option("--validate-burst <n>", "validations per caller at once (default 60) ...", wholeNumber("--validate-burst"))
   .option("--validate-per-minute <n>", "... then per minute (default 300)", wholeNumber("--validate-per-minute"))
+  .option("--etcd <urls>", "run as one of several replicas sharing intents, overlay, assignments and versions in etcd at these client URLs (repeatable, or comma-separated, e.g. http://127.0.0.1:2379); without it, one process with its state in memory", (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option("--etcd-ca <file>", "PEM CA of etcd's server certificate (for https:// --etcd URLs)")
+  .option("--etcd-cert <file>", "PEM client certificate for etcd (with --etcd-key, when etcd asks for client certificates)")
+  .option("--etcd-key <file>", "PEM private key of --etcd-cert")
+  .option("--etcd-lease-ttl <seconds>", "TTL of the leader's and the reports' etcd leases: how long a dead replica holds leadership (default 3)", wholeNumber("--etcd-lease-ttl"))
   .action(run(async (o: import("../controller/main.js").ControllerCliOptions) => (await import("../controller/main.js")).runController(o)));
 
 program

@@ -7,6 +7,7 @@ import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
 import type { ControllerHandle, ControllerSecurity, ListenAddress } from "./server.js";
 import { defaultLog, isLoopback, startController } from "./server.js";
 import { pickLimits, type ControllerLimits } from "./request-limits.js";
+import { etcdStoreFromFlags } from "./replicas/etcd-flags.js";
 
 export const DEFAULT_LISTEN = "[::1]:50051";
 
@@ -40,6 +41,14 @@ export interface ControllerCliOptions extends Partial<ControllerLimits> {
   requestBodyTimeout?: number;
   /** Worker threads computing an apply's paths (0: on the event loop). */
   pathWorkers?: number;
+  /** etcd client URLs (repeatable, or comma lists): run as one of several replicas sharing state there. */
+  etcd?: string[];
+  /** PEM files for etcd's TLS: its server CA, and this replica's client certificate and key. */
+  etcdCa?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+  /** TTL (s) of the leader's lease and the reports': how long a dead replica holds them (default 3). */
+  etcdLeaseTtl?: number;
   /** Stops the controller when aborted (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Called once listening (tests, lab). */
@@ -110,7 +119,9 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
   const security: ControllerSecurity | null = credentials ? { tls: credentials.tls, authenticator: credentials } : null;
   const topology = await loadTopology(opts.topology);
   const intents = await loadIntents(opts.intents, topology);
+  const store = await etcdStoreFromFlags(opts, defaultLog);
   const controller = await startController({
+    ...(store ? { store } : {}),
     topology,
     intents,
     intentsFile: opts.intents,

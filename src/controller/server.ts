@@ -30,6 +30,10 @@ import { http2ServerOptions, limitOption, resolveLimits, type ControllerLimits }
 import { guardRequests } from "./request-guard.js";
 import { RateLimiter } from "./rate-limit.js";
 import { createPathWorkers, DEFAULT_PATH_WORKERS } from "./path-workers.js";
+import type { ControllerStore } from "./replicas/store.js";
+import { startReplica, type Replica } from "./replicas/replica.js";
+import type { ReportSink, ServedState } from "./service.js";
+import type { IntentsService } from "./intents-apply.js";
 
 export interface ListenAddress {
   host: string;
@@ -82,6 +86,11 @@ export interface ControllerOptions {
   limits?: Partial<ControllerLimits>;
   /** Worker threads computing the paths of an apply; 0 computes them on the event loop. Default DEFAULT_PATH_WORKERS. */
   pathWorkers?: number;
+  /**
+   * Run as one of several replicas sharing this store (replicas/): intents, overlay, assignments and
+   * versions live there; `intents` only seed a fresh store. Without: the single-process controller.
+   */
+  store?: ControllerStore;
 }
 
 export interface ControllerHandle {
@@ -264,47 +273,95 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const log = opts.log ?? defaultLog;
   const keepalive = opts.keepalive ?? DEFAULT_KEEPALIVE;
   const requestLimits = resolveLimits(opts.limits);
-  const state = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
   const limits = { ...DEFAULT_DATAPATH_LIMITS, ...opts.datapathLimits };
   if (!Number.isInteger(limits.maxRules) || limits.maxRules < 2) throw new Error(`the agents' max rules must be a whole number ≥ 2, got ${limits.maxRules}`);
-  const tooBig = limitViolations(state.hosts(), new Map(), new Map(state.hosts().map((h) => [h, state.snapshot(h)!.rules])), limits);
-  if (tooBig.length > 0) throw new Error(`the intents${opts.intentsFile ? ` of ${opts.intentsFile}` : ""} do not fit the hosts' datapaths:\n${tooBig.map((v) => v.message).join("\n")}`);
-  const hub = new SubscriptionHub(state);
   const clock = opts.clock ?? realClock;
   const events = new EventLog(clock, opts.eventsCapacity ?? DEFAULT_EVENTS_CAPACITY);
-  const pushes = new PushTracker(events, clock, state.generation);
-  const reports = new ReportStore(() => new Date(clock.now()));
-  const publish = (deltas: HostDelta[], cause: number) => {
-    hub.publish(deltas);
-    pushes.pushed(deltas, cause);
-  };
   const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
   const workers = opts.pathWorkers ?? DEFAULT_PATH_WORKERS;
   const paths = workers > 0 ? createPathWorkers(opts.topology, { workers }) : null;
-  const applier = new IntentsApplier({
-    state,
-    events,
-    publish,
-    log,
-    clock,
-    limits,
-    maxIntents: requestLimits.maxIntents,
-    paths,
-    source: opts.intentsFile ?? "",
-    ...(audit ? { audit } : {}),
-    ...(opts.persistIntents && opts.intentsFile ? { persist: (intents: Intent[]) => writeFileAtomic(opts.intentsFile!, formatIntentsYaml(intents)) } : {}),
-  });
-  try {
-    await applier.loaded();
-  } catch (e) {
-    await paths?.close();
-    await audit?.close();
-    throw e;
+  let state: ServedState;
+  let hub: SubscriptionHub;
+  let pushes: PushTracker;
+  let reports: ReportStore;
+  let liveliness: ReportSink & { close?(): void };
+  let applier: IntentsService;
+  let replica: Replica | null = null;
+  let publish: (deltas: HostDelta[], cause: number) => void;
+  if (opts.store) {
+    try {
+      replica = await startReplica({
+        store: opts.store,
+        topology: opts.topology,
+        intents: opts.intents,
+        intentsFile: opts.intentsFile ?? "",
+        events,
+        clock,
+        log,
+        limits,
+        maxIntents: requestLimits.maxIntents,
+        paths,
+        ...(audit ? { audit } : {}),
+        ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}),
+        ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}),
+      });
+    } catch (e) {
+      await opts.store.close().catch(() => {});
+      await paths?.close();
+      await audit?.close();
+      throw e;
+    }
+    state = replica.mirror;
+    hub = replica.hub;
+    pushes = replica.pushes;
+    reports = replica.mirror.reports;
+    liveliness = replica.reports;
+    applier = replica.applier;
+    publish = () => {};
+  } else {
+    const local = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
+    state = local;
+    const tooBig = limitViolations(local.hosts(), new Map(), new Map(local.hosts().map((h) => [h, local.snapshot(h)!.rules])), limits);
+    if (tooBig.length > 0) {
+      await paths?.close();
+      await audit?.close();
+      throw new Error(`the intents${opts.intentsFile ? ` of ${opts.intentsFile}` : ""} do not fit the hosts' datapaths:\n${tooBig.map((v) => v.message).join("\n")}`);
+    }
+    hub = new SubscriptionHub(local);
+    pushes = new PushTracker(events, clock, local.generation);
+    reports = new ReportStore(() => new Date(clock.now()));
+    const h = hub;
+    const p = pushes;
+    publish = (deltas: HostDelta[], cause: number) => {
+      h.publish(deltas);
+      p.pushed(deltas, cause);
+    };
+    const localApplier = new IntentsApplier({
+      state: local,
+      events,
+      publish,
+      log,
+      clock,
+      limits,
+      maxIntents: requestLimits.maxIntents,
+      paths,
+      source: opts.intentsFile ?? "",
+      ...(audit ? { audit } : {}),
+      ...(opts.persistIntents && opts.intentsFile ? { persist: (intents: Intent[]) => writeFileAtomic(opts.intentsFile!, formatIntentsYaml(intents)) } : {}),
+    });
+    try {
+      await localApplier.loaded();
+    } catch (e) {
+      await paths?.close();
+      await audit?.close();
+      throw e;
+    }
+    applier = localApplier;
+    liveliness = new Liveliness(
+      { state: local, reports, events, publish, log },
+      { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
+    );
   }
-  const liveliness = new Liveliness(
-    { state, reports, events, publish, log },
-    { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
-  );
 
   const rateLimits = {
     apply: new RateLimiter("ApplyIntents", { burst: requestLimits.applyBurst, perMinute: requestLimits.applyPerMinute, options: `${limitOption("applyBurst")}, ${limitOption("applyPerMinute")}` }),
@@ -335,6 +392,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const cleartext = security ? (opts.cleartextListen ?? []) : opts.listen;
   const outside = cleartext.filter((a) => !isLoopback(a.host));
   if (outside.length > 0) {
+    await replica?.close();
     throw new Error(`cleartext listener on ${outside.map((a) => formatHostPort(a.host, a.port)).join(", ")} refused: without TLS the controller listens on loopback only (::1, 127.0.0.1)`);
   }
   const adapter = connectNodeAdapter({
@@ -353,13 +411,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null, requestLimits, log));
   } catch (e) {
     await Promise.all(listeners.map((l) => l.close()));
+    await replica?.close();
     await paths?.close();
     await audit?.close();
     throw e;
   }
   const urls = listeners.map((l) => l.url);
   log(
-    `listening on ${urls.join(", ")} (generation ${state.generation}; ${state.hosts().length} hosts, ${state.intents().length} intents)`,
+    `listening on ${urls.join(", ")} (generation ${state.generation}; ${state.hosts().length} hosts, ${state.intents().length} intents${replica ? `; a replica on ${opts.store!.description}` : ""})`,
   );
 
   let closing: Promise<void> | null = null;
@@ -373,7 +432,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       closing ??= (async () => {
         hub.close();
         events.close();
-        liveliness.close();
+        liveliness.close?.();
+        await replica?.close();
         await Promise.all(listeners.map((l) => l.close()));
         await paths?.close();
         await audit?.close();
