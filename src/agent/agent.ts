@@ -42,6 +42,8 @@ export interface HostProbe {
 export interface AgentOptions {
   /** Controller base URL, e.g. "http://[::1]:50051". */
   controllerUrl: string;
+  /** With replicas: every replica's URL (controllerUrl first); the agent moves to the next when its own goes away. */
+  controllerUrls?: string[];
   /** This host's name in the topology. */
   host: string;
   /** The host's uplink interface (datapath attach point). */
@@ -504,7 +506,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     const settled = rules.every((r) => r.state !== "error");
     return {
       host: opts.host,
-      controllerUrl: opts.controllerUrl,
+      controllerUrl: link?.url ?? opts.controllerUrl,
       interface: opts.interface,
       pid: process.pid,
       state,
@@ -573,6 +575,8 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     writeStatus();
     link = new ControllerLink({
       url: opts.controllerUrl,
+      ...(opts.controllerUrls ? { urls: opts.controllerUrls } : {}),
+      holds: () => store.holds(),
       ...(opts.credentials ? { credentials: opts.credentials } : {}),
       host: opts.host,
       agentVersion: opts.agentVersion ?? AGENT_VERSION,
@@ -584,6 +588,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         const before = store.generation;
         const outcome = store.take(u);
         if (outcome === "stale") return log(`ignoring stale update v${u.version} (have v${store.version})`);
+        if (outcome === "resumed") return log(`resumed at v${u.version}: the controller holds what this host holds`);
         if (outcome === "snapshot" && before !== null && u.generation !== before) log(`controller generation changed (${before} -> ${u.generation}): resyncing from its snapshot`);
         reconcile();
         log(`${outcome} v${u.version}: ${u.upserts.length} upserts, ${u.removedKeys.length} removals; ${store.rules().length} rules`);

@@ -40,6 +40,13 @@ export type LinkState = "connecting" | "connected" | "disconnected";
 
 export interface ControllerLinkOptions {
   url: string;
+  /**
+   * Every replica's URL (url among them, first): when the one in use goes away the link moves to the
+   * next at once, and backs off only after a whole round failed. Default [url].
+   */
+  urls?: string[];
+  /** What the agent holds (generation and version): sent with Subscribe, so that a replica whose state is the same resumes the stream without a snapshot. */
+  holds?: () => { generation: string; version: bigint } | null;
   /** The agent's certificate (its identity: its host name) and the CA of the controller's. */
   credentials?: ClientCredentials;
   host: string;
@@ -57,16 +64,24 @@ export class ControllerLink {
   private readonly stopCtl = new AbortController();
   private sessionManager: Http2SessionManager;
   private state: LinkState = "connecting";
+  private readonly urls: string[];
+  private index = 0;
   readonly done: Promise<void>;
 
   constructor(private readonly o: ControllerLinkOptions) {
+    this.urls = o.urls && o.urls.length > 0 ? [...o.urls] : [o.url];
     this.sessionManager = this.newSessionManager();
     this.done = this.loop();
   }
 
+  /** The controller (replica) in use. */
+  get url(): string {
+    return this.urls[this.index]!;
+  }
+
   /** A Connect client on the link's HTTP/2 connection (for reports). */
   client(): Client<typeof CairnService> {
-    return createClient(CairnService, createGrpcTransport({ baseUrl: this.o.url, sessionManager: this.sessionManager, interceptors: credentialInterceptors(this.o.credentials) }));
+    return createClient(CairnService, createGrpcTransport({ baseUrl: this.url, sessionManager: this.sessionManager, interceptors: credentialInterceptors(this.o.credentials) }));
   }
 
   get connected(): boolean {
@@ -80,7 +95,7 @@ export class ControllerLink {
    * own error event, so failures alone never abort it.
    */
   private newSessionManager(): Http2SessionManager {
-    return sessionManagerFor(this.o.url, this.o.credentials, {
+    return sessionManagerFor(this.url, this.o.credentials, {
       pingIntervalMs: this.o.keepalive.intervalMs,
       pingTimeoutMs: this.o.keepalive.timeoutMs,
       pingIdleConnection: false,
@@ -109,6 +124,8 @@ export class ControllerLink {
   private async loop(): Promise<void> {
     const { o } = this;
     let attempt = 0;
+    /** URLs tried since the last success or the last full round. */
+    let triedInRound = 0;
     let lastFailure: string | null = null;
     const snapshotTimeoutMs = o.keepalive.intervalMs + o.keepalive.timeoutMs;
     while (!this.stopCtl.signal.aborted) {
@@ -125,14 +142,18 @@ export class ControllerLink {
       if (this.state !== "disconnected") this.setState("connecting", null);
       let reason = "controller ended the stream";
       try {
-        const stream = this.client().subscribe({ host: o.host, agentVersion: o.agentVersion }, { signal: streamCtl.signal });
+        const holds = o.holds?.() ?? null;
+        const request = { host: o.host, agentVersion: o.agentVersion, ...(holds ? { generation: holds.generation, version: holds.version } : {}) };
+        const stream = this.client().subscribe(request, { signal: streamCtl.signal });
         for await (const msg of stream) {
           gotSnapshot = true;
           const update = pathUpdateFromProto(msg);
           if (this.state !== "connected") {
             attempt = 0;
+            triedInRound = 0;
             lastFailure = null;
-            o.log(`connected to ${o.url} as ${o.host} (generation ${update.generation})`);
+            const resumed = !update.full && holds !== null && update.generation === holds.generation && update.version === holds.version;
+            o.log(`connected to ${this.url} as ${o.host} (generation ${update.generation}${resumed ? `; resumed at v${update.version}, no snapshot needed` : ""})`);
             this.setState("connected", null);
           }
           o.onUpdate(update);
@@ -144,15 +165,23 @@ export class ControllerLink {
         this.stopCtl.signal.removeEventListener("abort", onStop);
       }
       if (this.stopCtl.signal.aborted) break;
-      if (stalled) {
-        reason = `no snapshot within ${snapshotTimeoutMs} ms`;
+      if (stalled) reason = `no snapshot within ${snapshotTimeoutMs} ms`;
+      const from = this.url;
+      const wasConnected = this.state === "connected";
+      triedInRound++;
+      const moving = this.urls.length > 1;
+      if (stalled || moving) {
         this.sessionManager.abort();
+        if (moving) this.index = (this.index + 1) % this.urls.length;
         this.sessionManager = this.newSessionManager();
       }
-      if (this.state === "connected") o.log(`lost controller ${o.url}: ${reason}; keeping the installed rules, reconnecting`);
-      else if (reason !== lastFailure) o.log(`cannot reach controller ${o.url}: ${reason}; retrying with backoff`);
+      if (wasConnected) o.log(`lost controller ${from}: ${reason}; keeping the installed rules, ${moving ? `moving to ${this.url}` : "reconnecting"}`);
+      else if (reason !== lastFailure) o.log(`cannot reach controller ${from}: ${reason}; ${moving ? `trying ${this.url}` : "retrying with backoff"}`);
       lastFailure = reason;
       this.setState("disconnected", reason);
+      // Another replica is tried at once; the backoff applies once every one failed in a row.
+      if (moving && triedInRound < this.urls.length) continue;
+      triedInRound = 0;
       await this.sleep(backoffDelay(attempt++, o.backoff));
     }
   }

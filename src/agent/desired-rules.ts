@@ -3,7 +3,8 @@ import type { HostRule } from "../core/assignments.js";
 import type { PathUpdateView } from "../api/types.js";
 import type { WatchProbe } from "../core/elements.js";
 
-export type UpdateOutcome = "snapshot" | "delta" | "stale";
+/** resumed: an empty delta at the version held (a replica resuming the stream without a snapshot). */
+export type UpdateOutcome = "snapshot" | "delta" | "stale" | "resumed";
 
 export class DesiredRules {
   private readonly byKey = new Map<string, HostRule>();
@@ -42,12 +43,18 @@ export class DesiredRules {
       return "snapshot";
     }
     if (this.gen === null || u.generation !== this.gen) throw new Error(`delta for generation ${u.generation} without its snapshot; resubscribing`);
+    if (u.version === this.ver && u.upserts.length === 0 && u.removedKeys.length === 0 && u.watch === undefined) return "resumed";
     if (u.version <= this.ver) return "stale";
     for (const k of u.removedKeys) this.byKey.delete(k);
     for (const r of u.upserts) this.byKey.set(r.key, r);
     if (u.watch !== undefined) this.watchSet = u.watch;
     this.ver = u.version;
     return "delta";
+  }
+
+  /** What Subscribe tells the controller this host holds (null before the first snapshot). */
+  holds(): { generation: string; version: bigint } | null {
+    return this.gen === null ? null : { generation: this.gen, version: this.ver };
   }
 
   /** Paths no rule uses that the controller wants probed (elements under watch). */

@@ -12,6 +12,7 @@ import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
 import { findCgroup2Mount } from "../host/cgroup2.js";
 
 export interface AgentCommandOptions {
+  /** A controller URL, or with replicas several, comma-separated (the CLI's repeated --controller joined): the agent uses the first and moves to the next when its own goes away. */
   controller: string;
   /** PEM files: the CA of the controller's certificate, this agent's certificate and key. */
   ca?: string;
@@ -85,9 +86,26 @@ export function agentCgroupMount(given: string | undefined, mountsText?: string)
  * The agent's credentials from --ca, --cert, --key: an https controller needs a certificate whose
  * CN is this host (the controller lets an agent act for its own host only); http takes none.
  */
+/** The controller URLs of --controller (repeatable, or comma-separated), checked: all https:// or all http://, no duplicates. */
+export function controllerUrls(given: string): { urls: string[]; https: boolean } {
+  const parts = given.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  if (parts.length === 0) throw new CliError("--controller: no URL given", EXIT_BAD_INPUT);
+  const urls: string[] = [];
+  let https: boolean | null = null;
+  for (const p of parts) {
+    const u = checkControllerUrl(p);
+    if ("error" in u) throw new CliError(`--controller${parts.length > 1 ? ` ${p}` : ""}: ${u.error}`, EXIT_BAD_INPUT);
+    if (https !== null && https !== u.https) throw new CliError("--controller: all URLs https:// or all http://, not both", EXIT_BAD_INPUT);
+    https = u.https;
+    if (urls.includes(u.url)) throw new CliError(`--controller ${p}: given twice`, EXIT_BAD_INPUT);
+    urls.push(u.url);
+  }
+  return { urls, https: https! };
+}
+
 export async function agentCredentials(o: Pick<AgentCommandOptions, "controller" | "host" | "ca" | "cert" | "key">): Promise<ClientCredentials | undefined> {
-  const u = checkControllerUrl(o.controller);
-  if ("error" in u) throw new CliError(`--controller: ${u.error}`, EXIT_BAD_INPUT);
+  const { urls, https } = controllerUrls(o.controller);
+  const u = { url: urls.join(", "), https };
   const given = (["ca", "cert", "key"] as const).filter((k) => o[k] !== undefined);
   if (!u.https) {
     if (given.length > 0) throw new CliError(`--${given.join(", --")} need an https:// controller URL, got ${u.url}`, EXIT_BAD_INPUT);
@@ -134,8 +152,10 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     ...(opts.maxFragments !== undefined ? { maxFragments: opts.maxFragments } : {}),
   };
   const cgroupMount = agentCgroupMount(opts.cgroupMount);
+  const { urls } = controllerUrls(opts.controller);
   const agent = runAgent({
-    controllerUrl: opts.controller,
+    controllerUrl: urls[0]!,
+    ...(urls.length > 1 ? { controllerUrls: urls } : {}),
     cgroupMount,
     ...(credentials ? { credentials } : {}),
     host: opts.host,

@@ -84,7 +84,7 @@ program
 program
   .command("agent")
   .description("run a host's agent: subscribe to the controller and program the eBPF datapath")
-  .requiredOption("--controller <url>", "controller URL, e.g. https://[fd00:ca:fe::1]:50051")
+  .requiredOption("--controller <url>", "controller URL, e.g. https://[fd00:ca:fe::1]:50051; with replicas, repeat it (or give a comma-separated list): the agent starts with the first and moves to the next live one when its own goes away", (v: string, prev?: string) => (prev ? `${prev},${v}` : v))
   .option("--ca <file>", "PEM CA certificate to verify the controller's certificate with (default: the system's CAs)")
   .option("--cert <file>", "PEM client certificate of this agent (`cairn certs issue DIR --agent HOST`): CN is the host name")
   .option("--key <file>", "PEM private key of --cert")

@@ -67,6 +67,8 @@ export function crosses(p: { routers: string[]; links: string[] }, net: Network)
 
 export interface SimAgentOptions {
   url: string;
+  /** Every replica's URL (url first), when the controller runs as replicas. */
+  urls?: string[];
   host: string;
   credentials: ClientCredentials;
   network: () => Network;
@@ -89,6 +91,8 @@ export class SimAgent {
     this.store = new DesiredRules(o.host);
     this.link = new ControllerLink({
       url: o.url,
+      ...(o.urls ? { urls: o.urls } : {}),
+      holds: () => this.store.holds(),
       credentials: o.credentials,
       host: o.host,
       agentVersion: "fleet-sim",
@@ -118,7 +122,7 @@ export class SimAgent {
   private take(u: PathUpdateView): void {
     const receivedAt = wallNow();
     const outcome = this.store.take(u);
-    if (outcome === "stale") return;
+    if (outcome === "stale" || outcome === "resumed") return;
     const bytes = toBinary(PathUpdateSchema, pathUpdateToProto(u)).length;
     this.report({ host: this.o.host, version: Number(u.version), full: u.full, bytes, receivedAt, ackedAt: 0 });
   }
