@@ -1,0 +1,228 @@
+// Controller replicas on a real etcd: real `cairn controller --etcd` processes with one credential
+// directory, agents made of the real ControllerLink, and the three faults: the computing replica killed
+// during a burst of applies, a serving replica killed under its agents, and etcd restarted. Each test
+// prints how long the takeover, the move or the recovery took.
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import test, { type TestContext } from "node:test";
+import { Code } from "@connectrpc/connect";
+import { createOperatorClient, ControllerCallError, type OperatorClient } from "../../api/client.js";
+import { issueCertificate } from "../../certs/authority.js";
+import { makeTestPki, pemCredentials, scratchDir } from "../../certs/testing.js";
+import { createControllerState, canonicalJson } from "../state.js";
+import { INTENTS_V1, INTENTS_V2, TOPOLOGY_YAML, testIntents, testTopology } from "../testing.js";
+import { etcdMissing, startEtcd, type EtcdFixture } from "./etcd-fixture.js";
+import { lineTime, startReplicaProcess, TestAgent, type ReplicaProcess } from "./cluster-fixture.js";
+
+const skip = etcdMissing();
+const topology = testTopology();
+const HOSTS = ["h1", "h3"];
+
+interface Cluster {
+  etcd: EtcdFixture;
+  replicas: ReplicaProcess[];
+  agents: Map<string, TestAgent>;
+  admin(url: string): OperatorClient;
+  start(): Promise<ReplicaProcess>;
+}
+
+async function cluster(t: TestContext, replicas: number, agentUrls: (urls: string[], host: string) => string[]): Promise<Cluster> {
+  const dir = await scratchDir(t, "cairn-replicas-");
+  const pki = join(dir, "pki");
+  const made = await makeTestPki(pki);
+  await issueCertificate(pki, { kind: "agent", name: "h3" });
+  await writeFile(join(dir, "topology.yaml"), TOPOLOGY_YAML);
+  await writeFile(join(dir, "intents.yaml"), INTENTS_V1);
+  const etcd = await startEtcd();
+  const c: Cluster = {
+    etcd,
+    replicas: [],
+    agents: new Map(),
+    admin: (url) => {
+      const client = createOperatorClient(url, { credentials: { ca: caPem, token: made.tokens.admin }, timeoutMs: 15_000 });
+      clients.push(client);
+      return client;
+    },
+    start: async () => {
+      const r = await startReplicaProcess({ etcdUrl: etcd.url, tlsDir: pki, topologyFile: join(dir, "topology.yaml"), intentsFile: join(dir, "intents.yaml"), extraArgs: ["--hold-down", "1s"] });
+      c.replicas.push(r);
+      return r;
+    },
+  };
+  const clients: OperatorClient[] = [];
+  const caPem = (await pemCredentials(pki, "agent", "h1")).ca;
+  t.after(async () => {
+    for (const a of c.agents.values()) await a.stop();
+    for (const cl of clients) cl.close();
+    for (const r of c.replicas) await r.kill();
+    await etcd.close();
+  });
+  for (let i = 0; i < replicas; i++) await c.start();
+  // The first replica leads (it campaigned first).
+  await c.replicas[0]!.waitLine(/leader: taking over took/, 10_000);
+  for (const h of HOSTS) {
+    const creds = await pemCredentials(pki, "agent", h);
+    c.agents.set(h, new TestAgent(h, agentUrls(c.replicas.map((r) => r.url), h), creds));
+  }
+  return c;
+}
+
+/** What one controller computes for `yaml`, per host: the rules every agent must end with. */
+function expectedRules(yaml: string): Map<string, string> {
+  const s = createControllerState(topology, testIntents(topology, yaml));
+  return new Map(HOSTS.map((h) => [h, canonicalJson(s.snapshot(h)!.rules)]));
+}
+
+/** Waits until every agent holds `want`'s rules at the version the replicas serve; returns when (ms since epoch). */
+async function converged(c: Cluster, via: string, want: Map<string, string>, timeoutMs: number): Promise<number> {
+  const admin = c.admin(via);
+  const until = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < until) {
+    try {
+      const paths = await admin.listPaths();
+      const ok = HOSTS.every((h) => {
+        const a = c.agents.get(h)!;
+        const served = paths.hosts.find((x) => x.host === h)!;
+        return a.store.generation === paths.generation && a.version === BigInt(served.version) && canonicalJson(a.rules()) === want.get(h) && canonicalJson(served.rules) === want.get(h);
+      });
+      if (ok) return Date.now();
+      last = HOSTS.map((h) => `${h}: agent v${c.agents.get(h)!.version}, served v${paths.hosts.find((x) => x.host === h)!.version}`).join("; ");
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`agents did not converge within ${timeoutMs} ms: ${last}`);
+}
+
+test("replicas serve one generation and the same versions; an apply through a non-leader is computed by the leader and reaches every agent", { skip: skip ?? false, timeout: 60_000 }, async (t) => {
+  const c = await cluster(t, 2, (urls) => [urls[1]!, urls[0]!]);
+  await converged(c, c.replicas[1]!.url, expectedRules(INTENTS_V1), 10_000);
+  const [a, b] = await Promise.all(c.replicas.map((r) => c.admin(r.url).listPaths()));
+  assert.equal(a!.generation, b!.generation, "one generation");
+  assert.deepEqual(a!.hosts.map((h) => [h.host, h.version]), b!.hosts.map((h) => [h.host, h.version]), "the same versions on both replicas");
+
+  const follower = c.admin(c.replicas[1]!.url);
+  const { revision } = await follower.listIntents();
+  const result = await follower.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: revision });
+  assert.equal(result.revision, revision + 1);
+  assert.deepEqual(result.changed.sort(), ["bulk", "web"]);
+  assert.deepEqual(result.hostsPushed.map((p) => p.host), ["h1"], "the leader pushed to h1 only");
+  const v = result.hostsPushed[0]!.version;
+  assert.ok(v > Number(a!.hosts.find((h) => h.host === "h1")!.version), "a new, higher version");
+  await converged(c, c.replicas[0]!.url, expectedRules(INTENTS_V2), 10_000);
+  assert.equal(c.agents.get("h1")!.version, BigInt(v), "the agent is at the version the apply reported");
+  const listed = await c.admin(c.replicas[0]!.url).listIntents();
+  assert.equal(listed.revision, revision + 1);
+  assert.match(listed.changedBy, /ci/, "the audit identity of the last change is kept");
+
+  // A stale base revision is a conflict on either replica.
+  await assert.rejects(c.admin(c.replicas[0]!.url).applyIntents(testIntents(topology, INTENTS_V1), { source: "v1.yaml", baseRevision: revision }), (e: unknown) => e instanceof ControllerCallError && e.code === Code.Aborted);
+  // Bad input is refused before anything is written.
+  await assert.rejects(follower.applyIntents([], { source: "empty.yaml", baseRevision: revision + 1 }), (e: unknown) => e instanceof ControllerCallError && e.code === Code.FailedPrecondition);
+  assert.equal((await follower.listIntents()).revision, revision + 1);
+});
+
+test("a serving replica killed: its agents move to another at once, resume without a snapshot, and keep their rules", { skip: skip ?? false, timeout: 60_000 }, async (t) => {
+  const c = await cluster(t, 2, (urls) => [urls[1]!, urls[0]!]);
+  await converged(c, c.replicas[0]!.url, expectedRules(INTENTS_V1), 10_000);
+  const before = new Map(HOSTS.map((h) => [h, c.agents.get(h)!.version]));
+  const updatesBefore = new Map(HOSTS.map((h) => [h, c.agents.get(h)!.updates.length]));
+  const killedAt = Date.now();
+  await c.replicas[1]!.kill("SIGKILL");
+  const moves: number[] = [];
+  for (const h of HOSTS) {
+    const a = c.agents.get(h)!;
+    const deadline = Date.now() + 10_000;
+    while (!a.connects.some((x) => x.at >= killedAt && x.url === c.replicas[0]!.url)) {
+      assert.ok(Date.now() < deadline, `${h} did not move: ${a.lines.slice(-5).join(" / ")}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    moves.push(a.connects.find((x) => x.at >= killedAt)!.at - killedAt);
+    const after = a.updates.slice(updatesBefore.get(h)!);
+    assert.equal(after[0]?.outcome, "resumed", `${h} resumed at its version, no snapshot: ${JSON.stringify(after.map((u) => u.outcome))}`);
+    assert.equal(a.version, before.get(h), `${h} is still at its version`);
+    assert.ok(a.minRules > 0, `${h} never held fewer than one rule (steering never stopped)`);
+  }
+  console.log(`serving replica killed: agents moved to the other replica in ${moves.map((m) => `${m} ms`).join(", ")} (resumed, no snapshot)`);
+  // The moved agents still get new versions.
+  const admin = c.admin(c.replicas[0]!.url);
+  await admin.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: (await admin.listIntents()).revision });
+  await converged(c, c.replicas[0]!.url, expectedRules(INTENTS_V2), 10_000);
+});
+
+test("the computing replica killed during a burst of applies: another takes over, no apply lost, no agent left on a stale version", { skip: skip ?? false, timeout: 90_000 }, async (t) => {
+  const c = await cluster(t, 3, (urls, h) => (h === "h1" ? [urls[0]!, urls[1]!, urls[2]!] : [urls[1]!, urls[2]!, urls[0]!]));
+  await converged(c, c.replicas[1]!.url, expectedRules(INTENTS_V1), 10_000);
+  const leader = c.replicas[0]!;
+  const via = c.admin(c.replicas[2]!.url);
+  const yamls = [INTENTS_V2, INTENTS_V1];
+  let applied = 0;
+  let last = INTENTS_V1;
+  let killedAt = 0;
+  const start = (await via.listIntents()).revision;
+  const t0 = Date.now();
+  for (let i = 0; i < 12; i++) {
+    const yaml = yamls[i % 2]!;
+    if (i === 4) {
+      killedAt = Date.now();
+      await leader.kill("SIGKILL");
+    }
+    const { revision } = await via.listIntents();
+    const r = await via.applyIntents(testIntents(topology, yaml), { source: `burst-${i}.yaml`, baseRevision: revision });
+    assert.equal(r.revision, revision + 1, `apply ${i} took a new revision`);
+    applied++;
+    last = yaml;
+  }
+  assert.equal((await via.listIntents()).revision, start + applied, "every apply is a revision: none lost");
+  const doneAt = await converged(c, c.replicas[1]!.url, expectedRules(last), 20_000);
+  const takeover = await Promise.race(c.replicas.slice(1).map((r) => r.waitLine(/leader: taking over took/, 10_000)));
+  const takeoverMs = lineTime(takeover) - killedAt;
+  for (const h of HOSTS) assert.ok(c.agents.get(h)!.minRules > 0, `${h} kept rules all along`);
+  // h1's agent was on the killed replica: it moved.
+  assert.ok(c.agents.get("h1")!.connects.some((x) => x.at >= killedAt), "h1 moved off the killed leader");
+  console.log(
+    `leader killed during a burst of ${applied} applies (${Date.now() - t0} ms): another replica took over ${takeoverMs} ms after the kill ` +
+      `(lease TTL 2 s); every agent on the last version ${doneAt - killedAt} ms after the kill`,
+  );
+});
+
+test("etcd restarted: replicas stay up, changes fail with UNAVAILABLE meanwhile, and they recover", { skip: skip ?? false, timeout: 90_000 }, async (t) => {
+  const c = await cluster(t, 2, (urls) => [urls[1]!, urls[0]!]);
+  await converged(c, c.replicas[0]!.url, expectedRules(INTENTS_V1), 10_000);
+  const admin = c.admin(c.replicas[1]!.url);
+  const { revision } = await admin.listIntents();
+  await c.etcd.stop();
+  const stoppedAt = Date.now();
+  const failed = await admin.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: revision }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.ok(failed instanceof ControllerCallError && failed.code === Code.Unavailable, `UNAVAILABLE while etcd is down, got ${String(failed)}`);
+  assert.match(failed.message, /etcd unreachable/);
+  assert.ok((await admin.listPaths()).hosts.length > 0, "reads are served from what the replica holds");
+  await c.replicas[1]!.waitLine(/unreachable/, 10_000);
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.ok(c.replicas.every((r) => !r.exited), "no replica exited");
+  for (const h of HOSTS) assert.ok(c.agents.get(h)!.rules().length > 0, `${h} keeps its rules`);
+  await c.etcd.start();
+  const restartedAt = Date.now();
+  let okAt = 0;
+  for (;;) {
+    try {
+      const cur = await admin.listIntents();
+      await admin.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: cur.revision });
+      okAt = Date.now();
+      break;
+    } catch (e) {
+      assert.ok(e instanceof ControllerCallError && e.code === Code.Unavailable, `only UNAVAILABLE while recovering, got ${String(e)}`);
+      assert.ok(Date.now() - restartedAt < 30_000, "recovered within 30 s");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const doneAt = await converged(c, c.replicas[0]!.url, expectedRules(INTENTS_V2), 20_000);
+  assert.ok(c.replicas.every((r) => !r.exited), "no replica exited");
+  console.log(`etcd down ${restartedAt - stoppedAt} ms, restarted: the first apply succeeded ${okAt - restartedAt} ms after etcd was back, every agent on its result ${doneAt - restartedAt} ms after`);
+});
