@@ -6,7 +6,8 @@
 //   computed        the leader's word that it computed an intents revision
 //   reports/<host>  the host's latest agent report, on the lease of the replica that received it
 // and etcd's election "cairn-leader" (keys under election/), whose lease is the leader's.
-import { Etcd3, type IKeyValue, type Lease, type Campaign, type Watcher } from "etcd3";
+import { Etcd3, isRecoverableError, type IKeyValue, type Lease, type Campaign, type Watcher } from "etcd3";
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from "cockatiel";
 import type {
   AssignmentWrite,
   ControllerStore,
@@ -47,6 +48,7 @@ export interface EtcdStoreOptions {
 
 /** Why an etcd call failed, in a line. */
 export function etcdErrorText(e: unknown): string {
+  if (e instanceof Error && (e as { isBrokenCircuitError?: boolean }).isBrokenCircuitError) return "etcd failed the last calls; it is tried again every 500 ms";
   const m = e instanceof Error ? e.message : String(e);
   return m.split("\n")[0]!.slice(0, 300);
 }
@@ -91,6 +93,13 @@ export class EtcdStore implements ControllerStore {
       hosts: o.endpoints,
       dialTimeout: CALL_TIMEOUT_MS,
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
+      // The client's defaults retry every call three times and then refuse calls for 5 s after etcd
+      // is back; here a call fails once (the callers retry or answer UNAVAILABLE), and etcd is tried
+      // again 500 ms after a failure.
+      faultHandling: {
+        global: noop,
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) }),
+      },
       ...(o.tls ? { credentials: { rootCertificate: o.tls.ca, ...(o.tls.cert ? { certChain: o.tls.cert } : {}), ...(o.tls.key ? { privateKey: o.tls.key } : {}) } } : {}),
       ...(o.auth ? { auth: o.auth } : {}),
     });
@@ -216,6 +225,7 @@ export class EtcdStore implements ControllerStore {
     for (;;) {
       if (signal.aborted || this.closed) throw new Error("campaign stopped");
       const c = this.client.election("cairn-leader", this.ttl).campaign(id);
+      c.on("error", () => {}); // every error after the first (the first one ends the campaign, below, or the leadership)
       const outcome = await new Promise<"elected" | Error>((resolve) => {
         const onAbort = () => resolve(new Error("campaign stopped"));
         signal.addEventListener("abort", onAbort, { once: true });

@@ -204,7 +204,8 @@ test("etcd restarted: replicas stay up, changes fail with UNAVAILABLE meanwhile,
   assert.match(failed.message, /etcd unreachable/);
   assert.ok((await admin.listPaths()).hosts.length > 0, "reads are served from what the replica holds");
   await c.replicas[1]!.waitLine(/unreachable/, 10_000);
-  await new Promise((r) => setTimeout(r, 1_000));
+  // Down longer than the leases' TTL (2 s).
+  await new Promise((r) => setTimeout(r, 3_000));
   assert.ok(c.replicas.every((r) => !r.exited), "no replica exited");
   for (const h of HOSTS) assert.ok(c.agents.get(h)!.rules().length > 0, `${h} keeps its rules`);
   await c.etcd.start();
