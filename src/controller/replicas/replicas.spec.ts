@@ -6,8 +6,12 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import test, { type TestContext } from "node:test";
-import { Code } from "@connectrpc/connect";
-import { createOperatorClient, ControllerCallError, type OperatorClient } from "../../api/client.js";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { CairnService } from "../../api/gen/cairn/v1/cairn_pb.js";
+import { createOperatorClient, ControllerCallError, reportStatus, type OperatorClient } from "../../api/client.js";
+import { credentialInterceptors, sessionManagerFor } from "../../api/credentials.js";
+import type { PathHealthView } from "../../api/types.js";
 import { issueCertificate } from "../../certs/authority.js";
 import { makeTestPki, pemCredentials, scratchDir } from "../../certs/testing.js";
 import { createControllerState, canonicalJson } from "../state.js";
@@ -21,6 +25,8 @@ const HOSTS = ["h1", "h3"];
 
 interface Cluster {
   etcd: EtcdFixture;
+  /** The credential directory every replica serves with (--tls-dir). */
+  pki: string;
   replicas: ReplicaProcess[];
   agents: Map<string, TestAgent>;
   admin(url: string): OperatorClient;
@@ -37,6 +43,7 @@ async function cluster(t: TestContext, replicas: number, agentUrls: (urls: strin
   const etcd = await startEtcd();
   const c: Cluster = {
     etcd,
+    pki,
     replicas: [],
     agents: new Map(),
     admin: (url) => {
@@ -226,4 +233,65 @@ test("etcd restarted: replicas stay up, changes fail with UNAVAILABLE meanwhile,
   const doneAt = await converged(c, c.replicas[0]!.url, expectedRules(INTENTS_V2), 20_000);
   assert.ok(c.replicas.every((r) => !r.exited), "no replica exited");
   console.log(`etcd down ${restartedAt - stoppedAt} ms, restarted: the first apply succeeded ${okAt - restartedAt} ms after etcd was back, every agent on its result ${doneAt - restartedAt} ms after`);
+});
+
+test("reports reaching a non-leader feed the leader's liveliness; its overlay is in etcd and survives the leader", { skip: skip ?? false, timeout: 60_000 }, async (t) => {
+  const c = await cluster(t, 2, (urls) => [urls[1]!, urls[0]!]);
+  const follower = c.replicas[1]!;
+  await converged(c, follower.url, expectedRules(INTENTS_V1), 10_000);
+  for (const a of c.agents.values()) await a.stop(); // this test reports by hand
+  const op = c.admin(follower.url);
+  const before = await op.listPaths();
+  const rule = (p: typeof before, host: string, key: string) => p.hosts.find((h) => h.host === host)!.rules.find((r) => r.key === key)!;
+  const primary = (p: typeof before, host: string, key: string, state: "up" | "down"): PathHealthView => {
+    const tg = rule(p, host, key).targets[0]!;
+    assert.ok(tg.result.ok && tg.probes);
+    const up = state === "up";
+    return {
+      probeSids: tg.probes.primary, routers: tg.result.path.nodes, links: tg.result.path.links, state, since: new Date().toISOString(), loss: up ? 0 : 1,
+      rttMinUs: up ? 100 : 0, rttAvgUs: up ? 120 : 0, rttP99Us: up ? 200 : 0, probesSent: 50, probesReceived: up ? 50 : 0, uses: [{ rule: key, prefix: tg.prefix, role: "primary", active: true }],
+    };
+  };
+  const agentClient = async (host: string, url: string) => {
+    const creds = await pemCredentials(c.pki, "agent", host);
+    const sm = sessionManagerFor(url, creds);
+    t.after(() => sm.abort());
+    return createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager: sm, interceptors: credentialInterceptors(creds) }));
+  };
+  const send = async (host: string, version: number, paths: PathHealthView[]) =>
+    reportStatus(await agentClient(host, follower.url), { host, generation: before.generation, appliedVersion: version, reportedAt: new Date().toISOString(), rules: [], datapathDrops: {}, paths });
+  const v = (h: string) => before.hosts.find((x) => x.host === h)!.version;
+  assert.equal(rule(before, "h1", "web#0").targets[0]!.result.ok && (rule(before, "h1", "web#0").targets[0]!.result as { path: { nodes: string[] } }).path.nodes.join(">"), "r1>r2>r4");
+  await send("h3", v("h3"), [primary(before, "h3", "h3-out#0", "up")]);
+  await send("h1", v("h1"), [primary(before, "h1", "web#0", "up")]);
+  const failedAt = Date.now();
+  await send("h1", v("h1"), [primary(before, "h1", "web#0", "down")]);
+  // The leader localises (r2-r4 down), recomputes h1, writes; the follower serves it.
+  const movedOn = async (url: string, timeoutMs: number) => {
+    const cl = c.admin(url);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const p = await cl.listPaths();
+      const res = rule(p, "h1", "web#0").targets[0]!.result;
+      if (res.ok && res.path.nodes.join(">") === "r1>r3>r4") return p;
+      assert.ok(Date.now() < until, `h1's web did not move off r2-r4 within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const moved = await movedOn(follower.url, 10_000);
+  const movedMs = Date.now() - failedAt;
+  assert.ok(moved.hosts.find((h) => h.host === "h1")!.version > v("h1"));
+  const links = await op.listLinks();
+  assert.equal(links.links.find((l) => l.link === "r2-r4")!.state, "down", "the follower shows the leader's overlay");
+
+  // The leader dies: the next one restores the overlay from etcd, and h1 stays off r2-r4.
+  const h1Version = moved.hosts.find((h) => h.host === "h1")!.version;
+  const killedAt = Date.now();
+  await c.replicas[0]!.kill("SIGKILL");
+  await follower.waitLine(/leader: taking over took/, 10_000);
+  const takeoverMs = lineTime(follower.lines.find((l) => /leader: taking over took/.test(l))!) - killedAt;
+  const after = await movedOn(follower.url, 1_000);
+  assert.equal(after.hosts.find((h) => h.host === "h1")!.version, h1Version, "the new leader computed the same rules: no new version");
+  assert.match(follower.lines.find((l) => /leader: computed intents revision/.test(l))!, /1 overlay mark|2 overlay mark/);
+  console.log(`a path report through a non-leader: h1 re-steered by the leader and served by the non-leader ${movedMs} ms after the report; the next leader took over ${takeoverMs} ms after the kill with the overlay from etcd, h1 unchanged at v${h1Version}`);
 });
