@@ -1,0 +1,98 @@
+// The replica logic over the in-memory store, in one process: two controllers (real HTTP/2 on loopback)
+// share a MemoryBackend; agents are the real ControllerLink. Fast checks of what the etcd tests
+// (replicas.spec.ts) check against real etcd and processes.
+import assert from "node:assert/strict";
+import test from "node:test";
+import { Code } from "@connectrpc/connect";
+import { createOperatorClient, ControllerCallError } from "../../api/client.js";
+import { startController, type ControllerHandle } from "../server.js";
+import { canonicalJson, createControllerState } from "../state.js";
+import { INTENTS_V1, INTENTS_V2, testIntents, testTopology, waitFor } from "../testing.js";
+import { MemoryBackend, MemoryStore } from "./memory-store.js";
+import { TestAgent } from "./cluster-fixture.js";
+
+const topology = testTopology();
+
+async function replica(backend: MemoryBackend, lines: string[]): Promise<ControllerHandle> {
+  return startController({
+    topology,
+    intents: testIntents(topology, INTENTS_V1),
+    intentsFile: "intents.yaml",
+    listen: [{ host: "::1", port: 0 }],
+    store: new MemoryStore(backend),
+    pathWorkers: 0,
+    log: (l) => lines.push(l),
+  });
+}
+
+const rulesOf = (yaml: string, host: string) => canonicalJson(createControllerState(topology, testIntents(topology, yaml)).snapshot(host)!.rules);
+
+test("replicas on one store: the first leads, an apply through the other is computed once, and both serve the same version", async (t) => {
+  const backend = new MemoryBackend();
+  const la: string[] = [];
+  const lb: string[] = [];
+  const a = await replica(backend, la);
+  t.after(() => a.close());
+  await waitFor("a to lead", () => la.some((l) => /taking over took/.test(l)), 5_000);
+  const b = await replica(backend, lb);
+  t.after(() => b.close());
+  assert.ok(!lb.some((l) => /leader: elected/.test(l)), "one leader at a time");
+  const agent = new TestAgent("h1", [b.urls[0]!, a.urls[0]!], {});
+  t.after(() => agent.stop());
+  await waitFor("h1's snapshot", () => canonicalJson(agent.rules()) === rulesOf(INTENTS_V1, "h1") && agent.version > 0n, 5_000);
+
+  const op = createOperatorClient(b.urls[0]!);
+  t.after(() => op.close());
+  const r = await op.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: 1 });
+  assert.deepEqual([r.previousRevision, r.revision, r.hostsPushed.map((p) => p.host)], [1, 2, ["h1"]]);
+  await waitFor("h1 on v2's rules", () => canonicalJson(agent.rules()) === rulesOf(INTENTS_V2, "h1"), 5_000);
+  assert.equal(agent.version, BigInt(r.hostsPushed[0]!.version));
+  const opA = createOperatorClient(a.urls[0]!);
+  t.after(() => opA.close());
+  const [pa, pb] = await Promise.all([opA.listPaths(), op.listPaths()]);
+  assert.deepEqual(pa.hosts.map((h) => [h.host, h.version]), pb.hosts.map((h) => [h.host, h.version]));
+  assert.equal(pa.generation, pb.generation);
+  assert.equal(la.filter((l) => /intents revision 2 computed/.test(l)).length, 1, "the leader computed it");
+  assert.equal(lb.filter((l) => /computed in/.test(l)).length, 0, "the other did not compute");
+});
+
+test("the leader stops: the other takes over and computes; an agent of a stopped replica moves and resumes", async (t) => {
+  const backend = new MemoryBackend();
+  const la: string[] = [];
+  const lb: string[] = [];
+  const a = await replica(backend, la);
+  await waitFor("a to lead", () => la.some((l) => /taking over took/.test(l)), 5_000);
+  const b = await replica(backend, lb);
+  t.after(() => b.close());
+  const agent = new TestAgent("h1", [a.urls[0]!, b.urls[0]!], {});
+  t.after(() => agent.stop());
+  await waitFor("h1's snapshot", () => agent.version > 0n, 5_000);
+  const held = agent.version;
+  await a.close();
+  await waitFor("b to lead", () => lb.some((l) => /taking over took/.test(l)), 5_000);
+  assert.match(lb.find((l) => /differ from the store/.test(l))!, /0 host\(s\) differ/, "nothing to rewrite: a took over cleanly");
+  await waitFor("h1 to move to b", () => agent.connects.some((c) => c.url === b.urls[0]), 5_000);
+  assert.equal(agent.updates.at(-1)!.outcome, "resumed");
+  assert.equal(agent.version, held);
+  const op = createOperatorClient(b.urls[0]!);
+  t.after(() => op.close());
+  const r = await op.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: 1 });
+  assert.equal(r.hostsPushed.length, 1);
+  await waitFor("h1 on v2's rules", () => canonicalJson(agent.rules()) === rulesOf(INTENTS_V2, "h1"), 5_000);
+});
+
+test("the store unreachable: applies and reports fail with UNAVAILABLE and change nothing; it comes back and they work", async (t) => {
+  const backend = new MemoryBackend();
+  const lines: string[] = [];
+  const a = await replica(backend, lines);
+  t.after(() => a.close());
+  await waitFor("a to lead", () => lines.some((l) => /taking over took/.test(l)), 5_000);
+  const op = createOperatorClient(a.urls[0]!);
+  t.after(() => op.close());
+  backend.down = true;
+  await assert.rejects(op.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: 1 }), (e: unknown) => e instanceof ControllerCallError && e.code === Code.Unavailable && /nothing applied/.test(e.message));
+  assert.equal((await op.listIntents()).revision, 1, "nothing applied");
+  backend.down = false;
+  const r = await op.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: 1 });
+  assert.equal(r.revision, 2);
+});
