@@ -50,7 +50,7 @@ export interface EtcdStoreOptions {
 export function etcdErrorText(e: unknown): string {
   if (e instanceof Error && (e as { isBrokenCircuitError?: boolean }).isBrokenCircuitError) return "etcd failed the last calls; it is tried again every 500 ms";
   const m = e instanceof Error ? e.message : String(e);
-  return m.split("\n")[0]!.slice(0, 300);
+  return m.split("\n")[0]!.replace(/\.? ?Resolution note:.*$/, "").slice(0, 300);
 }
 
 function unavailable(what: string, e: unknown): StoreUnavailableError {
