@@ -128,6 +128,7 @@ program
   .option("--pki-dir <dir>", "credential directory, kept between runs (default: per host count under the temp dir)")
   .option("--timeout <duration>", "give up a phase after this long (default 300s)", durationMs("--timeout"))
   .option("--no-full-recompute", "skip timing a full recomputation (as long as the controller's start)")
+  .option("--replicas <k>", "run the controller as K replicas on an etcd the run starts (Debian's etcd-server), agents spread over them (default 1: one process)", wholeNumber("--replicas"))
   .option("--json", "machine-readable output")
   .action(
     run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {

@@ -18,6 +18,7 @@ import { cpuShare, sampleProc, type ProcSample } from "./proc-stats.js";
 import { spread, type Spread } from "./stats.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 import { wallNow, type UpdateRecord } from "./sim-agent.js";
+import { startEtcd, type EtcdFixture } from "../controller/replicas/etcd-fixture.js";
 
 export interface FleetOptions {
   /** A Topology Zoo name (data/topology-zoo/NAME.graphml) or a GraphML path. */
@@ -38,6 +39,8 @@ export interface FleetOptions {
   skipFullRecompute?: boolean;
   /** Give up waiting for a phase after this long (ms). */
   timeoutMs: number;
+  /** Above 1: the controller runs as this many replicas on an etcd the run starts; agents are spread over them. */
+  replicas?: number;
   log: (line: string) => void;
 }
 
@@ -79,6 +82,8 @@ export interface FleetResult {
   rules: number;
   intents: number;
   workers: number;
+  /** Controller replicas on etcd (1: the single process); the controller figures are the leader's. */
+  replicas: number;
   credentials: { issued: number; issuedMs: number; dir: string };
   controllerStartMs: number;
   initialSync: { ms: number; toAck: Spread; bytes: number; errors: number; synced: number };
@@ -167,6 +172,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
   process.once("SIGTERM", onSignal);
   const errors: string[] = [];
   let stderrFile: FileHandle | undefined;
+  let etcd: EtcdFixture | null = null;
   try {
     const topoFile = join(tmp, "topology.yaml");
     const intentsFile = join(tmp, "intents.yaml");
@@ -177,36 +183,60 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     const creds = await fleetCredentials(hosts, o.pkiDir);
     o.log(creds.issued > 0 ? `credentials: ${creds.issued} agent certificates in ${(creds.issuedMs / 1000).toFixed(1)} s (${creds.dir})` : `credentials: cached in ${creds.dir}`);
 
-    // The controller, alone in its process.
-    stderrFile = await open(join(tmp, "controller.log"), "w");
-    const startedAt = performance.now();
-    const ctl = children.add(
-      spawn(process.execPath, [
-        join(findRepoRoot(), "dist", "cli", "main.js"), "controller",
-        "--topology", topoFile, "--intents", intentsFile, "--tls-dir", creds.dir, "--listen", "127.0.0.1:0",
-        "--max-connections", String(o.hosts + 64), "--events", String(4 * o.hosts + 1000),
-        "--hold-down", `${o.holdDownMs}ms`,
-        // Simulated agents report on change only (not every 2 s): their reports must stay evidence.
-        "--stale-after", "86400s",
-      ], { stdio: ["ignore", "pipe", stderrFile.fd] }),
-    );
-    let url = "";
-    let out = "";
-    ctl.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m && !url) url = m[1]!;
-    });
+    // The controller, alone in its process; or K replicas on an etcd of the run's own, the first of
+    // which (started first) leads: the figures below are the leader's.
+    const replicas = Math.max(1, o.replicas ?? 1);
+    if (replicas > 1) {
+      etcd = await startEtcd();
+      o.log(`etcd: ${etcd.url} (for ${replicas} controller replicas)`);
+    }
     const logFile = join(tmp, "controller.log");
+    stderrFile = await open(logFile, "w");
+    const startedAt = performance.now();
+    const spawnController = (file: FileHandle) =>
+      children.add(
+        spawn(process.execPath, [
+          join(findRepoRoot(), "dist", "cli", "main.js"), "controller",
+          "--topology", topoFile, "--intents", intentsFile, "--tls-dir", creds.dir, "--listen", "127.0.0.1:0",
+          "--max-connections", String(o.hosts + 64), "--events", String(4 * o.hosts + 1000),
+          "--hold-down", `${o.holdDownMs}ms`,
+          // Simulated agents report on change only (not every 2 s): their reports must stay evidence.
+          "--stale-after", "86400s",
+          ...(etcd ? ["--etcd", etcd.url] : []),
+        ], { stdio: ["ignore", "pipe", file.fd] }),
+      );
+    const listening = (c: ChildProcess): (() => string) => {
+      let found = "";
+      let out = "";
+      c.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m && !found) found = m[1]!;
+      });
+      return () => found;
+    };
+    const ctl = spawnController(stderrFile);
+    const ctlUrl = listening(ctl);
+    const others: { proc: ChildProcess; url: () => string; file: FileHandle }[] = [];
     const guard: Guard = () => {
-      if (ctl.exitCode !== null || ctl.signalCode !== null) {
-        const tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-5).join("\n  ");
-        throw new Error(`the controller exited (${ctl.exitCode ?? ctl.signalCode}):\n  ${tail}`);
+      for (const [c, f] of [[ctl, logFile] as const, ...others.map((x, i) => [x.proc, join(tmp, `replica-${i + 2}.log`)] as const)]) {
+        if (c.exitCode !== null || c.signalCode !== null) {
+          const tail = readFileSync(f, "utf8").trim().split("\n").slice(-5).join("\n  ");
+          throw new Error(`the controller exited (${c.exitCode ?? c.signalCode}):\n  ${tail}`);
+        }
       }
     };
-    await waitFor("the controller to listen", o.timeoutMs, () => url !== "", guard);
+    await waitFor("the controller to listen", o.timeoutMs, () => ctlUrl() !== "", guard);
+    for (let i = 2; i <= replicas; i++) {
+      const file = await open(join(tmp, `replica-${i}.log`), "w");
+      const proc = spawnController(file);
+      others.push({ proc, url: listening(proc), file });
+    }
+    await waitFor("the replicas to listen", o.timeoutMs, () => others.every((x) => x.url() !== ""), guard);
+    const url = ctlUrl();
+    const urls = [url, ...others.map((x) => x.url())];
     const controllerStartMs = performance.now() - startedAt;
-    o.log(`controller: listening on ${url} after ${(controllerStartMs / 1000).toFixed(1)} s (every path computed)`);
+    o.log(`controller: listening on ${urls.join(", ")} after ${(controllerStartMs / 1000).toFixed(1)} s (every path computed)${replicas > 1 ? `; ${replicas} replicas on etcd, agents spread over them` : ""}`);
     await quiet(ctl.pid!, 10_000);
     const empty = sampleProc(ctl.pid!);
     const operator = createOperatorClient(url, { credentials: { ca: creds.caPem, ...creds.operator }, timeoutMs: 60_000 });
@@ -237,6 +267,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       w.send({
         type: "start",
         url,
+        ...(urls.length > 1 ? { urls } : {}),
         caPem: creds.caPem,
         agentDir: dirname(creds.agentFiles("x").cert),
         hosts: hosts.filter((_, j) => j % o.workers === i),
@@ -344,7 +375,12 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     broadcast({ type: "stop" });
     await Promise.all(workers.map((w) => children.stop(w, 10_000)));
     ctl.kill("SIGTERM");
+    for (const x of others) x.proc.kill("SIGTERM");
     await children.stop(ctl, 5_000);
+    for (const x of others) {
+      await children.stop(x.proc, 5_000);
+      await x.file.close().catch(() => {});
+    }
     const rest: ProcSample = afterSync;
     return {
       graph: o.graph,
@@ -354,6 +390,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       rules: fleet.rules,
       intents: fleet.intents.length,
       workers: o.workers,
+      replicas,
       credentials: { issued: creds.issued, issuedMs: creds.issuedMs, dir: creds.dir },
       controllerStartMs,
       initialSync: { ms: Math.max(...syncAcks), toAck: spread(syncAcks), bytes: syncBytes, errors: agentErrors, synced: synced.size },
@@ -371,6 +408,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     };
   } finally {
     children.killAll();
+    await etcd?.close().catch(() => {});
     await stderrFile?.close().catch(() => {});
     process.off("exit", onExit);
     process.off("SIGINT", onSignal);

@@ -32,11 +32,14 @@ function start(m: Extract<ToWorker, { type: "start" }>): void {
   const synced = new Set<string>();
   const launch = () => {
     while (next < m.hosts.length && waiting < m.connectConcurrency) {
+      const i = next;
       const host = m.hosts[next++]!;
       waiting++;
+      const urls = m.urls ? [...m.urls.slice(i % m.urls.length), ...m.urls.slice(0, i % m.urls.length)] : undefined;
       agents.push(
         new SimAgent({
-          url: m.url,
+          url: urls?.[0] ?? m.url,
+          ...(urls ? { urls } : {}),
           host,
           credentials: { ca: m.caPem, cert: readFileSync(`${m.agentDir}/${host}.crt`, "utf8"), key: readFileSync(`${m.agentDir}/${host}.key`, "utf8") },
           network: () => network,
