@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLEET, runFleetSim } from "./run.js";
+import { etcdMissing } from "../controller/replicas/etcd-fixture.js";
 
 test("fleet-sim at 120 hosts: every agent synced, consistent event figures, nothing left behind", { timeout: 120_000 }, async () => {
   const pki = mkdtempSync(join(tmpdir(), "cairn-fleet-spec-pki-"));
@@ -32,5 +33,21 @@ test("fleet-sim at 120 hosts: every agent synced, consistent event figures, noth
     const left = readdirSync(tmpdir()).filter((d) => d.startsWith("cairn-fleet-") && !d.startsWith("cairn-fleet-spec") && !d.startsWith("cairn-fleet-pki") && !before.has(d));
     assert.deepEqual(left, [], "temp dirs removed");
     assert.ok(!existsSync(pki));
+  }
+});
+
+test("fleet-sim --replicas 2 at 60 hosts: the controller as two replicas on a real etcd, agents spread over both, every agent synced", { timeout: 120_000, skip: etcdMissing() ?? false }, async () => {
+  const pki = mkdtempSync(join(tmpdir(), "cairn-fleet-spec-pki-"));
+  try {
+    const r = await runFleetSim({ ...DEFAULT_FLEET, graph: "Abilene", hosts: 60, rules: 180, workers: 2, holdDownMs: 500, pkiDir: join(pki, "pki"), skipFullRecompute: true, timeoutMs: 40_000, replicas: 2, log: () => {} });
+    assert.equal(r.replicas, 2);
+    assert.equal(r.initialSync.synced, 60);
+    assert.equal(r.events.length, 4);
+    const down = r.events[0]!;
+    assert.ok(down.hostsCrossing > 0 && down.affectedHosts > 0, "the busiest link's failure re-steers hosts through the leader");
+    assert.ok(down.recomputeMs > 0 && down.pushes > 0, "the leader's events hold the recomputation and the pushes");
+    for (const e of r.events) assert.ok(e.toAck.p50 <= e.toAck.p99 && e.toAck.p99 <= e.toAck.max);
+  } finally {
+    rmSync(pki, { recursive: true, force: true });
   }
 });
