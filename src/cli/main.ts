@@ -129,6 +129,7 @@ program
   .option("--timeout <duration>", "give up a phase after this long (default 300s)", durationMs("--timeout"))
   .option("--no-full-recompute", "skip timing a full recomputation (as long as the controller's start)")
   .option("--replicas <k>", "run the controller as K replicas on an etcd the run starts (Debian's etcd-server), agents spread over them (default 1: one process)", wholeNumber("--replicas"))
+  .option("--kill-leader", "with --replicas: kill the computing replica (SIGKILL) 20 ms after the link failure, and check that no agent is left on a stale version")
   .option("--json", "machine-readable output")
   .action(
     run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {

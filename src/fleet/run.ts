@@ -3,7 +3,7 @@
 // initial sync, rest, and network events measured from the agents' side and the controller's events.
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { mkdtemp, rm, writeFile, open, type FileHandle } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile, open, type FileHandle } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,6 +41,8 @@ export interface FleetOptions {
   timeoutMs: number;
   /** Above 1: the controller runs as this many replicas on an etcd the run starts; agents are spread over them. */
   replicas?: number;
+  /** With replicas: kill the leader (SIGKILL) right after the link failure; the figures are then the second replica's. */
+  killLeader?: boolean;
   log: (line: string) => void;
 }
 
@@ -84,6 +86,10 @@ export interface FleetResult {
   workers: number;
   /** Controller replicas on etcd (1: the single process); the controller figures are the leader's. */
   replicas: number;
+  /** --kill-leader: when the next leader took over after the kill (ms), from its log. */
+  takeoverMs?: number;
+  /** After the last event: agents whose last acknowledged version is not the one the controller serves. */
+  staleAgents: number;
   credentials: { issued: number; issuedMs: number; dir: string };
   controllerStartMs: number;
   initialSync: { ms: number; toAck: Spread; bytes: number; errors: number; synced: number };
@@ -186,6 +192,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     // The controller, alone in its process; or K replicas on an etcd of the run's own, the first of
     // which (started first) leads: the figures below are the leader's.
     const replicas = Math.max(1, o.replicas ?? 1);
+    if (o.killLeader && replicas < 2) throw new Error("fleet-sim: --kill-leader needs --replicas 2 or more");
+    let leaderKilled = false;
     if (replicas > 1) {
       etcd = await startEtcd();
       o.log(`etcd: ${etcd.url} (for ${replicas} controller replicas)`);
@@ -219,7 +227,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     const ctlUrl = listening(ctl);
     const others: { proc: ChildProcess; url: () => string; file: FileHandle }[] = [];
     const guard: Guard = () => {
-      for (const [c, f] of [[ctl, logFile] as const, ...others.map((x, i) => [x.proc, join(tmp, `replica-${i + 2}.log`)] as const)]) {
+      for (const [c, f] of [...(leaderKilled ? [] : [[ctl, logFile] as const]), ...others.map((x, i) => [x.proc, join(tmp, `replica-${i + 2}.log`)] as const)]) {
         if (c.exitCode !== null || c.signalCode !== null) {
           const tail = readFileSync(f, "utf8").trim().split("\n").slice(-5).join("\n  ");
           throw new Error(`the controller exited (${c.exitCode ?? c.signalCode}):\n  ${tail}`);
@@ -233,13 +241,16 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       others.push({ proc, url: listening(proc), file });
     }
     await waitFor("the replicas to listen", o.timeoutMs, () => others.every((x) => x.url() !== ""), guard);
-    const url = ctlUrl();
-    const urls = [url, ...others.map((x) => x.url())];
+    const urls = [ctlUrl(), ...others.map((x) => x.url())];
+    const url = urls[0]!;
+    // What the figures are taken from: the leader, or (it will be killed) the second replica.
+    const main = o.killLeader ? others[0]!.proc : ctl;
+    const mainUrl = o.killLeader ? urls[1]! : url;
     const controllerStartMs = performance.now() - startedAt;
     o.log(`controller: listening on ${urls.join(", ")} after ${(controllerStartMs / 1000).toFixed(1)} s (every path computed)${replicas > 1 ? `; ${replicas} replicas on etcd, agents spread over them` : ""}`);
-    await quiet(ctl.pid!, 10_000);
-    const empty = sampleProc(ctl.pid!);
-    const operator = createOperatorClient(url, { credentials: { ca: creds.caPem, ...creds.operator }, timeoutMs: 60_000 });
+    await quiet(main.pid!, 10_000);
+    const empty = sampleProc(main.pid!);
+    const operator = createOperatorClient(mainUrl, { credentials: { ca: creds.caPem, ...creds.operator }, timeoutMs: 60_000 });
 
     // Workers and their agents.
     const records: UpdateRecord[] = [];
@@ -262,7 +273,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     const broadcast = (m: ToWorker) => workers.forEach((w) => w.send(m));
 
     const syncStart = wallNow();
-    const beforeSync = sampleProc(ctl.pid!);
+    const beforeSync = sampleProc(main.pid!);
     workers.forEach((w, i) =>
       w.send({
         type: "start",
@@ -291,11 +302,11 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     }, guard);
     const syncAcks = [...synced.values()].map((r) => r.ackedAt - syncStart);
     const syncBytes = [...synced.values()].reduce((s, r) => s + r.bytes, 0);
-    await quiet(ctl.pid!, o.timeoutMs);
-    const afterSync = sampleProc(ctl.pid!);
+    await quiet(main.pid!, o.timeoutMs);
+    const afterSync = sampleProc(main.pid!);
     o.log(`initial sync: ${o.hosts} agents in ${(Math.max(...syncAcks) / 1000).toFixed(2)} s`);
     await sleep(3000);
-    const idleEnd = sampleProc(ctl.pid!);
+    const idleEnd = sampleProc(main.pid!);
 
     // The busiest link and router: the failures that move the most hosts.
     broadcast({ type: "usage" });
@@ -321,16 +332,26 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       { name: "router repaired", element: `${router} (${zoo(router)})`, crossing: 0, links: [], routers: [] },
     ];
     const events: EventResult[] = [];
+    let killedAt = 0;
     for (const step of plan) {
       const lastSeq = (await operator.listEvents(0, 1)).lastSeq;
-      const cpu0 = sampleProc(ctl.pid!);
+      const cpu0 = sampleProc(main.pid!);
       const from = records.length;
       const t0 = wallNow();
       broadcast({ type: "network", links: step.links, routers: step.routers });
-      // Settled: no update for a while (a repair waits for the hold-down first), controller idle.
+      const kill = o.killLeader && step === plan[0];
+      if (kill) {
+        await sleep(20); // the agents' reports are on their way
+        leaderKilled = true;
+        killedAt = Date.now();
+        ctl.kill("SIGKILL");
+        o.log(`killed the leader (pid ${ctl.pid}) 20 ms after the ${step.name}`);
+      }
+      // Settled: no update for a while (a repair waits for the hold-down first; a takeover for the
+      // dead leader's lease, 3 s), controller idle.
       let lastCount = from;
       let lastChange = performance.now();
-      const minQuietMs = 1500 + (step.name.includes("repaired") ? o.holdDownMs : 0);
+      const minQuietMs = 1500 + (step.name.includes("repaired") ? o.holdDownMs : 0) + (kill ? 5000 : 0);
       await waitFor(`the fleet to settle after ${step.name}`, o.timeoutMs, () => {
         if (records.length !== lastCount) {
           lastCount = records.length;
@@ -338,8 +359,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         }
         return performance.now() - lastChange > minQuietMs;
       }, guard);
-      await quiet(ctl.pid!, o.timeoutMs);
-      const cpu1 = sampleProc(ctl.pid!);
+      await quiet(main.pid!, o.timeoutMs);
+      const cpu1 = sampleProc(main.pid!);
       const mine = records.slice(from);
       const lastAck = new Map<string, number>();
       for (const r of mine) lastAck.set(r.host, Math.max(lastAck.get(r.host) ?? 0, r.ackedAt - t0));
@@ -371,6 +392,17 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       fullRecomputeMs = performance.now() - t1;
     }
 
+    // No agent left behind: each one's last acknowledged version is the one the controller serves now.
+    const served = await operator.listPaths();
+    const acked = new Map<string, number>();
+    for (const r of records) acked.set(r.host, Math.max(acked.get(r.host) ?? 0, r.version));
+    const staleAgents = served.hosts.filter((h) => acked.get(h.host) !== h.version).length;
+    let takeoverMs: number | undefined;
+    if (o.killLeader) {
+      const line = others.flatMap((_, i) => readFileSync(join(tmp, `replica-${i + 2}.log`), "utf8").split("\n")).find((l) => /leader: taking over took/.test(l));
+      if (line) takeoverMs = Date.parse(line.slice(0, 24)) - killedAt;
+      o.log(`leader killed: the next took over ${takeoverMs ?? "?"} ms later; ${staleAgents} agent(s) on a stale version`);
+    }
     operator.close();
     broadcast({ type: "stop" });
     await Promise.all(workers.map((w) => children.stop(w, 10_000)));
@@ -391,6 +423,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       intents: fleet.intents.length,
       workers: o.workers,
       replicas,
+      ...(takeoverMs !== undefined ? { takeoverMs } : {}),
+      staleAgents,
       credentials: { issued: creds.issued, issuedMs: creds.issuedMs, dir: creds.dir },
       controllerStartMs,
       initialSync: { ms: Math.max(...syncAcks), toAck: spread(syncAcks), bytes: syncBytes, errors: agentErrors, synced: synced.size },
@@ -408,6 +442,9 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     };
   } finally {
     children.killAll();
+    // $CAIRN_FLEET_LOGS=DIR keeps the controllers' logs there.
+    const keep = process.env["CAIRN_FLEET_LOGS"];
+    if (keep) await cp(tmp, keep, { recursive: true, filter: (f) => !f.endsWith(".yaml") }).catch(() => {});
     await etcd?.close().catch(() => {});
     await stderrFile?.close().catch(() => {});
     process.off("exit", onExit);

@@ -103,6 +103,9 @@ export class SimAgent {
       onUpdate: (u) => this.take(u),
       onState: (s, detail) => {
         if (s === "disconnected" && !this.stopped) o.onError(o.host, detail ?? "disconnected");
+        // As the agent does: a report at once on every (re)connection, so that one lost with the
+        // connection (to a replica that died) is made again to the one it moved to.
+        if (s === "connected" && this.store.known) this.report(null);
       },
     });
   }

@@ -87,6 +87,8 @@ export class Leader {
     mirror.listeners.report = (previous, report) => this.liveliness.reported(previous, report);
     this.flush();
     // Reports that arrived while no one led.
+    const fed = mirror.fedReports();
+    o.log(`leader: evaluating ${fed.length} stored report(s), ${fed.filter((r) => (r.paths ?? []).some((p) => p.state !== "up")).length} with paths not up`);
     this.liveliness.evaluate();
     // Intents changed between the snapshot the mirror was built from and now.
     if (mirror.intentsRecord().revision > this.revision) this.intentsChanged(mirror.intentsRecord().revision, mirror.intents());
