@@ -88,7 +88,7 @@ export class Leader {
     this.flush();
     // Reports that arrived while no one led.
     const fed = mirror.fedReports();
-    o.log(`leader: evaluating ${fed.length} stored report(s), ${fed.filter((r) => (r.paths ?? []).some((p) => p.state !== "up")).length} with paths not up`);
+    o.log(`leader: localising from ${fed.length} stored report(s), ${fed.filter((r) => (r.paths ?? []).some((p) => p.state === "down" || p.state === "degraded")).length} with failing paths`);
     this.liveliness.evaluate();
     // Intents changed between the snapshot the mirror was built from and now.
     if (mirror.intentsRecord().revision > this.revision) this.intentsChanged(mirror.intentsRecord().revision, mirror.intents());

@@ -106,8 +106,9 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
         });
         log(`leader: taking over took ${(performance.now() - t0).toFixed(0)} ms`);
       } catch (e) {
-        log(`leader: could not compute the store's state (${(e as Error).message}); resigning`);
+        log(`leader: could not compute the store's state (${(e as Error).message}); resigning, and campaigning again in 5 s`);
         await l.resign();
+        await new Promise((r) => setTimeout(r, 5_000));
       }
       const why = await l.lost;
       leader?.stop();
