@@ -139,3 +139,26 @@ test("watch probes: the snapshot always carries them; a delta only when they cha
   await late.return(undefined);
   assert.deepEqual(coalesceDeltas([{ host: "h", version: 2n, upserts: [], removed: [], watch: [probe("x")] }, { host: "h", version: 3n, upserts: [], removed: [] }]).watch, [probe("x")]);
 });
+
+test("an agent that holds the current version of this generation resumes without a snapshot; another generation or an older version gets one", async () => {
+  const state = createControllerState(topology, v1, { generation: "g" });
+  const hub = new SubscriptionHub(state);
+  const ac = new AbortController();
+  try {
+    const resumed = hub.stream("h1", { agentVersion: "t", peer: "p", holds: { generation: "g", version: 1n } }, ac.signal);
+    const first = await next(resumed);
+    assert.deepEqual([first.full, first.version, first.upserts.length, first.removedKeys.length, first.watch], [false, 1n, 0, 0, undefined]);
+    hub.publish(state.setIntents(v2).deltas);
+    const d = await next(resumed);
+    assert.deepEqual([d.full, d.version], [false, 2n], "then deltas as usual");
+
+    const otherGen = hub.stream("h1", { agentVersion: "t", peer: "p", holds: { generation: "old", version: 2n } }, ac.signal);
+    assert.deepEqual([(await next(otherGen)).full, state.snapshot("h1")!.version], [true, 2n]);
+    const older = hub.stream("h1", { agentVersion: "t", peer: "p", holds: { generation: "g", version: 1n } }, ac.signal);
+    const o = await next(older);
+    assert.deepEqual([o.full, o.version], [true, 2n], "an agent behind gets the snapshot");
+  } finally {
+    ac.abort();
+    hub.close();
+  }
+});
