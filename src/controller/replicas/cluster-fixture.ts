@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ControllerLink, DEFAULT_AGENT_KEEPALIVE } from "../../agent/controller-link.js";
+import { ControllerLink } from "../../agent/controller-link.js";
 import { DesiredRules, type UpdateOutcome } from "../../agent/desired-rules.js";
 import { realClock } from "../../agent/clock.js";
 import { reportStatus } from "../../api/client.js";
@@ -149,7 +149,6 @@ export class TestAgent {
         if (s === "connected") this.connects.push({ at: Date.now(), url: this.link.url });
       },
     });
-    void DEFAULT_AGENT_KEEPALIVE;
   }
 
   get version(): bigint {
