@@ -127,7 +127,7 @@ export class EtcdStore implements ControllerStore {
     const revision = BigInt(res.header.revision);
     const contents: StoreContents = { revision, intents: null, hosts: new Map(), reports: new Map(), overlay: [], computed: null };
     for (const kv of res.kvs) {
-      const c = this.change(kv, false);
+      const c = this.safeChange(kv, false);
       if (!c) continue;
       if (c.kind === "intents") contents.intents = c.record;
       else if (c.kind === "host") contents.hosts.set(c.host.host, c.host);
@@ -139,11 +139,11 @@ export class EtcdStore implements ControllerStore {
     this.watcher = w;
     let up = true;
     w.on("put", (kv) => {
-      const c = this.change(kv, false);
+      const c = this.safeChange(kv, false);
       if (c) onChange(c);
     });
     w.on("delete", (kv) => {
-      const c = this.change(kv, true);
+      const c = this.safeChange(kv, true);
       if (c) onChange(c);
     });
     w.on("disconnected", (e) => {
@@ -167,6 +167,16 @@ export class EtcdStore implements ControllerStore {
       });
     });
     return contents;
+  }
+
+  /** change(), with a value that is not JSON logged and skipped (someone else wrote under /cairn/). */
+  private safeChange(kv: IKeyValue, deleted: boolean): StoreChange | null {
+    try {
+      return this.change(kv, deleted);
+    } catch (e) {
+      this.o.log(`etcd: ignoring ${kv.key.toString("utf8").slice(0, 200)} at revision ${kv.mod_revision}: not a value this controller wrote (${etcdErrorText(e)})`);
+      return null;
+    }
   }
 
   /** The change a key's put (or delete) is; null for keys of no interest (election, unknown). */

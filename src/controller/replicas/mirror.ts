@@ -10,6 +10,24 @@ import { ReportStore } from "../reports.js";
 import { decodeIntents } from "./intents-codec.js";
 import type { ComputedRecord, IntentsRecord, StoreChange, StoreContents, StoredHost, StoredOverlay } from "./store.js";
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Why a change read from the store is not what replicas write (someone else wrote there), or null. */
+export function shapeProblem(c: StoreChange): string | null {
+  switch (c.kind) {
+    case "host":
+      return Array.isArray(c.host.rules) && Array.isArray(c.host.watch) && c.host.rules.every((r) => isObject(r) && typeof r.key === "string" && Array.isArray(r.targets)) ? null : `host ${c.host.host}: not {rules: [...], watch: [...]}`;
+    case "intents":
+      return isObject(c.record) && Array.isArray(c.record.intents) && Number.isSafeInteger(c.record.revision) && c.record.revision >= 1 ? null : "not {intents: [...], revision: N, ...}";
+    case "report":
+      return c.report === null || (isObject(c.report) && typeof c.report.host === "string" && typeof c.report.receivedAt === "string" && Array.isArray(c.report.rules)) ? null : `report for ${c.host}: not an agent report`;
+    case "overlay":
+      return Array.isArray(c.overlay) && c.overlay.every((e) => Array.isArray(e) && typeof e[0] === "string" && isObject(e[1])) ? null : "overlay: not [[element, mark], ...]";
+    case "computed":
+      return isObject(c.computed) && Number.isSafeInteger(c.computed.intentsRevision) && Array.isArray(c.computed.hostsPushed) && Array.isArray(c.computed.hostRules) ? null : "computed: not {intentsRevision, hostsPushed, hostRules}";
+  }
+}
+
 export interface MirrorListeners {
   /** Deltas of hosts' assignments, in store order (the hub's publish). */
   deltas(d: HostDelta[]): void;
@@ -42,15 +60,20 @@ export class StoreMirror implements ServedState {
     private readonly log: (line: string) => void,
   ) {
     this.hostSet = new Set(topology.hosts.map((h) => h.name));
-    if (!contents.intents) throw new Error("the store holds no intents");
+    if (!contents.intents || shapeProblem({ kind: "intents", revision: 0n, record: contents.intents })) throw new Error("the store holds no intents this controller can read (/cairn/intents)");
     this.record = contents.intents;
     const decoded = decodeIntents(contents.intents.intents, topology);
     if (!decoded.ok) throw new Error(`the intents in the store (revision ${contents.intents.revision}) do not fit this topology: ${decoded.reason}`);
     this.current = decoded.intents;
-    for (const [h, a] of contents.hosts) if (this.hostSet.has(h)) this.assigned.set(h, a);
-    for (const r of contents.reports.values()) if (this.hostSet.has(r.host)) this.take(r);
-    this.overlayMarks = contents.overlay;
-    this.computedRecord = contents.computed;
+    const fine = (c: StoreChange) => {
+      const bad = shapeProblem(c);
+      if (bad) log(`ignoring what the store holds: ${bad}`);
+      return bad === null;
+    };
+    for (const [h, a] of contents.hosts) if (this.hostSet.has(h) && fine({ kind: "host", revision: 0n, host: a })) this.assigned.set(h, a);
+    for (const r of contents.reports.values()) if (this.hostSet.has(r.host) && fine({ kind: "report", revision: 0n, host: r.host, report: r })) this.take(r);
+    this.overlayMarks = fine({ kind: "overlay", revision: 0n, overlay: contents.overlay }) ? contents.overlay : [];
+    this.computedRecord = contents.computed && fine({ kind: "computed", revision: 0n, computed: contents.computed }) ? contents.computed : null;
     this.revision = contents.revision;
   }
 
@@ -91,9 +114,23 @@ export class StoreMirror implements ServedState {
     return previous;
   }
 
-  /** One change from the store's watch, in order. */
+  /** One change from the store's watch, in order; one that does not have the shape this controller writes is logged and skipped. */
   apply(c: StoreChange): void {
     if (c.revision > this.revision) this.revision = c.revision;
+    const bad = shapeProblem(c);
+    if (bad) {
+      this.log(`ignoring a ${c.kind} change at store revision ${c.revision}: ${bad}`);
+      return;
+    }
+    try {
+      this.take1(c);
+    } catch (e) {
+      this.log(`ignoring a ${c.kind} change at store revision ${c.revision}: ${(e as Error).message}`);
+    }
+    for (const w of [...this.waiters]) w();
+  }
+
+  private take1(c: StoreChange): void {
     switch (c.kind) {
       case "host": {
         if (!this.hostSet.has(c.host.host)) break;
@@ -133,7 +170,6 @@ export class StoreMirror implements ServedState {
         this.computedAt = c.revision;
         break;
     }
-    for (const w of [...this.waiters]) w();
   }
 
   /** Resolves true once `ok()` holds after a change (or now), false after `ms`. */
