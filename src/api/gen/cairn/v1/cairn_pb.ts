@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/v1/cairn.proto.
  */
 export const file_cairn_v1_cairn: GenFile = /*@__PURE__*/
-  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkipwEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkSIQoFd2F0Y2gYByABKAsyEi5jYWlybi52MS5XYXRjaFNldCIwCghXYXRjaFNldBIkCgZwcm9iZXMYASADKAsyFC5jYWlybi52MS5XYXRjaFByb2JlIlAKCldhdGNoUHJvYmUSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg4KBnJlYXNvbhgEIAEoCSKWAQoHU2VnbWVudBILCgNzaWQYASABKAkSDAoEbm9kZRgCIAEoCRIrCghiZWhhdmlvchgDIAEoDjIZLmNhaXJuLnYxLlNlZ21lbnRCZWhhdmlvchIhCgRsaW5rGAQgASgLMhMuY2Fpcm4udjEuQWRqYWNlbmN5EhQKB3NlcnZpY2UYBSABKAlIAIgBAUIKCghfc2VydmljZSIlCglBZGphY2VuY3kSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCSKaAQoLUGF0aE1ldHJpY3MSEgoKbGF0ZW5jeV91cxgBIAEoARILCgNpZ3AYAiABKAESDAoEaG9wcxgDIAEoDRIKCgJ0ZRgEIAEoARIRCglqaXR0ZXJfdXMYBSABKAESDAoEbG9zcxgGIAEoARIWCg5ib3R0bGVuZWNrX2JwcxgHIAEoARIXCg9tYXhfdXRpbGl6YXRpb24YCCABKAEihAEKBFBhdGgSDQoFbm9kZXMYASADKAkSIwoIc2VnbWVudHMYAiADKAsyES5jYWlybi52MS5TZWdtZW50EiYKB21ldHJpY3MYAyABKAsyFS5jYWlybi52MS5QYXRoTWV0cmljcxINCgVsaW5rcxgEIAMoCRIRCglzcmhfYnl0ZXMYBSABKA0itwEKCVJ1bGVNYXRjaBIQCgNhcHAYASABKAlIAIgBARITCgZjZ3JvdXAYAiABKAlIAYgBARIRCgR1c2VyGAMgASgJSAKIAQESEwoGc291cmNlGAQgASgJSAOIAQESEAoIcHJvdG9jb2wYBSABKA0SEQoJcG9ydF9mcm9tGAYgASgNEg8KB3BvcnRfdG8YByABKA1CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2UiygEKBlRhcmdldBIOCgZwcmVmaXgYASABKAkSJAoGc3RhdHVzGAIgASgOMhQuY2Fpcm4udjEuUnVsZVN0YXR1cxIOCgZyZWFzb24YAyABKAkSHAoEcGF0aBgEIAEoCzIOLmNhaXJuLnYxLlBhdGgSHgoGYmFja3VwGAUgASgLMg4uY2Fpcm4udjEuUGF0aBINCgVub3RlcxgGIAMoCRISCgpwcm9iZV9zaWRzGAcgAygJEhkKEWJhY2t1cF9wcm9iZV9zaWRzGAggAygJIqoCCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SIgoFbWF0Y2gYDiABKAsyEy5jYWlybi52MS5SdWxlTWF0Y2gSEgoKb25fZmFpbHVyZRgPIAEoCRIhCgd0YXJnZXRzGBAgAygLMhAuY2Fpcm4udjEuVGFyZ2V0EhAKA2RucxgRIAEoCUgAiAEBEigKCmxpdmVsaW5lc3MYEiABKAsyFC5jYWlybi52MS5MaXZlbGluZXNzQgYKBF9kbnNKBAgEEA5SA2FwcFIGcHJlZml4Ughwcm90b2NvbFIJcG9ydF9mcm9tUgdwb3J0X3RvUgZzdGF0dXNSBnJlYXNvblIEcGF0aFIGYmFja3VwUgVub3RlcyIlCglQb3J0UmFuZ2USDAoEZnJvbRgBIAEoDRIKCgJ0bxgCIAEoDSKaAgoLSW50ZW50TWF0Y2gSDQoFaG9zdHMYASADKAkSEAoDYXBwGAIgASgJSAGIAQESEwoGY2dyb3VwGAcgASgJSAKIAQESEQoEdXNlchgIIAEoCUgDiAEBEhMKBnNvdXJjZRgJIAEoCUgEiAEBEhEKB3RvX2hvc3QYAyABKAlIABITCgl0b19wcmVmaXgYBCABKAlIABIQCgZ0b19kbnMYCiABKAlIABIVCghwcm90b2NvbBgFIAEoCUgFiAEBEiIKBXBvcnRzGAYgAygLMhMuY2Fpcm4udjEuUG9ydFJhbmdlQgQKAnRvQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlQgsKCV9wcm90b2NvbCL+AgoLQ29uc3RyYWludHMSGwoObWF4X2xhdGVuY3lfdXMYASABKAFIAIgBARITCgthdm9pZF9ub2RlcxgCIAMoCRITCgthdm9pZF9saW5rcxgDIAMoCRIaCg1tYXhfaml0dGVyX3VzGAQgASgBSAGIAQESFQoIbWF4X2xvc3MYBSABKAFIAogBARIVCghtYXhfaG9wcxgGIAEoDUgDiAEBEh4KEW1pbl9iYW5kd2lkdGhfYnBzGAcgASgBSASIAQESEwoLYXZvaWRfc3JsZ3MYCCADKAkSFQoNYXZvaWRfcmVnaW9ucxgJIAMoCRITCgtleGNsdWRlX2FueRgKIAMoCRITCgtpbmNsdWRlX2FueRgLIAMoCRITCgtpbmNsdWRlX2FsbBgMIAMoCUIRCg9fbWF4X2xhdGVuY3lfdXNCEAoOX21heF9qaXR0ZXJfdXNCCwoJX21heF9sb3NzQgsKCV9tYXhfaG9wc0IUChJfbWluX2JhbmR3aWR0aF9icHMi6AIKBkludGVudBIMCgRuYW1lGAEgASgJEiQKBW1hdGNoGAIgASgLMhUuY2Fpcm4udjEuSW50ZW50TWF0Y2gSEQoJb2JqZWN0aXZlGAMgASgJEioKC2NvbnN0cmFpbnRzGAQgASgLMhUuY2Fpcm4udjEuQ29uc3RyYWludHMSLgoHd2VpZ2h0cxgFIAMoCzIdLmNhaXJuLnYxLkludGVudC5XZWlnaHRzRW50cnkSCwoDdmlhGAYgAygJEhIKCnByb3RlY3Rpb24YByABKAkSEAoDbXNkGAggASgNSACIAQESFwoKb25fZmFpbHVyZRgJIAEoCUgBiAEBEigKCmxpdmVsaW5lc3MYCiABKAsyFC5jYWlybi52MS5MaXZlbGluZXNzGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgYKBF9tc2RCDQoLX29uX2ZhaWx1cmUixAEKCkxpdmVsaW5lc3MSEgoKcHJvYmVzX29mZhgBIAEoCBIYCgtpbnRlcnZhbF9tcxgCIAEoDUgAiAEBEhMKBm1pc3NlcxgDIAEoDUgBiAEBEhsKDmxvc3NfdGhyZXNob2xkGAQgASgBSAKIAQESGAoLaG9sZGRvd25fbXMYBSABKA1IA4gBAUIOCgxfaW50ZXJ2YWxfbXNCCQoHX21pc3Nlc0IRCg9fbG9zc190aHJlc2hvbGRCDgoMX2hvbGRkb3duX21zIhQKEkxpc3RJbnRlbnRzUmVxdWVzdCKCAQoTTGlzdEludGVudHNSZXNwb25zZRIhCgdpbnRlbnRzGAEgAygLMhAuY2Fpcm4udjEuSW50ZW50Eg4KBnNvdXJjZRgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBBISCgpjaGFuZ2VkX2F0GAQgASgJEhIKCmNoYW5nZWRfYnkYBSABKAkiIQoQTGlzdFBhdGhzUmVxdWVzdBINCgVob3N0cxgBIAMoCSKxAQoJSG9zdFBhdGhzEgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIdCgVydWxlcxgDIAMoCzIOLmNhaXJuLnYxLlJ1bGUSJQoGcmVwb3J0GAQgASgLMhUuY2Fpcm4udjEuQWdlbnRSZXBvcnQSGgoScmVwb3J0X3JlY2VpdmVkX2F0GAUgASgJEiMKBXdhdGNoGAYgAygLMhQuY2Fpcm4udjEuV2F0Y2hQcm9iZSJvCglBZ2VudEluZm8SDAoEaG9zdBgBIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAIgASgJEgwKBHBlZXIYAyABKAkSFAoMY29ubmVjdGVkX2F0GAQgASgJEhkKEWxhc3Rfc2VudF92ZXJzaW9uGAUgASgEInAKEUxpc3RQYXRoc1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSIgoFaG9zdHMYAiADKAsyEy5jYWlybi52MS5Ib3N0UGF0aHMSIwoGYWdlbnRzGAMgAygLMhMuY2Fpcm4udjEuQWdlbnRJbmZvIp8CCgtBZ2VudFJlcG9ydBIMCgRob3N0GAEgASgJEhIKCmdlbmVyYXRpb24YAiABKAkSFwoPYXBwbGllZF92ZXJzaW9uGAMgASgEEhMKC3JlcG9ydGVkX2F0GAQgASgJEiMKBXJ1bGVzGAUgAygLMhQuY2Fpcm4udjEuUnVsZVJlcG9ydBJACg5kYXRhcGF0aF9kcm9wcxgGIAMoCzIoLmNhaXJuLnYxLkFnZW50UmVwb3J0LkRhdGFwYXRoRHJvcHNFbnRyeRIjCgVwYXRocxgHIAMoCzIULmNhaXJuLnYxLlBhdGhIZWFsdGgaNAoSRGF0YXBhdGhEcm9wc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEinAIKClBhdGhIZWFsdGgSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg0KBXN0YXRlGAQgASgJEg0KBXNpbmNlGAUgASgJEgwKBGxvc3MYBiABKAESEgoKcnR0X21pbl91cxgHIAEoARISCgpydHRfYXZnX3VzGAggASgBEhIKCnJ0dF9wOTlfdXMYCSABKAESEwoLcHJvYmVzX3NlbnQYCiABKAQSFwoPcHJvYmVzX3JlY2VpdmVkGAsgASgEEh8KBHVzZXMYDCADKAsyES5jYWlybi52MS5QYXRoVXNlEhMKC2ludGVydmFsX21zGA0gASgNEg4KBm1pc3NlcxgOIAEoDSJFCgdQYXRoVXNlEgwKBHJ1bGUYASABKAkSDgoGcHJlZml4GAIgASgJEgwKBHJvbGUYAyABKAkSDgoGYWN0aXZlGAQgASgIIr4BCgpSdWxlUmVwb3J0EgsKA2tleRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSEAoIcHJlZml4ZXMYBCADKAkSDgoGYWN0aXZlGAUgASgJEhcKD3N0ZWVyZWRfcGFja2V0cxgGIAEoBBIVCg1zdGVlcmVkX2J5dGVzGAcgASgEEhkKEXVuc3RlZXJlZF9wYWNrZXRzGAggASgEEhcKD2Ryb3BwZWRfcGFja2V0cxgJIAEoBCI7ChRSZXBvcnRTdGF0dXNSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgJEg8KB3ZlcnNpb24YAiABKAQihwEKE0FwcGx5SW50ZW50c1JlcXVlc3QSEAoIZmlsZW5hbWUYAiABKAkSIQoHaW50ZW50cxgDIAMoCzIQLmNhaXJuLnYxLkludGVudBIVCg1iYXNlX3JldmlzaW9uGAQgASgEEhgKEGFsbG93X3JlbW92ZV9hbGwYBSABKAhKBAgBEAJSBHlhbWwiTAoISG9zdFB1c2gSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0iUAoPSG9zdFJ1bGVDaGFuZ2VzEgwKBGhvc3QYASABKAkSDQoFYWRkZWQYAiADKAkSDwoHY2hhbmdlZBgDIAMoCRIPCgdyZW1vdmVkGAQgAygJIvMBChRBcHBseUludGVudHNSZXNwb25zZRINCgVhZGRlZBgBIAMoCRIPCgdjaGFuZ2VkGAIgAygJEg8KB3JlbW92ZWQYAyADKAkSEQoJdW5jaGFuZ2VkGAQgAygJEigKDGhvc3RzX3B1c2hlZBgFIAMoCzISLmNhaXJuLnYxLkhvc3RQdXNoEhkKEXByZXZpb3VzX3JldmlzaW9uGAYgASgEEhAKCHJldmlzaW9uGAcgASgEEi0KCmhvc3RfcnVsZXMYCCADKAsyGS5jYWlybi52MS5Ib3N0UnVsZUNoYW5nZXMSEQoJcmVvcmRlcmVkGAkgASgIIn4KFlZhbGlkYXRlSW50ZW50c1JlcXVlc3QSEAoIZmlsZW5hbWUYASABKAkSIQoHaW50ZW50cxgCIAMoCzIQLmNhaXJuLnYxLkludGVudBIVCg1iYXNlX3JldmlzaW9uGAMgASgEEhgKEGFsbG93X3JlbW92ZV9hbGwYBCABKAgisQEKF1ZhbGlkYXRlSW50ZW50c1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEg0KBWFkZGVkGAIgAygJEg8KB2NoYW5nZWQYAyADKAkSDwoHcmVtb3ZlZBgEIAMoCRIRCgl1bmNoYW5nZWQYBSADKAkSLQoKaG9zdF9ydWxlcxgGIAMoCzIZLmNhaXJuLnYxLkhvc3RSdWxlQ2hhbmdlcxIRCglyZW9yZGVyZWQYByABKAgibAoPVmFsaWRhdGlvbkVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDQoFZmllbGQYBCABKAkSDgoGcmVhc29uGAUgASgJEg4KBmludGVudBgGIAEoCSI9ChBWYWxpZGF0aW9uRXJyb3JzEikKBmVycm9ycxgBIAMoCzIZLmNhaXJuLnYxLlZhbGlkYXRpb25FcnJvciIUChJHZXRUb3BvbG9neVJlcXVlc3QiuwEKE0dldFRvcG9sb2d5UmVzcG9uc2USKQoHcm91dGVycxgBIAMoCzIYLmNhaXJuLnYxLlRvcG9sb2d5Um91dGVyEiUKBWhvc3RzGAIgAygLMhYuY2Fpcm4udjEuVG9wb2xvZ3lIb3N0EiUKBWxpbmtzGAMgAygLMhYuY2Fpcm4udjEuVG9wb2xvZ3lMaW5rEisKCHNlcnZpY2VzGAQgAygLMhkuY2Fpcm4udjEuU2VydmljZUZ1bmN0aW9uInYKDlRvcG9sb2d5Um91dGVyEgwKBG5hbWUYASABKAkSDwoHbG9jYXRvchgCIAEoCRITCgZyZWdpb24YAyABKAlIAIgBARIQCgNtc2QYBCABKA1IAYgBARILCgNzaWQYBSABKAlCCQoHX3JlZ2lvbkIGCgRfbXNkIsEBCgxUb3BvbG9neUhvc3QSDAoEbmFtZRgBIAEoCRIOCgZyb3V0ZXIYAiABKAkSDwoHYWRkcmVzcxgDIAEoCRISCgpwcmVmaXhfbGVuGAQgASgNEhUKCGFkZHJlc3M0GAUgASgJSACIAQESGAoLcHJlZml4X2xlbjQYBiABKA1IAYgBARIUCgdkeDRfc2lkGAcgASgJSAKIAQFCCwoJX2FkZHJlc3M0Qg4KDF9wcmVmaXhfbGVuNEIKCghfZHg0X3NpZCL/AQoMVG9wb2xvZ3lMaW5rEgoKAmlkGAEgASgJEgkKAWEYAiABKAkSCQoBYhgDIAEoCRILCgNpZ3AYBCABKA0SCgoCdGUYBSABKA0SEAoIZGVsYXlfdXMYBiABKAESEQoJaml0dGVyX3VzGAcgASgBEgwKBGxvc3MYCCABKAESFQoNYmFuZHdpZHRoX2JwcxgJIAEoARITCgt1dGlsaXphdGlvbhgKIAEoARINCgVzcmxncxgLIAMoCRIOCgZjb2xvcnMYDCADKAkSEAoDbXR1GA0gASgNSACIAQESDQoFc2lkX2EYDiABKAkSDQoFc2lkX2IYDyABKAlCBgoEX210dSJNCg9TZXJ2aWNlRnVuY3Rpb24SDAoEbmFtZRgBIAEoCRIsCglpbnN0YW5jZXMYAiADKAsyGS5jYWlybi52MS5TZXJ2aWNlSW5zdGFuY2UiPQoPU2VydmljZUluc3RhbmNlEgwKBG5vZGUYASABKAkSCwoDc2lkGAIgASgJEg8KB2hlYWx0aHkYAyABKAgiEgoQTGlzdExpbmtzUmVxdWVzdCKlAQoRTGlzdExpbmtzUmVzcG9uc2USJgoFbGlua3MYASADKAsyFy5jYWlybi52MS5FbGVtZW50SGVhbHRoEiYKBW5vZGVzGAIgAygLMhcuY2Fpcm4udjEuRWxlbWVudEhlYWx0aBIUCgxob2xkX2Rvd25fbXMYAyABKA0SKgoLdW5leHBsYWluZWQYBCADKAsyFS5jYWlybi52MS5GYWlsaW5nUGF0aCLyAQoNRWxlbWVudEhlYWx0aBIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg0KBXN0YXRlGAMgASgJEg8KB3N1c3BlY3QYBCABKAgSDQoFc2luY2UYBSABKAkSEgoKY29uZmlkZW5jZRgGIAEoARIOCgZ1bmlxdWUYByABKAgSDgoGc291cmNlGAggASgJEhEKCWNsZWFyc19hdBgJIAEoCRISCgpkb3duX3BhdGhzGAogASgNEhYKDmRlZ3JhZGVkX3BhdGhzGAsgASgNEhAKCHVwX3BhdGhzGAwgASgNEhMKC3JlcG9ydGVkX2J5GA0gAygJIjsKC0ZhaWxpbmdQYXRoEgwKBGhvc3QYASABKAkSDwoHcm91dGVycxgCIAMoCRINCgVzdGF0ZRgDIAEoCSI1ChFMaXN0RXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQSDQoFbGltaXQYAiABKA0iWQoSTGlzdEV2ZW50c1Jlc3BvbnNlEh8KBmV2ZW50cxgBIAMoCzIPLmNhaXJuLnYxLkV2ZW50EhAKCGxhc3Rfc2VxGAIgASgEEhAKCGNhcGFjaXR5GAMgASgNIicKEldhdGNoRXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQipQMKBUV2ZW50EgsKA3NlcRgBIAEoBBIKCgJhdBgCIAEoCRINCgVjYXVzZRgDIAEoBBITCgtkdXJhdGlvbl9tcxgEIAEoARIuCgpwYXRoX3N0YXRlGAogASgLMhguY2Fpcm4udjEuUGF0aFN0YXRlRXZlbnRIABIzCgxsb2NhbGlzYXRpb24YCyABKAsyGy5jYWlybi52MS5Mb2NhbGlzYXRpb25FdmVudEgAEikKB292ZXJsYXkYDCABKAsyFi5jYWlybi52MS5PdmVybGF5RXZlbnRIABItCglyZWNvbXB1dGUYDSABKAsyGC5jYWlybi52MS5SZWNvbXB1dGVFdmVudEgAEiMKBHB1c2gYDiABKAsyEy5jYWlybi52MS5QdXNoRXZlbnRIABIhCgNhY2sYDyABKAsyEi5jYWlybi52MS5BY2tFdmVudEgAEikKB2ludGVudHMYECABKAsyFi5jYWlybi52MS5JbnRlbnRzRXZlbnRIABIjCgRsb3N0GBEgASgLMhMuY2Fpcm4udjEuTG9zdEV2ZW50SABCCAoGZGV0YWlsInMKDlBhdGhTdGF0ZUV2ZW50EgwKBGhvc3QYASABKAkSEgoKcHJvYmVfc2lkcxgCIAMoCRIPCgdyb3V0ZXJzGAMgAygJEg0KBXN0YXRlGAQgASgJEhAKCHByZXZpb3VzGAUgASgJEg0KBXJ1bGVzGAYgAygJInwKB1N1c3BlY3QSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRISCgpjb25maWRlbmNlGAQgASgBEg4KBnVuaXF1ZRgFIAEoCBIVCg1mYWlsaW5nX3BhdGhzGAYgASgNEg0KBXNoYXJlGAcgASgBIo4BChFMb2NhbGlzYXRpb25FdmVudBIjCghzdXNwZWN0cxgBIAMoCzIRLmNhaXJuLnYxLlN1c3BlY3QSEgoKZG93bl9wYXRocxgCIAEoDRIWCg5kZWdyYWRlZF9wYXRocxgDIAEoDRIZChF1bmV4cGxhaW5lZF9wYXRocxgEIAEoDRINCgVleGFjdBgFIAEoCCJpCgxPdmVybGF5RXZlbnQSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIQCghwcmV2aW91cxgEIAEoCRIOCgZzb3VyY2UYBSABKAkSDgoGcmVhc29uGAYgASgJIiUKB1J1bGVSZWYSDAoEaG9zdBgBIAEoCRIMCgRydWxlGAIgASgJIlYKDlJlY29tcHV0ZUV2ZW50EiAKBXJ1bGVzGAEgAygLMhEuY2Fpcm4udjEuUnVsZVJlZhIiCgdjaGFuZ2VkGAIgAygLMhEuY2Fpcm4udjEuUnVsZVJlZiJcCglQdXNoRXZlbnQSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0SDQoFd2F0Y2gYBSABKAgifgoIQWNrRXZlbnQSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEhAKCHB1c2hfc2VxGAMgASgEEhUKDXNpbmNlX3B1c2hfbXMYBCABKAESFgoOc2luY2VfY2F1c2VfbXMYBSABKAESEgoKcm9vdF9jYXVzZRgGIAEoBCLAAQoMSW50ZW50c0V2ZW50Eg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIOCgZzb3VyY2UYBCABKAkSCgoCYnkYBSABKAkSGQoRcHJldmlvdXNfcmV2aXNpb24YBiABKAQSEAoIcmV2aXNpb24YByABKAQSDwoHcmVmdXNlZBgIIAEoCBIOCgZyZWFzb24YCSABKAkSFQoNYmFzZV9yZXZpc2lvbhgKIAEoBCIaCglMb3N0RXZlbnQSDQoFY291bnQYASABKAQqWQoKUnVsZVN0YXR1cxIbChdSVUxFX1NUQVRVU19VTlNQRUNJRklFRBAAEhIKDlJVTEVfU1RBVFVTX09LEAESGgoWUlVMRV9TVEFUVVNfSU5GRUFTSUJMRRACKqUBCg9TZWdtZW50QmVoYXZpb3ISIAocU0VHTUVOVF9CRUhBVklPUl9VTlNQRUNJRklFRBAAEhgKFFNFR01FTlRfQkVIQVZJT1JfRU5EEAESGgoWU0VHTUVOVF9CRUhBVklPUl9FTkRfWBACEhwKGFNFR01FTlRfQkVIQVZJT1JfU0VSVklDRRADEhwKGFNFR01FTlRfQkVIQVZJT1JfRU5EX0RYNBAEMuoFCgxDYWlyblNlcnZpY2USPwoJU3Vic2NyaWJlEhouY2Fpcm4udjEuU3Vic2NyaWJlUmVxdWVzdBoULmNhaXJuLnYxLlBhdGhVcGRhdGUwARJKCgtMaXN0SW50ZW50cxIcLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVxdWVzdBodLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVzcG9uc2USRAoJTGlzdFBhdGhzEhouY2Fpcm4udjEuTGlzdFBhdGhzUmVxdWVzdBobLmNhaXJuLnYxLkxpc3RQYXRoc1Jlc3BvbnNlEkUKDFJlcG9ydFN0YXR1cxIVLmNhaXJuLnYxLkFnZW50UmVwb3J0Gh4uY2Fpcm4udjEuUmVwb3J0U3RhdHVzUmVzcG9uc2USTQoMQXBwbHlJbnRlbnRzEh0uY2Fpcm4udjEuQXBwbHlJbnRlbnRzUmVxdWVzdBoeLmNhaXJuLnYxLkFwcGx5SW50ZW50c1Jlc3BvbnNlElYKD1ZhbGlkYXRlSW50ZW50cxIgLmNhaXJuLnYxLlZhbGlkYXRlSW50ZW50c1JlcXVlc3QaIS5jYWlybi52MS5WYWxpZGF0ZUludGVudHNSZXNwb25zZRJKCgtHZXRUb3BvbG9neRIcLmNhaXJuLnYxLkdldFRvcG9sb2d5UmVxdWVzdBodLmNhaXJuLnYxLkdldFRvcG9sb2d5UmVzcG9uc2USRAoJTGlzdExpbmtzEhouY2Fpcm4udjEuTGlzdExpbmtzUmVxdWVzdBobLmNhaXJuLnYxLkxpc3RMaW5rc1Jlc3BvbnNlEkcKCkxpc3RFdmVudHMSGy5jYWlybi52MS5MaXN0RXZlbnRzUmVxdWVzdBocLmNhaXJuLnYxLkxpc3RFdmVudHNSZXNwb25zZRI+CgtXYXRjaEV2ZW50cxIcLmNhaXJuLnYxLldhdGNoRXZlbnRzUmVxdWVzdBoPLmNhaXJuLnYxLkV2ZW50MAFiBnByb3RvMw");
+  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiNwoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAki3AEKClBhdGhVcGRhdGUSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIfCgd1cHNlcnRzGAUgAygLMg4uY2Fpcm4udjEuUnVsZRIUCgxyZW1vdmVkX2tleXMYBiADKAkSIQoFd2F0Y2gYByABKAsyEi5jYWlybi52MS5XYXRjaFNldBIZChF0b3BvbG9neV9yZXZpc2lvbhgIIAEoBBIYChBpbnRlbnRzX3JldmlzaW9uGAkgASgEIjAKCFdhdGNoU2V0EiQKBnByb2JlcxgBIAMoCzIULmNhaXJuLnYxLldhdGNoUHJvYmUiUAoKV2F0Y2hQcm9iZRISCgpwcm9iZV9zaWRzGAEgAygJEg8KB3JvdXRlcnMYAiADKAkSDQoFbGlua3MYAyADKAkSDgoGcmVhc29uGAQgASgJIpYBCgdTZWdtZW50EgsKA3NpZBgBIAEoCRIMCgRub2RlGAIgASgJEisKCGJlaGF2aW9yGAMgASgOMhkuY2Fpcm4udjEuU2VnbWVudEJlaGF2aW9yEiEKBGxpbmsYBCABKAsyEy5jYWlybi52MS5BZGphY2VuY3kSFAoHc2VydmljZRgFIAEoCUgAiAEBQgoKCF9zZXJ2aWNlIiUKCUFkamFjZW5jeRIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJIpoBCgtQYXRoTWV0cmljcxISCgpsYXRlbmN5X3VzGAEgASgBEgsKA2lncBgCIAEoARIMCgRob3BzGAMgASgNEgoKAnRlGAQgASgBEhEKCWppdHRlcl91cxgFIAEoARIMCgRsb3NzGAYgASgBEhYKDmJvdHRsZW5lY2tfYnBzGAcgASgBEhcKD21heF91dGlsaXphdGlvbhgIIAEoASKEAQoEUGF0aBINCgVub2RlcxgBIAMoCRIjCghzZWdtZW50cxgCIAMoCzIRLmNhaXJuLnYxLlNlZ21lbnQSJgoHbWV0cmljcxgDIAEoCzIVLmNhaXJuLnYxLlBhdGhNZXRyaWNzEg0KBWxpbmtzGAQgAygJEhEKCXNyaF9ieXRlcxgFIAEoDSK3AQoJUnVsZU1hdGNoEhAKA2FwcBgBIAEoCUgAiAEBEhMKBmNncm91cBgCIAEoCUgBiAEBEhEKBHVzZXIYAyABKAlIAogBARITCgZzb3VyY2UYBCABKAlIA4gBARIQCghwcm90b2NvbBgFIAEoDRIRCglwb3J0X2Zyb20YBiABKA0SDwoHcG9ydF90bxgHIAEoDUIGCgRfYXBwQgkKB19jZ3JvdXBCBwoFX3VzZXJCCQoHX3NvdXJjZSLKAQoGVGFyZ2V0Eg4KBnByZWZpeBgBIAEoCRIkCgZzdGF0dXMYAiABKA4yFC5jYWlybi52MS5SdWxlU3RhdHVzEg4KBnJlYXNvbhgDIAEoCRIcCgRwYXRoGAQgASgLMg4uY2Fpcm4udjEuUGF0aBIeCgZiYWNrdXAYBSABKAsyDi5jYWlybi52MS5QYXRoEg0KBW5vdGVzGAYgAygJEhIKCnByb2JlX3NpZHMYByADKAkSGQoRYmFja3VwX3Byb2JlX3NpZHMYCCADKAkiqgIKBFJ1bGUSCwoDa2V5GAEgASgJEg4KBmludGVudBgCIAEoCRIQCghwcmlvcml0eRgDIAEoDRIiCgVtYXRjaBgOIAEoCzITLmNhaXJuLnYxLlJ1bGVNYXRjaBISCgpvbl9mYWlsdXJlGA8gASgJEiEKB3RhcmdldHMYECADKAsyEC5jYWlybi52MS5UYXJnZXQSEAoDZG5zGBEgASgJSACIAQESKAoKbGl2ZWxpbmVzcxgSIAEoCzIULmNhaXJuLnYxLkxpdmVsaW5lc3NCBgoEX2Ruc0oECAQQDlIDYXBwUgZwcmVmaXhSCHByb3RvY29sUglwb3J0X2Zyb21SB3BvcnRfdG9SBnN0YXR1c1IGcmVhc29uUgRwYXRoUgZiYWNrdXBSBW5vdGVzIiUKCVBvcnRSYW5nZRIMCgRmcm9tGAEgASgNEgoKAnRvGAIgASgNIpoCCgtJbnRlbnRNYXRjaBINCgVob3N0cxgBIAMoCRIQCgNhcHAYAiABKAlIAYgBARITCgZjZ3JvdXAYByABKAlIAogBARIRCgR1c2VyGAggASgJSAOIAQESEwoGc291cmNlGAkgASgJSASIAQESEQoHdG9faG9zdBgDIAEoCUgAEhMKCXRvX3ByZWZpeBgEIAEoCUgAEhAKBnRvX2RucxgKIAEoCUgAEhUKCHByb3RvY29sGAUgASgJSAWIAQESIgoFcG9ydHMYBiADKAsyEy5jYWlybi52MS5Qb3J0UmFuZ2VCBAoCdG9CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2VCCwoJX3Byb3RvY29sIv4CCgtDb25zdHJhaW50cxIbCg5tYXhfbGF0ZW5jeV91cxgBIAEoAUgAiAEBEhMKC2F2b2lkX25vZGVzGAIgAygJEhMKC2F2b2lkX2xpbmtzGAMgAygJEhoKDW1heF9qaXR0ZXJfdXMYBCABKAFIAYgBARIVCghtYXhfbG9zcxgFIAEoAUgCiAEBEhUKCG1heF9ob3BzGAYgASgNSAOIAQESHgoRbWluX2JhbmR3aWR0aF9icHMYByABKAFIBIgBARITCgthdm9pZF9zcmxncxgIIAMoCRIVCg1hdm9pZF9yZWdpb25zGAkgAygJEhMKC2V4Y2x1ZGVfYW55GAogAygJEhMKC2luY2x1ZGVfYW55GAsgAygJEhMKC2luY2x1ZGVfYWxsGAwgAygJQhEKD19tYXhfbGF0ZW5jeV91c0IQCg5fbWF4X2ppdHRlcl91c0ILCglfbWF4X2xvc3NCCwoJX21heF9ob3BzQhQKEl9taW5fYmFuZHdpZHRoX2JwcyLoAgoGSW50ZW50EgwKBG5hbWUYASABKAkSJAoFbWF0Y2gYAiABKAsyFS5jYWlybi52MS5JbnRlbnRNYXRjaBIRCglvYmplY3RpdmUYAyABKAkSKgoLY29uc3RyYWludHMYBCABKAsyFS5jYWlybi52MS5Db25zdHJhaW50cxIuCgd3ZWlnaHRzGAUgAygLMh0uY2Fpcm4udjEuSW50ZW50LldlaWdodHNFbnRyeRILCgN2aWEYBiADKAkSEgoKcHJvdGVjdGlvbhgHIAEoCRIQCgNtc2QYCCABKA1IAIgBARIXCgpvbl9mYWlsdXJlGAkgASgJSAGIAQESKAoKbGl2ZWxpbmVzcxgKIAEoCzIULmNhaXJuLnYxLkxpdmVsaW5lc3MaLgoMV2VpZ2h0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAFCBgoEX21zZEINCgtfb25fZmFpbHVyZSLEAQoKTGl2ZWxpbmVzcxISCgpwcm9iZXNfb2ZmGAEgASgIEhgKC2ludGVydmFsX21zGAIgASgNSACIAQESEwoGbWlzc2VzGAMgASgNSAGIAQESGwoObG9zc190aHJlc2hvbGQYBCABKAFIAogBARIYCgtob2xkZG93bl9tcxgFIAEoDUgDiAEBQg4KDF9pbnRlcnZhbF9tc0IJCgdfbWlzc2VzQhEKD19sb3NzX3RocmVzaG9sZEIOCgxfaG9sZGRvd25fbXMiFAoSTGlzdEludGVudHNSZXF1ZXN0IoIBChNMaXN0SW50ZW50c1Jlc3BvbnNlEiEKB2ludGVudHMYASADKAsyEC5jYWlybi52MS5JbnRlbnQSDgoGc291cmNlGAIgASgJEhAKCHJldmlzaW9uGAMgASgEEhIKCmNoYW5nZWRfYXQYBCABKAkSEgoKY2hhbmdlZF9ieRgFIAEoCSIhChBMaXN0UGF0aHNSZXF1ZXN0Eg0KBWhvc3RzGAEgAygJIuYBCglIb3N0UGF0aHMSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEh0KBXJ1bGVzGAMgAygLMg4uY2Fpcm4udjEuUnVsZRIlCgZyZXBvcnQYBCABKAsyFS5jYWlybi52MS5BZ2VudFJlcG9ydBIaChJyZXBvcnRfcmVjZWl2ZWRfYXQYBSABKAkSIwoFd2F0Y2gYBiADKAsyFC5jYWlybi52MS5XYXRjaFByb2JlEhkKEXRvcG9sb2d5X3JldmlzaW9uGAcgASgEEhgKEGludGVudHNfcmV2aXNpb24YCCABKAQibwoJQWdlbnRJbmZvEgwKBGhvc3QYASABKAkSFQoNYWdlbnRfdmVyc2lvbhgCIAEoCRIMCgRwZWVyGAMgASgJEhQKDGNvbm5lY3RlZF9hdBgEIAEoCRIZChFsYXN0X3NlbnRfdmVyc2lvbhgFIAEoBCKlAQoRTGlzdFBhdGhzUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoCRIiCgVob3N0cxgCIAMoCzITLmNhaXJuLnYxLkhvc3RQYXRocxIjCgZhZ2VudHMYAyADKAsyEy5jYWlybi52MS5BZ2VudEluZm8SGQoRdG9wb2xvZ3lfcmV2aXNpb24YBCABKAQSGAoQaW50ZW50c19yZXZpc2lvbhgFIAEoBCLUAgoLQWdlbnRSZXBvcnQSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEhcKD2FwcGxpZWRfdmVyc2lvbhgDIAEoBBITCgtyZXBvcnRlZF9hdBgEIAEoCRIjCgVydWxlcxgFIAMoCzIULmNhaXJuLnYxLlJ1bGVSZXBvcnQSQAoOZGF0YXBhdGhfZHJvcHMYBiADKAsyKC5jYWlybi52MS5BZ2VudFJlcG9ydC5EYXRhcGF0aERyb3BzRW50cnkSIwoFcGF0aHMYByADKAsyFC5jYWlybi52MS5QYXRoSGVhbHRoEhkKEXRvcG9sb2d5X3JldmlzaW9uGAggASgEEhgKEGludGVudHNfcmV2aXNpb24YCSABKAQaNAoSRGF0YXBhdGhEcm9wc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEinAIKClBhdGhIZWFsdGgSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg0KBXN0YXRlGAQgASgJEg0KBXNpbmNlGAUgASgJEgwKBGxvc3MYBiABKAESEgoKcnR0X21pbl91cxgHIAEoARISCgpydHRfYXZnX3VzGAggASgBEhIKCnJ0dF9wOTlfdXMYCSABKAESEwoLcHJvYmVzX3NlbnQYCiABKAQSFwoPcHJvYmVzX3JlY2VpdmVkGAsgASgEEh8KBHVzZXMYDCADKAsyES5jYWlybi52MS5QYXRoVXNlEhMKC2ludGVydmFsX21zGA0gASgNEg4KBm1pc3NlcxgOIAEoDSJFCgdQYXRoVXNlEgwKBHJ1bGUYASABKAkSDgoGcHJlZml4GAIgASgJEgwKBHJvbGUYAyABKAkSDgoGYWN0aXZlGAQgASgIIr4BCgpSdWxlUmVwb3J0EgsKA2tleRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSEAoIcHJlZml4ZXMYBCADKAkSDgoGYWN0aXZlGAUgASgJEhcKD3N0ZWVyZWRfcGFja2V0cxgGIAEoBBIVCg1zdGVlcmVkX2J5dGVzGAcgASgEEhkKEXVuc3RlZXJlZF9wYWNrZXRzGAggASgEEhcKD2Ryb3BwZWRfcGFja2V0cxgJIAEoBCJwChRSZXBvcnRTdGF0dXNSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgJEg8KB3ZlcnNpb24YAiABKAQSGQoRdG9wb2xvZ3lfcmV2aXNpb24YAyABKAQSGAoQaW50ZW50c19yZXZpc2lvbhgEIAEoBCKHAQoTQXBwbHlJbnRlbnRzUmVxdWVzdBIQCghmaWxlbmFtZRgCIAEoCRIhCgdpbnRlbnRzGAMgAygLMhAuY2Fpcm4udjEuSW50ZW50EhUKDWJhc2VfcmV2aXNpb24YBCABKAQSGAoQYWxsb3dfcmVtb3ZlX2FsbBgFIAEoCEoECAEQAlIEeWFtbCJMCghIb3N0UHVzaBIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSDwoHdXBzZXJ0cxgDIAEoDRIQCghyZW1vdmFscxgEIAEoDSJQCg9Ib3N0UnVsZUNoYW5nZXMSDAoEaG9zdBgBIAEoCRINCgVhZGRlZBgCIAMoCRIPCgdjaGFuZ2VkGAMgAygJEg8KB3JlbW92ZWQYBCADKAki8wEKFEFwcGx5SW50ZW50c1Jlc3BvbnNlEg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIRCgl1bmNoYW5nZWQYBCADKAkSKAoMaG9zdHNfcHVzaGVkGAUgAygLMhIuY2Fpcm4udjEuSG9zdFB1c2gSGQoRcHJldmlvdXNfcmV2aXNpb24YBiABKAQSEAoIcmV2aXNpb24YByABKAQSLQoKaG9zdF9ydWxlcxgIIAMoCzIZLmNhaXJuLnYxLkhvc3RSdWxlQ2hhbmdlcxIRCglyZW9yZGVyZWQYCSABKAgifgoWVmFsaWRhdGVJbnRlbnRzUmVxdWVzdBIQCghmaWxlbmFtZRgBIAEoCRIhCgdpbnRlbnRzGAIgAygLMhAuY2Fpcm4udjEuSW50ZW50EhUKDWJhc2VfcmV2aXNpb24YAyABKAQSGAoQYWxsb3dfcmVtb3ZlX2FsbBgEIAEoCCKxAQoXVmFsaWRhdGVJbnRlbnRzUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQSDQoFYWRkZWQYAiADKAkSDwoHY2hhbmdlZBgDIAMoCRIPCgdyZW1vdmVkGAQgAygJEhEKCXVuY2hhbmdlZBgFIAMoCRItCgpob3N0X3J1bGVzGAYgAygLMhkuY2Fpcm4udjEuSG9zdFJ1bGVDaGFuZ2VzEhEKCXJlb3JkZXJlZBgHIAEoCCJsCg9WYWxpZGF0aW9uRXJyb3ISDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRINCgVmaWVsZBgEIAEoCRIOCgZyZWFzb24YBSABKAkSDgoGaW50ZW50GAYgASgJIj0KEFZhbGlkYXRpb25FcnJvcnMSKQoGZXJyb3JzGAEgAygLMhkuY2Fpcm4udjEuVmFsaWRhdGlvbkVycm9yIhQKEkdldFRvcG9sb2d5UmVxdWVzdCLWAQoTR2V0VG9wb2xvZ3lSZXNwb25zZRIpCgdyb3V0ZXJzGAEgAygLMhguY2Fpcm4udjEuVG9wb2xvZ3lSb3V0ZXISJQoFaG9zdHMYAiADKAsyFi5jYWlybi52MS5Ub3BvbG9neUhvc3QSJQoFbGlua3MYAyADKAsyFi5jYWlybi52MS5Ub3BvbG9neUxpbmsSKwoIc2VydmljZXMYBCADKAsyGS5jYWlybi52MS5TZXJ2aWNlRnVuY3Rpb24SGQoRdG9wb2xvZ3lfcmV2aXNpb24YBSABKAQidgoOVG9wb2xvZ3lSb3V0ZXISDAoEbmFtZRgBIAEoCRIPCgdsb2NhdG9yGAIgASgJEhMKBnJlZ2lvbhgDIAEoCUgAiAEBEhAKA21zZBgEIAEoDUgBiAEBEgsKA3NpZBgFIAEoCUIJCgdfcmVnaW9uQgYKBF9tc2QiwQEKDFRvcG9sb2d5SG9zdBIMCgRuYW1lGAEgASgJEg4KBnJvdXRlchgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEhIKCnByZWZpeF9sZW4YBCABKA0SFQoIYWRkcmVzczQYBSABKAlIAIgBARIYCgtwcmVmaXhfbGVuNBgGIAEoDUgBiAEBEhQKB2R4NF9zaWQYByABKAlIAogBAUILCglfYWRkcmVzczRCDgoMX3ByZWZpeF9sZW40QgoKCF9keDRfc2lkIv8BCgxUb3BvbG9neUxpbmsSCgoCaWQYASABKAkSCQoBYRgCIAEoCRIJCgFiGAMgASgJEgsKA2lncBgEIAEoDRIKCgJ0ZRgFIAEoDRIQCghkZWxheV91cxgGIAEoARIRCglqaXR0ZXJfdXMYByABKAESDAoEbG9zcxgIIAEoARIVCg1iYW5kd2lkdGhfYnBzGAkgASgBEhMKC3V0aWxpemF0aW9uGAogASgBEg0KBXNybGdzGAsgAygJEg4KBmNvbG9ycxgMIAMoCRIQCgNtdHUYDSABKA1IAIgBARINCgVzaWRfYRgOIAEoCRINCgVzaWRfYhgPIAEoCUIGCgRfbXR1Ik0KD1NlcnZpY2VGdW5jdGlvbhIMCgRuYW1lGAEgASgJEiwKCWluc3RhbmNlcxgCIAMoCzIZLmNhaXJuLnYxLlNlcnZpY2VJbnN0YW5jZSI9Cg9TZXJ2aWNlSW5zdGFuY2USDAoEbm9kZRgBIAEoCRILCgNzaWQYAiABKAkSDwoHaGVhbHRoeRgDIAEoCCISChBMaXN0TGlua3NSZXF1ZXN0IokCChFMaXN0TGlua3NSZXNwb25zZRImCgVsaW5rcxgBIAMoCzIXLmNhaXJuLnYxLkVsZW1lbnRIZWFsdGgSJgoFbm9kZXMYAiADKAsyFy5jYWlybi52MS5FbGVtZW50SGVhbHRoEhQKDGhvbGRfZG93bl9tcxgDIAEoDRIqCgt1bmV4cGxhaW5lZBgEIAMoCzIVLmNhaXJuLnYxLkZhaWxpbmdQYXRoEhkKEXRvcG9sb2d5X3JldmlzaW9uGAUgASgEEhgKEGludGVudHNfcmV2aXNpb24YBiABKAQSLQoJb3ZlcnJpZGVzGAcgAygLMhouY2Fpcm4udjEuVG9wb2xvZ3lPdmVycmlkZSKGAQoQVG9wb2xvZ3lPdmVycmlkZRIMCgRraW5kGAEgASgJEgoKAmlkGAIgASgJEg4KBmNoYW5nZRgDIAEoCRIOCgZzb3VyY2UYBCABKAkSCgoCYnkYBSABKAkSCgoCYXQYBiABKAkSEAoIcmV2aXNpb24YByABKAQSDgoGcmVhc29uGAggASgJIvIBCg1FbGVtZW50SGVhbHRoEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFc3RhdGUYAyABKAkSDwoHc3VzcGVjdBgEIAEoCBINCgVzaW5jZRgFIAEoCRISCgpjb25maWRlbmNlGAYgASgBEg4KBnVuaXF1ZRgHIAEoCBIOCgZzb3VyY2UYCCABKAkSEQoJY2xlYXJzX2F0GAkgASgJEhIKCmRvd25fcGF0aHMYCiABKA0SFgoOZGVncmFkZWRfcGF0aHMYCyABKA0SEAoIdXBfcGF0aHMYDCABKA0SEwoLcmVwb3J0ZWRfYnkYDSADKAkiOwoLRmFpbGluZ1BhdGgSDAoEaG9zdBgBIAEoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBXN0YXRlGAMgASgJIjUKEUxpc3RFdmVudHNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVsaW1pdBgCIAEoDSJZChJMaXN0RXZlbnRzUmVzcG9uc2USHwoGZXZlbnRzGAEgAygLMg8uY2Fpcm4udjEuRXZlbnQSEAoIbGFzdF9zZXEYAiABKAQSEAoIY2FwYWNpdHkYAyABKA0iJwoSV2F0Y2hFdmVudHNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBCLSAwoFRXZlbnQSCwoDc2VxGAEgASgEEgoKAmF0GAIgASgJEg0KBWNhdXNlGAMgASgEEhMKC2R1cmF0aW9uX21zGAQgASgBEi4KCnBhdGhfc3RhdGUYCiABKAsyGC5jYWlybi52MS5QYXRoU3RhdGVFdmVudEgAEjMKDGxvY2FsaXNhdGlvbhgLIAEoCzIbLmNhaXJuLnYxLkxvY2FsaXNhdGlvbkV2ZW50SAASKQoHb3ZlcmxheRgMIAEoCzIWLmNhaXJuLnYxLk92ZXJsYXlFdmVudEgAEi0KCXJlY29tcHV0ZRgNIAEoCzIYLmNhaXJuLnYxLlJlY29tcHV0ZUV2ZW50SAASIwoEcHVzaBgOIAEoCzITLmNhaXJuLnYxLlB1c2hFdmVudEgAEiEKA2FjaxgPIAEoCzISLmNhaXJuLnYxLkFja0V2ZW50SAASKQoHaW50ZW50cxgQIAEoCzIWLmNhaXJuLnYxLkludGVudHNFdmVudEgAEiMKBGxvc3QYESABKAsyEy5jYWlybi52MS5Mb3N0RXZlbnRIABIrCgh0b3BvbG9neRgSIAEoCzIXLmNhaXJuLnYxLlRvcG9sb2d5RXZlbnRIAEIICgZkZXRhaWwicwoOUGF0aFN0YXRlRXZlbnQSDAoEaG9zdBgBIAEoCRISCgpwcm9iZV9zaWRzGAIgAygJEg8KB3JvdXRlcnMYAyADKAkSDQoFc3RhdGUYBCABKAkSEAoIcHJldmlvdXMYBSABKAkSDQoFcnVsZXMYBiADKAkifAoHU3VzcGVjdBIMCgRraW5kGAEgASgJEgoKAmlkGAIgASgJEg0KBXN0YXRlGAMgASgJEhIKCmNvbmZpZGVuY2UYBCABKAESDgoGdW5pcXVlGAUgASgIEhUKDWZhaWxpbmdfcGF0aHMYBiABKA0SDQoFc2hhcmUYByABKAEijgEKEUxvY2FsaXNhdGlvbkV2ZW50EiMKCHN1c3BlY3RzGAEgAygLMhEuY2Fpcm4udjEuU3VzcGVjdBISCgpkb3duX3BhdGhzGAIgASgNEhYKDmRlZ3JhZGVkX3BhdGhzGAMgASgNEhkKEXVuZXhwbGFpbmVkX3BhdGhzGAQgASgNEg0KBWV4YWN0GAUgASgIImkKDE92ZXJsYXlFdmVudBIMCgRraW5kGAEgASgJEgoKAmlkGAIgASgJEg0KBXN0YXRlGAMgASgJEhAKCHByZXZpb3VzGAQgASgJEg4KBnNvdXJjZRgFIAEoCRIOCgZyZWFzb24YBiABKAkiJQoHUnVsZVJlZhIMCgRob3N0GAEgASgJEgwKBHJ1bGUYAiABKAkiiwEKDlJlY29tcHV0ZUV2ZW50EiAKBXJ1bGVzGAEgAygLMhEuY2Fpcm4udjEuUnVsZVJlZhIiCgdjaGFuZ2VkGAIgAygLMhEuY2Fpcm4udjEuUnVsZVJlZhIZChF0b3BvbG9neV9yZXZpc2lvbhgDIAEoBBIYChBpbnRlbnRzX3JldmlzaW9uGAQgASgEIpEBCglQdXNoRXZlbnQSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0SDQoFd2F0Y2gYBSABKAgSGQoRdG9wb2xvZ3lfcmV2aXNpb24YBiABKAQSGAoQaW50ZW50c19yZXZpc2lvbhgHIAEoBCJ+CghBY2tFdmVudBIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSEAoIcHVzaF9zZXEYAyABKAQSFQoNc2luY2VfcHVzaF9tcxgEIAEoARIWCg5zaW5jZV9jYXVzZV9tcxgFIAEoARISCgpyb290X2NhdXNlGAYgASgEItsBCgxJbnRlbnRzRXZlbnQSDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJEg4KBnNvdXJjZRgEIAEoCRIKCgJieRgFIAEoCRIZChFwcmV2aW91c19yZXZpc2lvbhgGIAEoBBIQCghyZXZpc2lvbhgHIAEoBBIPCgdyZWZ1c2VkGAggASgIEg4KBnJlYXNvbhgJIAEoCRIVCg1iYXNlX3JldmlzaW9uGAogASgEEhkKEXRvcG9sb2d5X3JldmlzaW9uGAsgASgEIsMBCg1Ub3BvbG9neUV2ZW50Eg8KB2NoYW5nZXMYASADKAkSCgoCYnkYAiABKAkSGQoRcHJldmlvdXNfcmV2aXNpb24YAyABKAQSEAoIcmV2aXNpb24YBCABKAQSFQoNYmFzZV9yZXZpc2lvbhgFIAEoBBIPCgdyZWZ1c2VkGAYgASgIEg4KBnJlYXNvbhgHIAEoCRIYChBpbnRlbnRzX3JldmlzaW9uGAggASgEEhYKDmZ1bGxfcmVjb21wdXRlGAkgASgIIhoKCUxvc3RFdmVudBINCgVjb3VudBgBIAEoBCJpChVDaGFuZ2VUb3BvbG9neVJlcXVlc3QSFQoNYmFzZV9yZXZpc2lvbhgBIAEoBBIpCgdjaGFuZ2VzGAIgAygLMhguY2Fpcm4udjEuVG9wb2xvZ3lDaGFuZ2USDgoGcmVhc29uGAMgASgJIpcBCg5Ub3BvbG9neUNoYW5nZRIPCgVkcmFpbhgBIAEoCUgAEhEKB3VuZHJhaW4YAiABKAlIABIoCgdtZXRyaWNzGAMgASgLMhUuY2Fpcm4udjEuTGlua01ldHJpY3NIABItCghtZWFzdXJlZBgEIAEoCzIZLmNhaXJuLnYxLkxpbmtNZWFzdXJlbWVudEgAQggKBmNoYW5nZSKLAgoLTGlua01ldHJpY3MSDAoEbGluaxgBIAEoCRIQCgNpZ3AYAiABKA1IAIgBARIPCgJ0ZRgDIAEoDUgBiAEBEhUKCGRlbGF5X3VzGAQgASgBSAKIAQESFgoJaml0dGVyX3VzGAUgASgBSAOIAQESEQoEbG9zcxgGIAEoAUgEiAEBEhoKDWJhbmR3aWR0aF9icHMYByABKAFIBYgBARIYCgt1dGlsaXphdGlvbhgIIAEoAUgGiAEBQgYKBF9pZ3BCBQoDX3RlQgsKCV9kZWxheV91c0IMCgpfaml0dGVyX3VzQgcKBV9sb3NzQhAKDl9iYW5kd2lkdGhfYnBzQg4KDF91dGlsaXphdGlvbiKFAQoPTGlua01lYXN1cmVtZW50EgwKBGxpbmsYASABKAkSFQoIZGVsYXlfdXMYAiABKAFIAIgBARIWCglqaXR0ZXJfdXMYAyABKAFIAYgBARIRCgRsb3NzGAQgASgBSAKIAQFCCwoJX2RlbGF5X3VzQgwKCl9qaXR0ZXJfdXNCBwoFX2xvc3Mi4wEKFkNoYW5nZVRvcG9sb2d5UmVzcG9uc2USGQoRcHJldmlvdXNfcmV2aXNpb24YASABKAQSEAoIcmV2aXNpb24YAiABKAQSGAoQaW50ZW50c19yZXZpc2lvbhgDIAEoBBIYChBydWxlc19yZWNvbXB1dGVkGAQgASgNEhUKDXJ1bGVzX2NoYW5nZWQYBSABKA0SFgoOZnVsbF9yZWNvbXB1dGUYBiABKAgSKAoMaG9zdHNfcHVzaGVkGAcgAygLMhIuY2Fpcm4udjEuSG9zdFB1c2gSDwoHY2hhbmdlcxgIIAMoCSpZCgpSdWxlU3RhdHVzEhsKF1JVTEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOUlVMRV9TVEFUVVNfT0sQARIaChZSVUxFX1NUQVRVU19JTkZFQVNJQkxFEAIqpQEKD1NlZ21lbnRCZWhhdmlvchIgChxTRUdNRU5UX0JFSEFWSU9SX1VOU1BFQ0lGSUVEEAASGAoUU0VHTUVOVF9CRUhBVklPUl9FTkQQARIaChZTRUdNRU5UX0JFSEFWSU9SX0VORF9YEAISHAoYU0VHTUVOVF9CRUhBVklPUl9TRVJWSUNFEAMSHAoYU0VHTUVOVF9CRUhBVklPUl9FTkRfRFg0EAQyvwYKDENhaXJuU2VydmljZRI/CglTdWJzY3JpYmUSGi5jYWlybi52MS5TdWJzY3JpYmVSZXF1ZXN0GhQuY2Fpcm4udjEuUGF0aFVwZGF0ZTABEkoKC0xpc3RJbnRlbnRzEhwuY2Fpcm4udjEuTGlzdEludGVudHNSZXF1ZXN0Gh0uY2Fpcm4udjEuTGlzdEludGVudHNSZXNwb25zZRJECglMaXN0UGF0aHMSGi5jYWlybi52MS5MaXN0UGF0aHNSZXF1ZXN0GhsuY2Fpcm4udjEuTGlzdFBhdGhzUmVzcG9uc2USRQoMUmVwb3J0U3RhdHVzEhUuY2Fpcm4udjEuQWdlbnRSZXBvcnQaHi5jYWlybi52MS5SZXBvcnRTdGF0dXNSZXNwb25zZRJNCgxBcHBseUludGVudHMSHS5jYWlybi52MS5BcHBseUludGVudHNSZXF1ZXN0Gh4uY2Fpcm4udjEuQXBwbHlJbnRlbnRzUmVzcG9uc2USVgoPVmFsaWRhdGVJbnRlbnRzEiAuY2Fpcm4udjEuVmFsaWRhdGVJbnRlbnRzUmVxdWVzdBohLmNhaXJuLnYxLlZhbGlkYXRlSW50ZW50c1Jlc3BvbnNlEkoKC0dldFRvcG9sb2d5EhwuY2Fpcm4udjEuR2V0VG9wb2xvZ3lSZXF1ZXN0Gh0uY2Fpcm4udjEuR2V0VG9wb2xvZ3lSZXNwb25zZRJECglMaXN0TGlua3MSGi5jYWlybi52MS5MaXN0TGlua3NSZXF1ZXN0GhsuY2Fpcm4udjEuTGlzdExpbmtzUmVzcG9uc2USRwoKTGlzdEV2ZW50cxIbLmNhaXJuLnYxLkxpc3RFdmVudHNSZXF1ZXN0GhwuY2Fpcm4udjEuTGlzdEV2ZW50c1Jlc3BvbnNlEj4KC1dhdGNoRXZlbnRzEhwuY2Fpcm4udjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gg8uY2Fpcm4udjEuRXZlbnQwARJTCg5DaGFuZ2VUb3BvbG9neRIfLmNhaXJuLnYxLkNoYW5nZVRvcG9sb2d5UmVxdWVzdBogLmNhaXJuLnYxLkNoYW5nZVRvcG9sb2d5UmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message cairn.v1.SubscribeRequest
@@ -103,6 +103,22 @@ export type PathUpdate = Message<"cairn.v1.PathUpdate"> & {
    * @generated from field: cairn.v1.WatchSet watch = 7;
    */
   watch?: WatchSet | undefined;
+
+  /**
+   * The revisions of the controller's state this update was computed at:
+   * the topology revision (operator changes, liveliness marks and clears)
+   * and the intents revision (ListIntents' revision). A full update names
+   * the current ones. Later changes that leave the host's rules as they are
+   * send nothing, so the host's rules hold at later revisions too.
+   *
+   * @generated from field: uint64 topology_revision = 8;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 9;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -993,6 +1009,19 @@ export type HostPaths = Message<"cairn.v1.HostPaths"> & {
    * @generated from field: repeated cairn.v1.WatchProbe watch = 6;
    */
   watch: WatchProbe[];
+
+  /**
+   * The revisions the rules above are computed at (the controller's current
+   * ones); the agent's report says which it has applied.
+   *
+   * @generated from field: uint64 topology_revision = 7;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 8;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1063,6 +1092,16 @@ export type ListPathsResponse = Message<"cairn.v1.ListPathsResponse"> & {
    * @generated from field: repeated cairn.v1.AgentInfo agents = 3;
    */
   agents: AgentInfo[];
+
+  /**
+   * @generated from field: uint64 topology_revision = 4;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 5;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1125,6 +1164,19 @@ export type AgentReport = Message<"cairn.v1.AgentReport"> & {
    * @generated from field: repeated cairn.v1.PathHealth paths = 7;
    */
   paths: PathHealth[];
+
+  /**
+   * The revisions named by the last update the agent applied (0: none, or a
+   * controller that does not send them).
+   *
+   * @generated from field: uint64 topology_revision = 8;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 9;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1377,6 +1429,18 @@ export type ReportStatusResponse = Message<"cairn.v1.ReportStatusResponse"> & {
    * @generated from field: uint64 version = 2;
    */
   version: bigint;
+
+  /**
+   * The controller's current revisions.
+   *
+   * @generated from field: uint64 topology_revision = 3;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 4;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1758,6 +1822,14 @@ export type GetTopologyResponse = Message<"cairn.v1.GetTopologyResponse"> & {
    * @generated from field: repeated cairn.v1.ServiceFunction services = 4;
    */
   services: ServiceFunction[];
+
+  /**
+   * The topology revision these links' metrics are at (ChangeTopology
+   * changes them; drains and liveliness marks are in ListLinks).
+   *
+   * @generated from field: uint64 topology_revision = 5;
+   */
+  topologyRevision: bigint;
 };
 
 /**
@@ -2053,6 +2125,27 @@ export type ListLinksResponse = Message<"cairn.v1.ListLinksResponse"> & {
    * @generated from field: repeated cairn.v1.FailingPath unexplained = 4;
    */
   unexplained: FailingPath[];
+
+  /**
+   * The controller's current revisions (ChangeTopology's base_revision is
+   * the topology one).
+   *
+   * @generated from field: uint64 topology_revision = 5;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 6;
+   */
+  intentsRevision: bigint;
+
+  /**
+   * The operator's changes in force (ChangeTopology): drained elements and
+   * links whose metrics were changed or measured, in the order made.
+   *
+   * @generated from field: repeated cairn.v1.TopologyOverride overrides = 7;
+   */
+  overrides: TopologyOverride[];
 };
 
 /**
@@ -2061,6 +2154,68 @@ export type ListLinksResponse = Message<"cairn.v1.ListLinksResponse"> & {
  */
 export const ListLinksResponseSchema: GenMessage<ListLinksResponse> = /*@__PURE__*/
   messageDesc(file_cairn_v1_cairn, 43);
+
+/**
+ * @generated from message cairn.v1.TopologyOverride
+ */
+export type TopologyOverride = Message<"cairn.v1.TopologyOverride"> & {
+  /**
+   * "link" | "router".
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * "drained", or the metrics as set, e.g. "igp 10 -> 20, delay_us 1000 -> 5000".
+   *
+   * @generated from field: string change = 3;
+   */
+  change: string;
+
+  /**
+   * "operator" (drain, metrics) | "measurement" (measured delay, jitter, loss).
+   *
+   * @generated from field: string source = 4;
+   */
+  source: string;
+
+  /**
+   * Who made it (as in events) and when, RFC 3339, at which topology revision.
+   *
+   * @generated from field: string by = 5;
+   */
+  by: string;
+
+  /**
+   * @generated from field: string at = 6;
+   */
+  at: string;
+
+  /**
+   * @generated from field: uint64 revision = 7;
+   */
+  revision: bigint;
+
+  /**
+   * The request's reason, if any.
+   *
+   * @generated from field: string reason = 8;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.TopologyOverride.
+ * Use `create(TopologyOverrideSchema)` to create a new message.
+ */
+export const TopologyOverrideSchema: GenMessage<TopologyOverride> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 44);
 
 /**
  * @generated from message cairn.v1.ElementHealth
@@ -2119,7 +2274,8 @@ export type ElementHealth = Message<"cairn.v1.ElementHealth"> & {
   unique: boolean;
 
   /**
-   * What marked it: "localisation"; "" when up.
+   * What marked it: "localisation", or "operator" for a drained element
+   * (state "down"; only an undrain clears it); "" when up.
    *
    * @generated from field: string source = 8;
    */
@@ -2163,7 +2319,7 @@ export type ElementHealth = Message<"cairn.v1.ElementHealth"> & {
  * Use `create(ElementHealthSchema)` to create a new message.
  */
 export const ElementHealthSchema: GenMessage<ElementHealth> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 44);
+  messageDesc(file_cairn_v1_cairn, 45);
 
 /**
  * @generated from message cairn.v1.FailingPath
@@ -2192,7 +2348,7 @@ export type FailingPath = Message<"cairn.v1.FailingPath"> & {
  * Use `create(FailingPathSchema)` to create a new message.
  */
 export const FailingPathSchema: GenMessage<FailingPath> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 45);
+  messageDesc(file_cairn_v1_cairn, 46);
 
 /**
  * @generated from message cairn.v1.ListEventsRequest
@@ -2218,7 +2374,7 @@ export type ListEventsRequest = Message<"cairn.v1.ListEventsRequest"> & {
  * Use `create(ListEventsRequestSchema)` to create a new message.
  */
 export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 46);
+  messageDesc(file_cairn_v1_cairn, 47);
 
 /**
  * @generated from message cairn.v1.ListEventsResponse
@@ -2251,7 +2407,7 @@ export type ListEventsResponse = Message<"cairn.v1.ListEventsResponse"> & {
  * Use `create(ListEventsResponseSchema)` to create a new message.
  */
 export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 47);
+  messageDesc(file_cairn_v1_cairn, 48);
 
 /**
  * @generated from message cairn.v1.WatchEventsRequest
@@ -2270,7 +2426,7 @@ export type WatchEventsRequest = Message<"cairn.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 48);
+  messageDesc(file_cairn_v1_cairn, 49);
 
 /**
  * @generated from message cairn.v1.Event
@@ -2356,6 +2512,12 @@ export type Event = Message<"cairn.v1.Event"> & {
      */
     value: LostEvent;
     case: "lost";
+  } | {
+    /**
+     * @generated from field: cairn.v1.TopologyEvent topology = 18;
+     */
+    value: TopologyEvent;
+    case: "topology";
   } | { case: undefined; value?: undefined };
 };
 
@@ -2364,7 +2526,7 @@ export type Event = Message<"cairn.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 49);
+  messageDesc(file_cairn_v1_cairn, 50);
 
 /**
  * An agent reported a path in a new state.
@@ -2414,7 +2576,7 @@ export type PathStateEvent = Message<"cairn.v1.PathStateEvent"> & {
  * Use `create(PathStateEventSchema)` to create a new message.
  */
 export const PathStateEventSchema: GenMessage<PathStateEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 50);
+  messageDesc(file_cairn_v1_cairn, 51);
 
 /**
  * @generated from message cairn.v1.Suspect
@@ -2467,7 +2629,7 @@ export type Suspect = Message<"cairn.v1.Suspect"> & {
  * Use `create(SuspectSchema)` to create a new message.
  */
 export const SuspectSchema: GenMessage<Suspect> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 51);
+  messageDesc(file_cairn_v1_cairn, 52);
 
 /**
  * The localisation's verdict changed.
@@ -2509,7 +2671,7 @@ export type LocalisationEvent = Message<"cairn.v1.LocalisationEvent"> & {
  * Use `create(LocalisationEventSchema)` to create a new message.
  */
 export const LocalisationEventSchema: GenMessage<LocalisationEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 52);
+  messageDesc(file_cairn_v1_cairn, 53);
 
 /**
  * An element was marked, changed state, or was cleared.
@@ -2559,7 +2721,7 @@ export type OverlayEvent = Message<"cairn.v1.OverlayEvent"> & {
  * Use `create(OverlayEventSchema)` to create a new message.
  */
 export const OverlayEventSchema: GenMessage<OverlayEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 53);
+  messageDesc(file_cairn_v1_cairn, 54);
 
 /**
  * @generated from message cairn.v1.RuleRef
@@ -2581,10 +2743,10 @@ export type RuleRef = Message<"cairn.v1.RuleRef"> & {
  * Use `create(RuleRefSchema)` to create a new message.
  */
 export const RuleRefSchema: GenMessage<RuleRef> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 54);
+  messageDesc(file_cairn_v1_cairn, 55);
 
 /**
- * Rules recomputed after an overlay change.
+ * Rules recomputed after an overlay change or an operator's topology change.
  *
  * @generated from message cairn.v1.RecomputeEvent
  */
@@ -2600,6 +2762,18 @@ export type RecomputeEvent = Message<"cairn.v1.RecomputeEvent"> & {
    * @generated from field: repeated cairn.v1.RuleRef changed = 2;
    */
   changed: RuleRef[];
+
+  /**
+   * The revisions the state is at after the recomputation.
+   *
+   * @generated from field: uint64 topology_revision = 3;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 4;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -2607,7 +2781,7 @@ export type RecomputeEvent = Message<"cairn.v1.RecomputeEvent"> & {
  * Use `create(RecomputeEventSchema)` to create a new message.
  */
 export const RecomputeEventSchema: GenMessage<RecomputeEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 55);
+  messageDesc(file_cairn_v1_cairn, 56);
 
 /**
  * A host's new rule-set version was published to its agents.
@@ -2641,6 +2815,18 @@ export type PushEvent = Message<"cairn.v1.PushEvent"> & {
    * @generated from field: bool watch = 5;
    */
   watch: boolean;
+
+  /**
+   * The revisions the update names (PathUpdate's).
+   *
+   * @generated from field: uint64 topology_revision = 6;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 7;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -2648,7 +2834,7 @@ export type PushEvent = Message<"cairn.v1.PushEvent"> & {
  * Use `create(PushEventSchema)` to create a new message.
  */
 export const PushEventSchema: GenMessage<PushEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 56);
+  messageDesc(file_cairn_v1_cairn, 57);
 
 /**
  * A host's agent reported a rule-set version at or past a push's.
@@ -2700,7 +2886,7 @@ export type AckEvent = Message<"cairn.v1.AckEvent"> & {
  * Use `create(AckEventSchema)` to create a new message.
  */
 export const AckEventSchema: GenMessage<AckEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 57);
+  messageDesc(file_cairn_v1_cairn, 58);
 
 /**
  * Intents were applied, or an apply was refused (refused = true: nothing
@@ -2768,6 +2954,13 @@ export type IntentsEvent = Message<"cairn.v1.IntentsEvent"> & {
    * @generated from field: uint64 base_revision = 10;
    */
   baseRevision: bigint;
+
+  /**
+   * The topology revision the paths were computed at.
+   *
+   * @generated from field: uint64 topology_revision = 11;
+   */
+  topologyRevision: bigint;
 };
 
 /**
@@ -2775,7 +2968,79 @@ export type IntentsEvent = Message<"cairn.v1.IntentsEvent"> & {
  * Use `create(IntentsEventSchema)` to create a new message.
  */
 export const IntentsEventSchema: GenMessage<IntentsEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 58);
+  messageDesc(file_cairn_v1_cairn, 59);
+
+/**
+ * An operator changed the topology (ChangeTopology), or a change was refused
+ * (refused = true: nothing changed, `reason` says why).
+ *
+ * @generated from message cairn.v1.TopologyEvent
+ */
+export type TopologyEvent = Message<"cairn.v1.TopologyEvent"> & {
+  /**
+   * One line per change, e.g. "drain link r2-r3", "link r2-r3: igp 10 -> 20".
+   *
+   * @generated from field: repeated string changes = 1;
+   */
+  changes: string[];
+
+  /**
+   * Who (as in IntentsEvent).
+   *
+   * @generated from field: string by = 2;
+   */
+  by: string;
+
+  /**
+   * The topology revision before and after (equal when refused or when
+   * nothing changed), and the one the request was based on.
+   *
+   * @generated from field: uint64 previous_revision = 3;
+   */
+  previousRevision: bigint;
+
+  /**
+   * @generated from field: uint64 revision = 4;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: uint64 base_revision = 5;
+   */
+  baseRevision: bigint;
+
+  /**
+   * @generated from field: bool refused = 6;
+   */
+  refused: boolean;
+
+  /**
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+
+  /**
+   * The intents revision (unchanged by a topology change).
+   *
+   * @generated from field: uint64 intents_revision = 8;
+   */
+  intentsRevision: bigint;
+
+  /**
+   * Every pair was recomputed (a metric decrease may improve any path),
+   * not only those crossing the changed elements.
+   *
+   * @generated from field: bool full_recompute = 9;
+   */
+  fullRecompute: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.TopologyEvent.
+ * Use `create(TopologyEventSchema)` to create a new message.
+ */
+export const TopologyEventSchema: GenMessage<TopologyEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 60);
 
 /**
  * A watcher fell behind the ring: this many events were not delivered.
@@ -2794,7 +3059,243 @@ export type LostEvent = Message<"cairn.v1.LostEvent"> & {
  * Use `create(LostEventSchema)` to create a new message.
  */
 export const LostEventSchema: GenMessage<LostEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 59);
+  messageDesc(file_cairn_v1_cairn, 61);
+
+/**
+ * @generated from message cairn.v1.ChangeTopologyRequest
+ */
+export type ChangeTopologyRequest = Message<"cairn.v1.ChangeTopologyRequest"> & {
+  /**
+   * The topology revision the changes are based on (ListLinks'
+   * topology_revision); required.
+   *
+   * @generated from field: uint64 base_revision = 1;
+   */
+  baseRevision: bigint;
+
+  /**
+   * Applied in order, all or nothing; at least one.
+   *
+   * @generated from field: repeated cairn.v1.TopologyChange changes = 2;
+   */
+  changes: TopologyChange[];
+
+  /**
+   * Why, recorded with the change (e.g. a ticket); optional.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.ChangeTopologyRequest.
+ * Use `create(ChangeTopologyRequestSchema)` to create a new message.
+ */
+export const ChangeTopologyRequestSchema: GenMessage<ChangeTopologyRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 62);
+
+/**
+ * @generated from message cairn.v1.TopologyChange
+ */
+export type TopologyChange = Message<"cairn.v1.TopologyChange"> & {
+  /**
+   * @generated from oneof cairn.v1.TopologyChange.change
+   */
+  change: {
+    /**
+     * A link id ("a-b", either direction) or a router name: drained (no path
+     * crosses it) until undrained. Hosts cannot be drained.
+     *
+     * @generated from field: string drain = 1;
+     */
+    value: string;
+    case: "drain";
+  } | {
+    /**
+     * @generated from field: string undrain = 2;
+     */
+    value: string;
+    case: "undrain";
+  } | {
+    /**
+     * @generated from field: cairn.v1.LinkMetrics metrics = 3;
+     */
+    value: LinkMetrics;
+    case: "metrics";
+  } | {
+    /**
+     * @generated from field: cairn.v1.LinkMeasurement measured = 4;
+     */
+    value: LinkMeasurement;
+    case: "measured";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message cairn.v1.TopologyChange.
+ * Use `create(TopologyChangeSchema)` to create a new message.
+ */
+export const TopologyChangeSchema: GenMessage<TopologyChange> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 63);
+
+/**
+ * A link's metrics as the operator sets them; fields left out keep their
+ * values. Links have one value per metric for both directions.
+ *
+ * @generated from message cairn.v1.LinkMetrics
+ */
+export type LinkMetrics = Message<"cairn.v1.LinkMetrics"> & {
+  /**
+   * A link id ("a-b", either direction).
+   *
+   * @generated from field: string link = 1;
+   */
+  link: string;
+
+  /**
+   * @generated from field: optional uint32 igp = 2;
+   */
+  igp?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 te = 3;
+   */
+  te?: number | undefined;
+
+  /**
+   * @generated from field: optional double delay_us = 4;
+   */
+  delayUs?: number | undefined;
+
+  /**
+   * @generated from field: optional double jitter_us = 5;
+   */
+  jitterUs?: number | undefined;
+
+  /**
+   * Packet loss ratio, 0 <= loss < 1.
+   *
+   * @generated from field: optional double loss = 6;
+   */
+  loss?: number | undefined;
+
+  /**
+   * @generated from field: optional double bandwidth_bps = 7;
+   */
+  bandwidthBps?: number | undefined;
+
+  /**
+   * Share of the capacity in use, 0..1.
+   *
+   * @generated from field: optional double utilization = 8;
+   */
+  utilization?: number | undefined;
+};
+
+/**
+ * Describes the message cairn.v1.LinkMetrics.
+ * Use `create(LinkMetricsSchema)` to create a new message.
+ */
+export const LinkMetricsSchema: GenMessage<LinkMetrics> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 64);
+
+/**
+ * A link's delay, jitter or loss as measured (by an external probe system).
+ *
+ * @generated from message cairn.v1.LinkMeasurement
+ */
+export type LinkMeasurement = Message<"cairn.v1.LinkMeasurement"> & {
+  /**
+   * @generated from field: string link = 1;
+   */
+  link: string;
+
+  /**
+   * @generated from field: optional double delay_us = 2;
+   */
+  delayUs?: number | undefined;
+
+  /**
+   * @generated from field: optional double jitter_us = 3;
+   */
+  jitterUs?: number | undefined;
+
+  /**
+   * @generated from field: optional double loss = 4;
+   */
+  loss?: number | undefined;
+};
+
+/**
+ * Describes the message cairn.v1.LinkMeasurement.
+ * Use `create(LinkMeasurementSchema)` to create a new message.
+ */
+export const LinkMeasurementSchema: GenMessage<LinkMeasurement> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 65);
+
+/**
+ * @generated from message cairn.v1.ChangeTopologyResponse
+ */
+export type ChangeTopologyResponse = Message<"cairn.v1.ChangeTopologyResponse"> & {
+  /**
+   * The topology revision before and after (equal when every change was
+   * already in force), and the intents revision.
+   *
+   * @generated from field: uint64 previous_revision = 1;
+   */
+  previousRevision: bigint;
+
+  /**
+   * @generated from field: uint64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 3;
+   */
+  intentsRevision: bigint;
+
+  /**
+   * Rules recomputed, and of those the ones whose paths changed.
+   *
+   * @generated from field: uint32 rules_recomputed = 4;
+   */
+  rulesRecomputed: number;
+
+  /**
+   * @generated from field: uint32 rules_changed = 5;
+   */
+  rulesChanged: number;
+
+  /**
+   * Every pair was recomputed (see TopologyEvent.full_recompute).
+   *
+   * @generated from field: bool full_recompute = 6;
+   */
+  fullRecompute: boolean;
+
+  /**
+   * Hosts whose rules changed, with their new versions.
+   *
+   * @generated from field: repeated cairn.v1.HostPush hosts_pushed = 7;
+   */
+  hostsPushed: HostPush[];
+
+  /**
+   * One line per change, as in the event.
+   *
+   * @generated from field: repeated string changes = 8;
+   */
+  changes: string[];
+};
+
+/**
+ * Describes the message cairn.v1.ChangeTopologyResponse.
+ * Use `create(ChangeTopologyResponseSchema)` to create a new message.
+ */
+export const ChangeTopologyResponseSchema: GenMessage<ChangeTopologyResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 66);
 
 /**
  * @generated from enum cairn.v1.RuleStatus
@@ -2999,6 +3500,27 @@ export const CairnService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchEventsRequestSchema;
     output: typeof EventSchema;
+  },
+  /**
+   * Operator changes to the topology the controller computes over, based on
+   * `base_revision` (the topology revision, ListLinks' topology_revision),
+   * all or nothing: drain a link or router (administratively down for
+   * maintenance: no path crosses it until it is undrained; probes never
+   * clear it), undrain it, change a link's metrics, record a link's measured
+   * delay, jitter or loss. Admin only. Refused with nothing changed:
+   * INVALID_ARGUMENT for a missing base_revision, an unknown element (with
+   * the nearest names), a host, or a value out of range, naming the change;
+   * ABORTED when the topology changed since base_revision (an operator's
+   * change or a liveliness mark or clear). An applied change gets one new
+   * topology revision, a `topology` event (and one for a refusal) and an
+   * audit log line; only hosts whose rules changed get an update.
+   *
+   * @generated from rpc cairn.v1.CairnService.ChangeTopology
+   */
+  changeTopology: {
+    methodKind: "unary";
+    input: typeof ChangeTopologyRequestSchema;
+    output: typeof ChangeTopologyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cairn_v1_cairn, 0);
