@@ -28,8 +28,10 @@ const intents = testIntents(
 function view(): PathsView {
   return {
     generation: "g",
-    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h), watch: [] })),
+    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h), watch: [], topologyRevision: 2, intentsRevision: 1 })),
     agents: [{ host: "h1", agentVersion: "a", peer: "[::1]:4000", connectedAt: "", lastSentVersion: 3 }],
+    topologyRevision: 2,
+    intentsRevision: 1,
   };
 }
 

@@ -87,7 +87,8 @@ export function coalesceDeltas(deltas: HostDelta[]): HostDelta {
   }
   const ordered = [...upserts.values()].sort((a, b) => a.priority - b.priority || a.key.localeCompare(b.key));
   const watch = deltas.reduce<HostDelta["watch"]>((w, d) => d.watch ?? w, undefined);
-  return { host: last.host, version: last.version, upserts: ordered, removed: [...removed], ...(watch ? { watch } : {}) };
+  const revisions = last.topologyRevision !== undefined ? { topologyRevision: last.topologyRevision, intentsRevision: last.intentsRevision ?? 0 } : {};
+  return { host: last.host, version: last.version, upserts: ordered, removed: [...removed], ...(watch ? { watch } : {}), ...revisions };
 }
 
 export class SubscriptionHub {
@@ -155,10 +156,13 @@ export class SubscriptionHub {
             upserts: snap.rules,
             removedKeys: [],
             watch: snap.watch,
+            topologyRevision: snap.topologyRevision,
+            intentsRevision: snap.intentsRevision,
           };
         } else {
           const d = coalesceDeltas(sub.pending);
           sub.pending = [];
+          const now = this.state.revisions();
           update = {
             host,
             generation: this.state.generation,
@@ -167,6 +171,9 @@ export class SubscriptionHub {
             upserts: d.upserts,
             removedKeys: d.removed,
             ...(d.watch ? { watch: d.watch } : {}),
+            // The revisions the delta was computed at (a delta made without them: the current ones).
+            topologyRevision: d.topologyRevision ?? now.topology,
+            intentsRevision: d.intentsRevision ?? now.intents,
           };
         }
         sub.info.lastSentVersion = update.version;

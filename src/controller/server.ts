@@ -264,10 +264,13 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const log = opts.log ?? defaultLog;
   const keepalive = opts.keepalive ?? DEFAULT_KEEPALIVE;
   const requestLimits = resolveLimits(opts.limits);
-  const state = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
   const limits = { ...DEFAULT_DATAPATH_LIMITS, ...opts.datapathLimits };
   if (!Number.isInteger(limits.maxRules) || limits.maxRules < 2) throw new Error(`the agents' max rules must be a whole number ≥ 2, got ${limits.maxRules}`);
+  // The audit log first: the intents revision carries on from its last one, and the state starts at it.
+  const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
+  const state = createControllerState(opts.topology, opts.intents, { ...(opts.generation ? { generation: opts.generation } : {}), intentsRevision: (audit?.lastRevision ?? 0) + 1 });
   const tooBig = limitViolations(state.hosts(), new Map(), new Map(state.hosts().map((h) => [h, state.snapshot(h)!.rules])), limits);
+  if (tooBig.length > 0) await audit?.close();
   if (tooBig.length > 0) throw new Error(`the intents${opts.intentsFile ? ` of ${opts.intentsFile}` : ""} do not fit the hosts' datapaths:\n${tooBig.map((v) => v.message).join("\n")}`);
   const hub = new SubscriptionHub(state);
   const clock = opts.clock ?? realClock;
@@ -278,7 +281,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     hub.publish(deltas);
     pushes.pushed(deltas, cause);
   };
-  const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
   const workers = opts.pathWorkers ?? DEFAULT_PATH_WORKERS;
   const paths = workers > 0 ? createPathWorkers(opts.topology, { workers }) : null;
   const applier = new IntentsApplier({

@@ -128,15 +128,18 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
             throw new ConnectError(`unknown host(s): ${shown}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""}; ${unknown.length > 1 ? `${quote(unknown[0]!)}: ` : ""}${hint}`, Code.NotFound);
           }
           const wanted = req.hosts.length > 0 ? new Set(req.hosts) : null;
+          const revisions = state.revisions();
           const view: PathsView = {
             generation: state.generation,
+            topologyRevision: revisions.topology,
+            intentsRevision: revisions.intents,
             hosts: state
               .hosts()
               .filter((h) => !wanted || wanted.has(h))
               .map((h) => {
                 const s = state.snapshot(h)!;
                 const report = reports.get(h);
-                return { host: h, version: Number(s.version), rules: s.rules, watch: s.watch, ...(report ? { report } : {}) };
+                return { host: h, version: Number(s.version), rules: s.rules, watch: s.watch, topologyRevision: s.topologyRevision, intentsRevision: s.intentsRevision, ...(report ? { report } : {}) };
               }),
             agents: hub
               .subscribers()
@@ -171,7 +174,8 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           pushes.reported(report.host, report.generation, report.appliedVersion);
           liveliness.reported(previous, received);
           // The version after whatever this report set off.
-          return reportAckToProto({ generation: state.generation, version: Number(state.snapshot(req.host)!.version) });
+          const now = state.snapshot(req.host)!;
+          return reportAckToProto({ generation: state.generation, version: Number(now.version), topologyRevision: now.topologyRevision, intentsRevision: now.intentsRevision });
         },
 
         async applyIntents(req, ctx) {
