@@ -23,6 +23,7 @@ import { Liveliness } from "./liveliness.js";
 import { PushTracker } from "./pushes.js";
 import { AuditLog } from "./audit.js";
 import { IntentsApplier } from "./intents-apply.js";
+import { TopologyChanges } from "./topology-changes.js";
 import { DEFAULT_DATAPATH_LIMITS, limitViolations, type DatapathLimitsConfig } from "./limits.js";
 import { formatIntentsYaml } from "../config/intents-yaml.js";
 import { isLoopbackHost } from "../certs/names.js";
@@ -296,6 +297,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...(audit ? { audit } : {}),
     ...(opts.persistIntents && opts.intentsFile ? { persist: (intents: Intent[]) => writeFileAtomic(opts.intentsFile!, formatIntentsYaml(intents)) } : {}),
   });
+  const topologyChanges = new TopologyChanges({ state, events, publish, log, clock, ...(audit ? { audit } : {}) });
   try {
     await applier.loaded();
   } catch (e) {
@@ -310,6 +312,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const rateLimits = {
     apply: new RateLimiter("ApplyIntents", { burst: requestLimits.applyBurst, perMinute: requestLimits.applyPerMinute, options: `${limitOption("applyBurst")}, ${limitOption("applyPerMinute")}` }),
+    // Topology changes are writes too: the same budget as applies, counted apart.
+    topology: new RateLimiter("ChangeTopology", { burst: requestLimits.applyBurst, perMinute: requestLimits.applyPerMinute, options: `${limitOption("applyBurst")}, ${limitOption("applyPerMinute")}` }),
     validate: new RateLimiter("ValidateIntents", {
       burst: requestLimits.validateBurst,
       perMinute: requestLimits.validatePerMinute,
@@ -328,6 +332,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     publish,
     log,
     applier,
+    topologyChanges,
     rateLimits,
     readMaxBytes: requestLimits.maxRequestBytes,
     writeMaxBytes: requestLimits.maxResponseBytes,

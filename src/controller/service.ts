@@ -31,6 +31,8 @@ import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
 import { quote } from "../core/quote.js";
 import { unknownNameHint } from "../core/name-hints.js";
 import type { RateLimiter } from "./rate-limit.js";
+import type { TopologyChanges } from "./topology-changes.js";
+import { topologyChangeCallFromProto, topologyChangeResultToProto } from "../api/convert-topology.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -54,8 +56,10 @@ export interface ServiceDeps {
   interceptors?: Interceptor[];
   /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
   applier: IntentsApplier;
+  /** ChangeTopology, and the operator's changes in ListLinks (topology-changes.ts). */
+  topologyChanges: TopologyChanges;
   /** Per-caller rates of ApplyIntents and ValidateIntents; none: unlimited. */
-  rateLimits?: { apply: RateLimiter; validate: RateLimiter };
+  rateLimits?: { apply: RateLimiter; validate: RateLimiter; topology?: RateLimiter };
   /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
   readMaxBytes?: number;
   writeMaxBytes?: number;
@@ -78,7 +82,7 @@ function revisionOf(r: bigint): number {
 }
 
 export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {
-  const { state, hub, reports, events, pushes, liveliness, log, applier } = deps;
+  const { state, hub, reports, events, pushes, liveliness, log, applier, topologyChanges } = deps;
   const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
   const unknownHost = (host: string) =>
     new ConnectError(`unknown host ${quote(host)}; ${unknownNameHint(host, state.hosts(), { what: "hosts" })}`, Code.NotFound);
@@ -116,7 +120,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         getTopology() {
-          return topologyToProto(state.topology);
+          return { ...topologyToProto(state.topology), topologyRevision: BigInt(state.revisions().topology) };
         },
 
         listPaths(req) {
@@ -191,7 +195,19 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         listLinks() {
-          return linksViewToProto(liveliness.links());
+          return linksViewToProto(topologyChanges.decorate(liveliness.links()));
+        },
+
+        async changeTopology(req, ctx) {
+          deps.rateLimits?.topology?.take(principalOf(ctx));
+          let call;
+          try {
+            call = topologyChangeCallFromProto(req);
+          } catch (e) {
+            if (e instanceof ConversionError) throw new ConnectError(e.message, Code.InvalidArgument);
+            throw e;
+          }
+          return topologyChangeResultToProto(await topologyChanges.change(call, principalOf(ctx)));
         },
 
         listEvents(req) {
