@@ -31,6 +31,7 @@ import type {
   LinksView,
   PathHealthView,
   SuspectView,
+  TopologyOverrideView,
 } from "./types.js";
 
 // ---------------------------------------------------------------- probed paths and watch probes
@@ -140,9 +141,14 @@ export function linksViewFromProto(m: ListLinksResponse): LinksView {
       ...elementHealthFromProto(n, `nodes.${n.id}`),
     })),
     unexplained: m.unexplained.map((f, i) => ({ host: f.host, routers: [...f.routers], state: oneOf(f.state, ["down", "degraded"] as const, `unexplained[${i}].state`) })),
-    topologyRevision: Number(m.topologyRevision),
-    intentsRevision: Number(m.intentsRevision),
-    overrides: m.overrides.map((o, i) => ({
+    ...(m.topologyRevision ? { topologyRevision: Number(m.topologyRevision) } : {}),
+    ...(m.intentsRevision ? { intentsRevision: Number(m.intentsRevision) } : {}),
+    ...(m.overrides.length ? { overrides: linkOverridesFromProto(m) } : {}),
+  };
+}
+
+function linkOverridesFromProto(m: ListLinksResponse): TopologyOverrideView[] {
+  return m.overrides.map((o, i) => ({
       kind: oneOf(o.kind, ["link", "router"] as const, `overrides[${i}].kind`),
       id: o.id,
       change: o.change,
@@ -151,8 +157,7 @@ export function linksViewFromProto(m: ListLinksResponse): LinksView {
       at: o.at,
       revision: Number(o.revision),
       reason: o.reason,
-    })),
-  };
+  }));
 }
 
 /** Revision fields of an event as the view has them: absent when the wire says 0. */
