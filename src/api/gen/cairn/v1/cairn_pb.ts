@@ -3455,8 +3455,10 @@ export const CairnService: GenService<{
     output: typeof ValidateIntentsResponseSchema;
   },
   /**
-   * The topology the controller computes paths over, as loaded at its start:
-   * the CLI checks intents files against it before sending them.
+   * The topology the controller computes paths over: as loaded at its start,
+   * with the link metrics operators changed since (ChangeTopology); drains and
+   * liveliness marks are in ListLinks. The CLI checks intents files against
+   * it before sending them.
    *
    * @generated from rpc cairn.v1.CairnService.GetTopology
    */
@@ -3468,7 +3470,8 @@ export const CairnService: GenService<{
   /**
    * Every link and node (routers, and hosts with their uplinks) of the
    * topology with its liveliness: up, or marked degraded or down by fault
-   * localisation, with the evidence (the probed paths that cross it).
+   * localisation (or drained by an operator), with the evidence (the probed
+   * paths that cross it); the revisions and the operator's changes in force.
    *
    * @generated from rpc cairn.v1.CairnService.ListLinks
    */
