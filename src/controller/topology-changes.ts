@@ -105,8 +105,10 @@ export class TopologyChanges {
       reason: call.reason,
     };
     await this.audit(record);
-    // Nothing awaited from here on: the revision checked above is the one the change applies to.
-    if (state.revisions().topology !== at0.topology) throw await this.refused(call, principal, this.conflict(call.baseRevision, state.revisions().topology));
+    // Nothing awaited from here on. While the audit line was written, only liveliness can have changed
+    // the model (operator changes run one at a time): its marks are its own, the drains and metrics
+    // checked above are still the operator's, so the change applies as checked. (The event has the
+    // revisions it applied at; the audit line those it was checked at.)
     const t1 = performance.now();
     const applied = state.changeTopology({ topology: checked.topology, drained: checked.drained });
     const at = state.revisions();
