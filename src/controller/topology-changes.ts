@@ -110,6 +110,7 @@ export class TopologyChanges {
     // checked above are still the operator's, so the change applies as checked. (The event has the
     // revisions it applied at; the audit line those it was checked at.)
     const t1 = performance.now();
+    const previous = state.revisions().topology;
     const applied = state.changeTopology({ topology: checked.topology, drained: checked.drained });
     const at = state.revisions();
     const event = events.record({
@@ -117,7 +118,7 @@ export class TopologyChanges {
       durationMs: performance.now() - started,
       changes: texts,
       by,
-      previousRevision: at0.topology,
+      previousRevision: previous,
       revision: at.topology,
       baseRevision: call.baseRevision,
       refused: false,
@@ -143,12 +144,12 @@ export class TopologyChanges {
       this.last = { revision: at.topology, by, at: now };
     }
     log(
-      `topology ${applied.topologyChanged ? `changed by ${by}: revision ${at0.topology} -> ${at.topology}` : `unchanged (revision ${at.topology}) by ${by}`}: ${texts.join("; ")}; ` +
+      `topology ${applied.topologyChanged ? `changed by ${by}: revision ${previous} -> ${at.topology}` : `unchanged (revision ${at.topology}) by ${by}`}: ${texts.join("; ")}; ` +
         `recomputed ${applied.recomputed.length} rule(s)${applied.full ? " (full recompute)" : ""}, ${applied.changed.length} changed; pushed to ${applied.deltas.length} host(s)` +
         (applied.deltas.length ? ` (${applied.deltas.map((d) => `${d.host}@v${d.version}`).join(", ")})` : ""),
     );
     return {
-      previousRevision: at0.topology,
+      previousRevision: previous,
       revision: at.topology,
       intentsRevision: at.intents,
       rulesRecomputed: applied.recomputed.length,
