@@ -3482,8 +3482,9 @@ export const CairnService: GenService<{
   },
   /**
    * The controller's recent events, oldest first: path state changes reported
-   * by agents, localisations, overlay changes, recomputations, pushes and
-   * their acknowledgements, intent changes. Held in a ring of the last N.
+   * by agents, localisations, overlay changes, operator topology changes,
+   * recomputations, pushes and their acknowledgements, intent changes. Held in
+   * a ring of the last N.
    *
    * @generated from rpc cairn.v1.CairnService.ListEvents
    */
