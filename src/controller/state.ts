@@ -553,14 +553,19 @@ export function createControllerState(
       const before = statesOf(unavailable);
       const after = statesOf(next);
       let better = false;
+      let worse = false;
       for (const key of new Set([...before.keys(), ...after.keys()])) {
         const was = RANK[before.get(key) ?? "up"];
         const now = RANK[after.get(key) ?? "up"];
         if (was === now) continue;
         for (const p of crossing.pairs(key)) affected.add(p);
         better ||= now < was;
+        worse ||= now > was;
       }
       if (better) for (const key of before.keys()) for (const p of declaredCrossing.pairs(key)) affected.add(p);
+      // A pair with no path crosses nothing, so no index finds it; what made it infeasible may be
+      // told differently now (its reason names the exclusions and bounds that cut it): recompute it.
+      if (worse || metrics.worse.length > 0) for (const [key, p] of pairs) if (p.targets.some((t) => !t.result.ok)) affected.add(key);
       topology = nextTopology;
       drained = nextDrained;
       unavailable = next;
