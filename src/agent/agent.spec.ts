@@ -128,6 +128,7 @@ test("agents get their own host's rules only, app cgroups as classes; deltas wit
     });
     const st = JSON.parse(readFileSync(join(dir, "h3.json"), "utf8")) as AgentStatus;
     assert.deepEqual([st.host, st.connected, st.appliedVersion, st.rules[0]!.segments, st.rules[0]!.nodes, st.rules[0]!.bytes], ["h3", true, 1, [R1_END], ["r2", "r1", "r3", "r4"], 700]);
+    assert.deepEqual([st.appliedTopologyRevision, st.appliedIntentsRevision], [1, 1], "the revisions the snapshot named");
     let reported = null;
     for (const deadline = Date.now() + 2000; !reported && Date.now() < deadline; await sleep(50)) {
       const rule = (await getPaths(url)).hosts.find((h) => h.host === "h3")?.report?.rules[0];
@@ -147,6 +148,13 @@ test("agents get their own host's rules only, app cgroups as classes; deltas wit
       { key: "web#0", cls: true, to: H2, proto: 6, ports: "443-443", sids: [R2_END] },
       { key: "bulk#0", cls: false, to: "2001:db8:4::/64", proto: 0, ports: "0-65535", sids: [R2_END] },
     ]);
+    assert.deepEqual([h1.a.status().appliedTopologyRevision, h1.a.status().appliedIntentsRevision], [1, 2], "the apply's intents revision, the same topology revision");
+    let acked = null;
+    for (const deadline = Date.now() + 2000; !acked && Date.now() < deadline; await sleep(50)) {
+      const r = (await getPaths(url)).hosts.find((h) => h.host === "h1")?.report;
+      if (r?.appliedVersion === 2) acked = r;
+    }
+    assert.deepEqual([acked?.topologyRevision, acked?.intentsRevision], [1, 2], "h1 reports the revisions it applied");
     assert.equal(h1.a.status().rules[0]!.ruleIds[0], idsBefore.get("web#0"), "an unchanged rule keeps its id");
     assert.notEqual(h1.a.status().rules[1]!.ruleIds[0], idsBefore.get("bulk#0"), "a rule whose destination changed is a new rule");
     await sleep(100);

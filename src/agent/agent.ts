@@ -146,6 +146,9 @@ export interface AgentStatus {
   version: number;
   /** Version whose rule set the datapath holds (0 = none). */
   appliedVersion: number;
+  /** The controller's topology and intents revisions named by the update of that version (0 = none). */
+  appliedTopologyRevision: number;
+  appliedIntentsRevision: number;
   /** Connected, and the datapath holds the latest version; no rule is in error (waiting ones may be). */
   synced: boolean;
   lastError: string | null;
@@ -225,6 +228,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   let state: AgentState = "starting";
   let lastError: string | null = null;
   let appliedVersion = 0n;
+  let appliedRevisions = { topology: 0, intents: 0 };
   let verdicts: RuleVerdict[] = [];
   let ruleIds = new Map<string, number>();
   let factsSignature = "";
@@ -315,6 +319,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     ruleIds = result.ruleIds;
     const newVersion = appliedVersion !== store.version;
     appliedVersion = store.version;
+    appliedRevisions = store.revisions;
     if (prober) probePaths(rules, built.desired, result.pathRefs, store.watch());
     if (lastError !== null) log("datapath holds the desired rules again");
     lastError = null;
@@ -514,6 +519,8 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       generation: store.generation,
       version: Number(store.version),
       appliedVersion: Number(appliedVersion),
+      appliedTopologyRevision: appliedRevisions.topology,
+      appliedIntentsRevision: appliedRevisions.intents,
       synced: connected && store.version > 0n && appliedVersion === store.version && lastError === null && settled,
       lastError,
       updatedAt: new Date(clock.now()).toISOString(),
@@ -591,7 +598,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         if (outcome === "resumed") return log(`resumed at v${u.version}: the controller holds what this host holds`);
         if (outcome === "snapshot" && before !== null && u.generation !== before) log(`controller generation changed (${before} -> ${u.generation}): resyncing from its snapshot`);
         reconcile();
-        log(`${outcome} v${u.version}: ${u.upserts.length} upserts, ${u.removedKeys.length} removals; ${store.rules().length} rules`);
+        log(`${outcome} v${u.version} (topology revision ${u.topologyRevision}, intents revision ${u.intentsRevision}): ${u.upserts.length} upserts, ${u.removedKeys.length} removals; ${store.rules().length} rules`);
       },
       onState: (s) => {
         state = s;
@@ -635,6 +642,7 @@ export function reportView(s: AgentStatus): AgentReportView {
     host: s.host,
     generation: s.generation ?? "",
     appliedVersion: s.appliedVersion,
+    ...(s.appliedTopologyRevision || s.appliedIntentsRevision ? { topologyRevision: s.appliedTopologyRevision, intentsRevision: s.appliedIntentsRevision } : {}),
     reportedAt: s.updatedAt,
     rules: s.rules.map((r) => ({
       key: r.key,

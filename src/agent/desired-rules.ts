@@ -11,6 +11,7 @@ export class DesiredRules {
   private gen: string | null = null;
   private ver = 0n;
   private watchSet: WatchProbe[] = [];
+  private revs = { topology: 0, intents: 0 };
 
   constructor(private readonly host: string) {}
 
@@ -21,6 +22,11 @@ export class DesiredRules {
   /** Version of the last update taken (0 = none yet). */
   get version(): bigint {
     return this.ver;
+  }
+
+  /** The controller's revisions named by the last update taken (0: none, or a controller that sends none). */
+  get revisions(): { topology: number; intents: number } {
+    return { ...this.revs };
   }
 
   /** True once a snapshot arrived: until then the agent leaves the datapath as it found it. */
@@ -40,6 +46,7 @@ export class DesiredRules {
       this.gen = u.generation;
       this.ver = u.version;
       this.watchSet = u.watch ?? [];
+      this.revs = { topology: u.topologyRevision, intents: u.intentsRevision };
       return "snapshot";
     }
     if (this.gen === null || u.generation !== this.gen) throw new Error(`delta for generation ${u.generation} without its snapshot; resubscribing`);
@@ -49,6 +56,7 @@ export class DesiredRules {
     for (const r of u.upserts) this.byKey.set(r.key, r);
     if (u.watch !== undefined) this.watchSet = u.watch;
     this.ver = u.version;
+    this.revs = { topology: u.topologyRevision, intents: u.intentsRevision };
     return "delta";
   }
 

@@ -11,6 +11,7 @@ import { CairnService, ValidationErrorsSchema } from "./gen/cairn/v1/cairn_pb.js
 import { agentReportToProto, configErrorsFromProto, intentFromProto, intentToProto, pathsViewFromProto, reportAckFromProto } from "./convert.js";
 import { applyResultFromProto, topologyFromProto, validateResultFromProto } from "./convert-apply.js";
 import { eventFromProto, eventsViewFromProto, linksViewFromProto } from "./convert-liveliness.js";
+import { topologyChangeCallToProto, topologyChangeResultFromProto, type TopologyChangeCallView } from "./convert-topology.js";
 import type {
   AgentReportView,
   ApplyResultView,
@@ -20,6 +21,7 @@ import type {
   LinksView,
   PathsView,
   ReportAckView,
+  TopologyChangeResultView,
   ValidateResultView,
 } from "./types.js";
 
@@ -50,8 +52,10 @@ export interface OperatorClient {
    * datapath limit exceeded.
    */
   applyIntents(intents: Intent[], opts: IntentsCallOptions & { baseRevision: number }): Promise<ApplyResultView>;
-  /** Every link and node with its liveliness. */
+  /** Every link and node with its liveliness, the revisions and the operator's changes in force. */
   listLinks(): Promise<LinksView>;
+  /** Operator topology changes (drain, undrain, metrics, measured), based on a topology revision; ControllerCallError Aborted on a conflict. */
+  changeTopology(call: TopologyChangeCallView): Promise<TopologyChangeResultView>;
   /** Held events after `afterSeq`, the newest `limit` (0: all). */
   listEvents(afterSeq?: number, limit?: number): Promise<EventsView>;
   /** Held events after `afterSeq`, then new ones as they happen, until `signal` aborts. No call timeout. */
@@ -138,6 +142,13 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
     async listLinks() {
       try {
         return linksViewFromProto(await client.listLinks({}));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async changeTopology(call) {
+      try {
+        return topologyChangeResultFromProto(await client.changeTopology(topologyChangeCallToProto(call)));
       } catch (e) {
         translate(baseUrl, e);
       }

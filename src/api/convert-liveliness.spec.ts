@@ -52,7 +52,7 @@ test("a target's probe SIDs (primary and backup) round trip, under their own nam
 
 test("watch probes: present replaces the set (even when empty), absent leaves it as it is", () => {
   const watch = [{ probeSids: ["fc00:0:2::1", "fc00:0:4::1"], routers: ["r1", "r2", "r4"], links: ["r1-r2", "r2-r4"], reason: "link r2-r4 marked down" }];
-  const base: PathUpdateView = { host: "h1", generation: "g", version: 7n, full: false, upserts: [], removedKeys: [] };
+  const base: PathUpdateView = { host: "h1", generation: "g", version: 7n, full: false, upserts: [], removedKeys: [], topologyRevision: 2, intentsRevision: 1 };
   for (const u of [base, { ...base, watch }, { ...base, watch: [] }]) {
     for (const m of wire(PathUpdateSchema, pathUpdateToProto(u))) assert.deepEqual(pathUpdateFromProto(m), u);
   }

@@ -31,6 +31,7 @@ import type {
   LinksView,
   PathHealthView,
   SuspectView,
+  TopologyOverrideView,
 } from "./types.js";
 
 // ---------------------------------------------------------------- probed paths and watch probes
@@ -109,7 +110,7 @@ function elementHealthFromProto(m: ElementHealth, where: string): ElementHealthV
     since: m.since,
     confidence: m.confidence,
     unique: m.unique,
-    ...(m.source !== "" ? { source: oneOf(m.source, ["localisation"] as const, `${where}.source`) } : {}),
+    ...(m.source !== "" ? { source: oneOf(m.source, ["localisation", "operator"] as const, `${where}.source`) } : {}),
     ...(m.clearsAt !== "" ? { clearsAt: m.clearsAt } : {}),
     downPaths: m.downPaths,
     degradedPaths: m.degradedPaths,
@@ -124,6 +125,9 @@ export function linksViewToProto(v: LinksView): ListLinksResponse {
     links: v.links.map(({ link, ...e }) => elementHealthToProto(link, "link", e)),
     nodes: v.nodes.map(({ node, kind, ...e }) => elementHealthToProto(node, kind, e)),
     unexplained: v.unexplained.map((f) => ({ host: f.host, routers: [...f.routers], state: f.state })),
+    topologyRevision: BigInt(v.topologyRevision ?? 0),
+    intentsRevision: BigInt(v.intentsRevision ?? 0),
+    overrides: (v.overrides ?? []).map((o) => ({ ...o, revision: BigInt(o.revision) })),
   });
 }
 
@@ -137,6 +141,30 @@ export function linksViewFromProto(m: ListLinksResponse): LinksView {
       ...elementHealthFromProto(n, `nodes.${n.id}`),
     })),
     unexplained: m.unexplained.map((f, i) => ({ host: f.host, routers: [...f.routers], state: oneOf(f.state, ["down", "degraded"] as const, `unexplained[${i}].state`) })),
+    ...(m.topologyRevision ? { topologyRevision: Number(m.topologyRevision) } : {}),
+    ...(m.intentsRevision ? { intentsRevision: Number(m.intentsRevision) } : {}),
+    ...(m.overrides.length ? { overrides: linkOverridesFromProto(m) } : {}),
+  };
+}
+
+function linkOverridesFromProto(m: ListLinksResponse): TopologyOverrideView[] {
+  return m.overrides.map((o, i) => ({
+      kind: oneOf(o.kind, ["link", "router"] as const, `overrides[${i}].kind`),
+      id: o.id,
+      change: o.change,
+      source: oneOf(o.source, ["operator", "measurement"] as const, `overrides[${i}].source`),
+      by: o.by,
+      at: o.at,
+      revision: Number(o.revision),
+      reason: o.reason,
+  }));
+}
+
+/** Revision fields of an event as the view has them: absent when the wire says 0. */
+function revisionsFromProto(v: { topologyRevision?: bigint; intentsRevision?: bigint }): { topologyRevision?: number; intentsRevision?: number } {
+  return {
+    ...(v.topologyRevision ? { topologyRevision: Number(v.topologyRevision) } : {}),
+    ...(v.intentsRevision ? { intentsRevision: Number(v.intentsRevision) } : {}),
   };
 }
 
@@ -156,9 +184,15 @@ function detailToProto(d: EventDetailView): DetailInit {
     case "overlay":
       return { case: "overlay", value: { kind: d.kind, id: d.id, state: d.state, previous: d.previous, source: d.source, reason: d.reason } };
     case "recompute":
-      return { case: "recompute", value: { rules: d.rules.map((r) => ({ ...r })), changed: d.changed.map((r) => ({ ...r })) } };
+      return {
+        case: "recompute",
+        value: { rules: d.rules.map((r) => ({ ...r })), changed: d.changed.map((r) => ({ ...r })), topologyRevision: BigInt(d.topologyRevision ?? 0), intentsRevision: BigInt(d.intentsRevision ?? 0) },
+      };
     case "push":
-      return { case: "push", value: { host: d.host, version: BigInt(d.version), upserts: d.upserts, removals: d.removals, watch: d.watch } };
+      return {
+        case: "push",
+        value: { host: d.host, version: BigInt(d.version), upserts: d.upserts, removals: d.removals, watch: d.watch, topologyRevision: BigInt(d.topologyRevision ?? 0), intentsRevision: BigInt(d.intentsRevision ?? 0) },
+      };
     case "ack":
       return {
         case: "ack",
@@ -178,6 +212,22 @@ function detailToProto(d: EventDetailView): DetailInit {
           baseRevision: BigInt(d.baseRevision),
           refused: d.refused,
           reason: d.reason,
+          topologyRevision: BigInt(d.topologyRevision ?? 0),
+        },
+      };
+    case "topology":
+      return {
+        case: "topology",
+        value: {
+          changes: [...d.changes],
+          by: d.by,
+          previousRevision: BigInt(d.previousRevision),
+          revision: BigInt(d.revision),
+          baseRevision: BigInt(d.baseRevision),
+          refused: d.refused,
+          reason: d.reason,
+          intentsRevision: BigInt(d.intentsRevision),
+          fullRecompute: d.fullRecompute,
         },
       };
     case "lost":
@@ -235,10 +285,15 @@ function detailFromProto(m: Event): EventDetailView {
       };
     }
     case "recompute":
-      return { type: "recompute", rules: d.value.rules.map((r) => ({ host: r.host, rule: r.rule })), changed: d.value.changed.map((r) => ({ host: r.host, rule: r.rule })) };
+      return {
+        type: "recompute",
+        rules: d.value.rules.map((r) => ({ host: r.host, rule: r.rule })),
+        changed: d.value.changed.map((r) => ({ host: r.host, rule: r.rule })),
+        ...revisionsFromProto(d.value),
+      };
     case "push": {
       const v = d.value;
-      return { type: "push", host: v.host, version: Number(v.version), upserts: v.upserts, removals: v.removals, watch: v.watch };
+      return { type: "push", host: v.host, version: Number(v.version), upserts: v.upserts, removals: v.removals, watch: v.watch, ...revisionsFromProto(v) };
     }
     case "ack": {
       const v = d.value;
@@ -257,7 +312,23 @@ function detailFromProto(m: Event): EventDetailView {
         baseRevision: Number(d.value.baseRevision),
         refused: d.value.refused,
         reason: d.value.reason,
+        ...(d.value.topologyRevision ? { topologyRevision: Number(d.value.topologyRevision) } : {}),
       };
+    case "topology": {
+      const v = d.value;
+      return {
+        type: "topology",
+        changes: [...v.changes],
+        by: v.by,
+        previousRevision: Number(v.previousRevision),
+        revision: Number(v.revision),
+        baseRevision: Number(v.baseRevision),
+        refused: v.refused,
+        reason: v.reason,
+        intentsRevision: Number(v.intentsRevision),
+        fullRecompute: v.fullRecompute,
+      };
+    }
     case "lost":
       return { type: "lost", count: Number(d.value.count) };
     default:

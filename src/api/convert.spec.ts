@@ -332,16 +332,18 @@ test("intents from a peer: empty protection is none; bad weights, protection or 
 });
 
 test("PathUpdate, ListPaths, ApplySummary and validation errors round trip", () => {
-  const u: PathUpdateView = { host: "h1", generation: "g", version: 42n, full: false, upserts: [endX, protectedRule], removedKeys: ["a#0"] };
+  const u: PathUpdateView = { host: "h1", generation: "g", version: 42n, full: false, upserts: [endX, protectedRule], removedKeys: ["a#0"], topologyRevision: 3, intentsRevision: 2 };
   assert.deepEqual(pathUpdateFromProto(fromBinary(PathUpdateSchema, toBinary(PathUpdateSchema, pathUpdateToProto(u)))), u);
 
   const v: PathsView = {
     generation: "g",
     hosts: [
-      { host: "h1", version: 3, rules: [endX, protectedRule, infeasible], watch: [] },
-      { host: "h2", version: 1, rules: [], watch: [{ probeSids: ["fc00:0:4::1"], routers: ["r2", "r4"], links: ["r2-r4"], reason: "link r2-r4 marked down" }] },
+      { host: "h1", version: 3, rules: [endX, protectedRule, infeasible], watch: [], topologyRevision: 4, intentsRevision: 2 },
+      { host: "h2", version: 1, rules: [], watch: [{ probeSids: ["fc00:0:4::1"], routers: ["r2", "r4"], links: ["r2-r4"], reason: "link r2-r4 marked down" }], topologyRevision: 4, intentsRevision: 2 },
     ],
     agents: [{ host: "h1", agentVersion: "a/1", peer: "[::1]:5000", connectedAt: "2024-01-01T00:00:00.000Z", lastSentVersion: 3 }],
+    topologyRevision: 4,
+    intentsRevision: 2,
   };
   const vJson = toJson(ListPathsResponseSchema, pathsViewToProto(v));
   assert.deepEqual(pathsViewFromProto(fromJson(ListPathsResponseSchema, vJson)), v);
@@ -476,7 +478,7 @@ test("AgentReport round trip (binary and JSON); counters are uint64 on the wire"
   });
   // A ReceivedReportView's receivedAt belongs to HostPaths, not to the report.
   assert.deepEqual(agentReportToProto({ ...report, receivedAt: "2024-01-01T00:00:02Z" } as AgentReportView), m);
-  const ack = { generation: "g", version: 4 };
+  const ack = { generation: "g", version: 4, topologyRevision: 5, intentsRevision: 3 };
   assert.deepEqual(reportAckFromProto(fromBinary(ReportStatusResponseSchema, toBinary(ReportStatusResponseSchema, reportAckToProto(ack)))), ack);
 });
 
@@ -499,10 +501,12 @@ test("ListPaths carries each host's latest report and when it arrived", () => {
   const v: PathsView = {
     generation: "g",
     hosts: [
-      { host: "h1", version: 3, rules: [endX, ...v2Rules], report: { ...report, receivedAt: "2024-01-01T00:00:02.000Z" }, watch: [] },
-      { host: "h2", version: 1, rules: [], watch: [] },
+      { host: "h1", version: 3, rules: [endX, ...v2Rules], report: { ...report, receivedAt: "2024-01-01T00:00:02.000Z" }, watch: [], topologyRevision: 1, intentsRevision: 1 },
+      { host: "h2", version: 1, rules: [], watch: [], topologyRevision: 1, intentsRevision: 1 },
     ],
     agents: [],
+    topologyRevision: 1,
+    intentsRevision: 1,
   };
   const m = pathsViewToProto(v);
   assert.equal(m.hosts[0]!.reportReceivedAt, "2024-01-01T00:00:02.000Z");

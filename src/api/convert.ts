@@ -238,6 +238,8 @@ export function pathUpdateToProto(u: PathUpdateView): PathUpdate {
     upserts: u.upserts.map(ruleToProto),
     removedKeys: [...u.removedKeys],
     ...(u.watch ? { watch: { probes: u.watch.map(watchProbeToProto) } } : {}),
+    topologyRevision: BigInt(u.topologyRevision),
+    intentsRevision: BigInt(u.intentsRevision),
   });
 }
 
@@ -250,6 +252,8 @@ export function pathUpdateFromProto(m: PathUpdate): PathUpdateView {
     upserts: m.upserts.map(ruleFromProto),
     removedKeys: [...m.removedKeys],
     ...(m.watch ? { watch: m.watch.probes.map((p, i) => watchProbeFromProto(p, `watch.probes[${i}]`)) } : {}),
+    topologyRevision: counterFromProto(m.topologyRevision, "topology_revision"),
+    intentsRevision: counterFromProto(m.intentsRevision, "intents_revision"),
   };
 }
 
@@ -422,6 +426,8 @@ export function pathsViewToProto(v: PathsView): ListPathsResponse {
         rules: h.rules.map(ruleToProto),
         ...(h.report ? { report: agentReportToProto(h.report), reportReceivedAt: h.report.receivedAt } : {}),
         watch: h.watch.map(watchProbeToProto),
+        topologyRevision: BigInt(h.topologyRevision),
+        intentsRevision: BigInt(h.intentsRevision),
       }),
     ),
     agents: v.agents.map((a) =>
@@ -433,6 +439,8 @@ export function pathsViewToProto(v: PathsView): ListPathsResponse {
         lastSentVersion: BigInt(a.lastSentVersion),
       }),
     ),
+    topologyRevision: BigInt(v.topologyRevision),
+    intentsRevision: BigInt(v.intentsRevision),
   });
 }
 
@@ -446,6 +454,8 @@ export function pathsViewFromProto(m: ListPathsResponse): PathsView {
         rules: h.rules.map(ruleFromProto),
         ...(h.report ? { report: { ...agentReportFromProto(h.report), receivedAt: h.reportReceivedAt } } : {}),
         watch: h.watch.map((p, i) => watchProbeFromProto(p, `hosts.${h.host}.watch[${i}]`)),
+        topologyRevision: Number(h.topologyRevision),
+        intentsRevision: Number(h.intentsRevision),
       }),
     ),
     agents: m.agents.map(
@@ -457,6 +467,8 @@ export function pathsViewFromProto(m: ListPathsResponse): PathsView {
         lastSentVersion: Number(a.lastSentVersion),
       }),
     ),
+    topologyRevision: Number(m.topologyRevision),
+    intentsRevision: Number(m.intentsRevision),
   };
 }
 
@@ -508,6 +520,8 @@ export function agentReportToProto(r: AgentReportView): AgentReport {
     rules: r.rules.map(ruleReportToProto),
     datapathDrops: Object.fromEntries(Object.entries(r.datapathDrops).map(([why, n]) => [why, counterToProto(n, `datapathDrops.${why}`)])),
     paths: (r.paths ?? []).map((p, i) => pathHealthToProto(p, `paths[${i}]`)),
+    topologyRevision: counterToProto(r.topologyRevision ?? 0, "topologyRevision"),
+    intentsRevision: counterToProto(r.intentsRevision ?? 0, "intentsRevision"),
   });
 }
 
@@ -520,15 +534,22 @@ export function agentReportFromProto(m: AgentReport): AgentReportView {
     rules: m.rules.map(ruleReportFromProto),
     datapathDrops: Object.fromEntries(Object.entries(m.datapathDrops).map(([why, n]) => [why, counterFromProto(n, `datapathDrops[${quote(why)}]`)])),
     paths: m.paths.map((p, i) => pathHealthFromProto(p, `paths[${i}]`)),
+    ...(m.topologyRevision ? { topologyRevision: counterFromProto(m.topologyRevision, "topology_revision") } : {}),
+    ...(m.intentsRevision ? { intentsRevision: counterFromProto(m.intentsRevision, "intents_revision") } : {}),
   };
 }
 
 export function reportAckToProto(a: ReportAckView): ReportStatusResponse {
-  return create(ReportStatusResponseSchema, { generation: a.generation, version: BigInt(a.version) });
+  return create(ReportStatusResponseSchema, {
+    generation: a.generation,
+    version: BigInt(a.version),
+    topologyRevision: BigInt(a.topologyRevision),
+    intentsRevision: BigInt(a.intentsRevision),
+  });
 }
 
 export function reportAckFromProto(m: ReportStatusResponse): ReportAckView {
-  return { generation: m.generation, version: Number(m.version) };
+  return { generation: m.generation, version: Number(m.version), topologyRevision: Number(m.topologyRevision), intentsRevision: Number(m.intentsRevision) };
 }
 
 // ---------------------------------------------------------------- ApplyIntents

@@ -15,6 +15,9 @@ export interface PathUpdateView {
   removedKeys: string[];
   /** The host's watch probes: always present when full; otherwise present only when the set changed. */
   watch?: WatchProbe[];
+  /** The controller's revisions the update was computed at (0: a controller that does not send them). */
+  topologyRevision: number;
+  intentsRevision: number;
 }
 
 export interface HostPushView {
@@ -84,6 +87,9 @@ export interface HostPathsView {
   report?: ReceivedReportView;
   /** Probes the controller asks the agent to run for paths no rule uses (elements under watch). */
   watch: WatchProbe[];
+  /** The revisions the rules are computed at (the controller's current ones). */
+  topologyRevision: number;
+  intentsRevision: number;
 }
 
 /**
@@ -129,6 +135,9 @@ export interface AgentReportView {
   datapathDrops: Record<string, number>;
   /** One per probe stream (distinct probe SID list). Absent from agents that do not probe (taken as none). */
   paths?: PathHealthView[];
+  /** The revisions named by the last update the agent applied; absent: none (or a controller that sends none). */
+  topologyRevision?: number;
+  intentsRevision?: number;
 }
 
 export type PathRole = "primary" | "backup";
@@ -180,6 +189,9 @@ export interface ReceivedReportView extends AgentReportView {
 export interface ReportAckView {
   generation: string;
   version: number;
+  /** The controller's current revisions (0 from a controller that sends none). */
+  topologyRevision: number;
+  intentsRevision: number;
 }
 
 export interface AgentView {
@@ -194,6 +206,8 @@ export interface AgentView {
 
 export interface PathsView {
   generation: string;
+  topologyRevision: number;
+  intentsRevision: number;
   hosts: HostPathsView[];
   agents: AgentView[];
 }
@@ -210,8 +224,8 @@ export interface ElementHealthView {
   confidence: number;
   /** The failing paths it lies on (and those linked to them through shared suspects) have one minimal explanation, and it is part of it. */
   unique: boolean;
-  /** What marked it; absent when up. */
-  source?: "localisation";
+  /** What marked it (operator: drained); absent when up. */
+  source?: "localisation" | "operator";
   /** Marked, and probes show it healthy: cleared then unless a probe crossing it fails first. */
   clearsAt?: string;
   /** Probed paths crossing it, by state, from every host's latest report. */
@@ -244,6 +258,36 @@ export interface LinksView {
   links: LinkHealthView[];
   nodes: NodeHealthView[];
   unexplained: FailingPathView[];
+  /** The controller's current revisions; absent from a view liveliness alone made. */
+  topologyRevision?: number;
+  intentsRevision?: number;
+  /** The operator's changes in force (ChangeTopology). */
+  overrides?: TopologyOverrideView[];
+}
+
+/** An operator's change in force: a drained element, or a link's metrics as set or measured. */
+export interface TopologyOverrideView {
+  kind: "link" | "router";
+  id: string;
+  /** "drained", or e.g. "igp 10 -> 20, delay_us 1000 -> 5000". */
+  change: string;
+  source: "operator" | "measurement";
+  by: string;
+  at: string;
+  revision: number;
+  reason: string;
+}
+
+/** What ChangeTopology did. */
+export interface TopologyChangeResultView {
+  previousRevision: number;
+  revision: number;
+  intentsRevision: number;
+  rulesRecomputed: number;
+  rulesChanged: number;
+  fullRecompute: boolean;
+  hostsPushed: HostPushView[];
+  changes: string[];
 }
 
 export interface SuspectView {
@@ -267,8 +311,8 @@ export type EventDetailView =
   | { type: "path-state"; host: string; probeSids: string[]; routers: string[]; state: PathState; previous: PathState | ""; rules: string[] }
   | { type: "localisation"; suspects: SuspectView[]; downPaths: number; degradedPaths: number; unexplainedPaths: number; exact: boolean }
   | { type: "overlay"; kind: ElementKind; id: string; state: ElementState; previous: ElementState; source: "localisation"; reason: string }
-  | { type: "recompute"; rules: RuleRefView[]; changed: RuleRefView[] }
-  | { type: "push"; host: string; version: number; upserts: number; removals: number; watch: boolean }
+  | { type: "recompute"; rules: RuleRefView[]; changed: RuleRefView[]; topologyRevision?: number; intentsRevision?: number }
+  | { type: "push"; host: string; version: number; upserts: number; removals: number; watch: boolean; topologyRevision?: number; intentsRevision?: number }
   | { type: "ack"; host: string; version: number; pushSeq: number; sincePushMs: number; sinceCauseMs: number; rootCause: number }
   | {
       type: "intents";
@@ -284,6 +328,21 @@ export type EventDetailView =
       /** Refused: nothing changed (revision = previousRevision); `reason` says why. */
       refused: boolean;
       reason: string;
+      /** The topology revision the paths were computed at (absent: not known, 0 on the wire). */
+      topologyRevision?: number;
+    }
+  | {
+      type: "topology";
+      /** One line per change, e.g. "drain link r2-r3". */
+      changes: string[];
+      by: string;
+      previousRevision: number;
+      revision: number;
+      baseRevision: number;
+      refused: boolean;
+      reason: string;
+      intentsRevision: number;
+      fullRecompute: boolean;
     }
   | { type: "lost"; count: number };
 

@@ -27,21 +27,33 @@ function detail(e: EventView): string {
       return `${e.kind} ${e.id} ${e.previous} -> ${e.state}: ${e.reason}`;
     case "recompute": {
       const shown = e.rules.slice(0, 8).map((r) => `${r.host}/${r.rule}`).join(", ");
-      return `${e.rules.length} rule${e.rules.length === 1 ? "" : "s"} (${shown}${e.rules.length > 8 ? ", …" : ""}), ${e.changed.length} changed`;
+      return `${e.rules.length} rule${e.rules.length === 1 ? "" : "s"} (${shown}${e.rules.length > 8 ? ", …" : ""}), ${e.changed.length} changed${revisions(e)}`;
     }
     case "push":
-      return `${e.host} v${e.version}: ${e.upserts} upserts, ${e.removals} removals${e.watch ? ", watch probes replaced" : ""}`;
+      return `${e.host} v${e.version}${revisions(e)}: ${e.upserts} upserts, ${e.removals} removals${e.watch ? ", watch probes replaced" : ""}`;
     case "ack":
       return `${e.host} applied v${e.version} (push #${e.pushSeq}): ${formatMs(e.sincePushMs)} after the push, ${formatMs(e.sinceCauseMs)} after #${e.rootCause}`;
     case "intents": {
       const what = `added [${e.added.join(", ")}], changed [${e.changed.join(", ")}], removed [${e.removed.join(", ")}]`;
       const by = e.by ? ` by ${e.by}` : "";
       if (e.refused) return `REFUSED from ${e.source || "(request)"}${by} (based on r${e.baseRevision}, at r${e.revision}): ${e.reason}`;
-      return `r${e.previousRevision} -> r${e.revision} from ${e.source || "(request)"}${by}: ${what}`;
+      return `r${e.previousRevision} -> r${e.revision} from ${e.source || "(request)"}${by}: ${what}${e.topologyRevision ? ` (topology t${e.topologyRevision})` : ""}`;
+    }
+    case "topology": {
+      const by = e.by ? ` by ${e.by}` : "";
+      if (e.refused) return `REFUSED${by} (based on t${e.baseRevision}, at t${e.revision}): ${e.reason}`;
+      const what = e.changes.join("; ");
+      if (e.revision === e.previousRevision) return `no change (t${e.revision})${by}: ${what}`;
+      return `t${e.previousRevision} -> t${e.revision}${by}: ${what}${e.fullRecompute ? " (full recompute)" : ""}`;
     }
     case "lost":
       return `${e.count} events not shown: this watcher fell behind the controller's ring`;
   }
+}
+
+/** " at t3/i2": the topology and intents revisions an event names, when it names them. */
+function revisions(e: { topologyRevision?: number; intentsRevision?: number }): string {
+  return e.topologyRevision || e.intentsRevision ? ` at t${e.topologyRevision ?? 0}/i${e.intentsRevision ?? 0}` : "";
 }
 
 function formatMs(ms: number): string {

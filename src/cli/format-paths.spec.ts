@@ -28,8 +28,10 @@ const intents = testIntents(
 function view(): PathsView {
   return {
     generation: "g",
-    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h), watch: [] })),
+    hosts: ["h1", "h2", "h3"].map((h, i) => ({ host: h, version: i + 3, rules: hostRules(topology, intents, h), watch: [], topologyRevision: 2, intentsRevision: 1 })),
     agents: [{ host: "h1", agentVersion: "a", peer: "[::1]:4000", connectedAt: "", lastSentVersion: 3 }],
+    topologyRevision: 2,
+    intentsRevision: 1,
   };
 }
 
@@ -39,6 +41,8 @@ test("get paths: per host a line, its rules with the agent's report, then its ta
     host: "h1",
     generation: "g",
     appliedVersion: 2,
+    topologyRevision: 2,
+    intentsRevision: 1,
     reportedAt: "2024-01-01T00:00:01Z",
     receivedAt: "2024-01-01T00:00:02.000Z",
     datapathDrops: { mtu: 2, "fail-closed": 0 },
@@ -50,7 +54,7 @@ test("get paths: per host a line, its rules with the agent's report, then its ta
   };
   const out = formatPathsTable(v);
   const lines = out.split("\n");
-  assert.equal(lines[0], "h1: rules v3; agent [::1]:4000 (sent v3); report 2024-01-01T00:00:02.000Z: applied v2 of v3, datapath drops: mtu 2");
+  assert.equal(lines[0], "h1: rules v3 at topology t2, intents i1; agent [::1]:4000 (sent v3); report 2024-01-01T00:00:02.000Z: applied v2 (t2/i1) of v3, datapath drops: mtu 2");
   assert.match(lines[1]!, /^ {2}RULE\s+INTENT\s+MATCH\s+ON FAILURE\s+STATE\s+ACTIVE\s+STEERED\s+NOT STEERED\s+INSTALLED$/);
   assert.match(lines[2]!, /^ {2}web#0\s+web\s+app web, tcp\/443\s+open\s+installed\s+backup\s+1000\s+0\s+2001:db8:4::10\/128, 10\.0\.4\.10\/32$/);
   assert.match(lines[3]!, /^ {2}web#1\s+web\s+app web, tcp\/8000-8080\s+open\s+unreported\s+-\s+-\s+-\s+-$/);
@@ -70,9 +74,9 @@ test("get paths: per host a line, its rules with the agent's report, then its ta
   assert.match(lines[14]!, /^ {2}video\s+2001:db8:2::\/64\s+\(direct\)\s+r1>r2$/);
   assert.match(lines[15]!, /^ {2}slow\s+10\.0\.4\.10\/32\s+-\s+no path: maxLatency 1ms cannot be met/);
   assert.equal(lines[16], "");
-  assert.equal(lines[17], "h2: rules v4; agent not connected; no report");
+  assert.equal(lines[17], "h2: rules v4 at topology t2, intents i1; agent not connected; no report");
   assert.equal(lines[18], "  no rules");
-  assert.equal(lines[20], "h3: rules v5; agent not connected; no report");
+  assert.equal(lines[20], "h3: rules v5 at topology t2, intents i1; agent not connected; no report");
   assert.match(lines[21]!, /^ {2}RULE\s+INTENT/);
   assert.match(lines[22]!, /^ {2}h3-out#0\s+h3-out\s+any process\s+open\s+-\s+-\s+-\s+-\s+-$/);
   assert.match(lines[25]!, /^ {2}h3-out\s+2001:db8:4::\/64\s+\(direct\)\s+r2>r4$/);
@@ -82,7 +86,7 @@ test("get paths: per host a line, its rules with the agent's report, then its ta
 test("get paths: a report from another controller run says so; no drops says so", () => {
   const v = view();
   v.hosts[2]!.report = { host: "h3", generation: "old", appliedVersion: 9, reportedAt: "2024-01-01T00:00:01Z", receivedAt: "t", datapathDrops: {}, rules: [] };
-  assert.match(formatPathsTable(v), /^h3: rules v5; agent not connected; report t: applied v9 of another controller run \(old\), no datapath drops$/m);
+  assert.match(formatPathsTable(v), /^h3: rules v5 at topology t2, intents i1; agent not connected; report t: applied v9 of another controller run \(old\), no datapath drops$/m);
 });
 
 test("matchText: app or cgroup or any process, then user, source, protocol and ports, DNS name", () => {
@@ -102,7 +106,7 @@ test("get paths: a host's watch probes are listed after its targets (or after 'n
   const lines = formatPathsTable(v).split("\n");
   const at = lines.indexOf("  watch probe r1>r2>r4: link r2-r4 marked down");
   assert.match(lines[at - 2]!, /^ {2}slow\s+10\.0\.4\.10\/32/, "after h1's targets");
-  assert.deepEqual(lines.slice(at - 1, at + 5), ["", "  watch probe r1>r2>r4: link r2-r4 marked down", "", "h2: rules v4; agent not connected; no report", "  no rules", "  watch probe r4>r2: router r2 marked degraded"]);
+  assert.deepEqual(lines.slice(at - 1, at + 5), ["", "  watch probe r1>r2>r4: link r2-r4 marked down", "", "h2: rules v4 at topology t2, intents i1; agent not connected; no report", "  no rules", "  watch probe r4>r2: router r2 marked degraded"]);
 });
 
 test("get paths: the paths a host's agent probes, with the interval and misses each is probed with, after its targets", () => {

@@ -38,7 +38,8 @@ function formatHost(h: HostPathsView, agents: AgentView[], generation: string): 
 
 function hostLine(h: HostPathsView, agents: AgentView[], generation: string): string {
   const agent = agents.length > 0 ? `agent ${agents.map((a) => `${a.peer} (sent v${a.lastSentVersion})`).join(", ")}` : "agent not connected";
-  return `${h.host}: rules v${h.version}; ${agent}; ${reportSummary(h, generation)}`;
+  const at = h.topologyRevision ? ` at topology t${h.topologyRevision}, intents i${h.intentsRevision}` : "";
+  return `${h.host}: rules v${h.version}${at}; ${agent}; ${reportSummary(h, generation)}`;
 }
 
 function reportSummary(h: HostPathsView, generation: string): string {
@@ -47,7 +48,8 @@ function reportSummary(h: HostPathsView, generation: string): string {
   const behind = r.generation !== generation ? ` of another controller run (${r.generation || "none"})` : r.appliedVersion < h.version ? ` of v${h.version}` : "";
   const drops = Object.entries(r.datapathDrops).filter(([, n]) => n > 0);
   const dropText = drops.length > 0 ? `datapath drops: ${drops.map(([why, n]) => `${why} ${n}`).join(", ")}` : "no datapath drops";
-  return `report ${r.receivedAt}: applied v${r.appliedVersion}${behind}, ${dropText}`;
+  const revisions = r.topologyRevision || r.intentsRevision ? ` (t${r.topologyRevision ?? 0}/i${r.intentsRevision ?? 0})` : "";
+  return `report ${r.receivedAt}: applied v${r.appliedVersion}${revisions}${behind}, ${dropText}`;
 }
 
 function ruleRow(r: HostRule, report: ReceivedReportView | undefined, rr: RuleReportView | undefined): string[] {

@@ -47,11 +47,11 @@ test("cairn get paths shows the agent's report in the table and everything in --
     const table = await cairn("get", "paths", "--controller", url);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.split("\n");
-    assert.match(lines[0]!, /^h1: rules v1; agent not connected; report \S+: applied v1, no datapath drops$/);
+    assert.match(lines[0]!, /^h1: rules v1 at topology t1, intents i1; agent not connected; report \S+: applied v1, no datapath drops$/);
     assert.match(lines[2]!, /^ {2}web#0\s+web\s+app web, tcp\/443\s+open\s+installed\s+primary\s+42\s+0\s+2001:db8:4::10\/128$/);
     assert.match(lines[4]!, /^ {2}bulk#0\s+bulk\s+any process\s+closed\s+not-steered\s+none\s+0\s+5 dropped\s+2001:db8:4::10\/128$/);
     assert.equal(lines[5], "  bulk#0: not-steered: every path is down");
-    assert.match(table.stdout, /^h3: rules v1; agent not connected; no report$/m);
+    assert.match(table.stdout, /^h3: rules v1 at topology t1, intents i1; agent not connected; no report$/m);
 
     const json = await cairn("get", "paths", "--controller", url, "--json");
     assert.equal(json.code, 0, json.stderr);

@@ -72,7 +72,7 @@ test("get links and events: tables for people, everything in --json, and --follo
     assert.match(ev[0]!, /^\S+Z\s+#1\s+path-state\s+h3 r2>r1>r3>r4 new -> up \(h3-out#0\)$/);
     assert.match(ev[2]!, /^\S+Z\s+#3\s+localisation\s+down: host h1 50%, link r2-r4 50% \(1 down, 0 degraded paths\) in [\d.]+ ms \(after #2\)$/);
     assert.ok(ev.some((l) => / overlay\s+link r2-r4 up -> down: on 1 down path and no healthy one; in 50% of the minimal explanations \(after #3\)$/.test(l)), events.stdout);
-    assert.ok(ev.some((l) => / push\s+h1 v2: 3 upserts, 0 removals, watch probes replaced \(after #\d+\)$/.test(l)), events.stdout);
+    assert.ok(ev.some((l) => / push\s+h1 v2 at t2\/i1: 3 upserts, 0 removals, watch probes replaced \(after #\d+\)$/.test(l)), events.stdout);
     const last2 = JSON.parse((await cairn("events", "--controller", url, "--json", "--limit", "2")).stdout) as EventsView;
     assert.deepEqual([last2.events.length, last2.capacity, last2.events[1]!.seq], [2, 1000, last2.lastSeq]);
 

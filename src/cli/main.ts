@@ -185,7 +185,7 @@ program
   .addHelpText("after", "\nExit status: 0 path found, 3 infeasible, 2 bad input.")
   .action(run(async (o) => (await import("./path-command.js")).pathCommand(o)));
 
-const topology = program.command("topology").description("read a topology file offline");
+const topology = program.command("topology").description("read a topology file offline; drain, undrain and set metrics on the controller's");
 topology
   .command("show")
   .description("the routers, hosts, links and SIDs of a Cairn topology YAML or a Topology Zoo GraphML file (its node names, as the other commands take them)")
@@ -194,6 +194,45 @@ topology
   .option("--json", "machine-readable output: every field, SIDs included")
   .addHelpText("after", "\nExit status: 0 shown, 2 bad input (file, line and column of every problem).")
   .action(run(async (f: string, o: { json?: boolean; igp?: string }) => (await import("./topology-command.js")).topologyShowCommand(f, o)));
+
+/** The options every controller topology change takes. */
+const changeOptions = (c: Command) =>
+  c
+    .addOption(controllerOption())
+    .option("--revision <r>", "change only if the controller's topology is still at this revision; default: the revision read just before", wholeNumber("--revision"))
+    .option("--reason <text>", "why (a ticket, a note): recorded in the event, the audit log and `cairn get links`")
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nAdmin only. All or nothing. Exit status: 0 changed (or already in force), 2 bad input (unknown names, with the nearest ones; nothing changed), 4 conflict: the topology changed since the revision (nothing changed), 1 refused or unreachable.");
+type ChangeFlags = import("./topology-change-command.js").TopologyChangeOptions;
+for (const kind of ["drain", "undrain"] as const) {
+  changeOptions(
+    topology
+      .command(kind)
+      .description(
+        kind === "drain"
+          ? "take links or routers out of service on the controller (maintenance): no path crosses them until undrained; probes never clear a drain"
+          : "put drained links or routers back in service: paths may cross them again",
+      )
+      .argument("<element...>", "a link id (a-b, either way round) or a router name"),
+  ).action(run(async (elements: string[], o: ChangeFlags) => (await import("./topology-change-command.js")).topologyChangeCommand(elements.map((element) => ({ kind, element })), withGlobals(o))));
+}
+changeOptions(
+  topology
+    .command("set-metric")
+    .description("change a link's metrics on the controller (both directions); a worse link recomputes the paths crossing it, a better one (or an IGP change) every path")
+    .argument("<link>", "a link id (a-b, either way round)")
+    .argument("<metric=value...>", "igp=N te=N delay=5ms jitter=200us loss=0.5% bandwidth=10Gbps utilization=40%")
+    .option("--measured", "the values are measurements (delay, jitter, loss only), shown as such"),
+).action(run(async (link: string, values: string[], o: ChangeFlags) => {
+  const m = await import("./topology-change-command.js");
+  return m.topologyChangeCommand([m.metricChange(link, values, o.measured === true)], withGlobals(o));
+}));
+topology
+  .command("revision")
+  .description("the controller's topology and intents revisions, and the operator's changes in force")
+  .addOption(controllerOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { controller?: string; json?: boolean }) => (await import("./topology-change-command.js")).topologyRevisionCommand(withGlobals(o))));
 
 const get = program.command("get").description("show the controller's state");
 get

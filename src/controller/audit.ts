@@ -1,5 +1,7 @@
 // The audit log: one JSON object per line for every intents change the controller made or refused
-// (and the set it loaded at its start), appended and fsync'd before the change takes effect. The
+// (and the set it loaded at its start), and every operator topology change (ChangeTopology) made or
+// refused, appended and fsync'd before the change takes effect. `revision` is always the intents
+// revision (a topology line repeats the current one); topology revisions are in their own fields. The
 // file is opened for appending only, never truncated or rewritten; a controller started on an
 // existing log carries on from its last revision.
 import { open, type FileHandle } from "node:fs/promises";
@@ -84,7 +86,7 @@ export class AuditLog {
   }
 
   /** Appends one record and waits until it is on disk (fsync). Appends are written in call order. */
-  append(record: AuditRecord): Promise<void> {
+  append(record: AuditRecord | TopologyAuditRecord): Promise<void> {
     const line = `${JSON.stringify(record)}\n`;
     const write = this.queue.then(async () => {
       await this.file.appendFile(line, "utf8");
@@ -98,6 +100,25 @@ export class AuditLog {
     await this.queue;
     await this.file.close();
   }
+}
+
+/** An operator's topology change (ChangeTopology), applied, unchanged (all in force already) or refused. */
+export interface TopologyAuditRecord {
+  at: string;
+  action: "topology";
+  outcome: "applied" | "unchanged" | "refused";
+  by: AuditRecord["by"];
+  /** The topology revision the request was based on, and the revisions before and after (equal unless applied). */
+  baseTopologyRevision: number;
+  previousTopologyRevision: number;
+  topologyRevision: number;
+  /** The intents revision, unchanged by a topology change (so that the log's last `revision` stays the intents'). */
+  revision: number;
+  /** One line per change (for a refused request: as requested). */
+  changes: string[];
+  reason: string;
+  code?: string;
+  error?: string;
 }
 
 /** The principal as the audit log records it. */

@@ -19,6 +19,7 @@ export const ACCESS: Readonly<Record<string, readonly Role[]>> = {
   ValidateIntents: ["viewer", "admin"],
   GetTopology: ["viewer", "admin"],
   ApplyIntents: ["admin"],
+  ChangeTopology: ["admin"],
 };
 
 export function allowedRoles(method: string): readonly Role[] {

@@ -4,13 +4,15 @@
 // subscriber too far behind is sent a fresh full snapshot instead.
 import type { HostRule } from "../core/assignments.js";
 import type { PathUpdateView } from "../api/types.js";
-import type { HostDelta, HostSnapshot } from "./state.js";
+import type { HostDelta, HostSnapshot, Revisions } from "./state.js";
 
 /** What a hub serves: the controller's state, or (replicas) its mirror of the store. */
 export interface HubSource {
   readonly generation: string;
   /** Undefined while the host has no assignment yet (a replica before the leader's first write). */
   snapshot(host: string): HostSnapshot | undefined;
+  /** The (topology, intents) revisions the served rules are at. */
+  revisions(): Revisions;
 }
 
 /** What the agent says it holds when it subscribes: resumes without a snapshot when it is current. */
@@ -111,7 +113,8 @@ export function coalesceDeltas(deltas: HostDelta[]): HostDelta {
   }
   const ordered = [...upserts.values()].sort((a, b) => a.priority - b.priority || a.key.localeCompare(b.key));
   const watch = deltas.reduce<HostDelta["watch"]>((w, d) => d.watch ?? w, undefined);
-  return { host: last.host, version: last.version, upserts: ordered, removed: [...removed], ...(watch ? { watch } : {}) };
+  const revisions = last.topologyRevision !== undefined ? { topologyRevision: last.topologyRevision, intentsRevision: last.intentsRevision ?? 0 } : {};
+  return { host: last.host, version: last.version, upserts: ordered, removed: [...removed], ...(watch ? { watch } : {}), ...revisions };
 }
 
 export class SubscriptionHub {
@@ -175,7 +178,7 @@ export class SubscriptionHub {
           sub.needFull = false;
           sub.pending = [];
           sub.info.lastSentVersion = snap.version;
-          yield { host, generation: this.state.generation, version: snap.version, full: false, upserts: [], removedKeys: [] };
+          yield { host, generation: this.state.generation, version: snap.version, full: false, upserts: [], removedKeys: [], topologyRevision: snap.topologyRevision, intentsRevision: snap.intentsRevision };
         }
       }
       for (;;) {
@@ -199,10 +202,13 @@ export class SubscriptionHub {
             upserts: snap.rules,
             removedKeys: [],
             watch: snap.watch,
+            topologyRevision: snap.topologyRevision,
+            intentsRevision: snap.intentsRevision,
           };
         } else {
           const d = coalesceDeltas(sub.pending);
           sub.pending = [];
+          const now = this.state.revisions();
           update = {
             host,
             generation: this.state.generation,
@@ -211,6 +217,9 @@ export class SubscriptionHub {
             upserts: d.upserts,
             removedKeys: d.removed,
             ...(d.watch ? { watch: d.watch } : {}),
+            // The revisions the delta was computed at (a delta made without them: the current ones).
+            topologyRevision: d.topologyRevision ?? now.topology,
+            intentsRevision: d.intentsRevision ?? now.intents,
           };
         }
         sub.info.lastSentVersion = update.version;

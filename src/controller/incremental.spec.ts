@@ -90,10 +90,10 @@ test("watch probes: a host's new set is pushed (alone if its rules did not chang
   const s = createControllerState(topology, v1);
   const probe = { probeSids: ["fc00:0:4::1", "fc00:0:2::e001"], routers: ["r2", "r4"], links: ["r2-r4"], reason: "link r2-r4 marked down" };
   const r = s.setLiveliness(NOTHING_UNAVAILABLE, new Map([["h3", [probe]]]));
-  assert.deepEqual(r.deltas, [{ host: "h3", version: 2n, upserts: [], removed: [], watch: [probe] }]);
+  assert.deepEqual(r.deltas, [{ host: "h3", version: 2n, upserts: [], removed: [], watch: [probe], topologyRevision: 1, intentsRevision: 1 }]);
   assert.deepEqual(s.snapshot("h3")!.watch, [probe]);
   assert.deepEqual(s.setLiveliness(NOTHING_UNAVAILABLE, new Map([["h3", [{ ...probe }]]])).deltas, []);
-  assert.deepEqual(s.setLiveliness(NOTHING_UNAVAILABLE, new Map()).deltas, [{ host: "h3", version: 3n, upserts: [], removed: [], watch: [] }]);
+  assert.deepEqual(s.setLiveliness(NOTHING_UNAVAILABLE, new Map()).deltas, [{ host: "h3", version: 3n, upserts: [], removed: [], watch: [], topologyRevision: 1, intentsRevision: 1 }]);
 });
 
 test("intent changes recompute only new or changed intents' pairs; under an overlay also their declared paths", () => {

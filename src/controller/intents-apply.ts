@@ -199,7 +199,7 @@ export class IntentsApplier implements IntentsService {
     await this.audit(record);
 
     await breathe();
-    const { summary, deltas } = state.commitIntents(plan);
+    const { summary, deltas } = state.commitIntents(plan, previous + 1);
     this.revision = previous + 1;
     this.source = file;
     this.history.push({ revision: this.revision, at: record.at, by, source: file });
@@ -217,6 +217,7 @@ export class IntentsApplier implements IntentsService {
       baseRevision: req.baseRevision,
       refused: false,
       reason: "",
+      topologyRevision: state.revisions().topology,
     });
     publish(deltas, applied.seq);
     log(
@@ -314,6 +315,7 @@ export class IntentsApplier implements IntentsService {
       baseRevision: req.baseRevision,
       refused: true,
       reason: reason.split("\n")[0]!,
+      topologyRevision: this.deps.state.revisions().topology,
     });
     this.deps.log(`intents refused from ${file} by ${by} (${codeName(r.error.code)}): ${reason.split("\n").slice(0, 3).join(" / ")}`);
     try {

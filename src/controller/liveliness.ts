@@ -30,7 +30,7 @@ export interface LivelinessOptions {
 }
 
 export interface LivelinessDeps {
-  state: Pick<ControllerState, "topology" | "setLiveliness">;
+  state: Pick<ControllerState, "topology" | "setLiveliness" | "revisions">;
   reports: Pick<ReportStore, "all">;
   events: EventLog;
   /** Sends deltas to the hosts' agents and records the pushes, caused by event `cause`. */
@@ -160,7 +160,16 @@ export class Liveliness {
       const t1 = performance.now();
       const applied = state.setLiveliness(unavailableOf(this.overlay), watch);
       if (applied.recomputed.length > 0) {
-        why = events.record({ type: "recompute", cause: why, durationMs: performance.now() - t1, rules: applied.recomputed, changed: applied.changed }).seq;
+        const at = state.revisions();
+        why = events.record({
+          type: "recompute",
+          cause: why,
+          durationMs: performance.now() - t1,
+          rules: applied.recomputed,
+          changed: applied.changed,
+          topologyRevision: at.topology,
+          intentsRevision: at.intents,
+        }).seq;
       }
       if (applied.deltas.length > 0) publish(applied.deltas, why);
       if (applied.recomputed.length > 0 || applied.deltas.length > 0) {

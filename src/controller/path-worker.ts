@@ -11,9 +11,10 @@ import { crossedElements } from "../core/crossing-index.js";
 import { canonicalJson } from "./state.js";
 import type { BatchRequest, PairReply } from "./path-workers.js";
 
-const topology = (workerData as { topology: Topology }).topology;
+let topology = (workerData as { topology: Topology }).topology;
 
 parentPort!.on("message", (m: BatchRequest) => {
+  if (m.topology) topology = m.topology; // an operator changed metrics (ChangeTopology)
   const marked = !isNothingUnavailable(m.unavailable);
   for (const [index, t] of m.tasks.entries()) {
     let reply: PairReply;

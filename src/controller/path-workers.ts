@@ -5,7 +5,8 @@
 // threads (path-worker.ts) that each hold a copy of the topology; the event loop only hands out
 // batches and collects results. The results are those of state.ts's own computation (the same pure
 // function, core/targets.ruleTargets, on a structured clone of the same data), and planIntents takes
-// them only while the overlay is still the one they were computed under. Idle workers are unref'd:
+// them only while the overlay and the topology are still those they were computed under. A topology
+// with an operator's metric changes goes to each worker once, with the first batch computed over it. Idle workers are unref'd:
 // they never keep the process alive, and close() terminates them.
 import { Worker } from "node:worker_threads";
 import type { Intent, Topology } from "../core/model.js";
@@ -24,6 +25,8 @@ const DEFAULT_WORKER_HEAP_MB = 1024;
 export interface BatchRequest {
   id: number;
   unavailable: Unavailable;
+  /** The topology to compute over from this batch on; absent: the worker's as it is. */
+  topology?: Topology;
   tasks: { host: string; intent: Intent }[];
 }
 
@@ -33,8 +36,8 @@ export type PairReply =
   | { id: number; index: number; error: string };
 
 export interface PathComputer {
-  /** The targets of every task under `unavailable`, by pairKey(host, intent name). */
-  compute(tasks: PairTask[], unavailable: Unavailable): Promise<Map<string, ComputedPair>>;
+  /** The targets of every task under `unavailable`, by pairKey(host, intent name), over `topology` (default: the one it was created with). */
+  compute(tasks: PairTask[], unavailable: Unavailable, topology?: Topology): Promise<Map<string, ComputedPair>>;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ interface Job {
 
 interface Batch {
   request: BatchRequest;
+  topology: Topology;
   keys: { key: string; intentJson: string }[];
   /** Pairs of the batch not yet answered. */
   left: number;
@@ -70,12 +74,16 @@ interface Batch {
 interface Slot {
   worker: Worker | null;
   busy: Batch | null;
+  /** The topology the worker computes over. */
+  topology: Topology;
 }
 
 export function createPathWorkers(topology: Topology, opts: PathWorkersOptions = {}): PathComputer {
   const count = Math.max(1, opts.workers ?? DEFAULT_PATH_WORKERS);
   const heapMb = opts.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
-  const slots: Slot[] = Array.from({ length: count }, () => ({ worker: null, busy: null }));
+  const slots: Slot[] = Array.from({ length: count }, () => ({ worker: null, busy: null, topology }));
+  /** The topology of the latest batch: what a worker started from now starts with. */
+  let latest = topology;
   const queue: Batch[] = [];
   let nextId = 1;
   let closed = false;
@@ -88,8 +96,9 @@ export function createPathWorkers(topology: Topology, opts: PathWorkersOptions =
   };
 
   const spawn = (slot: Slot): Worker => {
+    slot.topology = latest;
     const w = new Worker(new URL("./path-worker.js", import.meta.url), {
-      workerData: { topology },
+      workerData: { topology: latest },
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
     });
     const lost = (why: string) => {
@@ -140,7 +149,9 @@ export function createPathWorkers(topology: Topology, opts: PathWorkersOptions =
       slot.worker ??= spawn(slot);
       slot.busy = b;
       slot.worker.ref(); // a computation in flight keeps the process alive; an idle worker does not
-      slot.worker.postMessage(b.request);
+      const changed = slot.topology !== b.topology;
+      slot.topology = b.topology;
+      slot.worker.postMessage(changed ? { ...b.request, topology: b.topology } : b.request);
     }
   }
 
@@ -148,7 +159,8 @@ export function createPathWorkers(topology: Topology, opts: PathWorkersOptions =
   for (const slot of slots) slot.worker = spawn(slot);
 
   return {
-    compute(tasks, unavailable) {
+    compute(tasks, unavailable, over = topology) {
+      latest = over;
       if (closed) return Promise.reject(new PathComputationError("path computation is shut down"));
       if (tasks.length === 0) return Promise.resolve(new Map());
       return new Promise((resolve, reject) => {
@@ -157,6 +169,7 @@ export function createPathWorkers(topology: Topology, opts: PathWorkersOptions =
           const part = tasks.slice(i, i + BATCH_PAIRS);
           queue.push({
             request: { id: nextId++, unavailable, tasks: part.map((t) => ({ host: t.host, intent: t.intent })) },
+            topology: over,
             keys: part.map((t) => ({ key: pairKey(t.host, t.intent.name), intentJson: canonicalJson(t.intent) })),
             left: part.length,
             job,
@@ -198,8 +211,9 @@ export async function planIntentsOffLoop(state: ControllerState, next: Intent[],
   let ahead: Precomputed | undefined;
   for (let attempt = 0; attempt <= OVERLAY_RETRIES; attempt++) {
     const unavailable = state.unavailable();
-    ahead = { unavailable, pairs: await computer.compute(state.pairsToCompute(next), unavailable) };
-    if (state.unavailable() === unavailable) break;
+    const topology = state.topology;
+    ahead = { unavailable, topology, pairs: await computer.compute(state.pairsToCompute(next), unavailable, topology) };
+    if (state.unavailable() === unavailable && state.topology === topology) break;
   }
   return state.planIntents(next, ahead);
 }

@@ -42,6 +42,7 @@ export class PushTracker {
         upserts: d.upserts.length,
         removals: d.removed.length,
         watch: d.watch !== undefined,
+        ...(d.topologyRevision !== undefined ? { topologyRevision: d.topologyRevision, intentsRevision: d.intentsRevision ?? 0 } : {}),
       });
       const list = this.pending.get(d.host) ?? [];
       list.push({ version: Number(d.version), pushSeq: e.seq, pushedAtMs: now, rootSeq: root?.seq ?? e.seq, rootAtMs: root ? Date.parse(root.at) : now });

@@ -342,9 +342,9 @@ test("ReportStatus over gRPC: the latest report per host shows in ListPaths with
   const { c, url } = await start({ generation: "g1" });
   const agent = agentClient(url);
   try {
-    assert.deepEqual(await reportStatus(agent.client, h1Report({ appliedVersion: 0, rules: [] })), { generation: "g1", version: 1 });
+    assert.deepEqual(await reportStatus(agent.client, h1Report({ appliedVersion: 0, rules: [] })), { generation: "g1", version: 1, topologyRevision: 1, intentsRevision: 1 });
     const before = Date.now();
-    assert.deepEqual(await reportStatus(agent.client, h1Report()), { generation: "g1", version: 1 });
+    assert.deepEqual(await reportStatus(agent.client, h1Report()), { generation: "g1", version: 1, topologyRevision: 1, intentsRevision: 1 });
     const paths = await getPaths(url);
     const h1 = paths.hosts.find((h) => h.host === "h1")!;
     const { receivedAt, ...report } = h1.report!;
@@ -365,7 +365,7 @@ test("ReportStatus over gRPC: the latest report per host shows in ListPaths with
     });
     assert.deepEqual(raw.json.hosts[0].report.datapathDrops, { mtu: "1" });
     const viaJson = await h2Post(url, "/cairn.v1.CairnService/ReportStatus", { host: "h3", generation: "g1", appliedVersion: "1", reportedAt: "2024-01-01T00:00:03Z" });
-    assert.deepEqual([viaJson.status, viaJson.json], [200, { generation: "g1", version: "1" }]);
+    assert.deepEqual([viaJson.status, viaJson.json], [200, { generation: "g1", version: "1", topologyRevision: "1", intentsRevision: "1" }]);
   } finally {
     agent.close();
     await c.close();

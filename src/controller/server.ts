@@ -23,6 +23,7 @@ import { Liveliness } from "./liveliness.js";
 import { PushTracker } from "./pushes.js";
 import { AuditLog } from "./audit.js";
 import { IntentsApplier } from "./intents-apply.js";
+import { TopologyChanges } from "./topology-changes.js";
 import { DEFAULT_DATAPATH_LIMITS, limitViolations, type DatapathLimitsConfig } from "./limits.js";
 import { formatIntentsYaml } from "../config/intents-yaml.js";
 import { isLoopbackHost } from "../certs/names.js";
@@ -277,6 +278,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   if (!Number.isInteger(limits.maxRules) || limits.maxRules < 2) throw new Error(`the agents' max rules must be a whole number ≥ 2, got ${limits.maxRules}`);
   const clock = opts.clock ?? realClock;
   const events = new EventLog(clock, opts.eventsCapacity ?? DEFAULT_EVENTS_CAPACITY);
+  // The audit log first: the intents revision carries on from its last one, and the state starts at it.
   const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
   const workers = opts.pathWorkers ?? DEFAULT_PATH_WORKERS;
   const paths = workers > 0 ? createPathWorkers(opts.topology, { workers }) : null;
@@ -286,6 +288,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   let reports: ReportStore;
   let liveliness: ReportSink & { close?(): void };
   let applier: IntentsService;
+  /** Operator topology changes: the single-process controller only (replicas: not yet). */
+  let topologyChanges: TopologyChanges | undefined;
   let replica: Replica | null = null;
   let publish: (deltas: HostDelta[], cause: number) => void;
   if (opts.store) {
@@ -319,7 +323,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     applier = replica.applier;
     publish = () => {};
   } else {
-    const local = createControllerState(opts.topology, opts.intents, opts.generation ? { generation: opts.generation } : {});
+    const local = createControllerState(opts.topology, opts.intents, { ...(opts.generation ? { generation: opts.generation } : {}), intentsRevision: (audit?.lastRevision ?? 0) + 1 });
     state = local;
     const tooBig = limitViolations(local.hosts(), new Map(), new Map(local.hosts().map((h) => [h, local.snapshot(h)!.rules])), limits);
     if (tooBig.length > 0) {
@@ -357,6 +361,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       throw e;
     }
     applier = localApplier;
+    topologyChanges = new TopologyChanges({ state: local, events, publish, log, clock, ...(audit ? { audit } : {}) });
     liveliness = new Liveliness(
       { state: local, reports, events, publish, log },
       { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
@@ -365,6 +370,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const rateLimits = {
     apply: new RateLimiter("ApplyIntents", { burst: requestLimits.applyBurst, perMinute: requestLimits.applyPerMinute, options: `${limitOption("applyBurst")}, ${limitOption("applyPerMinute")}` }),
+    // Topology changes are writes too: the same budget as applies, counted apart.
+    topology: new RateLimiter("ChangeTopology", { burst: requestLimits.applyBurst, perMinute: requestLimits.applyPerMinute, options: `${limitOption("applyBurst")}, ${limitOption("applyPerMinute")}` }),
     validate: new RateLimiter("ValidateIntents", {
       burst: requestLimits.validateBurst,
       perMinute: requestLimits.validatePerMinute,
@@ -383,6 +390,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     publish,
     log,
     applier,
+    ...(topologyChanges ? { topologyChanges } : {}),
     rateLimits,
     readMaxBytes: requestLimits.maxRequestBytes,
     writeMaxBytes: requestLimits.maxResponseBytes,

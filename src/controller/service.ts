@@ -31,6 +31,8 @@ import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
 import { quote } from "../core/quote.js";
 import { unknownNameHint } from "../core/name-hints.js";
 import type { RateLimiter } from "./rate-limit.js";
+import type { TopologyChanges } from "./topology-changes.js";
+import { topologyChangeCallFromProto, topologyChangeResultToProto } from "../api/convert-topology.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -69,8 +71,10 @@ export interface ServiceDeps {
   interceptors?: Interceptor[];
   /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
   applier: IntentsService;
+  /** ChangeTopology, and the operator's changes in ListLinks (topology-changes.ts); absent: replicas, which do not take topology changes yet. */
+  topologyChanges?: TopologyChanges;
   /** Per-caller rates of ApplyIntents and ValidateIntents; none: unlimited. */
-  rateLimits?: { apply: RateLimiter; validate: RateLimiter };
+  rateLimits?: { apply: RateLimiter; validate: RateLimiter; topology?: RateLimiter };
   /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
   readMaxBytes?: number;
   writeMaxBytes?: number;
@@ -93,7 +97,7 @@ function revisionOf(r: bigint): number {
 }
 
 export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void {
-  const { state, hub, reports, events, pushes, liveliness, log, applier } = deps;
+  const { state, hub, reports, events, pushes, liveliness, log, applier, topologyChanges } = deps;
   const describe = (i: SubscriberInfo) => `host=${i.host} peer=${i.peer}${i.agentVersion ? ` agent=${i.agentVersion}` : ""}`;
   const unknownHost = (host: string) =>
     new ConnectError(`unknown host ${quote(host)}; ${unknownNameHint(host, state.hosts(), { what: "hosts" })}`, Code.NotFound);
@@ -132,7 +136,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         getTopology() {
-          return topologyToProto(state.topology);
+          return { ...topologyToProto(state.topology), topologyRevision: BigInt(state.revisions().topology) };
         },
 
         listPaths(req) {
@@ -144,15 +148,26 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
             throw new ConnectError(`unknown host(s): ${shown}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""}; ${unknown.length > 1 ? `${quote(unknown[0]!)}: ` : ""}${hint}`, Code.NotFound);
           }
           const wanted = req.hosts.length > 0 ? new Set(req.hosts) : null;
+          const revisions = state.revisions();
           const view: PathsView = {
             generation: state.generation,
+            topologyRevision: revisions.topology,
+            intentsRevision: revisions.intents,
             hosts: state
               .hosts()
               .filter((h) => !wanted || wanted.has(h))
               .map((h) => {
                 const s = state.snapshot(h);
                 const report = reports.get(h);
-                return { host: h, version: Number(s?.version ?? 0n), rules: s?.rules ?? [], watch: s?.watch ?? [], ...(report ? { report } : {}) };
+                return {
+                  host: h,
+                  version: Number(s?.version ?? 0n),
+                  rules: s?.rules ?? [],
+                  watch: s?.watch ?? [],
+                  topologyRevision: s?.topologyRevision ?? 0,
+                  intentsRevision: s?.intentsRevision ?? 0,
+                  ...(report ? { report } : {}),
+                };
               }),
             agents: hub
               .subscribers()
@@ -187,7 +202,8 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           pushes.reported(report.host, report.generation, report.appliedVersion);
           await liveliness.reported(previous, received);
           // The version after whatever this report set off.
-          return reportAckToProto({ generation: state.generation, version: Number(state.snapshot(req.host)?.version ?? 0n) });
+          const now = state.snapshot(req.host);
+          return reportAckToProto({ generation: state.generation, version: Number(now?.version ?? 0n), topologyRevision: now?.topologyRevision ?? 0, intentsRevision: now?.intentsRevision ?? 0 });
         },
 
         async applyIntents(req, ctx) {
@@ -203,7 +219,21 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         listLinks() {
-          return linksViewToProto(liveliness.links());
+          const links = liveliness.links();
+          return linksViewToProto(topologyChanges ? topologyChanges.decorate(links) : links);
+        },
+
+        async changeTopology(req, ctx) {
+          deps.rateLimits?.topology?.take(principalOf(ctx));
+          let call;
+          try {
+            call = topologyChangeCallFromProto(req);
+          } catch (e) {
+            if (e instanceof ConversionError) throw new ConnectError(e.message, Code.InvalidArgument);
+            throw e;
+          }
+          if (!topologyChanges) throw new ConnectError("topology changes are not supported by controller replicas on etcd yet: drain and change metrics on a single-process controller", Code.Unimplemented);
+          return topologyChangeResultToProto(await topologyChanges.change(call, principalOf(ctx)));
         },
 
         listEvents(req) {

@@ -15,6 +15,17 @@
 //   second stays (r2 and r6 down, r2 back: a path over r2 beats the one that avoided both). A pair
 //   whose declared paths cross no mark has them already, and nothing coming back can beat them.
 // Hosts whose rules or watch probes did not change get no delta and keep their version.
+//
+// The state is a function of two revisions, which every delta and snapshot names: the topology
+// revision (bumped once by every setLiveliness that changes the overlay's exclusions and by every
+// changeTopology that changes something) and the intents revision (bumped by every commit that
+// changes the intents, or set to the applier's). An operator's drain is an overlay mark that
+// only an undrain clears: it joins the overlay's exclusions as "down" and is recomputed as a mark
+// is. A metric change recomputes the pairs whose paths (current or declared) cross the link when it
+// only makes the link worse (te, delay, jitter, loss or utilization up, bandwidth down): a path
+// that does not cross it costs what it did and every other got no cheaper. An IGP metric change,
+// or any change that makes a link better, recomputes every pair (a full recompute): a cheaper link
+// may improve any path, and segment lists follow the IGP's shortest paths everywhere.
 import { randomUUID } from "node:crypto";
 import type { HostRule, RuleTarget } from "../core/assignments.js";
 import { intentRules, ruleKeys } from "../core/assignments.js";
@@ -22,7 +33,7 @@ import type { ElementState, WatchProbe } from "../core/elements.js";
 import { elementKey } from "../core/elements.js";
 import type { Intent, Topology } from "../core/model.js";
 import { CrossingIndex, crossedElements } from "../core/crossing-index.js";
-import { isNothingUnavailable, NOTHING_UNAVAILABLE, type Unavailable } from "../core/live-paths.js";
+import { isNothingUnavailable, NOTHING_UNAVAILABLE, type ElementIds, type Unavailable } from "../core/live-paths.js";
 import { ruleTargets } from "../core/targets.js";
 import type { ApplySummary, HostRuleChangesView, IntentsDiffView, RuleRefView } from "../api/types.js";
 
@@ -37,11 +48,41 @@ export interface HostDelta {
   removed: string[];
   /** The host's new watch probes, when they changed. */
   watch?: WatchProbe[];
+  /** The state's revisions the delta was computed at (absent: a delta made elsewhere, e.g. a test's). */
+  topologyRevision?: number;
+  intentsRevision?: number;
+}
+
+/** What the state is a function of. */
+export interface Revisions {
+  /** Every overlay mark or clear and every operator change of the topology bumps it; from 1. */
+  topology: number;
+  /** ListIntents' revision. */
+  intents: number;
+}
+
+/** An operator's change of the model (changeTopology): the topology with new metrics, and the drained elements. */
+export interface TopologyChangeInput {
+  /** The same routers, hosts and links (ids, order) with new metrics; absent: unchanged. */
+  topology?: Topology;
+  /** Link ids and router names drained (treated as marked down); absent: unchanged. */
+  drained?: ElementIds;
+}
+
+/** What changeTopology did. */
+export interface TopologyApplied extends OverlayApplied {
+  /** Something differed: the topology revision was bumped. */
+  topologyChanged: boolean;
+  /** Every pair was recomputed (an IGP change, or a link made better). */
+  full: boolean;
 }
 
 export interface HostSnapshot {
   host: string;
   version: bigint;
+  /** The state's current revisions. */
+  topologyRevision: number;
+  intentsRevision: number;
   /** The complete rule set, in priority order. */
   rules: HostRule[];
   watch: WatchProbe[];
@@ -90,13 +131,20 @@ export interface ComputedPair {
 /** Pairs computed ahead for planIntents, by pairKey(host, intent name); used only under the overlay they were computed under. */
 export interface Precomputed {
   unavailable: Unavailable;
+  /** The topology they were computed over; absent: the state's (as it was when they were asked for). */
+  topology?: Topology;
   pairs: ReadonlyMap<string, ComputedPair>;
 }
 
 export interface ControllerState {
   /** Random per state instance: agents notice a controller restart by it. */
   readonly generation: string;
+  /** The topology with the operator's metric changes (changeTopology); drains are in unavailable(). */
   readonly topology: Topology;
+  /** The revisions the state is at. */
+  revisions(): Revisions;
+  /** The elements the operator drained (changeTopology). */
+  drained(): ElementIds;
   /** Current intents, in priority (file) order. */
   intents(): Intent[];
   /** Host names of the topology, in topology order. */
@@ -117,11 +165,17 @@ export interface ControllerState {
    * Applies a plan of this state: as setIntents(plan.intents), without computing again what the
    * plan computed, unless the state changed since (then it is planned again).
    */
-  commitIntents(plan: IntentsPlan): { summary: ApplySummary; deltas: HostDelta[] };
+  commitIntents(plan: IntentsPlan, intentsRevision?: number): { summary: ApplySummary; deltas: HostDelta[] };
   /** Replaces the intents; returns what changed, per intent and per host. Hosts without changes get no delta. */
   setIntents(intents: Intent[]): { summary: ApplySummary; deltas: HostDelta[] };
   /** Takes the overlay's new exclusions and every host's watch probes (hosts absent: none); recomputes only what they touch. */
   setLiveliness(unavailable: Unavailable, watch: ReadonlyMap<string, WatchProbe[]>): OverlayApplied;
+  /**
+   * Applies an operator's change: new metrics and/or drained elements (checked by the caller: the same
+   * links, known names). Recomputes what it touches (see the module comment), bumps the topology
+   * revision once when anything differs; a change to what is already in force changes nothing.
+   */
+  changeTopology(change: TopologyChangeInput): TopologyApplied;
 }
 
 /** JSON with object keys sorted: equal for structurally equal plain data. */
@@ -218,10 +272,51 @@ function statesOf(u: Unavailable): Map<string, ElementState> {
   return out;
 }
 
+/** The overlay's exclusions with the drained elements down (a drained element marked degraded is down). */
+export function withDrained(u: Unavailable, drained: ElementIds): Unavailable {
+  if (drained.links.length + drained.routers.length === 0) return u;
+  const union = (a: string[], b: string[]) => [...new Set([...a, ...b])].sort();
+  const down = { links: union(u.down.links, drained.links), routers: union(u.down.routers, drained.routers) };
+  const links = new Set(down.links);
+  const routers = new Set(down.routers);
+  return { down, degraded: { links: u.degraded.links.filter((l) => !links.has(l)), routers: u.degraded.routers.filter((r) => !routers.has(r)) } };
+}
+
+const sameIds = (a: ElementIds, b: ElementIds) => canonicalJson([[...a.links].sort(), [...a.routers].sort()]) === canonicalJson([[...b.links].sort(), [...b.routers].sort()]);
+const sameUnavailable = (a: Unavailable, b: Unavailable) => a === b || (sameIds(a.down, b.down) && sameIds(a.degraded, b.degraded));
+
+/** Link metrics: which way is worse for paths (higher cost, less capacity). */
+const WORSE_WHEN_HIGHER = ["te", "delayUs", "jitterUs", "loss", "utilization"] as const;
+const WORSE_WHEN_LOWER = ["bandwidthBps"] as const;
+
+/** How `next`'s links differ from `prev`'s: the links made only worse, and whether any was made better or changed its IGP metric. */
+function metricChanges(prev: Topology, next: Topology): { worse: string[]; full: boolean } {
+  if (prev === next) return { worse: [], full: false };
+  if (prev.links.length !== next.links.length) throw new Error("changeTopology: the topology must have the same links");
+  const worse: string[] = [];
+  let full = false;
+  prev.links.forEach((a, i) => {
+    const b = next.links[i]!;
+    if (a.id !== b.id) throw new Error(`changeTopology: link ${i} is ${b.id}, was ${a.id}`);
+    let worsened = false;
+    if (a.igp !== b.igp) full = true;
+    for (const k of WORSE_WHEN_HIGHER) {
+      if (b[k] > a[k]) worsened = true;
+      else if (b[k] < a[k]) full = true;
+    }
+    for (const k of WORSE_WHEN_LOWER) {
+      if (b[k] < a[k]) worsened = true;
+      else if (b[k] > a[k]) full = true;
+    }
+    if (worsened) worse.push(a.id);
+  });
+  return { worse, full };
+}
+
 export function createControllerState(
   topology: Topology,
   intents: Intent[],
-  opts: { generation?: string; targets?: TargetsOf } = {},
+  opts: { generation?: string; targets?: TargetsOf; intentsRevision?: number } = {},
 ): ControllerState {
   const generation = opts.generation ?? randomUUID();
   const targetsOf: TargetsOf = opts.targets ?? ruleTargets;
@@ -229,6 +324,12 @@ export function createControllerState(
   const isHost = new Set(hostNames);
   let current: Intent[] = [...intents];
   let unavailable: Unavailable = NOTHING_UNAVAILABLE;
+  /** The overlay's own exclusions (setLiveliness) and the operator's drains; `unavailable` is both. */
+  let livePart: Unavailable = NOTHING_UNAVAILABLE;
+  let drained: ElementIds = { links: [], routers: [] };
+  const revisions: Revisions = { topology: 1, intents: opts.intentsRevision ?? 1 };
+  /** Deltas name the revisions they were computed at. */
+  const stamp = (deltas: HostDelta[]): HostDelta[] => deltas.map((d) => ({ ...d, topologyRevision: revisions.topology, intentsRevision: revisions.intents }));
   const pairs = new Map<string, Pair>();
   /** Elements crossed by each pair's paths as they are now, and as they would be with nothing marked. */
   const crossing = new CrossingIndex();
@@ -302,7 +403,7 @@ export function createControllerState(
 
   /** A pair computed ahead, when it was computed for this intent under the current overlay. */
   const takeAhead = (m: { key: string; host: string; intent: Intent }, ahead: Precomputed | undefined): Computed | undefined => {
-    const given = ahead && ahead.unavailable === unavailable ? ahead.pairs.get(m.key) : undefined;
+    const given = ahead && ahead.unavailable === unavailable && (ahead.topology ?? topology) === topology ? ahead.pairs.get(m.key) : undefined;
     const intentJson = canonicalJson(m.intent);
     if (!given || given.intentJson !== intentJson) return undefined;
     return {
@@ -334,11 +435,13 @@ export function createControllerState(
     return plan;
   };
 
-  const commitIntents = (given: IntentsPlan): { summary: ApplySummary; deltas: HostDelta[] } => {
+  const commitIntents = (given: IntentsPlan, intentsRevision?: number): { summary: ApplySummary; deltas: HostDelta[] } => {
     let plan = plans.get(given);
     if (!plan || plan.epoch !== epoch) plan = plans.get(planIntents([...given.intents]))!;
     epoch++;
     const { added, changed, removed, unchanged } = plan.diff;
+    if (intentsRevision !== undefined) revisions.intents = intentsRevision;
+    else if (added.length + changed.length + removed.length > 0 || plan.diff.reordered) revisions.intents++;
     const summary: ApplySummary = { added: [...added], changed: [...changed], removed: [...removed], unchanged: [...unchanged], hostsPushed: [] };
     current = [...plan.intents];
     for (const [key, c] of plan.computed) store(key, c);
@@ -354,18 +457,22 @@ export function createControllerState(
       deltas.push({ host, version: s.version, upserts, removed: gone });
       summary.hostsPushed.push({ host, version: Number(s.version), upserts: upserts.length, removals: gone.length });
     }
-    return { summary, deltas };
+    return { summary, deltas: stamp(deltas) };
   };
 
-  return {
+  const self: ControllerState = {
     generation,
-    topology,
+    get topology() {
+      return topology;
+    },
+    revisions: () => ({ ...revisions }),
+    drained: () => ({ links: [...drained.links], routers: [...drained.routers] }),
     intents: () => [...current],
     hosts: () => [...hostNames],
     hasHost: (host) => perHost.has(host),
     snapshot(host) {
       const s = perHost.get(host);
-      return s ? { host, version: s.version, rules: [...s.rules], watch: [...s.watch] } : undefined;
+      return s ? { host, version: s.version, topologyRevision: revisions.topology, intentsRevision: revisions.intents, rules: [...s.rules], watch: [...s.watch] } : undefined;
     },
     unavailable: () => unavailable,
 
@@ -374,7 +481,10 @@ export function createControllerState(
     commitIntents,
     setIntents: (next) => commitIntents(planIntents(next)),
 
-    setLiveliness(next, watch) {
+    setLiveliness(live, watch) {
+      if (!sameUnavailable(live, livePart)) revisions.topology++;
+      livePart = live;
+      const next = withDrained(live, drained);
       epoch++;
       const before = statesOf(unavailable);
       const after = statesOf(next);
@@ -417,7 +527,77 @@ export function createControllerState(
         s.version += 1n;
         deltas.push({ host, version: s.version, upserts, removed, ...(watchChanged ? { watch: [...newWatch] } : {}) });
       }
-      return { deltas, recomputed, changed };
+      return { deltas: stamp(deltas), recomputed, changed };
+    },
+
+    changeTopology(change) {
+      const nextTopology = change.topology ?? topology;
+      const nextDrained = change.drained ? { links: [...new Set(change.drained.links)].sort(), routers: [...new Set(change.drained.routers)].sort() } : drained;
+      const metrics = metricChanges(topology, nextTopology);
+      const drainsChanged = !sameIds(drained, nextDrained);
+      if (!metrics.full && metrics.worse.length === 0 && !drainsChanged) return { deltas: [], recomputed: [], changed: [], topologyChanged: false, full: false };
+      epoch++;
+      revisions.topology++;
+      const next = withDrained(livePart, nextDrained);
+      // Pairs to recompute, and those whose declared paths (nothing marked) may change too (a metric change).
+      const affected = new Set<string>();
+      const declaredToo = new Set<string>();
+      if (metrics.full) for (const key of pairs.keys()) declaredToo.add(key);
+      for (const id of metrics.worse) {
+        const key = elementKey({ kind: "link", id });
+        for (const p of crossing.pairs(key)) declaredToo.add(p);
+        for (const p of declaredCrossing.pairs(key)) declaredToo.add(p);
+      }
+      for (const p of declaredToo) affected.add(p);
+      // Drains and undrains, as setLiveliness treats marks and clears.
+      const before = statesOf(unavailable);
+      const after = statesOf(next);
+      let better = false;
+      let worse = false;
+      for (const key of new Set([...before.keys(), ...after.keys()])) {
+        const was = RANK[before.get(key) ?? "up"];
+        const now = RANK[after.get(key) ?? "up"];
+        if (was === now) continue;
+        for (const p of crossing.pairs(key)) affected.add(p);
+        better ||= now < was;
+        worse ||= now > was;
+      }
+      if (better) for (const key of before.keys()) for (const p of declaredCrossing.pairs(key)) affected.add(p);
+      // A pair with no path crosses nothing, so no index finds it; what made it infeasible may be
+      // told differently now (its reason names the exclusions and bounds that cut it): recompute it.
+      if (worse || metrics.worse.length > 0) for (const [key, p] of pairs) if (p.targets.some((t) => !t.result.ok)) affected.add(key);
+      topology = nextTopology;
+      drained = nextDrained;
+      unavailable = next;
+      const intentByName = new Map(current.map((i) => [i.name, i]));
+      const recomputed: RuleRefView[] = [];
+      const changedRules: RuleRefView[] = [];
+      const hostsTouched = new Set<string>();
+      for (const key of [...affected].sort()) {
+        const pair = pairs.get(key)!;
+        const intent = intentByName.get(pair.intent)!;
+        const old = targetsJson(pair.targets);
+        compute(pair.host, intent, declaredToo.has(key));
+        const differs = targetsJson(pairs.get(key)!.targets) !== old;
+        for (const rule of ruleKeys(intent)) {
+          recomputed.push({ host: pair.host, rule });
+          if (differs) changedRules.push({ host: pair.host, rule });
+        }
+        if (differs) hostsTouched.add(pair.host);
+      }
+      const deltas: HostDelta[] = [];
+      for (const host of hostNames) {
+        if (!hostsTouched.has(host)) continue;
+        const s = perHost.get(host)!;
+        const rules = rulesOf(host);
+        const { upserts, removed } = diffRules(s.rules, rules);
+        if (upserts.length === 0 && removed.length === 0) continue;
+        s.rules = rules;
+        s.version += 1n;
+        deltas.push({ host, version: s.version, upserts, removed });
+      }
+      return { deltas: stamp(deltas), recomputed, changed: changedRules, topologyChanged: true, full: metrics.full };
     },
   };
+  return self;
 }

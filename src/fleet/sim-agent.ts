@@ -188,6 +188,8 @@ export class SimAgent {
       host: this.o.host,
       generation: this.store.generation ?? "",
       appliedVersion: Number(this.store.version),
+      topologyRevision: this.store.revisions.topology,
+      intentsRevision: this.store.revisions.intents,
       reportedAt: new Date(now).toISOString(),
       rules: rules.map((r) => ({
         key: r.key,

@@ -125,14 +125,17 @@ export class EtcdStore implements ControllerStore {
       throw unavailable("read", e);
     }
     const revision = BigInt(res.header.revision);
-    const contents: StoreContents = { revision, intents: null, hosts: new Map(), reports: new Map(), overlay: [], computed: null };
+    const contents: StoreContents = { revision, intents: null, hosts: new Map(), reports: new Map(), overlay: [], overlayRevision: 0n, computed: null };
     for (const kv of res.kvs) {
       const c = this.safeChange(kv, false);
       if (!c) continue;
       if (c.kind === "intents") contents.intents = c.record;
       else if (c.kind === "host") contents.hosts.set(c.host.host, c.host);
       else if (c.kind === "report" && c.report) contents.reports.set(c.host, c.report);
-      else if (c.kind === "overlay") contents.overlay = c.overlay;
+      else if (c.kind === "overlay") {
+        contents.overlay = c.overlay;
+        contents.overlayRevision = c.revision;
+      }
       else if (c.kind === "computed") contents.computed = c.computed;
     }
     const w = this.client.watch().prefix(PREFIX).startRevision(String(revision + 1n)).watcher();

@@ -92,6 +92,7 @@ export class MemoryStore implements ControllerStore {
       hosts: new Map([...b.hosts].map(([h, c]) => [h, c.host])),
       reports: new Map([...b.reports].filter(([, c]) => c.report).map(([h, c]) => [h, c.report!])),
       overlay: b.overlay?.overlay ?? ([] as StoredOverlay),
+      overlayRevision: b.overlay?.revision ?? 0n,
       computed: b.computed?.computed ?? (null as ComputedRecord | null),
     });
   }

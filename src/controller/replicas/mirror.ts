@@ -4,7 +4,7 @@
 import type { Intent, Topology } from "../../core/model.js";
 import type { ReceivedReportView } from "../../api/types.js";
 import type { ServedState } from "../service.js";
-import type { HostDelta, HostSnapshot } from "../state.js";
+import type { HostDelta, HostSnapshot, Revisions } from "../state.js";
 import { canonicalJson, diffRules } from "../state.js";
 import { ReportStore } from "../reports.js";
 import { decodeIntents } from "./intents-codec.js";
@@ -44,6 +44,8 @@ export class StoreMirror implements ServedState {
   private record: IntentsRecord;
   private current: Intent[];
   private overlayMarks: StoredOverlay;
+  /** The store revision of the overlay's last write: replicas' topology revision (the same on each). */
+  private overlayRevision: bigint;
   private computedRecord: ComputedRecord | null;
   private computedAt = 0n;
   /** The latest store revision seen. */
@@ -73,6 +75,7 @@ export class StoreMirror implements ServedState {
     for (const [h, a] of contents.hosts) if (this.hostSet.has(h) && fine({ kind: "host", revision: 0n, host: a })) this.assigned.set(h, a);
     for (const r of contents.reports.values()) if (this.hostSet.has(r.host) && fine({ kind: "report", revision: 0n, host: r.host, report: r })) this.take(r);
     this.overlayMarks = fine({ kind: "overlay", revision: 0n, overlay: contents.overlay }) ? contents.overlay : [];
+    this.overlayRevision = contents.overlayRevision;
     this.computedRecord = contents.computed && fine({ kind: "computed", revision: 0n, computed: contents.computed }) ? contents.computed : null;
     this.revision = contents.revision;
   }
@@ -97,7 +100,15 @@ export class StoreMirror implements ServedState {
   }
   snapshot(host: string): HostSnapshot | undefined {
     const a = this.assigned.get(host);
-    return a ? { host, version: a.version, rules: [...a.rules], watch: [...a.watch] } : undefined;
+    return a ? { host, version: a.version, ...this.revisionFields(), rules: [...a.rules], watch: [...a.watch] } : undefined;
+  }
+  /** Topology: the overlay's store revision (1 before its first write); intents: the stored intents' revision. */
+  revisions(): Revisions {
+    return { topology: Math.max(1, Number(this.overlayRevision)), intents: this.record.revision };
+  }
+  private revisionFields(): { topologyRevision: number; intentsRevision: number } {
+    const r = this.revisions();
+    return { topologyRevision: r.topology, intentsRevision: r.intents };
   }
   assignment(host: string): StoredHost | undefined {
     return this.assigned.get(host);
@@ -138,7 +149,7 @@ export class StoreMirror implements ServedState {
         this.assigned.set(c.host.host, c.host);
         const { upserts, removed } = diffRules(prev?.rules ?? [], c.host.rules);
         const watchChanged = !prev || canonicalJson(prev.watch) !== canonicalJson(c.host.watch);
-        this.listeners.deltas([{ host: c.host.host, version: c.host.version, upserts, removed, ...(watchChanged ? { watch: c.host.watch } : {}) }]);
+        this.listeners.deltas([{ host: c.host.host, version: c.host.version, upserts, removed, ...(watchChanged ? { watch: c.host.watch } : {}), ...this.revisionFields() }]);
         break;
       }
       case "intents": {
@@ -164,6 +175,7 @@ export class StoreMirror implements ServedState {
       }
       case "overlay":
         this.overlayMarks = c.overlay;
+        this.overlayRevision = c.revision;
         break;
       case "computed":
         this.computedRecord = c.computed;

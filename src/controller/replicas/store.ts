@@ -53,6 +53,8 @@ export interface StoreContents {
   hosts: Map<string, StoredHost>;
   reports: Map<string, ReceivedReportView>;
   overlay: StoredOverlay;
+  /** The store revision of the overlay's last write (0: never written). */
+  overlayRevision: bigint;
   computed: ComputedRecord | null;
 }
 

@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/v1/cairn.proto.
  */
 export const file_cairn_v1_cairn: GenFile = /*@__PURE__*/
-  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiXAoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgEIqcBCgpQYXRoVXBkYXRlEgwKBGhvc3QYASABKAkSEgoKZ2VuZXJhdGlvbhgCIAEoCRIPCgd2ZXJzaW9uGAMgASgEEgwKBGZ1bGwYBCABKAgSHwoHdXBzZXJ0cxgFIAMoCzIOLmNhaXJuLnYxLlJ1bGUSFAoMcmVtb3ZlZF9rZXlzGAYgAygJEiEKBXdhdGNoGAcgASgLMhIuY2Fpcm4udjEuV2F0Y2hTZXQiMAoIV2F0Y2hTZXQSJAoGcHJvYmVzGAEgAygLMhQuY2Fpcm4udjEuV2F0Y2hQcm9iZSJQCgpXYXRjaFByb2JlEhIKCnByb2JlX3NpZHMYASADKAkSDwoHcm91dGVycxgCIAMoCRINCgVsaW5rcxgDIAMoCRIOCgZyZWFzb24YBCABKAkilgEKB1NlZ21lbnQSCwoDc2lkGAEgASgJEgwKBG5vZGUYAiABKAkSKwoIYmVoYXZpb3IYAyABKA4yGS5jYWlybi52MS5TZWdtZW50QmVoYXZpb3ISIQoEbGluaxgEIAEoCzITLmNhaXJuLnYxLkFkamFjZW5jeRIUCgdzZXJ2aWNlGAUgASgJSACIAQFCCgoIX3NlcnZpY2UiJQoJQWRqYWNlbmN5EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkimgEKC1BhdGhNZXRyaWNzEhIKCmxhdGVuY3lfdXMYASABKAESCwoDaWdwGAIgASgBEgwKBGhvcHMYAyABKA0SCgoCdGUYBCABKAESEQoJaml0dGVyX3VzGAUgASgBEgwKBGxvc3MYBiABKAESFgoOYm90dGxlbmVja19icHMYByABKAESFwoPbWF4X3V0aWxpemF0aW9uGAggASgBIoQBCgRQYXRoEg0KBW5vZGVzGAEgAygJEiMKCHNlZ21lbnRzGAIgAygLMhEuY2Fpcm4udjEuU2VnbWVudBImCgdtZXRyaWNzGAMgASgLMhUuY2Fpcm4udjEuUGF0aE1ldHJpY3MSDQoFbGlua3MYBCADKAkSEQoJc3JoX2J5dGVzGAUgASgNIrcBCglSdWxlTWF0Y2gSEAoDYXBwGAEgASgJSACIAQESEwoGY2dyb3VwGAIgASgJSAGIAQESEQoEdXNlchgDIAEoCUgCiAEBEhMKBnNvdXJjZRgEIAEoCUgDiAEBEhAKCHByb3RvY29sGAUgASgNEhEKCXBvcnRfZnJvbRgGIAEoDRIPCgdwb3J0X3RvGAcgASgNQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlIsoBCgZUYXJnZXQSDgoGcHJlZml4GAEgASgJEiQKBnN0YXR1cxgCIAEoDjIULmNhaXJuLnYxLlJ1bGVTdGF0dXMSDgoGcmVhc29uGAMgASgJEhwKBHBhdGgYBCABKAsyDi5jYWlybi52MS5QYXRoEh4KBmJhY2t1cBgFIAEoCzIOLmNhaXJuLnYxLlBhdGgSDQoFbm90ZXMYBiADKAkSEgoKcHJvYmVfc2lkcxgHIAMoCRIZChFiYWNrdXBfcHJvYmVfc2lkcxgIIAMoCSKqAgoEUnVsZRILCgNrZXkYASABKAkSDgoGaW50ZW50GAIgASgJEhAKCHByaW9yaXR5GAMgASgNEiIKBW1hdGNoGA4gASgLMhMuY2Fpcm4udjEuUnVsZU1hdGNoEhIKCm9uX2ZhaWx1cmUYDyABKAkSIQoHdGFyZ2V0cxgQIAMoCzIQLmNhaXJuLnYxLlRhcmdldBIQCgNkbnMYESABKAlIAIgBARIoCgpsaXZlbGluZXNzGBIgASgLMhQuY2Fpcm4udjEuTGl2ZWxpbmVzc0IGCgRfZG5zSgQIBBAOUgNhcHBSBnByZWZpeFIIcHJvdG9jb2xSCXBvcnRfZnJvbVIHcG9ydF90b1IGc3RhdHVzUgZyZWFzb25SBHBhdGhSBmJhY2t1cFIFbm90ZXMiJQoJUG9ydFJhbmdlEgwKBGZyb20YASABKA0SCgoCdG8YAiABKA0imgIKC0ludGVudE1hdGNoEg0KBWhvc3RzGAEgAygJEhAKA2FwcBgCIAEoCUgBiAEBEhMKBmNncm91cBgHIAEoCUgCiAEBEhEKBHVzZXIYCCABKAlIA4gBARITCgZzb3VyY2UYCSABKAlIBIgBARIRCgd0b19ob3N0GAMgASgJSAASEwoJdG9fcHJlZml4GAQgASgJSAASEAoGdG9fZG5zGAogASgJSAASFQoIcHJvdG9jb2wYBSABKAlIBYgBARIiCgVwb3J0cxgGIAMoCzITLmNhaXJuLnYxLlBvcnRSYW5nZUIECgJ0b0IGCgRfYXBwQgkKB19jZ3JvdXBCBwoFX3VzZXJCCQoHX3NvdXJjZUILCglfcHJvdG9jb2wi/gIKC0NvbnN0cmFpbnRzEhsKDm1heF9sYXRlbmN5X3VzGAEgASgBSACIAQESEwoLYXZvaWRfbm9kZXMYAiADKAkSEwoLYXZvaWRfbGlua3MYAyADKAkSGgoNbWF4X2ppdHRlcl91cxgEIAEoAUgBiAEBEhUKCG1heF9sb3NzGAUgASgBSAKIAQESFQoIbWF4X2hvcHMYBiABKA1IA4gBARIeChFtaW5fYmFuZHdpZHRoX2JwcxgHIAEoAUgEiAEBEhMKC2F2b2lkX3NybGdzGAggAygJEhUKDWF2b2lkX3JlZ2lvbnMYCSADKAkSEwoLZXhjbHVkZV9hbnkYCiADKAkSEwoLaW5jbHVkZV9hbnkYCyADKAkSEwoLaW5jbHVkZV9hbGwYDCADKAlCEQoPX21heF9sYXRlbmN5X3VzQhAKDl9tYXhfaml0dGVyX3VzQgsKCV9tYXhfbG9zc0ILCglfbWF4X2hvcHNCFAoSX21pbl9iYW5kd2lkdGhfYnBzIugCCgZJbnRlbnQSDAoEbmFtZRgBIAEoCRIkCgVtYXRjaBgCIAEoCzIVLmNhaXJuLnYxLkludGVudE1hdGNoEhEKCW9iamVjdGl2ZRgDIAEoCRIqCgtjb25zdHJhaW50cxgEIAEoCzIVLmNhaXJuLnYxLkNvbnN0cmFpbnRzEi4KB3dlaWdodHMYBSADKAsyHS5jYWlybi52MS5JbnRlbnQuV2VpZ2h0c0VudHJ5EgsKA3ZpYRgGIAMoCRISCgpwcm90ZWN0aW9uGAcgASgJEhAKA21zZBgIIAEoDUgAiAEBEhcKCm9uX2ZhaWx1cmUYCSABKAlIAYgBARIoCgpsaXZlbGluZXNzGAogASgLMhQuY2Fpcm4udjEuTGl2ZWxpbmVzcxouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4AUIGCgRfbXNkQg0KC19vbl9mYWlsdXJlIsQBCgpMaXZlbGluZXNzEhIKCnByb2Jlc19vZmYYASABKAgSGAoLaW50ZXJ2YWxfbXMYAiABKA1IAIgBARITCgZtaXNzZXMYAyABKA1IAYgBARIbCg5sb3NzX3RocmVzaG9sZBgEIAEoAUgCiAEBEhgKC2hvbGRkb3duX21zGAUgASgNSAOIAQFCDgoMX2ludGVydmFsX21zQgkKB19taXNzZXNCEQoPX2xvc3NfdGhyZXNob2xkQg4KDF9ob2xkZG93bl9tcyIUChJMaXN0SW50ZW50c1JlcXVlc3QiggEKE0xpc3RJbnRlbnRzUmVzcG9uc2USIQoHaW50ZW50cxgBIAMoCzIQLmNhaXJuLnYxLkludGVudBIOCgZzb3VyY2UYAiABKAkSEAoIcmV2aXNpb24YAyABKAQSEgoKY2hhbmdlZF9hdBgEIAEoCRISCgpjaGFuZ2VkX2J5GAUgASgJIiEKEExpc3RQYXRoc1JlcXVlc3QSDQoFaG9zdHMYASADKAkisQEKCUhvc3RQYXRocxIMCgRob3N0GAEgASgJEg8KB3ZlcnNpb24YAiABKAQSHQoFcnVsZXMYAyADKAsyDi5jYWlybi52MS5SdWxlEiUKBnJlcG9ydBgEIAEoCzIVLmNhaXJuLnYxLkFnZW50UmVwb3J0EhoKEnJlcG9ydF9yZWNlaXZlZF9hdBgFIAEoCRIjCgV3YXRjaBgGIAMoCzIULmNhaXJuLnYxLldhdGNoUHJvYmUibwoJQWdlbnRJbmZvEgwKBGhvc3QYASABKAkSFQoNYWdlbnRfdmVyc2lvbhgCIAEoCRIMCgRwZWVyGAMgASgJEhQKDGNvbm5lY3RlZF9hdBgEIAEoCRIZChFsYXN0X3NlbnRfdmVyc2lvbhgFIAEoBCJwChFMaXN0UGF0aHNSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgJEiIKBWhvc3RzGAIgAygLMhMuY2Fpcm4udjEuSG9zdFBhdGhzEiMKBmFnZW50cxgDIAMoCzITLmNhaXJuLnYxLkFnZW50SW5mbyKfAgoLQWdlbnRSZXBvcnQSDAoEaG9zdBgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgJEhcKD2FwcGxpZWRfdmVyc2lvbhgDIAEoBBITCgtyZXBvcnRlZF9hdBgEIAEoCRIjCgVydWxlcxgFIAMoCzIULmNhaXJuLnYxLlJ1bGVSZXBvcnQSQAoOZGF0YXBhdGhfZHJvcHMYBiADKAsyKC5jYWlybi52MS5BZ2VudFJlcG9ydC5EYXRhcGF0aERyb3BzRW50cnkSIwoFcGF0aHMYByADKAsyFC5jYWlybi52MS5QYXRoSGVhbHRoGjQKEkRhdGFwYXRoRHJvcHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAQ6AjgBIpwCCgpQYXRoSGVhbHRoEhIKCnByb2JlX3NpZHMYASADKAkSDwoHcm91dGVycxgCIAMoCRINCgVsaW5rcxgDIAMoCRINCgVzdGF0ZRgEIAEoCRINCgVzaW5jZRgFIAEoCRIMCgRsb3NzGAYgASgBEhIKCnJ0dF9taW5fdXMYByABKAESEgoKcnR0X2F2Z191cxgIIAEoARISCgpydHRfcDk5X3VzGAkgASgBEhMKC3Byb2Jlc19zZW50GAogASgEEhcKD3Byb2Jlc19yZWNlaXZlZBgLIAEoBBIfCgR1c2VzGAwgAygLMhEuY2Fpcm4udjEuUGF0aFVzZRITCgtpbnRlcnZhbF9tcxgNIAEoDRIOCgZtaXNzZXMYDiABKA0iRQoHUGF0aFVzZRIMCgRydWxlGAEgASgJEg4KBnByZWZpeBgCIAEoCRIMCgRyb2xlGAMgASgJEg4KBmFjdGl2ZRgEIAEoCCK+AQoKUnVsZVJlcG9ydBILCgNrZXkYASABKAkSDQoFc3RhdGUYAiABKAkSDgoGcmVhc29uGAMgASgJEhAKCHByZWZpeGVzGAQgAygJEg4KBmFjdGl2ZRgFIAEoCRIXCg9zdGVlcmVkX3BhY2tldHMYBiABKAQSFQoNc3RlZXJlZF9ieXRlcxgHIAEoBBIZChF1bnN0ZWVyZWRfcGFja2V0cxgIIAEoBBIXCg9kcm9wcGVkX3BhY2tldHMYCSABKAQiOwoUUmVwb3J0U3RhdHVzUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEIocBChNBcHBseUludGVudHNSZXF1ZXN0EhAKCGZpbGVuYW1lGAIgASgJEiEKB2ludGVudHMYAyADKAsyEC5jYWlybi52MS5JbnRlbnQSFQoNYmFzZV9yZXZpc2lvbhgEIAEoBBIYChBhbGxvd19yZW1vdmVfYWxsGAUgASgISgQIARACUgR5YW1sIkwKCEhvc3RQdXNoEgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIPCgd1cHNlcnRzGAMgASgNEhAKCHJlbW92YWxzGAQgASgNIlAKD0hvc3RSdWxlQ2hhbmdlcxIMCgRob3N0GAEgASgJEg0KBWFkZGVkGAIgAygJEg8KB2NoYW5nZWQYAyADKAkSDwoHcmVtb3ZlZBgEIAMoCSLzAQoUQXBwbHlJbnRlbnRzUmVzcG9uc2USDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJEhEKCXVuY2hhbmdlZBgEIAMoCRIoCgxob3N0c19wdXNoZWQYBSADKAsyEi5jYWlybi52MS5Ib3N0UHVzaBIZChFwcmV2aW91c19yZXZpc2lvbhgGIAEoBBIQCghyZXZpc2lvbhgHIAEoBBItCgpob3N0X3J1bGVzGAggAygLMhkuY2Fpcm4udjEuSG9zdFJ1bGVDaGFuZ2VzEhEKCXJlb3JkZXJlZBgJIAEoCCJ+ChZWYWxpZGF0ZUludGVudHNSZXF1ZXN0EhAKCGZpbGVuYW1lGAEgASgJEiEKB2ludGVudHMYAiADKAsyEC5jYWlybi52MS5JbnRlbnQSFQoNYmFzZV9yZXZpc2lvbhgDIAEoBBIYChBhbGxvd19yZW1vdmVfYWxsGAQgASgIIrEBChdWYWxpZGF0ZUludGVudHNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBINCgVhZGRlZBgCIAMoCRIPCgdjaGFuZ2VkGAMgAygJEg8KB3JlbW92ZWQYBCADKAkSEQoJdW5jaGFuZ2VkGAUgAygJEi0KCmhvc3RfcnVsZXMYBiADKAsyGS5jYWlybi52MS5Ib3N0UnVsZUNoYW5nZXMSEQoJcmVvcmRlcmVkGAcgASgIImwKD1ZhbGlkYXRpb25FcnJvchIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKA0SDgoGY29sdW1uGAMgASgNEg0KBWZpZWxkGAQgASgJEg4KBnJlYXNvbhgFIAEoCRIOCgZpbnRlbnQYBiABKAkiPQoQVmFsaWRhdGlvbkVycm9ycxIpCgZlcnJvcnMYASADKAsyGS5jYWlybi52MS5WYWxpZGF0aW9uRXJyb3IiFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0IrsBChNHZXRUb3BvbG9neVJlc3BvbnNlEikKB3JvdXRlcnMYASADKAsyGC5jYWlybi52MS5Ub3BvbG9neVJvdXRlchIlCgVob3N0cxgCIAMoCzIWLmNhaXJuLnYxLlRvcG9sb2d5SG9zdBIlCgVsaW5rcxgDIAMoCzIWLmNhaXJuLnYxLlRvcG9sb2d5TGluaxIrCghzZXJ2aWNlcxgEIAMoCzIZLmNhaXJuLnYxLlNlcnZpY2VGdW5jdGlvbiJ2Cg5Ub3BvbG9neVJvdXRlchIMCgRuYW1lGAEgASgJEg8KB2xvY2F0b3IYAiABKAkSEwoGcmVnaW9uGAMgASgJSACIAQESEAoDbXNkGAQgASgNSAGIAQESCwoDc2lkGAUgASgJQgkKB19yZWdpb25CBgoEX21zZCLBAQoMVG9wb2xvZ3lIb3N0EgwKBG5hbWUYASABKAkSDgoGcm91dGVyGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEgoKcHJlZml4X2xlbhgEIAEoDRIVCghhZGRyZXNzNBgFIAEoCUgAiAEBEhgKC3ByZWZpeF9sZW40GAYgASgNSAGIAQESFAoHZHg0X3NpZBgHIAEoCUgCiAEBQgsKCV9hZGRyZXNzNEIOCgxfcHJlZml4X2xlbjRCCgoIX2R4NF9zaWQi/wEKDFRvcG9sb2d5TGluaxIKCgJpZBgBIAEoCRIJCgFhGAIgASgJEgkKAWIYAyABKAkSCwoDaWdwGAQgASgNEgoKAnRlGAUgASgNEhAKCGRlbGF5X3VzGAYgASgBEhEKCWppdHRlcl91cxgHIAEoARIMCgRsb3NzGAggASgBEhUKDWJhbmR3aWR0aF9icHMYCSABKAESEwoLdXRpbGl6YXRpb24YCiABKAESDQoFc3JsZ3MYCyADKAkSDgoGY29sb3JzGAwgAygJEhAKA210dRgNIAEoDUgAiAEBEg0KBXNpZF9hGA4gASgJEg0KBXNpZF9iGA8gASgJQgYKBF9tdHUiTQoPU2VydmljZUZ1bmN0aW9uEgwKBG5hbWUYASABKAkSLAoJaW5zdGFuY2VzGAIgAygLMhkuY2Fpcm4udjEuU2VydmljZUluc3RhbmNlIj0KD1NlcnZpY2VJbnN0YW5jZRIMCgRub2RlGAEgASgJEgsKA3NpZBgCIAEoCRIPCgdoZWFsdGh5GAMgASgIIhIKEExpc3RMaW5rc1JlcXVlc3QipQEKEUxpc3RMaW5rc1Jlc3BvbnNlEiYKBWxpbmtzGAEgAygLMhcuY2Fpcm4udjEuRWxlbWVudEhlYWx0aBImCgVub2RlcxgCIAMoCzIXLmNhaXJuLnYxLkVsZW1lbnRIZWFsdGgSFAoMaG9sZF9kb3duX21zGAMgASgNEioKC3VuZXhwbGFpbmVkGAQgAygLMhUuY2Fpcm4udjEuRmFpbGluZ1BhdGgi8gEKDUVsZW1lbnRIZWFsdGgSCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIPCgdzdXNwZWN0GAQgASgIEg0KBXNpbmNlGAUgASgJEhIKCmNvbmZpZGVuY2UYBiABKAESDgoGdW5pcXVlGAcgASgIEg4KBnNvdXJjZRgIIAEoCRIRCgljbGVhcnNfYXQYCSABKAkSEgoKZG93bl9wYXRocxgKIAEoDRIWCg5kZWdyYWRlZF9wYXRocxgLIAEoDRIQCgh1cF9wYXRocxgMIAEoDRITCgtyZXBvcnRlZF9ieRgNIAMoCSI7CgtGYWlsaW5nUGF0aBIMCgRob3N0GAEgASgJEg8KB3JvdXRlcnMYAiADKAkSDQoFc3RhdGUYAyABKAkiNQoRTGlzdEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEEg0KBWxpbWl0GAIgASgNIlkKEkxpc3RFdmVudHNSZXNwb25zZRIfCgZldmVudHMYASADKAsyDy5jYWlybi52MS5FdmVudBIQCghsYXN0X3NlcRgCIAEoBBIQCghjYXBhY2l0eRgDIAEoDSInChJXYXRjaEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEIqUDCgVFdmVudBILCgNzZXEYASABKAQSCgoCYXQYAiABKAkSDQoFY2F1c2UYAyABKAQSEwoLZHVyYXRpb25fbXMYBCABKAESLgoKcGF0aF9zdGF0ZRgKIAEoCzIYLmNhaXJuLnYxLlBhdGhTdGF0ZUV2ZW50SAASMwoMbG9jYWxpc2F0aW9uGAsgASgLMhsuY2Fpcm4udjEuTG9jYWxpc2F0aW9uRXZlbnRIABIpCgdvdmVybGF5GAwgASgLMhYuY2Fpcm4udjEuT3ZlcmxheUV2ZW50SAASLQoJcmVjb21wdXRlGA0gASgLMhguY2Fpcm4udjEuUmVjb21wdXRlRXZlbnRIABIjCgRwdXNoGA4gASgLMhMuY2Fpcm4udjEuUHVzaEV2ZW50SAASIQoDYWNrGA8gASgLMhIuY2Fpcm4udjEuQWNrRXZlbnRIABIpCgdpbnRlbnRzGBAgASgLMhYuY2Fpcm4udjEuSW50ZW50c0V2ZW50SAASIwoEbG9zdBgRIAEoCzITLmNhaXJuLnYxLkxvc3RFdmVudEgAQggKBmRldGFpbCJzCg5QYXRoU3RhdGVFdmVudBIMCgRob3N0GAEgASgJEhIKCnByb2JlX3NpZHMYAiADKAkSDwoHcm91dGVycxgDIAMoCRINCgVzdGF0ZRgEIAEoCRIQCghwcmV2aW91cxgFIAEoCRINCgVydWxlcxgGIAMoCSJ8CgdTdXNwZWN0EgwKBGtpbmQYASABKAkSCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEgoKY29uZmlkZW5jZRgEIAEoARIOCgZ1bmlxdWUYBSABKAgSFQoNZmFpbGluZ19wYXRocxgGIAEoDRINCgVzaGFyZRgHIAEoASKOAQoRTG9jYWxpc2F0aW9uRXZlbnQSIwoIc3VzcGVjdHMYASADKAsyES5jYWlybi52MS5TdXNwZWN0EhIKCmRvd25fcGF0aHMYAiABKA0SFgoOZGVncmFkZWRfcGF0aHMYAyABKA0SGQoRdW5leHBsYWluZWRfcGF0aHMYBCABKA0SDQoFZXhhY3QYBSABKAgiaQoMT3ZlcmxheUV2ZW50EgwKBGtpbmQYASABKAkSCgoCaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSEAoIcHJldmlvdXMYBCABKAkSDgoGc291cmNlGAUgASgJEg4KBnJlYXNvbhgGIAEoCSIlCgdSdWxlUmVmEgwKBGhvc3QYASABKAkSDAoEcnVsZRgCIAEoCSJWCg5SZWNvbXB1dGVFdmVudBIgCgVydWxlcxgBIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYSIgoHY2hhbmdlZBgCIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYiXAoJUHVzaEV2ZW50EgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIPCgd1cHNlcnRzGAMgASgNEhAKCHJlbW92YWxzGAQgASgNEg0KBXdhdGNoGAUgASgIIn4KCEFja0V2ZW50EgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIQCghwdXNoX3NlcRgDIAEoBBIVCg1zaW5jZV9wdXNoX21zGAQgASgBEhYKDnNpbmNlX2NhdXNlX21zGAUgASgBEhIKCnJvb3RfY2F1c2UYBiABKAQiwAEKDEludGVudHNFdmVudBINCgVhZGRlZBgBIAMoCRIPCgdjaGFuZ2VkGAIgAygJEg8KB3JlbW92ZWQYAyADKAkSDgoGc291cmNlGAQgASgJEgoKAmJ5GAUgASgJEhkKEXByZXZpb3VzX3JldmlzaW9uGAYgASgEEhAKCHJldmlzaW9uGAcgASgEEg8KB3JlZnVzZWQYCCABKAgSDgoGcmVhc29uGAkgASgJEhUKDWJhc2VfcmV2aXNpb24YCiABKAQiGgoJTG9zdEV2ZW50Eg0KBWNvdW50GAEgASgEKlkKClJ1bGVTdGF0dXMSGwoXUlVMRV9TVEFUVVNfVU5TUEVDSUZJRUQQABISCg5SVUxFX1NUQVRVU19PSxABEhoKFlJVTEVfU1RBVFVTX0lORkVBU0lCTEUQAiqlAQoPU2VnbWVudEJlaGF2aW9yEiAKHFNFR01FTlRfQkVIQVZJT1JfVU5TUEVDSUZJRUQQABIYChRTRUdNRU5UX0JFSEFWSU9SX0VORBABEhoKFlNFR01FTlRfQkVIQVZJT1JfRU5EX1gQAhIcChhTRUdNRU5UX0JFSEFWSU9SX1NFUlZJQ0UQAxIcChhTRUdNRU5UX0JFSEFWSU9SX0VORF9EWDQQBDLqBQoMQ2Fpcm5TZXJ2aWNlEj8KCVN1YnNjcmliZRIaLmNhaXJuLnYxLlN1YnNjcmliZVJlcXVlc3QaFC5jYWlybi52MS5QYXRoVXBkYXRlMAESSgoLTGlzdEludGVudHMSHC5jYWlybi52MS5MaXN0SW50ZW50c1JlcXVlc3QaHS5jYWlybi52MS5MaXN0SW50ZW50c1Jlc3BvbnNlEkQKCUxpc3RQYXRocxIaLmNhaXJuLnYxLkxpc3RQYXRoc1JlcXVlc3QaGy5jYWlybi52MS5MaXN0UGF0aHNSZXNwb25zZRJFCgxSZXBvcnRTdGF0dXMSFS5jYWlybi52MS5BZ2VudFJlcG9ydBoeLmNhaXJuLnYxLlJlcG9ydFN0YXR1c1Jlc3BvbnNlEk0KDEFwcGx5SW50ZW50cxIdLmNhaXJuLnYxLkFwcGx5SW50ZW50c1JlcXVlc3QaHi5jYWlybi52MS5BcHBseUludGVudHNSZXNwb25zZRJWCg9WYWxpZGF0ZUludGVudHMSIC5jYWlybi52MS5WYWxpZGF0ZUludGVudHNSZXF1ZXN0GiEuY2Fpcm4udjEuVmFsaWRhdGVJbnRlbnRzUmVzcG9uc2USSgoLR2V0VG9wb2xvZ3kSHC5jYWlybi52MS5HZXRUb3BvbG9neVJlcXVlc3QaHS5jYWlybi52MS5HZXRUb3BvbG9neVJlc3BvbnNlEkQKCUxpc3RMaW5rcxIaLmNhaXJuLnYxLkxpc3RMaW5rc1JlcXVlc3QaGy5jYWlybi52MS5MaXN0TGlua3NSZXNwb25zZRJHCgpMaXN0RXZlbnRzEhsuY2Fpcm4udjEuTGlzdEV2ZW50c1JlcXVlc3QaHC5jYWlybi52MS5MaXN0RXZlbnRzUmVzcG9uc2USPgoLV2F0Y2hFdmVudHMSHC5jYWlybi52MS5XYXRjaEV2ZW50c1JlcXVlc3QaDy5jYWlybi52MS5FdmVudDABYgZwcm90bzM");
+  fileDesc("ChRjYWlybi92MS9jYWlybi5wcm90bxIIY2Fpcm4udjEiXAoQU3Vic2NyaWJlUmVxdWVzdBIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgEItwBCgpQYXRoVXBkYXRlEgwKBGhvc3QYASABKAkSEgoKZ2VuZXJhdGlvbhgCIAEoCRIPCgd2ZXJzaW9uGAMgASgEEgwKBGZ1bGwYBCABKAgSHwoHdXBzZXJ0cxgFIAMoCzIOLmNhaXJuLnYxLlJ1bGUSFAoMcmVtb3ZlZF9rZXlzGAYgAygJEiEKBXdhdGNoGAcgASgLMhIuY2Fpcm4udjEuV2F0Y2hTZXQSGQoRdG9wb2xvZ3lfcmV2aXNpb24YCCABKAQSGAoQaW50ZW50c19yZXZpc2lvbhgJIAEoBCIwCghXYXRjaFNldBIkCgZwcm9iZXMYASADKAsyFC5jYWlybi52MS5XYXRjaFByb2JlIlAKCldhdGNoUHJvYmUSEgoKcHJvYmVfc2lkcxgBIAMoCRIPCgdyb3V0ZXJzGAIgAygJEg0KBWxpbmtzGAMgAygJEg4KBnJlYXNvbhgEIAEoCSKWAQoHU2VnbWVudBILCgNzaWQYASABKAkSDAoEbm9kZRgCIAEoCRIrCghiZWhhdmlvchgDIAEoDjIZLmNhaXJuLnYxLlNlZ21lbnRCZWhhdmlvchIhCgRsaW5rGAQgASgLMhMuY2Fpcm4udjEuQWRqYWNlbmN5EhQKB3NlcnZpY2UYBSABKAlIAIgBAUIKCghfc2VydmljZSIlCglBZGphY2VuY3kSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCSKaAQoLUGF0aE1ldHJpY3MSEgoKbGF0ZW5jeV91cxgBIAEoARILCgNpZ3AYAiABKAESDAoEaG9wcxgDIAEoDRIKCgJ0ZRgEIAEoARIRCglqaXR0ZXJfdXMYBSABKAESDAoEbG9zcxgGIAEoARIWCg5ib3R0bGVuZWNrX2JwcxgHIAEoARIXCg9tYXhfdXRpbGl6YXRpb24YCCABKAEihAEKBFBhdGgSDQoFbm9kZXMYASADKAkSIwoIc2VnbWVudHMYAiADKAsyES5jYWlybi52MS5TZWdtZW50EiYKB21ldHJpY3MYAyABKAsyFS5jYWlybi52MS5QYXRoTWV0cmljcxINCgVsaW5rcxgEIAMoCRIRCglzcmhfYnl0ZXMYBSABKA0itwEKCVJ1bGVNYXRjaBIQCgNhcHAYASABKAlIAIgBARITCgZjZ3JvdXAYAiABKAlIAYgBARIRCgR1c2VyGAMgASgJSAKIAQESEwoGc291cmNlGAQgASgJSAOIAQESEAoIcHJvdG9jb2wYBSABKA0SEQoJcG9ydF9mcm9tGAYgASgNEg8KB3BvcnRfdG8YByABKA1CBgoEX2FwcEIJCgdfY2dyb3VwQgcKBV91c2VyQgkKB19zb3VyY2UiygEKBlRhcmdldBIOCgZwcmVmaXgYASABKAkSJAoGc3RhdHVzGAIgASgOMhQuY2Fpcm4udjEuUnVsZVN0YXR1cxIOCgZyZWFzb24YAyABKAkSHAoEcGF0aBgEIAEoCzIOLmNhaXJuLnYxLlBhdGgSHgoGYmFja3VwGAUgASgLMg4uY2Fpcm4udjEuUGF0aBINCgVub3RlcxgGIAMoCRISCgpwcm9iZV9zaWRzGAcgAygJEhkKEWJhY2t1cF9wcm9iZV9zaWRzGAggAygJIqoCCgRSdWxlEgsKA2tleRgBIAEoCRIOCgZpbnRlbnQYAiABKAkSEAoIcHJpb3JpdHkYAyABKA0SIgoFbWF0Y2gYDiABKAsyEy5jYWlybi52MS5SdWxlTWF0Y2gSEgoKb25fZmFpbHVyZRgPIAEoCRIhCgd0YXJnZXRzGBAgAygLMhAuY2Fpcm4udjEuVGFyZ2V0EhAKA2RucxgRIAEoCUgAiAEBEigKCmxpdmVsaW5lc3MYEiABKAsyFC5jYWlybi52MS5MaXZlbGluZXNzQgYKBF9kbnNKBAgEEA5SA2FwcFIGcHJlZml4Ughwcm90b2NvbFIJcG9ydF9mcm9tUgdwb3J0X3RvUgZzdGF0dXNSBnJlYXNvblIEcGF0aFIGYmFja3VwUgVub3RlcyIlCglQb3J0UmFuZ2USDAoEZnJvbRgBIAEoDRIKCgJ0bxgCIAEoDSKaAgoLSW50ZW50TWF0Y2gSDQoFaG9zdHMYASADKAkSEAoDYXBwGAIgASgJSAGIAQESEwoGY2dyb3VwGAcgASgJSAKIAQESEQoEdXNlchgIIAEoCUgDiAEBEhMKBnNvdXJjZRgJIAEoCUgEiAEBEhEKB3RvX2hvc3QYAyABKAlIABITCgl0b19wcmVmaXgYBCABKAlIABIQCgZ0b19kbnMYCiABKAlIABIVCghwcm90b2NvbBgFIAEoCUgFiAEBEiIKBXBvcnRzGAYgAygLMhMuY2Fpcm4udjEuUG9ydFJhbmdlQgQKAnRvQgYKBF9hcHBCCQoHX2Nncm91cEIHCgVfdXNlckIJCgdfc291cmNlQgsKCV9wcm90b2NvbCL+AgoLQ29uc3RyYWludHMSGwoObWF4X2xhdGVuY3lfdXMYASABKAFIAIgBARITCgthdm9pZF9ub2RlcxgCIAMoCRITCgthdm9pZF9saW5rcxgDIAMoCRIaCg1tYXhfaml0dGVyX3VzGAQgASgBSAGIAQESFQoIbWF4X2xvc3MYBSABKAFIAogBARIVCghtYXhfaG9wcxgGIAEoDUgDiAEBEh4KEW1pbl9iYW5kd2lkdGhfYnBzGAcgASgBSASIAQESEwoLYXZvaWRfc3JsZ3MYCCADKAkSFQoNYXZvaWRfcmVnaW9ucxgJIAMoCRITCgtleGNsdWRlX2FueRgKIAMoCRITCgtpbmNsdWRlX2FueRgLIAMoCRITCgtpbmNsdWRlX2FsbBgMIAMoCUIRCg9fbWF4X2xhdGVuY3lfdXNCEAoOX21heF9qaXR0ZXJfdXNCCwoJX21heF9sb3NzQgsKCV9tYXhfaG9wc0IUChJfbWluX2JhbmR3aWR0aF9icHMi6AIKBkludGVudBIMCgRuYW1lGAEgASgJEiQKBW1hdGNoGAIgASgLMhUuY2Fpcm4udjEuSW50ZW50TWF0Y2gSEQoJb2JqZWN0aXZlGAMgASgJEioKC2NvbnN0cmFpbnRzGAQgASgLMhUuY2Fpcm4udjEuQ29uc3RyYWludHMSLgoHd2VpZ2h0cxgFIAMoCzIdLmNhaXJuLnYxLkludGVudC5XZWlnaHRzRW50cnkSCwoDdmlhGAYgAygJEhIKCnByb3RlY3Rpb24YByABKAkSEAoDbXNkGAggASgNSACIAQESFwoKb25fZmFpbHVyZRgJIAEoCUgBiAEBEigKCmxpdmVsaW5lc3MYCiABKAsyFC5jYWlybi52MS5MaXZlbGluZXNzGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgYKBF9tc2RCDQoLX29uX2ZhaWx1cmUixAEKCkxpdmVsaW5lc3MSEgoKcHJvYmVzX29mZhgBIAEoCBIYCgtpbnRlcnZhbF9tcxgCIAEoDUgAiAEBEhMKBm1pc3NlcxgDIAEoDUgBiAEBEhsKDmxvc3NfdGhyZXNob2xkGAQgASgBSAKIAQESGAoLaG9sZGRvd25fbXMYBSABKA1IA4gBAUIOCgxfaW50ZXJ2YWxfbXNCCQoHX21pc3Nlc0IRCg9fbG9zc190aHJlc2hvbGRCDgoMX2hvbGRkb3duX21zIhQKEkxpc3RJbnRlbnRzUmVxdWVzdCKCAQoTTGlzdEludGVudHNSZXNwb25zZRIhCgdpbnRlbnRzGAEgAygLMhAuY2Fpcm4udjEuSW50ZW50Eg4KBnNvdXJjZRgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBBISCgpjaGFuZ2VkX2F0GAQgASgJEhIKCmNoYW5nZWRfYnkYBSABKAkiIQoQTGlzdFBhdGhzUmVxdWVzdBINCgVob3N0cxgBIAMoCSLmAQoJSG9zdFBhdGhzEgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIdCgVydWxlcxgDIAMoCzIOLmNhaXJuLnYxLlJ1bGUSJQoGcmVwb3J0GAQgASgLMhUuY2Fpcm4udjEuQWdlbnRSZXBvcnQSGgoScmVwb3J0X3JlY2VpdmVkX2F0GAUgASgJEiMKBXdhdGNoGAYgAygLMhQuY2Fpcm4udjEuV2F0Y2hQcm9iZRIZChF0b3BvbG9neV9yZXZpc2lvbhgHIAEoBBIYChBpbnRlbnRzX3JldmlzaW9uGAggASgEIm8KCUFnZW50SW5mbxIMCgRob3N0GAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkSDAoEcGVlchgDIAEoCRIUCgxjb25uZWN0ZWRfYXQYBCABKAkSGQoRbGFzdF9zZW50X3ZlcnNpb24YBSABKAQipQEKEUxpc3RQYXRoc1Jlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAkSIgoFaG9zdHMYAiADKAsyEy5jYWlybi52MS5Ib3N0UGF0aHMSIwoGYWdlbnRzGAMgAygLMhMuY2Fpcm4udjEuQWdlbnRJbmZvEhkKEXRvcG9sb2d5X3JldmlzaW9uGAQgASgEEhgKEGludGVudHNfcmV2aXNpb24YBSABKAQi1AIKC0FnZW50UmVwb3J0EgwKBGhvc3QYASABKAkSEgoKZ2VuZXJhdGlvbhgCIAEoCRIXCg9hcHBsaWVkX3ZlcnNpb24YAyABKAQSEwoLcmVwb3J0ZWRfYXQYBCABKAkSIwoFcnVsZXMYBSADKAsyFC5jYWlybi52MS5SdWxlUmVwb3J0EkAKDmRhdGFwYXRoX2Ryb3BzGAYgAygLMiguY2Fpcm4udjEuQWdlbnRSZXBvcnQuRGF0YXBhdGhEcm9wc0VudHJ5EiMKBXBhdGhzGAcgAygLMhQuY2Fpcm4udjEuUGF0aEhlYWx0aBIZChF0b3BvbG9neV9yZXZpc2lvbhgIIAEoBBIYChBpbnRlbnRzX3JldmlzaW9uGAkgASgEGjQKEkRhdGFwYXRoRHJvcHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAQ6AjgBIpwCCgpQYXRoSGVhbHRoEhIKCnByb2JlX3NpZHMYASADKAkSDwoHcm91dGVycxgCIAMoCRINCgVsaW5rcxgDIAMoCRINCgVzdGF0ZRgEIAEoCRINCgVzaW5jZRgFIAEoCRIMCgRsb3NzGAYgASgBEhIKCnJ0dF9taW5fdXMYByABKAESEgoKcnR0X2F2Z191cxgIIAEoARISCgpydHRfcDk5X3VzGAkgASgBEhMKC3Byb2Jlc19zZW50GAogASgEEhcKD3Byb2Jlc19yZWNlaXZlZBgLIAEoBBIfCgR1c2VzGAwgAygLMhEuY2Fpcm4udjEuUGF0aFVzZRITCgtpbnRlcnZhbF9tcxgNIAEoDRIOCgZtaXNzZXMYDiABKA0iRQoHUGF0aFVzZRIMCgRydWxlGAEgASgJEg4KBnByZWZpeBgCIAEoCRIMCgRyb2xlGAMgASgJEg4KBmFjdGl2ZRgEIAEoCCK+AQoKUnVsZVJlcG9ydBILCgNrZXkYASABKAkSDQoFc3RhdGUYAiABKAkSDgoGcmVhc29uGAMgASgJEhAKCHByZWZpeGVzGAQgAygJEg4KBmFjdGl2ZRgFIAEoCRIXCg9zdGVlcmVkX3BhY2tldHMYBiABKAQSFQoNc3RlZXJlZF9ieXRlcxgHIAEoBBIZChF1bnN0ZWVyZWRfcGFja2V0cxgIIAEoBBIXCg9kcm9wcGVkX3BhY2tldHMYCSABKAQicAoUUmVwb3J0U3RhdHVzUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEhkKEXRvcG9sb2d5X3JldmlzaW9uGAMgASgEEhgKEGludGVudHNfcmV2aXNpb24YBCABKAQihwEKE0FwcGx5SW50ZW50c1JlcXVlc3QSEAoIZmlsZW5hbWUYAiABKAkSIQoHaW50ZW50cxgDIAMoCzIQLmNhaXJuLnYxLkludGVudBIVCg1iYXNlX3JldmlzaW9uGAQgASgEEhgKEGFsbG93X3JlbW92ZV9hbGwYBSABKAhKBAgBEAJSBHlhbWwiTAoISG9zdFB1c2gSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEg8KB3Vwc2VydHMYAyABKA0SEAoIcmVtb3ZhbHMYBCABKA0iUAoPSG9zdFJ1bGVDaGFuZ2VzEgwKBGhvc3QYASABKAkSDQoFYWRkZWQYAiADKAkSDwoHY2hhbmdlZBgDIAMoCRIPCgdyZW1vdmVkGAQgAygJIvMBChRBcHBseUludGVudHNSZXNwb25zZRINCgVhZGRlZBgBIAMoCRIPCgdjaGFuZ2VkGAIgAygJEg8KB3JlbW92ZWQYAyADKAkSEQoJdW5jaGFuZ2VkGAQgAygJEigKDGhvc3RzX3B1c2hlZBgFIAMoCzISLmNhaXJuLnYxLkhvc3RQdXNoEhkKEXByZXZpb3VzX3JldmlzaW9uGAYgASgEEhAKCHJldmlzaW9uGAcgASgEEi0KCmhvc3RfcnVsZXMYCCADKAsyGS5jYWlybi52MS5Ib3N0UnVsZUNoYW5nZXMSEQoJcmVvcmRlcmVkGAkgASgIIn4KFlZhbGlkYXRlSW50ZW50c1JlcXVlc3QSEAoIZmlsZW5hbWUYASABKAkSIQoHaW50ZW50cxgCIAMoCzIQLmNhaXJuLnYxLkludGVudBIVCg1iYXNlX3JldmlzaW9uGAMgASgEEhgKEGFsbG93X3JlbW92ZV9hbGwYBCABKAgisQEKF1ZhbGlkYXRlSW50ZW50c1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEg0KBWFkZGVkGAIgAygJEg8KB2NoYW5nZWQYAyADKAkSDwoHcmVtb3ZlZBgEIAMoCRIRCgl1bmNoYW5nZWQYBSADKAkSLQoKaG9zdF9ydWxlcxgGIAMoCzIZLmNhaXJuLnYxLkhvc3RSdWxlQ2hhbmdlcxIRCglyZW9yZGVyZWQYByABKAgibAoPVmFsaWRhdGlvbkVycm9yEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SDQoFZmllbGQYBCABKAkSDgoGcmVhc29uGAUgASgJEg4KBmludGVudBgGIAEoCSI9ChBWYWxpZGF0aW9uRXJyb3JzEikKBmVycm9ycxgBIAMoCzIZLmNhaXJuLnYxLlZhbGlkYXRpb25FcnJvciIUChJHZXRUb3BvbG9neVJlcXVlc3Qi1gEKE0dldFRvcG9sb2d5UmVzcG9uc2USKQoHcm91dGVycxgBIAMoCzIYLmNhaXJuLnYxLlRvcG9sb2d5Um91dGVyEiUKBWhvc3RzGAIgAygLMhYuY2Fpcm4udjEuVG9wb2xvZ3lIb3N0EiUKBWxpbmtzGAMgAygLMhYuY2Fpcm4udjEuVG9wb2xvZ3lMaW5rEisKCHNlcnZpY2VzGAQgAygLMhkuY2Fpcm4udjEuU2VydmljZUZ1bmN0aW9uEhkKEXRvcG9sb2d5X3JldmlzaW9uGAUgASgEInYKDlRvcG9sb2d5Um91dGVyEgwKBG5hbWUYASABKAkSDwoHbG9jYXRvchgCIAEoCRITCgZyZWdpb24YAyABKAlIAIgBARIQCgNtc2QYBCABKA1IAYgBARILCgNzaWQYBSABKAlCCQoHX3JlZ2lvbkIGCgRfbXNkIsEBCgxUb3BvbG9neUhvc3QSDAoEbmFtZRgBIAEoCRIOCgZyb3V0ZXIYAiABKAkSDwoHYWRkcmVzcxgDIAEoCRISCgpwcmVmaXhfbGVuGAQgASgNEhUKCGFkZHJlc3M0GAUgASgJSACIAQESGAoLcHJlZml4X2xlbjQYBiABKA1IAYgBARIUCgdkeDRfc2lkGAcgASgJSAKIAQFCCwoJX2FkZHJlc3M0Qg4KDF9wcmVmaXhfbGVuNEIKCghfZHg0X3NpZCL/AQoMVG9wb2xvZ3lMaW5rEgoKAmlkGAEgASgJEgkKAWEYAiABKAkSCQoBYhgDIAEoCRILCgNpZ3AYBCABKA0SCgoCdGUYBSABKA0SEAoIZGVsYXlfdXMYBiABKAESEQoJaml0dGVyX3VzGAcgASgBEgwKBGxvc3MYCCABKAESFQoNYmFuZHdpZHRoX2JwcxgJIAEoARITCgt1dGlsaXphdGlvbhgKIAEoARINCgVzcmxncxgLIAMoCRIOCgZjb2xvcnMYDCADKAkSEAoDbXR1GA0gASgNSACIAQESDQoFc2lkX2EYDiABKAkSDQoFc2lkX2IYDyABKAlCBgoEX210dSJNCg9TZXJ2aWNlRnVuY3Rpb24SDAoEbmFtZRgBIAEoCRIsCglpbnN0YW5jZXMYAiADKAsyGS5jYWlybi52MS5TZXJ2aWNlSW5zdGFuY2UiPQoPU2VydmljZUluc3RhbmNlEgwKBG5vZGUYASABKAkSCwoDc2lkGAIgASgJEg8KB2hlYWx0aHkYAyABKAgiEgoQTGlzdExpbmtzUmVxdWVzdCKJAgoRTGlzdExpbmtzUmVzcG9uc2USJgoFbGlua3MYASADKAsyFy5jYWlybi52MS5FbGVtZW50SGVhbHRoEiYKBW5vZGVzGAIgAygLMhcuY2Fpcm4udjEuRWxlbWVudEhlYWx0aBIUCgxob2xkX2Rvd25fbXMYAyABKA0SKgoLdW5leHBsYWluZWQYBCADKAsyFS5jYWlybi52MS5GYWlsaW5nUGF0aBIZChF0b3BvbG9neV9yZXZpc2lvbhgFIAEoBBIYChBpbnRlbnRzX3JldmlzaW9uGAYgASgEEi0KCW92ZXJyaWRlcxgHIAMoCzIaLmNhaXJuLnYxLlRvcG9sb2d5T3ZlcnJpZGUihgEKEFRvcG9sb2d5T3ZlcnJpZGUSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRIOCgZjaGFuZ2UYAyABKAkSDgoGc291cmNlGAQgASgJEgoKAmJ5GAUgASgJEgoKAmF0GAYgASgJEhAKCHJldmlzaW9uGAcgASgEEg4KBnJlYXNvbhgIIAEoCSLyAQoNRWxlbWVudEhlYWx0aBIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg0KBXN0YXRlGAMgASgJEg8KB3N1c3BlY3QYBCABKAgSDQoFc2luY2UYBSABKAkSEgoKY29uZmlkZW5jZRgGIAEoARIOCgZ1bmlxdWUYByABKAgSDgoGc291cmNlGAggASgJEhEKCWNsZWFyc19hdBgJIAEoCRISCgpkb3duX3BhdGhzGAogASgNEhYKDmRlZ3JhZGVkX3BhdGhzGAsgASgNEhAKCHVwX3BhdGhzGAwgASgNEhMKC3JlcG9ydGVkX2J5GA0gAygJIjsKC0ZhaWxpbmdQYXRoEgwKBGhvc3QYASABKAkSDwoHcm91dGVycxgCIAMoCRINCgVzdGF0ZRgDIAEoCSI1ChFMaXN0RXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQSDQoFbGltaXQYAiABKA0iWQoSTGlzdEV2ZW50c1Jlc3BvbnNlEh8KBmV2ZW50cxgBIAMoCzIPLmNhaXJuLnYxLkV2ZW50EhAKCGxhc3Rfc2VxGAIgASgEEhAKCGNhcGFjaXR5GAMgASgNIicKEldhdGNoRXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQi0gMKBUV2ZW50EgsKA3NlcRgBIAEoBBIKCgJhdBgCIAEoCRINCgVjYXVzZRgDIAEoBBITCgtkdXJhdGlvbl9tcxgEIAEoARIuCgpwYXRoX3N0YXRlGAogASgLMhguY2Fpcm4udjEuUGF0aFN0YXRlRXZlbnRIABIzCgxsb2NhbGlzYXRpb24YCyABKAsyGy5jYWlybi52MS5Mb2NhbGlzYXRpb25FdmVudEgAEikKB292ZXJsYXkYDCABKAsyFi5jYWlybi52MS5PdmVybGF5RXZlbnRIABItCglyZWNvbXB1dGUYDSABKAsyGC5jYWlybi52MS5SZWNvbXB1dGVFdmVudEgAEiMKBHB1c2gYDiABKAsyEy5jYWlybi52MS5QdXNoRXZlbnRIABIhCgNhY2sYDyABKAsyEi5jYWlybi52MS5BY2tFdmVudEgAEikKB2ludGVudHMYECABKAsyFi5jYWlybi52MS5JbnRlbnRzRXZlbnRIABIjCgRsb3N0GBEgASgLMhMuY2Fpcm4udjEuTG9zdEV2ZW50SAASKwoIdG9wb2xvZ3kYEiABKAsyFy5jYWlybi52MS5Ub3BvbG9neUV2ZW50SABCCAoGZGV0YWlsInMKDlBhdGhTdGF0ZUV2ZW50EgwKBGhvc3QYASABKAkSEgoKcHJvYmVfc2lkcxgCIAMoCRIPCgdyb3V0ZXJzGAMgAygJEg0KBXN0YXRlGAQgASgJEhAKCHByZXZpb3VzGAUgASgJEg0KBXJ1bGVzGAYgAygJInwKB1N1c3BlY3QSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRISCgpjb25maWRlbmNlGAQgASgBEg4KBnVuaXF1ZRgFIAEoCBIVCg1mYWlsaW5nX3BhdGhzGAYgASgNEg0KBXNoYXJlGAcgASgBIo4BChFMb2NhbGlzYXRpb25FdmVudBIjCghzdXNwZWN0cxgBIAMoCzIRLmNhaXJuLnYxLlN1c3BlY3QSEgoKZG93bl9wYXRocxgCIAEoDRIWCg5kZWdyYWRlZF9wYXRocxgDIAEoDRIZChF1bmV4cGxhaW5lZF9wYXRocxgEIAEoDRINCgVleGFjdBgFIAEoCCJpCgxPdmVybGF5RXZlbnQSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIQCghwcmV2aW91cxgEIAEoCRIOCgZzb3VyY2UYBSABKAkSDgoGcmVhc29uGAYgASgJIiUKB1J1bGVSZWYSDAoEaG9zdBgBIAEoCRIMCgRydWxlGAIgASgJIosBCg5SZWNvbXB1dGVFdmVudBIgCgVydWxlcxgBIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYSIgoHY2hhbmdlZBgCIAMoCzIRLmNhaXJuLnYxLlJ1bGVSZWYSGQoRdG9wb2xvZ3lfcmV2aXNpb24YAyABKAQSGAoQaW50ZW50c19yZXZpc2lvbhgEIAEoBCKRAQoJUHVzaEV2ZW50EgwKBGhvc3QYASABKAkSDwoHdmVyc2lvbhgCIAEoBBIPCgd1cHNlcnRzGAMgASgNEhAKCHJlbW92YWxzGAQgASgNEg0KBXdhdGNoGAUgASgIEhkKEXRvcG9sb2d5X3JldmlzaW9uGAYgASgEEhgKEGludGVudHNfcmV2aXNpb24YByABKAQifgoIQWNrRXZlbnQSDAoEaG9zdBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgEEhAKCHB1c2hfc2VxGAMgASgEEhUKDXNpbmNlX3B1c2hfbXMYBCABKAESFgoOc2luY2VfY2F1c2VfbXMYBSABKAESEgoKcm9vdF9jYXVzZRgGIAEoBCLbAQoMSW50ZW50c0V2ZW50Eg0KBWFkZGVkGAEgAygJEg8KB2NoYW5nZWQYAiADKAkSDwoHcmVtb3ZlZBgDIAMoCRIOCgZzb3VyY2UYBCABKAkSCgoCYnkYBSABKAkSGQoRcHJldmlvdXNfcmV2aXNpb24YBiABKAQSEAoIcmV2aXNpb24YByABKAQSDwoHcmVmdXNlZBgIIAEoCBIOCgZyZWFzb24YCSABKAkSFQoNYmFzZV9yZXZpc2lvbhgKIAEoBBIZChF0b3BvbG9neV9yZXZpc2lvbhgLIAEoBCLDAQoNVG9wb2xvZ3lFdmVudBIPCgdjaGFuZ2VzGAEgAygJEgoKAmJ5GAIgASgJEhkKEXByZXZpb3VzX3JldmlzaW9uGAMgASgEEhAKCHJldmlzaW9uGAQgASgEEhUKDWJhc2VfcmV2aXNpb24YBSABKAQSDwoHcmVmdXNlZBgGIAEoCBIOCgZyZWFzb24YByABKAkSGAoQaW50ZW50c19yZXZpc2lvbhgIIAEoBBIWCg5mdWxsX3JlY29tcHV0ZRgJIAEoCCIaCglMb3N0RXZlbnQSDQoFY291bnQYASABKAQiaQoVQ2hhbmdlVG9wb2xvZ3lSZXF1ZXN0EhUKDWJhc2VfcmV2aXNpb24YASABKAQSKQoHY2hhbmdlcxgCIAMoCzIYLmNhaXJuLnYxLlRvcG9sb2d5Q2hhbmdlEg4KBnJlYXNvbhgDIAEoCSKXAQoOVG9wb2xvZ3lDaGFuZ2USDwoFZHJhaW4YASABKAlIABIRCgd1bmRyYWluGAIgASgJSAASKAoHbWV0cmljcxgDIAEoCzIVLmNhaXJuLnYxLkxpbmtNZXRyaWNzSAASLQoIbWVhc3VyZWQYBCABKAsyGS5jYWlybi52MS5MaW5rTWVhc3VyZW1lbnRIAEIICgZjaGFuZ2UiiwIKC0xpbmtNZXRyaWNzEgwKBGxpbmsYASABKAkSEAoDaWdwGAIgASgNSACIAQESDwoCdGUYAyABKA1IAYgBARIVCghkZWxheV91cxgEIAEoAUgCiAEBEhYKCWppdHRlcl91cxgFIAEoAUgDiAEBEhEKBGxvc3MYBiABKAFIBIgBARIaCg1iYW5kd2lkdGhfYnBzGAcgASgBSAWIAQESGAoLdXRpbGl6YXRpb24YCCABKAFIBogBAUIGCgRfaWdwQgUKA190ZUILCglfZGVsYXlfdXNCDAoKX2ppdHRlcl91c0IHCgVfbG9zc0IQCg5fYmFuZHdpZHRoX2Jwc0IOCgxfdXRpbGl6YXRpb24ihQEKD0xpbmtNZWFzdXJlbWVudBIMCgRsaW5rGAEgASgJEhUKCGRlbGF5X3VzGAIgASgBSACIAQESFgoJaml0dGVyX3VzGAMgASgBSAGIAQESEQoEbG9zcxgEIAEoAUgCiAEBQgsKCV9kZWxheV91c0IMCgpfaml0dGVyX3VzQgcKBV9sb3NzIuMBChZDaGFuZ2VUb3BvbG9neVJlc3BvbnNlEhkKEXByZXZpb3VzX3JldmlzaW9uGAEgASgEEhAKCHJldmlzaW9uGAIgASgEEhgKEGludGVudHNfcmV2aXNpb24YAyABKAQSGAoQcnVsZXNfcmVjb21wdXRlZBgEIAEoDRIVCg1ydWxlc19jaGFuZ2VkGAUgASgNEhYKDmZ1bGxfcmVjb21wdXRlGAYgASgIEigKDGhvc3RzX3B1c2hlZBgHIAMoCzISLmNhaXJuLnYxLkhvc3RQdXNoEg8KB2NoYW5nZXMYCCADKAkqWQoKUnVsZVN0YXR1cxIbChdSVUxFX1NUQVRVU19VTlNQRUNJRklFRBAAEhIKDlJVTEVfU1RBVFVTX09LEAESGgoWUlVMRV9TVEFUVVNfSU5GRUFTSUJMRRACKqUBCg9TZWdtZW50QmVoYXZpb3ISIAocU0VHTUVOVF9CRUhBVklPUl9VTlNQRUNJRklFRBAAEhgKFFNFR01FTlRfQkVIQVZJT1JfRU5EEAESGgoWU0VHTUVOVF9CRUhBVklPUl9FTkRfWBACEhwKGFNFR01FTlRfQkVIQVZJT1JfU0VSVklDRRADEhwKGFNFR01FTlRfQkVIQVZJT1JfRU5EX0RYNBAEMr8GCgxDYWlyblNlcnZpY2USPwoJU3Vic2NyaWJlEhouY2Fpcm4udjEuU3Vic2NyaWJlUmVxdWVzdBoULmNhaXJuLnYxLlBhdGhVcGRhdGUwARJKCgtMaXN0SW50ZW50cxIcLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVxdWVzdBodLmNhaXJuLnYxLkxpc3RJbnRlbnRzUmVzcG9uc2USRAoJTGlzdFBhdGhzEhouY2Fpcm4udjEuTGlzdFBhdGhzUmVxdWVzdBobLmNhaXJuLnYxLkxpc3RQYXRoc1Jlc3BvbnNlEkUKDFJlcG9ydFN0YXR1cxIVLmNhaXJuLnYxLkFnZW50UmVwb3J0Gh4uY2Fpcm4udjEuUmVwb3J0U3RhdHVzUmVzcG9uc2USTQoMQXBwbHlJbnRlbnRzEh0uY2Fpcm4udjEuQXBwbHlJbnRlbnRzUmVxdWVzdBoeLmNhaXJuLnYxLkFwcGx5SW50ZW50c1Jlc3BvbnNlElYKD1ZhbGlkYXRlSW50ZW50cxIgLmNhaXJuLnYxLlZhbGlkYXRlSW50ZW50c1JlcXVlc3QaIS5jYWlybi52MS5WYWxpZGF0ZUludGVudHNSZXNwb25zZRJKCgtHZXRUb3BvbG9neRIcLmNhaXJuLnYxLkdldFRvcG9sb2d5UmVxdWVzdBodLmNhaXJuLnYxLkdldFRvcG9sb2d5UmVzcG9uc2USRAoJTGlzdExpbmtzEhouY2Fpcm4udjEuTGlzdExpbmtzUmVxdWVzdBobLmNhaXJuLnYxLkxpc3RMaW5rc1Jlc3BvbnNlEkcKCkxpc3RFdmVudHMSGy5jYWlybi52MS5MaXN0RXZlbnRzUmVxdWVzdBocLmNhaXJuLnYxLkxpc3RFdmVudHNSZXNwb25zZRI+CgtXYXRjaEV2ZW50cxIcLmNhaXJuLnYxLldhdGNoRXZlbnRzUmVxdWVzdBoPLmNhaXJuLnYxLkV2ZW50MAESUwoOQ2hhbmdlVG9wb2xvZ3kSHy5jYWlybi52MS5DaGFuZ2VUb3BvbG9neVJlcXVlc3QaIC5jYWlybi52MS5DaGFuZ2VUb3BvbG9neVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message cairn.v1.SubscribeRequest
@@ -118,6 +118,22 @@ export type PathUpdate = Message<"cairn.v1.PathUpdate"> & {
    * @generated from field: cairn.v1.WatchSet watch = 7;
    */
   watch?: WatchSet | undefined;
+
+  /**
+   * The revisions of the controller's state this update was computed at:
+   * the topology revision (operator changes, liveliness marks and clears)
+   * and the intents revision (ListIntents' revision). A full update names
+   * the current ones. Later changes that leave the host's rules as they are
+   * send nothing, so the host's rules hold at later revisions too.
+   *
+   * @generated from field: uint64 topology_revision = 8;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 9;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1008,6 +1024,19 @@ export type HostPaths = Message<"cairn.v1.HostPaths"> & {
    * @generated from field: repeated cairn.v1.WatchProbe watch = 6;
    */
   watch: WatchProbe[];
+
+  /**
+   * The revisions the rules above are computed at (the controller's current
+   * ones); the agent's report says which it has applied.
+   *
+   * @generated from field: uint64 topology_revision = 7;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 8;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1078,6 +1107,16 @@ export type ListPathsResponse = Message<"cairn.v1.ListPathsResponse"> & {
    * @generated from field: repeated cairn.v1.AgentInfo agents = 3;
    */
   agents: AgentInfo[];
+
+  /**
+   * @generated from field: uint64 topology_revision = 4;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 5;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1140,6 +1179,19 @@ export type AgentReport = Message<"cairn.v1.AgentReport"> & {
    * @generated from field: repeated cairn.v1.PathHealth paths = 7;
    */
   paths: PathHealth[];
+
+  /**
+   * The revisions named by the last update the agent applied (0: none, or a
+   * controller that does not send them).
+   *
+   * @generated from field: uint64 topology_revision = 8;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 9;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1392,6 +1444,18 @@ export type ReportStatusResponse = Message<"cairn.v1.ReportStatusResponse"> & {
    * @generated from field: uint64 version = 2;
    */
   version: bigint;
+
+  /**
+   * The controller's current revisions.
+   *
+   * @generated from field: uint64 topology_revision = 3;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 4;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -1773,6 +1837,14 @@ export type GetTopologyResponse = Message<"cairn.v1.GetTopologyResponse"> & {
    * @generated from field: repeated cairn.v1.ServiceFunction services = 4;
    */
   services: ServiceFunction[];
+
+  /**
+   * The topology revision these links' metrics are at (ChangeTopology
+   * changes them; drains and liveliness marks are in ListLinks).
+   *
+   * @generated from field: uint64 topology_revision = 5;
+   */
+  topologyRevision: bigint;
 };
 
 /**
@@ -2068,6 +2140,27 @@ export type ListLinksResponse = Message<"cairn.v1.ListLinksResponse"> & {
    * @generated from field: repeated cairn.v1.FailingPath unexplained = 4;
    */
   unexplained: FailingPath[];
+
+  /**
+   * The controller's current revisions (ChangeTopology's base_revision is
+   * the topology one).
+   *
+   * @generated from field: uint64 topology_revision = 5;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 6;
+   */
+  intentsRevision: bigint;
+
+  /**
+   * The operator's changes in force (ChangeTopology): drained elements and
+   * links whose metrics were changed or measured, in the order made.
+   *
+   * @generated from field: repeated cairn.v1.TopologyOverride overrides = 7;
+   */
+  overrides: TopologyOverride[];
 };
 
 /**
@@ -2076,6 +2169,68 @@ export type ListLinksResponse = Message<"cairn.v1.ListLinksResponse"> & {
  */
 export const ListLinksResponseSchema: GenMessage<ListLinksResponse> = /*@__PURE__*/
   messageDesc(file_cairn_v1_cairn, 43);
+
+/**
+ * @generated from message cairn.v1.TopologyOverride
+ */
+export type TopologyOverride = Message<"cairn.v1.TopologyOverride"> & {
+  /**
+   * "link" | "router".
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * "drained", or the metrics as set, e.g. "igp 10 -> 20, delay_us 1000 -> 5000".
+   *
+   * @generated from field: string change = 3;
+   */
+  change: string;
+
+  /**
+   * "operator" (drain, metrics) | "measurement" (measured delay, jitter, loss).
+   *
+   * @generated from field: string source = 4;
+   */
+  source: string;
+
+  /**
+   * Who made it (as in events) and when, RFC 3339, at which topology revision.
+   *
+   * @generated from field: string by = 5;
+   */
+  by: string;
+
+  /**
+   * @generated from field: string at = 6;
+   */
+  at: string;
+
+  /**
+   * @generated from field: uint64 revision = 7;
+   */
+  revision: bigint;
+
+  /**
+   * The request's reason, if any.
+   *
+   * @generated from field: string reason = 8;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.TopologyOverride.
+ * Use `create(TopologyOverrideSchema)` to create a new message.
+ */
+export const TopologyOverrideSchema: GenMessage<TopologyOverride> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 44);
 
 /**
  * @generated from message cairn.v1.ElementHealth
@@ -2134,7 +2289,8 @@ export type ElementHealth = Message<"cairn.v1.ElementHealth"> & {
   unique: boolean;
 
   /**
-   * What marked it: "localisation"; "" when up.
+   * What marked it: "localisation", or "operator" for a drained element
+   * (state "down"; only an undrain clears it); "" when up.
    *
    * @generated from field: string source = 8;
    */
@@ -2178,7 +2334,7 @@ export type ElementHealth = Message<"cairn.v1.ElementHealth"> & {
  * Use `create(ElementHealthSchema)` to create a new message.
  */
 export const ElementHealthSchema: GenMessage<ElementHealth> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 44);
+  messageDesc(file_cairn_v1_cairn, 45);
 
 /**
  * @generated from message cairn.v1.FailingPath
@@ -2207,7 +2363,7 @@ export type FailingPath = Message<"cairn.v1.FailingPath"> & {
  * Use `create(FailingPathSchema)` to create a new message.
  */
 export const FailingPathSchema: GenMessage<FailingPath> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 45);
+  messageDesc(file_cairn_v1_cairn, 46);
 
 /**
  * @generated from message cairn.v1.ListEventsRequest
@@ -2233,7 +2389,7 @@ export type ListEventsRequest = Message<"cairn.v1.ListEventsRequest"> & {
  * Use `create(ListEventsRequestSchema)` to create a new message.
  */
 export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 46);
+  messageDesc(file_cairn_v1_cairn, 47);
 
 /**
  * @generated from message cairn.v1.ListEventsResponse
@@ -2266,7 +2422,7 @@ export type ListEventsResponse = Message<"cairn.v1.ListEventsResponse"> & {
  * Use `create(ListEventsResponseSchema)` to create a new message.
  */
 export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 47);
+  messageDesc(file_cairn_v1_cairn, 48);
 
 /**
  * @generated from message cairn.v1.WatchEventsRequest
@@ -2285,7 +2441,7 @@ export type WatchEventsRequest = Message<"cairn.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 48);
+  messageDesc(file_cairn_v1_cairn, 49);
 
 /**
  * @generated from message cairn.v1.Event
@@ -2371,6 +2527,12 @@ export type Event = Message<"cairn.v1.Event"> & {
      */
     value: LostEvent;
     case: "lost";
+  } | {
+    /**
+     * @generated from field: cairn.v1.TopologyEvent topology = 18;
+     */
+    value: TopologyEvent;
+    case: "topology";
   } | { case: undefined; value?: undefined };
 };
 
@@ -2379,7 +2541,7 @@ export type Event = Message<"cairn.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 49);
+  messageDesc(file_cairn_v1_cairn, 50);
 
 /**
  * An agent reported a path in a new state.
@@ -2429,7 +2591,7 @@ export type PathStateEvent = Message<"cairn.v1.PathStateEvent"> & {
  * Use `create(PathStateEventSchema)` to create a new message.
  */
 export const PathStateEventSchema: GenMessage<PathStateEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 50);
+  messageDesc(file_cairn_v1_cairn, 51);
 
 /**
  * @generated from message cairn.v1.Suspect
@@ -2482,7 +2644,7 @@ export type Suspect = Message<"cairn.v1.Suspect"> & {
  * Use `create(SuspectSchema)` to create a new message.
  */
 export const SuspectSchema: GenMessage<Suspect> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 51);
+  messageDesc(file_cairn_v1_cairn, 52);
 
 /**
  * The localisation's verdict changed.
@@ -2524,7 +2686,7 @@ export type LocalisationEvent = Message<"cairn.v1.LocalisationEvent"> & {
  * Use `create(LocalisationEventSchema)` to create a new message.
  */
 export const LocalisationEventSchema: GenMessage<LocalisationEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 52);
+  messageDesc(file_cairn_v1_cairn, 53);
 
 /**
  * An element was marked, changed state, or was cleared.
@@ -2574,7 +2736,7 @@ export type OverlayEvent = Message<"cairn.v1.OverlayEvent"> & {
  * Use `create(OverlayEventSchema)` to create a new message.
  */
 export const OverlayEventSchema: GenMessage<OverlayEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 53);
+  messageDesc(file_cairn_v1_cairn, 54);
 
 /**
  * @generated from message cairn.v1.RuleRef
@@ -2596,10 +2758,10 @@ export type RuleRef = Message<"cairn.v1.RuleRef"> & {
  * Use `create(RuleRefSchema)` to create a new message.
  */
 export const RuleRefSchema: GenMessage<RuleRef> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 54);
+  messageDesc(file_cairn_v1_cairn, 55);
 
 /**
- * Rules recomputed after an overlay change.
+ * Rules recomputed after an overlay change or an operator's topology change.
  *
  * @generated from message cairn.v1.RecomputeEvent
  */
@@ -2615,6 +2777,18 @@ export type RecomputeEvent = Message<"cairn.v1.RecomputeEvent"> & {
    * @generated from field: repeated cairn.v1.RuleRef changed = 2;
    */
   changed: RuleRef[];
+
+  /**
+   * The revisions the state is at after the recomputation.
+   *
+   * @generated from field: uint64 topology_revision = 3;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 4;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -2622,7 +2796,7 @@ export type RecomputeEvent = Message<"cairn.v1.RecomputeEvent"> & {
  * Use `create(RecomputeEventSchema)` to create a new message.
  */
 export const RecomputeEventSchema: GenMessage<RecomputeEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 55);
+  messageDesc(file_cairn_v1_cairn, 56);
 
 /**
  * A host's new rule-set version was published to its agents.
@@ -2656,6 +2830,18 @@ export type PushEvent = Message<"cairn.v1.PushEvent"> & {
    * @generated from field: bool watch = 5;
    */
   watch: boolean;
+
+  /**
+   * The revisions the update names (PathUpdate's).
+   *
+   * @generated from field: uint64 topology_revision = 6;
+   */
+  topologyRevision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 7;
+   */
+  intentsRevision: bigint;
 };
 
 /**
@@ -2663,7 +2849,7 @@ export type PushEvent = Message<"cairn.v1.PushEvent"> & {
  * Use `create(PushEventSchema)` to create a new message.
  */
 export const PushEventSchema: GenMessage<PushEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 56);
+  messageDesc(file_cairn_v1_cairn, 57);
 
 /**
  * A host's agent reported a rule-set version at or past a push's.
@@ -2715,7 +2901,7 @@ export type AckEvent = Message<"cairn.v1.AckEvent"> & {
  * Use `create(AckEventSchema)` to create a new message.
  */
 export const AckEventSchema: GenMessage<AckEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 57);
+  messageDesc(file_cairn_v1_cairn, 58);
 
 /**
  * Intents were applied, or an apply was refused (refused = true: nothing
@@ -2783,6 +2969,13 @@ export type IntentsEvent = Message<"cairn.v1.IntentsEvent"> & {
    * @generated from field: uint64 base_revision = 10;
    */
   baseRevision: bigint;
+
+  /**
+   * The topology revision the paths were computed at.
+   *
+   * @generated from field: uint64 topology_revision = 11;
+   */
+  topologyRevision: bigint;
 };
 
 /**
@@ -2790,7 +2983,79 @@ export type IntentsEvent = Message<"cairn.v1.IntentsEvent"> & {
  * Use `create(IntentsEventSchema)` to create a new message.
  */
 export const IntentsEventSchema: GenMessage<IntentsEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 58);
+  messageDesc(file_cairn_v1_cairn, 59);
+
+/**
+ * An operator changed the topology (ChangeTopology), or a change was refused
+ * (refused = true: nothing changed, `reason` says why).
+ *
+ * @generated from message cairn.v1.TopologyEvent
+ */
+export type TopologyEvent = Message<"cairn.v1.TopologyEvent"> & {
+  /**
+   * One line per change, e.g. "drain link r2-r3", "link r2-r3: igp 10 -> 20".
+   *
+   * @generated from field: repeated string changes = 1;
+   */
+  changes: string[];
+
+  /**
+   * Who (as in IntentsEvent).
+   *
+   * @generated from field: string by = 2;
+   */
+  by: string;
+
+  /**
+   * The topology revision before and after (equal when refused or when
+   * nothing changed), and the one the request was based on.
+   *
+   * @generated from field: uint64 previous_revision = 3;
+   */
+  previousRevision: bigint;
+
+  /**
+   * @generated from field: uint64 revision = 4;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: uint64 base_revision = 5;
+   */
+  baseRevision: bigint;
+
+  /**
+   * @generated from field: bool refused = 6;
+   */
+  refused: boolean;
+
+  /**
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+
+  /**
+   * The intents revision (unchanged by a topology change).
+   *
+   * @generated from field: uint64 intents_revision = 8;
+   */
+  intentsRevision: bigint;
+
+  /**
+   * Every pair was recomputed (a metric decrease may improve any path),
+   * not only those crossing the changed elements.
+   *
+   * @generated from field: bool full_recompute = 9;
+   */
+  fullRecompute: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.TopologyEvent.
+ * Use `create(TopologyEventSchema)` to create a new message.
+ */
+export const TopologyEventSchema: GenMessage<TopologyEvent> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 60);
 
 /**
  * A watcher fell behind the ring: this many events were not delivered.
@@ -2809,7 +3074,243 @@ export type LostEvent = Message<"cairn.v1.LostEvent"> & {
  * Use `create(LostEventSchema)` to create a new message.
  */
 export const LostEventSchema: GenMessage<LostEvent> = /*@__PURE__*/
-  messageDesc(file_cairn_v1_cairn, 59);
+  messageDesc(file_cairn_v1_cairn, 61);
+
+/**
+ * @generated from message cairn.v1.ChangeTopologyRequest
+ */
+export type ChangeTopologyRequest = Message<"cairn.v1.ChangeTopologyRequest"> & {
+  /**
+   * The topology revision the changes are based on (ListLinks'
+   * topology_revision); required.
+   *
+   * @generated from field: uint64 base_revision = 1;
+   */
+  baseRevision: bigint;
+
+  /**
+   * Applied in order, all or nothing; at least one.
+   *
+   * @generated from field: repeated cairn.v1.TopologyChange changes = 2;
+   */
+  changes: TopologyChange[];
+
+  /**
+   * Why, recorded with the change (e.g. a ticket); optional.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.ChangeTopologyRequest.
+ * Use `create(ChangeTopologyRequestSchema)` to create a new message.
+ */
+export const ChangeTopologyRequestSchema: GenMessage<ChangeTopologyRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 62);
+
+/**
+ * @generated from message cairn.v1.TopologyChange
+ */
+export type TopologyChange = Message<"cairn.v1.TopologyChange"> & {
+  /**
+   * @generated from oneof cairn.v1.TopologyChange.change
+   */
+  change: {
+    /**
+     * A link id ("a-b", either direction) or a router name: drained (no path
+     * crosses it) until undrained. Hosts cannot be drained.
+     *
+     * @generated from field: string drain = 1;
+     */
+    value: string;
+    case: "drain";
+  } | {
+    /**
+     * @generated from field: string undrain = 2;
+     */
+    value: string;
+    case: "undrain";
+  } | {
+    /**
+     * @generated from field: cairn.v1.LinkMetrics metrics = 3;
+     */
+    value: LinkMetrics;
+    case: "metrics";
+  } | {
+    /**
+     * @generated from field: cairn.v1.LinkMeasurement measured = 4;
+     */
+    value: LinkMeasurement;
+    case: "measured";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message cairn.v1.TopologyChange.
+ * Use `create(TopologyChangeSchema)` to create a new message.
+ */
+export const TopologyChangeSchema: GenMessage<TopologyChange> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 63);
+
+/**
+ * A link's metrics as the operator sets them; fields left out keep their
+ * values. Links have one value per metric for both directions.
+ *
+ * @generated from message cairn.v1.LinkMetrics
+ */
+export type LinkMetrics = Message<"cairn.v1.LinkMetrics"> & {
+  /**
+   * A link id ("a-b", either direction).
+   *
+   * @generated from field: string link = 1;
+   */
+  link: string;
+
+  /**
+   * @generated from field: optional uint32 igp = 2;
+   */
+  igp?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 te = 3;
+   */
+  te?: number | undefined;
+
+  /**
+   * @generated from field: optional double delay_us = 4;
+   */
+  delayUs?: number | undefined;
+
+  /**
+   * @generated from field: optional double jitter_us = 5;
+   */
+  jitterUs?: number | undefined;
+
+  /**
+   * Packet loss ratio, 0 <= loss < 1.
+   *
+   * @generated from field: optional double loss = 6;
+   */
+  loss?: number | undefined;
+
+  /**
+   * @generated from field: optional double bandwidth_bps = 7;
+   */
+  bandwidthBps?: number | undefined;
+
+  /**
+   * Share of the capacity in use, 0..1.
+   *
+   * @generated from field: optional double utilization = 8;
+   */
+  utilization?: number | undefined;
+};
+
+/**
+ * Describes the message cairn.v1.LinkMetrics.
+ * Use `create(LinkMetricsSchema)` to create a new message.
+ */
+export const LinkMetricsSchema: GenMessage<LinkMetrics> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 64);
+
+/**
+ * A link's delay, jitter or loss as measured (by an external probe system).
+ *
+ * @generated from message cairn.v1.LinkMeasurement
+ */
+export type LinkMeasurement = Message<"cairn.v1.LinkMeasurement"> & {
+  /**
+   * @generated from field: string link = 1;
+   */
+  link: string;
+
+  /**
+   * @generated from field: optional double delay_us = 2;
+   */
+  delayUs?: number | undefined;
+
+  /**
+   * @generated from field: optional double jitter_us = 3;
+   */
+  jitterUs?: number | undefined;
+
+  /**
+   * @generated from field: optional double loss = 4;
+   */
+  loss?: number | undefined;
+};
+
+/**
+ * Describes the message cairn.v1.LinkMeasurement.
+ * Use `create(LinkMeasurementSchema)` to create a new message.
+ */
+export const LinkMeasurementSchema: GenMessage<LinkMeasurement> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 65);
+
+/**
+ * @generated from message cairn.v1.ChangeTopologyResponse
+ */
+export type ChangeTopologyResponse = Message<"cairn.v1.ChangeTopologyResponse"> & {
+  /**
+   * The topology revision before and after (equal when every change was
+   * already in force), and the intents revision.
+   *
+   * @generated from field: uint64 previous_revision = 1;
+   */
+  previousRevision: bigint;
+
+  /**
+   * @generated from field: uint64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: uint64 intents_revision = 3;
+   */
+  intentsRevision: bigint;
+
+  /**
+   * Rules recomputed, and of those the ones whose paths changed.
+   *
+   * @generated from field: uint32 rules_recomputed = 4;
+   */
+  rulesRecomputed: number;
+
+  /**
+   * @generated from field: uint32 rules_changed = 5;
+   */
+  rulesChanged: number;
+
+  /**
+   * Every pair was recomputed (see TopologyEvent.full_recompute).
+   *
+   * @generated from field: bool full_recompute = 6;
+   */
+  fullRecompute: boolean;
+
+  /**
+   * Hosts whose rules changed, with their new versions.
+   *
+   * @generated from field: repeated cairn.v1.HostPush hosts_pushed = 7;
+   */
+  hostsPushed: HostPush[];
+
+  /**
+   * One line per change, as in the event.
+   *
+   * @generated from field: repeated string changes = 8;
+   */
+  changes: string[];
+};
+
+/**
+ * Describes the message cairn.v1.ChangeTopologyResponse.
+ * Use `create(ChangeTopologyResponseSchema)` to create a new message.
+ */
+export const ChangeTopologyResponseSchema: GenMessage<ChangeTopologyResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_v1_cairn, 66);
 
 /**
  * @generated from enum cairn.v1.RuleStatus
@@ -2969,8 +3470,10 @@ export const CairnService: GenService<{
     output: typeof ValidateIntentsResponseSchema;
   },
   /**
-   * The topology the controller computes paths over, as loaded at its start:
-   * the CLI checks intents files against it before sending them.
+   * The topology the controller computes paths over: as loaded at its start,
+   * with the link metrics operators changed since (ChangeTopology); drains and
+   * liveliness marks are in ListLinks. The CLI checks intents files against
+   * it before sending them.
    *
    * @generated from rpc cairn.v1.CairnService.GetTopology
    */
@@ -2982,7 +3485,8 @@ export const CairnService: GenService<{
   /**
    * Every link and node (routers, and hosts with their uplinks) of the
    * topology with its liveliness: up, or marked degraded or down by fault
-   * localisation, with the evidence (the probed paths that cross it).
+   * localisation (or drained by an operator), with the evidence (the probed
+   * paths that cross it); the revisions and the operator's changes in force.
    *
    * @generated from rpc cairn.v1.CairnService.ListLinks
    */
@@ -2993,8 +3497,9 @@ export const CairnService: GenService<{
   },
   /**
    * The controller's recent events, oldest first: path state changes reported
-   * by agents, localisations, overlay changes, recomputations, pushes and
-   * their acknowledgements, intent changes. Held in a ring of the last N.
+   * by agents, localisations, overlay changes, operator topology changes,
+   * recomputations, pushes and their acknowledgements, intent changes. Held in
+   * a ring of the last N.
    *
    * @generated from rpc cairn.v1.CairnService.ListEvents
    */
@@ -3014,6 +3519,27 @@ export const CairnService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchEventsRequestSchema;
     output: typeof EventSchema;
+  },
+  /**
+   * Operator changes to the topology the controller computes over, based on
+   * `base_revision` (the topology revision, ListLinks' topology_revision),
+   * all or nothing: drain a link or router (administratively down for
+   * maintenance: no path crosses it until it is undrained; probes never
+   * clear it), undrain it, change a link's metrics, record a link's measured
+   * delay, jitter or loss. Admin only. Refused with nothing changed:
+   * INVALID_ARGUMENT for a missing base_revision, an unknown element (with
+   * the nearest names), a host, or a value out of range, naming the change;
+   * ABORTED when the topology changed since base_revision (an operator's
+   * change or a liveliness mark or clear). An applied change gets one new
+   * topology revision, a `topology` event (and one for a refusal) and an
+   * audit log line; only hosts whose rules changed get an update.
+   *
+   * @generated from rpc cairn.v1.CairnService.ChangeTopology
+   */
+  changeTopology: {
+    methodKind: "unary";
+    input: typeof ChangeTopologyRequestSchema;
+    output: typeof ChangeTopologyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cairn_v1_cairn, 0);
