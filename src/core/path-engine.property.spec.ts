@@ -267,7 +267,7 @@ function checkPath(topo: Topology, igp: IgpView, q: PathQuery, p: Path, role: st
     return idx;
   });
   const walk: Walk = { nodes: p.nodes, links };
-  const vec = vecOf(topo, links);
+  const vec = vecOf(topo, walk);
   const m = metricsOf(vec);
   for (const k of Object.keys(m) as (keyof typeof m)[]) {
     if (!approxEq(p.metrics[k], m[k])) fail(`metrics.${k} is ${p.metrics[k]}, links add up to ${m[k]}`);
@@ -608,7 +608,7 @@ test("engine: protection of via paths: disjoint optimal backups, exact pair sear
       const ans = findPath(topo, q);
       const cands = walks
         .filter((w) => violations(topo, q.constraints, w).length === 0)
-        .map((walk) => ({ walk, key: objectiveKey(q.objective, q.weights, vecOf(topo, walk.links)) }))
+        .map((walk) => ({ walk, key: objectiveKey(q.objective, q.weights, vecOf(topo, walk)) }))
         .sort((a, b) => compareKeys(a.key, b.key));
       if (!ans.ok) {
         viaProtStats.infeasible++;
