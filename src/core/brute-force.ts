@@ -148,6 +148,7 @@ function paretoDims(q: Pick<PathQuery, "objective" | "weights" | "constraints">,
 // ---------------------------------------------------------------------------------------------
 // Constraints.
 
+/** A link reference names the link's id, or its two routers either way round (every parallel link). */
 export function linkIdMatches(l: Link, id: string): boolean {
   return id === l.id || id === `${l.a}-${l.b}` || id === `${l.b}-${l.a}`;
 }

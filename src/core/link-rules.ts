@@ -4,6 +4,7 @@ import type { Constraints, Link, LinkMetrics, Router } from "./model.js";
 import { availableBps } from "./model.js";
 import type { ConstraintName, Exclusion } from "./path-query.js";
 import { formatRateBps } from "./units.js";
+import { pairForms } from "./link-refs.js";
 
 export interface LinkRule {
   name: ConstraintName;
@@ -42,7 +43,7 @@ export function linkRules(c: Constraints): LinkRule[] {
   if (c.avoidLinks.length > 0) {
     const s = new Set(c.avoidLinks);
     // An entry is a link's id, or "a-b" for every link between a and b (either order, parallel links all).
-    rules.push({ name: "avoidLinks", key: `avoidLinks=${JSON.stringify(c.avoidLinks)}`, label: `avoidLinks [${list(c.avoidLinks)}]`, allows: (l) => !s.has(l.id) && !s.has(`${l.b}-${l.a}`) && !s.has(`${l.a}-${l.b}`) });
+    rules.push({ name: "avoidLinks", key: `avoidLinks=${JSON.stringify(c.avoidLinks)}`, label: `avoidLinks [${list(c.avoidLinks)}]`, allows: (l) => ![...pairForms(l), l.id].some((x) => s.has(x)) });
   }
   if (c.avoidSrlgs.length > 0) {
     const s = new Set(c.avoidSrlgs);

@@ -1,4 +1,5 @@
 // The topology and intent model: plain data, no I/O. Units are in the names.
+import { linkSpellings } from "./link-refs.js";
 
 export interface Router {
   name: string;
@@ -130,23 +131,19 @@ export interface TopologyNames {
   services: Set<string>;
   srlgs: Set<string>;
   regions: Set<string>;
-  /** "a-b" and "b-a" → the link's id. */
+  /** Each link's id, and "a-b" and "b-a", → the canonical reference: the id of a lone link, "a-b"
+   *  (routers in name order) for parallel links, which it names all of (link-refs.ts). */
   linkIds: Map<string, string>;
 }
 
 export function topologyNames(t: Topology): TopologyNames {
-  const linkIds = new Map<string, string>();
-  for (const l of t.links) {
-    linkIds.set(`${l.a}-${l.b}`, l.id);
-    linkIds.set(`${l.b}-${l.a}`, l.id);
-  }
   return {
     routers: new Set(t.routers.map((r) => r.name)),
     hosts: new Set(t.hosts.map((h) => h.name)),
     services: new Set(t.services.map((s) => s.name)),
     srlgs: new Set(t.links.flatMap((l) => l.srlgs)),
     regions: new Set(t.routers.flatMap((r) => (r.region !== undefined ? [r.region] : []))),
-    linkIds,
+    linkIds: linkSpellings(t),
   };
 }
 
@@ -205,7 +202,7 @@ export interface Constraints {
   /** Every link's available bandwidth must be at least this. */
   minBandwidthBps?: number;
   avoidNodes: string[];
-  /** Link ids as "a-b"; direction-insensitive. */
+  /** Link references (link-refs.ts): a link's id, or "a-b" for every link between a and b, either order. */
   avoidLinks: string[];
   avoidSrlgs: string[];
   /** Nodes whose region is listed are avoided. */
