@@ -25,6 +25,8 @@ export interface Graph {
   /** Endpoints of topology.links[i] as router indices. */
   linkA: Int32Array;
   linkB: Int32Array;
+  /** Each arc's IGP metric (the direction's own). */
+  arcIgp: Float64Array;
   /** IGP shortest-path tree from router u, computed on first use. */
   igpTree(u: number): IgpTree;
 }
@@ -71,9 +73,10 @@ function buildGraph(topology: Topology): Graph {
     edgeArc[fill[b]!] = 2 * i + 1;
     edgeLink[fill[b]!++] = i;
   }
+  const arcIgp = perArc(links, (m) => m.igp);
   const trees = new Map<number, IgpTree>();
   const g: Graph = {
-    topology, routers, index, edgeStart, edgeTo, edgeLink, edgeArc, linkA, linkB,
+    topology, routers, index, edgeStart, edgeTo, edgeLink, edgeArc, linkA, linkB, arcIgp,
     igpTree(u) {
       let t = trees.get(u);
       if (!t) trees.set(u, (t = computeIgpTree(g, u)));
@@ -86,7 +89,6 @@ function buildGraph(topology: Topology): Graph {
 /** IGP shortest-path distances and ECMP multiplicity from `source`, as IS-IS would compute them. */
 function computeIgpTree(g: Graph, source: number): IgpTree {
   const n = g.routers.length;
-  const links = g.topology.links;
   const dist = new Float64Array(n).fill(Infinity);
   const count = new Uint8Array(n);
   const done = new Uint8Array(n);
@@ -101,8 +103,7 @@ function computeIgpTree(g: Graph, source: number): IgpTree {
     done[u] = 1;
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
       const v = g.edgeTo[e]!;
-      const arc = g.edgeArc[e]!;
-      const d = key + directionMetrics(links[arc >> 1]!, (arc & 1) as 0 | 1).igp;
+      const d = key + g.arcIgp[g.edgeArc[e]!]!;
       if (d < dist[v]!) {
         dist[v] = d;
         count[v] = count[u]!;

@@ -99,7 +99,7 @@ function computeAllowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], s
   g.topology.links.forEach((l, i) => {
     if (!nodeOk[g.linkA[i]!] || !nodeOk[g.linkB[i]!]) return;
     out[2 * i] = lRules.every((x) => x === skip || x.allows(l, l)) ? 1 : 0;
-    out[2 * i + 1] = lRules.every((x) => x === skip || x.allows(l, l.reverse ?? l)) ? 1 : 0;
+    out[2 * i + 1] = !l.reverse ? out[2 * i]! : lRules.every((x) => x === skip || x.allows(l, l.reverse!)) ? 1 : 0;
   });
   return out;
 }

@@ -55,10 +55,10 @@ export function interfaceName(topology: Topology, node: string, neighbour: strin
     return HOST_UPLINK;
   }
   if (!topology.routers.some((r) => r.name === node)) throw new Error(`no node named ${node}`);
-  const adjacent =
-    topology.links.some((l) => (l.a === node && l.b === neighbour) || (l.b === node && l.a === neighbour)) ||
-    topology.hosts.some((h) => h.name === neighbour && h.router === node);
+  const between = topology.links.filter((l) => (l.a === node && l.b === neighbour) || (l.b === node && l.a === neighbour));
+  const adjacent = between.length > 0 || topology.hosts.some((h) => h.name === neighbour && h.router === node);
   if (!adjacent) throw new Error(`${node} has no link to ${neighbour}`);
+  if (between.length > 1) throw new Error(`${node} and ${neighbour} are joined by parallel links (${between.map((l) => l.id).join(", ")}): each has its own interface, ${between.map((l) => parallelInterfaceName(neighbour, l.id)).join(", ")}`);
   return routerInterfaceName(neighbour);
 }
 

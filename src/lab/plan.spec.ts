@@ -159,6 +159,7 @@ test("parallel links: each its own veth pair, named <neighbour>_<id>, its own En
   assert.deepEqual([itf(r1, "r2_fast")?.metric, itf(r2, "r1_fast")?.metric], [10, 30]);
   assert.deepEqual([itf(r1, "r2_slow")?.metric, itf(r2, "r1_slow")?.metric], [50, 50]);
   assert.equal(itf(r1, "r2"), undefined, "no interface named after the neighbour alone");
+  assert.throws(() => interfaceName(t, "r1", "r2"), /r1 and r2 are joined by parallel links \(fast, slow\): each has its own interface, r2_fast, r2_slow/);
   const fast = t.links.find((l) => l.id === "fast")!;
   const slow = t.links.find((l) => l.id === "slow")!;
   assert.equal(r1.sids.find((x) => x.sid === fast.sidA)?.ifname, "r2_fast");
