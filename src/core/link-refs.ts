@@ -9,13 +9,6 @@ export function pairForms(l: Pick<Link, "a" | "b">): [string, string] {
   return [`${l.a}-${l.b}`, `${l.b}-${l.a}`];
 }
 
-/** Every link `ref` names: the link with that id, else every link between the two routers it joins with "-". */
-export function linksNamed(t: Pick<Topology, "links">, ref: string): Link[] {
-  const exact = t.links.find((l) => l.id === ref);
-  if (exact) return [exact];
-  return t.links.filter((l) => pairForms(l).includes(ref));
-}
-
 /**
  * Every way a link may be written, each mapped to its canonical reference: a link's id to itself;
  * "a-b" and "b-a" to the lone link's id, or, for parallel links, to "a-b" with the routers in
@@ -34,9 +27,4 @@ export function linkSpellings(t: Pick<Topology, "links">): Map<string, string> {
   }
   for (const l of t.links) out.set(l.id, l.id);
   return out;
-}
-
-/** Does `ref` (an avoidLinks entry, an overlay's link) name link `l`? */
-export function refNames(l: Pick<Link, "id" | "a" | "b">, ref: string): boolean {
-  return ref === l.id || ref === `${l.a}-${l.b}` || ref === `${l.b}-${l.a}`;
 }
