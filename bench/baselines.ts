@@ -1,18 +1,18 @@
 // Baselines the benchmarks measure Cairn's engine against, in the same run.
-import { UndirectedGraph } from "graphology";
+import { MultiUndirectedGraph } from "graphology";
 import { bidirectional } from "graphology-shortest-path/dijkstra.js";
 import type { Link, Topology } from "../src/core/model.js";
 
-/** A maintained graph library's view of the topology: one undirected edge per link. */
-export function graphologyOf(t: Topology): UndirectedGraph {
-  const g = new UndirectedGraph();
+/** A maintained graph library's view of the topology: one undirected edge per link (parallel links included). */
+export function graphologyOf(t: Topology): MultiUndirectedGraph {
+  const g = new MultiUndirectedGraph(); // parallel links are edges of their own
   for (const r of t.routers) g.addNode(r.name);
   for (const l of t.links) g.addEdgeWithKey(l.id, l.a, l.b, { delayUs: l.delayUs, igp: l.igp });
   return g;
 }
 
 /** graphology-shortest-path's bidirectional Dijkstra on link delay. */
-export function graphologyLatencyPath(g: UndirectedGraph, from: string, to: string): string[] | null {
+export function graphologyLatencyPath(g: MultiUndirectedGraph, from: string, to: string): string[] | null {
   return bidirectional(g, from, to, "delayUs");
 }
 

@@ -3,6 +3,7 @@
 // (GetTopology) the CLI checks intents files against.
 import { create } from "@bufbuild/protobuf";
 import type { Topology } from "../core/model.js";
+import { pickMetrics } from "../core/model.js";
 import {
   ApplyIntentsResponseSchema,
   GetTopologyResponseSchema,
@@ -103,6 +104,7 @@ function copyTopology(t: Topology | GetTopologyResponse): Topology {
       ...(l.mtu !== undefined ? { mtu: l.mtu } : {}),
       sidA: l.sidA,
       sidB: l.sidB,
+      ...(l.reverse ? { reverse: pickMetrics(l.reverse) } : {}),
     })),
     services: t.services.map((s) => ({ name: s.name, instances: s.instances.map((i) => ({ node: i.node, sid: i.sid, healthy: i.healthy })) })),
   };

@@ -10,6 +10,7 @@ import { INTENTS_V1, testIntents, testTopology } from "../controller/testing.js"
 import {
   AgentReportSchema,
   ApplyIntentsResponseSchema,
+  GetTopologyResponseSchema,
   IntentSchema,
   ListPathsResponseSchema,
   PathUpdateSchema,
@@ -513,4 +514,14 @@ test("ListPaths carries each host's latest report and when it arrived", () => {
   assert.equal(m.hosts[1]!.report, undefined);
   assert.deepEqual(pathsViewFromProto(fromBinary(ListPathsResponseSchema, toBinary(ListPathsResponseSchema, m))), v);
   assert.deepEqual(pathsViewFromProto(fromJson(ListPathsResponseSchema, toJson(ListPathsResponseSchema, m))), v);
+});
+
+test("GetTopology carries a link's reverse metrics when they differ, and parallel links by id", async () => {
+  const { topologyToProto, topologyFromProto } = await import("./convert-apply.js");
+  const { net } = await import("../core/testing.js");
+  const rev = { igp: 30, te: 30, delayUs: 5000, jitterUs: 0, loss: 0, bandwidthBps: 1e8, utilization: 0.5 };
+  const t = net(["r1", "r2"], [["r1", "r2", { id: "fast", reverse: rev }], ["r2", "r1", { id: "slow", igp: 50 }]]);
+  const back = topologyFromProto(fromBinary(GetTopologyResponseSchema, toBinary(GetTopologyResponseSchema, topologyToProto(t))));
+  assert.deepEqual(back.links, t.links);
+  assert.equal("reverse" in back.links[1]!, false);
 });

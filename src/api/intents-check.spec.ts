@@ -180,7 +180,7 @@ test("every check names the field path and the intent", () => {
     [(m) => (m.constraints!.avoidNodes = ["h2"]), "constraints.avoidNodes[0]", '"h2" is a host; avoidNodes takes routers'],
     [(m) => (m.constraints!.avoidNodes = ["r1", "r9"]), "constraints.avoidNodes[1]", 'unknown router "r9"; did you mean "r1", "r2" or "r3"?'],
     [(m) => (m.constraints!.avoidLinks = ["r1-r4"]), "constraints.avoidLinks[0]", 'no link "r1-r4" in the topology; did you mean "r1-r2", "r1-r3" or "r2-r4"?'],
-    [(m) => (m.constraints!.avoidLinks = ["r1r2"]), "constraints.avoidLinks[0]", '"r1r2" is not a link; write it as a-b, e.g. r1-r2'],
+    [(m) => (m.constraints!.avoidLinks = ["r1r2"]), "constraints.avoidLinks[0]", 'no link "r1r2" in the topology: write a link\'s id, or a-b for the links between routers a and b, e.g. r1-r2; did you mean "r1-r2"?'],
     [(m) => (m.constraints!.avoidSrlgs = ["duct-9"]), "constraints.avoidSrlgs[0]", 'no link has srlg "duct-9"'],
     [(m) => (m.constraints!.avoidRegions = ["mars"]), "constraints.avoidRegions[0]", 'no router has region "mars"'],
     [(m) => ((m.constraints!.excludeAny = ["gold"]), (m.constraints!.includeAll = ["gold"])), "constraints.excludeAny[0]", 'colour "gold" is both excluded here and required by includeAll'],

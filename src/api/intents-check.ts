@@ -306,7 +306,7 @@ function checkConstraints(c: ConstraintsMsg | undefined, names: TopologyNames, h
     names.routers.has(v) ? v : { error: names.hosts.has(v) ? `${quote(v)} is a host; avoidNodes takes routers` : `unknown router ${quote(v)}${hints.router(v)}` },
   );
   const avoidLinks = list("avoidLinks", (v) =>
-    names.linkIds.get(v) ?? { error: /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology${hints.link(v)}` : `${quote(v)} is not a link; write it as a-b, e.g. r1-r2` },
+    names.linkIds.get(v) ?? { error: /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology${hints.link(v)}` : `no link ${quote(v)} in the topology: write a link's id, or a-b for the links between routers a and b, e.g. r1-r2${hints.link(v)}` },
   );
   const avoidSrlgs = list("avoidSrlgs", (v) => (names.srlgs.has(v) ? v : { error: `no link has srlg ${quote(v)}` }));
   const avoidRegions = list("avoidRegions", (v) => (names.regions.has(v) ? v : { error: `no router has region ${quote(v)}` }));

@@ -68,3 +68,23 @@ test("GraphML routers: node id and coordinates, the label only where the name is
   ]);
   assert.match(out, /\nhosts: none\n\nlinks: none$/);
 });
+
+test("a metric that differs by direction shows both, a→b/b→a, with a legend; parallel links by id; --json has reverse", () => {
+  const r = parseTopology(`routers:
+  - { name: r1, locator: "fc00:0:1::/48" }
+  - { name: r2, locator: "fc00:0:2::/48" }
+hosts: []
+links:
+  - { id: fast, a: r1, b: r2, igp: { r1: 10, r2: 30 }, delay: { r1: 2ms, r2: 2ms } }
+  - { id: slow, a: r2, b: r1, igp: 50 }
+`, "t.yaml");
+  assert.ok(r.ok);
+  const v = topologyView(r.value);
+  const out = formatTopology("t.yaml", "yaml", v, []).split("\n");
+  const row = (id: string) => out.find((l) => l.trimStart().startsWith(`${id} `))!.trim().split(/\s+/);
+  assert.deepEqual(row("fast").slice(0, 6), ["fast", "r1", "r2", "10/30", "10/30", "2ms"]);
+  assert.deepEqual(row("slow").slice(0, 6), ["slow", "r2", "r1", "50", "50", "1ms"]);
+  assert.ok(out.includes("  (X/Y: X from A to B, Y from B to A)"));
+  assert.deepEqual(v.links[0]!.reverse, { igp: 30, te: 30, delayUs: 2000, jitterUs: 0, loss: 0, bandwidthBps: 1e9, utilization: 0 });
+  assert.equal("reverse" in v.links[1]!, false);
+});

@@ -3,6 +3,7 @@
 // would be "-" on every row are left out, so that a Topology Zoo file's lines stay short.
 import { escapeControls } from "../core/quote.js";
 import type { TopologyView } from "../core/topology-view.js";
+import type { LinkMetrics } from "../core/model.js";
 import { formatDurationUs, formatPercent, formatRateBps, plural } from "../core/units.js";
 import { shortened } from "./notes.js";
 import { renderTable } from "./table.js";
@@ -25,6 +26,13 @@ function table<T>(rows: readonly T[], columns: Column<T>[]): string {
 const orDash = (v: string | number | undefined) => (v === undefined || v === "" ? "-" : String(v));
 const list = (xs: readonly string[]) => (xs.length ? xs.join(",") : "-");
 const nonZero = (v: number, format: (v: number) => string) => (v === 0 ? "-" : format(v));
+
+/** A metric's cell: one value, or "a→b/b→a" where the two directions differ. */
+const both = (f: (m: LinkMetrics) => string) => (l: LinkMetrics & { reverse?: LinkMetrics }): string => {
+  const ab = f(l);
+  const ba = l.reverse ? f(l.reverse) : ab;
+  return ab === ba ? ab : `${ab}/${ba}`;
+};
 
 function section(title: string, count: number, body: string): string[] {
   if (count === 0) return [`${title}: none`];
@@ -68,19 +76,21 @@ export function formatTopology(file: string, format: "yaml" | "graphml", v: Topo
     { header: "ID", cell: (l) => l.id },
     { header: "A", cell: (l) => l.a },
     { header: "B", cell: (l) => l.b },
-    { header: "IGP", cell: (l) => String(l.igp) },
-    { header: "TE", cell: (l) => String(l.te) },
-    { header: "DELAY", cell: (l) => formatDurationUs(l.delayUs) },
-    { header: "JITTER", cell: (l) => nonZero(l.jitterUs, formatDurationUs), optional: true },
-    { header: "LOSS", cell: (l) => nonZero(l.loss, formatPercent), optional: true },
-    { header: "BANDWIDTH", cell: (l) => formatRateBps(l.bandwidthBps) },
-    { header: "UTIL", cell: (l) => nonZero(l.utilization, formatPercent), optional: true },
+    { header: "IGP", cell: both((m) => String(m.igp)) },
+    { header: "TE", cell: both((m) => String(m.te)) },
+    { header: "DELAY", cell: both((m) => formatDurationUs(m.delayUs)) },
+    { header: "JITTER", cell: both((m) => nonZero(m.jitterUs, formatDurationUs)), optional: true },
+    { header: "LOSS", cell: both((m) => nonZero(m.loss, formatPercent)), optional: true },
+    { header: "BANDWIDTH", cell: both((m) => formatRateBps(m.bandwidthBps)) },
+    { header: "UTIL", cell: both((m) => nonZero(m.utilization, formatPercent)), optional: true },
     { header: "COLORS", cell: (l) => list(l.colors), optional: true },
     { header: "SRLGS", cell: (l) => list(l.srlgs), optional: true },
     { header: "MTU", cell: (l) => String(l.mtu) },
     { header: "END.X SID A", cell: (l) => l.endXSids.a },
     { header: "END.X SID B", cell: (l) => l.endXSids.b },
   ])));
+
+  if (v.links.some((l) => l.reverse)) out.push("  (X/Y: X from A to B, Y from B to A)");
 
   if (v.services.length) {
     const instances = v.services.flatMap((s) => s.instances.map((i) => ({ service: s.name, ...i })));

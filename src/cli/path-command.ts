@@ -161,10 +161,17 @@ function formatPath(title: string, p: Path): string[] {
   if (p.segments.length === 0) lines.push("  segments: none (the IGP already takes this path; no SRH)");
   else {
     lines.push(`  segments (SRH ${p.srhBytes} bytes):`);
-    const table = renderTable(["#", "SID", "BEHAVIOR", "NODE", "DETAIL"], p.segments.map((s, i) => [String(i + 1), s.sid, s.behavior, s.node, s.link ? `link ${s.link.join("-")}` : s.service ? `service ${s.service}` : ""]));
+    const table = renderTable(["#", "SID", "BEHAVIOR", "NODE", "DETAIL"], p.segments.map((s, i) => [String(i + 1), s.sid, s.behavior, s.node, s.link ? `link ${endXLinkName(p, s.link)}` : s.service ? `service ${s.service}` : ""]));
     lines.push(...table.split("\n").map((l) => `    ${l}`));
   }
   return lines;
+}
+
+/** An End.X segment's link as the path crosses it: "a-b", or a parallel link's id with its direction. */
+function endXLinkName(p: Path, [from, to]: [string, string]): string {
+  const k = p.nodes.findIndex((n, i) => n === from && p.nodes[i + 1] === to);
+  const id = k >= 0 ? p.links[k] : undefined;
+  return id === undefined || id === `${from}-${to}` || id === `${to}-${from}` ? `${from}-${to}` : `${id} (${from}>${to})`;
 }
 
 export function formatAnswer(q: PathQuery, a: PathAnswer, notes: string[]): string {

@@ -101,13 +101,13 @@ test("a Topology Zoo file: its node names (label#id where labels are shared), co
   const t = model.value.topology;
 
   const lines = human.stdout.trimEnd().split("\n");
-  assert.equal(lines[0], `${KDL}: Topology Zoo GraphML, 726 routers, 0 hosts, 819 links`);
+  assert.equal(lines[0], `${KDL}: Topology Zoo GraphML, 726 routers, 0 hosts, 822 links`);
   assert.match(human.stdout, /^notes:\n {2}- \d+ nodes sharing \d+ labels named label#id: /m);
   assert.match(human.stdout, /^ {2}NAME +LOCATOR +END SID +REGION +NODE ID +LABEL +LAT +LON$/m);
-  assert.match(human.stdout, /^ {2}Louisville#487 +fc00:0:1d5::\/48 +fc00:0:1d5::1 +United States +487 +Louisville +38\.25424 +-85\.75941$/m);
+  assert.match(human.stdout, /^ {2}Louisville#487 +fc00:0:1e8::\/48 +fc00:0:1e8::1 +United States +487 +Louisville +38\.25424 +-85\.75941$/m);
   assert.match(human.stdout, /^ {2}Cincinnati +\S+ +\S+ +United States +\d+ +- +/m, "a router named after its own label shows no LABEL");
   assert.match(human.stdout, /^hosts: none$/m);
-  // Every router and link on a line of its own: 726 + 819 rows, and their headers.
+  // Every router and link on a line of its own: 726 + 822 rows, and their headers.
   const rowsOf = (title: string) => {
     const at = lines.indexOf(`${title}:`);
     const end = lines.indexOf("", at);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseGraphml, haversineKm, fibreDelayUs } from "./graphml.js";
+import { parseGraphml, haversineKm, fibreDelayUs, graphmlLocator } from "./graphml.js";
 import type { GraphmlImport } from "./graphml.js";
 import { ConfigFileError, formatConfigError } from "./errors.js";
 import type { ConfigError } from "./errors.js";
@@ -82,11 +82,11 @@ test("haversine: one degree of latitude is 111.19 km, 556 µs at 5 µs/km", () =
   assert.equal(topology.links[1]!.delayUs, 1);
 });
 
-test("routers and links: names, regions, locators in file order, link fields", () => {
+test("routers and links: names, regions, locators from node ids, link fields", () => {
   const { topology, notes } = ok(gml([at("7", " Zurich ", 47.37, 8.54, "Switzerland"), at("3", "Geneva", 46.2, 6.15)], [edge("7", "3", "2500000000.0")]));
   assert.deepEqual(topology.routers, [
-    { name: "Zurich", locator: "fc00:0:1::/48", region: "Switzerland", sid: "fc00:0:1::1" },
-    { name: "Geneva", locator: "fc00:0:2::/48", sid: "fc00:0:2::1" },
+    { name: "Zurich", locator: "fc00:0:8::/48", region: "Switzerland", sid: "fc00:0:8::1" },
+    { name: "Geneva", locator: "fc00:0:4::/48", sid: "fc00:0:4::1" },
   ]);
   assert.equal(topology.links.length, 1);
   const l = topology.links[0]!;
@@ -94,7 +94,7 @@ test("routers and links: names, regions, locators in file order, link fields", (
   assert.deepEqual({ ...l, delayUs: 0 }, {
     id: "Zurich-Geneva", a: "Zurich", b: "Geneva", igp: 10, te: 10, delayUs: 0, jitterUs: 0, loss: 0,
     bandwidthBps: 2.5e9, utilization: 0, srlgs: [], colors: [],
-    sidA: derivedEndXSid(parsePrefix("fc00:0:1::/48")!, "Zurich-Geneva", "Zurich"), sidB: derivedEndXSid(parsePrefix("fc00:0:2::/48")!, "Zurich-Geneva", "Geneva"),
+    sidA: derivedEndXSid(parsePrefix("fc00:0:8::/48")!, "Zurich-Geneva", "Zurich"), sidB: derivedEndXSid(parsePrefix("fc00:0:4::/48")!, "Zurich-Geneva", "Geneva"),
   });
   assert.deepEqual(topology.hosts, []);
   assert.deepEqual(topology.services, []);
@@ -111,6 +111,18 @@ test("the IGP metric is 10, another number when told, or the delay in 10 µs uni
   assert.deepEqual(igp({}), [[10, 10], [10, 10]]);
   assert.deepEqual(igp({ igp: 7 }), [[7, 7], [7, 7]]);
   assert.deepEqual(igp({ igp: "delay" }), [[56, 56], [1, 1]], "556 µs → 56; 1 µs → at least 1");
+});
+
+test("locators from node ids: a whole number n is fc00:0:<n + 1 in hex>::/48, anything else a hash; stable when nodes move", () => {
+  assert.equal(graphmlLocator("0"), "fc00:0:1::/48");
+  assert.equal(graphmlLocator("65534"), "fc00:0:ffff::/48");
+  // Hashed: FNV-1a("locator n12") = 0x…, split into two groups; never the numbered range fc00:0:….
+  for (const id of ["65535", "007", "n12", "Zurich", ""]) assert.match(graphmlLocator(id), /^fc00:[1-9a-f][0-9a-f]{0,3}:[0-9a-f]{1,4}::\/48$/, id);
+  assert.notEqual(graphmlLocator("007"), graphmlLocator("7"));
+  const nodes = [at("x", "X", 0, 0), at("y", "Y", 0, 1), at("z", "Z", 0, 2)];
+  const locs = (ns: N[]) => Object.fromEntries(ok(gml(ns, [])).topology.routers.map((r) => [r.name, r.locator]));
+  const before = locs(nodes);
+  assert.deepEqual(locs([nodes[2]!, at("w", "W", 0, 3), nodes[0]!, nodes[1]!]), { ...before, W: graphmlLocator("w") }, "reordered, one added: the others keep theirs");
 });
 
 test("locators use hex: router 10 is fc00:0:a::/48, router 256 fc00:0:100::/48", () => {
@@ -157,7 +169,7 @@ test("nodes without coordinates are dropped with their links and named in a note
   ));
   assert.deepEqual(topology.routers.map((r) => r.name), ["A", "E"]);
   assert.deepEqual(topology.links.map((l) => l.id), ["A-E"]);
-  assert.deepEqual(topology.routers.map((r) => r.locator), ["fc00:0:1::/48", "fc00:0:2::/48"], "locators number kept nodes only");
+  assert.deepEqual(topology.routers.map((r) => r.locator), [graphmlLocator("a"), graphmlLocator("e")], "locators come from node ids, not from positions");
   assert.ok(notes.includes(
     `dropped 3 nodes without usable Latitude/Longitude (no link delay can be computed) and their 4 links: "Nowhere" (node b), "Half" (node c): no Longitude, "Bad" (node d): Latitude "95" is not a number in [-90, 90]`,
   ), notes.join("\n"));
@@ -180,18 +192,27 @@ test("self-loops are dropped", () => {
   assert.ok(notes.includes(`dropped 1 self-loop: "A"`), notes.join("\n"));
 });
 
-test("parallel edges: the first is kept, in either direction, the rest counted", () => {
+test("parallel edges: each is a link, named a-b#<key>, by the edge's key, else its id, else its place in the pair", () => {
   const { topology, notes } = ok(gml(
     [at("a", "A", 0, 0), at("b", "B", 0, 1), at("c", "C", 0, 2)],
     [edge("a", "b", "1e10"), edge("b", "a", "5e9"), edge("a", "b"), edge("b", "c"), edge("c", "b")],
   ));
-  assert.deepEqual(topology.links.map((l) => [l.id, l.bandwidthBps]), [["A-B", 1e10], ["B-C", 1e9]]);
-  assert.ok(notes.includes(`dropped 3 parallel edges (the first edge between each pair is kept) between 2 pairs: A – B (×2), B – C`), notes.join("\n"));
+  assert.deepEqual(topology.links.map((l) => [l.id, l.bandwidthBps]), [["A-B#1", 1e10], ["B-A#2", 5e9], ["A-B#3", 1e9], ["B-C#1", 1e9], ["C-B#2", 1e9]]);
+  assert.equal(new Set(topology.links.flatMap((l) => [l.sidA, l.sidB])).size, 10, "each parallel link its own End.X SIDs");
+  assert.ok(notes.includes(`5 parallel links between 2 pairs of routers, each with the id a-b#<edge key> ("a-b" names all of a pair's links): A – B (×3), B – C (×2)`), notes.join("\n"));
+  // The zoo's multigraph key names them; an edge added elsewhere in the file changes no id.
+  const keyed = (extra: string) => `<graphml><key id="k" for="edge" attr.name="key"/><key id="la" for="node" attr.name="Latitude"/><key id="lo" for="node" attr.name="Longitude"/><key id="n" for="node" attr.name="label"/><graph>
+<node id="0"><data key="n">A</data><data key="la">0</data><data key="lo">0</data></node><node id="1"><data key="n">B</data><data key="la">0</data><data key="lo">1</data></node><node id="2"><data key="n">C</data><data key="la">0</data><data key="lo">2</data></node>
+${extra}<edge source="0" target="1"><data key="k">0</data></edge><edge source="0" target="1"><data key="k">1</data></edge></graph></graphml>`;
+  const before = ok(keyed("")).topology.links;
+  const after = ok(keyed(`<edge source="1" target="2"><data key="k">0</data></edge>`)).topology.links;
+  assert.deepEqual(before.map((l) => l.id), ["A-B#0", "A-B#1"]);
+  assert.deepEqual(after.filter((l) => l.id.startsWith("A-B")), before);
 });
 
 test("a directed graph is read as undirected, with a note", () => {
   const { topology, notes } = ok(gml([at("a", "A", 0, 0), at("b", "B", 0, 1)], [edge("a", "b"), edge("b", "a")], `edgedefault="directed"`));
-  assert.deepEqual(topology.links.map((l) => l.id), ["A-B"]);
+  assert.deepEqual(topology.links.map((l) => l.id), ["A-B#1", "B-A#2"], "a→b and b→a are parallel links");
   assert.ok(notes.some((n) => n.startsWith("2 directed edges read as undirected")), notes.join("\n"));
 });
 
@@ -293,8 +314,7 @@ function countByRegex(xml: string): Expected {
   for (const n of kept) uses.set(label(n), (uses.get(label(n)) ?? 0) + 1);
   const nameOf = new Map(kept.map((n) => [n.id, label(n) !== "" && uses.get(label(n)) === 1 ? label(n) : `${label(n)}#${n.id}`]));
   let selfLoops = 0;
-  let parallel = 0;
-  const pairs = new Set<string>();
+  const pairs = new Map<string, number>();
   const linkPairs: string[] = [];
   for (const e of edges) {
     const s = e["source"]!;
@@ -302,10 +322,11 @@ function countByRegex(xml: string): Expected {
     if (!nameOf.has(s) || !nameOf.has(t)) continue;
     if (s === t) { selfLoops++; continue; }
     const key = [s, t].sort().join("\u0000");
-    if (pairs.has(key)) { parallel++; continue; }
-    pairs.add(key);
+    pairs.set(key, (pairs.get(key) ?? 0) + 1);
     linkPairs.push([nameOf.get(s)!, nameOf.get(t)!].sort().join(" | "));
   }
+  // Every edge of a pair with several is a parallel link of its own.
+  const parallel = [...pairs.values()].filter((c) => c > 1).reduce((x, c) => x + c, 0);
   const linked = new Set(linkPairs.flatMap((p) => p.split(" | ")));
   return {
     rawNodes: nodes.length, rawEdges: edges.length, hyper: hyper.size, noCoords: noCoords.size, selfLoops, parallel,
@@ -333,12 +354,13 @@ function checkAgainstRegex(file: string, xml: string, imp: GraphmlImport): Expec
     assert.ok(Number.isInteger(l.bandwidthBps) && l.bandwidthBps > 0, `${file}: link ${l.id} bandwidth ${l.bandwidthBps}`);
   }
   assert.deepEqual(links.map((l) => [l.a, l.b].sort().join(" | ")), exp.linkPairs, `${file}: links`);
-  assert.deepEqual(routers.map((r) => r.locator), routers.map((_, i) => `fc00:0:${(i + 1).toString(16)}::/48`), `${file}: locators`);
+  // Zoo node ids are whole numbers: each router's locator is its id + 1, wherever the node is.
+  assert.deepEqual(routers.map((r) => r.locator), imp.origins.map((o) => `fc00:0:${(Number(o.id) + 1).toString(16)}::/48`), `${file}: locators`);
   const n = imp.notes;
   assert.equal(noted(n, /^dropped (\d+) hyperedge helper node/), exp.hyper, `${file}: hyperedge note`);
   assert.equal(noted(n, /^dropped (\d+) nodes? without usable Latitude/), exp.noCoords, `${file}: coordinates note`);
   assert.equal(noted(n, /^dropped (\d+) self-loop/), exp.selfLoops, `${file}: self-loop note`);
-  assert.equal(noted(n, /^dropped (\d+) parallel edge/), exp.parallel, `${file}: parallel-edge note`);
+  assert.equal(noted(n, /^(\d+) parallel links? between/), exp.parallel, `${file}: parallel-link note`);
   assert.equal(noted(n, /^(\d+) routers? left without links/), exp.isolated, `${file}: isolated note`);
   return exp;
 }
@@ -347,8 +369,8 @@ function checkAgainstRegex(file: string, xml: string, imp: GraphmlImport): Expec
 const NAMED = [
   { file: "Switch.graphml", rawNodes: 74, rawEdges: 92, routers: 47, links: 42, hyper: 13, noCoords: 14, parallel: 0, isolated: 5 },
   { file: "Geant2012.graphml", rawNodes: 40, rawEdges: 61, routers: 37, links: 58, hyper: 0, noCoords: 3, parallel: 0, isolated: 0 },
-  { file: "Cogentco.graphml", rawNodes: 197, rawEdges: 245, routers: 186, links: 212, hyper: 11, noCoords: 0, parallel: 2, isolated: 2 },
-  { file: "Kdl.graphml", rawNodes: 754, rawEdges: 899, routers: 726, links: 819, hyper: 28, noCoords: 0, parallel: 3, isolated: 12 },
+  { file: "Cogentco.graphml", rawNodes: 197, rawEdges: 245, routers: 186, links: 214, hyper: 11, noCoords: 0, parallel: 4, isolated: 2 },
+  { file: "Kdl.graphml", rawNodes: 754, rawEdges: 899, routers: 726, links: 822, hyper: 28, noCoords: 0, parallel: 6, isolated: 12 },
 ];
 
 for (const want of NAMED) {

@@ -19,26 +19,34 @@
 //     their edges. An edge touching a dropped node is counted under the first rule (1, then 2)
 //     that drops one of its endpoints.
 //  3. Self-loops (source = target) are dropped.
-//  4. Parallel edges. The zoo files are multigraphs; only the first edge between a pair of nodes
-//     (in file order, either direction) is kept, with its own attributes; the others are dropped.
+//  4. Parallel edges. The zoo files are multigraphs: every edge between a pair of nodes (either
+//     direction) becomes a link of its own, with its own attributes, id and End.X SIDs (see 11).
 //  5. Direction. Links are bidirectional. A directed graph (edgedefault="directed", or
 //     directed="true" on an edge) is read as undirected, with a note; a→b and b→a are then
-//     parallel edges (rule 4).
+//     parallel links (rule 4).
 //  6. Names. A router's name is its trimmed `label`. When the label is empty or missing, or more
 //     than one kept node carries it, every such node is named `label#id` (`#id` without a label).
 //     Only kept nodes count: a label shared with a dropped node is not a duplicate. (Should a
 //     `label#id` still clash with another node's literal label, that node is renamed the same way.)
 //  7. Region. A router's region is its `Country`, when present and not empty.
-//  8. Locators. Kept nodes are numbered in file order from 1; router i gets fc00:0:<i in hex>::/48.
-//     That allows 65,535 routers; a larger graph is an error.
+//  8. Locators, from the node's id, never its position, so that adding, removing or reordering
+//     nodes moves no other router's SIDs: a node whose id is a whole number n from 0 to 65534
+//     (written without leading zeros, as every zoo file does) gets fc00:0:<n + 1 in hex>::/48;
+//     any other id gets fc00:<h >>> 16>:<h & 0xffff>::/48 with h = FNV-1a("locator <id>") (a
+//     high half of 0 is taken as 1, leaving fc00:0:… to the numbered ids). Two nodes that derive
+//     the same locator (odds about n² / 2^33 for n hashed ids) are an error naming both: a GraphML
+//     file cannot give locators, so such a topology needs a YAML copy.
 //  9. Delay. Great-circle (haversine) distance between the endpoints, Earth radius 6371 km, at
 //     5 µs per km of fibre, rounded to the nearest µs; at least 1 µs, so that links between
 //     co-located nodes (same coordinates) still have the positive delay the path engine expects.
 // 10. Bandwidth. The edge's LinkSpeedRaw (bits per second, e.g. "2500000000.0"), rounded, when
 //     it is a number > 0; otherwise LINK_DEFAULTS.bandwidthBps (1 Gbps), and a note counts them.
-// 11. Other link fields. Link id `${a}-${b}` with a = the edge's source, b = its target (names may
-//     contain '-'; should two links still get the same id, the later one gets a `#2`, `#3`, …
-//     suffix, with a note). igp 10 unless told otherwise (options.igp: another number, or "delay":
+// 11. Other link fields. Link id `${a}-${b}` with a = the edge's source, b = its target, when the
+//     pair has one edge; each of a pair's parallel edges gets `${a}-${b}#<k>`, k being the edge's
+//     `key` data (the zoo's multigraph key, 0, 1, … within the pair), else its XML id attribute,
+//     else its position among the pair's edges (from 1), so that other lines do not change it
+//     ("a-b" names all of them). Names may contain '-'; should two links still get the same id,
+//     the later one gets a `#2`, `#3`, … suffix, with a note. igp 10 unless told otherwise (options.igp: another number, or "delay":
 //     the link's delay in units of 10 µs, at least 1), te = igp, jitterUs 0, loss 0,
 //     utilization 0, srlgs [], colors [].
 // 12. Isolated routers. Kept nodes left without links are kept (they are routers), with a note.
@@ -51,6 +59,7 @@ import { assignSids, type LinkSpec, type RouterSpec } from "../core/sids.js";
 import { LINK_DEFAULTS } from "../core/model.js";
 import type { ConfigError, ParseResult } from "./errors.js";
 import { plural } from "../core/units.js";
+import { fnv1a32 } from "../core/fnv.js";
 
 export interface GraphmlImport {
   topology: Topology;
@@ -72,8 +81,6 @@ export interface GraphmlOrigin {
 
 export const EARTH_RADIUS_KM = 6371;
 export const FIBRE_US_PER_KM = 5;
-/** Routers numbered 1..0xffff fit in the third group of fc00:0:<n>::/48. */
-export const MAX_GRAPHML_ROUTERS = 0xffff;
 export const GRAPHML_DEFAULT_IGP = 10;
 /** "delay": IGP metric = link delay in units of this many µs (at least 1). */
 export const IGP_DELAY_UNIT_US = 10;
@@ -98,8 +105,14 @@ export function fibreDelayUs(km: number): number {
   return Math.max(1, Math.round(km * FIBRE_US_PER_KM));
 }
 
-export function graphmlLocator(index: number): string {
-  return `fc00:0:${(index + 1).toString(16)}::/48`;
+/** Largest node id numbered directly into fc00:0:<id + 1>::/48. */
+export const MAX_NUMBERED_ID = 0xfffe;
+
+/** A router's locator from its GraphML node id (rule 8). */
+export function graphmlLocator(nodeId: string): string {
+  if (/^(0|[1-9][0-9]{0,4})$/.test(nodeId) && Number(nodeId) <= MAX_NUMBERED_ID) return `fc00:0:${(Number(nodeId) + 1).toString(16)}::/48`;
+  const h = fnv1a32(`locator ${nodeId}`);
+  return `fc00:${((h >>> 16) || 1).toString(16)}:${(h & 0xffff).toString(16)}::/48`;
 }
 
 /** The XML library's message, which may quote the file at length: escaped and cut. */
@@ -199,6 +212,8 @@ interface GEdge {
   target: string;
   attrs: Map<string, string>;
   directed: boolean;
+  /** The edge's id attribute, when it has one. */
+  xmlId?: string;
 }
 
 function describe(n: GNode): string {
@@ -341,7 +356,8 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       return;
     }
     const d = attr(e, "directed");
-    edges.push({ index, source, target, attrs: attrsOf(e, "edge"), directed: d === undefined ? graphDirected : d === "true" });
+    const xmlId = attr(e, "id");
+    edges.push({ index, source, target, attrs: attrsOf(e, "edge"), directed: d === undefined ? graphDirected : d === "true", ...(xmlId !== undefined ? { xmlId } : {}) });
   });
   if (errors.length) return fail(errors);
   const hyperElements = elements(graph, "hyperedge").length;
@@ -361,9 +377,6 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
       ? "the graph has no nodes"
       : `all ${plural(nodes.length, "node")} were dropped: ${hyper.length} hyperedge helper(s), ${noCoords.length} without Latitude/Longitude (link delays are computed from coordinates)`;
     return fail([err("graph", `no usable nodes: ${why}`, startIndex(graph))]);
-  }
-  if (kept.length > MAX_GRAPHML_ROUTERS) {
-    return fail([err("graph", `${kept.length} routers is more than the ${MAX_GRAPHML_ROUTERS} that locators fc00:0:<n>::/48 can number`, startIndex(graph))]);
   }
 
   // Rule 6: names.
@@ -399,8 +412,19 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   }
   if (renamedClash.length) notes.push(`${plural(renamedClash.length, "node")} whose label clashed with another node's label#id named label#id too: ${nameList(renamedClash)}`);
 
-  const routers: RouterSpec[] = kept.map((n, i) => {
-    const r: RouterSpec = { name: n.name!, locator: graphmlLocator(i) };
+  // Rule 8: locators from node ids; a clash is an error (no rule could pick a winner without moving
+  // a locator in use when a node is added).
+  const byLocator = new Map<string, GNode>();
+  const clashes: string[] = [];
+  for (const n of kept) {
+    const loc = graphmlLocator(n.id);
+    const other = byLocator.get(loc);
+    if (other) clashes.push(`nodes ${quote(other.id)} (${quote(other.name!)}) and ${quote(n.id)} (${quote(n.name!)}) both derive locator ${loc}`);
+    else byLocator.set(loc, n);
+  }
+  if (clashes.length) return fail([err("graph", `${clashes.join("; ")}: a GraphML file cannot give locators, so write this topology as YAML`, startIndex(graph))]);
+  const routers: RouterSpec[] = kept.map((n) => {
+    const r: RouterSpec = { name: n.name!, locator: graphmlLocator(n.id) };
     const country = n.attrs.get("Country")?.trim();
     if (country) r.region = country;
     return r;
@@ -413,7 +437,15 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   let noCoordLinks = 0;
   const selfLoops: string[] = [];
   const parallel = new Map<string, number>();
-  const seenPairs = new Set<string>();
+  // Rule 4: how many kept edges each pair has, to name parallel ones.
+  const pairKey = (s: GNode, t: GNode) => (s.index < t.index ? `${s.id}\u0000${t.id}` : `${t.id}\u0000${s.id}`);
+  const pairEdges = new Map<string, number>();
+  for (const e of edges) {
+    if (dropped.has(e.source) || dropped.has(e.target) || e.source === e.target) continue;
+    const k = pairKey(byId.get(e.source)!, byId.get(e.target)!);
+    pairEdges.set(k, (pairEdges.get(k) ?? 0) + 1);
+  }
+  const pairSeen = new Map<string, number>();
   const links: LinkSpec[] = [];
   const linkIds = new Set<string>();
   const renamedLinks: string[] = [];
@@ -428,16 +460,18 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
     const s = byId.get(e.source)!;
     const t = byId.get(e.target)!;
     if (s === t) { selfLoops.push(quote(s.name!)); continue; }
-    const pair = s.index < t.index ? `${s.id}\u0000${t.id}` : `${t.id}\u0000${s.id}`;
-    if (seenPairs.has(pair)) {
-      const label = s.index < t.index ? `${s.name} – ${t.name}` : `${t.name} – ${s.name}`;
-      parallel.set(label, (parallel.get(label) ?? 0) + 1);
-      continue;
-    }
-    seenPairs.add(pair);
+    const pair = pairKey(s, t);
     const a = s.name!;
     const b = t.name!;
+    const ordinal = (pairSeen.get(pair) ?? 0) + 1;
+    pairSeen.set(pair, ordinal);
     let id = `${a}-${b}`;
+    if (pairEdges.get(pair)! > 1) {
+      const label = s.index < t.index ? `${s.name} – ${t.name}` : `${t.name} – ${s.name}`;
+      parallel.set(label, (parallel.get(label) ?? 0) + 1);
+      const key = e.attrs.get("key")?.trim() || e.xmlId?.trim() || String(ordinal);
+      id = `${a}-${b}#${key}`;
+    }
     if (linkIds.has(id)) {
       let k = 2;
       while (linkIds.has(`${a}-${b}#${k}`)) k++;
@@ -466,8 +500,8 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   if (selfLoops.length) notes.push(`dropped ${plural(selfLoops.length, "self-loop")}: ${selfLoops.join(", ")}`);
   if (parallel.size) {
     const total = [...parallel.values()].reduce((x, y) => x + y, 0);
-    const pairs = [...parallel].map(([p, c]) => (c > 1 ? `${p} (×${c})` : p));
-    notes.push(`dropped ${plural(total, "parallel edge")} (the first edge between each pair is kept) between ${plural(parallel.size, "pair")}: ${pairs.join(", ")}`);
+    const pairs = [...parallel].map(([p, c]) => `${p} (×${c})`);
+    notes.push(`${plural(total, "parallel link")} between ${plural(parallel.size, "pair")} of routers, each with the id a-b#<edge key> ("a-b" names all of a pair's links): ${pairs.join(", ")}`);
   }
   if (renamedLinks.length) notes.push(`${plural(renamedLinks.length, "link")} whose id "a-b" was already taken got a numeric suffix: ${renamedLinks.join(", ")}`);
   if (defaulted.length) {

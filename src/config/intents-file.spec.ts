@@ -73,7 +73,7 @@ test("every error names file, line, column, field and reason", () => {
     'i.yaml:4:16: intents[0].objective: unknown objective "fastest"; use one of igp, te, latency, hops, jitter, loss, bandwidth, utilization, or weights such as { latency: 1, hops: 200 }',
     'i.yaml:5:56: intents[0].constraints.avoidNodes[1]: "h2" is a host; avoidNodes takes routers',
     'i.yaml:5:74: intents[0].constraints.avoidLinks[0]: no link "r1-r4" in the topology; did you mean "r1-r2", "r1-r5" or "r1-r7"?',
-    'i.yaml:5:81: intents[0].constraints.avoidLinks[1]: "r1r2" is not a link; write it as a-b, e.g. r1-r2',
+    'i.yaml:5:81: intents[0].constraints.avoidLinks[1]: no link "r1r2" in the topology: write a link\'s id, or a-b for the links between routers a and b, e.g. r1-r2; did you mean "r1-r2"?',
     'i.yaml:6:11: intents[1].name: duplicate intent name "video" (first at line 2)',
     'i.yaml:7:31: intents[1].match.to: "2001:db8:zz::/64" is neither a host nor an IPv6 prefix',
     'i.yaml:7:59: intents[1].match.protocol: unknown protocol "sctp"; use one of tcp, udp, icmp, icmpv6',

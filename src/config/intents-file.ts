@@ -234,7 +234,7 @@ function parseConstraints(cField: Field | undefined, ctx: TopologyNames): Constr
     ctx.routers.has(v) ? v : fail(f, ctx.hosts.has(v) ? `${quote(v)} is a host; avoidNodes takes routers` : `unknown router ${quote(v)}; ${unknownNameHint(v, [...ctx.routers], { what: "routers", listedBy: LIST_TOPOLOGY })}`),
   );
   const avoidLinks = list("avoidLinks", (v, f) =>
-    ctx.linkIds.get(v) ?? fail(f, /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology; ${unknownLinkHint(v, ctx.linkIds, { listedBy: LIST_TOPOLOGY })}` : `${quote(v)} is not a link; write it as a-b, e.g. r1-r2`),
+    ctx.linkIds.get(v) ?? fail(f, /^[^-]+-[^-]+$/.test(v) ? `no link ${quote(v)} in the topology; ${unknownLinkHint(v, ctx.linkIds, { listedBy: LIST_TOPOLOGY })}` : `no link ${quote(v)} in the topology: write a link's id, or a-b for the links between routers a and b, e.g. r1-r2; ${unknownLinkHint(v, ctx.linkIds, { listedBy: LIST_TOPOLOGY })}`),
   );
   const avoidSrlgs = list("avoidSrlgs", (v, f) => (ctx.srlgs.has(v) ? v : fail(f, `no link has srlg ${quote(v)}`)));
   const avoidRegions = list("avoidRegions", (v, f) => (ctx.regions.has(v) ? v : fail(f, `no router has region ${quote(v)}`)));

@@ -65,7 +65,7 @@ test("every error names file, line, column, field and reason", () => {
     't.yaml:4:26: routers[2].locator: "not-a-prefix" is not an IPv6 prefix (addr/len)',
     't.yaml:6:25: hosts[0].router: unknown router "r9"; did you mean "r1"?',
     't.yaml:8:28: links[0].delay: unknown unit "parsecs" in "2 parsecs": use one of us, ms, s',
-    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors, mtu, sidA, sidB',
+    't.yaml:9:40: links[1].colour: unknown key "colour"; expected one of a, b, id, igp, te, delay, jitter, loss, bandwidth, utilization, srlgs, colors, mtu, sidA, sidB',
     "t.yaml:9:17: links[1].b: a link cannot connect r1 to itself",
   ]);
 });
@@ -103,9 +103,69 @@ test("an empty file is an error, not a crash", () => {
   assert.match(errorsOf("- just\n- a list\n")[0]!, /expected a mapping with keys routers, hosts, links, services/);
 });
 
-test("a duplicate link is reported at the second one", () => {
+test("two links between the same routers without ids are reported at each, naming the other's line", () => {
   const errs = errorsOf('routers:\n  - { name: a, locator: "fc00:0:1::/48" }\n  - { name: b, locator: "fc00:0:2::/48" }\nhosts: []\nlinks:\n  - { a: a, b: b }\n  - { a: b, b: a }\n');
-  assert.deepEqual(errs, ["t.yaml:7:5: links[1]: duplicate link between b and a (first at line 6)"]);
+  assert.deepEqual(errs, [
+    "t.yaml:6:5: links[0].id: a and b are joined by 2 links (also at line 7): parallel links need an id each, since a-b names them all; to keep a link's SIDs while giving it an id, write them as sidA and sidB (cairn topology show prints them)",
+    "t.yaml:7:5: links[1].id: b and a are joined by 2 links (also at line 6): parallel links need an id each, since b-a names them all; to keep a link's SIDs while giving it an id, write them as sidA and sidB (cairn topology show prints them)",
+  ]);
+});
+
+const PAIR = 'routers:\n  - { name: a, locator: "fc00:0:1::/48" }\n  - { name: b, locator: "fc00:0:2::/48" }\nhosts: []\nlinks:\n';
+const linksOf = (...entries: string[]) => {
+  const r = parseTopology(`${PAIR}${entries.map((e) => `  - ${e}\n`).join("")}`, "t.yaml");
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatConfigError).join("\n"));
+  return r.value.links;
+};
+
+test("parallel links: each with its own id, End.X SIDs and SRLGs; one parallel link without an id is an error", () => {
+  const [fast, slow] = linksOf("{ id: fast, a: a, b: b, igp: 10, srlgs: [duct1] }", "{ id: slow, a: b, b: a, igp: 50, srlgs: [duct2] }");
+  assert.deepEqual([fast!.id, slow!.id], ["fast", "slow"]);
+  assert.deepEqual([fast!.srlgs, slow!.srlgs], [["duct1"], ["duct2"]]);
+  assert.equal(new Set([fast!.sidA, fast!.sidB, slow!.sidA, slow!.sidB]).size, 4);
+  // SIDs hash the id: the same link line gets the same SIDs wherever it is, whatever else is listed.
+  const [alone] = linksOf("{ id: fast, a: a, b: b, igp: 10, srlgs: [duct1] }");
+  assert.deepEqual([alone!.sidA, alone!.sidB], [fast!.sidA, fast!.sidB]);
+  const errs = errorsOf(`${PAIR}  - { id: fast, a: a, b: b }\n  - { a: a, b: b, igp: 20 }\n`);
+  assert.deepEqual(errs, ["t.yaml:7:5: links[1].id: a and b are joined by 2 links (also at line 6): parallel links need an id each, since a-b names them all; to keep a link's SIDs while giving it an id, write them as sidA and sidB (cairn topology show prints them)"]);
+});
+
+test("a lone link keeps the id a-b and its SIDs; an explicit id is checked and unique", () => {
+  const [l] = linksOf("{ a: a, b: b }");
+  assert.equal(l!.id, "a-b");
+  assert.deepEqual(
+    errorsOf(`${PAIR}  - { id: x, a: a, b: b }\n  - { id: x, a: b, b: a }\n`),
+    ['t.yaml:7:11: links[1].id: duplicate link id "x" (first at line 6)'],
+  );
+  assert.deepEqual(
+    errorsOf(`${PAIR}  - { id: a-b, a: a, b: b }\n`),
+    ['t.yaml:6:11: links[0].id: "a-b" is not a valid link id: a letter or digit, then up to 31 letters, digits, _ or . (no -: "a-b" names every link between a and b)'],
+  );
+});
+
+test("directed metrics: a mapping keyed by the sending router sets each direction; a value alone sets both", () => {
+  const [l] = linksOf("{ a: a, b: b, igp: { a: 10, b: 30 }, delay: { b: 5ms, a: 2ms }, bandwidth: 10Gbps, utilization: { a: 10%, b: 0 } }");
+  assert.deepEqual([l!.igp, l!.te, l!.delayUs, l!.bandwidthBps, l!.utilization], [10, 10, 2000, 10e9, 0.1]);
+  assert.deepEqual(l!.reverse, { igp: 30, te: 30, delayUs: 5000, jitterUs: 0, loss: 0, bandwidthBps: 10e9, utilization: 0 });
+  // Written per direction but equal: a symmetric link, no reverse.
+  const [same] = linksOf("{ a: a, b: b, igp: { a: 10, b: 10 } }");
+  assert.equal("reverse" in same!, false);
+  // te defaults to each direction's igp; a te per direction overrides it.
+  const [te] = linksOf("{ a: a, b: b, igp: { a: 10, b: 30 }, te: { a: 7, b: 8 } }");
+  assert.deepEqual([te!.te, te!.reverse?.te], [7, 8]);
+});
+
+test("directed metrics: a missing end, an unknown router key and a bad value are located", () => {
+  assert.deepEqual(errorsOf(`${PAIR}  - { a: a, b: b, igp: { a: 10 } }\n`), [
+    "t.yaml:6:24: links[0].igp.b: missing b's igp (from b towards a): a value per direction is a mapping of both ends, a and b, each to the value of what it sends",
+  ]);
+  assert.deepEqual(errorsOf(`${PAIR}  - { a: a, b: b, delay: { a: 1ms, c: 2ms } }\n`), [
+    't.yaml:6:36: links[0].delay.c: unknown key "c"; expected one of a, b',
+    "t.yaml:6:26: links[0].delay.b: missing b's delay (from b towards a): a value per direction is a mapping of both ends, a and b, each to the value of what it sends",
+  ]);
+  assert.deepEqual(errorsOf(`${PAIR}  - { a: a, b: b, loss: { a: 0, b: 100% } }\n`), [
+    't.yaml:6:36: links[0].loss.b: "100%" is out of range: write a percentage from 0% up to (not including) 100%, or a ratio from 0 up to (not including) 1',
+  ]);
 });
 
 const TWO = 'routers:\n  - { name: a, locator: "fc00:0:1::/48" }\n  - { name: b, locator: "fc00:0:2::/48" }\nhosts: []\n';

@@ -2,20 +2,19 @@
 import { quote } from "../core/quote.js";
 import { unknownNameHint } from "../core/name-hints.js";
 import type { Host, ServiceFunction, ServiceInstance, Topology } from "../core/model.js";
-import { LINK_DEFAULTS } from "../core/model.js";
+import { withDirections } from "../core/model.js";
 import { LINK4_RANGE, gatewayAddress4 } from "../core/addressing.js";
 import { assignSids, type HostSpec, type LinkSpec, type RouterSpec, type SidProblem } from "../core/sids.js";
 import { addressInPrefix, formatAddress, formatPrefix, parseAddress, parsePrefix, prefixContains } from "../core/ipv6.js";
 import type { Prefix } from "../core/ipv6.js";
 import { formatAddress4, formatPrefix4, lastAddress4, parseAddress4, parsePrefix4, prefixes4Overlap, type Prefix4 } from "../core/ipv4.js";
 import type { ParseResult } from "./errors.js";
-import { duration, rate, ratio } from "./values.js";
+import { linkIdField, linkMetrics, parallelLinkProblems, type LinkLine } from "./link-entry.js";
 import { Field, YamlReader, required } from "./yaml-reader.js";
 
 export const NODE_NAME = /^[a-z][a-z0-9_]{0,9}$/;
 export const NODE_NAME_RULE = "a lowercase letter, then up to 9 lowercase letters, digits or _";
 const RESERVED_NAMES = ["mgmt"];
-const MAX_IGP = 16_777_215; // IS-IS wide metric
 /** Service function names: like intent names (letters, digits, _ . -; up to 63). */
 export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Largest maximum SID depth a router or intent may declare. */
@@ -147,20 +146,14 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     }
   }
 
-  const links: LinkSpec[] = [];
-  const pairs = new Map<string, number>();
+  const read: { spec: LinkSpec; line: LinkLine; fields: Map<string, Field> }[] = [];
   for (const item of required(y.root, top, "links")?.list() ?? []) {
-    const f = item.map(["a", "b", "igp", "te", "delay", "jitter", "loss", "bandwidth", "utilization", "srlgs", "colors", "mtu", "sidA", "sidB"]);
+    const f = item.map(["a", "b", "id", "igp", "te", "delay", "jitter", "loss", "bandwidth", "utilization", "srlgs", "colors", "mtu", "sidA", "sidB"]);
     if (!f) { if (!item.present) item.error("empty link entry"); continue; }
     const a = knownRouter(required(item, f, "a"));
     const b = knownRouter(required(item, f, "b"));
-    const igp = f.get("igp")?.present ? f.get("igp")!.integer(1, MAX_IGP) : LINK_DEFAULTS.igp;
-    const te = f.get("te")?.present ? f.get("te")!.integer(1, MAX_IGP) : igp;
-    const delayUs = duration(f.get("delay"), LINK_DEFAULTS.delayUs);
-    const jitterUs = duration(f.get("jitter"), LINK_DEFAULTS.jitterUs, { zero: true });
-    const loss = ratio(f.get("loss"), LINK_DEFAULTS.loss, { below1: true });
-    const bandwidthBps = rate(f.get("bandwidth"), LINK_DEFAULTS.bandwidthBps);
-    const utilization = ratio(f.get("utilization"), LINK_DEFAULTS.utilization);
+    const id = linkIdField(f.get("id"));
+    const metrics = linkMetrics(f, a, b);
     const srlgs = tags(f.get("srlgs"), "srlg");
     const colors = tags(f.get("colors"), "colour");
     const mtu = f.get("mtu")?.present ? f.get("mtu")!.integer(MIN_LINK_MTU, MAX_LINK_MTU) : undefined;
@@ -168,20 +161,22 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     const sidB = sidText(f.get("sidB"));
     if (a === null || b === null) continue;
     if (a === b) { f.get("b")!.error(`a link cannot connect ${a} to itself`); continue; }
-    const pair = [a, b].sort().join("|");
-    if (pairs.has(pair)) {
-      item.error(`duplicate link between ${a} and ${b} (first at line ${pairs.get(pair)})`);
-      continue;
-    }
-    pairs.set(pair, y.position(item.offset).line);
-    if (igp !== null && te !== null && delayUs !== null && jitterUs !== null && loss !== null && bandwidthBps !== null && utilization !== null && mtu !== null && sidA !== null && sidB !== null) {
-      links.push({
-        id: `${a}-${b}`, a, b, igp, te, delayUs, jitterUs, loss, bandwidthBps, utilization, srlgs, colors,
+    if (id !== null && metrics !== null && mtu !== null && sidA !== null && sidB !== null) {
+      const spec = withDirections({
+        id: id ?? `${a}-${b}`, a, b, srlgs, colors,
         ...(mtu !== undefined ? { mtu } : {}), ...(sidA !== undefined ? { sidA } : {}), ...(sidB !== undefined ? { sidB } : {}),
-      });
-      entries.links.push({ item, fields: f });
+      }, metrics[0], metrics[1]);
+      const idField = f.get("id");
+      read.push({ spec, fields: f, line: { a, b, ...(id !== undefined ? { id } : {}), line: y.position(item.offset).line, item, ...(idField ? { idField } : {}) } });
     }
   }
+  const dropped = parallelLinkProblems(read.map((r) => r.line));
+  const links: LinkSpec[] = [];
+  read.forEach((r, i) => {
+    if (dropped.has(i)) return;
+    links.push(r.spec);
+    entries.links.push({ item: r.line.item, fields: r.fields });
+  });
 
   const { topology, problems } = assignSids({ routers, hosts, links, services: [] });
   // Written SIDs are reported at their field; a derived one where it would be written, else at its entry.

@@ -299,7 +299,8 @@ function metricChanges(prev: Topology, next: Topology): { worse: string[]; full:
     const b = next.links[i]!;
     if (a.id !== b.id) throw new Error(`changeTopology: link ${i} is ${b.id}, was ${a.id}`);
     let worsened = false;
-    if (a.igp !== b.igp) full = true;
+    // The b→a direction (Link.reverse) changed: no worse-only shortcut for it, recompute in full.
+    if (a.igp !== b.igp || canonicalJson(a.reverse ?? null) !== canonicalJson(b.reverse ?? null)) full = true;
     for (const k of WORSE_WHEN_HIGHER) {
       if (b[k] > a[k]) worsened = true;
       else if (b[k] < a[k]) full = true;

@@ -114,12 +114,20 @@ export function checkTopologyChanges(topology: Topology, drained: ElementIds, ch
       if (link[m.key] !== v) parts.push(`${m.name} ${link[m.key]} -> ${v}`);
     }
     if (bad) return;
-    for (const m of given) (link as Link)[m.key] = (c as LinkMetricsInput)[m.key]!;
+    // Both directions: a link whose directions differ (Link.reverse) gets the value each way.
+    for (const m of given) {
+      const v = (c as LinkMetricsInput)[m.key]!;
+      (link as Link)[m.key] = v;
+      if (link.reverse) {
+        if (link.reverse[m.key] !== v) parts.push(`${m.name} (${link.b} to ${link.a}) ${link.reverse[m.key]} -> ${v}`);
+        link.reverse = { ...link.reverse, [m.key]: v };
+      }
+    }
     const effective = parts.length > 0;
     resolved.push({ kind: "link", id, action: c.kind, text: `link ${id}: ${c.kind === "measured" ? "measured " : ""}${effective ? parts.join(", ") : "(no change)"}`, effective });
   });
   if (errors.length > 0) return { ok: false, errors };
-  const changed = topology.links.some((l) => METRICS.some((m) => links.get(l.id)![m.key] !== l[m.key]));
+  const changed = topology.links.some((l) => METRICS.some((m) => links.get(l.id)![m.key] !== l[m.key] || links.get(l.id)!.reverse?.[m.key] !== l.reverse?.[m.key]));
   return {
     ok: true,
     topology: changed ? { ...topology, links: topology.links.map((l) => links.get(l.id)!) } : topology,

@@ -1,8 +1,8 @@
 // Test-only support: an independent, exhaustive reference for the path engine's semantics.
 // Everything here is written from the specification, not from the engine: it enumerates paths
 // instead of searching, and replays segment lists hop by hop over every ECMP choice. Pure.
-import type { Constraints, Link, Objective, PathMetrics, Protection, Segment, Topology, Weights } from "./model.js";
-import { availableBps } from "./model.js";
+import type { Constraints, Link, LinkMetrics, Objective, PathMetrics, Protection, Segment, Topology, Weights } from "./model.js";
+import { availableBps, metricsFrom } from "./model.js";
 import type { ConstraintName, PathQuery } from "./path-query.js";
 import { endXSidOf } from "./sids.js";
 
@@ -29,7 +29,8 @@ export interface Vec {
 
 export const ZERO_VEC: Readonly<Vec> = { latency: 0, jitter: 0, lossLog: 0, keep: 1, hops: 0, igp: 0, te: 0, bottleneck: Infinity, maxUtil: 0 };
 
-export function linkVec(l: Link): Vec {
+/** One link's vector in one direction: `metricsFrom(link, router)`. */
+export function linkVec(l: LinkMetrics): Vec {
   return {
     latency: l.delayUs,
     jitter: l.jitterUs,
@@ -57,9 +58,10 @@ export function addVec(a: Vec, b: Vec): Vec {
   };
 }
 
-export function vecOf(topo: Topology, links: number[]): Vec {
+/** A walk's vector, each link's metrics in the direction the walk crosses it. */
+export function vecOf(topo: Topology, w: Walk): Vec {
   let v: Vec = { ...ZERO_VEC };
-  for (const i of links) v = addVec(v, linkVec(topo.links[i]!));
+  w.links.forEach((i, k) => { v = addVec(v, linkVec(metricsFrom(topo.links[i]!, w.nodes[k]!))); });
   return v;
 }
 
@@ -146,13 +148,15 @@ function paretoDims(q: Pick<PathQuery, "objective" | "weights" | "constraints">,
 // ---------------------------------------------------------------------------------------------
 // Constraints.
 
+/** A link reference names the link's id, or its two routers either way round (every parallel link). */
 export function linkIdMatches(l: Link, id: string): boolean {
   return id === l.id || id === `${l.a}-${l.b}` || id === `${l.b}-${l.a}`;
 }
 
-export function linkViolations(c: Constraints, l: Link): ConstraintName[] {
+/** What crossing `l` (with metrics `m`, those of the direction crossed) breaks. */
+export function linkViolations(c: Constraints, l: Link, m: LinkMetrics = l): ConstraintName[] {
   const out: ConstraintName[] = [];
-  if (c.minBandwidthBps !== undefined && availableBps(l) < c.minBandwidthBps) out.push("minBandwidth");
+  if (c.minBandwidthBps !== undefined && availableBps(m) < c.minBandwidthBps) out.push("minBandwidth");
   if (c.avoidLinks.some((id) => linkIdMatches(l, id))) out.push("avoidLinks");
   if (l.srlgs.some((s) => c.avoidSrlgs.includes(s))) out.push("avoidSrlgs");
   if (l.colors.some((k) => c.excludeAny.includes(k))) out.push("excludeAny");
@@ -182,8 +186,8 @@ export function boundViolations(c: Constraints, v: Vec): ConstraintName[] {
 export function violations(topo: Topology, c: Constraints, w: Walk): ConstraintName[] {
   const out = new Set<ConstraintName>();
   for (const n of w.nodes) for (const x of nodeViolations(topo, c, n)) out.add(x);
-  for (const i of w.links) for (const x of linkViolations(c, topo.links[i]!)) out.add(x);
-  for (const x of boundViolations(c, vecOf(topo, w.links))) out.add(x);
+  w.links.forEach((i, k) => { for (const x of linkViolations(c, topo.links[i]!, metricsFrom(topo.links[i]!, w.nodes[k]!))) out.add(x); });
+  for (const x of boundViolations(c, vecOf(topo, w))) out.add(x);
   return [...out];
 }
 
@@ -207,7 +211,7 @@ export function adjacency(topo: Topology): Map<string, Adj[]> {
 /** Every simple path from → to whose nodes and links pass the filters (from = to gives the empty path). */
 export function simplePaths(
   topo: Topology, from: string, to: string,
-  linkOk: (idx: number) => boolean = () => true, nodeOk: (name: string) => boolean = () => true,
+  linkOk: (idx: number, from: string) => boolean = () => true, nodeOk: (name: string) => boolean = () => true,
 ): Walk[] {
   const g = adjacency(topo);
   const out: Walk[] = [];
@@ -221,7 +225,7 @@ export function simplePaths(
       return;
     }
     for (const e of g.get(u)!) {
-      if (on.has(e.to) || !linkOk(e.idx) || !nodeOk(e.to)) continue;
+      if (on.has(e.to) || !linkOk(e.idx, u) || !nodeOk(e.to)) continue;
       on.add(e.to); nodes.push(e.to); links.push(e.idx);
       dfs(e.to);
       on.delete(e.to); nodes.pop(); links.pop();
@@ -259,14 +263,14 @@ export function viaStops(topo: Topology, item: string): string[] {
 
 export function bruteForce(topo: Topology, q: PathQuery): BruteForceResult {
   const c = q.constraints;
-  const linkOk = (i: number) => linkViolations(c, topo.links[i]!).length === 0;
+  const linkOk = (i: number, from: string) => linkViolations(c, topo.links[i]!, metricsFrom(topo.links[i]!, from)).length === 0;
   const nodeOk = (n: string) => nodeViolations(topo, c, n).length === 0;
   const keyOf = (v: Vec) => objectiveKey(q.objective, q.weights, v);
 
   if (q.via.length === 0) {
     const cands: Candidate[] = [];
     for (const walk of simplePaths(topo, q.from, q.to, linkOk, nodeOk)) {
-      const vec = vecOf(topo, walk.links);
+      const vec = vecOf(topo, walk);
       if (boundViolations(c, vec).length > 0) continue;
       cands.push({ walk, vec, key: keyOf(vec) });
     }
@@ -282,7 +286,7 @@ export function bruteForce(topo: Topology, q: PathQuery): BruteForceResult {
     const k = `${a}>${b}`;
     let v = legMemo.get(k);
     if (!v) {
-      v = simplePaths(topo, a, b, linkOk, nodeOk).map((walk) => ({ walk, vec: vecOf(topo, walk.links) }));
+      v = simplePaths(topo, a, b, linkOk, nodeOk).map((walk) => ({ walk, vec: vecOf(topo, walk) }));
       legMemo.set(k, v);
     }
     return v;
@@ -334,7 +338,7 @@ export function bruteForce(topo: Topology, q: PathQuery): BruteForceResult {
 // ---------------------------------------------------------------------------------------------
 // IGP forwarding and segment-list replay.
 
-/** All-pairs IGP distances over every link (the IGP knows nothing of constraints). */
+/** All-pairs IGP distances over every link, each direction at its own metric (the IGP knows nothing of constraints). */
 export class IgpView {
   readonly dist = new Map<string, Map<string, number>>();
   readonly adj: Map<string, Adj[]>;
@@ -345,7 +349,9 @@ export class IgpView {
     for (const u of names) this.dist.set(u, new Map(names.map((w) => [w, u === w ? 0 : Infinity])));
     for (const l of topo.links) {
       const du = this.dist.get(l.a)!, dv = this.dist.get(l.b)!;
-      if (l.igp < du.get(l.b)!) { du.set(l.b, l.igp); dv.set(l.a, l.igp); }
+      const ab = metricsFrom(l, l.a).igp, ba = metricsFrom(l, l.b).igp;
+      if (ab < du.get(l.b)!) du.set(l.b, ab);
+      if (ba < dv.get(l.a)!) dv.set(l.a, ba);
     }
     for (const k of names) for (const i of names) for (const j of names) {
       const d = this.d(i, k) + this.d(k, j);
@@ -367,7 +373,7 @@ export class IgpView {
       if (out.length >= cap) return;
       if (x === w) { out.push({ nodes: [...nodes], links: [...links] }); return; }
       for (const e of this.adj.get(x) ?? []) {
-        if (this.topo.links[e.idx]!.igp + this.d(e.to, w) !== this.d(x, w)) continue;
+        if (metricsFrom(this.topo.links[e.idx]!, x).igp + this.d(e.to, w) !== this.d(x, w)) continue;
         nodes.push(e.to); links.push(e.idx);
         dfs(e.to);
         nodes.pop(); links.pop();

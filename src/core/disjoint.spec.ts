@@ -37,7 +37,7 @@ test("disjointPairExists agrees with brute force for any given path, link and no
     const p = paths[pick % paths.length]!;
     const disjoint = (x: typeof p, y: typeof p) => !x.links.some((l) => y.links.includes(l)) && (!node || !x.nodes.slice(1, -1).some((u) => y.nodes.includes(u)));
     const expected = paths.some((x, i) => paths.some((y, j) => i < j && disjoint(x, y)));
-    const allowed = new Uint8Array(edges.length).fill(1);
+    const allowed = new Uint8Array(2 * edges.length).fill(1); // per arc
     assert.equal(disjointPairExists(g, allowed, p.nodes, p.links, node), expected, `path ${p.nodes.join(">")} node=${node}`);
     if (expected) yes++; else no++;
   }), { numRuns: 1000, seed: 20261126 });

@@ -1,6 +1,7 @@
 // Does a second path, link- (or node-) disjoint from a given one, exist in some disjoint pair?
 // Max-flow theory: a pair exists iff the flow of the given path can be augmented, i.e. the residual
-// graph has a path from source to destination. One BFS over typed arrays. Pure.
+// graph has a path from source to destination. One BFS over typed arrays. `linkAllowed` is per arc
+// (graph.ts): a link may be usable in one direction only. Pure.
 import type { Graph } from "./graph.js";
 
 /** `nodes`/`links`: a simple path from its first to its last router over allowed links. With
@@ -41,7 +42,7 @@ export function disjointPairExists(g: Graph, linkAllowed: Uint8Array, nodes: num
       if (transit[u]) visit(s - 1); // undo the path's crossing of u
       for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
         const l = g.edgeLink[e]!;
-        if (linkAllowed[l] && forward[l]! < 0) visit(2 * g.edgeTo[e]!);
+        if (linkAllowed[g.edgeArc[e]!] && forward[l]! < 0) visit(2 * g.edgeTo[e]!);
       }
     }
   }
@@ -65,7 +66,7 @@ function linkAugmentable(g: Graph, linkAllowed: Uint8Array, nodes: number[], lin
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
       const l = g.edgeLink[e]!;
       const v = g.edgeTo[e]!;
-      const usable = forward[l]! < 0 ? linkAllowed[l] === 1 : forward[l] === v;
+      const usable = forward[l]! < 0 ? linkAllowed[g.edgeArc[e]!] === 1 : forward[l] === v;
       if (usable && !seen[v]) { seen[v] = 1; queue[tail++] = v; }
     }
   }
@@ -84,7 +85,7 @@ export function anyPath(g: Graph, linkAllowed: Uint8Array, from: number, to: num
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
       const l = g.edgeLink[e]!;
       const v = g.edgeTo[e]!;
-      if (linkAllowed[l] && !seen[v]) { seen[v] = 1; via[v] = l; queue.push(v); }
+      if (linkAllowed[g.edgeArc[e]!] && !seen[v]) { seen[v] = 1; via[v] = l; queue.push(v); }
     }
   }
   if (!seen[to]) return null;

@@ -1,6 +1,7 @@
 // An indexed, read-only view of a topology's routers and links for the path engine, and the
 // IGP shortest-path facts the SID encoder needs. Built once per topology object and cached. Pure.
-import type { Router, Topology } from "./model.js";
+import type { Link, LinkMetrics, Router, Topology } from "./model.js";
+import { directionMetrics } from "./model.js";
 import { IndexHeap } from "./heap.js";
 
 export interface IgpTree {
@@ -18,9 +19,14 @@ export interface Graph {
   edgeStart: Int32Array;
   edgeTo: Int32Array;
   edgeLink: Int32Array;
+  /** The arc each edge travels: 2 × link + 0 from the link's a to its b, + 1 from b to a. Per-arc
+   *  arrays (costs, budgets, what is allowed) are indexed by it; the reverse arc is arc ^ 1. */
+  edgeArc: Int32Array;
   /** Endpoints of topology.links[i] as router indices. */
   linkA: Int32Array;
   linkB: Int32Array;
+  /** Each arc's IGP metric (the direction's own). */
+  arcIgp: Float64Array;
   /** IGP shortest-path tree from router u, computed on first use. */
   igpTree(u: number): IgpTree;
 }
@@ -56,17 +62,21 @@ function buildGraph(topology: Topology): Graph {
   const fill = edgeStart.slice(0, n);
   const edgeTo = new Int32Array(2 * links.length);
   const edgeLink = new Int32Array(2 * links.length);
+  const edgeArc = new Int32Array(2 * links.length);
   for (let i = 0; i < links.length; i++) {
     const a = linkA[i]!;
     const b = linkB[i]!;
     edgeTo[fill[a]!] = b;
+    edgeArc[fill[a]!] = 2 * i;
     edgeLink[fill[a]!++] = i;
     edgeTo[fill[b]!] = a;
+    edgeArc[fill[b]!] = 2 * i + 1;
     edgeLink[fill[b]!++] = i;
   }
+  const arcIgp = perArc(links, (m) => m.igp);
   const trees = new Map<number, IgpTree>();
   const g: Graph = {
-    topology, routers, index, edgeStart, edgeTo, edgeLink, linkA, linkB,
+    topology, routers, index, edgeStart, edgeTo, edgeLink, edgeArc, linkA, linkB, arcIgp,
     igpTree(u) {
       let t = trees.get(u);
       if (!t) trees.set(u, (t = computeIgpTree(g, u)));
@@ -79,7 +89,6 @@ function buildGraph(topology: Topology): Graph {
 /** IGP shortest-path distances and ECMP multiplicity from `source`, as IS-IS would compute them. */
 function computeIgpTree(g: Graph, source: number): IgpTree {
   const n = g.routers.length;
-  const links = g.topology.links;
   const dist = new Float64Array(n).fill(Infinity);
   const count = new Uint8Array(n);
   const done = new Uint8Array(n);
@@ -94,7 +103,7 @@ function computeIgpTree(g: Graph, source: number): IgpTree {
     done[u] = 1;
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
       const v = g.edgeTo[e]!;
-      const d = key + links[g.edgeLink[e]!]!.igp;
+      const d = key + g.arcIgp[g.edgeArc[e]!]!;
       if (d < dist[v]!) {
         dist[v] = d;
         count[v] = count[u]!;
@@ -105,4 +114,30 @@ function computeIgpTree(g: Graph, source: number): IgpTree {
     }
   }
   return { dist, count };
+}
+
+/** The arc of link `l` leaving router index `from` (one of its ends). */
+export function arcFrom(g: Graph, l: number, from: number): number {
+  return 2 * l + (g.linkA[l] === from ? 0 : 1);
+}
+
+/** The router index an arc leads to. */
+export function arcHead(g: Graph, arc: number): number {
+  return arc & 1 ? g.linkA[arc >> 1]! : g.linkB[arc >> 1]!;
+}
+
+/** The metrics of an arc. */
+export function arcMetrics(links: Link[], arc: number): LinkMetrics {
+  return directionMetrics(links[arc >> 1]!, (arc & 1) as 0 | 1);
+}
+
+/** One number per arc (a loop: Float64Array.from with a mapping function is many times slower in V8). */
+export function perArc(links: Link[], f: (m: LinkMetrics, l: Link) => number): Float64Array {
+  const out = new Float64Array(2 * links.length);
+  for (let i = 0; i < links.length; i++) {
+    const l = links[i]!;
+    out[2 * i] = f(l, l);
+    out[2 * i + 1] = f(l.reverse ?? l, l);
+  }
+  return out;
 }

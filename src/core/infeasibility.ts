@@ -6,7 +6,7 @@ import { cap, lowerBounds } from "./path-search.js";
 import { allowedLinks, fail, spec, type Problem } from "./path-problem.js";
 
 function reachable(p: Problem, allowed: Uint8Array): boolean {
-  const ones = new Float64Array(p.g.topology.links.length).fill(1);
+  const ones = new Float64Array(2 * p.g.topology.links.length).fill(1);
   return lowerBounds(spec(p, allowed), ones)[0]![p.from]! < Infinity;
 }
 

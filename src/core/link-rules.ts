@@ -1,9 +1,10 @@
 // The per-link hard constraints of a query (everything but the path-wide budgets), each as its own
 // rule so that infeasibility can name the rule(s) that cut the last path. Pure.
-import type { Constraints, Link, Router } from "./model.js";
+import type { Constraints, Link, LinkMetrics, Router } from "./model.js";
 import { availableBps } from "./model.js";
 import type { ConstraintName, Exclusion } from "./path-query.js";
 import { formatRateBps } from "./units.js";
+import { pairForms } from "./link-refs.js";
 
 export interface LinkRule {
   name: ConstraintName;
@@ -11,7 +12,8 @@ export interface LinkRule {
   key: string;
   /** How to say it in a sentence, e.g. "minBandwidth 1Gbps". */
   label: string;
-  allows(link: Link): boolean;
+  /** Whether a path may cross `link` in the direction whose metrics are `m`. */
+  allows(link: Link, m: LinkMetrics): boolean;
 }
 
 export interface NodeRule {
@@ -40,7 +42,8 @@ export function linkRules(c: Constraints): LinkRule[] {
   const rules: LinkRule[] = [];
   if (c.avoidLinks.length > 0) {
     const s = new Set(c.avoidLinks);
-    rules.push({ name: "avoidLinks", key: `avoidLinks=${JSON.stringify(c.avoidLinks)}`, label: `avoidLinks [${list(c.avoidLinks)}]`, allows: (l) => !s.has(l.id) && !s.has(`${l.b}-${l.a}`) && !s.has(`${l.a}-${l.b}`) });
+    // An entry is a link's id, or "a-b" for every link between a and b (either order, parallel links all).
+    rules.push({ name: "avoidLinks", key: `avoidLinks=${JSON.stringify(c.avoidLinks)}`, label: `avoidLinks [${list(c.avoidLinks)}]`, allows: (l) => ![...pairForms(l), l.id].some((x) => s.has(x)) });
   }
   if (c.avoidSrlgs.length > 0) {
     const s = new Set(c.avoidSrlgs);
@@ -59,7 +62,7 @@ export function linkRules(c: Constraints): LinkRule[] {
   }
   if (c.minBandwidthBps !== undefined) {
     const min = c.minBandwidthBps;
-    rules.push({ name: "minBandwidth", key: `minBandwidth=${JSON.stringify(c.minBandwidthBps)}`, label: `minBandwidth ${formatRateBps(min)}`, allows: (l) => availableBps(l) >= min });
+    rules.push({ name: "minBandwidth", key: `minBandwidth=${JSON.stringify(c.minBandwidthBps)}`, label: `minBandwidth ${formatRateBps(min)}`, allows: (_, m) => availableBps(m) >= min });
   }
   return rules;
 }

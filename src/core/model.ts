@@ -1,4 +1,5 @@
 // The topology and intent model: plain data, no I/O. Units are in the names.
+import { linkSpellings } from "./link-refs.js";
 
 export interface Router {
   name: string;
@@ -27,11 +28,8 @@ export interface Host {
   dx4Sid?: string;
 }
 
-export interface Link {
-  /** "a-b" as written in the file; unique regardless of direction. */
-  id: string;
-  a: string;
-  b: string;
+/** What a link measures in one direction of travel. */
+export interface LinkMetrics {
   igp: number;
   /** Traffic-engineering metric; the IGP metric unless set. */
   te: number;
@@ -43,6 +41,22 @@ export interface Link {
   bandwidthBps: number;
   /** Share of the capacity in use, 0..1; available bandwidth is capacity × (1 − utilization). */
   utilization: number;
+}
+
+export const LINK_METRIC_KEYS: readonly (keyof LinkMetrics)[] = ["igp", "te", "delayUs", "jitterUs", "loss", "bandwidthBps", "utilization"];
+
+/**
+ * A link (an adjacency in each direction). Its own metric fields are those from a to b; `reverse`
+ * holds those from b to a when any of them differs (absent on a symmetric link). Code that walks a
+ * link in a direction reads `metricsFrom(link, router)`, never the fields directly.
+ */
+export interface Link extends LinkMetrics {
+  /** Unique among links: the file's `id`, else "a-b" as written (one link between two routers). */
+  id: string;
+  a: string;
+  b: string;
+  /** Metrics from b to a, when they differ from a→b's. */
+  reverse?: LinkMetrics;
   /** Shared risk link groups. */
   srlgs: string[];
   /** Administrative colours (affinities). */
@@ -60,8 +74,35 @@ export const DEFAULT_LINK_MTU = 1500;
 /** Defaults for what a link entry leaves out (te defaults to the link's igp). */
 export const LINK_DEFAULTS = { igp: 10, delayUs: 1000, jitterUs: 0, loss: 0, bandwidthBps: 1e9, utilization: 0 } as const;
 
-export function availableBps(link: Link): number {
-  return Math.round(link.bandwidthBps * (1 - link.utilization)); // whole bits: 10e9 × (1 − 0.8) is 2e9, not 1999999999.9999998
+/** The link's metrics in direction `dir`: 0 from a to b, 1 from b to a. */
+export function directionMetrics(link: Link, dir: 0 | 1): LinkMetrics {
+  return dir === 1 && link.reverse ? link.reverse : link;
+}
+
+/** The link's metrics leaving `router`, one of its ends. */
+export function metricsFrom(link: Link, router: string): LinkMetrics {
+  if (router === link.a) return directionMetrics(link, 0);
+  if (router === link.b) return directionMetrics(link, 1);
+  throw new Error(`${router} is not an end of link ${link.id}`);
+}
+
+/** Only the metric fields of `m` (a Link is LinkMetrics too, with more). */
+export function pickMetrics(m: LinkMetrics): LinkMetrics {
+  return { igp: m.igp, te: m.te, delayUs: m.delayUs, jitterUs: m.jitterUs, loss: m.loss, bandwidthBps: m.bandwidthBps, utilization: m.utilization };
+}
+
+export function sameMetrics(x: LinkMetrics, y: LinkMetrics): boolean {
+  return LINK_METRIC_KEYS.every((k) => x[k] === y[k]);
+}
+
+/** A link with metrics `ab` from a to b and `ba` from b to a: `reverse` only where they differ. */
+export function withDirections<L extends object>(link: L, ab: LinkMetrics, ba: LinkMetrics): L & LinkMetrics & { reverse?: LinkMetrics } {
+  const { reverse: _, ...rest } = link as L & { reverse?: LinkMetrics };
+  return { ...(rest as L), ...pickMetrics(ab), ...(sameMetrics(ab, ba) ? {} : { reverse: pickMetrics(ba) }) };
+}
+
+export function availableBps(m: LinkMetrics): number {
+  return Math.round(m.bandwidthBps * (1 - m.utilization)); // whole bits: 10e9 × (1 − 0.8) is 2e9, not 1999999999.9999998
 }
 
 /** One instance of a service function: a router that runs it, reached at its own SID. */
@@ -90,23 +131,19 @@ export interface TopologyNames {
   services: Set<string>;
   srlgs: Set<string>;
   regions: Set<string>;
-  /** "a-b" and "b-a" → the link's id. */
+  /** Each link's id, and "a-b" and "b-a", → the canonical reference: the id of a lone link, "a-b"
+   *  (routers in name order) for parallel links, which it names all of (link-refs.ts). */
   linkIds: Map<string, string>;
 }
 
 export function topologyNames(t: Topology): TopologyNames {
-  const linkIds = new Map<string, string>();
-  for (const l of t.links) {
-    linkIds.set(`${l.a}-${l.b}`, l.id);
-    linkIds.set(`${l.b}-${l.a}`, l.id);
-  }
   return {
     routers: new Set(t.routers.map((r) => r.name)),
     hosts: new Set(t.hosts.map((h) => h.name)),
     services: new Set(t.services.map((s) => s.name)),
     srlgs: new Set(t.links.flatMap((l) => l.srlgs)),
     regions: new Set(t.routers.flatMap((r) => (r.region !== undefined ? [r.region] : []))),
-    linkIds,
+    linkIds: linkSpellings(t),
   };
 }
 
@@ -165,7 +202,7 @@ export interface Constraints {
   /** Every link's available bandwidth must be at least this. */
   minBandwidthBps?: number;
   avoidNodes: string[];
-  /** Link ids as "a-b"; direction-insensitive. */
+  /** Link references (link-refs.ts): a link's id, or "a-b" for every link between a and b, either order. */
   avoidLinks: string[];
   avoidSrlgs: string[];
   /** Nodes whose region is listed are avoided. */

@@ -45,16 +45,7 @@ function noCloseName(candidates: readonly string[], o: HintOptions): string {
   return `the topology has ${candidates.length} ${o.what}, e.g. ${names(candidates.slice(0, EXAMPLES)).join(", ")}${seeAll}`;
 }
 
-/** Every way a link may be written: its id, "a-b" and "b-a", each mapped to the link's id. */
-export function linkSpellings(t: Pick<Topology, "links">): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const l of t.links) {
-    out.set(l.id, l.id);
-    out.set(`${l.a}-${l.b}`, l.id);
-    out.set(`${l.b}-${l.a}`, l.id);
-  }
-  return out;
-}
+export { linkSpellings } from "./link-refs.js";
 
 /**
  * The hint for an unknown `text` among names that have several spellings (a link's "a-b" and

@@ -61,6 +61,17 @@ const arbLinkSpec = fc.record({
   colors: fc.subarray(COLORS),
 });
 
+/** The metrics of a link's b→a direction, when it differs from a→b's. */
+const arbReverse = fc.record({
+  igp: fc.integer({ min: 1, max: 5 }),
+  te: fc.integer({ min: 1, max: 5 }),
+  delayUs: fc.integer({ min: 1, max: 5 }).map((x) => x * 100),
+  jitterUs: fc.integer({ min: 0, max: 3 }),
+  loss: fc.constantFrom(0, 0.01, 0.05),
+  bandwidthBps: fc.constantFrom(1e9, 1e8, 1e10),
+  utilization: fc.constantFrom(0, 0.5, 0.9),
+});
+
 /** Present with probability 1/(1+absentWeight); shrinks to absent. */
 function sometimes<T>(arb: fc.Arbitrary<T>, absentWeight: number): fc.Arbitrary<T | undefined> {
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: absentWeight }, { arbitrary: arb, weight: 1 });
@@ -155,6 +166,9 @@ function arbScenario(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
     dice: fc.array(fc.integer({ min: 0, max: 99 }), { minLength: P, maxLength: P }),
     flip: fc.array(fc.boolean(), { minLength: P, maxLength: P }),
     specs: fc.array(arbLinkSpec, { minLength: P, maxLength: P }),
+    // Directed metrics on some links, and a parallel link (its own id, metrics, SRLGs) beside some.
+    reverse: fc.array(sometimes(arbReverse, 2), { minLength: P, maxLength: P }),
+    parallel: fc.array(sometimes(fc.record({ spec: arbLinkSpec, reverse: sometimes(arbReverse, 1), flip: fc.boolean() }), 4), { minLength: P, maxLength: P }),
     regions: fc.array(fc.constantFrom<string | undefined>(undefined, "eu", "us"), { minLength: MAXN, maxLength: MAXN }),
     services: arbServices,
     from: fc.nat(MAXN - 1),
@@ -180,7 +194,13 @@ function arbScenario(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
       if (j >= n) return;
       if (!tree.has(k) && g.dice[k]! < 100 - g.density) return;
       const [a, b] = g.flip[k] ? [j, i] : [i, j];
-      links.push(link(`r${a}`, `r${b}`, g.specs[k]!));
+      const rev = g.reverse[k];
+      links.push(link(`r${a}`, `r${b}`, { ...g.specs[k]!, ...(rev ? { reverse: rev } : {}) }));
+      const par = g.parallel[k];
+      if (par) {
+        const [c, d] = par.flip ? [b, a] : [a, b];
+        links.push(link(`r${c}`, `r${d}`, { ...par.spec, id: `p${k}`, ...(par.reverse ? { reverse: par.reverse } : {}) }));
+      }
     });
     const services: ServiceFunction[] = g.services.map((s, svc) => {
       const nodes = [...new Set(s.nodes.map((x) => x % n))];
@@ -267,7 +287,7 @@ function checkPath(topo: Topology, igp: IgpView, q: PathQuery, p: Path, role: st
     return idx;
   });
   const walk: Walk = { nodes: p.nodes, links };
-  const vec = vecOf(topo, links);
+  const vec = vecOf(topo, walk);
   const m = metricsOf(vec);
   for (const k of Object.keys(m) as (keyof typeof m)[]) {
     if (!approxEq(p.metrics[k], m[k])) fail(`metrics.${k} is ${p.metrics[k]}, links add up to ${m[k]}`);
@@ -608,7 +628,7 @@ test("engine: protection of via paths: disjoint optimal backups, exact pair sear
       const ans = findPath(topo, q);
       const cands = walks
         .filter((w) => violations(topo, q.constraints, w).length === 0)
-        .map((walk) => ({ walk, key: objectiveKey(q.objective, q.weights, vecOf(topo, walk.links)) }))
+        .map((walk) => ({ walk, key: objectiveKey(q.objective, q.weights, vecOf(topo, walk)) }))
         .sort((a, b) => compareKeys(a.key, b.key));
       if (!ans.ok) {
         viaProtStats.infeasible++;

@@ -1,24 +1,17 @@
 // One path query made ready for search: resolved stops, allowed links, budgets, per-link costs, and
 // the solve step every part of the engine shares (optimum over a set of allowed links, as a Path).
 // Pure; per-topology caches keep repeated questions cheap.
-import type { Link, Path, PathMetrics, Router } from "./model.js";
+import type { LinkMetrics, Path, PathMetrics, Router } from "./model.js";
 import { ADDITIVE_METRICS, availableBps } from "./model.js";
 import type { ConstraintName, PathAnswer, PathQuery } from "./path-query.js";
-import type { Graph } from "./graph.js";
+import { arcMetrics, perArc, type Graph } from "./graph.js";
 import { search, lowerBounds, type Found, type Limit, type SearchSpec } from "./path-search.js";
 import { segmentList, type ServiceStop } from "./segments.js";
 import type { LinkRule, NodeRule } from "./link-rules.js";
 import { Lru } from "./lru.js";
 import { formatDurationUs, formatPercent } from "./units.js";
 
-/** One number per link. (A loop: Float64Array.from with a mapping function is many times slower in V8.) */
-function perLink(links: Link[], f: (l: Link) => number): Float64Array {
-  const out = new Float64Array(links.length);
-  for (let i = 0; i < links.length; i++) out[i] = f(links[i]!);
-  return out;
-}
-
-interface LinkMetrics {
+interface ArcWeights {
   igp: Float64Array;
   te: Float64Array;
   latency: Float64Array;
@@ -28,12 +21,12 @@ interface LinkMetrics {
   loss: Float64Array;
 }
 
-const metricCache = new WeakMap<Graph, LinkMetrics>();
-function linkMetrics(g: Graph): LinkMetrics {
+const metricCache = new WeakMap<Graph, ArcWeights>();
+function linkMetrics(g: Graph): ArcWeights {
   let m = metricCache.get(g);
   if (!m) {
     const links = g.topology.links;
-    const of = (f: (l: Link) => number) => perLink(links, f);
+    const of = (f: (l: LinkMetrics) => number) => perArc(links, f);
     m = { igp: of((l) => l.igp), te: of((l) => l.te), latency: of((l) => l.delayUs), hops: of(() => 1), jitter: of((l) => l.jitterUs), loss: of((l) => -Math.log1p(-l.loss)) };
     metricCache.set(g, m);
   }
@@ -63,7 +56,7 @@ export interface Problem {
   limits: NamedLimit[];
   linkRules: LinkRule[];
   nodeRules: NodeRule[];
-  /** Additive objectives: the cost and tie-break per link. Bottleneck objectives: the "badness" whose maximum is minimised. */
+  /** Per arc (graph.ts). Additive objectives: the cost and tie-break. Bottleneck objectives: the "badness" whose maximum is minimised. */
   cost: Float64Array;
   tie: Float64Array;
   badness: Float64Array | null;
@@ -94,7 +87,7 @@ function idOf(o: object): number {
   return id;
 }
 
-/** Which links a path may cross under the rules. Shared and cached: copy before changing it. */
+/** Which arcs (links, per direction) a path may cross under the rules. Shared and cached: copy before changing it. */
 export function allowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], skip?: LinkRule | NodeRule): Uint8Array {
   const key = [...nRules, ...lRules].filter((r) => r !== skip).map((r) => r.key).join("|");
   return cachesOf(g).allowed.get(key, () => computeAllowedLinks(g, lRules, nRules, skip));
@@ -102,8 +95,12 @@ export function allowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], s
 
 function computeAllowedLinks(g: Graph, lRules: LinkRule[], nRules: NodeRule[], skip?: LinkRule | NodeRule): Uint8Array {
   const nodeOk = g.routers.map((r) => nRules.every((x) => x === skip || x.allows(r)));
-  const out = new Uint8Array(g.topology.links.length);
-  g.topology.links.forEach((l, i) => { out[i] = nodeOk[g.linkA[i]!] && nodeOk[g.linkB[i]!] && lRules.every((x) => x === skip || x.allows(l)) ? 1 : 0; });
+  const out = new Uint8Array(2 * g.topology.links.length);
+  g.topology.links.forEach((l, i) => {
+    if (!nodeOk[g.linkA[i]!] || !nodeOk[g.linkB[i]!]) return;
+    out[2 * i] = lRules.every((x) => x === skip || x.allows(l, l)) ? 1 : 0;
+    out[2 * i + 1] = !l.reverse ? out[2 * i]! : lRules.every((x) => x === skip || x.allows(l, l.reverse!)) ? 1 : 0;
+  });
   return out;
 }
 
@@ -124,9 +121,9 @@ export function objectiveWeights(g: Graph, q: PathQuery): Pick<Problem, "cost" |
   const m = linkMetrics(g);
   switch (q.objective) {
     case "bandwidth":
-      return { cost: m.latency, tie: m.igp, badness: perLink(g.topology.links, (l) => -availableBps(l)) };
+      return { cost: m.latency, tie: m.igp, badness: perArc(g.topology.links, (l) => -availableBps(l)) };
     case "utilization":
-      return { cost: m.latency, tie: m.igp, badness: perLink(g.topology.links, (l) => l.utilization) };
+      return { cost: m.latency, tie: m.igp, badness: perArc(g.topology.links, (l) => l.utilization) };
     case "weighted": {
       const key = ADDITIVE_METRICS.map((k) => q.weights?.[k] ?? 0).join(",");
       return cachesOf(g).weighted.get(key, () => weightedCost(g, q));
@@ -143,15 +140,15 @@ const tieCache = new WeakMap<Graph, Float64Array>();
  *  One number, latency × 2^24 + igp, exact for any path under 2^29 µs (9 minutes) of latency. */
 function latencyThenIgp(g: Graph): Float64Array {
   let t = tieCache.get(g);
-  if (!t) tieCache.set(g, (t = perLink(g.topology.links, (l) => l.delayUs * 2 ** 24 + l.igp)));
+  if (!t) tieCache.set(g, (t = perArc(g.topology.links, (l) => l.delayUs * 2 ** 24 + l.igp)));
   return t;
 }
 
 function weightedCost(g: Graph, q: PathQuery): Pick<Problem, "cost" | "tie" | "badness"> {
   const m = linkMetrics(g);
-  const cost = new Float64Array(g.topology.links.length);
+  const cost = new Float64Array(2 * g.topology.links.length);
   for (const [metric, w] of Object.entries(q.weights ?? {})) {
-    const arr = m[metric as keyof LinkMetrics];
+    const arr = m[metric as keyof ArcWeights];
     if (w) for (let i = 0; i < cost.length; i++) cost[i] = cost[i]! + w * arr[i]!;
   }
   return { cost, tie: latencyThenIgp(g), badness: null };
@@ -188,13 +185,13 @@ export function solve(p: Problem, allowed: Uint8Array): Found | null {
   return best; // = at(levels[hi])
 }
 
-/** The distinct badness values of the allowed links, best first: the levels a bottleneck can take. */
+/** The distinct badness values of the allowed arcs, best first: the levels a bottleneck can take. */
 export function levelsOf(p: Problem, allowed: Uint8Array): number[] {
   const bad = p.badness!;
   return [...new Set(Array.from(bad).filter((_, i) => allowed[i]))].sort((a, b) => a - b);
 }
 
-/** The allowed links whose badness is at most `level`. */
+/** The allowed arcs whose badness is at most `level`. */
 export function atLevel(p: Problem, allowed: Uint8Array, level: number): Uint8Array {
   const out = new Uint8Array(allowed.length);
   for (let i = 0; i < allowed.length; i++) out[i] = allowed[i] && p.badness![i]! <= level ? 1 : 0;
@@ -202,7 +199,7 @@ export function atLevel(p: Problem, allowed: Uint8Array, level: number): Uint8Ar
 }
 
 export function worstOf(p: Problem, f: Found): number {
-  return f.links.reduce((w, l) => Math.max(w, p.badness![l]!), -Infinity);
+  return f.arcs.reduce((w, a) => Math.max(w, p.badness![a]!), -Infinity);
 }
 
 export function toPath(p: Problem, f: Found): Path {
@@ -217,13 +214,14 @@ export function toPath(p: Problem, f: Found): Path {
   return {
     nodes: f.nodes.map((u) => g.routers[u]!.name),
     links: links.map((l) => l.id),
-    metrics: metricsOf(links),
+    metrics: metricsOf(f.arcs.map((a) => arcMetrics(g.topology.links, a))),
     segments,
     srhBytes: segments.length === 0 ? 0 : 8 + 16 * (segments.length + 1),
   };
 }
 
-function metricsOf(links: Link[]): PathMetrics {
+/** A path's metrics from the metrics of its links in the direction travelled. */
+export function metricsOf(links: LinkMetrics[]): PathMetrics {
   let latencyUs = 0, igp = 0, te = 0, jitterUs = 0, keep = 1, bottleneckBps = Infinity, maxUtilization = 0;
   for (const l of links) {
     latencyUs += l.delayUs;

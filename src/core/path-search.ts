@@ -5,7 +5,7 @@ import type { Graph } from "./graph.js";
 import { IndexHeap } from "./heap.js";
 
 export interface Limit {
-  /** Per link. */
+  /** Per arc (graph.ts: 2 × link + direction). */
   weight: Float64Array;
   limit: number;
 }
@@ -14,9 +14,9 @@ export interface SearchSpec {
   graph: Graph;
   from: number;
   to: number;
-  /** Per link: may the path cross it. Links of a router the path may not visit must be 0 here too. */
+  /** Per arc: may the path cross the link in that direction. Links of a router the path may not visit must be 0 here too. */
   linkAllowed: Uint8Array;
-  /** Per link: the cost to minimise, and a second cost that breaks ties (lexicographic). */
+  /** Per arc: the cost to minimise, and a second cost that breaks ties (lexicographic). */
   cost: Float64Array;
   tie: Float64Array;
   limits: Limit[];
@@ -46,6 +46,8 @@ export interface SearchStart {
 export interface Found {
   nodes: number[];
   links: number[];
+  /** The arc of each link, in the direction travelled (graph.ts). */
+  arcs: number[];
   /** Where each via stop was served: index into nodes. */
   stops: number[];
   cost: number;
@@ -59,7 +61,7 @@ interface Label {
   tie: number;
   spent: number[];
   prev: Label | null;
-  /** Link crossed to get here; -1 when this label advanced a stage in place (or is the start). */
+  /** Arc crossed to get here; -1 when this label advanced a stage in place (or is the start). */
   link: number;
   dead: boolean;
 }
@@ -82,7 +84,8 @@ export function lowerBounds(spec: SearchSpec, weight: Float64Array): Float64Arra
   return out;
 }
 
-/** Multi-source Dijkstra over allowed links from the given initial distances. */
+/** Multi-source Dijkstra towards the seeds, over allowed arcs, from the given initial distances: an
+ *  edge u→v found from u relaxes v by the weight of the arc v→u (the direction a path travels). */
 function relax(spec: SearchSpec, weight: Float64Array, seed: Float64Array): Float64Array {
   const g = spec.graph;
   const dist = Float64Array.from(seed);
@@ -93,10 +96,10 @@ function relax(spec: SearchSpec, weight: Float64Array, seed: Float64Array): Floa
     const u = heap.pop();
     if (key > dist[u]!) continue;
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
-      const l = g.edgeLink[e]!;
-      if (!spec.linkAllowed[l]) continue;
+      const arc = g.edgeArc[e]! ^ 1;
+      if (!spec.linkAllowed[arc]) continue;
       const v = g.edgeTo[e]!;
-      const d = key + weight[l]!;
+      const d = key + weight[arc]!;
       if (d < dist[v]!) {
         dist[v] = d;
         heap.push(d, v);
@@ -167,10 +170,10 @@ export function search(spec: SearchSpec): Found | null {
     const first = lab.prev === null;
     if (k < K && isStop[k]![u] && !(first && forbid?.advance)) offer({ node: u, stage: k + 1, cost: lab.cost, tie: lab.tie, spent: lab.spent, prev: lab, link: -1, dead: false });
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
-      const l = g.edgeLink[e]!;
-      if (!spec.linkAllowed[l] || (first && forbid?.links.has(l)) || (visited && k === start.stage && visited[g.edgeTo[e]!])) continue;
-      const spent = lab.spent.length === 0 ? lab.spent : lab.spent.map((s, i) => s + limits[i]!.weight[l]!);
-      offer({ node: g.edgeTo[e]!, stage: k, cost: lab.cost + cost[l]!, tie: lab.tie + tie[l]!, spent, prev: lab, link: l, dead: false });
+      const arc = g.edgeArc[e]!;
+      if (!spec.linkAllowed[arc] || (first && forbid?.links.has(arc >> 1)) || (visited && k === start.stage && visited[g.edgeTo[e]!])) continue;
+      const spent = lab.spent.length === 0 ? lab.spent : lab.spent.map((s, i) => s + limits[i]!.weight[arc]!);
+      offer({ node: g.edgeTo[e]!, stage: k, cost: lab.cost + cost[arc]!, tie: lab.tie + tie[arc]!, spent, prev: lab, link: arc, dead: false });
     }
   }
   return null;
@@ -198,28 +201,29 @@ function shortest(spec: SearchSpec): Found | null {
     if (key > dist[u]! || (key === dist[u] && kt > ties[u]!)) continue;
     if (u === spec.to) {
       const nodes = [u];
-      const links: number[] = [];
+      const arcs: number[] = [];
       for (let v = u; v !== start.node; ) {
-        const l = via[v]!;
-        links.push(l);
-        v = g.linkA[l] === v ? g.linkB[l]! : g.linkA[l]!;
+        const arc = via[v]!;
+        arcs.push(arc);
+        v = arc & 1 ? g.linkB[arc >> 1]! : g.linkA[arc >> 1]!;
         nodes.push(v);
       }
-      return { nodes: nodes.reverse(), links: links.reverse(), stops: [], cost: key, tie: kt };
+      arcs.reverse();
+      return { nodes: nodes.reverse(), links: arcs.map((a) => a >> 1), arcs, stops: [], cost: key, tie: kt };
     }
     const fromStart = first;
     first = false;
     for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) {
-      const l = g.edgeLink[e]!;
+      const arc = g.edgeArc[e]!;
       const v = g.edgeTo[e]!;
-      if (!linkAllowed[l] || (fromStart && forbid?.links.has(l)) || visited?.[v]) continue;
-      const c = key + cost[l]!;
-      const t = kt + tie[l]!;
+      if (!linkAllowed[arc] || (fromStart && forbid?.links.has(arc >> 1)) || visited?.[v]) continue;
+      const c = key + cost[arc]!;
+      const t = kt + tie[arc]!;
       if (c > maxCost) continue;
       if (c < dist[v]! || (c === dist[v] && t < ties[v]!)) {
         dist[v] = c;
         ties[v] = t;
-        via[v] = l;
+        via[v] = arc;
         heap.push(c, v, t);
       }
     }
@@ -239,15 +243,15 @@ function unwind(goal: Label): Found {
   for (let l: Label | null = goal; l; l = l.prev) chain.push(l);
   chain.reverse();
   const nodes: number[] = [chain[0]!.node];
-  const links: number[] = [];
+  const arcs: number[] = [];
   const stops: number[] = [];
   for (let i = 1; i < chain.length; i++) {
     const l = chain[i]!;
     if (l.link < 0) stops.push(nodes.length - 1);
     else {
-      links.push(l.link);
+      arcs.push(l.link);
       nodes.push(l.node);
     }
   }
-  return { nodes, links, stops, cost: goal.cost, tie: goal.tie };
+  return { nodes, links: arcs.map((a) => a >> 1), arcs, stops, cost: goal.cost, tie: goal.tie };
 }

@@ -25,7 +25,7 @@
 // The datapath holds at most MAX_PROBE_SIDS probe SIDs. A loop too long for that falls back to a
 // loose tail: after the path's own segments, the fewest SIDs (the same dynamic program as the path's
 // own list, segments.ts) that pin the rest of the loop under IGP forwarding with the declared
-// topology's metrics, taken as symmetric. Such a probe is exact only while the IGP agrees with the
+// topology's metrics, each link's in the direction travelled. Such a probe is exact only while the IGP agrees with the
 // declared topology; it is better than no probe at all. Its loop goes out and back over the same
 // links, so no loose stretch of it can pass the egress router: IGP forwarding never goes a→e→a.
 import type { Path, Segment, Topology } from "./model.js";

@@ -6,27 +6,29 @@ import type { SearchSpec } from "./path-search.js";
 import { cap, search, type Found } from "./path-search.js";
 import { anyPath, disjointPairExists } from "./disjoint.js";
 import { suurballe } from "./suurballe.js";
+import { arcFrom } from "./graph.js";
 import { atLevel, levelsOf, sidDepth, solve, spec, toPath, worstOf, type Problem } from "./path-problem.js";
 import { formatDurationUs, formatPercent, formatRateBps } from "./units.js";
 
 /** How many primaries, best first, the pair search tries before giving up on a disjoint pair. */
 export const PAIR_SEARCH_CANDIDATES = 64;
 
-/** Links a backup may not share with `primary`, in the protection's sense. */
+/** Arcs a backup may not use, sharing a link (either direction) with `primary` in the protection's sense. */
 function disjointFrom(p: Problem, f: Found, allowed: Uint8Array): Uint8Array {
   const g = p.g;
   const out = Uint8Array.from(allowed);
-  for (const l of f.links) out[l] = 0;
+  const drop = (l: number) => { out[2 * l] = 0; out[2 * l + 1] = 0; };
+  for (const l of f.links) drop(l);
   const kind = p.query.protection;
   if (kind === "node") {
     const keep = new Set([p.from, p.to, ...p.stages.flatMap((s) => (s.kind === "waypoint" ? [s.node] : []))]);
     for (const u of f.nodes) {
       if (keep.has(u)) continue;
-      for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) out[g.edgeLink[e]!] = 0;
+      for (let e = g.edgeStart[u]!; e < g.edgeStart[u + 1]!; e++) drop(g.edgeLink[e]!);
     }
   } else if (kind === "srlg") {
     const risks = new Set(f.links.flatMap((l) => g.topology.links[l]!.srlgs));
-    g.topology.links.forEach((l, i) => { if (l.srlgs.some((s) => risks.has(s))) out[i] = 0; });
+    g.topology.links.forEach((l, i) => { if (l.srlgs.some((s) => risks.has(s))) drop(i); });
   }
   return out;
 }
@@ -39,7 +41,7 @@ function describe(p: Problem, path: Path): string {
     case "latency": return `latency ${formatDurationUs(m.latencyUs)}`;
     case "jitter": return `jitter ${formatDurationUs(m.jitterUs)}`;
     case "loss": return `loss ${formatPercent(m.loss)}`;
-    case "weighted": return `weighted cost ${+path.links.reduce((s, id) => s + p.cost[p.g.topology.links.findIndex((l) => l.id === id)]!, 0).toPrecision(6)}`;
+    case "weighted": return `weighted cost ${+path.links.reduce((s, id, i) => s + p.cost[arcFrom(p.g, p.g.topology.links.findIndex((l) => l.id === id), p.g.index.get(path.nodes[i]!)!)]!, 0).toPrecision(6)}`;
     default: return `${p.query.objective} ${m[p.query.objective as "igp" | "te" | "hops"]}`;
   }
 }
@@ -105,7 +107,7 @@ function pairBound(p: Problem): Found | null {
   if (!pair) return null;
   const [a, b] = pair.paths.map((links) => fromMoves(p, links)) as [Found, Found];
   const best = a.cost < b.cost || (a.cost === b.cost && a.tie <= b.tie) ? a : b;
-  const within = p.limits.every((l) => best.links.reduce((s, x) => s + l.weight[x]!, 0) <= cap(l.limit));
+  const within = p.limits.every((l) => best.arcs.reduce((s, x) => s + l.weight[x]!, 0) <= cap(l.limit));
   return within ? best : null;
 }
 
@@ -166,16 +168,18 @@ function movesOf(f: Found): number[] {
 function fromMoves(p: Problem, moves: number[]): Found {
   const nodes = [p.from];
   const links: number[] = [];
+  const arcs: number[] = [];
   const stops: number[] = [];
   for (const m of moves) {
     if (m === ADVANCE) stops.push(nodes.length - 1);
     else {
       const at = nodes[nodes.length - 1]!;
       links.push(m);
+      arcs.push(arcFrom(p.g, m, at));
       nodes.push(p.g.linkA[m] === at ? p.g.linkB[m]! : p.g.linkA[m]!);
     }
   }
-  return { nodes, links, stops, cost: links.reduce((s, l) => s + p.cost[l]!, 0), tie: links.reduce((s, l) => s + p.tie[l]!, 0) };
+  return { nodes, links, arcs, stops, cost: arcs.reduce((s, a) => s + p.cost[a]!, 0), tie: arcs.reduce((s, a) => s + p.tie[a]!, 0) };
 }
 
 /** Yen's k-shortest paths over the layered graph (router × via stage): each spur resumes the
@@ -225,9 +229,10 @@ function* yen(p: Problem, allowed: Uint8Array, maxCost?: number): Generator<Foun
         stage++;
         legStart[stage] = i + 1;
       } else {
-        cost += p.cost[m]!;
-        tie += p.tie[m]!;
-        p.limits.forEach((l, k) => { spent[k] = spent[k]! + l.weight[m]!; });
+        const arc = arcFrom(p.g, m, node);
+        cost += p.cost[arc]!;
+        tie += p.tie[arc]!;
+        p.limits.forEach((l, k) => { spent[k] = spent[k]! + l.weight[arc]!; });
         node = p.g.linkA[m] === node ? p.g.linkB[m]! : p.g.linkA[m]!;
       }
     }

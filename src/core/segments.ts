@@ -10,7 +10,7 @@
 // is not enough once End.X and mandatory service stops mix).
 import type { Segment } from "./model.js";
 import { endXSidOf } from "./sids.js";
-import type { Graph } from "./graph.js";
+import { arcFrom, arcMetrics, type Graph } from "./graph.js";
 
 export interface ServiceStop {
   /** Index into the path's nodes where the service runs. */
@@ -32,9 +32,9 @@ interface Step {
 export function segmentList(g: Graph, nodes: number[], links: number[], services: ServiceStop[]): Segment[] {
   const m = nodes.length - 1;
   const topoLinks = g.topology.links;
-  // igpPrefix[j] = IGP cost of the path from position 0 to position j.
+  // igpPrefix[j] = IGP cost of the path from position 0 to position j, each link in the direction travelled.
   const igpPrefix = new Float64Array(m + 1);
-  for (let j = 1; j <= m; j++) igpPrefix[j] = igpPrefix[j - 1]! + topoLinks[links[j - 1]!]!.igp;
+  for (let j = 1; j <= m; j++) igpPrefix[j] = igpPrefix[j - 1]! + arcMetrics(topoLinks, arcFrom(g, links[j - 1]!, nodes[j - 1]!)).igp;
   const runs = new Map<number, ServiceStop[]>();
   for (const s of services) runs.set(s.position, [...(runs.get(s.position) ?? []), s]);
   const mandatory = (i: number) => runs.has(i);

@@ -33,7 +33,8 @@ test("suurballe finds a disjoint pair of least total cost, exactly when one exis
     for (let i = 0; i < paths.length; i++) for (let j = i + 1; j < paths.length; j++) {
       if (disjoint(paths[i]!.links, paths[j]!.links, paths[i]!.nodes, paths[j]!.nodes)) best = Math.min(best, sum(paths[i]!.links) + sum(paths[j]!.links));
     }
-    const r = suurballe(g, new Uint8Array(edges.length).fill(1), cost, 0, n - 1, node);
+    const arcCost = Float64Array.from(edges.flatMap(([, , w]) => [w, w])); // per arc (graph.ts): both directions alike here
+    const r = suurballe(g, new Uint8Array(2 * edges.length).fill(1), arcCost, 0, n - 1, node);
     if (best === Infinity) { none++; assert.equal(r, null); return; }
     pairs++;
     assert.ok(r, "a disjoint pair exists");

@@ -1,5 +1,5 @@
 // Suurballe's algorithm: the pair of link- (or node-) disjoint paths with the least total cost, over
-// the allowed links of an undirected graph. Two Dijkstras over a residual graph. Pure.
+// the allowed links of an undirected graph whose links may cost differently each way. Two Dijkstras over a residual graph. Pure.
 import type { Graph } from "./graph.js";
 import { IndexHeap } from "./heap.js";
 
@@ -16,18 +16,18 @@ interface Arc {
   link: number;
 }
 
-/** Vertices: router u is 2u (in) and 2u+1 (out); a link is an arc out→in each way; in→out costs 0. */
+/** Vertices: router u is 2u (in) and 2u+1 (out); a link is an arc out→in each way it is allowed, at
+ *  that direction's cost (`allowed` and `cost` are per arc, graph.ts); in→out costs 0. */
 export function suurballe(g: Graph, allowed: Uint8Array, cost: Float64Array, from: number, to: number, nodeDisjoint: boolean): DisjointPair | null {
   const n = g.routers.length;
   const V = 2 * n;
   const arcs: Arc[] = [];
   for (let u = 0; u < n; u++) arcs.push({ from: 2 * u, to: 2 * u + 1, cost: 0, link: -1 });
   g.topology.links.forEach((_, l) => {
-    if (!allowed[l]) return;
     const a = g.linkA[l]!;
     const b = g.linkB[l]!;
-    arcs.push({ from: 2 * a + 1, to: 2 * b, cost: cost[l]!, link: l });
-    arcs.push({ from: 2 * b + 1, to: 2 * a, cost: cost[l]!, link: l });
+    if (allowed[2 * l]) arcs.push({ from: 2 * a + 1, to: 2 * b, cost: cost[2 * l]!, link: l });
+    if (allowed[2 * l + 1]) arcs.push({ from: 2 * b + 1, to: 2 * a, cost: cost[2 * l + 1]!, link: l });
   });
   const source = 2 * from + 1;
   const sink = 2 * to;

@@ -22,6 +22,7 @@ export interface RouterView {
 /** A host as the model has it, its End.DX4 SID (dual-stack hosts) included. */
 export type HostView = Host;
 
+/** A link with every field of the model: `reverse` (b→a's metrics) only where they differ from a→b's. */
 export interface LinkView extends Omit<Link, "mtu"> {
   /** The link's MTU, its default when the file gives none. */
   mtu: number;
@@ -53,6 +54,7 @@ export function topologyView(t: Topology, origins?: readonly NodeOrigin[]): Topo
     hosts: t.hosts.map((h) => ({ ...h })),
     links: t.links.map((l) => ({
       ...l,
+      ...(l.reverse ? { reverse: { ...l.reverse } } : {}),
       srlgs: [...l.srlgs],
       colors: [...l.colors],
       mtu: l.mtu ?? DEFAULT_LINK_MTU,

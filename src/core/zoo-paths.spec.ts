@@ -28,15 +28,18 @@ import type { PathAnswer, PathQuery } from "./path-query.js";
 
 interface RawGraph {
   file: string;
-  /** Kept routers in file order (their index + 1 numbers their locator). */
+  /** Kept routers in file order. */
   names: string[];
+  /** Each router's node id (id + 1 numbers its locator). */
+  idOf: Map<string, string>;
   index: Map<string, number>;
   coords: Map<string, { lat: number; lon: number }>;
-  /** Kept links in file order (source, target), with the raw LinkSpeedRaw. */
-  links: { a: string; b: string; speed: number | undefined }[];
+  /** Kept links in file order (source, target), parallel ones too, with their ids and the raw LinkSpeedRaw. */
+  links: { id: string; a: string; b: string; speed: number | undefined }[];
+  /** Neighbours, once per link (a parallel link is an adjacency of its own, as IS-IS sees it). */
   adj: Map<string, string[]>;
-  /** "a\0b" (either order) → index into links. */
-  linkAt: Map<string, number>;
+  /** "a\0b" (either order) → indices into links. */
+  linkAt: Map<string, number[]>;
 }
 
 const attrsOf = (tag: string): Record<string, string> => {
@@ -49,9 +52,9 @@ const decode = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").repl
  * The README's End.X function, computed here on its own: 0xe0000000 + FNV-1a 32 of
  * "End.X <link id> <router>" (the id is "source-target"), xor-folded to 28 bits; as the SID's last two groups.
  */
-function endXFunction(l: { a: string; b: string }, router: string): string {
+function endXFunction(l: { id: string }, router: string): string {
   let h = 0x811c9dc5;
-  for (const byte of Buffer.from(`End.X ${l.a}-${l.b} ${router}`, "utf8")) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  for (const byte of Buffer.from(`End.X ${l.id} ${router}`, "utf8")) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
   const f = (0xe0000000 + (((h >>> 28) ^ h) & 0x0fffffff)) >>> 0;
   return `${(f >>> 16).toString(16)}:${(f & 0xffff).toString(16)}`;
 }
@@ -90,18 +93,29 @@ function readRaw(file: string): RawGraph {
   const names = kept.map((n) => nameOf.get(n.id)!);
   assert.equal(new Set(names).size, names.length, `${file}: names clash (this reader does not apply the clash rule)`);
   const g: RawGraph = {
-    file, names, index: new Map(names.map((n, i) => [n, i])),
+    file, names, index: new Map(names.map((n, i) => [n, i])), idOf: new Map(kept.map((n) => [nameOf.get(n.id)!, n.id])),
     coords: new Map(kept.map((n) => [nameOf.get(n.id)!, { lat: n.lat, lon: n.lon }])),
     links: [], adj: new Map(names.map((n) => [n, []])), linkAt: new Map(),
   };
+  const raw: { s: string; t: string; key: string | undefined; speedText: string | undefined }[] = [];
   for (const m of xml.matchAll(/<edge\b([^>]*)>([\s\S]*?)<\/edge>/g)) {
     const a = attrsOf(m[1]!);
     const s = nameOf.get(a["source"]!);
     const t = nameOf.get(a["target"]!);
-    if (s === undefined || t === undefined || s === t || g.linkAt.has(pairKey(s, t))) continue;
-    const speedText = dataOf(m[2]!, edgeKey).get("LinkSpeedRaw");
-    g.linkAt.set(pairKey(s, t), g.links.length);
-    g.links.push({ a: s, b: t, speed: speedText ? Number(speedText) : undefined });
+    if (s === undefined || t === undefined || s === t) continue;
+    const d = dataOf(m[2]!, edgeKey);
+    raw.push({ s, t, key: d.get("key"), speedText: d.get("LinkSpeedRaw") });
+  }
+  const perPair = new Map<string, number>();
+  for (const e of raw) perPair.set(pairKey(e.s, e.t), (perPair.get(pairKey(e.s, e.t)) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  for (const { s, t, key, speedText } of raw) {
+    const k = pairKey(s, t);
+    seen.set(k, (seen.get(k) ?? 0) + 1);
+    // README: a lone link is "source-target"; each parallel one "source-target#<edge key>".
+    const id = perPair.get(k)! > 1 ? `${s}-${t}#${key || seen.get(k)}` : `${s}-${t}`;
+    g.linkAt.set(k, [...(g.linkAt.get(k) ?? []), g.links.length]);
+    g.links.push({ id, a: s, b: t, speed: speedText ? Number(speedText) : undefined });
     g.adj.get(s)!.push(t);
     g.adj.get(t)!.push(s);
   }
@@ -132,7 +146,9 @@ function rawLatencyUs(g: RawGraph, nodes: string[]): number {
 function rawBottleneckBps(g: RawGraph, nodes: string[]): number {
   let min = Infinity;
   for (let i = 1; i < nodes.length; i++) {
-    const s = g.links[g.linkAt.get(pairKey(nodes[i - 1]!, nodes[i]!))!]!.speed;
+    const speeds = new Set(g.linkAt.get(pairKey(nodes[i - 1]!, nodes[i]!))!.map((l) => g.links[l]!.speed));
+    assert.equal(speeds.size, 1, `${nodes[i - 1]}-${nodes[i]}: parallel links of different speeds; name the link`);
+    const s = [...speeds][0];
     min = Math.min(min, s !== undefined && s > 0 ? Math.round(s) : 1e9);
   }
   return min;
@@ -167,7 +183,8 @@ function uniqueIgpPath(g: RawGraph, from: string, to: string): string[] | null {
   return path;
 }
 
-const locatorGroup = (g: RawGraph, node: string) => (g.index.get(node)! + 1).toString(16);
+/** README: a zoo node's locator is fc00:0:<its id + 1>::/48 (zoo ids are whole numbers). */
+const locatorGroup = (g: RawGraph, node: string) => (Number(g.idOf.get(node)!) + 1).toString(16);
 
 /** Replays the segment list from the head-end and checks every SID's address. */
 function replay(g: RawGraph, path: Path): string[] {
@@ -187,9 +204,10 @@ function replay(g: RawGraph, path: Path): string[] {
       assert.ok(s.link, "End.X without a link");
       const [a, b] = s.link;
       assert.equal(a, s.node);
-      const li = g.linkAt.get(pairKey(a, b));
-      assert.ok(li !== undefined, `End.X over ${a}-${b}, which is not a link`);
-      assert.equal(s.sid, `fc00:0:${locatorGroup(g, a)}::${endXFunction(g.links[li]!, a)}`, `End.X SID of ${a} over ${a}-${b}`);
+      const lis = g.linkAt.get(pairKey(a, b));
+      assert.ok(lis !== undefined, `End.X over ${a}-${b}, which is not a link`);
+      const sids = lis.map((li) => `fc00:0:${locatorGroup(g, a)}::${endXFunction(g.links[li]!, a)}`);
+      assert.ok(sids.includes(s.sid), `End.X SID of ${a} over ${a}-${b}: ${s.sid} is none of ${sids.join(", ")}`);
       forwardTo(a);
       walk.push(b);
       at = b;
@@ -250,10 +268,10 @@ function assertSegments(z: Zoo, p: Path, expected: ([string, string] | [string, 
   assert.deepEqual(replay(z.raw, p), p.nodes, "replaying the segment list does not give the path");
 }
 
+/** No link in common (parallel links between the same routers are different links). */
 function assertLinkDisjoint(primary: Path, backup: Path): void {
-  const used = new Set(primary.nodes.slice(1).map((n, i) => pairKey(primary.nodes[i]!, n)));
-  const shared = backup.nodes.slice(1).map((n, i) => pairKey(backup.nodes[i]!, n)).filter((k) => used.has(k));
-  assert.deepEqual(shared.map((k) => k.replace("\u0000", "-")), [], "the backup shares links with the primary");
+  const used = new Set(primary.links);
+  assert.deepEqual(backup.links.filter((l) => used.has(l)), [], "the backup shares links with the primary");
 }
 
 // ============================================================================================
@@ -461,7 +479,7 @@ test("Cogent: infeasible — Boca Raton without Miami; maxLatency 2ms below Lond
   assert.match(slow.reason, /lowest-latency path from London to Paris takes 2\.24ms/);
 });
 
-test("Cogent: link protection London → Paris under 3ms: Lille primary, Brussels backup; Boca Raton none", async () => {
+test("Cogent: link protection London → Paris under 3ms: Lille primary, Brussels backup; Boca Raton over its parallel links", async () => {
   const z = await load("Cogentco.graphml");
   // Without London–Lille and Lille–Paris the best is over Brussels, 2924 ≤ 3000; the next one
   // (round the UK and the Low Countries) is 9376.
@@ -473,10 +491,14 @@ test("Cogent: link protection London → Paris under 3ms: Lille primary, Brussel
   assert.ok(a.backup.metrics.latencyUs <= 3000);
   assertSegments(z, a.backup, [["End", "Brussels"]]);
 
+  // Boca Raton hangs off Miami by two parallel edges in the file (keys 0 and 1): two links, so the
+  // stub has a link-disjoint backup, over the other one.
   const stub = found(ask(z, "London", "Boca Raton", { protection: "link" }));
   assert.deepEqual(stub.primary.nodes.slice(-2), ["Miami", "Boca Raton"]);
-  assert.equal(stub.backup, null);
-  assert.match(stub.notes.join("\n"), /no link-disjoint pair of paths from London to Boca Raton exists/);
+  assert.ok(stub.backup, "expected a backup over the other Miami–Boca Raton link");
+  assertLinkDisjoint(stub.primary, stub.backup);
+  const lastLinks = [stub.primary, stub.backup].map((p) => p.links[p.links.length - 1]!).sort();
+  assert.deepEqual(lastLinks, ["Miami-Boca Raton#0", "Miami-Boca Raton#1"]);
 });
 
 test("Cogent: via Sevilla, Madrid → Lisbon passes Lisbon, turns at Sevilla and comes back (6682 µs)", async () => {

@@ -51,3 +51,17 @@ test("spread: nearest-rank quantiles", () => {
   const s = spread(Array.from({ length: 100 }, (_, i) => 100 - i));
   assert.deepEqual(s, { count: 100, p50: 50, p99: 99, max: 100 });
 });
+
+test("parallel links and per-direction metrics of the graph survive into a topology file the controller accepts", async () => {
+  const { parseGraphml } = await import("../config/graphml.js");
+  const { zoo } = await import("../config/zoo-data.js");
+  const g = parseGraphml(zoo("Cogentco.graphml"), "Cogentco.graphml");
+  assert.ok(g.ok);
+  const withReverse = { ...g.value.topology, links: g.value.topology.links.map((l, i) => (i === 0 ? { ...l, reverse: { ...l, igp: l.igp + 5, te: l.te + 5 } } : l)) };
+  const f = generateFleet(withReverse, { hosts: 10, rules: 10, attach: "round-robin", seed: 1 });
+  const t = parseTopology(topologyYaml(f.topology), "t.yaml");
+  assert.ok(t.ok, JSON.stringify(!t.ok && t.errors.slice(0, 3)));
+  assert.deepEqual(t.value.links.map((l) => [l.id, l.igp, l.reverse?.igp]), f.topology.links.map((l) => [l.id, l.igp, l.reverse?.igp]));
+  assert.ok(t.value.links.filter((l) => /_\d+$/.test(l.id)).length === 4, "Cogentco's 2 parallel pairs are 4 links with ids");
+  assert.equal(t.value.links[0]!.reverse?.igp, t.value.links[0]!.igp + 5);
+});

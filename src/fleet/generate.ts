@@ -1,6 +1,6 @@
 // The fleet: a router graph (a Topology Zoo file) with N hosts attached to its routers and a few
 // intents whose match.hosts cover many hosts, together holding M rules. Pure: same inputs, same fleet.
-import type { Host, Topology } from "../core/model.js";
+import type { Host, LinkMetrics, Topology } from "../core/model.js";
 import { withSids } from "../core/sids.js";
 
 export interface FleetSpec {
@@ -59,10 +59,15 @@ export function generateFleet(base: Topology, spec: FleetSpec): Fleet {
   const rename = new Map(base.routers.map((r, i) => [r.name, `r${i + 1}`]));
   // New names make new derived SIDs: the base's are dropped and derived again, as the YAML file's loader will.
   const routers = base.routers.map(({ sid: _sid, ...r }) => ({ ...r, name: rename.get(r.name)! }));
+  const perPair = new Map<string, number>();
+  for (const l of base.links) perPair.set([l.a, l.b].sort().join("\u0000"), (perPair.get([l.a, l.b].sort().join("\u0000")) ?? 0) + 1);
   const links = base.links.map(({ sidA: _a, sidB: _b, ...l }) => {
     const a = rename.get(l.a)!;
     const b = rename.get(l.b)!;
-    return { ...l, id: `${a}-${b}`, a, b };
+    // Parallel links keep their import's suffix (a-b#<edge key>) in an id the YAML file accepts.
+    const parallel = perPair.get([l.a, l.b].sort().join("\u0000"))! > 1;
+    const suffix = l.id.slice(l.id.lastIndexOf("#") + 1).replace(/[^A-Za-z0-9_.]/g, "_");
+    return { ...l, id: parallel ? `${a}_${b}_${suffix}` : `${a}-${b}`, a, b };
   });
   const linked = new Set(links.flatMap((l) => [l.a, l.b]));
   const gateways = routers.map((r) => r.name).filter((n) => linked.has(n));
@@ -99,7 +104,14 @@ export function topologyYaml(t: Topology): string {
   for (const h of t.hosts) lines.push(`  - { name: ${yamlString(h.name)}, router: ${yamlString(h.router)}, address: "${h.address}/${h.prefixLen}" }`);
   lines.push("links:");
   for (const l of t.links) {
-    lines.push(`  - { a: ${yamlString(l.a)}, b: ${yamlString(l.b)}, igp: ${l.igp}, te: ${l.te}, delay: ${l.delayUs}us, bandwidth: ${l.bandwidthBps}bps }`);
+    // One value, or one per direction keyed by the sending router where they differ.
+    const v = (f: (m: LinkMetrics) => string) => {
+      const ab = f(l);
+      const ba = l.reverse ? f(l.reverse) : ab;
+      return ab === ba ? ab : `{ ${yamlString(l.a)}: ${ab}, ${yamlString(l.b)}: ${ba} }`;
+    };
+    const id = l.id === `${l.a}-${l.b}` ? "" : `id: ${yamlString(l.id)}, `;
+    lines.push(`  - { ${id}a: ${yamlString(l.a)}, b: ${yamlString(l.b)}, igp: ${v((m) => String(m.igp))}, te: ${v((m) => String(m.te))}, delay: ${v((m) => `${m.delayUs}us`)}, bandwidth: ${v((m) => `${m.bandwidthBps}bps`)} }`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -85,3 +85,12 @@ test("descriptions and directions say which way packets are lost", () => {
   assert.deepEqual(faultDirections(plan("down", "r1-r2")), []);
   assert.equal(describeFault(plan("down", "r4")), "router r4 down");
 });
+
+test("parallel links: a fault names one by its id; the pair's a-b names several, an error listing their ids", async () => {
+  const { withSids } = await import("../core/sids.js");
+  const par = withSids({ ...t, links: [...t.links.filter((l) => l.id !== "r1-r2"), { ...t.links[0]!, id: "fast", sidA: undefined, sidB: undefined }, { ...t.links[0]!, id: "slow", a: "r2", b: "r1", sidA: undefined, sidB: undefined }].map(({ sidA, sidB, ...l }) => l) });
+  assert.deepEqual(planFault(par, { kind: "down", target: "slow" }, NOW), { kind: "down", target: "link", name: "slow", a: "r2", b: "r1", since: NOW });
+  assert.equal(planFault(par, { kind: "drop", target: "fast", direction: "r2-r1" }, NOW).direction, "b-a");
+  assert.throws(() => planFault(par, { kind: "down", target: "r1-r2" }, NOW), (e: Error) => e instanceof FaultRequestError && e.message === '"r1-r2" names 2 parallel links (fast, slow); a fault takes one: name it by its id, e.g. fast');
+  assert.equal(planFault(par, { kind: "down", target: "r2-r4" }, NOW).name, "r2-r4", "a lone link is still named by its pair");
+});

@@ -50,20 +50,25 @@ export class FaultRequestError extends Error {
 
 export type FaultTarget = { target: "link"; link: Link; from: string; to: string } | { target: "node"; name: string };
 
-/** Every spelling of every router link: its id and both "a-b" forms. */
-function linkForms(t: Topology): Map<string, { link: Link; from: string; to: string }> {
-  const out = new Map<string, { link: Link; from: string; to: string }>();
-  for (const l of t.links) {
-    out.set(`${l.b}-${l.a}`, { link: l, from: l.b, to: l.a });
-    out.set(`${l.a}-${l.b}`, { link: l, from: l.a, to: l.b });
-    out.set(l.id, { link: l, from: l.a, to: l.b });
+/**
+ * The link `name` stands for: its id, or "a-b"/"b-a" for the one link between a and b (written that
+ * way round). A fault acts on one link, so a pair with parallel links is an error naming their ids.
+ */
+function linkNamed(t: Topology, name: string): { link: Link; from: string; to: string } | null {
+  const exact = t.links.find((l) => l.id === name);
+  if (exact) return { link: exact, from: exact.a, to: exact.b };
+  const pair = t.links.filter((l) => `${l.a}-${l.b}` === name || `${l.b}-${l.a}` === name);
+  if (pair.length > 1) {
+    throw new FaultRequestError(`${quote(name)} names ${pair.length} parallel links (${pair.map((l) => l.id).join(", ")}); a fault takes one: name it by its id, e.g. ${pair[0]!.id}`);
   }
-  return out;
+  const l = pair[0];
+  if (!l) return null;
+  return name === `${l.a}-${l.b}` ? { link: l, from: l.a, to: l.b } : { link: l, from: l.b, to: l.a };
 }
 
 /** The link or router `name` stands for; `linksOnly` for faults that only links can have. */
 export function resolveFaultTarget(t: Topology, name: string, linksOnly: boolean): FaultTarget {
-  const link = linkForms(t).get(name);
+  const link = linkNamed(t, name);
   const router = t.routers.some((r) => r.name === name);
   if (link && router) throw new FaultRequestError(`"${name}" is both a router and a link of the topology; rename one of them`);
   if (link) return { target: "link", ...link };

@@ -6,6 +6,9 @@
 //   matches /^[A-Za-z0-9_-]{1,15}$/ and is not reserved (lo, sid0, all, default).
 // - Otherwise it is the first 9 characters of N with every character outside [A-Za-z0-9_-]
 //   replaced by "_", then "-", then 5 hex digits of the FNV-1a hash of N (15 characters in all).
+// - Parallel links (several between the same two routers): the interface over each is named after
+//   the neighbour and the link's id, `<neighbour>_<id>`, by the same rule (verbatim when it fits,
+//   else cut and hashed), so each gets its own, stable whatever other lines the file has.
 // - If two neighbours of the same router end up with the same name, buildPlan fails with an error.
 import type { Topology } from "../core/model.js";
 
@@ -35,8 +38,14 @@ export function routerInterfaceName(neighbour: string): string {
   return `${stem}-${fnv1a32(neighbour).toString(16).padStart(8, "0").slice(0, 5)}`;
 }
 
+/** The name a router gives its interface over parallel link `linkId` towards `neighbour`. */
+export function parallelInterfaceName(neighbour: string, linkId: string): string {
+  return routerInterfaceName(`${neighbour}_${linkId}`);
+}
+
 /**
- * The interface on `node` that leads to `neighbour`. Throws when the two are not adjacent
+ * The interface on `node` that leads to `neighbour` (not for parallel links: their interfaces are
+ * the plan's). Throws when the two are not adjacent
  * (a router-router link, or a host and its gateway router).
  */
 export function interfaceName(topology: Topology, node: string, neighbour: string): string {
@@ -46,10 +55,10 @@ export function interfaceName(topology: Topology, node: string, neighbour: strin
     return HOST_UPLINK;
   }
   if (!topology.routers.some((r) => r.name === node)) throw new Error(`no node named ${node}`);
-  const adjacent =
-    topology.links.some((l) => (l.a === node && l.b === neighbour) || (l.b === node && l.a === neighbour)) ||
-    topology.hosts.some((h) => h.name === neighbour && h.router === node);
+  const between = topology.links.filter((l) => (l.a === node && l.b === neighbour) || (l.b === node && l.a === neighbour));
+  const adjacent = between.length > 0 || topology.hosts.some((h) => h.name === neighbour && h.router === node);
   if (!adjacent) throw new Error(`${node} has no link to ${neighbour}`);
+  if (between.length > 1) throw new Error(`${node} and ${neighbour} are joined by parallel links (${between.map((l) => l.id).join(", ")}): each has its own interface, ${between.map((l) => parallelInterfaceName(neighbour, l.id)).join(", ")}`);
   return routerInterfaceName(neighbour);
 }
 

@@ -143,6 +143,32 @@ test("sidRouteArgs: End on sid0, End.X with nh6 and the adjacency's interface, E
   assert.throws(() => sidRouteArgs({ sid: "fc00:0:4::d400:1", behavior: "End.DX4", ifname: "h2" }), /has no IPv4 next hop/);
 });
 
+test("parallel links: each its own veth pair, named <neighbour>_<id>, its own End.X SIDs; each end's IS-IS metric is its direction's", () => {
+  const t = withSids({
+    ...square,
+    links: [
+      ...square.links.filter((l) => l.id !== "r1-r2"),
+      { ...link("r1", "r2", 10), id: "fast", reverse: { igp: 30, te: 30, delayUs: 100, jitterUs: 0, loss: 0, bandwidthBps: 1e9, utilization: 0 } },
+      { ...link("r2", "r1", 50), id: "slow" },
+    ],
+  });
+  const plan = buildPlan(t);
+  const r1 = plan.routers.find((r) => r.name === "r1")!;
+  const r2 = plan.routers.find((r) => r.name === "r2")!;
+  const itf = (r: typeof r1, name: string) => r.interfaces.find((i) => i.name === name);
+  assert.deepEqual([itf(r1, "r2_fast")?.metric, itf(r2, "r1_fast")?.metric], [10, 30]);
+  assert.deepEqual([itf(r1, "r2_slow")?.metric, itf(r2, "r1_slow")?.metric], [50, 50]);
+  assert.equal(itf(r1, "r2"), undefined, "no interface named after the neighbour alone");
+  assert.throws(() => interfaceName(t, "r1", "r2"), /r1 and r2 are joined by parallel links \(fast, slow\): each has its own interface, r2_fast, r2_slow/);
+  const fast = t.links.find((l) => l.id === "fast")!;
+  const slow = t.links.find((l) => l.id === "slow")!;
+  assert.equal(r1.sids.find((x) => x.sid === fast.sidA)?.ifname, "r2_fast");
+  assert.equal(r1.sids.find((x) => x.sid === slow.sidB)?.ifname, "r2_slow");
+  assert.equal(r2.sids.find((x) => x.sid === slow.sidA)?.ifname, "r1_slow");
+  const core = plan.links.filter((l) => l.kind === "core" && (l.id === "fast" || l.id === "slow"));
+  assert.deepEqual(core.map((l) => [l.id, l.a.ifname, l.b.ifname]), [["fast", "r2_fast", "r1_fast"], ["slow", "r1_slow", "r2_slow"]]);
+});
+
 test("buildPlan rejects what the lab cannot build", () => {
   const dup: Topology = { ...square, hosts: [...square.hosts, { name: "r1", router: "r2", address: "2001:db8:9::1", prefixLen: 64 }] };
   assert.throws(() => buildPlan(dup), /duplicate node name r1/);
@@ -150,7 +176,10 @@ test("buildPlan rejects what the lab cannot build", () => {
   assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "t-x", locator: "fc00:0:9::/48", sid: "fc00:0:9::1" }] }), /reserved/);
   assert.throws(() => buildPlan({ ...square, routers: [...square.routers, { name: "a/b", locator: "fc00:0:9::/48", sid: "fc00:0:9::1" }] }), /not usable/);
   assert.throws(() => buildPlan({ ...square, links: [...square.links, { ...link("r1", "h1", 1), sidA: "fc00:0:1::e9", sidB: "fc00:0:1::ea" }] }), /must be routers/);
-  assert.throws(() => buildPlan(withSids({ ...square, links: [...square.links, link("r2", "r1", 5)] })), /would both be named/);
+  // A parallel link's interface <neighbour>_<id> may not be another neighbour's name.
+  const parallel = [...square.links, { ...link("r2", "r1", 5), id: "p2" }].map((l) => (l.a === "r1" && l.b === "r2" ? { ...l, id: "p1" } : l));
+  const clash = { ...square, links: parallel, hosts: [...square.hosts, { name: "r2_p1", router: "r1", address: "2001:db8:9::1", prefixLen: 64 }] };
+  assert.throws(() => buildPlan(withSids(clash)), /interfaces to r2 and r2_p1 would both be named r2_p1/);
   assert.throws(() => buildPlan({ ...square, hosts: [{ name: "h9", router: "r9", address: "2001:db8::1", prefixLen: 64 }] }), /r9 is not in the topology/);
 });
 

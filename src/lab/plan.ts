@@ -1,10 +1,10 @@
 // Turns a Topology into the concrete lab: namespaces, interface names, addresses, SIDs. Pure.
-import { DEFAULT_LINK_MTU, type Topology } from "../core/model.js";
+import { DEFAULT_LINK_MTU, metricsFrom, type Topology } from "../core/model.js";
 import { gatewayAddress, gatewayAddress4, link4Addresses, linkAddresses } from "../core/addressing.js";
 import { addressInPrefix, formatPrefix, parseAddress, parsePrefix } from "../core/ipv6.js";
 import { LOCATOR_ANCHOR } from "../core/sids.js";
 import { formatPrefix4, parseAddress4, parsePrefix4 } from "../core/ipv4.js";
-import { HOST_UPLINK, checkNodeName, isisNet, routerInterfaceName } from "./naming.js";
+import { HOST_UPLINK, checkNodeName, isisNet, parallelInterfaceName, routerInterfaceName } from "./naming.js";
 import { nsName } from "./paths.js";
 import { mgmtHostAddress, mgmtPortName } from "./mgmt.js";
 
@@ -138,6 +138,11 @@ export function buildPlan(topology: Topology): LabPlan {
   const planned = new Map(routers.map((r) => [r.name, r]));
 
   const links: PlannedLink[] = [];
+  const pairCount = new Map<string, number>();
+  for (const l of topology.links) {
+    const key = [l.a, l.b].sort().join("\u0000");
+    pairCount.set(key, (pairCount.get(key) ?? 0) + 1);
+  }
   topology.links.forEach((l, i) => {
     const a = routerByName.get(l.a);
     const b = routerByName.get(l.b);
@@ -145,8 +150,9 @@ export function buildPlan(topology: Topology): LabPlan {
     if (l.a === l.b) throw new Error(`link ${l.id} connects ${l.a} to itself`);
     const addr = linkAddresses(i);
     const addr4 = link4Addresses(i);
-    const aIf = routerInterfaceName(l.b);
-    const bIf = routerInterfaceName(l.a);
+    const parallel = pairCount.get([l.a, l.b].sort().join("\u0000"))! > 1;
+    const aIf = parallel ? parallelInterfaceName(l.b, l.id) : routerInterfaceName(l.b);
+    const bIf = parallel ? parallelInterfaceName(l.a, l.id) : routerInterfaceName(l.a);
     const aEnd = { address: `${addr.a}/64`, address4: `${addr4.a}/31` };
     const bEnd = { address: `${addr.b}/64`, address4: `${addr4.b}/31` };
     links.push({
@@ -159,8 +165,9 @@ export function buildPlan(topology: Topology): LabPlan {
     });
     const pa = planned.get(l.a)!;
     const pb = planned.get(l.b)!;
-    pa.interfaces.push({ name: aIf, kind: "core", peerNode: l.b, peerInterface: bIf, ...aEnd, metric: l.igp, linkIndex: i });
-    pb.interfaces.push({ name: bIf, kind: "core", peerNode: l.a, peerInterface: aIf, ...bEnd, metric: l.igp, linkIndex: i });
+    // Each end advertises the metric of what it sends (IS-IS metrics are per outgoing interface).
+    pa.interfaces.push({ name: aIf, kind: "core", peerNode: l.b, peerInterface: bIf, ...aEnd, metric: metricsFrom(l, l.a).igp, linkIndex: i });
+    pb.interfaces.push({ name: bIf, kind: "core", peerNode: l.a, peerInterface: aIf, ...bEnd, metric: metricsFrom(l, l.b).igp, linkIndex: i });
     pa.sids.push({ sid: l.sidA, behavior: "End.X", ifname: aIf, neighbour: l.b, nextHop: addr.b, linkIndex: i });
     pb.sids.push({ sid: l.sidB, behavior: "End.X", ifname: bIf, neighbour: l.a, nextHop: addr.a, linkIndex: i });
   });
