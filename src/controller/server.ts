@@ -302,7 +302,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     throw e;
   }
   const liveliness = new Liveliness(
-    { state, reports, events, publish, log },
+    { state, events, publish, log },
     { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
   );
 
