@@ -94,9 +94,9 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           if (!state.hasHost(req.host)) throw unknownHost(req.host);
           const valid = whileValid(principalOf(ctx), ctx.signal, "Subscribe", log);
           const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer) }, valid.signal, {
-            onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.subscribers().length} connected)`),
+            onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.count()} connected)`),
             onClose: (i) =>
-              log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.subscribers().length} connected)`),
+              log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.count()} connected)`),
           });
           try {
             for await (const u of stream) yield pathUpdateToProto(u);
