@@ -26,6 +26,17 @@ interface Entry {
   paths: ProbedPath[];
 }
 
+/** Two reports' paths of one host are the same paths (ids, in order) in the same states; the elements follow from the ids' routers and links. */
+function sameEvidence(a: readonly ProbedPath[], b: readonly ProbedPath[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.id !== y.id || x.state !== y.state || x.routers.join(" ") !== y.routers.join(" ") || x.links.join(" ") !== y.links.join(" ")) return false;
+  }
+  return true;
+}
+
 export class ProbedPathIndex {
   /** Hosts whose latest report has paths, in the order they were received (oldest first). */
   private readonly byHost = new Map<string, Entry>();
@@ -38,9 +49,17 @@ export class ProbedPathIndex {
   /** Takes a host's latest report (received in arrival order): its paths replace the host's. */
   put(report: ReceivedReportView): void {
     if (!this.ordinal.has(report.host)) this.ordinal.set(report.host, this.ordinal.size);
-    this.drop(report.host);
     const receivedMs = Date.parse(report.receivedAt);
     const paths = probedPaths([report], receivedMs, Number.POSITIVE_INFINITY);
+    const had = this.byHost.get(report.host);
+    if (had && sameEvidence(had.paths, paths)) {
+      // The same paths in the same states (most reports): only their times move, in place.
+      had.paths.forEach((p, i) => (p.sinceMs = paths[i]!.sinceMs));
+      this.byHost.delete(report.host);
+      this.byHost.set(report.host, { receivedMs, paths: had.paths });
+      return;
+    }
+    this.drop(report.host);
     if (paths.length === 0) return;
     this.byHost.set(report.host, { receivedMs, paths });
     const base = this.ordinal.get(report.host)! * 2 ** 20;

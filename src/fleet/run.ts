@@ -117,6 +117,9 @@ async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard
 }
 
 /** Waits until the process's CPU share stays under `share` for `windowMs`. */
+/** Node options for a child from the environment (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p": where its time goes). */
+const nodeArgs = (variable: string): string[] => (process.env[variable] ?? "").split(/\s+/).filter(Boolean);
+
 async function quiet(pid: number, timeoutMs: number, windowMs = 500, share = 0.05): Promise<void> {
   const until = performance.now() + timeoutMs;
   let a = sampleProc(pid);
@@ -182,6 +185,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     const startedAt = performance.now();
     const ctl = children.add(
       spawn(process.execPath, [
+        ...nodeArgs("CAIRN_FLEET_CONTROLLER_NODE_ARGS"),
         join(findRepoRoot(), "dist", "cli", "main.js"), "controller",
         "--topology", topoFile, "--intents", intentsFile, "--tls-dir", creds.dir, "--listen", "127.0.0.1:0",
         "--max-connections", String(o.hosts + 64), "--events", String(4 * o.hosts + 1000),
@@ -216,7 +220,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     let agentErrors = 0;
     const usages: Extract<FromWorker, { type: "usage" }>[] = [];
     const workerJs = join(dirname(fileURLToPath(import.meta.url)), "worker.js");
-    const workers = Array.from({ length: o.workers }, () => children.add(fork(workerJs, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })));
+    const workers = Array.from({ length: o.workers }, () => children.add(fork(workerJs, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: nodeArgs("CAIRN_FLEET_WORKER_NODE_ARGS") })));
     let ready = 0;
     for (const w of workers) {
       w.on("message", (m: FromWorker) => {
