@@ -329,14 +329,25 @@ export function createControllerState(
       };
       const recomputed = refs(r.sets);
       const changed = refs(r.changedSets);
-      const touched = new Set<string>();
-      for (const set of r.changedSets) for (const host of table.hostsOf(set)) touched.add(host);
-      const candidates = new Set<string>([...touched, ...watching, ...[...watch.keys()].filter((h) => hostIndex.has(h))]);
+      // The intents whose targets changed, per host: exactly its rules that change (an overlay change
+      // adds and removes no rule), so no rule set is compared or rebuilt.
+      const touched = new Map<string, Set<string>>();
+      for (const set of r.changedSets) {
+        const intent = table.intentOf(set).name;
+        for (const host of table.hostsOf(set)) {
+          let names = touched.get(host);
+          if (!names) touched.set(host, (names = new Set()));
+          names.add(intent);
+        }
+      }
+      const candidates = new Set<string>([...touched.keys(), ...watching, ...[...watch.keys()].filter((h) => hostIndex.has(h))]);
       const deltas: HostDelta[] = [];
       for (const host of [...candidates].sort((a, b) => hostIndex.get(a)! - hostIndex.get(b)!)) {
         const s = perHost.get(host)!;
-        const rules = touched.has(host) ? rulesOf(host) : s.rules;
-        const { upserts, removed } = touched.has(host) ? diffRules(s.rules, rules) : { upserts: [], removed: [] };
+        const changedIntents = touched.get(host);
+        const rules = changedIntents ? s.rules.map((rule) => (changedIntents.has(rule.intent) ? { ...rule, targets: table.targetsOfPair(pairKey(host, rule.intent)) } : rule)) : s.rules;
+        const upserts = changedIntents ? rules.filter((rule) => changedIntents.has(rule.intent)) : [];
+        const removed: string[] = [];
         const newWatch = watch.get(host) ?? [];
         const watchChanged = canonicalJson(newWatch) !== canonicalJson(s.watch);
         if (upserts.length === 0 && removed.length === 0 && !watchChanged) continue;
