@@ -2,7 +2,7 @@
 import type { UpdateRecord } from "./sim-agent.js";
 
 export type ToWorker =
-  | { type: "start"; url: string; caPem: string; agentDir: string; hosts: string[]; probeVerdictMs: number; connectConcurrency: number }
+  | { type: "start"; url: string; caPem: string; agentDir: string; hosts: string[]; probeVerdictMs: number; keepaliveTimeoutMs: number; connectConcurrency: number }
   /** The failed elements now (the whole set: level-triggered). */
   | { type: "network"; links: string[]; routers: string[] }
   | { type: "usage" }

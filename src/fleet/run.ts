@@ -1,6 +1,7 @@
 // The fleet simulator's orchestrator: a fleet (generate.ts), its credentials, a real controller as a
 // child process (so its memory and CPU are its own), W worker processes of simulated agents, then
 // initial sync, rest, and network events measured from the agents' side and the controller's events.
+import { DEFAULT_AGENT_KEEPALIVE } from "../agent/controller-link.js";
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile, open, type FileHandle } from "node:fs/promises";
@@ -30,6 +31,8 @@ export interface FleetOptions {
   /** The controller's --hold-down (ms): how long a repaired element waits before paths return. */
   holdDownMs: number;
   probeVerdictMs: number;
+  /** HTTP/2 PING timeout of the controller (--keepalive-timeout) and of the simulated agents (ms). */
+  keepaliveTimeoutMs: number;
   /** Agents per worker waiting for their first update at once. */
   connectConcurrency: number;
   /** Credential cache directory; default per N under the temp dir. */
@@ -50,6 +53,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, "log"> = {
   seed: 1,
   holdDownMs: 1000,
   probeVerdictMs: 30,
+  keepaliveTimeoutMs: DEFAULT_AGENT_KEEPALIVE.timeoutMs,
   connectConcurrency: 100,
   timeoutMs: 300_000,
 };
@@ -190,6 +194,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         "--topology", topoFile, "--intents", intentsFile, "--tls-dir", creds.dir, "--listen", "127.0.0.1:0",
         "--max-connections", String(o.hosts + 64), "--events", String(4 * o.hosts + 1000),
         "--hold-down", `${o.holdDownMs}ms`,
+        "--keepalive-timeout", `${o.keepaliveTimeoutMs}ms`,
         // Simulated agents report on change only (not every 2 s): their reports must stay evidence.
         "--stale-after", "86400s",
       ], { stdio: ["ignore", "pipe", stderrFile.fd] }),
@@ -245,6 +250,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         agentDir: dirname(creds.agentFiles("x").cert),
         hosts: hosts.filter((_, j) => j % o.workers === i),
         probeVerdictMs: o.probeVerdictMs,
+        keepaliveTimeoutMs: o.keepaliveTimeoutMs,
         connectConcurrency: o.connectConcurrency,
       } satisfies ToWorker),
     );

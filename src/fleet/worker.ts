@@ -52,6 +52,7 @@ function start(m: Extract<ToWorker, { type: "start" }>): void {
           credentials: { ca: m.caPem, cert: readFileSync(`${m.agentDir}/${host}.crt`, "utf8"), key: readFileSync(`${m.agentDir}/${host}.key`, "utf8") },
           network: () => network,
           probeVerdictMs: m.probeVerdictMs,
+          keepaliveTimeoutMs: m.keepaliveTimeoutMs,
           onUpdate: (r) => {
             records.push(r);
             later();
