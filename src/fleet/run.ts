@@ -121,6 +121,9 @@ async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard
 }
 
 /** Waits until the process's CPU share stays under `share` for `windowMs`. */
+/** An event that brings no update within this long (plus the hold-down for a repair) moves nobody. */
+const NOTHING_WITHIN_MS = 15_000;
+
 /** Node options for a child from the environment (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p": where its time goes). */
 const nodeArgs = (variable: string): string[] => (process.env[variable] ?? "").split(/\s+/).filter(Boolean);
 
@@ -307,14 +310,19 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       const t0 = wallNow();
       broadcast({ type: "network", links: step.links, routers: step.routers });
       // Settled: no update for a while (a repair waits for the hold-down first), controller idle.
+      // A large fleet's workers take seconds to tell every agent, and the agents to report: no update
+      // yet is not settled, until NOTHING_WITHIN_MS says the event moves nobody.
       let lastCount = from;
       let lastChange = performance.now();
-      const minQuietMs = 1500 + (step.name.includes("repaired") ? o.holdDownMs : 0);
+      const holdDown = step.name.includes("repaired") ? o.holdDownMs : 0;
+      const minQuietMs = 1500 + holdDown;
+      const started = performance.now();
       await waitFor(`the fleet to settle after ${step.name}`, o.timeoutMs, () => {
         if (records.length !== lastCount) {
           lastCount = records.length;
           lastChange = performance.now();
         }
+        if (records.length === from) return performance.now() - started > NOTHING_WITHIN_MS + holdDown;
         return performance.now() - lastChange > minQuietMs;
       }, guard);
       await quiet(ctl.pid!, o.timeoutMs);
