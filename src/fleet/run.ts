@@ -122,7 +122,7 @@ async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard
 
 /** Waits until the process's CPU share stays under `share` for `windowMs`. */
 /** An event that brings no update within this long (plus the hold-down for a repair) moves nobody. */
-const NOTHING_WITHIN_MS = 15_000;
+const NOTHING_WITHIN_MS = 90_000;
 
 /** Node options for a child from the environment (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p": where its time goes). */
 const nodeArgs = (variable: string): string[] => (process.env[variable] ?? "").split(/\s+/).filter(Boolean);
