@@ -35,6 +35,8 @@ function material(t: TrustStore): TlsMaterial {
 }
 
 /** A credential directory as the controller uses it. Open with CredentialDirectory.open. */
+const parsed = new WeakMap<X509Certificate, { id: ReturnType<typeof identityFromCertificate>; notBefore: number; notAfter: number }>();
+
 export class CredentialDirectory implements Authenticator {
   private constructor(
     readonly dir: string,
@@ -61,12 +63,15 @@ export class CredentialDirectory implements Authenticator {
   }
 
   certificate(cert: X509Certificate): Identity {
-    const id = identityFromCertificate(cert);
+    // What a certificate says is read once per certificate object: an open stream re-checks it every second.
+    let read = parsed.get(cert);
+    if (!read) parsed.set(cert, (read = { id: identityFromCertificate(cert), notBefore: notBeforeMs(cert), notAfter: notAfterMs(cert) }));
+    const { id, notBefore, notAfter } = read;
     if (!id) return { error: "not a Cairn client certificate (CN=NAME, OU=agent|viewer|admin, extended key usage clientAuth)" };
     if (this.revocations.isRevoked(id.serial)) return { error: `certificate serial ${id.serial} of ${id.role} ${id.name} is revoked` };
     const t = this.now();
-    if (t < notBeforeMs(cert)) return { error: `certificate of ${id.role} ${id.name} is not valid before ${isoTime(notBeforeMs(cert))}` };
-    if (t >= notAfterMs(cert)) return { error: `certificate of ${id.role} ${id.name} expired on ${isoTime(notAfterMs(cert))}` };
+    if (t < notBefore) return { error: `certificate of ${id.role} ${id.name} is not valid before ${isoTime(notBefore)}` };
+    if (t >= notAfter) return { error: `certificate of ${id.role} ${id.name} expired on ${isoTime(notAfter)}` };
     return { name: id.name, role: id.role };
   }
 

@@ -58,6 +58,7 @@ program
   .option("--cleartext-listen <host:port>", "with --tls-dir: also serve cleartext HTTP/2 here, loopback only, for local tools (callers still authenticate, with tokens); repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option("--hold-down <duration>", "how long probes must show a marked link or node healthy before it is cleared (default 3s)", durationMs("--hold-down"))
   .option("--stale-after <duration>", "agents' reports older than this are no evidence for localisation (default 10s)", durationMs("--stale-after"))
+  .option("--keepalive-timeout <duration>", "a connection whose HTTP/2 PING (every 10s) is not answered within this is dropped (default 5s)", durationMs("--keepalive-timeout"))
   .option("--events <n>", "events kept in memory for `cairn events` (default 1000)", wholeNumber("--events"))
   .option("--audit-log <file>", "append one JSON line per intents change (and refused apply) to this file, fsync'd; never truncated")
   .option("--max-rules <n>", "the agents' --max-rules: intent sets that do not fit a host's datapath are refused (default 1024)", wholeNumber("--max-rules"))
@@ -125,6 +126,7 @@ program
   .option("--seed <n>", "seed of the random choices (default 1)", wholeNumber("--seed"))
   .option("--hold-down <duration>", "the controller's --hold-down (default 1s)", durationMs("--hold-down"))
   .option("--connect-concurrency <n>", "agents per worker connecting at once (default 100)", wholeNumber("--connect-concurrency"))
+  .option("--keepalive-timeout <duration>", "HTTP/2 PING timeout of the controller and the agents (default 5s, theirs): thousands of agents per worker process answer late when it is busy", durationMs("--keepalive-timeout"))
   .option("--pki-dir <dir>", "credential directory, kept between runs (default: per host count under the temp dir)")
   .option("--timeout <duration>", "give up a phase after this long (default 300s)", durationMs("--timeout"))
   .option("--no-full-recompute", "skip timing a full recomputation (as long as the controller's start)")
@@ -132,13 +134,14 @@ program
   .option("--kill-leader", "with --replicas: kill the computing replica (SIGKILL) 20 ms after the link failure, and check that no agent is left on a stale version")
   .option("--json", "machine-readable output")
   .action(
-    run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {
+    run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; keepaliveTimeout?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {
       if (o.attach !== undefined && o.attach !== "round-robin" && o.attach !== "random") throw new InvalidArgumentError(`--attach takes round-robin or random, got "${o.attach}"`);
-      const { holdDown, timeout, attach, ...rest } = o;
+      const { holdDown, keepaliveTimeout, timeout, attach, ...rest } = o;
       return (await import("../fleet/command.js")).fleetSimCommand({
         ...rest,
         ...(attach ? { attach: attach as "round-robin" | "random" } : {}),
         ...(holdDown !== undefined ? { holdDownMs: holdDown } : {}),
+        ...(keepaliveTimeout !== undefined ? { keepaliveTimeoutMs: keepaliveTimeout } : {}),
         ...(timeout !== undefined ? { timeoutMs: timeout } : {}),
       });
     }),

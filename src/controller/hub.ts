@@ -119,17 +119,24 @@ export function coalesceDeltas(deltas: HostDelta[]): HostDelta {
 
 export class SubscriptionHub {
   private readonly subs = new Set<Subscriber>();
+  /** The same subscribers by host: a publish touches only the hosts of its deltas. */
+  private readonly byHost = new Map<string, Set<Subscriber>>();
   private nextId = 1;
   private closed = false;
 
   constructor(private readonly state: HubSource) {}
+
+  /** How many streams are open. */
+  count(): number {
+    return this.subs.size;
+  }
 
   subscribers(): SubscriberInfo[] {
     return [...this.subs].map((s) => ({ ...s.info }));
   }
 
   publish(deltas: HostDelta[]): void {
-    for (const d of deltas) for (const s of this.subs) if (s.info.host === d.host) s.push(d);
+    for (const d of deltas) for (const s of this.byHost.get(d.host) ?? []) s.push(d);
   }
 
   /** Ends every stream (they fail with HubClosedError). */
@@ -164,6 +171,9 @@ export class SubscriptionHub {
       lastSentVersion: 0n,
     });
     this.subs.add(sub);
+    let mine = this.byHost.get(host);
+    if (!mine) this.byHost.set(host, (mine = new Set()));
+    mine.add(sub);
     hooks.onOpen?.({ ...sub.info });
     try {
       const holds = meta.holds && meta.holds.generation === this.state.generation && meta.holds.version > 0n ? meta.holds : null;
@@ -227,6 +237,8 @@ export class SubscriptionHub {
       }
     } finally {
       this.subs.delete(sub);
+      mine.delete(sub);
+      if (mine.size === 0 && this.byHost.get(host) === mine) this.byHost.delete(host);
       hooks.onClose?.({ ...sub.info });
     }
   }

@@ -13,23 +13,23 @@ function spin(ms: number): void {
   }
 }
 
-/** A Liveliness whose evaluations take `costMs` each (reading the reports is the cost), counted. */
+/** A Liveliness whose evaluations take `costMs` each (reading the clock, once per evaluation, is the cost), counted. */
 function withCost(costMs: number) {
-  let evaluations = 0;
+  let evaluations = -1; // the constructor reads the clock once
   const deps = {
     events: { record: () => ({ seq: 1 }) },
     state: { setLiveliness: () => ({ deltas: [], recomputed: [], changed: [] }) },
     publish: () => {},
-    reports: {
-      all: () => {
-        evaluations++;
-        spin(costMs / 2); // read twice per evaluation: localisation and the next deadline
-        return [];
-      },
-    },
   } as unknown as LivelinessDeps;
-  const live = new Liveliness(deps, { clock: new ManualClock() });
-  return { live, evaluations: () => evaluations / 2 };
+  const clock = new ManualClock();
+  const now = clock.now.bind(clock);
+  clock.now = () => {
+    evaluations++;
+    spin(costMs);
+    return now();
+  };
+  const live = new Liveliness(deps, { clock });
+  return { live, evaluations: () => evaluations };
 }
 
 const report = (n: number): ReceivedReportView => ({

@@ -1,23 +1,24 @@
 // The controller's reaction to agents' probe reports: path state events, localisation, the overlay,
 // incremental recomputation and pushes, each step recorded as an event.
 //
-// Level-triggered: an evaluation reads every host's fresh report, localises, steps the overlay and
+// Level-triggered: an evaluation localises over every host's fresh report, steps the overlay and
 // hands the state the overlay's exclusions and watch probes; whatever changed is pushed. It runs
 // when a report changes the evidence (a path appears, disappears or changes state), when a mark's
 // hold-down ends, and when a report with paths goes stale; reports that repeat the evidence cost
-// nothing more than their path state comparison.
+// nothing more than their path state comparison and their entry in the index. The reports' paths
+// are indexed as they arrive (probed-path-index.ts): an evaluation works on the failing paths and
+// the elements of suspects and marks, not on every host's report.
 import { performance } from "node:perf_hooks";
 import type { ElementRef } from "../core/elements.js";
 import { elementKey } from "../core/elements.js";
-import type { Evidence, Localisation } from "../core/localise.js";
-import { evidenceOf, localise } from "../core/localise.js";
+import type { Localisation } from "../core/localise.js";
 import type { Overlay, ProbedPath } from "../core/overlay.js";
 import { DEFAULT_HOLD_DOWN_MS, nextOverlay, unavailableOf, watchProbesByHost } from "../core/overlay.js";
 import type { ElementHealthView, LinksView, ReceivedReportView } from "../api/types.js";
 import type { Clock, Timer } from "./clock.js";
 import type { EventLog } from "./events.js";
-import { DEFAULT_STALE_AFTER_MS, nextStaleMs, pathId, probedPaths } from "./evidence.js";
-import type { ReportStore } from "./reports.js";
+import { DEFAULT_STALE_AFTER_MS, pathId } from "./evidence.js";
+import { ProbedPathIndex } from "./probed-path-index.js";
 import type { ControllerState, HostDelta } from "./state.js";
 import { canonicalJson } from "./state.js";
 
@@ -31,7 +32,6 @@ export interface LivelinessOptions {
 
 export interface LivelinessDeps {
   state: Pick<ControllerState, "topology" | "setLiveliness" | "revisions">;
-  reports: Pick<ReportStore, "all">;
   events: EventLog;
   /** Sends deltas to the hosts' agents and records the pushes, caused by event `cause`. */
   publish: (deltas: HostDelta[], cause: number) => void;
@@ -61,7 +61,7 @@ export class Liveliness {
   private readonly startedMs: number;
   private overlay: Overlay = new Map();
   private found = NOTHING_FOUND;
-  private evidence = new Map<string, Evidence>();
+  private readonly paths = new ProbedPathIndex();
   private clearsAt = new Map<string, number>();
   /** When elements were last cleared (the "since" of an up element that was marked once). */
   private readonly upSince = new Map<string, number>();
@@ -88,10 +88,16 @@ export class Liveliness {
   }
 
   /** A report was accepted and stored; `previous` is the one it replaced. */
+  /** Takes a report as evidence without evaluating (a new leader's stored reports; evaluate() follows). */
+  know(report: ReceivedReportView): void {
+    this.paths.put(report);
+  }
+
   reported(previous: ReceivedReportView | undefined, report: ReceivedReportView): void {
+    this.paths.put(report);
     const cause = this.pathStateEvents(previous, report);
     if (!this.evidenceChanged(previous, report)) return;
-    // An evaluation reads every host's report. When the last one took long (a large fleet), the next
+    // When the last evaluation took long (a large fleet, many failing paths), the next
     // waits as long and takes every report that arrived meanwhile: reports, acknowledgements and
     // streams keep at least half of the event loop, and a burst of reports costs one evaluation.
     const wait = this.busyUntil - performance.now();
@@ -118,11 +124,11 @@ export class Liveliness {
   }
 
   private evaluateNow(cause: number): void {
-    const { state, reports, events, publish } = this.deps;
+    const { state, events, publish } = this.deps;
     const now = this.clock.now();
     const t0 = performance.now();
-    const paths = probedPaths(reports.all(), now, this.staleAfterMs);
-    const found = localise(paths);
+    this.paths.expire(now, this.staleAfterMs);
+    const found = this.paths.localise();
     const localisedMs = performance.now() - t0;
 
     let why = cause;
@@ -141,7 +147,7 @@ export class Liveliness {
       }).seq;
     }
 
-    const step = nextOverlay(this.overlay, found, paths, now, this.holdDownMs);
+    const step = nextOverlay(this.overlay, found, (key) => this.paths.crossing(key), now, this.holdDownMs);
     for (const c of step.changes) {
       events.record({ type: "overlay", cause: why, kind: c.element.kind, id: c.element.id, state: c.state, previous: c.previous, source: "localisation", reason: c.reason });
       if (c.state === "up") this.upSince.set(elementKey(c.element), now);
@@ -150,7 +156,6 @@ export class Liveliness {
     this.overlay = step.overlay;
     if (step.changes.length > 0) this.deps.overlayChanged?.(this.overlay);
     this.found = found;
-    this.evidence = evidenceOf(paths);
     this.clearsAt = step.clearsAtMs;
 
     const watch = watchProbesByHost(this.overlay);
@@ -226,7 +231,7 @@ export class Liveliness {
     const key = elementKey(e);
     const mark = this.overlay.get(key);
     const suspect = this.found.suspects.find((s) => elementKey(s.element) === key);
-    const ev = this.evidence.get(key);
+    const ev = this.paths.evidence(key);
     const clearsAt = this.clearsAt.get(key);
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
@@ -274,7 +279,7 @@ export class Liveliness {
   private schedule(now: number, holdDownDeadline: number | null): void {
     this.timer?.cancel();
     this.timer = null;
-    const deadlines = [holdDownDeadline, nextStaleMs(this.deps.reports.all(), now, this.staleAfterMs)].filter((t): t is number => t !== null);
+    const deadlines = [holdDownDeadline, this.paths.nextStaleMs(now, this.staleAfterMs)].filter((t): t is number => t !== null);
     if (deadlines.length === 0 || this.closed) return;
     const at = Math.min(...deadlines);
     this.timer = this.clock.after(Math.max(0, at - now), () => {

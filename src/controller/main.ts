@@ -5,7 +5,7 @@ import { CredentialDirectory } from "../certs/authenticator.js";
 import { CredentialError } from "../certs/fs-util.js";
 import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
 import type { ControllerHandle, ControllerSecurity, ListenAddress } from "./server.js";
-import { defaultLog, isLoopback, startController } from "./server.js";
+import { DEFAULT_KEEPALIVE, defaultLog, isLoopback, startController } from "./server.js";
 import { pickLimits, type ControllerLimits } from "./request-limits.js";
 import { etcdStoreFromFlags } from "./replicas/etcd-flags.js";
 
@@ -31,6 +31,8 @@ export interface ControllerCliOptions extends Partial<ControllerLimits> {
   /** Liveliness: hold-down before a mark clears, and when reports stop counting as evidence (ms). */
   holdDown?: number;
   staleAfter?: number;
+  /** How long a keepalive PING may go unanswered before the connection is dropped (ms). */
+  keepaliveTimeout?: number;
   /** Events kept in memory. */
   events?: number;
   /** The audit log file (appended to). */
@@ -130,6 +132,7 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
     ...(opts.persistIntents ? { persistIntents: true } : {}),
     ...(opts.holdDown !== undefined ? { holdDownMs: opts.holdDown } : {}),
     ...(opts.staleAfter !== undefined ? { staleAfterMs: opts.staleAfter } : {}),
+    ...(opts.keepaliveTimeout !== undefined ? { keepalive: { ...DEFAULT_KEEPALIVE, timeoutMs: opts.keepaliveTimeout } } : {}),
     ...(opts.events !== undefined ? { eventsCapacity: opts.events } : {}),
     ...(opts.auditLog !== undefined ? { auditLog: opts.auditLog } : {}),
     ...(opts.maxRules !== undefined ? { datapathLimits: { maxRules: opts.maxRules } } : {}),

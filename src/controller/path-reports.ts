@@ -35,8 +35,7 @@ export function quote(s: string, max = 50): string {
 export function pathReportProblem(paths: readonly PathHealthView[], topology: Topology): string | null {
   const L = PATH_REPORT_LIMITS;
   if (paths.length > L.paths) return `${paths.length} probed paths; at most ${L.paths}`;
-  const routers = new Set(topology.routers.map((r) => r.name));
-  const links = new Map(topology.links.map((l) => [l.id, l]));
+  const { routers, links } = namesOf(topology);
   const seen = new Map<string, number>();
   let uses = 0;
   for (const [i, p] of paths.entries()) {
@@ -53,11 +52,33 @@ export function pathReportProblem(paths: readonly PathHealthView[], topology: To
   return null;
 }
 
+/** A topology's router names and links by id, once per topology (every report is checked against them). */
+const names = new WeakMap<Topology, { routers: Set<string>; links: Map<string, { a: string; b: string }> }>();
+function namesOf(topology: Topology): { routers: Set<string>; links: Map<string, { a: string; b: string }> } {
+  let n = names.get(topology);
+  if (!n) names.set(topology, (n = { routers: new Set(topology.routers.map((r) => r.name)), links: new Map(topology.links.map((l) => [l.id, l])) }));
+  return n;
+}
+
+/** `valid`, remembering the strings it accepted (a fleet's reports name the same few thousand again and again); at most `max` of them. */
+export function rememberingValid(valid: (s: string) => boolean, max = 1 << 16): (s: string) => boolean {
+  const known = new Set<string>();
+  return (s) => {
+    if (known.has(s)) return true;
+    if (!valid(s)) return false;
+    if (known.size >= max) known.clear();
+    known.add(s);
+    return true;
+  };
+}
+
+const isAddress = rememberingValid((sid) => parseAddress(sid) !== null);
+
 function pathProblem(p: PathHealthView, at: string, routers: Set<string>, links: Map<string, { a: string; b: string }>): string | null {
   const L = PATH_REPORT_LIMITS;
   if (p.probeSids.length === 0) return `${at}.probeSids is empty`;
   if (p.probeSids.length > L.probeSids) return `${at}.probeSids has ${p.probeSids.length} SIDs; at most ${L.probeSids}`;
-  for (const [j, sid] of p.probeSids.entries()) if (!parseAddress(sid)) return `${at}.probeSids[${j}]: ${quote(sid)} is not an IPv6 address`;
+  for (const [j, sid] of p.probeSids.entries()) if (!isAddress(sid)) return `${at}.probeSids[${j}]: ${quote(sid)} is not an IPv6 address`;
   if (p.routers.length === 0) return `${at}.routers is empty`;
   if (p.routers.length > L.routers) return `${at}.routers has ${p.routers.length} routers; at most ${L.routers}`;
   if (p.links.length !== p.routers.length - 1) return `${at}: ${p.links.length} links for ${p.routers.length} routers (a path has one link fewer than routers)`;

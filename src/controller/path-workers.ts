@@ -1,18 +1,20 @@
 // Path computation off the event loop. An apply of many intents on a large topology computes
-// thousands of (host, intent) pairs, and a single pair (a DNS intent with protection on a 700-router
+// thousands of path groups, and a single target set (a DNS intent with protection on a 700-router
 // graph) can take seconds: on the event loop that would stall every agent's stream, the HTTP/2
-// keepalive PINGs and the reports for as long. Here the pairs go, in small batches, to a few worker
-// threads (path-worker.ts) that each hold a copy of the topology; the event loop only hands out
-// batches and collects results. The results are those of state.ts's own computation (the same pure
-// function, core/targets.ruleTargets, on a structured clone of the same data), and planIntents takes
-// them only while the overlay and the topology are still those they were computed under. A topology
-// with an operator's metric changes goes to each worker once, with the first batch computed over it. Idle workers are unref'd:
+// keepalive PINGs and the reports for as long. Here one pair per target set to compute
+// (state.pairsToCompute) goes, in small batches, to a few worker threads (path-worker.ts) that each
+// hold a copy of the topology and answer with the path groups of the pair's targets; the event loop
+// only hands out batches, collects results and assembles targets from them. The results are those of
+// state.ts's own computation (the same pure function, core/live-paths.computeLiveRouterPath, on a
+// structured clone of the same data), and planIntents takes them only while the overlay and the
+// topology are still those they were computed under. A topology with an operator's metric changes goes
+// to each worker once, with the first batch computed over it. Idle workers are unref'd:
 // they never keep the process alive, and close() terminates them.
 import { Worker } from "node:worker_threads";
 import type { Intent, Topology } from "../core/model.js";
-import type { RuleTarget } from "../core/assignments.js";
+import type { ComputedGroup } from "./path-group-table.js";
 import type { Unavailable } from "../core/live-paths.js";
-import { canonicalJson, pairKey, rememberTargetsJson } from "./state.js";
+import { canonicalJson, pairKey } from "./state.js";
 import type { ComputedPair, ControllerState, IntentsPlan, PairTask, Precomputed } from "./state.js";
 
 /** Worker threads computing paths; 0 computes them on the event loop (as before, stalling it for as long). */
@@ -32,7 +34,7 @@ export interface BatchRequest {
 
 /** One pair of a batch (its `index`), as soon as it is computed; an error ends the batch. */
 export type PairReply =
-  | { id: number; index: number; targets: RuleTarget[]; targetsJson: string; crossing: string[]; declaredCrossing?: string[] }
+  | { id: number; index: number; groups: ComputedGroup[] }
   | { id: number; index: number; error: string };
 
 export interface PathComputer {
@@ -120,13 +122,7 @@ export function createPathWorkers(topology: Topology, opts: PathWorkersOptions =
       if ("error" in reply) fail(b.job, new PathComputationError(`path computation failed: ${reply.error}`));
       else if (!b.job.done) {
         const { key, intentJson } = b.keys[reply.index]!;
-        rememberTargetsJson(reply.targets, reply.targetsJson);
-        b.job.results.set(key, {
-          intentJson,
-          targets: reply.targets,
-          crossing: reply.crossing,
-          ...(reply.declaredCrossing ? { declaredCrossing: reply.declaredCrossing } : {}),
-        });
+        b.job.results.set(key, { intentJson, groups: reply.groups });
         if (finished && --b.job.remaining === 0) {
           b.job.done = true;
           b.job.resolve(b.job.results);

@@ -3,7 +3,7 @@
 import type { AgentReportView, ReceivedReportView } from "../api/types.js";
 import { parseIpPrefix } from "../core/ip.js";
 import type { Topology } from "../core/model.js";
-import { isRfc3339, pathReportProblem } from "./path-reports.js";
+import { isRfc3339, pathReportProblem, rememberingValid } from "./path-reports.js";
 
 export const REPORT_LIMITS = {
   /** Rule reports beyond the host's current rule count: an agent may still hold a larger, older rule set. */
@@ -23,6 +23,8 @@ export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
 /** Why `report` is out of bounds for a host that holds `ruleCount` rules, or its probed paths do not fit
  *  `topology`; null when it is fine. */
+const isPrefix = rememberingValid((p) => parseIpPrefix(p) !== null);
+
 export function reportProblem(report: AgentReportView, ruleCount: number, topology: Topology): string | null {
   const L = REPORT_LIMITS;
   const long = (what: string, s: string, max: number) => (s.length > max ? `${what} is ${s.length} characters long; at most ${max}` : null);
@@ -52,7 +54,7 @@ export function reportProblem(report: AgentReportView, ruleCount: number, topolo
     if (p) return p;
     keys.add(r.key);
     for (const [j, prefix] of r.prefixes.entries()) {
-      if (!parseIpPrefix(prefix)) return `${at}.prefixes[${j}]: "${prefix.slice(0, 50)}" is not an IP prefix`;
+      if (!isPrefix(prefix)) return `${at}.prefixes[${j}]: "${prefix.slice(0, 50)}" is not an IP prefix`;
     }
   }
   return pathReportProblem(report.paths ?? [], topology);

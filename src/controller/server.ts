@@ -363,7 +363,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     applier = localApplier;
     topologyChanges = new TopologyChanges({ state: local, events, publish, log, clock, ...(audit ? { audit } : {}) });
     liveliness = new Liveliness(
-      { state: local, reports, events, publish, log },
+      { state: local, events, publish, log },
       { clock, ...(opts.holdDownMs !== undefined ? { holdDownMs: opts.holdDownMs } : {}), ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}) },
     );
   }

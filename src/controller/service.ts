@@ -114,9 +114,9 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           const valid = whileValid(principalOf(ctx), ctx.signal, "Subscribe", log);
           const holds = req.generation !== "" ? { holds: { generation: req.generation, version: req.version } } : {};
           const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer), ...holds }, valid.signal, {
-            onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.subscribers().length} connected)`),
+            onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.count()} connected)`),
             onClose: (i) =>
-              log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.subscribers().length} connected)`),
+              log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.count()} connected)`),
           });
           try {
             for await (const u of stream) yield pathUpdateToProto(u);

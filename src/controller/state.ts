@@ -1,40 +1,43 @@
 // The controller's logic without I/O: the intent set, every host's rules and watch probes, per-host
 // versions, and the deltas an intent change or an overlay change causes.
 //
-// Paths are computed per (host, intent) pair (the rules of one intent on one host share their
-// targets) over the declared topology minus what the liveliness overlay marks, and only when
-// something they depend on changed:
-// - an intent change recomputes the pairs of new or changed intents (a rule's priority is its
-//   intent's position, not part of its paths);
-// - an element marked (or marked worse) recomputes the pairs whose current primaries or backups
-//   cross it (the index `current`);
-// - an element cleared (or marked less badly) recomputes those, and every pair the overlay
-//   displaced: those whose declared-topology paths (the index `declaredCrossing`) cross any element
-//   marked before the change. Those whose declared paths cross the element itself are not enough:
-//   a pair displaced by two marks may find its best path over the first when it comes back while the
-//   second stays (r2 and r6 down, r2 back: a path over r2 beats the one that avoided both). A pair
-//   whose declared paths cross no mark has them already, and nothing coming back can beat them.
-// Hosts whose rules or watch probes did not change get no delta and keep their version.
+// Paths are computed once per path group (the same source router, destination router and path
+// requirements: core/path-groups.ts), and the targets of an intent once per set of hosts that get the
+// same ones (core/targets.targetsShareKey); a (host, intent) pair holds a reference to its set
+// (path-group-table.ts). Over the declared topology minus what the liveliness overlay marks, and
+// only when something they depend on changed:
+// - an intent change computes the target sets of new or changed intents (a rule's priority is its
+//   intent's position, not part of its paths), with only the groups not computed yet;
+// - an element marked (or marked worse) recomputes the groups whose current primaries or backups
+//   cross it;
+// - an element cleared (or marked less badly) recomputes those, and every group the overlay
+//   displaced: those whose declared-topology paths cross any element marked before the change.
+//   Those whose declared paths cross the element itself are not enough: a group displaced by two
+//   marks may find its best path over the first when it comes back while the second stays (r2 and
+//   r6 down, r2 back: a path over r2 beats the one that avoided both). A group whose declared paths
+//   cross no mark has them already, and nothing coming back can beat them.
+// Only the target sets using a group whose result changed are assembled again, and only the hosts
+// holding one of them (or whose watch probes changed) get a delta; the others keep their version.
 //
 // The state is a function of two revisions, which every delta and snapshot names: the topology
 // revision (bumped once by every setLiveliness that changes the overlay's exclusions and by every
 // changeTopology that changes something) and the intents revision (bumped by every commit that
 // changes the intents, or set to the applier's). An operator's drain is an overlay mark that
 // only an undrain clears: it joins the overlay's exclusions as "down" and is recomputed as a mark
-// is. A metric change recomputes the pairs whose paths (current or declared) cross the link when it
+// is. A metric change recomputes the groups whose paths (current or declared) cross the link when it
 // only makes the link worse (te, delay, jitter, loss or utilization up, bandwidth down): a path
 // that does not cross it costs what it did and every other got no cheaper. An IGP metric change,
-// or any change that makes a link better, recomputes every pair (a full recompute): a cheaper link
-// may improve any path, and segment lists follow the IGP's shortest paths everywhere.
+// a change of a link's other direction, or any change that makes a link better, recomputes every
+// group (a full recompute): a cheaper link may improve any path, and segment lists follow the IGP's
+// shortest paths everywhere.
 import { randomUUID } from "node:crypto";
 import type { HostRule, RuleTarget } from "../core/assignments.js";
 import { intentRules, ruleKeys } from "../core/assignments.js";
-import type { ElementState, WatchProbe } from "../core/elements.js";
-import { elementKey } from "../core/elements.js";
+import type { WatchProbe } from "../core/elements.js";
 import type { Intent, Topology } from "../core/model.js";
-import { CrossingIndex, crossedElements } from "../core/crossing-index.js";
-import { isNothingUnavailable, NOTHING_UNAVAILABLE, type ElementIds, type Unavailable } from "../core/live-paths.js";
-import { ruleTargets } from "../core/targets.js";
+import type { ElementIds, Unavailable } from "../core/live-paths.js";
+import { canonicalJson } from "../core/canonical-json.js";
+import { PathGroupTable, type ComputedGroup, type Draft, type OverlayRecompute, type RouterPathOf } from "./path-group-table.js";
 import type { ApplySummary, HostRuleChangesView, IntentsDiffView, RuleRefView } from "../api/types.js";
 
 /** What changed for one host: pushed to its agents as a delta. */
@@ -109,23 +112,16 @@ export interface IntentsPlan {
   readonly after: ReadonlyMap<string, HostRule[]>;
 }
 
-/** How the targets of one intent on one host are computed: core/targets.ruleTargets, or a test's stand-in. */
-export type TargetsOf = (topology: Topology, intent: Intent, host: string, unavailable: Unavailable) => RuleTarget[];
-
 /** One (host, intent) pair a plan must compute: its targets under the overlay, and its crossings under none. */
 export interface PairTask {
   host: string;
   intent: Intent;
 }
 
-/** A pair computed ahead (off the event loop, path-workers.ts) for an intent (its canonicalJson). */
+/** A pair computed ahead (off the event loop, path-workers.ts) for an intent (its canonicalJson): the path groups its targets use. */
 export interface ComputedPair {
   intentJson: string;
-  targets: RuleTarget[];
-  /** crossedElements(targets). */
-  crossing: string[];
-  /** crossedElements of the targets with nothing marked; absent when nothing was marked (then they are `crossing`). */
-  declaredCrossing?: string[];
+  groups: ComputedGroup[];
 }
 
 /** Pairs computed ahead for planIntents, by pairKey(host, intent name); used only under the overlay they were computed under. */
@@ -178,21 +174,7 @@ export interface ControllerState {
   changeTopology(change: TopologyChangeInput): TopologyApplied;
 }
 
-/** JSON with object keys sorted: equal for structurally equal plain data. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      const o = v as Record<string, unknown>;
-      return Object.fromEntries(
-        Object.keys(o)
-          .filter((k) => o[k] !== undefined)
-          .sort()
-          .map((k) => [k, o[k]]),
-      );
-    }
-    return v;
-  });
-}
+export { canonicalJson };
 
 /**
  * canonicalJson of a rule's targets, kept per targets array: the rules of one (host, intent) pair share
@@ -205,11 +187,6 @@ export function targetsJson(targets: readonly RuleTarget[]): string {
   let json = targetsJsonCache.get(targets);
   if (json === undefined) targetsJsonCache.set(targets, (json = canonicalJson(targets)));
   return json;
-}
-
-/** Records `json` as canonicalJson(targets), computed elsewhere (a path worker). */
-export function rememberTargetsJson(targets: readonly RuleTarget[], json: string): void {
-  targetsJsonCache.set(targets, json);
 }
 
 /** Equal for two rules exactly when their canonicalJson is. */
@@ -249,28 +226,23 @@ export function ruleChanges(host: string, prev: HostRule[], next: HostRule[]): H
   return { host, added: upserts.filter((r) => !had.has(r.key)).map((r) => r.key), changed: upserts.filter((r) => had.has(r.key)).map((r) => r.key), removed };
 }
 
-/** The computed targets of one intent on one host. */
-interface Pair {
-  host: string;
-  intent: string;
-  /** The intent as computed, to see whether a new intent set changed it. */
-  intentJson: string;
-  targets: RuleTarget[];
-}
-
 export const pairKey = (host: string, intent: string) => `${host}\u0000${intent}`;
 
-const RANK: Record<ElementState, number> = { up: 0, degraded: 1, down: 2 };
+/** canonicalJson of each intent object (an intent's match can name 10,000 hosts: once per object, not per pair). */
+const intentJsonCache = new WeakMap<Intent, string>();
+const intentJson = (i: Intent): string => {
+  let json = intentJsonCache.get(i);
+  if (json === undefined) intentJsonCache.set(i, (json = canonicalJson(i)));
+  return json;
+};
 
-/** Each marked element's state in `u`, by element key. */
-function statesOf(u: Unavailable): Map<string, ElementState> {
-  const out = new Map<string, ElementState>();
-  for (const state of ["degraded", "down"] as const) {
-    for (const id of u[state].links) out.set(elementKey({ kind: "link", id }), state);
-    for (const id of u[state].routers) out.set(elementKey({ kind: "router", id }), state);
-  }
-  return out;
-}
+/** The hosts an intent matches, as a set, per intent object. */
+const matchSetCache = new WeakMap<Intent, ReadonlySet<string>>();
+const matchSet = (i: Intent): ReadonlySet<string> => {
+  let set = matchSetCache.get(i);
+  if (set === undefined) matchSetCache.set(i, (set = new Set(i.match.hosts)));
+  return set;
+};
 
 /** The overlay's exclusions with the drained elements down (a drained element marked degraded is down). */
 export function withDrained(u: Unavailable, drained: ElementIds): Unavailable {
@@ -315,123 +287,84 @@ function metricChanges(prev: Topology, next: Topology): { worse: string[]; full:
 }
 
 export function createControllerState(
-  topology: Topology,
+  initialTopology: Topology,
   intents: Intent[],
-  opts: { generation?: string; targets?: TargetsOf; intentsRevision?: number } = {},
+  opts: { generation?: string; paths?: RouterPathOf; intentsRevision?: number } = {},
 ): ControllerState {
   const generation = opts.generation ?? randomUUID();
-  const targetsOf: TargetsOf = opts.targets ?? ruleTargets;
+  let topology = initialTopology;
   const hostNames = topology.hosts.map((h) => h.name);
-  const isHost = new Set(hostNames);
+  const hostIndex = new Map(hostNames.map((h, i) => [h, i]));
   let current: Intent[] = [...intents];
-  let unavailable: Unavailable = NOTHING_UNAVAILABLE;
-  /** The overlay's own exclusions (setLiveliness) and the operator's drains; `unavailable` is both. */
-  let livePart: Unavailable = NOTHING_UNAVAILABLE;
+  const table = new PathGroupTable(topology, opts.paths);
+  /** The overlay's own exclusions (setLiveliness) and the operator's drains; the table's overlay is both. */
+  let livePart: Unavailable = table.unavailable();
   let drained: ElementIds = { links: [], routers: [] };
   const revisions: Revisions = { topology: 1, intents: opts.intentsRevision ?? 1 };
   /** Deltas name the revisions they were computed at. */
   const stamp = (deltas: HostDelta[]): HostDelta[] => deltas.map((d) => ({ ...d, topologyRevision: revisions.topology, intentsRevision: revisions.intents }));
-  const pairs = new Map<string, Pair>();
-  /** Elements crossed by each pair's paths as they are now, and as they would be with nothing marked. */
-  const crossing = new CrossingIndex();
-  const declaredCrossing = new CrossingIndex();
   const perHost = new Map<string, { version: bigint; rules: HostRule[]; watch: WatchProbe[] }>();
+  /** Hosts whose watch set is not empty. */
+  const watching = new Set<string>();
 
   /** Bumped by every change of the state: a plan made before one is stale. */
   let epoch = 0;
-  /** A pair computed under the current overlay, with its crossings (declared ones when asked for). */
-  interface Computed {
-    pair: Pair;
-    crossed: ReturnType<typeof crossedElements>;
-    declared?: ReturnType<typeof crossedElements>;
-  }
-  const computePair = (host: string, intent: Intent, declaredToo: boolean): Computed => {
-    const targets = targetsOf(topology, intent, host, unavailable);
-    const pair = { host, intent: intent.name, intentJson: canonicalJson(intent), targets };
-    if (!declaredToo) return { pair, crossed: crossedElements(targets) };
-    const declared = isNothingUnavailable(unavailable) ? targets : targetsOf(topology, intent, host, NOTHING_UNAVAILABLE);
-    return { pair, crossed: crossedElements(targets), declared: crossedElements(declared) };
-  };
-  const store = (key: string, c: Computed): void => {
-    pairs.set(key, c.pair);
-    crossing.set(key, c.crossed);
-    if (c.declared) declaredCrossing.set(key, c.declared);
-  };
-  /** (Re)computes one pair under the current overlay, and its declared crossings when they may differ. */
-  const compute = (host: string, intent: Intent, declaredToo: boolean): void => store(pairKey(host, intent.name), computePair(host, intent, declaredToo));
-  const rulesFor = (intents: readonly Intent[], host: string, targetsOfPair: (key: string) => RuleTarget[]): HostRule[] =>
-    intents.flatMap((intent, priority) => (intent.match.hosts.includes(host) ? intentRules(intent, priority, targetsOfPair(pairKey(host, intent.name))) : []));
-  const rulesOf = (host: string): HostRule[] => rulesFor(current, host, (key) => pairs.get(key)!.targets);
-  /** The pairs `intents` need, and those of them that must be computed (new, or their intent changed). */
-  const pairsNeeded = (intents: readonly Intent[]): { wanted: Set<string>; missing: { key: string; host: string; intent: Intent }[] } => {
-    const wanted = new Set<string>();
-    const missing: { key: string; host: string; intent: Intent }[] = [];
+  const rulesFor = (intents: readonly Intent[], host: string, targetsOf: (intent: Intent) => RuleTarget[]): HostRule[] =>
+    intents.flatMap((intent, priority) => (matchSet(intent).has(host) ? intentRules(intent, priority, targetsOf(intent)) : []));
+  const rulesOf = (host: string): HostRule[] => rulesFor(current, host, (intent) => table.targetsOfPair(pairKey(host, intent.name)));
+  /** The pairs `intents` need (the first intent of a name wins), by pairKey. */
+  const pairsOf = (intents: readonly Intent[]): Map<string, { host: string; intent: Intent }> => {
+    const wanted = new Map<string, { host: string; intent: Intent }>();
     for (const intent of intents) {
       for (const host of intent.match.hosts) {
-        if (!isHost.has(host)) continue;
+        if (!hostIndex.has(host)) continue;
         const key = pairKey(host, intent.name);
-        if (wanted.has(key)) continue;
-        wanted.add(key);
-        if (pairs.get(key)?.intentJson !== canonicalJson(intent)) missing.push({ key, host, intent });
+        if (!wanted.has(key)) wanted.set(key, { host, intent });
       }
     }
-    return { wanted, missing };
-  };
-  /** Drops the pairs no longer wanted. */
-  const dropPairs = (wanted: Set<string>): void => {
-    for (const key of [...pairs.keys()]) {
-      if (wanted.has(key)) continue;
-      pairs.delete(key);
-      crossing.delete(key);
-      declaredCrossing.delete(key);
-    }
+    return wanted;
   };
 
   {
-    const { wanted, missing } = pairsNeeded(current);
-    for (const m of missing) compute(m.host, m.intent, true);
-    dropPairs(wanted);
+    const draft = table.draft();
+    const pairs = pairsOf(current);
+    for (const { host, intent } of pairs.values()) table.targets(intent, host, draft, intentJson(intent));
+    table.commit(draft, pairs);
   }
   for (const h of hostNames) perHost.set(h, { version: 1n, rules: rulesOf(h), watch: [] });
 
   /** A plan with what it computed, and the state's epoch it was made in. */
   interface Plan extends IntentsPlan {
     epoch: number;
-    wanted: Set<string>;
-    computed: Map<string, Computed>;
+    pairs: Map<string, { host: string; intent: Intent }>;
+    draft: Draft;
   }
   const plans = new WeakMap<IntentsPlan, Plan>();
 
-  /** A pair computed ahead, when it was computed for this intent under the current overlay. */
-  const takeAhead = (m: { key: string; host: string; intent: Intent }, ahead: Precomputed | undefined): Computed | undefined => {
-    const given = ahead && ahead.unavailable === unavailable && (ahead.topology ?? topology) === topology ? ahead.pairs.get(m.key) : undefined;
-    const intentJson = canonicalJson(m.intent);
-    if (!given || given.intentJson !== intentJson) return undefined;
-    return {
-      pair: { host: m.host, intent: m.intent.name, intentJson, targets: given.targets },
-      crossed: given.crossing,
-      declared: given.declaredCrossing ?? given.crossing,
-    };
+  /** Groups computed ahead, when they were computed under the current overlay. */
+  const aheadGroups = (ahead: Precomputed | undefined): Map<string, ComputedGroup> => {
+    const out = new Map<string, ComputedGroup>();
+    if (!ahead || ahead.unavailable !== table.unavailable() || (ahead.topology ?? topology) !== topology) return out;
+    for (const p of ahead.pairs.values()) for (const g of p.groups) out.set(g.key, g);
+    return out;
   };
 
   const planIntents = (nextIn: Intent[], ahead?: Precomputed): IntentsPlan => {
     const next = [...nextIn];
-    const { wanted, missing } = pairsNeeded(next);
-    const computed = new Map<string, Computed>();
-    for (const m of missing) computed.set(m.key, takeAhead(m, ahead) ?? computePair(m.host, m.intent, true));
-    const targetsOfPair = (key: string) => (computed.get(key)?.pair ?? pairs.get(key)!).targets;
+    const pairs = pairsOf(next);
+    const draft = table.draft(aheadGroups(ahead));
     const before = new Map<string, HostRule[]>();
     const after = new Map<string, HostRule[]>();
     const hostRules: HostRuleChangesView[] = [];
     for (const host of hostNames) {
       const prev = perHost.get(host)!.rules;
-      const rules = rulesFor(next, host, targetsOfPair);
+      const rules = rulesFor(next, host, (intent) => table.targets(pairs.get(pairKey(host, intent.name))!.intent, host, draft, intentJson(intent)));
       before.set(host, prev);
       after.set(host, rules);
       const c = ruleChanges(host, prev, rules);
       if (c.added.length + c.changed.length + c.removed.length > 0) hostRules.push(c);
     }
-    const plan: Plan = { intents: next, diff: { ...diffIntents(current, next), hostRules }, before, after, epoch, wanted, computed };
+    const plan: Plan = { intents: next, diff: { ...diffIntents(current, next), hostRules }, before, after, epoch, pairs, draft };
     plans.set(plan, plan);
     return plan;
   };
@@ -445,8 +378,7 @@ export function createControllerState(
     else if (added.length + changed.length + removed.length > 0 || plan.diff.reordered) revisions.intents++;
     const summary: ApplySummary = { added: [...added], changed: [...changed], removed: [...removed], unchanged: [...unchanged], hostsPushed: [] };
     current = [...plan.intents];
-    for (const [key, c] of plan.computed) store(key, c);
-    dropPairs(plan.wanted);
+    table.commit(plan.draft, plan.pairs);
     const deltas: HostDelta[] = [];
     for (const host of hostNames) {
       const s = perHost.get(host)!;
@@ -461,7 +393,58 @@ export function createControllerState(
     return { summary, deltas: stamp(deltas) };
   };
 
-  const self: ControllerState = {
+  /**
+   * The deltas of a recompute (table.change): the hosts holding a target set that changed get exactly
+   * those intents' rules; with `watch`, every host's watch probes are replaced (absent: none).
+   */
+  const deltasOf = (r: OverlayRecompute, watch: ReadonlyMap<string, WatchProbe[]> | undefined): OverlayApplied => {
+    const refs = (sets: string[]): RuleRefView[] => {
+      const out: { pair: string; host: string; rules: string[] }[] = [];
+      for (const set of sets) {
+        const intent = table.intentOf(set);
+        const rules = ruleKeys(intent);
+        for (const host of table.hostsOf(set)) out.push({ pair: pairKey(host, intent.name), host, rules });
+      }
+      out.sort((a, b) => (a.pair < b.pair ? -1 : a.pair > b.pair ? 1 : 0));
+      return out.flatMap((p) => p.rules.map((rule) => ({ host: p.host, rule })));
+    };
+    const recomputed = refs(r.sets);
+    const changed = refs(r.changedSets);
+    // The intents whose targets changed, per host: exactly its rules that change (an overlay change
+    // adds and removes no rule), so no rule set is compared or rebuilt.
+    const touched = new Map<string, Set<string>>();
+    for (const set of r.changedSets) {
+      const intent = table.intentOf(set).name;
+      for (const host of table.hostsOf(set)) {
+        let names = touched.get(host);
+        if (!names) touched.set(host, (names = new Set()));
+        names.add(intent);
+      }
+    }
+    const candidates = new Set<string>([...touched.keys(), ...(watch ? [...watching, ...[...watch.keys()].filter((h) => hostIndex.has(h))] : [])]);
+    const deltas: HostDelta[] = [];
+    for (const host of [...candidates].sort((a, b) => hostIndex.get(a)! - hostIndex.get(b)!)) {
+      const s = perHost.get(host)!;
+      const changedIntents = touched.get(host);
+      const rules = changedIntents ? s.rules.map((rule) => (changedIntents.has(rule.intent) ? { ...rule, targets: table.targetsOfPair(pairKey(host, rule.intent)) } : rule)) : s.rules;
+      const upserts = changedIntents ? rules.filter((rule) => changedIntents.has(rule.intent)) : [];
+      const removed: string[] = [];
+      const newWatch = watch ? (watch.get(host) ?? []) : s.watch;
+      const watchChanged = canonicalJson(newWatch) !== canonicalJson(s.watch);
+      if (upserts.length === 0 && removed.length === 0 && !watchChanged) continue;
+      s.rules = rules;
+      if (watchChanged) {
+        s.watch = [...newWatch];
+        if (newWatch.length > 0) watching.add(host);
+        else watching.delete(host);
+      }
+      s.version += 1n;
+      deltas.push({ host, version: s.version, upserts, removed, ...(watchChanged ? { watch: [...newWatch] } : {}) });
+    }
+  return { deltas: stamp(deltas), recomputed, changed };
+  };
+
+  return {
     generation,
     get topology() {
       return topology;
@@ -475,9 +458,19 @@ export function createControllerState(
       const s = perHost.get(host);
       return s ? { host, version: s.version, topologyRevision: revisions.topology, intentsRevision: revisions.intents, rules: [...s.rules], watch: [...s.watch] } : undefined;
     },
-    unavailable: () => unavailable,
+    unavailable: () => table.unavailable(),
 
-    pairsToCompute: (next) => pairsNeeded(next).missing.map(({ host, intent }) => ({ host, intent })),
+    pairsToCompute(next) {
+      // One pair per target set to compute: its groups are those of every pair of the set.
+      const tasks = new Map<string, PairTask>();
+      for (const { host, intent } of pairsOf(next).values()) {
+        const json = intentJson(intent);
+        if (!table.needsCompute(intent, host, json)) continue;
+        const key = `${table.setKey(intent, host)}\u0000${json}`;
+        if (!tasks.has(key)) tasks.set(key, { host, intent });
+      }
+      return [...tasks.values()];
+    },
     planIntents,
     commitIntents,
     setIntents: (next) => commitIntents(planIntents(next)),
@@ -485,120 +478,21 @@ export function createControllerState(
     setLiveliness(live, watch) {
       if (!sameUnavailable(live, livePart)) revisions.topology++;
       livePart = live;
-      const next = withDrained(live, drained);
       epoch++;
-      const before = statesOf(unavailable);
-      const after = statesOf(next);
-      const affected = new Set<string>();
-      let better = false;
-      for (const key of new Set([...before.keys(), ...after.keys()])) {
-        const was = RANK[before.get(key) ?? "up"];
-        const now = RANK[after.get(key) ?? "up"];
-        if (was === now) continue;
-        for (const p of crossing.pairs(key)) affected.add(p);
-        better ||= now < was;
-      }
-      if (better) for (const key of before.keys()) for (const p of declaredCrossing.pairs(key)) affected.add(p);
-      unavailable = next;
-      const intentByName = new Map(current.map((i) => [i.name, i]));
-      const recomputed: RuleRefView[] = [];
-      const changed: RuleRefView[] = [];
-      const hostsTouched = new Set<string>();
-      for (const key of [...affected].sort()) {
-        const pair = pairs.get(key)!;
-        const intent = intentByName.get(pair.intent)!;
-        const old = targetsJson(pair.targets);
-        compute(pair.host, intent, false);
-        const differs = targetsJson(pairs.get(key)!.targets) !== old;
-        for (const rule of ruleKeys(intent)) {
-          recomputed.push({ host: pair.host, rule });
-          if (differs) changed.push({ host: pair.host, rule });
-        }
-        if (differs) hostsTouched.add(pair.host);
-      }
-      const deltas: HostDelta[] = [];
-      for (const host of hostNames) {
-        const s = perHost.get(host)!;
-        const { upserts, removed } = hostsTouched.has(host) ? diffRules(s.rules, rulesOf(host)) : { upserts: [], removed: [] };
-        const newWatch = watch.get(host) ?? [];
-        const watchChanged = canonicalJson(newWatch) !== canonicalJson(s.watch);
-        if (upserts.length === 0 && removed.length === 0 && !watchChanged) continue;
-        if (hostsTouched.has(host)) s.rules = rulesOf(host);
-        if (watchChanged) s.watch = [...newWatch];
-        s.version += 1n;
-        deltas.push({ host, version: s.version, upserts, removed, ...(watchChanged ? { watch: [...newWatch] } : {}) });
-      }
-      return { deltas: stamp(deltas), recomputed, changed };
+      return deltasOf(table.change(withDrained(live, drained)), watch);
     },
 
     changeTopology(change) {
       const nextTopology = change.topology ?? topology;
       const nextDrained = change.drained ? { links: [...new Set(change.drained.links)].sort(), routers: [...new Set(change.drained.routers)].sort() } : drained;
       const metrics = metricChanges(topology, nextTopology);
-      const drainsChanged = !sameIds(drained, nextDrained);
-      if (!metrics.full && metrics.worse.length === 0 && !drainsChanged) return { deltas: [], recomputed: [], changed: [], topologyChanged: false, full: false };
+      if (!metrics.full && metrics.worse.length === 0 && sameIds(drained, nextDrained)) return { deltas: [], recomputed: [], changed: [], topologyChanged: false, full: false };
       epoch++;
       revisions.topology++;
-      const next = withDrained(livePart, nextDrained);
-      // Pairs to recompute, and those whose declared paths (nothing marked) may change too (a metric change).
-      const affected = new Set<string>();
-      const declaredToo = new Set<string>();
-      if (metrics.full) for (const key of pairs.keys()) declaredToo.add(key);
-      for (const id of metrics.worse) {
-        const key = elementKey({ kind: "link", id });
-        for (const p of crossing.pairs(key)) declaredToo.add(p);
-        for (const p of declaredCrossing.pairs(key)) declaredToo.add(p);
-      }
-      for (const p of declaredToo) affected.add(p);
-      // Drains and undrains, as setLiveliness treats marks and clears.
-      const before = statesOf(unavailable);
-      const after = statesOf(next);
-      let better = false;
-      let worse = false;
-      for (const key of new Set([...before.keys(), ...after.keys()])) {
-        const was = RANK[before.get(key) ?? "up"];
-        const now = RANK[after.get(key) ?? "up"];
-        if (was === now) continue;
-        for (const p of crossing.pairs(key)) affected.add(p);
-        better ||= now < was;
-        worse ||= now > was;
-      }
-      if (better) for (const key of before.keys()) for (const p of declaredCrossing.pairs(key)) affected.add(p);
-      // A pair with no path crosses nothing, so no index finds it; what made it infeasible may be
-      // told differently now (its reason names the exclusions and bounds that cut it): recompute it.
-      if (worse || metrics.worse.length > 0) for (const [key, p] of pairs) if (p.targets.some((t) => !t.result.ok)) affected.add(key);
       topology = nextTopology;
       drained = nextDrained;
-      unavailable = next;
-      const intentByName = new Map(current.map((i) => [i.name, i]));
-      const recomputed: RuleRefView[] = [];
-      const changedRules: RuleRefView[] = [];
-      const hostsTouched = new Set<string>();
-      for (const key of [...affected].sort()) {
-        const pair = pairs.get(key)!;
-        const intent = intentByName.get(pair.intent)!;
-        const old = targetsJson(pair.targets);
-        compute(pair.host, intent, declaredToo.has(key));
-        const differs = targetsJson(pairs.get(key)!.targets) !== old;
-        for (const rule of ruleKeys(intent)) {
-          recomputed.push({ host: pair.host, rule });
-          if (differs) changedRules.push({ host: pair.host, rule });
-        }
-        if (differs) hostsTouched.add(pair.host);
-      }
-      const deltas: HostDelta[] = [];
-      for (const host of hostNames) {
-        if (!hostsTouched.has(host)) continue;
-        const s = perHost.get(host)!;
-        const rules = rulesOf(host);
-        const { upserts, removed } = diffRules(s.rules, rules);
-        if (upserts.length === 0 && removed.length === 0) continue;
-        s.rules = rules;
-        s.version += 1n;
-        deltas.push({ host, version: s.version, upserts, removed });
-      }
-      return { deltas: stamp(deltas), recomputed, changed: changedRules, topologyChanged: true, full: metrics.full };
+      const r = table.change(withDrained(livePart, nextDrained), { topology: nextTopology, worseLinks: metrics.worse, full: metrics.full });
+      return { ...deltasOf(r, undefined), topologyChanged: true, full: metrics.full };
     },
   };
-  return self;
 }

@@ -84,18 +84,26 @@ export function hostRules(topology: Topology, intents: Intent[], hostName: strin
 
 /** The rules of one intent on one host, given its targets (shared by all of them): one per port range. */
 export function intentRules(intent: Intent, priority: number, targets: RuleTarget[]): HostRule[] {
+  return rulesWithoutTargets(intent).map((r) => ({ ...r, priority, targets }));
+}
+
+/** What an intent's rules are on every host, but for their priority and targets: made once per intent object (10,000 hosts hold them). */
+const templates = new WeakMap<Intent, Omit<HostRule, "priority" | "targets">[]>();
+function rulesWithoutTargets(intent: Intent): Omit<HostRule, "priority" | "targets">[] {
+  let t = templates.get(intent);
+  if (t) return t;
   const to = intent.match.to;
   const ranges = intent.match.ports.length > 0 ? intent.match.ports : [ANY_PORT];
-  return ranges.map((range, i) => ({
+  t = ranges.map((range, i) => ({
     key: ruleKey(intent.name, i),
     intent: intent.name,
-    priority,
     match: ruleMatch(intent, range),
     onFailure: failurePolicy(intent),
-    targets,
     ...("dns" in to ? { dns: to.dns } : {}),
     ...(intent.liveliness ? { liveliness: { ...intent.liveliness } } : {}),
   }));
+  templates.set(intent, t);
+  return t;
 }
 
 export function ruleKey(intent: string, portRangeIndex: number): string {

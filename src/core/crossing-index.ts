@@ -1,7 +1,6 @@
-// Which rule groups cross which elements: an index from links and routers to the (host, intent)
-// pairs whose paths (primaries and backups of every target) cross them, kept up to date as pairs
-// are recomputed. The rules of one intent on one host share their targets, so a pair stands for all
-// of its rules. Pure data structure.
+// Which computations cross which elements: an index from links and routers to the keys (the
+// controller's path groups, controller/path-group-table.ts) whose paths (primaries and backups)
+// cross them, kept up to date as they are recomputed. Pure data structure.
 import type { RuleTarget } from "./assignments.js";
 import { elementKey } from "./elements.js";
 

@@ -10,7 +10,7 @@
 // Segment lists stay those of the declared topology's IGP (see PathQuery.exclude).
 import type { Path, PathResult, PathSpec, Topology } from "./model.js";
 import type { Exclusion } from "./path-query.js";
-import { computePathToRouter } from "./path-engine.js";
+import { computeRouterPath } from "./path-engine.js";
 
 export interface ElementIds {
   links: string[];
@@ -31,9 +31,15 @@ export function isNothingUnavailable(u: Unavailable): boolean {
 
 /** `computePathToRouter` over the live network (see the module comment). */
 export function computeLivePath(topology: Topology, spec: PathSpec, fromHost: string, toRouter: string, unavailable: Unavailable): PathResult {
-  if (isNothingUnavailable(unavailable)) return computePathToRouter(topology, spec, fromHost, toRouter);
-  const source = topology.hosts.find((h) => h.name === fromHost)?.router;
-  const ends = new Map([[source, "source"], [toRouter, "destination"]]);
+  const source = topology.hosts.find((h) => h.name === fromHost);
+  if (!source) return { ok: false, reason: `unknown source host ${fromHost}` };
+  return computeLiveRouterPath(topology, spec, source.router, toRouter, unavailable);
+}
+
+/** `computeRouterPath` over the live network: what a host behind `fromRouter` gets (see the module comment). */
+export function computeLiveRouterPath(topology: Topology, spec: PathSpec, fromRouter: string, toRouter: string, unavailable: Unavailable): PathResult {
+  if (isNothingUnavailable(unavailable)) return computeRouterPath(topology, spec, fromRouter, toRouter);
+  const ends = new Map([[fromRouter, "source"], [toRouter, "destination"]]);
   const notes: string[] = [];
   const transit = (ids: ElementIds, state: string): ElementIds => {
     for (const r of ids.routers) {
@@ -48,9 +54,9 @@ export function computeLivePath(topology: Topology, spec: PathSpec, fromHost: st
   const withNotes = (r: PathResult, more: string[] = []): PathResult => (r.ok ? { ...r, notes: [...r.notes, ...notes, ...more] } : r);
 
   const excludeDown = exclusion("marked down", down);
-  const avoided = computePathToRouter(topology, spec, fromHost, toRouter, [...excludeDown, ...exclusion("marked degraded", degraded)]);
+  const avoided = computeRouterPath(topology, spec, fromRouter, toRouter, [...excludeDown, ...exclusion("marked degraded", degraded)]);
   if (avoided.ok || degraded.links.length + degraded.routers.length === 0) return withNotes(avoided);
-  const kept = computePathToRouter(topology, spec, fromHost, toRouter, excludeDown);
+  const kept = computeRouterPath(topology, spec, fromRouter, toRouter, excludeDown);
   if (!kept.ok) return kept;
   const crossed = [...new Set([kept.path, ...(kept.backup ? [kept.backup] : [])].flatMap((p) => degradedOn(p, degraded)))];
   return withNotes(kept, crossed.length > 0 ? [`crosses ${crossed.join(", ")}, marked degraded: no path that avoids them meets the intent`] : []);

@@ -55,8 +55,30 @@ export interface Localisation<P extends ObservedPath = ObservedPath> {
 }
 
 export function localise<P extends ObservedPath>(paths: readonly P[], budget = HITTING_SET_BUDGET): Localisation<P> {
-  const down = verdict(paths, "down", ["up", "degraded"], budget);
-  const degraded = verdict(paths, "degraded", ["up"], budget);
+  const healthyFor = (states: PathState[]) => {
+    const healthy = new Set<string>();
+    for (const p of paths) if (states.includes(p.state)) for (const e of p.elements) healthy.add(elementKey(e));
+    return (key: string) => healthy.has(key);
+  };
+  return localiseFailing(
+    { down: paths.filter((p) => p.state === "down"), degraded: paths.filter((p) => p.state === "degraded") },
+    { down: healthyFor(["up", "degraded"]), degraded: healthyFor(["up"]) },
+    budget,
+  );
+}
+
+/**
+ * localise, given only the failing paths of each verdict (in the order localise would see them) and,
+ * per verdict, whether some healthy path crosses an element (by key): what a caller that keeps the
+ * evidence incrementally needs, without the healthy paths themselves.
+ */
+export function localiseFailing<P extends ObservedPath>(
+  failing: { down: readonly P[]; degraded: readonly P[] },
+  healthy: { down: (key: string) => boolean; degraded: (key: string) => boolean },
+  budget = HITTING_SET_BUDGET,
+): Localisation<P> {
+  const down = verdict(failing.down, healthy.down, "down", budget);
+  const degraded = verdict(failing.degraded, healthy.degraded, "degraded", budget);
   return {
     suspects: [...down.suspects, ...degraded.suspects],
     unexplained: [...down.unexplained, ...degraded.unexplained],
@@ -67,17 +89,14 @@ export function localise<P extends ObservedPath>(paths: readonly P[], budget = H
   };
 }
 
-function verdict<P extends ObservedPath>(paths: readonly P[], failingState: "down" | "degraded", healthyStates: PathState[], budget: number) {
-  const healthy = new Set<string>();
-  for (const p of paths) if (healthyStates.includes(p.state)) for (const e of p.elements) healthy.add(elementKey(e));
-  const failing = paths.filter((p) => p.state === failingState);
+function verdict<P extends ObservedPath>(failing: readonly P[], isHealthy: (key: string) => boolean, failingState: "down" | "degraded", budget: number) {
   const keys: string[] = [];
   const number = new Map<string, number>();
   const sets: number[][] = [];
   const unexplained: P[] = [];
   const crossing = new Map<string, number>();
   for (const p of failing) {
-    const candidates = [...new Set(p.elements.map(elementKey))].filter((k) => !healthy.has(k));
+    const candidates = [...new Set(p.elements.map(elementKey))].filter((k) => !isHealthy(k));
     if (candidates.length === 0) {
       unexplained.push(p);
       continue;

@@ -68,17 +68,21 @@ export const DEFAULT_HOLD_DOWN_MS = 3_000;
 /** Watch paths kept per mark. */
 export const WATCH_PATHS_PER_MARK = 2;
 
-export function nextOverlay(prev: Overlay, found: Localisation, paths: readonly ProbedPath[], nowMs: number, holdDownMs = DEFAULT_HOLD_DOWN_MS): OverlayStep {
+/**
+ * The overlay after `found`, from the probed paths: all of them, or a lookup of those crossing an
+ * element (by key) for a caller that indexes them (only suspects' and marks' elements are looked up).
+ */
+export function nextOverlay(prev: Overlay, found: Localisation, paths: readonly ProbedPath[] | PathsCrossing, nowMs: number, holdDownMs = DEFAULT_HOLD_DOWN_MS): OverlayStep {
   const next = new Map(prev);
   const changes: OverlayChange[] = [];
   const clearsAtMs = new Map<string, number>();
-  const crossing = pathsByElement(paths);
+  const crossing: PathsCrossing = typeof paths === "function" ? paths : lookup(pathsByElement(paths));
   const suspected = new Set<string>();
 
   for (const s of found.suspects) {
     const key = elementKey(s.element);
     suspected.add(key);
-    const failing = (crossing.get(key) ?? []).filter((p) => p.state === s.state);
+    const failing = crossing(key).filter((p) => p.state === s.state);
     const mark = prev.get(key);
     const watch = watchPaths(failing, mark?.watch ?? []);
     if (mark && mark.state === s.state) {
@@ -93,7 +97,7 @@ export function nextOverlay(prev: Overlay, found: Localisation, paths: readonly 
 
   for (const [key, mark] of prev) {
     if (suspected.has(key)) continue;
-    const on = crossing.get(key) ?? [];
+    const on = crossing(key);
     const up = on.filter((p) => p.state === "up");
     if (up.length > 0) {
       const from = Math.max(Math.min(...up.map((p) => p.sinceMs)), mark.lastSuspectMs);
@@ -112,6 +116,11 @@ export function nextOverlay(prev: Overlay, found: Localisation, paths: readonly 
   const deadlines = [...clearsAtMs.values()];
   return { overlay: next, changes, clearsAtMs, nextDeadlineMs: deadlines.length > 0 ? Math.min(...deadlines) : null };
 }
+
+/** The probed paths crossing an element, by element key. */
+export type PathsCrossing = (key: string) => readonly ProbedPath[];
+
+const lookup = (m: ReadonlyMap<string, ProbedPath[]>): PathsCrossing => (key) => m.get(key) ?? [];
 
 function pathsByElement(paths: readonly ProbedPath[]): Map<string, ProbedPath[]> {
   const out = new Map<string, ProbedPath[]>();

@@ -80,9 +80,15 @@ export function computePath(topology: Topology, intent: Intent, fromHost: string
 export function computePathToRouter(topology: Topology, spec: PathSpec, fromHost: string, toRouter: string, exclude: Exclusion[] = []): PathResult {
   const host = topology.hosts.find((h) => h.name === fromHost);
   if (!host) return { ok: false, reason: `unknown source host ${fromHost}` };
+  return computeRouterPath(topology, spec, host.router, toRouter, exclude);
+}
+
+/** The path that `spec` asks for from a host behind `fromRouter` to `toRouter`: a function of the two
+ *  routers and the spec alone (every host behind one router gets the same path; see core/path-groups.ts). */
+export function computeRouterPath(topology: Topology, spec: PathSpec, fromRouter: string, toRouter: string, exclude: Exclusion[] = []): PathResult {
   const { objective, weights, constraints, via, protection, msd } = spec;
   const r = findPath(topology, {
-    from: host.router,
+    from: fromRouter,
     to: toRouter,
     objective,
     ...(weights ? { weights } : {}),

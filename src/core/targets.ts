@@ -6,7 +6,7 @@ import { formatIpPrefix, parseIpPrefix } from "./ip.js";
 import { hostSubnet, ipv4Owner, isDualStack, matchFamilies } from "./destinations.js";
 import { dx4Segment, encapsulated } from "./encap.js";
 import { destinationRouter } from "./path-engine.js";
-import { computeLivePath, NOTHING_UNAVAILABLE, type Unavailable } from "./live-paths.js";
+import { computeLiveRouterPath, NOTHING_UNAVAILABLE, type Unavailable } from "./live-paths.js";
 import { probeSids } from "./probes.js";
 
 /**
@@ -17,14 +17,37 @@ import { probeSids } from "./probes.js";
  * `unavailable` marks (live-paths.ts); every path comes with its loopback probe (probes.ts), the same
  * for an IPv4 target as for its IPv6 twin over the same routers.
  */
-export function ruleTargets(topology: Topology, intent: Intent, fromHost: string, unavailable: Unavailable = NOTHING_UNAVAILABLE): RuleTarget[] {
+export function ruleTargets(topology: Topology, intent: Intent, fromHost: string, unavailable: Unavailable = NOTHING_UNAVAILABLE, how: TargetsHow = {}): RuleTarget[] {
   const families = matchFamilies(intent.match);
   const to = intent.match.to;
-  const live = (toRouter: string) => computeLivePath(topology, intent, fromHost, toRouter, unavailable);
-  const t = targetMaker(topology);
+  const source = topology.hosts.find((h) => h.name === fromHost);
+  const path = how.path ?? ((from: string, toRouter: string) => computeLiveRouterPath(topology, intent, from, toRouter, unavailable));
+  const live = (toRouter: string): PathResult => (source ? path(source.router, toRouter) : { ok: false, reason: `unknown source host ${fromHost}` });
+  const t = targetMaker(topology, how.probes ?? new WeakMap());
   if ("host" in to) return hostTargets(topology, intent, fromHost, to.host, families, live, t);
   if ("prefix" in to) return prefixTargets(topology, intent, fromHost, to.prefix, families, live, t);
   return dnsTargets(topology, intent, fromHost, families, live, t);
+}
+
+/** How ruleTargets gets its paths and probes, when not by computing them itself. */
+export interface TargetsHow {
+  /** The intent's path from a host behind `fromRouter` to `toRouter` under the overlay: computeLiveRouterPath's result (a path group's, path-groups.ts). */
+  path?: (fromRouter: string, toRouter: string) => PathResult;
+  /** Probes already made for a path result (by identity): shared by every target of that result. */
+  probes?: WeakMap<PathResult, TargetProbes>;
+}
+
+/**
+ * Hosts for which ruleTargets(intent, host) is the same, whatever the overlay: the same key for two
+ * hosts means the same targets. Besides its paths (a function of the host's router, path-groups.ts),
+ * ruleTargets reads of the source host: for `to: host`, whether it is dual-stack (its IPv4 twin); for
+ * `to: dns`, its name (it is left out of the candidates), so a DNS rule's targets are per host.
+ */
+export function targetsShareKey(intent: Intent, source: Host): string {
+  const to = intent.match.to;
+  if ("host" in to) return `router ${source.router} ${isDualStack(source) ? "dual" : "v6"}`;
+  if ("prefix" in to) return `router ${source.router}`;
+  return `host ${source.name}`;
 }
 
 type LivePath = (toRouter: string) => PathResult;
@@ -32,9 +55,8 @@ type LivePath = (toRouter: string) => PathResult;
 /** Makes the target for a prefix whose packets take `base` (an IPv6 path), encapsulated with `dx4` for IPv4. */
 type MakeTarget = (prefix: string, base: PathResult, dx4?: Segment) => RuleTarget;
 
-/** Targets sharing a path (IPv6 and IPv4 twins, a DNS rule's candidates behind one router) share its probes. */
-function targetMaker(topology: Topology): MakeTarget {
-  const probes = new Map<PathResult, TargetProbes>();
+/** Targets sharing a path (IPv6 and IPv4 twins, a DNS rule's candidates behind one router, a path group's hosts) share its probes. */
+function targetMaker(topology: Topology, probes: WeakMap<PathResult, TargetProbes>): MakeTarget {
   return (prefix, base, dx4) => {
     const result = dx4 ? encapsulated(base, dx4) : base;
     if (!base.ok) return { prefix, result };

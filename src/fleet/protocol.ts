@@ -3,7 +3,7 @@ import type { UpdateRecord } from "./sim-agent.js";
 
 export type ToWorker =
   /** urls: every controller replica (url first); agent i starts with the i-th (mod K) and moves on along them. */
-  | { type: "start"; url: string; urls?: string[]; caPem: string; agentDir: string; hosts: string[]; probeVerdictMs: number; connectConcurrency: number }
+  | { type: "start"; url: string; urls?: string[]; caPem: string; agentDir: string; hosts: string[]; probeVerdictMs: number; keepaliveTimeoutMs: number; connectConcurrency: number }
   /** The failed elements now (the whole set: level-triggered). */
   | { type: "network"; links: string[]; routers: string[] }
   | { type: "usage" }

@@ -1,6 +1,7 @@
 // The fleet simulator's orchestrator: a fleet (generate.ts), its credentials, a real controller as a
 // child process (so its memory and CPU are its own), W worker processes of simulated agents, then
 // initial sync, rest, and network events measured from the agents' side and the controller's events.
+import { DEFAULT_AGENT_KEEPALIVE } from "../agent/controller-link.js";
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { cp, mkdtemp, rm, writeFile, open, type FileHandle } from "node:fs/promises";
@@ -31,6 +32,8 @@ export interface FleetOptions {
   /** The controller's --hold-down (ms): how long a repaired element waits before paths return. */
   holdDownMs: number;
   probeVerdictMs: number;
+  /** HTTP/2 PING timeout of the controller (--keepalive-timeout) and of the simulated agents (ms). */
+  keepaliveTimeoutMs: number;
   /** Agents per worker waiting for their first update at once. */
   connectConcurrency: number;
   /** Credential cache directory; default per N under the temp dir. */
@@ -55,6 +58,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, "log"> = {
   seed: 1,
   holdDownMs: 1000,
   probeVerdictMs: 30,
+  keepaliveTimeoutMs: DEFAULT_AGENT_KEEPALIVE.timeoutMs,
   connectConcurrency: 100,
   timeoutMs: 300_000,
 };
@@ -128,6 +132,12 @@ async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard
 }
 
 /** Waits until the process's CPU share stays under `share` for `windowMs`. */
+/** An event that brings no update within this long (plus the hold-down for a repair) moves nobody. */
+const NOTHING_WITHIN_MS = 90_000;
+
+/** Node options for a child from the environment (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p": where its time goes). */
+const nodeArgs = (variable: string): string[] => (process.env[variable] ?? "").split(/\s+/).filter(Boolean);
+
 async function quiet(pid: number, timeoutMs: number, windowMs = 500, share = 0.05): Promise<void> {
   const until = performance.now() + timeoutMs;
   let a = sampleProc(pid);
@@ -204,10 +214,12 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     const spawnController = (file: FileHandle) =>
       children.add(
         spawn(process.execPath, [
+          ...nodeArgs("CAIRN_FLEET_CONTROLLER_NODE_ARGS"),
           join(findRepoRoot(), "dist", "cli", "main.js"), "controller",
           "--topology", topoFile, "--intents", intentsFile, "--tls-dir", creds.dir, "--listen", "127.0.0.1:0",
           "--max-connections", String(o.hosts + 64), "--events", String(4 * o.hosts + 1000),
           "--hold-down", `${o.holdDownMs}ms`,
+          "--keepalive-timeout", `${o.keepaliveTimeoutMs}ms`,
           // Simulated agents report on change only (not every 2 s): their reports must stay evidence.
           "--stale-after", "86400s",
           ...(etcd ? ["--etcd", etcd.url] : []),
@@ -257,7 +269,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     let agentErrors = 0;
     const usages: Extract<FromWorker, { type: "usage" }>[] = [];
     const workerJs = join(dirname(fileURLToPath(import.meta.url)), "worker.js");
-    const workers = Array.from({ length: o.workers }, () => children.add(fork(workerJs, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })));
+    const workers = Array.from({ length: o.workers }, () => children.add(fork(workerJs, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: nodeArgs("CAIRN_FLEET_WORKER_NODE_ARGS") })));
     let ready = 0;
     for (const w of workers) {
       w.on("message", (m: FromWorker) => {
@@ -283,6 +295,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         agentDir: dirname(creds.agentFiles("x").cert),
         hosts: hosts.filter((_, j) => j % o.workers === i),
         probeVerdictMs: o.probeVerdictMs,
+        keepaliveTimeoutMs: o.keepaliveTimeoutMs,
         connectConcurrency: o.connectConcurrency,
       } satisfies ToWorker),
     );
@@ -348,15 +361,20 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         o.log(`killed the leader (pid ${ctl.pid}) 20 ms after the ${step.name}`);
       }
       // Settled: no update for a while (a repair waits for the hold-down first; a takeover for the
-      // dead leader's lease, 3 s), controller idle.
+      // dead leader's lease, 3 s), controller idle. A large fleet's workers take seconds to tell
+      // every agent, and the agents to report: no update yet is not settled, until
+      // NOTHING_WITHIN_MS says the event moves nobody.
       let lastCount = from;
       let lastChange = performance.now();
-      const minQuietMs = 1500 + (step.name.includes("repaired") ? o.holdDownMs : 0) + (kill ? 5000 : 0);
+      const holdDown = step.name.includes("repaired") ? o.holdDownMs : 0;
+      const minQuietMs = 1500 + holdDown + (kill ? 5000 : 0);
+      const started = performance.now();
       await waitFor(`the fleet to settle after ${step.name}`, o.timeoutMs, () => {
         if (records.length !== lastCount) {
           lastCount = records.length;
           lastChange = performance.now();
         }
+        if (records.length === from) return performance.now() - started > NOTHING_WITHIN_MS + holdDown;
         return performance.now() - lastChange > minQuietMs;
       }, guard);
       await quiet(main.pid!, o.timeoutMs);

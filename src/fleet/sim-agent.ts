@@ -74,6 +74,8 @@ export interface SimAgentOptions {
   network: () => Network;
   /** After a new path is installed, its first probes' verdict comes this much later. */
   probeVerdictMs: number;
+  /** The agent's keepalive PING timeout (ms). */
+  keepaliveTimeoutMs: number;
   onUpdate: (r: UpdateRecord) => void;
   onError: (host: string, message: string) => void;
 }
@@ -97,7 +99,7 @@ export class SimAgent {
       host: o.host,
       agentVersion: "fleet-sim",
       backoff: DEFAULT_BACKOFF,
-      keepalive: DEFAULT_AGENT_KEEPALIVE,
+      keepalive: { ...DEFAULT_AGENT_KEEPALIVE, timeoutMs: o.keepaliveTimeoutMs },
       clock: realClock,
       log: () => {},
       onUpdate: (u) => this.take(u),

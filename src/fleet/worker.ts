@@ -7,6 +7,17 @@ import type { ToWorker, FromWorker } from "./protocol.js";
 
 const send = (m: FromWorker) => process.send?.(m);
 
+// connect-node's session manager can destroy a session whose PING timed out after it removed its
+// error listener (a busy event loop makes the timeout fire late): the session's "error" then has no
+// listener. One agent's connection is lost (its link reconnects); it is counted as an agent error,
+// not the end of every agent of this process.
+process.on("uncaughtException", (e) => {
+  if (!(e instanceof Error && e.message.includes("PING timed out"))) throw e;
+  errors++;
+  if (errorSamples.length < 5) errorSamples.push(`a connection: ${e.message}`);
+  later();
+});
+
 let network: Network = { links: new Set(), routers: new Set() };
 const agents: SimAgent[] = [];
 let records: UpdateRecord[] = [];
@@ -44,6 +55,7 @@ function start(m: Extract<ToWorker, { type: "start" }>): void {
           credentials: { ca: m.caPem, cert: readFileSync(`${m.agentDir}/${host}.crt`, "utf8"), key: readFileSync(`${m.agentDir}/${host}.key`, "utf8") },
           network: () => network,
           probeVerdictMs: m.probeVerdictMs,
+          keepaliveTimeoutMs: m.keepaliveTimeoutMs,
           onUpdate: (r) => {
             records.push(r);
             later();

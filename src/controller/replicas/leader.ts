@@ -53,7 +53,6 @@ export class Leader {
     this.liveliness = new Liveliness(
       {
         state: this.state,
-        reports: { all: () => mirror.fedReports() },
         events: o.events,
         publish: (deltas) => this.changed(deltas),
         log: o.log,
@@ -88,6 +87,7 @@ export class Leader {
     this.flush();
     // Reports that arrived while no one led.
     const fed = mirror.fedReports();
+    for (const r of fed) this.liveliness.know(r);
     o.log(`leader: localising from ${fed.length} stored report(s), ${fed.filter((r) => (r.paths ?? []).some((p) => p.state === "down" || p.state === "degraded")).length} with failing paths`);
     this.liveliness.evaluate();
     // Intents changed between the snapshot the mirror was built from and now.

@@ -52,7 +52,7 @@ export class ReportRelay implements ReportSink {
     const leader = this.o.leading();
     if (leader) return leader.links();
     const passive = new Liveliness(
-      { state: { topology: this.o.mirror.topology, setLiveliness: () => ({ deltas: [], recomputed: [], changed: [] }), revisions: () => this.o.mirror.revisions() }, reports: { all: () => [] }, events: this.o.events, publish: () => {} },
+      { state: { topology: this.o.mirror.topology, setLiveliness: () => ({ deltas: [], recomputed: [], changed: [] }), revisions: () => this.o.mirror.revisions() }, events: this.o.events, publish: () => {} },
       { clock: this.o.clock },
     );
     passive.restore(new Map(this.o.mirror.overlay()));
