@@ -128,8 +128,10 @@ test("a large apply on Kentucky Datalink (Kdl) is computed off the event loop: t
         `apply ${applyMs.toFixed(0)} ms through 2 workers; timer lag at most ${maxLag.toFixed(0)} ms; ListPaths during it ${listed.map((x) => x.toFixed(0)).join(", ")} ms\n`,
     );
     assert.ok(inProcessMs > 500, `the computation took only ${inProcessMs.toFixed(0)} ms: too small to show anything`);
-    assert.ok(maxLag < Math.min(250, inProcessMs / 4), `the event loop stalled for ${maxLag.toFixed(0)} ms (computation ${inProcessMs.toFixed(0)} ms)`);
-    assert.ok(Math.max(...listed) < 250, `ListPaths took ${Math.max(...listed).toFixed(0)} ms during the apply`);
+    // Bounds relative to the same computation on the event loop, measured in this run: a loaded
+    // machine slows both alike (a fixed 250 ms failed at load average 8-10 with the work still off the loop).
+    assert.ok(maxLag < inProcessMs / 4, `the event loop stalled for ${maxLag.toFixed(0)} ms (computation ${inProcessMs.toFixed(0)} ms)`);
+    assert.ok(Math.max(...listed) < inProcessMs / 4, `ListPaths took ${Math.max(...listed).toFixed(0)} ms during the apply (computation ${inProcessMs.toFixed(0)} ms)`);
     assert.ok(threads() >= threadsBefore + 2, "the workers are threads of this process");
   } finally {
     clearInterval(lagTimer);
