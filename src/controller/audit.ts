@@ -125,3 +125,35 @@ export interface TopologyAuditRecord {
 export function auditPrincipal(p: Principal): AuditRecord["by"] {
   return { name: p.name, role: p.role, via: p.via, peer: p.peer };
 }
+
+/** The audit record of an apply that passed every check: `changes` says whether it changes the intents. */
+export function applyAuditRecord(a: {
+  at: string;
+  principal: Principal;
+  source: string;
+  baseRevision: number;
+  previousRevision: number;
+  changes: boolean;
+  diff: { added: string[]; changed: string[]; removed: string[] };
+  hostRules: HostRuleChangesView[];
+  before: readonly Intent[];
+  after: readonly Intent[];
+}): AuditRecord {
+  const { diff } = a;
+  return {
+    at: a.at,
+    action: "apply",
+    outcome: a.changes ? "applied" : "unchanged",
+    by: auditPrincipal(a.principal),
+    source: a.source,
+    baseRevision: a.baseRevision,
+    previousRevision: a.previousRevision,
+    revision: a.changes ? a.previousRevision + 1 : a.previousRevision,
+    added: diff.added,
+    changed: diff.changed,
+    removed: diff.removed,
+    hostRules: a.hostRules,
+    before: a.before.filter((i) => diff.changed.includes(i.name) || diff.removed.includes(i.name)),
+    after: a.after.filter((i) => diff.added.includes(i.name) || diff.changed.includes(i.name)),
+  };
+}

@@ -15,7 +15,7 @@ import { ValidationErrorsSchema } from "../api/gen/cairn/v1/cairn_pb.js";
 import type { Intent as IntentMsg } from "../api/gen/cairn/v1/cairn_pb.js";
 import type { ApplyResultView, IntentsDiffView, IntentsRevisionView, ValidateResultView } from "../api/types.js";
 import type { AuditLog, AuditRecord } from "./audit.js";
-import { auditPrincipal } from "./audit.js";
+import { applyAuditRecord, auditPrincipal } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { EventLog } from "./events.js";
 import type { DatapathLimitsConfig } from "./limits.js";
@@ -166,22 +166,18 @@ export class IntentsApplier implements IntentsService {
     const diff = plan.diff;
     const changes = diff.added.length + diff.changed.length + diff.removed.length > 0 || diff.reordered;
     const before = state.intents();
-    const record: AuditRecord = {
+    const record = applyAuditRecord({
       at: new Date(clock.now()).toISOString(),
-      action: "apply",
-      outcome: changes ? "applied" : "unchanged",
-      by: auditPrincipal(principal),
+      principal,
       source: file,
       baseRevision: req.baseRevision,
       previousRevision: previous,
-      revision: changes ? previous + 1 : previous,
-      added: diff.added,
-      changed: diff.changed,
-      removed: diff.removed,
+      changes,
+      diff,
       hostRules: diff.hostRules,
-      before: before.filter((i) => diff.changed.includes(i.name) || diff.removed.includes(i.name)),
-      after: plan.intents.filter((i) => diff.added.includes(i.name) || diff.changed.includes(i.name)),
-    };
+      before,
+      after: plan.intents,
+    });
     if (!changes) {
       await this.audit(record);
       log(`intents from ${file} by ${by}: no change (revision ${previous})`);

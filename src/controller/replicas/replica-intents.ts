@@ -10,7 +10,7 @@ import type { Intent, Topology } from "../../core/model.js";
 import { checkIntents } from "../../api/intents-check.js";
 import type { ApplyResultView, ValidateResultView } from "../../api/types.js";
 import type { AuditLog, AuditRecord } from "../audit.js";
-import { auditPrincipal } from "../audit.js";
+import { applyAuditRecord } from "../audit.js";
 import type { Clock } from "../clock.js";
 import type { EventLog } from "../events.js";
 import { fileLabel, invalid, overLimits, type IntentsRequest, type IntentsService } from "../intents-apply.js";
@@ -104,22 +104,7 @@ export class ReplicaIntents implements IntentsService {
     const diff = diffIntents(before, next);
     const changes = diff.added.length + diff.changed.length + diff.removed.length > 0 || diff.reordered;
     const at = new Date(clock.now()).toISOString();
-    const audit: AuditRecord = {
-      at,
-      action: "apply",
-      outcome: changes ? "applied" : "unchanged",
-      by: auditPrincipal(principal),
-      source: file,
-      baseRevision: req.baseRevision,
-      previousRevision: previous,
-      revision: changes ? previous + 1 : previous,
-      added: diff.added,
-      changed: diff.changed,
-      removed: diff.removed,
-      hostRules: [],
-      before: before.filter((i) => diff.changed.includes(i.name) || diff.removed.includes(i.name)),
-      after: next.filter((i) => diff.added.includes(i.name) || diff.changed.includes(i.name)),
-    };
+    const audit = applyAuditRecord({ at, principal, source: file, baseRevision: req.baseRevision, previousRevision: previous, changes, diff, hostRules: [], before, after: next });
     if (!changes) {
       await this.audit(audit);
       return { added: [], changed: [], removed: [], unchanged: diff.unchanged, hostsPushed: [], hostRules: [], reordered: false, previousRevision: previous, revision: previous };
