@@ -129,20 +129,22 @@ program
   .option("--keepalive-timeout <duration>", "HTTP/2 PING timeout of the controller and the agents (default 5s, theirs): thousands of agents per worker process answer late when it is busy", durationMs("--keepalive-timeout"))
   .option("--pki-dir <dir>", "credential directory, kept between runs (default: per host count under the temp dir)")
   .option("--timeout <duration>", "give up a phase after this long (default 300s)", durationMs("--timeout"))
+  .option("--first-update-within <duration>", "an event that brings no agent an update within this long moves nobody (default 90s; a 10,000-agent fleet on 2 cores needs longer)", durationMs("--first-update-within"))
   .option("--no-full-recompute", "skip timing a full recomputation (as long as the controller's start)")
   .option("--replicas <k>", "run the controller as K replicas on an etcd the run starts (Debian's etcd-server), agents spread over them (default 1: one process)", wholeNumber("--replicas"))
   .option("--kill-leader", "with --replicas: kill the computing replica (SIGKILL) 20 ms after the link failure, and check that no agent is left on a stale version")
   .option("--json", "machine-readable output")
   .action(
-    run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; keepaliveTimeout?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {
+    run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; keepaliveTimeout?: number; firstUpdateWithin?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {
       if (o.attach !== undefined && o.attach !== "round-robin" && o.attach !== "random") throw new InvalidArgumentError(`--attach takes round-robin or random, got "${o.attach}"`);
-      const { holdDown, keepaliveTimeout, timeout, attach, ...rest } = o;
+      const { holdDown, keepaliveTimeout, firstUpdateWithin, timeout, attach, ...rest } = o;
       return (await import("../fleet/command.js")).fleetSimCommand({
         ...rest,
         ...(attach ? { attach: attach as "round-robin" | "random" } : {}),
         ...(holdDown !== undefined ? { holdDownMs: holdDown } : {}),
         ...(keepaliveTimeout !== undefined ? { keepaliveTimeoutMs: keepaliveTimeout } : {}),
         ...(timeout !== undefined ? { timeoutMs: timeout } : {}),
+        ...(firstUpdateWithin !== undefined ? { firstUpdateWithinMs: firstUpdateWithin } : {}),
       });
     }),
   );

@@ -42,6 +42,8 @@ export interface FleetOptions {
   skipFullRecompute?: boolean;
   /** Give up waiting for a phase after this long (ms). */
   timeoutMs: number;
+  /** An event that brings no agent an update within this long (plus the hold-down for a repair) moves nobody. */
+  firstUpdateWithinMs: number;
   /** Above 1: the controller runs as this many replicas on an etcd the run starts; agents are spread over them. */
   replicas?: number;
   /** With replicas: kill the leader (SIGKILL) right after the link failure; the figures are then the second replica's. */
@@ -61,6 +63,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, "log"> = {
   keepaliveTimeoutMs: DEFAULT_AGENT_KEEPALIVE.timeoutMs,
   connectConcurrency: 100,
   timeoutMs: 300_000,
+  firstUpdateWithinMs: 90_000,
 };
 
 export interface EventResult {
@@ -132,8 +135,6 @@ async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard
 }
 
 /** Waits until the process's CPU share stays under `share` for `windowMs`. */
-/** An event that brings no update within this long (plus the hold-down for a repair) moves nobody. */
-const NOTHING_WITHIN_MS = 90_000;
 
 /** Node options for a child from the environment (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p": where its time goes). */
 const nodeArgs = (variable: string): string[] => (process.env[variable] ?? "").split(/\s+/).filter(Boolean);
@@ -363,7 +364,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       // Settled: no update for a while (a repair waits for the hold-down first; a takeover for the
       // dead leader's lease, 3 s), controller idle. A large fleet's workers take seconds to tell
       // every agent, and the agents to report: no update yet is not settled, until
-      // NOTHING_WITHIN_MS says the event moves nobody.
+      // --first-update-within (firstUpdateWithinMs) says the event moves nobody.
       let lastCount = from;
       let lastChange = performance.now();
       const holdDown = step.name.includes("repaired") ? o.holdDownMs : 0;
@@ -374,7 +375,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
           lastCount = records.length;
           lastChange = performance.now();
         }
-        if (records.length === from) return performance.now() - started > NOTHING_WITHIN_MS + holdDown;
+        if (records.length === from) return performance.now() - started > o.firstUpdateWithinMs + holdDown;
         return performance.now() - lastChange > minQuietMs;
       }, guard);
       await quiet(main.pid!, o.timeoutMs);
