@@ -16,6 +16,7 @@ import { PortCounter, labDown, labExists, labStatus } from "../lab/index.js";
 import { healFault, injectFault } from "../lab/faults.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
 import type { FaultRequest } from "../lab/fault-model.js";
+import { until } from "../testing/until.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -31,16 +32,6 @@ const INTENTS = `intents:
     objective: latency
     protection: link
 `;
-
-async function until<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    assert.ok(Date.now() < deadline, `timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("path liveliness in the lab", { skip, concurrency: false }, () => {
   let topology: Topology;

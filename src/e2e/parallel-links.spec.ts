@@ -19,6 +19,7 @@ import { healFault, injectFault } from "../lab/faults.js";
 import { ipIn } from "../lab/netns.js";
 import { nsName } from "../lab/paths.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
+import { until } from "../testing/until.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -48,16 +49,6 @@ const INTENTS = `intents:
     objective: latency
     constraints: { avoidLinks: [fast] }
 `;
-
-async function until<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    assert.ok(Date.now() < deadline, `timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("parallel links in the lab", { skip, concurrency: false }, () => {
   let topology: Topology;
