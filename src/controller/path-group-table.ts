@@ -184,13 +184,7 @@ export class PathGroupTable {
    * and when one got better, every group whose declared paths cross an element marked before (it may
    * have been displaced by it, state.ts explains why); re-assembles the target sets of the groups
    * whose result changed.
-   */
-  setOverlay(next: Unavailable): OverlayRecompute {
-    return this.change(next);
-  }
-
-  /**
-   * As setOverlay, with an operator's topology change too: the same routers, hosts and links with new
+   * With `topo`, an operator's topology change too: the same routers, hosts and links with new
    * metrics. `full` recomputes every group; otherwise the groups whose current or declared paths cross
    * a link in `worseLinks` (made only worse) are recomputed with their declared paths, and so is
    * every group with no path (its reason may read otherwise now).
