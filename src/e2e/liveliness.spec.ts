@@ -110,7 +110,10 @@ describe("path liveliness in the lab", { skip, concurrency: false }, () => {
         assert.ok(pushed, "h1 acknowledged a push after the localisation (the controller re-steered it)");
         const links = await operator.listLinks();
         const suspect = fault.target === "r3" ? links.nodes.find((n) => n.node === "r3") : links.links.find((l) => l.link === fault.target);
-        assert.ok(suspect?.suspect && bad.includes(suspect.state), `the controller still suspects ${fault.target}: ${JSON.stringify(suspect)}`);
+        // Under 30% loss a probe window can come back clean: the evidence may lapse, and the mark is
+        // then held until its hold-down ends (clearsAt). A drop or a down link keeps its evidence.
+        const held = suspect?.suspect || (fault.kind === "loss" && suspect?.clearsAt !== undefined && suspect.clearsAt !== "");
+        assert.ok(held && bad.includes(suspect!.state), `the controller still marks ${fault.target}: ${JSON.stringify(suspect)}`);
         assert.notDeepEqual(video()?.nodes, PRIMARY, "video stays off the faulty element");
       } finally {
         operator.close();
