@@ -11,6 +11,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: "ready" }
-  | { type: "updates"; records: UpdateRecord[]; errors: number; errorSamples: string[] }
+  /** received: updates that arrived since the last message (acknowledged or not yet). */
+  | { type: "updates"; records: UpdateRecord[]; received: number; errors: number; errorSamples: string[] }
   /** Hosts whose primaries cross each element. */
   | { type: "usage"; links: Record<string, number>; routers: Record<string, number> };

@@ -268,6 +268,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     // Workers and their agents.
     const records: UpdateRecord[] = [];
     let agentErrors = 0;
+    let received = 0;
+    let lastError = "";
     const usages: Extract<FromWorker, { type: "usage" }>[] = [];
     const workerJs = join(dirname(fileURLToPath(import.meta.url)), "worker.js");
     const workers = Array.from({ length: o.workers }, () => children.add(fork(workerJs, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: nodeArgs("CAIRN_FLEET_WORKER_NODE_ARGS") })));
@@ -278,6 +280,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         else if (m.type === "updates") {
           for (const r of m.records) records.push(r);
           agentErrors += m.errors;
+          received += m.received;
+          lastError = m.errorSamples.at(-1) ?? lastError;
           for (const e of m.errorSamples) if (errors.length < 20) errors.push(e);
         } else if (m.type === "usage") usages.push(m);
       });
@@ -367,10 +371,17 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       // --first-update-within (firstUpdateWithinMs) says the event moves nobody.
       let lastCount = from;
       let lastChange = performance.now();
+      const received0 = received;
+      const errors0 = agentErrors;
+      let lastProgress = performance.now();
       const holdDown = step.name.includes("repaired") ? o.holdDownMs : 0;
       const minQuietMs = 1500 + holdDown + (kill ? 5000 : 0);
       const started = performance.now();
       await waitFor(`the fleet to settle after ${step.name}`, o.timeoutMs, () => {
+        if (performance.now() - lastProgress > 10_000) {
+          lastProgress = performance.now();
+          o.log(`${step.name}: ${received - received0} updates received, ${records.length - from} acknowledged, ${agentErrors - errors0} agent errors${lastError ? ` (last: ${lastError})` : ""}`);
+        }
         if (records.length !== lastCount) {
           lastCount = records.length;
           lastChange = performance.now();

@@ -39,6 +39,10 @@ export interface UpdateRecord {
   ackedAt: number;
 }
 
+/** A report's deadline, and the wait (1–2×, jittered) before a failed one is made again. */
+const REPORT_TIMEOUT_MS = 30_000;
+const RETRY_MS = 2_000;
+
 export const wallNow = () => performance.timeOrigin + performance.now();
 
 /** The distinct probed paths of the rules (primaries and backups) and the watch probes. */
@@ -77,6 +81,8 @@ export interface SimAgentOptions {
   /** The agent's keepalive PING timeout (ms). */
   keepaliveTimeoutMs: number;
   onUpdate: (r: UpdateRecord) => void;
+  /** An update arrived (before it is applied and acknowledged). */
+  onReceived?: () => void;
   onError: (host: string, message: string) => void;
 }
 
@@ -86,6 +92,9 @@ export class SimAgent {
   /** Probe id → state and since (ms), as last reported. */
   private readonly seen = new Map<string, { state: PathState; sinceMs: number }>();
   private verdictTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Updates applied whose acknowledging report has not gone through yet. */
+  private readonly unacked: UpdateRecord[] = [];
   private sending: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -128,6 +137,7 @@ export class SimAgent {
     const receivedAt = wallNow();
     const outcome = this.store.take(u);
     if (outcome === "stale" || outcome === "resumed") return;
+    this.o.onReceived?.();
     const bytes = toBinary(PathUpdateSchema, pathUpdateToProto(u)).length;
     this.report({ host: this.o.host, version: Number(u.version), full: u.full, bytes, receivedAt, ackedAt: 0 });
   }
@@ -139,17 +149,32 @@ export class SimAgent {
 
   /** Reports in order (one at a time, as the agent does); `ack` is the update this report acknowledges. */
   private report(ack: UpdateRecord | null): void {
+    if (ack) this.unacked.push(ack);
     this.sending = this.sending.then(async () => {
       if (this.stopped) return;
-      const view = this.view(ack === null);
+      // Every update not yet acknowledged rides on this report (a failed report's too).
+      const acks = this.unacked.splice(0);
+      const view = this.view(acks.length === 0);
       try {
-        await reportStatus(this.link.client(), view, { timeoutMs: 30_000 });
-        if (ack) this.o.onUpdate({ ...ack, ackedAt: wallNow() });
+        await reportStatus(this.link.client(), view, { timeoutMs: REPORT_TIMEOUT_MS });
+        const ackedAt = wallNow();
+        for (const a of acks) this.o.onUpdate({ ...a, ackedAt });
       } catch (e) {
         this.o.onError(this.o.host, `report: ${(e as Error).message}`);
+        // As the agent's periodic report would: the next one carries what this one did.
+        this.unacked.unshift(...acks);
+        this.scheduleRetry();
       }
       if ((view.paths ?? []).some((p) => p.state === "unknown")) this.scheduleVerdict();
     });
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.report(null);
+    }, RETRY_MS * (1 + Math.random()));
   }
 
   private scheduleVerdict(): void {
@@ -212,6 +237,7 @@ export class SimAgent {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.verdictTimer) clearTimeout(this.verdictTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.link.stop();
   }
 }

@@ -22,15 +22,17 @@ let network: Network = { links: new Set(), routers: new Set() };
 const agents: SimAgent[] = [];
 let records: UpdateRecord[] = [];
 let errors = 0;
+let received = 0;
 const errorSamples: string[] = [];
 let flushTimer: NodeJS.Timeout | null = null;
 
 function flush(): void {
   flushTimer = null;
-  if (records.length === 0 && errors === 0) return;
-  send({ type: "updates", records, errors, errorSamples: errorSamples.splice(0) });
+  if (records.length === 0 && errors === 0 && received === 0) return;
+  send({ type: "updates", records, received, errors, errorSamples: errorSamples.splice(0) });
   records = [];
   errors = 0;
+  received = 0;
 }
 
 function later(): void {
@@ -64,6 +66,10 @@ function start(m: Extract<ToWorker, { type: "start" }>): void {
               waiting--;
               launch();
             }
+          },
+          onReceived: () => {
+            received++;
+            later();
           },
           onError: (_h, message) => {
             errors++;
