@@ -50,10 +50,21 @@ function verifyError(e: unknown): string {
 
 const errorOf = (id: Identity): string | null => ("error" in id ? id.error : null);
 
+/**
+ * Each connection's peer certificate, read once: getPeerX509Certificate() builds a new object per
+ * call, and the Authenticator keeps what it read of a certificate per object.
+ */
+const peerCertificates = new WeakMap<TLSSocket, import("node:crypto").X509Certificate | undefined>();
+
+function peerCertificate(socket: TLSSocket): import("node:crypto").X509Certificate | undefined {
+  if (!peerCertificates.has(socket)) peerCertificates.set(socket, socket.getPeerX509Certificate());
+  return peerCertificates.get(socket);
+}
+
 /** The caller of `req`: its certificate if it presented one, else its token, else nobody. */
 export function authenticate(req: Request, auth: Authenticator, peer: string): Principal {
   const socket = tlsSocketOf(req);
-  const cert = socket?.getPeerX509Certificate();
+  const cert = socket ? peerCertificate(socket) : undefined;
   if (socket && cert) {
     if (!socket.authorized) return { name: cert.subject.replace(/\n/g, ","), role: null, via: "certificate", peer, refused: `client certificate refused: ${verifyError(socket.authorizationError)}` };
     const id = auth.certificate(cert);
