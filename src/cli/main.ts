@@ -113,7 +113,14 @@ program
   .option("--no-tcp-signal", "do not watch this host's TCP retransmissions (the tcp_retransmit_skb tracepoint) to probe their paths at once")
   .option("--cgroup-mount <dir>", "the cgroup v2 mount (default: found in /proc/self/mounts; the agent refuses to start without one)")
   .option("--remove-datapath", "detach the datapath from the interface, remove its pinned maps and exit")
-  .action(run(async (o: AgentCommandOptions) => (await import("../agent/main.js")).runAgentCli(o)));
+  .action(
+    run(async (o: AgentCommandOptions) => {
+      const [{ runAgentCli }, { defaultAgentLog }, { surviveLateKeepaliveErrors }] = await Promise.all([import("../agent/main.js"), import("../agent/agent.js"), import("../api/keepalive-guard.js")]);
+      // The agent process only (not a test calling runAgentCli): a late keepalive error loses one connection, not the agent.
+      surviveLateKeepaliveErrors(defaultAgentLog);
+      return runAgentCli(o);
+    }),
+  );
 
 program
   .command("fleet-sim")

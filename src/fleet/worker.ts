@@ -4,17 +4,15 @@
 import { readFileSync } from "node:fs";
 import { SimAgent, type Network, type UpdateRecord } from "./sim-agent.js";
 import type { ToWorker, FromWorker } from "./protocol.js";
+import { surviveLateKeepaliveErrors } from "../api/keepalive-guard.js";
 
 const send = (m: FromWorker) => process.send?.(m);
 
-// connect-node's session manager can destroy a session whose PING timed out after it removed its
-// error listener (a busy event loop makes the timeout fire late): the session's "error" then has no
-// listener. One agent's connection is lost (its link reconnects); it is counted as an agent error,
-// not the end of every agent of this process.
-process.on("uncaughtException", (e) => {
-  if (!(e instanceof Error && e.message.includes("PING timed out"))) throw e;
+// A connection lost to connect-node's late keepalive errors (keepalive-guard.ts) is one agent's
+// error (its link reconnects), not the end of every agent of this process.
+surviveLateKeepaliveErrors((line) => {
   errors++;
-  if (errorSamples.length < 5) errorSamples.push(`a connection: ${e.message}`);
+  if (errorSamples.length < 5) errorSamples.push(`a connection: ${line}`);
   later();
 });
 
