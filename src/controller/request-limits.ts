@@ -18,6 +18,8 @@ export interface ControllerLimits {
   requestBodyTimeoutMs: number;
   /** Connections at once, per listen address. */
   maxConnections: number;
+  /** Unary calls answered at once, all connections together; the others wait their turn (call-queue.ts). */
+  maxConcurrentCalls: number;
   /** Concurrent HTTP/2 streams (calls) per connection. */
   maxStreamsPerConnection: number;
   /** Size of a request's header block (HTTP/2 header list, HTTP/1.1 headers). */
@@ -38,6 +40,7 @@ export const DEFAULT_LIMITS: Readonly<ControllerLimits> = {
   maxInflightRequestBytes: 64 * 1024 * 1024,
   requestBodyTimeoutMs: 30_000,
   maxConnections: 1024,
+  maxConcurrentCalls: 64,
   maxStreamsPerConnection: 100,
   maxHeaderBytes: 16 * 1024,
   maxIntents: 1000,
@@ -54,6 +57,7 @@ const OPTION: Record<keyof ControllerLimits, string> = {
   maxInflightRequestBytes: "--max-inflight-request-bytes",
   requestBodyTimeoutMs: "--request-body-timeout",
   maxConnections: "--max-connections",
+  maxConcurrentCalls: "--max-concurrent-calls",
   maxStreamsPerConnection: "--max-streams-per-connection",
   maxHeaderBytes: "--max-header-bytes",
   maxIntents: "--max-intents",

@@ -29,6 +29,8 @@ import { formatIntentsYaml } from "../config/intents-yaml.js";
 import { isLoopbackHost } from "../certs/names.js";
 import { http2ServerOptions, limitOption, resolveLimits, type ControllerLimits } from "./request-limits.js";
 import { guardRequests } from "./request-guard.js";
+import { queueCalls } from "./call-queue.js";
+import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { RateLimiter } from "./rate-limit.js";
 import { createPathWorkers, DEFAULT_PATH_WORKERS } from "./path-workers.js";
 import type { ControllerStore } from "./replicas/store.js";
@@ -411,7 +413,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       return security ? values.set(kPrincipal, authenticate(req, security.authenticator, peer)) : values.set(kPrincipal, { ...ANONYMOUS, peer });
     },
   });
-  const handler = guardRequests(adapter, requestLimits);
+  const streams = new Set(CairnService.methods.filter((m) => m.methodKind !== "unary").map((m) => `/${CairnService.typeName}/${m.name}`));
+  const handler = queueCalls(guardRequests(adapter, requestLimits), { maxConcurrent: requestLimits.maxConcurrentCalls, streams });
 
   const listeners: Listener[] = [];
   try {
