@@ -1,5 +1,5 @@
 // The evaluation throttle of Liveliness.reported: a slow evaluation (a large fleet) makes the next
-// wait as long and take every report that arrived meanwhile; fast ones (small fleets) never wait.
+// wait three times as long and take every report that arrived meanwhile; fast ones (small fleets) never wait.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ReceivedReportView } from "../api/types.js";
@@ -56,7 +56,9 @@ test("after a slow evaluation, a burst of reports waits as long and costs one ev
   assert.equal(evaluations(), 1, "the first report is evaluated at once");
   for (let i = 2; i <= 6; i++) live.reported(report(i - 1), report(i));
   assert.equal(evaluations(), 1, "the burst waits");
-  await new Promise((r) => setTimeout(r, 80));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(evaluations(), 1, "for three times the evaluation's 20 ms");
+  await new Promise((r) => setTimeout(r, 90));
   assert.equal(evaluations(), 2, "then one evaluation takes the whole burst");
   live.close();
 });

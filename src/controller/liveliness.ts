@@ -43,6 +43,12 @@ export interface LivelinessDeps {
 
 /** Evaluations that take less than this never delay the next one (every small fleet, every test). */
 const THROTTLE_FROM_MS = 5;
+/**
+ * After a slower one, the next waits this many times as long: during a burst of reports evaluations
+ * take at most a quarter of the event loop. (An evaluation is proportional to the failing paths, so
+ * one per report of a 10,000-host burst would be quadratic.)
+ */
+const THROTTLE_WAIT_FACTOR = 3;
 
 const NOTHING_FOUND: Localisation<ProbedPath> = { suspects: [], unexplained: [], downPaths: 0, degradedPaths: 0, explanationSize: { down: 0, degraded: 0 }, exact: true };
 
@@ -97,9 +103,9 @@ export class Liveliness {
     this.paths.put(report);
     const cause = this.pathStateEvents(previous, report);
     if (!this.evidenceChanged(previous, report)) return;
-    // When the last evaluation took long (a large fleet, many failing paths), the next
-    // waits as long and takes every report that arrived meanwhile: reports, acknowledgements and
-    // streams keep at least half of the event loop, and a burst of reports costs one evaluation.
+    // When the last evaluation took long (a large fleet, many failing paths), the next waits
+    // THROTTLE_WAIT_FACTOR times as long and takes every report that arrived meanwhile: reports,
+    // acknowledgements and streams keep most of the event loop, and a burst costs few evaluations.
     const wait = this.busyUntil - performance.now();
     if (wait <= 0 && this.deferred === null) return this.evaluate(cause);
     if (cause !== 0) this.deferredCause = cause;
@@ -119,7 +125,7 @@ export class Liveliness {
       this.evaluateNow(cause);
     } finally {
       const took = performance.now() - started;
-      this.busyUntil = took >= THROTTLE_FROM_MS ? performance.now() + took : 0;
+      this.busyUntil = took >= THROTTLE_FROM_MS ? performance.now() + THROTTLE_WAIT_FACTOR * took : 0;
     }
   }
 
