@@ -136,7 +136,7 @@ async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard
 
 /** Waits until the process's CPU share stays under `share` for `windowMs`. */
 
-/** Node options for a child from the environment (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p": where its time goes). */
+/** Options for a child from the environment (node's, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p": where its time goes; or the controller's). */
 const nodeArgs = (variable: string): string[] => (process.env[variable] ?? "").split(/\s+/).filter(Boolean);
 
 async function quiet(pid: number, timeoutMs: number, windowMs = 500, share = 0.05): Promise<void> {
@@ -224,6 +224,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
           // Simulated agents report on change only (not every 2 s): their reports must stay evidence.
           "--stale-after", "86400s",
           ...(etcd ? ["--etcd", etcd.url] : []),
+          // e.g. "--max-concurrent-calls 1000000": the controller's own options, to compare settings.
+          ...nodeArgs("CAIRN_FLEET_CONTROLLER_ARGS"),
         ], { stdio: ["ignore", "pipe", file.fd] }),
       );
     const listening = (c: ChildProcess): (() => string) => {
