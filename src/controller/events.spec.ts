@@ -4,6 +4,7 @@ import type { EventView } from "../api/types.js";
 import { ManualClock } from "./clock.js";
 import { EventLog, EventRingClosedError } from "./events.js";
 import { MAX_PENDING_PUSHES, PushTracker } from "./pushes.js";
+import fc from "fast-check";
 
 const intents = (n: number) => ({ type: "intents" as const, added: [`i${n}`], changed: [], removed: [], source: "f", by: "", previousRevision: n, revision: n + 1, baseRevision: n, refused: false, reason: "" });
 
@@ -92,4 +93,19 @@ test("pushes become events; the host's report at or past a version acknowledges 
   const before = log.lastSeq;
   pushes.reported("h3", "g1", 1000);
   assert.equal(log.lastSeq - before, MAX_PENDING_PUSHES);
+});
+
+test("the circular ring answers list and get as keeping every event and reading the last N would", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: -3, max: 45 }), fc.integer({ min: 0, max: 15 }), (capacity, n, afterSeq, limit) => {
+      const log = new EventLog(new ManualClock(), capacity);
+      const every: EventView[] = [];
+      for (let i = 1; i <= n; i++) every.push(log.record(intents(i)));
+      const held = every.slice(-capacity);
+      const after = held.filter((e) => e.seq > afterSeq);
+      assert.deepEqual(log.list(afterSeq, limit).events, limit > 0 ? after.slice(-limit) : after);
+      for (let seq = -1; seq <= n + 2; seq++) assert.equal(log.get(seq), held.find((e) => e.seq === seq));
+    }),
+    { seed: 7, numRuns: 400 },
+  );
 });
