@@ -2,6 +2,9 @@
 // share a MemoryBackend; agents are the real ControllerLink. Fast checks of what the etcd tests
 // (replicas.spec.ts) check against real etcd and processes.
 import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import test from "node:test";
 import { Code } from "@connectrpc/connect";
 import { createOperatorClient, ControllerCallError } from "../../api/client.js";
@@ -13,8 +16,9 @@ import { TestAgent } from "./cluster-fixture.js";
 
 const topology = testTopology();
 
-async function replica(backend: MemoryBackend, lines: string[]): Promise<ControllerHandle> {
+async function replica(backend: MemoryBackend, lines: string[], auditLog?: string): Promise<ControllerHandle> {
   return startController({
+    ...(auditLog ? { auditLog } : {}),
     topology,
     intents: testIntents(topology, INTENTS_V1),
     intentsFile: "intents.yaml",
@@ -111,7 +115,9 @@ test("a topology change through a non-leader: stored, applied by the leader, sho
   const a = await replica(backend, la);
   t.after(() => a.close());
   await waitFor("a to lead", () => la.some((l) => /taking over took/.test(l)), 5_000);
-  const b = await replica(backend, lb);
+  const auditLog = join(await mkdtemp(join(tmpdir(), "cairn-replica-audit-")), "audit.log");
+  t.after(() => rm(dirname(auditLog), { recursive: true, force: true }));
+  const b = await replica(backend, lb, auditLog);
   t.after(() => b.close());
   const agent = new TestAgent("h1", [b.urls[0]!, a.urls[0]!], {});
   t.after(() => agent.stop());
@@ -144,6 +150,13 @@ test("a topology change through a non-leader: stored, applied by the leader, sho
   assert.ok(stale instanceof ControllerCallError && stale.code === Code.Aborted, String(stale));
   assert.match(stale.message, new RegExp(`it is at revision ${r.revision}; the last operator change was revision ${r.revision}`));
   assert.equal(backend.topology!.revision, BigInt(r.revision), "nothing stored");
+
+  // b's events and audit log: the refusal and the change, with the revisions.
+  const topo = (await opB.listEvents()).events.filter((e) => e.type === "topology");
+  assert.deepEqual(topo.map((e) => (e.type === "topology" ? [e.refused, e.previousRevision, e.revision, e.intentsRevision] : [])), [[true, base, base, 1], [false, base, r.revision, 1]]);
+  const audit = (await readFile(auditLog, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["action"] === "topology");
+  assert.deepEqual(audit.map((l) => [l["outcome"], l["code"], l["previousTopologyRevision"], l["topologyRevision"], l["revision"]]), [["refused", "invalid_argument", base, base, 1], ["applied", undefined, base, undefined, 1]]);
+  assert.deepEqual(audit[1]!["changes"], ["drain link r2-r4"]);
 
   // The leader stops: b takes over with the drain, rewriting nothing.
   await a.close();
