@@ -64,4 +64,11 @@ test("no leader: the change is stored and answered with its revision, without wh
   const same = await r.rt.change({ baseRevision: res.revision, changes: [{ kind: "drain", element: "r2-r1" }], reason: "" }, admin);
   assert.deepEqual([same.previousRevision, same.revision, same.changes], [res.revision, res.revision, ["drain link r1-r2 (already drained)"]]);
   assert.equal(backend.topology!.revision, BigInt(res.revision));
+  // A metric change: GetTopology's topology (the mirror's) has it, ListLinks' overrides say it.
+  const m = await r.rt.change({ baseRevision: res.revision, changes: [{ kind: "metrics", link: "r1-r3", igp: 20 }], reason: "" }, admin);
+  assert.equal(r.mirror.topology.links.find((l) => l.id === "r1-r3")!.igp, 20);
+  assert.equal(r.mirror.declared.links.find((l) => l.id === "r1-r3")!.igp, 5, "the file's model is left as it is");
+  const view = r.rt.decorate({ holdDownMs: 0, links: [], nodes: [], unexplained: [] });
+  assert.deepEqual(view.overrides!.map((o) => [o.id, o.change, o.revision]), [["r1-r2", "drained", res.revision], ["r1-r3", "igp 5 -> 20", m.revision]]);
+  assert.deepEqual([view.topologyRevision, view.intentsRevision], [m.revision, 1]);
 });
