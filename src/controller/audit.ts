@@ -108,10 +108,14 @@ export interface TopologyAuditRecord {
   action: "topology";
   outcome: "applied" | "unchanged" | "refused";
   by: AuditRecord["by"];
-  /** The topology revision the request was based on, and the revisions before and after (equal unless applied). */
+  /**
+   * The topology revision the request was based on, and the revisions before and after (equal unless
+   * applied). On a replica an applied change's line, written before the change is stored, has no
+   * `topologyRevision`: it is the store's revision of that write (the `topology` event and the log say it).
+   */
   baseTopologyRevision: number;
   previousTopologyRevision: number;
-  topologyRevision: number;
+  topologyRevision?: number;
   /** The intents revision, unchanged by a topology change (so that the log's last `revision` stays the intents'). */
   revision: number;
   /** One line per change (for a refused request: as requested). */

@@ -24,6 +24,7 @@ import { PushTracker } from "./pushes.js";
 import { AuditLog } from "./audit.js";
 import { IntentsApplier } from "./intents-apply.js";
 import { TopologyChanges } from "./topology-changes.js";
+import type { TopologyService } from "./topology-request.js";
 import { DEFAULT_DATAPATH_LIMITS, limitViolations, type DatapathLimitsConfig } from "./limits.js";
 import { formatIntentsYaml } from "../config/intents-yaml.js";
 import { isLoopbackHost } from "../certs/names.js";
@@ -290,8 +291,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   let reports: ReportStore;
   let liveliness: ReportSink & { close?(): void };
   let applier: IntentsService;
-  /** Operator topology changes: the single-process controller only (replicas: not yet). */
-  let topologyChanges: TopologyChanges | undefined;
+  /** Operator topology changes: in memory on one controller, in the store with replicas. */
+  let topologyChanges: TopologyService;
   let replica: Replica | null = null;
   let publish: (deltas: HostDelta[], cause: number) => void;
   if (opts.store) {
@@ -323,6 +324,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     reports = replica.mirror.reports;
     liveliness = replica.reports;
     applier = replica.applier;
+    topologyChanges = replica.topology;
     publish = () => {};
   } else {
     const local = createControllerState(opts.topology, opts.intents, { ...(opts.generation ? { generation: opts.generation } : {}), intentsRevision: (audit?.lastRevision ?? 0) + 1 });
@@ -392,7 +394,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     publish,
     log,
     applier,
-    ...(topologyChanges ? { topologyChanges } : {}),
+    topologyChanges,
     rateLimits,
     readMaxBytes: requestLimits.maxRequestBytes,
     writeMaxBytes: requestLimits.maxResponseBytes,

@@ -31,7 +31,7 @@ import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
 import { quote } from "../core/quote.js";
 import { unknownNameHint } from "../core/name-hints.js";
 import type { RateLimiter } from "./rate-limit.js";
-import type { TopologyChanges } from "./topology-changes.js";
+import type { TopologyService } from "./topology-request.js";
 import { topologyChangeCallFromProto, topologyChangeResultToProto } from "../api/convert-topology.js";
 
 /** The remote address of the request's connection, set by the transport. */
@@ -71,8 +71,8 @@ export interface ServiceDeps {
   interceptors?: Interceptor[];
   /** ValidateIntents, ApplyIntents and ListIntents' revision (intents-apply.ts). */
   applier: IntentsService;
-  /** ChangeTopology, and the operator's changes in ListLinks (topology-changes.ts); absent: replicas, which do not take topology changes yet. */
-  topologyChanges?: TopologyChanges;
+  /** ChangeTopology, and the operator's changes in ListLinks: one controller's (topology-changes.ts) or a replica's (replicas/replica-topology.ts). */
+  topologyChanges: TopologyService;
   /** Per-caller rates of ApplyIntents and ValidateIntents; none: unlimited. */
   rateLimits?: { apply: RateLimiter; validate: RateLimiter; topology?: RateLimiter };
   /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
@@ -219,8 +219,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         listLinks() {
-          const links = liveliness.links();
-          return linksViewToProto(topologyChanges ? topologyChanges.decorate(links) : links);
+          return linksViewToProto(topologyChanges.decorate(liveliness.links()));
         },
 
         async changeTopology(req, ctx) {
@@ -232,7 +231,6 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
             if (e instanceof ConversionError) throw new ConnectError(e.message, Code.InvalidArgument);
             throw e;
           }
-          if (!topologyChanges) throw new ConnectError("topology changes are not supported by controller replicas on etcd yet: drain and change metrics on a single-process controller", Code.Unimplemented);
           return topologyChangeResultToProto(await topologyChanges.change(call, principalOf(ctx)));
         },
 

@@ -4,6 +4,8 @@
 //   hosts/<host>    HostAssignment: the rules and watch probes the leader computed; version = mod_revision
 //   overlay         the liveliness overlay's marks
 //   computed        the leader's word that it computed an intents revision
+//   topology        the operator's topology layer (ChangeTopology: drains, metric changes, who made them)
+//   topology-applied the leader's word that it applied the layer as of a store revision
 //   reports/<host>  the host's latest agent report, on the lease of the replica that received it
 // and etcd's election "cairn-leader" (keys under election/), whose lease is the leader's.
 import { Etcd3, isRecoverableError, type IKeyValue, type Lease, type Campaign, type Watcher } from "etcd3";
@@ -17,6 +19,8 @@ import type {
   StoreChange,
   StoreContents,
   StoredHost,
+  StoredTopologyLayer,
+  TopologyAppliedRecord,
 } from "./store.js";
 import { NotLeaderError, StoreUnavailableError } from "./store.js";
 
@@ -28,6 +32,8 @@ const K = {
   reports: `${PREFIX}reports/`,
   overlay: `${PREFIX}overlay`,
   computed: `${PREFIX}computed`,
+  topology: `${PREFIX}topology`,
+  topologyApplied: `${PREFIX}topology-applied`,
 };
 /** etcd's default --max-txn-ops is 128: a leader's write is cut into transactions of at most this many puts. */
 const OPS_PER_TXN = 100;
@@ -125,7 +131,18 @@ export class EtcdStore implements ControllerStore {
       throw unavailable("read", e);
     }
     const revision = BigInt(res.header.revision);
-    const contents: StoreContents = { revision, intents: null, hosts: new Map(), reports: new Map(), overlay: [], overlayRevision: 0n, computed: null };
+    const contents: StoreContents = {
+      revision,
+      intents: null,
+      hosts: new Map(),
+      reports: new Map(),
+      overlay: [],
+      overlayRevision: 0n,
+      computed: null,
+      topologyLayer: null,
+      topologyLayerRevision: 0n,
+      topologyApplied: null,
+    };
     for (const kv of res.kvs) {
       const c = this.safeChange(kv, false);
       if (!c) continue;
@@ -137,6 +154,10 @@ export class EtcdStore implements ControllerStore {
         contents.overlayRevision = c.revision;
       }
       else if (c.kind === "computed") contents.computed = c.computed;
+      else if (c.kind === "topology") {
+        contents.topologyLayer = c.layer;
+        contents.topologyLayerRevision = c.revision;
+      } else if (c.kind === "topology-applied") contents.topologyApplied = c.applied;
     }
     const w = this.client.watch().prefix(PREFIX).startRevision(String(revision + 1n)).watcher();
     this.watcher = w;
@@ -199,6 +220,8 @@ export class EtcdStore implements ControllerStore {
     }
     if (key === K.overlay) return { kind: "overlay", revision, overlay: json(kv) as Extract<StoreChange, { kind: "overlay" }>["overlay"] };
     if (key === K.computed) return { kind: "computed", revision, computed: json(kv) as Extract<StoreChange, { kind: "computed" }>["computed"] };
+    if (key === K.topology) return { kind: "topology", revision, layer: json(kv) as StoredTopologyLayer };
+    if (key === K.topologyApplied) return { kind: "topology-applied", revision, applied: json(kv) as TopologyAppliedRecord };
     return null;
   }
 
@@ -211,6 +234,16 @@ export class EtcdStore implements ControllerStore {
       return r.succeeded;
     } catch (e) {
       throw unavailable("write intents", e);
+    }
+  }
+
+  async replaceTopologyLayer(expected: bigint, layer: StoredTopologyLayer): Promise<bigint | null> {
+    try {
+      // A key never written compares as mod revision 0.
+      const r = await this.client.if(K.topology, "Mod", "==", String(expected)).then(this.client.put(K.topology).value(JSON.stringify(layer))).commit();
+      return r.succeeded ? BigInt(r.header.revision) : null;
+    } catch (e) {
+      throw unavailable("write the topology layer", e);
     }
   }
 
@@ -269,10 +302,13 @@ export class EtcdStore implements ControllerStore {
 
   async writeAssignments(leader: Leadership, w: AssignmentWrite): Promise<bigint> {
     const l = leader as EtcdLeadership;
-    const puts: [string, string][] = [...w.hosts].map(([h, a]) => [`${K.hosts}${h}`, JSON.stringify(a)]);
-    if (w.overlay) puts.push([K.overlay, JSON.stringify(w.overlay)]);
-    // The computed record goes last: once it is there, every host of its revision is written.
+    // The overlay first: the watch delivers a transaction's puts in order, so the hosts' deltas name
+    // the topology revision it makes.
+    const puts: [string, string][] = w.overlay ? [[K.overlay, JSON.stringify(w.overlay)]] : [];
+    for (const [h, a] of w.hosts) puts.push([`${K.hosts}${h}`, JSON.stringify(a)]);
+    // The leader's words go last: once one is there, every host it speaks of is written.
     if (w.computed) puts.push([K.computed, JSON.stringify(w.computed)]);
+    if (w.topologyApplied) puts.push([K.topologyApplied, JSON.stringify(w.topologyApplied)]);
     let revision = 0n;
     for (let i = 0; i < Math.max(1, puts.length); i += OPS_PER_TXN) {
       const chunk = puts.slice(i, i + OPS_PER_TXN);

@@ -1,8 +1,9 @@
 // The one replica that computes. On taking over it rebuilds the controller's state from the store (the
-// intents, the overlay's marks), writes every host whose stored assignment differs from what it computes
-// (what a leader that died mid-way left undone), then recomputes on every intents change and on every
-// overlay change its liveliness makes from the reports in the store. It writes; every replica (itself
-// too) serves what it wrote through the store's watch.
+// intents, the operator's topology layer, the overlay's marks), writes every host whose stored assignment
+// differs from what it computes (what a leader that died mid-way left undone), then recomputes on every
+// intents change, on every change of the operator's layer (through ControllerState.changeTopology: only
+// what the change touches) and on every overlay change its liveliness makes from the reports in the
+// store. It writes; every replica (itself too) serves what it wrote through the store's watch.
 import { performance } from "node:perf_hooks";
 import type { Intent, Topology } from "../../core/model.js";
 import type { Clock } from "../clock.js";
@@ -11,8 +12,9 @@ import { Liveliness } from "../liveliness.js";
 import { planIntentsOffLoop, type PathComputer } from "../path-workers.js";
 import { canonicalJson, createControllerState, ruleChanges, type ControllerState, type HostDelta } from "../state.js";
 import { limitViolations, type DatapathLimitsConfig } from "../limits.js";
+import { layerModel, type TopologyLayer } from "../topology-layer.js";
 import type { StoreMirror } from "./mirror.js";
-import { NotLeaderError, StoreUnavailableError, type ComputedRecord, type ControllerStore, type HostAssignment, type Leadership } from "./store.js";
+import { NotLeaderError, StoreUnavailableError, type ComputedRecord, type ControllerStore, type HostAssignment, type Leadership, type TopologyAppliedRecord } from "./store.js";
 
 export interface LeaderOptions {
   store: ControllerStore;
@@ -39,16 +41,24 @@ export class Leader {
   private readonly dirty = new Set<string>();
   private overlayDirty = false;
   private computed: ComputedRecord | null = null;
+  /** The store revision of the operator's layer the state holds (0n: none). */
+  private layerRevision: bigint;
+  /** The leader's word on the layer it applied, to write with the hosts it changed. */
+  private topologyApplied: TopologyAppliedRecord | null = null;
   private writing: Promise<void> | null = null;
   private intentsQueue: Promise<void> = Promise.resolve();
   private stopped = false;
   private storeDown = false;
 
   constructor(private readonly o: LeaderOptions) {
-    const { mirror, topology } = o;
+    const { mirror } = o;
     const t0 = performance.now();
     const record = mirror.intentsRecord();
-    this.state = createControllerState(topology, mirror.intents(), { generation: mirror.generation });
+    // The operator's layer first: the topology file with its metrics, then its drains.
+    const model = this.model(mirror.topologyLayer());
+    this.state = createControllerState(model.topology, mirror.intents(), { generation: mirror.generation });
+    if (model.drained.links.length + model.drained.routers.length > 0) this.state.changeTopology({ drained: model.drained });
+    this.layerRevision = mirror.topologyLayerRevision();
     this.revision = record.revision;
     this.liveliness = new Liveliness(
       {
@@ -78,11 +88,18 @@ export class Leader {
     if (!last || last.record.intentsRevision < record.revision) {
       this.computed = { intentsRevision: record.revision, hostsPushed: [...this.dirty].map((host) => ({ host, upserts: 0, removals: 0 })), hostRules };
     }
+    // A layer written while no one led (or whose leader died before saying it applied it): applied now.
+    if (this.layerRevision > BigInt(mirror.topologyApplied()?.layerRevision ?? 0)) {
+      this.topologyApplied = { layerRevision: Number(this.layerRevision), rulesRecomputed: 0, rulesChanged: 0, fullRecompute: false, hostsPushed: [...this.dirty].map((host) => ({ host, upserts: 0, removals: 0 })) };
+    }
+    const layer = mirror.topologyLayer();
     o.log(
-      `leader: computed intents revision ${record.revision} and ${mirror.overlay().length} overlay mark(s) in ${(performance.now() - t0).toFixed(0)} ms; ` +
+      `leader: computed intents revision ${record.revision}, ${layer.drained.length} drain(s) and ${layer.links.length} metric change(s) of the operator (store revision ${this.layerRevision}) ` +
+        `and ${mirror.overlay().length} overlay mark(s) in ${(performance.now() - t0).toFixed(0)} ms; ` +
         `${this.dirty.size} host(s) differ from the store and are written now`,
     );
     mirror.listeners.intents = (r, intents) => this.intentsChanged(r.revision, intents);
+    mirror.listeners.topology = (l, revision) => this.topologyChanged(l, revision);
     mirror.listeners.report = (previous, report) => this.liveliness.reported(previous, report);
     this.flush();
     // Reports that arrived while no one led.
@@ -116,6 +133,44 @@ export class Leader {
     });
   }
 
+  /** The model of the operator's layer over this replica's topology file; what does not fit it is logged and left out. */
+  private model(layer: TopologyLayer): ReturnType<typeof layerModel> {
+    const model = layerModel(this.o.topology, layer);
+    if (model.unknown.length > 0) this.o.log(`leader: the operator's topology layer names what this topology file does not have, left out: ${model.unknown.slice(0, 5).join(", ")}${model.unknown.length > 5 ? ", …" : ""}`);
+    return model;
+  }
+
+  /** Applies the operator's new layer: recomputes what it touches, writes the hosts that changed and its word that it applied it. */
+  private topologyChanged(layer: TopologyLayer, revision: bigint): void {
+    if (this.stopped || revision <= this.layerRevision) return;
+    const t0 = performance.now();
+    const applied = this.state.changeTopology(this.model(layer));
+    this.layerRevision = revision;
+    this.topologyApplied = {
+      layerRevision: Number(revision),
+      rulesRecomputed: applied.recomputed.length,
+      rulesChanged: applied.changed.length,
+      fullRecompute: applied.full,
+      hostsPushed: applied.deltas.map((d) => ({ host: d.host, upserts: d.upserts.length, removals: d.removed.length })),
+    };
+    const at = this.o.mirror.revisions();
+    if (applied.recomputed.length > 0) {
+      this.o.events.record({
+        type: "recompute",
+        durationMs: performance.now() - t0,
+        rules: applied.recomputed,
+        changed: applied.changed,
+        topologyRevision: at.topology,
+        intentsRevision: at.intents,
+      });
+    }
+    this.o.log(
+      `leader: the operator's topology layer at store revision ${revision} applied in ${(performance.now() - t0).toFixed(0)} ms: ` +
+        `recomputed ${applied.recomputed.length} rule(s)${applied.full ? " (full recompute)" : ""}, ${applied.changed.length} changed; ${applied.deltas.length} host(s) changed`,
+    );
+    this.changed(applied.deltas);
+  }
+
   private changed(deltas: HostDelta[]): void {
     for (const d of deltas) this.dirty.add(d.host);
     this.flush();
@@ -124,7 +179,7 @@ export class Leader {
   /** Writes what is dirty, one write at a time; what changes meanwhile goes with the next. */
   private flush(): void {
     if (this.writing || this.stopped) return;
-    if (this.dirty.size === 0 && !this.overlayDirty && !this.computed) return;
+    if (this.dirty.size === 0 && !this.overlayDirty && !this.computed && !this.topologyApplied) return;
     this.writing = (async () => {
       const hosts = new Map<string, HostAssignment>();
       for (const h of this.dirty) {
@@ -133,11 +188,13 @@ export class Leader {
       }
       const overlay = this.overlayDirty ? [...this.liveliness.marks()] : undefined;
       const computed = this.computed;
+      const topologyApplied = this.topologyApplied;
       this.dirty.clear();
       this.overlayDirty = false;
       this.computed = null;
+      this.topologyApplied = null;
       try {
-        const rev = await this.o.store.writeAssignments(this.o.leadership, { hosts, ...(overlay ? { overlay } : {}), ...(computed ? { computed } : {}) });
+        const rev = await this.o.store.writeAssignments(this.o.leadership, { hosts, ...(overlay ? { overlay } : {}), ...(computed ? { computed } : {}), ...(topologyApplied ? { topologyApplied } : {}) });
         if (this.storeDown) this.o.log(`leader: the store is back; wrote ${hosts.size} host(s) at revision ${rev}`);
         this.storeDown = false;
       } catch (e) {
@@ -145,6 +202,7 @@ export class Leader {
         for (const h of hosts.keys()) this.dirty.add(h);
         if (overlay) this.overlayDirty = true;
         this.computed ??= computed;
+        this.topologyApplied ??= topologyApplied;
         if (e instanceof NotLeaderError) {
           this.o.log("leader: no longer the leader; stopping");
           this.stop();
@@ -167,5 +225,6 @@ export class Leader {
     this.liveliness.close();
     this.o.mirror.listeners.intents = undefined;
     this.o.mirror.listeners.report = undefined;
+    this.o.mirror.listeners.topology = undefined;
   }
 }

@@ -2,6 +2,9 @@
 // share a MemoryBackend; agents are the real ControllerLink. Fast checks of what the etcd tests
 // (replicas.spec.ts) check against real etcd and processes.
 import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import test from "node:test";
 import { Code } from "@connectrpc/connect";
 import { createOperatorClient, ControllerCallError } from "../../api/client.js";
@@ -13,8 +16,9 @@ import { TestAgent } from "./cluster-fixture.js";
 
 const topology = testTopology();
 
-async function replica(backend: MemoryBackend, lines: string[]): Promise<ControllerHandle> {
+async function replica(backend: MemoryBackend, lines: string[], auditLog?: string): Promise<ControllerHandle> {
   return startController({
+    ...(auditLog ? { auditLog } : {}),
     topology,
     intents: testIntents(topology, INTENTS_V1),
     intentsFile: "intents.yaml",
@@ -95,4 +99,71 @@ test("the store unreachable: applies and reports fail with UNAVAILABLE and chang
   backend.down = false;
   const r = await op.applyIntents(testIntents(topology, INTENTS_V2), { source: "v2.yaml", baseRevision: 1 });
   assert.equal(r.revision, 2);
+});
+
+/** What one controller computes for INTENTS_V1 with `drained` links drained, for `host`. */
+const drainedRulesOf = (host: string, links: string[]) => {
+  const s = createControllerState(topology, testIntents(topology, INTENTS_V1));
+  s.changeTopology({ drained: { links, routers: [] } });
+  return canonicalJson(s.snapshot(host)!.rules);
+};
+
+test("a topology change through a non-leader: stored, applied by the leader, shown by both; kept by the next leader", async (t) => {
+  const backend = new MemoryBackend();
+  const la: string[] = [];
+  const lb: string[] = [];
+  const a = await replica(backend, la);
+  t.after(() => a.close());
+  await waitFor("a to lead", () => la.some((l) => /taking over took/.test(l)), 5_000);
+  const auditLog = join(await mkdtemp(join(tmpdir(), "cairn-replica-audit-")), "audit.log");
+  t.after(() => rm(dirname(auditLog), { recursive: true, force: true }));
+  const b = await replica(backend, lb, auditLog);
+  t.after(() => b.close());
+  const agent = new TestAgent("h1", [b.urls[0]!, a.urls[0]!], {});
+  t.after(() => agent.stop());
+  await waitFor("h1's snapshot", () => canonicalJson(agent.rules()) === rulesOf(INTENTS_V1, "h1"), 5_000);
+  const opA = createOperatorClient(a.urls[0]!);
+  const opB = createOperatorClient(b.urls[0]!);
+  t.after(() => opA.close());
+  t.after(() => opB.close());
+  const base = (await opB.listLinks()).topologyRevision!;
+  assert.equal((await opA.listLinks()).topologyRevision, base, "one topology revision on both");
+
+  const bad = await opB.changeTopology({ baseRevision: base, changes: [{ kind: "drain", element: "r2-r5" }], reason: "" }).then(() => null, (e: unknown) => e);
+  assert.ok(bad instanceof ControllerCallError && bad.code === Code.InvalidArgument && /did you mean "r2-r4"/.test(bad.message), String(bad));
+  assert.equal(backend.topology, null, "nothing stored");
+
+  const r = await opB.changeTopology({ baseRevision: base, changes: [{ kind: "drain", element: "r4-r2" }], reason: "fibre work" });
+  assert.deepEqual([r.previousRevision, r.changes, r.hostsPushed.map((p) => p.host)], [base, ["drain link r2-r4"], ["h1"]]);
+  assert.ok(r.revision > base);
+  assert.equal(r.hostsPushed[0]!.version, Number(backend.hosts.get("h1")!.host.version), "the version the leader wrote");
+  await waitFor("h1 off r2-r4", () => canonicalJson(agent.rules()) === drainedRulesOf("h1", ["r2-r4"]), 5_000);
+  for (const op of [opA, opB]) {
+    const links = await op.listLinks();
+    assert.equal(links.topologyRevision, r.revision);
+    assert.deepEqual([links.links.find((l) => l.link === "r2-r4")!.state, links.overrides!.map((o) => [o.id, o.change, o.revision, o.reason])], ["down", [["r2-r4", "drained", r.revision, "fibre work"]]]);
+    const paths = await op.listPaths(["h1"]);
+    assert.deepEqual([paths.topologyRevision, paths.hosts[0]!.topologyRevision], [r.revision, r.revision]);
+  }
+
+  const stale = await opA.changeTopology({ baseRevision: base, changes: [{ kind: "undrain", element: "r2-r4" }], reason: "" }).then(() => null, (e: unknown) => e);
+  assert.ok(stale instanceof ControllerCallError && stale.code === Code.Aborted, String(stale));
+  assert.match(stale.message, new RegExp(`it is at revision ${r.revision}; the last operator change was revision ${r.revision}`));
+  assert.equal(backend.topology!.revision, BigInt(r.revision), "nothing stored");
+
+  // b's events and audit log: the refusal and the change, with the revisions.
+  const topo = (await opB.listEvents()).events.filter((e) => e.type === "topology");
+  assert.deepEqual(topo.map((e) => (e.type === "topology" ? [e.refused, e.previousRevision, e.revision, e.intentsRevision] : [])), [[true, base, base, 1], [false, base, r.revision, 1]]);
+  const audit = (await readFile(auditLog, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["action"] === "topology");
+  assert.deepEqual(audit.map((l) => [l["outcome"], l["code"], l["previousTopologyRevision"], l["topologyRevision"], l["revision"]]), [["refused", "invalid_argument", base, base, 1], ["applied", undefined, base, undefined, 1]]);
+  assert.deepEqual(audit[1]!["changes"], ["drain link r2-r4"]);
+
+  // The leader stops: b takes over with the drain, rewriting nothing.
+  await a.close();
+  await waitFor("b to lead", () => lb.some((l) => /taking over took/.test(l)), 5_000);
+  assert.match(lb.find((l) => /differ from the store/.test(l))!, /1 drain\(s\).* 0 host\(s\) differ/);
+  const back = await opB.changeTopology({ baseRevision: r.revision, changes: [{ kind: "undrain", element: "r2-r4" }], reason: "" });
+  assert.deepEqual(back.hostsPushed.map((p) => p.host), ["h1"]);
+  await waitFor("h1 back on r2-r4", () => canonicalJson(agent.rules()) === rulesOf(INTENTS_V1, "h1"), 5_000);
+  assert.deepEqual((await opB.listLinks()).overrides ?? [], []);
 });

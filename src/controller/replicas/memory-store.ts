@@ -13,11 +13,12 @@ import type {
   StoreChange,
   StoreContents,
   StoredOverlay,
+  StoredTopologyLayer,
 } from "./store.js";
 import { NotLeaderError, StoreUnavailableError } from "./store.js";
 import type { ReceivedReportView } from "../../api/types.js";
 
-type Entry = { kind: "generation"; value: string } | Extract<StoreChange, { kind: "intents" | "host" | "report" | "overlay" | "computed" }>;
+type Entry = { kind: "generation"; value: string } | StoreChange;
 
 class MemoryLeadership implements Leadership {
   readonly lost: Promise<string>;
@@ -39,6 +40,8 @@ export class MemoryBackend {
   readonly reports = new Map<string, Extract<StoreChange, { kind: "report" }>>();
   overlay: Extract<StoreChange, { kind: "overlay" }> | null = null;
   computed: Extract<StoreChange, { kind: "computed" }> | null = null;
+  topology: Extract<StoreChange, { kind: "topology" }> | null = null;
+  topologyApplied: Extract<StoreChange, { kind: "topology-applied" }> | null = null;
   readonly followers = new Set<(c: StoreChange) => void>();
   leader: MemoryLeadership | null = null;
   readonly candidates: (() => void)[] = [];
@@ -59,6 +62,8 @@ export class MemoryBackend {
       else if (c.kind === "report") this.reports.set(c.host, c);
       else if (c.kind === "overlay") this.overlay = c;
       else if (c.kind === "computed") this.computed = c;
+      else if (c.kind === "topology") this.topology = c;
+      else if (c.kind === "topology-applied") this.topologyApplied = c;
       const delivered = c.kind === "host" ? this.hosts.get(c.host.host)! : c;
       // In order, after the caller's synchronous work, as a watch delivers them.
       for (const f of this.followers) queueMicrotask(() => f(delivered));
@@ -94,6 +99,9 @@ export class MemoryStore implements ControllerStore {
       overlay: b.overlay?.overlay ?? ([] as StoredOverlay),
       overlayRevision: b.overlay?.revision ?? 0n,
       computed: b.computed?.computed ?? (null as ComputedRecord | null),
+      topologyLayer: b.topology?.layer ?? null,
+      topologyLayerRevision: b.topology?.revision ?? 0n,
+      topologyApplied: b.topologyApplied?.applied ?? null,
     });
   }
 
@@ -102,6 +110,12 @@ export class MemoryStore implements ControllerStore {
     if (this.b.intents?.record.revision !== expected) return Promise.resolve(false);
     this.b.commit([{ kind: "intents", revision: 0n, record }]);
     return Promise.resolve(true);
+  }
+
+  replaceTopologyLayer(expected: bigint, layer: StoredTopologyLayer): Promise<bigint | null> {
+    this.b.check();
+    if ((this.b.topology?.revision ?? 0n) !== expected) return Promise.resolve(null);
+    return Promise.resolve(this.b.commit([{ kind: "topology", revision: 0n, layer }]));
   }
 
   putReport(report: ReceivedReportView): Promise<void> {
@@ -137,9 +151,11 @@ export class MemoryStore implements ControllerStore {
   writeAssignments(leader: Leadership, w: AssignmentWrite): Promise<bigint> {
     this.b.check();
     if (this.b.leader !== leader) return Promise.reject(new NotLeaderError());
-    const changes: Entry[] = [...w.hosts].map(([host, a]) => ({ kind: "host" as const, revision: 0n, host: { host, version: 0n, ...a } }));
-    if (w.overlay) changes.push({ kind: "overlay", revision: 0n, overlay: w.overlay });
+    // In the etcd store's order: the overlay before the hosts (their deltas name its revision), the leader's words last.
+    const changes: Entry[] = w.overlay ? [{ kind: "overlay", revision: 0n, overlay: w.overlay }] : [];
+    for (const [host, a] of w.hosts) changes.push({ kind: "host", revision: 0n, host: { host, version: 0n, ...a } });
     if (w.computed) changes.push({ kind: "computed", revision: 0n, computed: w.computed });
+    if (w.topologyApplied) changes.push({ kind: "topology-applied", revision: 0n, applied: w.topologyApplied });
     return Promise.resolve(this.b.commit(changes));
   }
 

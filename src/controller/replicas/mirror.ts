@@ -1,16 +1,35 @@
 // A replica's copy of what the store holds, kept by its watch: what the replica serves (agents'
-// streams, ListPaths, ListIntents), whether or not it leads. Each change of a host's assignment becomes
-// a delta at the store revision that made it, so every replica sends the same versions.
+// streams, ListPaths, ListIntents, the operator's topology layer for ListLinks and ChangeTopology),
+// whether or not it leads. Each change of a host's assignment becomes a delta at the store revision that
+// made it, so every replica sends the same versions. The topology revision is the later of the
+// overlay's and the operator's layer's store revisions: it moves with either, and, store revisions being
+// one counter for the whole store, it is the same on every replica that has seen the same writes.
 import type { Intent, Topology } from "../../core/model.js";
 import type { ReceivedReportView } from "../../api/types.js";
 import type { ServedState } from "../service.js";
 import type { HostDelta, HostSnapshot, Revisions } from "../state.js";
 import { canonicalJson, diffRules } from "../state.js";
 import { ReportStore } from "../reports.js";
+import { EMPTY_LAYER, layerModel, resolveLayer, type TopologyLayer } from "../topology-layer.js";
 import { decodeIntents } from "./intents-codec.js";
-import type { ComputedRecord, IntentsRecord, StoreChange, StoreContents, StoredHost, StoredOverlay } from "./store.js";
+import type { ComputedRecord, IntentsRecord, StoreChange, StoreContents, StoredHost, StoredOverlay, TopologyAppliedRecord } from "./store.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const METRICS = ["igp", "te", "delayUs", "jitterUs", "loss", "bandwidthBps", "utilization"];
+const isMetrics = (v: unknown) => isObject(v) && METRICS.every((k) => typeof v[k] === "number" && Number.isFinite(v[k]));
+const isMade = (v: Record<string, unknown>) => typeof v.by === "string" && typeof v.at === "string" && Number.isSafeInteger(v.revision) && typeof v.reason === "string";
+
+/** Why a stored topology layer is not one (null: it is). */
+function layerProblem(l: unknown): string | null {
+  if (!isObject(l) || !Array.isArray(l.drained) || !Array.isArray(l.links) || !(l.last === null || (isObject(l.last) && isMade(l.last)))) return "topology: not {drained: [...], links: [...], last}";
+  for (const d of l.drained as unknown[]) if (!isObject(d) || (d.kind !== "link" && d.kind !== "router") || typeof d.id !== "string" || !isMade(d)) return "topology: a drained element is not {kind, id, by, at, revision, reason}";
+  for (const k of l.links as unknown[]) {
+    if (!isObject(k) || typeof k.id !== "string" || !isMade(k) || (k.source !== "operator" && k.source !== "measurement") || !isMetrics(k.metrics) || (k.reverse !== undefined && !isMetrics(k.reverse))) {
+      return "topology: a link is not {id, source, metrics, by, at, revision, reason}";
+    }
+  }
+  return null;
+}
 
 /** Why a change read from the store is not what replicas write (someone else wrote there), or null. */
 export function shapeProblem(c: StoreChange): string | null {
@@ -25,6 +44,12 @@ export function shapeProblem(c: StoreChange): string | null {
       return Array.isArray(c.overlay) && c.overlay.every((e) => Array.isArray(e) && typeof e[0] === "string" && isObject(e[1])) ? null : "overlay: not [[element, mark], ...]";
     case "computed":
       return isObject(c.computed) && Number.isSafeInteger(c.computed.intentsRevision) && Array.isArray(c.computed.hostsPushed) && Array.isArray(c.computed.hostRules) ? null : "computed: not {intentsRevision, hostsPushed, hostRules}";
+    case "topology":
+      return layerProblem(c.layer);
+    case "topology-applied":
+      return isObject(c.applied) && Number.isSafeInteger(c.applied.layerRevision) && Array.isArray(c.applied.hostsPushed) && Number.isSafeInteger(c.applied.rulesRecomputed) && Number.isSafeInteger(c.applied.rulesChanged)
+        ? null
+        : "topology-applied: not {layerRevision, rulesRecomputed, rulesChanged, fullRecompute, hostsPushed}";
   }
 }
 
@@ -35,11 +60,15 @@ export interface MirrorListeners {
   intents?(record: IntentsRecord, intents: Intent[]): void;
   /** A host's new report, with the one it replaced (the leader's liveliness). */
   report?(previous: ReceivedReportView | undefined, report: ReceivedReportView): void;
+  /** The operator's new topology layer (revisions resolved) and the store revision of its write (the leader applies it). */
+  topology?(layer: TopologyLayer, revision: bigint): void;
 }
 
 export class StoreMirror implements ServedState {
   readonly reports = new ReportStore();
   private readonly hostSet: Set<string>;
+  /** The topology file's model, before the operator's layer. */
+  readonly declared: Topology;
   private readonly assigned = new Map<string, StoredHost>();
   private record: IntentsRecord;
   private current: Intent[];
@@ -48,6 +77,12 @@ export class StoreMirror implements ServedState {
   private overlayRevision: bigint;
   private computedRecord: ComputedRecord | null;
   private computedAt = 0n;
+  private layer: TopologyLayer;
+  /** The store revision of the operator layer's last write (0: never written). */
+  private layerRevision: bigint;
+  /** The declared topology with the layer's metrics, for layerRevision. */
+  private layered: { revision: bigint; topology: Topology } | null = null;
+  private appliedRecord: TopologyAppliedRecord | null;
   /** The latest store revision seen. */
   revision: bigint;
   /** Reports as last handed to listeners.report (the ReportStore also holds this replica's own at once). */
@@ -57,10 +92,11 @@ export class StoreMirror implements ServedState {
 
   constructor(
     readonly generation: string,
-    readonly topology: Topology,
+    topology: Topology,
     contents: StoreContents,
     private readonly log: (line: string) => void,
   ) {
+    this.declared = topology;
     this.hostSet = new Set(topology.hosts.map((h) => h.name));
     if (!contents.intents || shapeProblem({ kind: "intents", revision: 0n, record: contents.intents })) throw new Error("the store holds no intents this controller can read (/cairn/intents)");
     this.record = contents.intents;
@@ -77,6 +113,10 @@ export class StoreMirror implements ServedState {
     this.overlayMarks = fine({ kind: "overlay", revision: 0n, overlay: contents.overlay }) ? contents.overlay : [];
     this.overlayRevision = contents.overlayRevision;
     this.computedRecord = contents.computed && fine({ kind: "computed", revision: 0n, computed: contents.computed }) ? contents.computed : null;
+    const layerFine = contents.topologyLayer !== null && fine({ kind: "topology", revision: 0n, layer: contents.topologyLayer });
+    this.layer = layerFine ? resolveLayer(contents.topologyLayer!, contents.topologyLayerRevision) : EMPTY_LAYER;
+    this.layerRevision = contents.topologyLayerRevision;
+    this.appliedRecord = contents.topologyApplied && fine({ kind: "topology-applied", revision: 0n, applied: contents.topologyApplied }) ? contents.topologyApplied : null;
     this.revision = contents.revision;
   }
 
@@ -92,8 +132,26 @@ export class StoreMirror implements ServedState {
   computed(): { record: ComputedRecord; revision: bigint } | null {
     return this.computedRecord ? { record: this.computedRecord, revision: this.computedAt } : null;
   }
+  /** The operator's topology layer, its revisions resolved. */
+  topologyLayer(): TopologyLayer {
+    return this.layer;
+  }
+  /** The store revision of the layer's last write (0n: never written): the expected revision of the next one. */
+  topologyLayerRevision(): bigint {
+    return this.layerRevision;
+  }
+  /** The leader's word on the latest layer it applied. */
+  topologyApplied(): TopologyAppliedRecord | null {
+    return this.appliedRecord;
+  }
+  /** The topology with the operator's metric changes (GetTopology; drains are in the layer). */
+  get topology(): Topology {
+    let l = this.layered;
+    if (!l || l.revision !== this.layerRevision) this.layered = l = { revision: this.layerRevision, topology: layerModel(this.declared, this.layer).topology };
+    return l.topology;
+  }
   hosts(): string[] {
-    return this.topology.hosts.map((h) => h.name);
+    return this.declared.hosts.map((h) => h.name);
   }
   hasHost(host: string): boolean {
     return this.hostSet.has(host);
@@ -102,9 +160,12 @@ export class StoreMirror implements ServedState {
     const a = this.assigned.get(host);
     return a ? { host, version: a.version, ...this.revisionFields(), rules: [...a.rules], watch: [...a.watch] } : undefined;
   }
-  /** Topology: the overlay's store revision (1 before its first write); intents: the stored intents' revision. */
+  /**
+   * Topology: the later of the overlay's and the operator layer's store revisions (1 before either was
+   * written), which ChangeTopology's base_revision is checked against; intents: the stored intents' revision.
+   */
   revisions(): Revisions {
-    return { topology: Math.max(1, Number(this.overlayRevision)), intents: this.record.revision };
+    return { topology: Math.max(1, Number(this.overlayRevision), Number(this.layerRevision)), intents: this.record.revision };
   }
   private revisionFields(): { topologyRevision: number; intentsRevision: number } {
     const r = this.revisions();
@@ -131,6 +192,8 @@ export class StoreMirror implements ServedState {
     const bad = shapeProblem(c);
     if (bad) {
       this.log(`ignoring a ${c.kind} change at store revision ${c.revision}: ${bad}`);
+      // The layer in force stays; the next change is checked against it and replaces what is there.
+      if (c.kind === "topology") this.layerRevision = c.revision;
       return;
     }
     try {
@@ -153,7 +216,7 @@ export class StoreMirror implements ServedState {
         break;
       }
       case "intents": {
-        const decoded = decodeIntents(c.record.intents, this.topology);
+        const decoded = decodeIntents(c.record.intents, this.declared);
         if (!decoded.ok) {
           this.log(`the store's intents at revision ${c.record.revision} do not fit this topology (${decoded.reason}): keeping revision ${this.record.revision}`);
           break;
@@ -180,6 +243,14 @@ export class StoreMirror implements ServedState {
       case "computed":
         this.computedRecord = c.computed;
         this.computedAt = c.revision;
+        break;
+      case "topology":
+        this.layer = resolveLayer(c.layer, c.revision);
+        this.layerRevision = c.revision;
+        this.listeners.topology?.(this.layer, c.revision);
+        break;
+      case "topology-applied":
+        this.appliedRecord = c.applied;
         break;
     }
   }

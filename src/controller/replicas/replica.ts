@@ -13,6 +13,7 @@ import { encodeIntents } from "./intents-codec.js";
 import { Leader } from "./leader.js";
 import { StoreMirror } from "./mirror.js";
 import { ReplicaIntents } from "./replica-intents.js";
+import { ReplicaTopology } from "./replica-topology.js";
 import { ReportRelay } from "./report-relay.js";
 import type { ControllerStore, StoreChange } from "./store.js";
 
@@ -40,6 +41,8 @@ export interface Replica {
   hub: SubscriptionHub;
   pushes: PushTracker;
   applier: ReplicaIntents;
+  /** ChangeTopology and the operator's changes in ListLinks. */
+  topology: ReplicaTopology;
   reports: ReportRelay;
   /** True while this replica computes. */
   leading(): boolean;
@@ -74,6 +77,7 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
     pushes.pushed(d, 0);
   };
   const applier = new ReplicaIntents({ store, mirror: m, topology: o.topology, limits: o.limits, maxIntents: o.maxIntents, events: o.events, clock: o.clock, log, ...(o.audit ? { audit: o.audit } : {}) });
+  const topology = new ReplicaTopology({ store, mirror: m, events: o.events, clock: o.clock, log, ...(o.audit ? { audit: o.audit } : {}) });
   let leader: Leader | null = null;
   const reports = new ReportRelay({ store, mirror: m, leading: () => leader?.liveliness ?? null, events: o.events, clock: o.clock, ...(o.staleAfterMs !== undefined ? { staleAfterMs: o.staleAfterMs } : {}) });
 
@@ -123,6 +127,7 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
     hub,
     pushes,
     applier,
+    topology,
     reports,
     leading: () => leader !== null,
     async close() {

@@ -9,6 +9,7 @@ import type { HostRule } from "../../core/assignments.js";
 import type { WatchProbe } from "../../core/elements.js";
 import type { OverlayMark } from "../../core/overlay.js";
 import type { HostRuleChangesView, ReceivedReportView } from "../../api/types.js";
+import type { TopologyLayer } from "../topology-layer.js";
 
 /** The intents and the audit identity of their last change. */
 export interface IntentsRecord {
@@ -46,6 +47,23 @@ export interface ComputedRecord {
 /** The liveliness overlay: marks by element key (core/overlay.ts). */
 export type StoredOverlay = [string, OverlayMark][];
 
+/**
+ * The operator's layer over the topology file (ChangeTopology: drains, metric changes, with who made
+ * them), as stored: a revision of 0 in it stands for the store revision of the write that holds it
+ * (resolveLayer in topology-layer.ts).
+ */
+export type StoredTopologyLayer = TopologyLayer;
+
+/** The leader's word that it applied the operator's layer as of a store revision: what that recomputed and pushed. */
+export interface TopologyAppliedRecord {
+  /** The store revision of the layer's write. */
+  layerRevision: number;
+  rulesRecomputed: number;
+  rulesChanged: number;
+  fullRecompute: boolean;
+  hostsPushed: { host: string; upserts: number; removals: number }[];
+}
+
 /** Everything the store holds, at one revision. */
 export interface StoreContents {
   revision: bigint;
@@ -56,6 +74,10 @@ export interface StoreContents {
   /** The store revision of the overlay's last write (0: never written). */
   overlayRevision: bigint;
   computed: ComputedRecord | null;
+  /** The operator's layer (null: never written) and the store revision of its last write (0: never). */
+  topologyLayer: StoredTopologyLayer | null;
+  topologyLayerRevision: bigint;
+  topologyApplied: TopologyAppliedRecord | null;
 }
 
 /** One change, in store order. */
@@ -64,7 +86,9 @@ export type StoreChange =
   | { kind: "host"; revision: bigint; host: StoredHost }
   | { kind: "report"; revision: bigint; host: string; report: ReceivedReportView | null }
   | { kind: "overlay"; revision: bigint; overlay: StoredOverlay }
-  | { kind: "computed"; revision: bigint; computed: ComputedRecord };
+  | { kind: "computed"; revision: bigint; computed: ComputedRecord }
+  | { kind: "topology"; revision: bigint; layer: StoredTopologyLayer }
+  | { kind: "topology-applied"; revision: bigint; applied: TopologyAppliedRecord };
 
 /** The link to the store went down or came back. */
 export type LinkListener = (up: boolean, detail: string) => void;
@@ -81,6 +105,7 @@ export interface AssignmentWrite {
   hosts: Map<string, HostAssignment>;
   overlay?: StoredOverlay;
   computed?: ComputedRecord;
+  topologyApplied?: TopologyAppliedRecord;
 }
 
 /** The store is unreachable, or refused: callers answer UNAVAILABLE and try again later. */
@@ -111,6 +136,11 @@ export interface ControllerStore {
   follow(onChange: (c: StoreChange) => void, onLink: LinkListener): Promise<StoreContents>;
   /** Replaces the intents if they are still at `expected` (their revision); false: they changed since. */
   replaceIntents(expected: number, record: IntentsRecord): Promise<boolean>;
+  /**
+   * Replaces the operator's topology layer if its key is still at store revision `expected` (0n: never
+   * written); returns the store revision of the write, or null when it changed since (nothing written).
+   */
+  replaceTopologyLayer(expected: bigint, layer: StoredTopologyLayer): Promise<bigint | null>;
   /** Keeps a host's latest report while this replica lives (with its lease, when the store has leases). */
   putReport(report: ReceivedReportView): Promise<void>;
   /** Waits until this replica leads; `id` is shown to the others. */
