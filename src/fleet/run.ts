@@ -371,7 +371,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       // dead leader's lease, 3 s), controller idle. A large fleet's workers take seconds to tell
       // every agent, and the agents to report: no update yet is not settled, until
       // --first-update-within (firstUpdateWithinMs) says the event moves nobody.
-      let lastCount = from;
+      let lastCount = from + received;
       let lastChange = performance.now();
       const received0 = received;
       const errors0 = agentErrors;
@@ -384,12 +384,14 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
           lastProgress = performance.now();
           o.log(`${step.name}: ${received - received0} updates received, ${records.length - from} acknowledged, ${agentErrors - errors0} agent errors${lastError ? ` (last: ${lastError})` : ""}`);
         }
-        if (records.length !== lastCount) {
-          lastCount = records.length;
+        // Activity: an update received or acknowledged. Settled: every update received acknowledged,
+        // and nothing new for minQuietMs (a pause in a 10,000-agent burst is not the end of it).
+        if (records.length + received !== lastCount) {
+          lastCount = records.length + received;
           lastChange = performance.now();
         }
-        if (records.length === from) return performance.now() - started > o.firstUpdateWithinMs + holdDown;
-        return performance.now() - lastChange > minQuietMs;
+        if (records.length === from && received === received0) return performance.now() - started > o.firstUpdateWithinMs + holdDown;
+        return records.length - from >= received - received0 && performance.now() - lastChange > minQuietMs;
       }, guard);
       await quiet(main.pid!, o.timeoutMs);
       const cpu1 = sampleProc(main.pid!);
@@ -425,10 +427,14 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     }
 
     // No agent left behind: each one's last acknowledged version is the one the controller serves now.
-    const served = await operator.listPaths();
+    // In slices of hosts: every host's paths in one answer pass the controller's --max-response-bytes at 10,000 hosts.
     const acked = new Map<string, number>();
     for (const r of records) acked.set(r.host, Math.max(acked.get(r.host) ?? 0, r.version));
-    const staleAgents = served.hosts.filter((h) => acked.get(h.host) !== h.version).length;
+    let staleAgents = 0;
+    for (let i = 0; i < hosts.length; i += 500) {
+      const served = await operator.listPaths(hosts.slice(i, i + 500));
+      staleAgents += served.hosts.filter((h) => acked.get(h.host) !== h.version).length;
+    }
     let takeoverMs: number | undefined;
     if (o.killLeader) {
       const line = others.flatMap((_, i) => readFileSync(join(tmp, `replica-${i + 2}.log`), "utf8").split("\n")).find((l) => /leader: taking over took/.test(l));
