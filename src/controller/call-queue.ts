@@ -5,11 +5,7 @@
 // loop, so every call is answered only when nearly all of them are, after its client's deadline; the
 // client then tries again and the burst doubles. N at a time answers the first calls within
 // milliseconds and the whole burst in the same total time, and a call that waited is read only then.
-import type { connectNodeAdapter } from "@connectrpc/connect-node";
-
-type Handler = ReturnType<typeof connectNodeAdapter>;
-type NodeRequest = Parameters<Handler>[0];
-type NodeResponse = Parameters<Handler>[1];
+import type { Handler, NodeRequest, NodeResponse } from "./request-guard.js";
 
 export interface CallQueue {
   (req: NodeRequest, res: NodeResponse): void;

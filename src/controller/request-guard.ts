@@ -15,9 +15,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { formatBytes, limitOption, type ControllerLimits } from "./request-limits.js";
 
-type Handler = ReturnType<typeof connectNodeAdapter>;
-type NodeRequest = Parameters<Handler>[0];
-type NodeResponse = Parameters<Handler>[1];
+/** The Connect adapter's Node handler, and what it takes: what the layers in front of it (this guard, call-queue.ts) wrap. */
+export type Handler = ReturnType<typeof connectNodeAdapter>;
+export type NodeRequest = Parameters<Handler>[0];
+export type NodeResponse = Parameters<Handler>[1];
 
 export interface RequestGuard {
   (req: NodeRequest, res: NodeResponse): void;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import test from "node:test";
+import test, { type TestContext } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { createOperatorClient, ControllerCallError } from "../../api/client.js";
 import { startController, type ControllerHandle } from "../server.js";
@@ -29,17 +29,23 @@ async function replica(backend: MemoryBackend, lines: string[], auditLog?: strin
   });
 }
 
-const rulesOf = (yaml: string, host: string) => canonicalJson(createControllerState(topology, testIntents(topology, yaml)).snapshot(host)!.rules);
-
-test("replicas on one store: the first leads, an apply through the other is computed once, and both serve the same version", async (t) => {
+/** Replica a on a fresh store, leading once it says so, then b (with `auditLog`, if given); both closed after the test. */
+async function leaderAndFollower(t: TestContext, auditLog?: string) {
   const backend = new MemoryBackend();
   const la: string[] = [];
   const lb: string[] = [];
   const a = await replica(backend, la);
   t.after(() => a.close());
   await waitFor("a to lead", () => la.some((l) => /taking over took/.test(l)), 5_000);
-  const b = await replica(backend, lb);
+  const b = await replica(backend, lb, auditLog);
   t.after(() => b.close());
+  return { backend, a, b, la, lb };
+}
+
+const rulesOf = (yaml: string, host: string) => canonicalJson(createControllerState(topology, testIntents(topology, yaml)).snapshot(host)!.rules);
+
+test("replicas on one store: the first leads, an apply through the other is computed once, and both serve the same version", async (t) => {
+  const { backend, a, b, la, lb } = await leaderAndFollower(t);
   assert.ok(!lb.some((l) => /leader: elected/.test(l)), "one leader at a time");
   const agent = new TestAgent("h1", [b.urls[0]!, a.urls[0]!], {});
   t.after(() => agent.stop());
@@ -109,16 +115,9 @@ const drainedRulesOf = (host: string, links: string[]) => {
 };
 
 test("a topology change through a non-leader: stored, applied by the leader, shown by both; kept by the next leader", async (t) => {
-  const backend = new MemoryBackend();
-  const la: string[] = [];
-  const lb: string[] = [];
-  const a = await replica(backend, la);
-  t.after(() => a.close());
-  await waitFor("a to lead", () => la.some((l) => /taking over took/.test(l)), 5_000);
   const auditLog = join(await mkdtemp(join(tmpdir(), "cairn-replica-audit-")), "audit.log");
   t.after(() => rm(dirname(auditLog), { recursive: true, force: true }));
-  const b = await replica(backend, lb, auditLog);
-  t.after(() => b.close());
+  const { backend, a, b, la, lb } = await leaderAndFollower(t, auditLog);
   const agent = new TestAgent("h1", [b.urls[0]!, a.urls[0]!], {});
   t.after(() => agent.stop());
   await waitFor("h1's snapshot", () => canonicalJson(agent.rules()) === rulesOf(INTENTS_V1, "h1"), 5_000);
