@@ -327,6 +327,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     const syncBytes = [...synced.values()].reduce((s, r) => s + r.bytes, 0);
     await quiet(main.pid!, o.timeoutMs);
     const afterSync = sampleProc(main.pid!);
+    const syncErrors = agentErrors;
     o.log(`initial sync: ${o.hosts} agents in ${(Math.max(...syncAcks) / 1000).toFixed(2)} s`);
     await sleep(3000);
     const idleEnd = sampleProc(main.pid!);
@@ -476,7 +477,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       staleAgents,
       credentials: { issued: creds.issued, issuedMs: creds.issuedMs, dir: creds.dir },
       controllerStartMs,
-      initialSync: { ms: Math.max(...syncAcks), toAck: spread(syncAcks), bytes: syncBytes, errors: agentErrors, synced: synced.size },
+      initialSync: { ms: Math.max(...syncAcks), toAck: spread(syncAcks), bytes: syncBytes, errors: syncErrors, synced: synced.size },
       controller: {
         emptyRssBytes: empty.rssBytes,
         restRssBytes: rest.rssBytes,
