@@ -77,7 +77,8 @@ test("plans computed in worker threads are those computed on the event loop, wit
 });
 
 test("a large apply on Kentucky Datalink (Kdl) is computed off the event loop: timers, ListPaths and an agent's stream are served during it; no thread outlives close", async () => {
-  const topology = zooWithHosts("Kdl.graphml", 28);
+  // 32 hosts: 992 intents, under the 1000 one apply takes; path groups made 756 of them (28 hosts) too quick on an idle machine.
+  const topology = zooWithHosts("Kdl.graphml", 32);
   const intents = meshIntents(topology);
   // What the same computation costs on the event loop.
   const t0 = performance.now();
@@ -122,15 +123,17 @@ test("a large apply on Kentucky Datalink (Kdl) is computed off the event loop: t
     assert.ok(listed.length > 0, "no ListPaths answered during the apply");
     // The agent gets its new rules.
     const delta = (await updates.next()).value as PathUpdate;
-    assert.equal(delta.upserts.length, 27);
+    assert.equal(delta.upserts.length, topology.hosts.length - 1);
     process.stdout.write(
       `# ${intents.length} intents on Kdl (${topology.routers.length} routers): ${inProcessMs.toFixed(0)} ms on the event loop, ` +
         `apply ${applyMs.toFixed(0)} ms through 2 workers; timer lag at most ${maxLag.toFixed(0)} ms; ListPaths during it ${listed.map((x) => x.toFixed(0)).join(", ")} ms\n`,
     );
-    assert.ok(inProcessMs > 500, `the computation took only ${inProcessMs.toFixed(0)} ms: too small to show anything`);
+    assert.ok(inProcessMs > 300, `the computation took only ${inProcessMs.toFixed(0)} ms: too small to show anything`);
     // Bounds relative to the same computation on the event loop, measured in this run: a loaded
     // machine slows both alike (a fixed 250 ms failed at load average 8-10 with the work still off the loop).
-    assert.ok(maxLag < inProcessMs / 4, `the event loop stalled for ${maxLag.toFixed(0)} ms (computation ${inProcessMs.toFixed(0)} ms)`);
+    // On the loop the whole computation would stall it (lag ≈ inProcessMs); off it, what remains is the
+    // assembly of the workers' groups into targets, up to about a quarter of it on an idle machine.
+    assert.ok(maxLag < inProcessMs / 2, `the event loop stalled for ${maxLag.toFixed(0)} ms (computation ${inProcessMs.toFixed(0)} ms)`);
     assert.ok(Math.max(...listed) < inProcessMs / 4, `ListPaths took ${Math.max(...listed).toFixed(0)} ms during the apply (computation ${inProcessMs.toFixed(0)} ms)`);
     assert.ok(threads() >= threadsBefore + 2, "the workers are threads of this process");
   } finally {
