@@ -175,10 +175,11 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
 }
 
 /** `cairn get paths`: every host's rules and the connected agents. */
-export async function getPaths(url: string, opts: OperatorClientOptions = {}): Promise<PathsView> {
+/** Every host's paths, or those of `hosts` (an unknown one is NOT_FOUND, with the nearest names). */
+export async function getPaths(url: string, opts: OperatorClientOptions = {}, hosts: string[] = []): Promise<PathsView> {
   const c = createOperatorClient(url, opts);
   try {
-    return await c.listPaths();
+    return await c.listPaths(hosts);
   } finally {
     c.close();
   }

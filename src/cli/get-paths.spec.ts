@@ -62,6 +62,14 @@ test("cairn get paths shows the agent's report in the table and everything in --
     assert.deepEqual(h1.rules[0]!.targets.map((t) => [t.prefix, t.result.ok]), [["2001:db8:4::10/128", true]]);
     assert.deepEqual([h1.report!.rules[0]!.steeredBytes, h1.report!.rules[2]!.droppedPackets], [4200, 5]);
     assert.equal(typeof h1.report!.receivedAt, "string");
+
+    const some = await cairn("get", "paths", "h3", "--controller", url, "--json");
+    assert.equal(some.code, 0, some.stderr);
+    assert.deepEqual((JSON.parse(some.stdout) as PathsView).hosts.map((h) => h.host), ["h3"], "only the hosts asked for");
+    const typo = await cairn("get", "paths", "h1", "hh3", "--controller", url);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /unknown host\(s\): "hh3".*did you mean "h3"/);
+    assert.doesNotMatch(typo.stderr, /^\s+at /m, "no stack trace");
   } finally {
     sm.abort();
     await c.close();

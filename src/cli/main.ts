@@ -250,12 +250,13 @@ topology
 const get = program.command("get").description("show the controller's state");
 get
   .command("paths")
+  .argument("[hosts...]", "only these hosts (default: every host; a large fleet's answer can pass the controller's --max-response-bytes)")
   .description("every host's rules, their targets, paths and segment lists, the connected agents and what they report")
   .addOption(controllerOption())
   .option("--json", "machine-readable output")
-  .action(run(async (o: { controller?: string; json?: boolean }) => {
+  .action(run(async (hosts: string[], o: { controller?: string; json?: boolean }) => {
     const t = await (await import("./target.js")).controllerTarget(withGlobals(o));
-    const paths = await (await import("../api/client.js")).getPaths(t.url, { credentials: t.credentials });
+    const paths = await (await import("../api/client.js")).getPaths(t.url, { credentials: t.credentials }, hosts);
     console.log(o.json ? JSON.stringify(paths, null, 2) : (await import("./format-paths.js")).formatPathsTable(paths));
   }));
 
