@@ -2,13 +2,28 @@
 // followers that read it. The ring is the only buffer: a follower that falls further behind than it
 // holds is told how many events it missed (a "lost" event) and carries on from the oldest held, so
 // no follower can make the controller hold more than N events.
-import type { EventDetailView, EventsView, EventView } from "../api/types.js";
+import type { EventDetailView, EventsView, EventView, RuleRefView } from "../api/types.js";
 import type { Clock } from "./clock.js";
 
 export const DEFAULT_EVENTS_CAPACITY = 1000;
 
 /** An event to record: its detail, and optionally what caused it and how long it took. */
 export type NewEvent = EventDetailView & { cause?: number; durationMs?: number };
+
+/**
+ * The `recompute` event of a change that recomputed rules, at revisions `at`; returns what caused what
+ * follows (the pushes): this event, or `cause` when nothing was recomputed (and nothing is recorded).
+ */
+export function recordRecompute(
+  events: EventLog,
+  applied: { recomputed: RuleRefView[]; changed: RuleRefView[] },
+  at: { topology: number; intents: number },
+  cause: number,
+  durationMs: number,
+): number {
+  if (applied.recomputed.length === 0) return cause;
+  return events.record({ type: "recompute", cause, durationMs, rules: applied.recomputed, changed: applied.changed, topologyRevision: at.topology, intentsRevision: at.intents }).seq;
+}
 
 export class EventRingClosedError extends Error {
   constructor() {

@@ -16,7 +16,7 @@ import type { Overlay, ProbedPath } from "../core/overlay.js";
 import { DEFAULT_HOLD_DOWN_MS, nextOverlay, unavailableOf, watchProbesByHost } from "../core/overlay.js";
 import type { ElementHealthView, LinksView, ReceivedReportView } from "../api/types.js";
 import type { Clock, Timer } from "./clock.js";
-import type { EventLog } from "./events.js";
+import { recordRecompute, type EventLog } from "./events.js";
 import { DEFAULT_STALE_AFTER_MS, pathId } from "./evidence.js";
 import { ProbedPathIndex } from "./probed-path-index.js";
 import type { ControllerState, HostDelta } from "./state.js";
@@ -170,18 +170,7 @@ export class Liveliness {
       this.lastWatch = watchJson;
       const t1 = performance.now();
       const applied = state.setLiveliness(unavailableOf(this.overlay), watch);
-      if (applied.recomputed.length > 0) {
-        const at = state.revisions();
-        why = events.record({
-          type: "recompute",
-          cause: why,
-          durationMs: performance.now() - t1,
-          rules: applied.recomputed,
-          changed: applied.changed,
-          topologyRevision: at.topology,
-          intentsRevision: at.intents,
-        }).seq;
-      }
+      why = recordRecompute(events, applied, state.revisions(), why, performance.now() - t1);
       if (applied.deltas.length > 0) publish(applied.deltas, why);
       if (applied.recomputed.length > 0 || applied.deltas.length > 0) {
         this.deps.log?.(

@@ -11,7 +11,7 @@ import type { LinksView, TopologyChangeResultView } from "../api/types.js";
 import type { Topology } from "../core/model.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
-import type { EventLog } from "./events.js";
+import { recordRecompute, type EventLog } from "./events.js";
 import { describePrincipal, type Principal } from "./principal.js";
 import type { ControllerState, HostDelta } from "./state.js";
 import { decorateLinks, EMPTY_LAYER, nextLayer, type TopologyLayer } from "./topology-layer.js";
@@ -68,18 +68,7 @@ export class TopologyChanges implements TopologyService {
     const applied = state.changeTopology({ topology: checked.topology, drained: checked.drained });
     const at = state.revisions();
     const event = events.record(changeEvent({ call, by, changes: texts, previous, at, full: applied.full, durationMs: performance.now() - started }));
-    let cause = event.seq;
-    if (applied.recomputed.length > 0) {
-      cause = events.record({
-        type: "recompute",
-        cause,
-        durationMs: performance.now() - t1,
-        rules: applied.recomputed,
-        changed: applied.changed,
-        topologyRevision: at.topology,
-        intentsRevision: at.intents,
-      }).seq;
-    }
+    const cause = recordRecompute(events, applied, at, event.seq, performance.now() - t1);
     if (applied.deltas.length > 0) publish(applied.deltas, cause);
     if (applied.topologyChanged) this.layer = nextLayer(this.layer, this.declared, checked, { by, at: now, revision: at.topology, reason: call.reason });
     log(

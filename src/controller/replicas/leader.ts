@@ -7,7 +7,7 @@
 import { performance } from "node:perf_hooks";
 import type { Intent, Topology } from "../../core/model.js";
 import type { Clock } from "../clock.js";
-import type { EventLog } from "../events.js";
+import { recordRecompute, type EventLog } from "../events.js";
 import { Liveliness } from "../liveliness.js";
 import { planIntentsOffLoop, type PathComputer } from "../path-workers.js";
 import { canonicalJson, createControllerState, ruleChanges, type ControllerState, type HostDelta } from "../state.js";
@@ -153,17 +153,7 @@ export class Leader {
       fullRecompute: applied.full,
       hostsPushed: applied.deltas.map((d) => ({ host: d.host, upserts: d.upserts.length, removals: d.removed.length })),
     };
-    const at = this.o.mirror.revisions();
-    if (applied.recomputed.length > 0) {
-      this.o.events.record({
-        type: "recompute",
-        durationMs: performance.now() - t0,
-        rules: applied.recomputed,
-        changed: applied.changed,
-        topologyRevision: at.topology,
-        intentsRevision: at.intents,
-      });
-    }
+    recordRecompute(this.o.events, applied, this.o.mirror.revisions(), 0, performance.now() - t0);
     this.o.log(
       `leader: the operator's topology layer at store revision ${revision} applied in ${(performance.now() - t0).toFixed(0)} ms: ` +
         `recomputed ${applied.recomputed.length} rule(s)${applied.full ? " (full recompute)" : ""}, ${applied.changed.length} changed; ${applied.deltas.length} host(s) changed`,
