@@ -4,12 +4,10 @@
 // traffic, and a capacity refusal. Every path claim comes from the routers' own counters.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
 import { applyIntentsFile } from "../api/apply-file.js";
@@ -20,12 +18,9 @@ import { addContainer, cgroup2Mount, labDown, labExecArgv, labExecCapture, labEx
 import { killProcesses } from "../lab/procs.js";
 import { sendAndTrace, type TracedFlow } from "../demo/path-proof.js";
 import type { AgentStatus } from "../agent/agent.js";
+import { run, ROOT, CLI, H2, LAB_SKIP } from "../testing/lab-e2e.js";
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli/main.js");
 const TOPOLOGY = join(ROOT, "examples/demo/topology.yaml");
-const H2 = "2001:db8:2::10";
 const H2_4 = "10.0.2.10";
 const MTU = 1500;
 const SLICE = "/cairn-e2e.slice";
@@ -33,7 +28,7 @@ const SERVICE = `${SLICE}/svc.service`;
 const CORE = ["r1", "r2", "r3", "r4"];
 const BULK = ["r1", "r4", "r5", "r6"];
 const IGP = ["r1", "r4", "r7"];
-const skip = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : false;
+const skip = LAB_SKIP;
 
 /** The intents of this test; `container` is the source address of the container behind h1. */
 function intents(container: string, extra = ""): string {

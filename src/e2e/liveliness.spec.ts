@@ -5,9 +5,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
 import { readAgentStatus } from "../lab/control-plane.js";
@@ -17,14 +14,11 @@ import { healFault, injectFault } from "../lab/faults.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
 import type { FaultRequest } from "../lab/fault-model.js";
 import { until } from "../testing/until.js";
+import { run, ROOT, CLI, H2, LAB_SKIP } from "../testing/lab-e2e.js";
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli/main.js");
 const TOPOLOGY = join(ROOT, "examples/demo/topology.yaml");
-const H2 = "2001:db8:2::10";
 const PRIMARY = ["r1", "r2", "r3", "r4"];
-const skip = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : false;
+const skip = LAB_SKIP;
 
 const INTENTS = `intents:
   - name: video

@@ -7,9 +7,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
 import { endXSidOf } from "../core/sids.js";
@@ -20,12 +17,9 @@ import { ipIn } from "../lab/netns.js";
 import { nsName } from "../lab/paths.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
 import { until } from "../testing/until.js";
+import { run, ROOT, CLI, H2, LAB_SKIP } from "../testing/lab-e2e.js";
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli/main.js");
-const H2 = "2001:db8:2::10";
-const skip = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : false;
+const skip = LAB_SKIP;
 
 // fast: 1 ms, IGP 10 from r1 but 100 from r2 (so r2's own traffic to r1 takes slow); slow: 5 ms, IGP 50.
 const TOPOLOGY = `routers:

@@ -6,7 +6,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
 import { applyIntentsFile } from "../api/apply-file.js";
@@ -16,12 +15,9 @@ import { CONTROLLER_ADDRESS, labDown, labExists, labUp, LOG_DIR, processAlive, s
 import { sendAndTrace } from "../demo/path-proof.js";
 import { getPaths } from "../api/client.js";
 import { etcdMissing, startEtcd, type EtcdFixture } from "../controller/replicas/etcd-fixture.js";
+import { ROOT, CLI, EXAMPLE, H2, LAB_SKIP } from "../testing/lab-e2e.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli/main.js");
-const EXAMPLE = (f: string) => join(ROOT, "examples/demo", f);
-const H2 = "2001:db8:2::10";
-const skip = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : (etcdMissing() ?? false);
+const skip = LAB_SKIP || (etcdMissing() ?? false);
 const PORTS = [50051, 50052];
 const url = (port: number) => `https://[${CONTROLLER_ADDRESS}]:${port}`;
 

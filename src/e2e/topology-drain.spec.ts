@@ -3,22 +3,15 @@
 // reports the topology revision it applied; the undrain brings the traffic back.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
 import { loadTopology } from "../config/load.js";
 import type { Topology } from "../core/model.js";
 import { readAgentStatus } from "../lab/control-plane.js";
 import { labDown, labExists } from "../lab/index.js";
 import { sendAndTrace } from "../demo/path-proof.js";
+import { run, ROOT, CLI, EXAMPLE, H2, LAB_SKIP } from "../testing/lab-e2e.js";
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli/main.js");
-const EXAMPLE = (f: string) => join(ROOT, "examples/demo", f);
-const H2 = "2001:db8:2::10";
-const skip = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : false;
+const skip = LAB_SKIP;
 
 let topology: Topology;
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { timeout: 120_000 });

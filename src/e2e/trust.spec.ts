@@ -4,14 +4,11 @@
 // lab: its CA, its controller process, its agents, its audit log.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { connect, constants as h2 } from "node:http2";
 import { createServer, type Server } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
 import { getPaths } from "../api/client.js";
 import type { ClientCredentials } from "../api/credentials.js";
 import { credentialPaths, issueCertificate } from "../certs/index.js";
@@ -23,13 +20,10 @@ import { LAB_ADMIN, LAB_CA_CERT, LAB_OPERATOR_CONFIG, LAB_PKI_DIR, labAgentTlsAr
 import { HOST_UPLINK } from "../lab/naming.js";
 import { LOG_DIR, nsName } from "../lab/paths.js";
 import { tryCalls } from "./call-as.js";
+import { run, ROOT, CLI, EXAMPLE, LAB_SKIP } from "../testing/lab-e2e.js";
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli/main.js");
 const CALL_AS = join(ROOT, "dist/e2e/call-as.js");
-const EXAMPLE = (f: string) => join(ROOT, "examples/demo", f);
-const skip = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : false;
+const skip = LAB_SKIP;
 
 interface CliResult {
   code: number;
