@@ -130,8 +130,8 @@ type Guard = () => void;
 
 async function waitFor(what: string, timeoutMs: number, ok: () => boolean, guard: Guard = () => {}, stepMs = 50): Promise<void> {
   const until = performance.now() + timeoutMs;
-  while (!ok()) {
-    guard();
+  // The guard first: `ok` may read the controller's /proc entry, gone once it died.
+  while ((guard(), !ok())) {
     if (performance.now() > until) throw new Error(`fleet-sim: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
     await sleep(stepMs);
   }
