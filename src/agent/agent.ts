@@ -19,7 +19,6 @@ import { probePlan, watchStreams, type ProbedPath } from "./probe-plan.js";
 import type { WatchProbe } from "../core/elements.js";
 import { DEFAULT_RETRANSMIT_WATCH, RetransmitWatch, retransmitRoutes, type RetransmitCounters, type RetransmitSource, type RetransmitWatchSettings } from "./retransmit-watch.js";
 import { randomInt } from "node:crypto";
-import { reportStatus } from "../api/client.js";
 import type { ClientCredentials } from "../api/credentials.js";
 import type { AgentReportView, PathHealthView as PathHealthReport } from "../api/types.js";
 
@@ -365,7 +364,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     reporting = true;
     reportAgain = false;
     try {
-      await reportStatus(link.client(), reportView(status()), { timeoutMs: 5_000 });
+      await link.report(reportView(status()), 5_000);
       lastReportError = null;
     } catch (e) {
       const msg = errorText(e);

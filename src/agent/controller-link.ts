@@ -1,11 +1,15 @@
-// The agent's connection to the controller: one long-lived Subscribe stream over HTTP/2 (gRPC),
-// reconnecting with backoff, watched by HTTP/2 PINGs; and the client for the agent's reports.
-import { createClient, type Client } from "@connectrpc/connect";
+// The agent's connection to the controller: one long-lived AgentSession stream over HTTP/2 (gRPC)
+// that carries the host's updates one way and the agent's reports the other, reconnecting with
+// backoff, watched by HTTP/2 PINGs.
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createWritableIterable, type WritableIterable } from "@connectrpc/connect/protocol";
+import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
 import { credentialInterceptors, sessionManagerFor, type ClientCredentials } from "../api/credentials.js";
-import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
-import { pathUpdateFromProto } from "../api/convert.js";
-import type { PathUpdateView } from "../api/types.js";
+import { AgentMessageSchema, CairnService, type AgentMessage } from "../api/gen/cairn/v1/cairn_pb.js";
+import { agentReportToProto, pathUpdateFromProto, reportAckFromProto } from "../api/convert.js";
+import type { AgentReportView, PathUpdateView, ReportAckView } from "../api/types.js";
 import type { Clock } from "./clock.js";
 
 export interface Backoff {
@@ -60,8 +64,21 @@ export interface ControllerLinkOptions {
   onState: (s: LinkState, detail: string | null) => void;
 }
 
+/** A report sent on the session, waiting for its answer (answers come in the reports' order). */
+interface PendingReport {
+  resolve(a: ReportAckView): void;
+  reject(e: Error): void;
+}
+
+/** The session in use: where reports go, and those not answered yet. */
+interface Session {
+  requests: WritableIterable<AgentMessage>;
+  pending: PendingReport[];
+}
+
 export class ControllerLink {
   private readonly stopCtl = new AbortController();
+  private session: Session | null = null;
   private sessionManager: Http2SessionManager;
   private state: LinkState = "connecting";
   private readonly urls: string[];
@@ -79,13 +96,38 @@ export class ControllerLink {
     return this.urls[this.index]!;
   }
 
-  /** A Connect client on the link's HTTP/2 connection (for reports). */
+  /** A Connect client on the link's HTTP/2 connection. */
   client(): Client<typeof CairnService> {
     return createClient(CairnService, createGrpcTransport({ baseUrl: this.url, sessionManager: this.sessionManager, interceptors: credentialInterceptors(this.o.credentials) }));
   }
 
   get connected(): boolean {
     return this.state === "connected";
+  }
+
+  /**
+   * Sends `report` on the session and waits for the controller's answer: the host's version after
+   * it. Rejects when there is no session, when the controller refuses the report (with its code),
+   * when the session ends first, or after `timeoutMs`.
+   */
+  report(report: AgentReportView, timeoutMs: number): Promise<ReportAckView> {
+    const s = this.session;
+    if (!s) return Promise.reject(new ConnectError("not connected to the controller", Code.Unavailable));
+    return new Promise<ReportAckView>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => settle(() => reject(new ConnectError(`the controller did not answer the report within ${timeoutMs} ms`, Code.DeadlineExceeded))), timeoutMs);
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        f();
+      };
+      // A report that timed out keeps its place: the answers come in order.
+      s.pending.push({ resolve: (a) => settle(() => resolve(a)), reject: (e) => settle(() => reject(e)) });
+      s.requests.write(create(AgentMessageSchema, { kind: { case: "report", value: agentReportToProto(report) } })).catch(() => {
+        // The session ended before the report went out: ending it rejects every pending report.
+      });
+    });
   }
 
   /**
@@ -144,10 +186,24 @@ export class ControllerLink {
       try {
         const holds = o.holds?.() ?? null;
         const request = { host: o.host, agentVersion: o.agentVersion, ...(holds ? { generation: holds.generation, version: holds.version } : {}) };
-        const stream = this.client().subscribe(request, { signal: streamCtl.signal });
+        const requests = createWritableIterable<AgentMessage>();
+        const session: Session = { requests, pending: [] };
+        this.session = session;
+        requests.write(create(AgentMessageSchema, { kind: { case: "subscribe", value: request } })).catch(() => {});
+        const stream = this.client().agentSession(requests, { signal: streamCtl.signal });
         for await (const msg of stream) {
+          if (msg.kind.case === "reportStatus") {
+            session.pending.shift()?.resolve(reportAckFromProto(msg.kind.value));
+            continue;
+          }
+          if (msg.kind.case === "reportRefused") {
+            const { code, message } = msg.kind.value;
+            session.pending.shift()?.reject(new ConnectError(message, codeFromString(code) ?? Code.Unknown));
+            continue;
+          }
+          if (msg.kind.case !== "update") continue;
           gotSnapshot = true;
-          const update = pathUpdateFromProto(msg);
+          const update = pathUpdateFromProto(msg.kind.value);
           if (this.state !== "connected") {
             attempt = 0;
             triedInRound = 0;
@@ -161,6 +217,7 @@ export class ControllerLink {
       } catch (e) {
         reason = errorText(e);
       } finally {
+        this.endSession(reason);
         clearTimeout(watchdog);
         this.stopCtl.signal.removeEventListener("abort", onStop);
       }
@@ -184,6 +241,14 @@ export class ControllerLink {
       triedInRound = 0;
       await this.sleep(backoffDelay(attempt++, o.backoff));
     }
+  }
+
+  private endSession(reason: string): void {
+    const s = this.session;
+    if (!s) return;
+    this.session = null;
+    s.requests.close();
+    for (const p of s.pending.splice(0)) p.reject(new ConnectError(`the session ended before the controller answered the report: ${reason}`, Code.Unavailable));
   }
 
   async stop(): Promise<void> {

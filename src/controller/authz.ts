@@ -6,10 +6,11 @@ import { describePrincipal, kPrincipal, type Principal, type Role } from "./prin
 
 /**
  * The roles allowed to call each RPC (by its local name). An RPC missing here is admin only, so a
- * new one is never open by accident. Agents call only their own two; operators never act as agents.
+ * new one is never open by accident. Agents call only their own three; operators never act as agents.
  */
 export const ACCESS: Readonly<Record<string, readonly Role[]>> = {
   Subscribe: ["agent"],
+  AgentSession: ["agent"],
   ReportStatus: ["agent"],
   ListIntents: ["viewer", "admin"],
   ListPaths: ["viewer", "admin"],

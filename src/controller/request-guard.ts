@@ -6,6 +6,9 @@
 //   announced size is reserved when it is announced, so six concurrent 450 MB announcements take
 //   nothing; the reservation lasts until the call is answered;
 // - a body must arrive within requestBodyTimeoutMs.
+// A method that streams its requests (AgentSession) has a body that lasts as long as the call: there
+// each message is a body of its own, bounded, reserved and timed from its first byte to its last,
+// and the wait between messages is not bounded here (the connection's keepalive is).
 // A refusal is a ConnectError thrown where the adapter reads the body, so the caller gets it in its
 // own protocol (Connect, gRPC, gRPC-web) with code RESOURCE_EXHAUSTED; the stream is then closed so
 // that the client stops sending.
@@ -73,7 +76,8 @@ function stopBody(req: NodeRequest, res: NodeResponse): void {
   poll.unref();
 }
 
-export function guardRequests(handler: Handler, limits: ControllerLimits): RequestGuard {
+/** `streamed`: the request paths ("/package.Service/Method") whose requests are a stream of messages. */
+export function guardRequests(handler: Handler, limits: ControllerLimits, streamed: ReadonlySet<string> = new Set()): RequestGuard {
   const max = limits.maxRequestBytes;
   let inflight = 0;
 
@@ -85,9 +89,9 @@ export function guardRequests(handler: Handler, limits: ControllerLimits): Reque
       released = true;
       inflight -= reserved;
     };
-    /** Raises this request's reservation to `total` bytes; refuses when that takes every request over the limit. */
-    const reserve = (total: number): ConnectError | null => {
-      if (released || total <= reserved) return null;
+    /** Raises this request's reservation to `total` bytes (`lower`: or lowers it); refuses when that takes every request over the limit. */
+    const reserve = (total: number, lower = false): ConnectError | null => {
+      if (released || (total <= reserved && !lower)) return null;
       const others = inflight - reserved;
       if (others + total > limits.maxInflightRequestBytes) {
         return new ConnectError(
@@ -110,9 +114,11 @@ export function guardRequests(handler: Handler, limits: ControllerLimits): Reque
 
     // Refused before the adapter sees the request: it would answer first, from the same header, without naming the option.
     const enveloped = ENVELOPED.test(String(req.headers["content-type"] ?? ""));
-    // A body holds one message (no method streams requests), in an envelope when enveloped, maybe with an end-of-stream one.
+    // Messages, each in its own envelope, until the call ends (the adapter refuses a stream that is not enveloped).
+    const stream = enveloped && streamed.has((req.url ?? "").split("?")[0]!);
+    // A body holds one message, in an envelope when enveloped, maybe with an end-of-stream one.
     const maxBody = enveloped ? max + 2 * ENVELOPE_HEADER + 64 : max;
-    const declared = declaredLength(req);
+    const declared = stream ? null : declaredLength(req);
     let refusal: ConnectError | null = null;
     if (declared !== null) {
       refusal = declared > maxBody ? tooLarge(declared, "its Content-Length announces", max) : reserve(declared);
@@ -125,20 +131,23 @@ export function guardRequests(handler: Handler, limits: ControllerLimits): Reque
       if (refusal) throw refusal;
       const it = source();
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
+      let rejectLate!: (e: ConnectError) => void;
+      const late = new Promise<never>((_, reject) => (rejectLate = reject));
+      late.catch(() => {});
+      const what = stream ? "a message of the request stream" : "the request body";
+      const arm = () => {
+        if (timer) return;
         timer = setTimeout(
-          () =>
-            reject(
-              new ConnectError(
-                `the request body did not arrive within ${limits.requestBodyTimeoutMs} ms (${limitOption("requestBodyTimeoutMs")})`,
-                Code.DeadlineExceeded,
-              ),
-            ),
+          () => rejectLate(new ConnectError(`${what} did not arrive within ${limits.requestBodyTimeoutMs} ms (${limitOption("requestBodyTimeoutMs")})`, Code.DeadlineExceeded)),
           limits.requestBodyTimeoutMs,
         );
         timer.unref();
-      });
-      late.catch(() => {});
+      };
+      const disarm = () => {
+        clearTimeout(timer);
+        timer = undefined;
+      };
+      arm();
       let read = 0;
       // Envelope parsing: the header bytes seen of the current envelope, and the payload bytes still to come.
       const header = Buffer.alloc(ENVELOPE_HEADER);
@@ -165,19 +174,27 @@ export function guardRequests(handler: Handler, limits: ControllerLimits): Reque
               headerSeen = 0;
               payloadLeft = header.readUInt32BE(1);
               if (payloadLeft > max) throw tooLarge(payloadLeft, "its message envelope announces", max);
-              const problem = reserve(read + at + payloadLeft);
+              const problem = stream ? reserve(chunk.length + payloadLeft, true) : reserve(read + at + payloadLeft);
               if (problem) throw problem;
             }
           }
           read += chunk.length;
-          if (read > maxBody) throw tooLarge(read, "its body, with no size announced, passed", max);
-          const problem = reserve(read);
-          if (problem) throw problem;
+          if (!stream) {
+            if (read > maxBody) throw tooLarge(read, "its body, with no size announced, passed", max);
+            const problem = reserve(read);
+            if (problem) throw problem;
+          } else if (headerSeen === 0 && payloadLeft === 0) {
+            // Between messages: waiting for the next one is the agent's business, and holds nothing.
+            disarm();
+          } else {
+            arm();
+          }
           yield chunk;
+          if (stream && headerSeen === 0 && payloadLeft === 0) reserve(0, true);
         }
       } finally {
         // The stream itself is left alone: the answer still has to go out on it (stopBody closes it after).
-        clearTimeout(timer);
+        disarm();
       }
     };
     handler(req, res);

@@ -415,8 +415,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       return security ? values.set(kPrincipal, authenticate(req, security.authenticator, peer)) : values.set(kPrincipal, { ...ANONYMOUS, peer });
     },
   });
-  const streams = new Set(CairnService.methods.filter((m) => m.methodKind !== "unary").map((m) => `/${CairnService.typeName}/${m.name}`));
-  const handler = queueCalls(guardRequests(adapter, requestLimits), { maxConcurrent: requestLimits.maxConcurrentCalls, streams });
+  const pathsOf = (kinds: string[]) => new Set(CairnService.methods.filter((m) => kinds.includes(m.methodKind)).map((m) => `/${CairnService.typeName}/${m.name}`));
+  const streams = pathsOf(["server_streaming", "client_streaming", "bidi_streaming"]);
+  const handler = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, streams });
 
   const listeners: Listener[] = [];
   try {

@@ -2,7 +2,8 @@
 // transport that carries it (server.ts).
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
-import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
+import { CairnService, type AgentReport, type PathUpdate, type ReportStatusResponse, type SubscribeRequest } from "../api/gen/cairn/v1/cairn_pb.js";
+import { runAgentSession } from "./agent-session.js";
 import {
   agentReportFromProto,
   ConversionError,
@@ -102,32 +103,66 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
   const unknownHost = (host: string) =>
     new ConnectError(`unknown host ${quote(host)}; ${unknownNameHint(host, state.hosts(), { what: "hosts" })}`, Code.NotFound);
 
+  /** Subscribe's checks, made at once (throwing refuses the call); then the host's updates until `signal` aborts. */
+  function feed(req: SubscribeRequest, ctx: HandlerContext, method: string, signal: AbortSignal): AsyncGenerator<PathUpdate> {
+    if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
+    checkOwnHost(ctx.values.get(kPrincipal), req.host, method, deps.enforceOwnHost === true, log);
+    if (!state.hasHost(req.host)) throw unknownHost(req.host);
+    return (async function* () {
+      const valid = whileValid(principalOf(ctx), signal, method, log);
+      const holds = req.generation !== "" ? { holds: { generation: req.generation, version: req.version } } : {};
+      const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer), ...holds }, valid.signal, {
+        onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.count()} connected)`),
+        onClose: (i) => log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.count()} connected)`),
+      });
+      try {
+        for await (const u of stream) yield pathUpdateToProto(u);
+        valid.throwIfInvalid();
+      } catch (e) {
+        valid.throwIfInvalid();
+        if (e instanceof HubClosedError) throw new ConnectError(e.message, Code.Unavailable);
+        throw e;
+      } finally {
+        valid.dispose();
+      }
+    })();
+  }
+
+  /** ReportStatus: checks the report, keeps it, counts its acknowledgement, localises from it; answers the host's version after. */
+  async function takeReport(req: AgentReport, ctx: HandlerContext, method: string): Promise<ReportStatusResponse> {
+    if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
+    checkOwnHost(ctx.values.get(kPrincipal), req.host, method, deps.enforceOwnHost === true, log);
+    if (!state.hasHost(req.host)) throw unknownHost(req.host);
+    const snapshot = state.snapshot(req.host) ?? { rules: [] };
+    let report: AgentReportView;
+    try {
+      report = agentReportFromProto(req);
+    } catch (e) {
+      if (e instanceof ConversionError) throw new ConnectError(`report from ${req.host}: ${e.message}`, Code.InvalidArgument);
+      throw e;
+    }
+    const problem = reportProblem(report, snapshot.rules.length, state.topology);
+    if (problem) throw new ConnectError(`report from ${req.host}: ${problem}`, Code.InvalidArgument);
+    const previous = reports.get(report.host);
+    const received = reports.put(report);
+    pushes.reported(report.host, report.generation, report.appliedVersion);
+    await liveliness.reported(previous, received);
+    // The version after whatever this report set off.
+    const now = state.snapshot(req.host);
+    return reportAckToProto({ generation: state.generation, version: Number(now?.version ?? 0n), topologyRevision: now?.topologyRevision ?? 0, intentsRevision: now?.intentsRevision ?? 0 });
+  }
+
   return (router) => {
     const from = router.handlers.length;
     router.service(
       CairnService,
       {
-        async *subscribe(req, ctx) {
-          if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
-          checkOwnHost(ctx.values.get(kPrincipal), req.host, "Subscribe", deps.enforceOwnHost === true, log);
-          if (!state.hasHost(req.host)) throw unknownHost(req.host);
-          const valid = whileValid(principalOf(ctx), ctx.signal, "Subscribe", log);
-          const holds = req.generation !== "" ? { holds: { generation: req.generation, version: req.version } } : {};
-          const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer), ...holds }, valid.signal, {
-            onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.count()} connected)`),
-            onClose: (i) =>
-              log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.count()} connected)`),
-          });
-          try {
-            for await (const u of stream) yield pathUpdateToProto(u);
-            valid.throwIfInvalid();
-          } catch (e) {
-            valid.throwIfInvalid();
-            if (e instanceof HubClosedError) throw new ConnectError(e.message, Code.Unavailable);
-            throw e;
-          } finally {
-            valid.dispose();
-          }
+        subscribe(req, ctx) {
+          return feed(req, ctx, "Subscribe", ctx.signal);
+        },
+
+        agentSession(requests, ctx) {
+          return runAgentSession(requests, { subscribe: (req, signal) => feed(req, ctx, "AgentSession", signal), report: (req) => takeReport(req, ctx, "AgentSession") }, ctx.signal);
         },
 
         listIntents() {
@@ -183,27 +218,8 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           return pathsViewToProto(view);
         },
 
-        async reportStatus(req, ctx) {
-          if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
-          checkOwnHost(ctx.values.get(kPrincipal), req.host, "ReportStatus", deps.enforceOwnHost === true, log);
-          if (!state.hasHost(req.host)) throw unknownHost(req.host);
-          const snapshot = state.snapshot(req.host) ?? { rules: [] };
-          let report: AgentReportView;
-          try {
-            report = agentReportFromProto(req);
-          } catch (e) {
-            if (e instanceof ConversionError) throw new ConnectError(`report from ${req.host}: ${e.message}`, Code.InvalidArgument);
-            throw e;
-          }
-          const problem = reportProblem(report, snapshot.rules.length, state.topology);
-          if (problem) throw new ConnectError(`report from ${req.host}: ${problem}`, Code.InvalidArgument);
-          const previous = reports.get(report.host);
-          const received = reports.put(report);
-          pushes.reported(report.host, report.generation, report.appliedVersion);
-          await liveliness.reported(previous, received);
-          // The version after whatever this report set off.
-          const now = state.snapshot(req.host);
-          return reportAckToProto({ generation: state.generation, version: Number(now?.version ?? 0n), topologyRevision: now?.topologyRevision ?? 0, intentsRevision: now?.intentsRevision ?? 0 });
+        reportStatus(req, ctx) {
+          return takeReport(req, ctx, "ReportStatus");
         },
 
         async applyIntents(req, ctx) {

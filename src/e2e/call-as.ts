@@ -5,7 +5,9 @@ import { readFile } from "node:fs/promises";
 import { createClient, ConnectError, Code } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { credentialInterceptors, sessionManagerFor, type ClientCredentials } from "../api/credentials.js";
-import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { createWritableIterable } from "@connectrpc/connect/protocol";
+import { AgentMessageSchema, CairnService, type AgentMessage } from "../api/gen/cairn/v1/cairn_pb.js";
 
 export type Outcome = "ok" | string;
 
@@ -22,7 +24,7 @@ async function attempt(fn: () => Promise<unknown>): Promise<Outcome> {
   }
 }
 
-/** Lists, applies (an empty set based on a revision that never was: refused as a conflict when allowed at all), subscribes and reports as `host`. */
+/** Lists, applies (an empty set based on a revision that never was: refused as a conflict when allowed at all), subscribes, reports and opens a session as `host`. */
 export async function tryCalls(url: string, creds: ClientCredentials, host: string): Promise<Record<string, Outcome>> {
   const sessionManager = sessionManagerFor(url, creds);
   const client = createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager, interceptors: credentialInterceptors(creds), defaultTimeoutMs: 5_000 }));
@@ -39,12 +41,30 @@ export async function tryCalls(url: string, creds: ClientCredentials, host: stri
         throw e;
       }
     };
+    const session = async () => {
+      const ac = new AbortController();
+      const requests = createWritableIterable<AgentMessage>();
+      requests.write(create(AgentMessageSchema, { kind: { case: "subscribe", value: { host, agentVersion: "call-as" } } })).catch(() => {});
+      try {
+        for await (const m of client.agentSession(requests, { signal: ac.signal })) {
+          if (m.kind.case !== "update") continue;
+          ac.abort(); // the first update came: in session
+          return;
+        }
+      } catch (e) {
+        if (ac.signal.aborted) return;
+        throw e;
+      } finally {
+        requests.close();
+      }
+    };
     return {
       ListPaths: await attempt(() => client.listPaths({})),
       ListIntents: await attempt(() => client.listIntents({})),
       ApplyIntents: await attempt(() => client.applyIntents({ intents: [], allowRemoveAll: true, baseRevision: 999_999_999n, filename: "call-as" })),
       Subscribe: await attempt(subscribe),
       ReportStatus: await attempt(() => client.reportStatus({ host, generation: "", appliedVersion: 0n, reportedAt: new Date().toISOString() })),
+      AgentSession: await attempt(session),
     };
   } finally {
     sessionManager.abort();

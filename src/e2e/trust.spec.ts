@@ -103,7 +103,7 @@ test("an app on a host, without credentials, cannot read a key, list, apply, sub
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { uid: number; calls: Record<string, string>; files: Record<string, string> };
   assert.notEqual(out.uid, 0, "lab apps do not run as root");
-  assert.deepEqual(out.calls, { ListPaths: "Unauthenticated", ListIntents: "Unauthenticated", ApplyIntents: "Unauthenticated", Subscribe: "Unauthenticated", ReportStatus: "Unauthenticated" });
+  assert.deepEqual(out.calls, { ListPaths: "Unauthenticated", ListIntents: "Unauthenticated", ApplyIntents: "Unauthenticated", Subscribe: "Unauthenticated", ReportStatus: "Unauthenticated", AgentSession: "Unauthenticated" });
   for (const f of secrets) assert.equal(out.files[f], "EACCES", `${f} is out of an app's reach`);
   // The CLI too, as that app: the lab's admin config is not readable to it, and the controller refuses it.
   const apply = await labExecCapture("h1", { app: "intruder", command: [process.execPath, CLI, "apply", "-f", EXAMPLE("intents-changed.yaml"), "--controller", LAB_CONTROLLER_URL] });
@@ -115,9 +115,10 @@ test("an agent certificate acts for its own host only, and is no operator", { sk
   const own = credentialPaths(LAB_PKI_DIR, "agent", "h1");
   const creds: ClientCredentials = { ca, cert: readFileSync(own.cert, "utf8"), key: readFileSync(own.key, "utf8") };
   const asH2 = await tryCalls(LAB_CONTROLLER_URL, creds, "h2");
-  assert.deepEqual(asH2, { ListPaths: "PermissionDenied", ListIntents: "PermissionDenied", ApplyIntents: "PermissionDenied", Subscribe: "PermissionDenied", ReportStatus: "PermissionDenied" });
+  assert.deepEqual(asH2, { ListPaths: "PermissionDenied", ListIntents: "PermissionDenied", ApplyIntents: "PermissionDenied", Subscribe: "PermissionDenied", ReportStatus: "PermissionDenied", AgentSession: "PermissionDenied" });
   const asH1 = await tryCalls(LAB_CONTROLLER_URL, creds, "h1");
   assert.equal(asH1.Subscribe, "ok", "h1's certificate subscribes as h1");
+  assert.equal(asH1.AgentSession, "ok", "h1's certificate opens a session as h1");
   const log = readFileSync(join(LOG_DIR, "controller.log"), "utf8");
   assert.match(log, /Subscribe.*h2|h2.*Subscribe/, "the refusal is logged");
 });
@@ -142,6 +143,7 @@ test("a viewer lists but cannot apply; an admin token applies; both through `cai
   });
   assert.equal(calls.ApplyIntents, "Aborted", "an admin's apply gets past authorisation to the revision check");
   assert.equal(calls.Subscribe, "PermissionDenied", "an operator is no agent");
+  assert.equal(calls.AgentSession, "PermissionDenied", "an operator opens no agent session");
 });
 
 test("expired and revoked credentials are refused, while the controller keeps running", { skip }, async () => {

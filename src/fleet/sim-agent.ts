@@ -7,7 +7,6 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ControllerLink, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "../agent/controller-link.js";
 import { DesiredRules } from "../agent/desired-rules.js";
 import { realClock } from "../agent/clock.js";
-import { reportStatus } from "../api/client.js";
 import type { ClientCredentials } from "../api/credentials.js";
 import { pathUpdateToProto } from "../api/convert.js";
 import { PathUpdateSchema } from "../api/gen/cairn/v1/cairn_pb.js";
@@ -156,7 +155,7 @@ export class SimAgent {
       const acks = this.unacked.splice(0);
       const view = this.view(acks.length === 0);
       try {
-        await reportStatus(this.link.client(), view, { timeoutMs: REPORT_TIMEOUT_MS });
+        await this.link.report(view, REPORT_TIMEOUT_MS);
         const ackedAt = wallNow();
         for (const a of acks) this.o.onUpdate({ ...a, ackedAt });
       } catch (e) {

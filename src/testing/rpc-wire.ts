@@ -45,11 +45,11 @@ export class WireClient {
   close(): void {}
 
   /**
-   * Calls `method` with `body` as the request: for Connect unary the body as is; for Connect
+   * Calls `method` with `body` as the request (a stream of requests: that one message): for Connect unary the body as is; for Connect
    * streams and gRPC inside one envelope unless `raw`. Within `timeoutMs` or it is a hang.
    */
   call(method: DescMethod, protocol: WireProtocol, body: Uint8Array, opts: { raw?: boolean; timeoutMs?: number; quietOk?: boolean } = {}): Promise<WireOutcome> {
-    const streaming = method.methodKind === "server_streaming";
+    const streaming = method.methodKind !== "unary";
     const path = `/${method.parent.typeName}/${method.name}`;
     const json = protocol === "connect-json";
     const contentType = protocol === "grpc" ? "application/grpc+proto" : streaming ? `application/connect+${json ? "json" : "proto"}` : `application/${json ? "json" : "proto"}`;
