@@ -135,6 +135,7 @@ program
   .option("--hold-down <duration>", "the controller's --hold-down (default 1s)", durationMs("--hold-down"))
   .option("--connect-concurrency <n>", "agents per worker connecting at once (default 100)", wholeNumber("--connect-concurrency"))
   .option("--keepalive-timeout <duration>", "HTTP/2 PING timeout of the controller and the agents (default 5s, theirs): thousands of agents per worker process answer late when it is busy", durationMs("--keepalive-timeout"))
+  .option("--reports-as <how>", "agents' reports as messages on their sessions (the agent's way) or as a ReportStatus call each (to compare; default messages)")
   .option("--pki-dir <dir>", "credential directory, kept between runs (default: per host count under the temp dir)")
   .option("--timeout <duration>", "give up a phase after this long (default 300s)", durationMs("--timeout"))
   .option("--first-update-within <duration>", "an event that brings no agent an update within this long moves nobody (default 90s; a 10,000-agent fleet on 2 cores needs longer)", durationMs("--first-update-within"))
@@ -143,12 +144,14 @@ program
   .option("--kill-leader", "with --replicas: kill the computing replica (SIGKILL) 20 ms after the link failure, and check that no agent is left on a stale version")
   .option("--json", "machine-readable output")
   .action(
-    run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; keepaliveTimeout?: number; firstUpdateWithin?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; json?: boolean }) => {
+    run(async (o: { graph?: string; hosts?: number; rules?: number; workers?: number; attach?: string; seed?: number; holdDown?: number; keepaliveTimeout?: number; firstUpdateWithin?: number; connectConcurrency?: number; pkiDir?: string; timeout?: number; fullRecompute?: boolean; reportsAs?: string; json?: boolean }) => {
       if (o.attach !== undefined && o.attach !== "round-robin" && o.attach !== "random") throw new InvalidArgumentError(`--attach takes round-robin or random, got "${o.attach}"`);
-      const { holdDown, keepaliveTimeout, firstUpdateWithin, timeout, attach, ...rest } = o;
+      if (o.reportsAs !== undefined && o.reportsAs !== "messages" && o.reportsAs !== "calls") throw new InvalidArgumentError(`--reports-as takes messages or calls, got "${o.reportsAs}"`);
+      const { holdDown, keepaliveTimeout, firstUpdateWithin, timeout, attach, reportsAs, ...rest } = o;
       return (await import("../fleet/command.js")).fleetSimCommand({
         ...rest,
         ...(attach ? { attach: attach as "round-robin" | "random" } : {}),
+        ...(reportsAs ? { reportsAs: reportsAs as "messages" | "calls" } : {}),
         ...(holdDown !== undefined ? { holdDownMs: holdDown } : {}),
         ...(keepaliveTimeout !== undefined ? { keepaliveTimeoutMs: keepaliveTimeout } : {}),
         ...(timeout !== undefined ? { timeoutMs: timeout } : {}),

@@ -8,7 +8,7 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 export function formatFleet(r: FleetResult): string {
   const c = r.controller;
   const lines = [
-    `fleet: ${r.graph} (${r.routers} routers, ${r.links} links), ${r.hosts} hosts, ${r.rules} rules in ${r.intents} intents, ${r.workers} worker processes${r.replicas > 1 ? `, the controller as ${r.replicas} replicas on etcd (figures: ${r.takeoverMs !== undefined ? "the second replica's" : "the leader's"})` : ""}`,
+    `fleet: ${r.graph} (${r.routers} routers, ${r.links} links), ${r.hosts} hosts, ${r.rules} rules in ${r.intents} intents, ${r.workers} worker processes${r.reportsAs === "calls" ? " (reports as a call each)" : ""}${r.replicas > 1 ? `, the controller as ${r.replicas} replicas on etcd (figures: ${r.takeoverMs !== undefined ? "the second replica's" : "the leader's"})` : ""}`,
     ...(r.takeoverMs !== undefined ? [`  leader killed (SIGKILL) 20 ms after the link failure: the next took over ${r.takeoverMs} ms after the kill`] : []),
     `  agents on a stale version after the last event: ${r.staleAgents}`,
     `  credentials: ${r.credentials.issued > 0 ? `${r.credentials.issued} agent certificates issued in ${(r.credentials.issuedMs / 1000).toFixed(1)} s` : "cached"}`,

@@ -1,9 +1,9 @@
 // Messages between the fleet simulator's orchestrator and its worker processes (IPC, JSON).
-import type { UpdateRecord } from "./sim-agent.js";
+import type { ReportsAs, UpdateRecord } from "./sim-agent.js";
 
 export type ToWorker =
   /** urls: every controller replica (url first); agent i starts with the i-th (mod K) and moves on along them. */
-  | { type: "start"; url: string; urls?: string[]; caPem: string; agentDir: string; hosts: string[]; probeVerdictMs: number; keepaliveTimeoutMs: number; connectConcurrency: number }
+  | { type: "start"; url: string; urls?: string[]; caPem: string; agentDir: string; hosts: string[]; probeVerdictMs: number; keepaliveTimeoutMs: number; connectConcurrency: number; reportsAs: ReportsAs }
   /** The failed elements now (the whole set: level-triggered). */
   | { type: "network"; links: string[]; routers: string[] }
   | { type: "usage" }

@@ -18,7 +18,7 @@ import { fleetCredentials } from "./credentials.js";
 import { cpuShare, sampleProc, type ProcSample } from "./proc-stats.js";
 import { spread, type Spread } from "./stats.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
-import { wallNow, type UpdateRecord } from "./sim-agent.js";
+import { wallNow, type ReportsAs, type UpdateRecord } from "./sim-agent.js";
 import { startEtcd, type EtcdFixture } from "../controller/replicas/etcd-fixture.js";
 
 export interface FleetOptions {
@@ -34,6 +34,8 @@ export interface FleetOptions {
   probeVerdictMs: number;
   /** HTTP/2 PING timeout of the controller (--keepalive-timeout) and of the simulated agents (ms). */
   keepaliveTimeoutMs: number;
+  /** Reports as messages on each agent's session (the agent's way), or as a call each (to compare). */
+  reportsAs: ReportsAs;
   /** Agents per worker waiting for their first update at once. */
   connectConcurrency: number;
   /** Credential cache directory; default per N under the temp dir. */
@@ -62,6 +64,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, "log"> = {
   probeVerdictMs: 30,
   keepaliveTimeoutMs: DEFAULT_AGENT_KEEPALIVE.timeoutMs,
   connectConcurrency: 100,
+  reportsAs: "messages",
   timeoutMs: 300_000,
   firstUpdateWithinMs: 90_000,
 };
@@ -91,6 +94,7 @@ export interface FleetResult {
   rules: number;
   intents: number;
   workers: number;
+  reportsAs: ReportsAs;
   /** Controller replicas on etcd (1: the single process); the controller figures are the leader's. */
   replicas: number;
   /** --kill-leader: when the next leader took over after the kill (ms), from its log. */
@@ -307,6 +311,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         probeVerdictMs: o.probeVerdictMs,
         keepaliveTimeoutMs: o.keepaliveTimeoutMs,
         connectConcurrency: o.connectConcurrency,
+        reportsAs: o.reportsAs,
       } satisfies ToWorker),
     );
     const synced = new Map<string, UpdateRecord>();
@@ -472,6 +477,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       rules: fleet.rules,
       intents: fleet.intents.length,
       workers: o.workers,
+      reportsAs: o.reportsAs,
       replicas,
       ...(takeoverMs !== undefined ? { takeoverMs } : {}),
       staleAgents,

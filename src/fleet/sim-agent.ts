@@ -7,6 +7,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ControllerLink, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "../agent/controller-link.js";
 import { DesiredRules } from "../agent/desired-rules.js";
 import { realClock } from "../agent/clock.js";
+import { reportStatus } from "../api/client.js";
 import type { ClientCredentials } from "../api/credentials.js";
 import { pathUpdateToProto } from "../api/convert.js";
 import { PathUpdateSchema } from "../api/gen/cairn/v1/cairn_pb.js";
@@ -68,6 +69,9 @@ export function crosses(p: { routers: string[]; links: string[] }, net: Network)
   return p.links.some((l) => net.links.has(l)) || p.routers.some((r) => net.routers.has(r));
 }
 
+/** How reports reach the controller: messages on the agent's session (as the agent does), or a ReportStatus call each (as before AgentSession, to compare). */
+export type ReportsAs = "messages" | "calls";
+
 export interface SimAgentOptions {
   url: string;
   /** Every replica's URL (url first), when the controller runs as replicas. */
@@ -79,6 +83,7 @@ export interface SimAgentOptions {
   probeVerdictMs: number;
   /** The agent's keepalive PING timeout (ms). */
   keepaliveTimeoutMs: number;
+  reportsAs: ReportsAs;
   onUpdate: (r: UpdateRecord) => void;
   /** An update arrived (before it is applied and acknowledged). */
   onReceived?: () => void;
@@ -155,7 +160,8 @@ export class SimAgent {
       const acks = this.unacked.splice(0);
       const view = this.view(acks.length === 0);
       try {
-        await this.link.report(view, REPORT_TIMEOUT_MS);
+        if (this.o.reportsAs === "calls") await reportStatus(this.link.client(), view, { timeoutMs: REPORT_TIMEOUT_MS });
+        else await this.link.report(view, REPORT_TIMEOUT_MS);
         const ackedAt = wallNow();
         for (const a of acks) this.o.onUpdate({ ...a, ackedAt });
       } catch (e) {

@@ -56,6 +56,7 @@ function start(m: Extract<ToWorker, { type: "start" }>): void {
           network: () => network,
           probeVerdictMs: m.probeVerdictMs,
           keepaliveTimeoutMs: m.keepaliveTimeoutMs,
+          reportsAs: m.reportsAs,
           onUpdate: (r) => {
             records.push(r);
             later();
