@@ -162,5 +162,12 @@ test("a session must subscribe first, to a known host, and reports only for that
     const refused = other.got.find((m) => m.kind.case === "reportRefused")!.kind.value as { code: string; message: string };
     assert.deepEqual(refused, { $typeName: "cairn.v1.ReportRefusal", code: "invalid_argument", message: `the report names host "h2", but this session is host "h1"'s` });
     assert.equal((await getPaths(url, {}, ["h2"])).hosts[0]!.report, undefined, "nothing of it was kept");
+
+    // A field this controller does not know, deep in a report: the session ends, naming where.
+    const m = create(AgentMessageSchema, { kind: { case: "report", value: agentReportToProto(report()) } });
+    m.kind.value!.$unknown = [{ no: 99, wireType: 0, data: new Uint8Array([1]) }];
+    const unknownField = await rawSession(url, [subscribe("h1"), m]);
+    assert.equal(unknownField.error?.code, Code.InvalidArgument);
+    assert.equal(unknownField.error?.rawMessage, "unknown field number 99 (wire type 0) in cairn.v1.AgentReport at report: this controller does not know it; nothing was done");
   });
 });

@@ -73,6 +73,8 @@ export function rememberingValid(valid: (s: string) => boolean, max = 1 << 16): 
 }
 
 const isAddress = rememberingValid((sid) => parseAddress(sid) !== null);
+/** Whether a string is an IP prefix, remembered (every report names its host's prefixes again). */
+export const isPrefix = rememberingValid((p) => parseIpPrefix(p) !== null);
 
 function pathProblem(p: PathHealthView, at: string, routers: Set<string>, links: Map<string, { a: string; b: string }>): string | null {
   const L = PATH_REPORT_LIMITS;
@@ -103,7 +105,7 @@ function pathProblem(p: PathHealthView, at: string, routers: Set<string>, links:
     const where = `${at}.uses[${j}]`;
     if (u.rule === "") return `${where}.rule is empty`;
     if (u.rule.length > L.keyChars) return `${where}.rule is ${u.rule.length} characters long; at most ${L.keyChars}`;
-    if (!parseIpPrefix(u.prefix)) return `${where}.prefix: ${quote(u.prefix)} is not an IP prefix`;
+    if (!isPrefix(u.prefix)) return `${where}.prefix: ${quote(u.prefix)} is not an IP prefix`;
     const k = `${u.rule} ${u.prefix} ${u.role}`;
     if (uses.has(k)) return `${where}: rule ${u.rule}, target ${u.prefix}, ${u.role} is listed twice`;
     uses.add(k);

@@ -18,24 +18,39 @@ interface Counts {
   up: number;
   /** Hosts with down or degraded paths crossing the element, with how many. */
   reporters: Map<string, number>;
-  paths: Set<ProbedPath>;
+  paths: Set<Slot>;
+}
+
+/**
+ * One probe stream of a host along one route: it stays in the sets of the elements it crosses while
+ * reports change only its state (a failure changes the state of thousands of paths, and those sets
+ * hold every path crossing a core link), and the latest report's path replaces `path`.
+ */
+interface Slot {
+  path: ProbedPath;
+  /** The distinct keys of the elements it crosses. */
+  keys: string[];
 }
 
 interface Entry {
   receivedMs: number;
-  paths: ProbedPath[];
+  slots: Slot[];
 }
 
+const sameRoute = (x: ProbedPath, y: ProbedPath) => x.routers.join(" ") === y.routers.join(" ") && x.links.join(" ") === y.links.join(" ");
+
 /** Two reports' paths of one host are the same paths (ids, in order) in the same states; the elements follow from the ids' routers and links. */
-function sameEvidence(a: readonly ProbedPath[], b: readonly ProbedPath[]): boolean {
+function sameEvidence(a: readonly Slot[], b: readonly ProbedPath[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
+    const x = a[i]!.path;
     const y = b[i]!;
-    if (x.id !== y.id || x.state !== y.state || x.routers.join(" ") !== y.routers.join(" ") || x.links.join(" ") !== y.links.join(" ")) return false;
+    if (x.id !== y.id || x.state !== y.state || !sameRoute(x, y)) return false;
   }
   return true;
 }
+
+const failingState = (p: ProbedPath) => p.state === "down" || p.state === "degraded";
 
 export class ProbedPathIndex {
   /** Hosts whose latest report has paths, in the order they were received (oldest first). */
@@ -52,21 +67,31 @@ export class ProbedPathIndex {
     const receivedMs = Date.parse(report.receivedAt);
     const paths = probedPaths([report], receivedMs, Number.POSITIVE_INFINITY);
     const had = this.byHost.get(report.host);
-    if (had && sameEvidence(had.paths, paths)) {
+    this.byHost.delete(report.host);
+    if (had && sameEvidence(had.slots, paths)) {
       // The same paths in the same states (most reports): only their times move, in place.
-      had.paths.forEach((p, i) => (p.sinceMs = paths[i]!.sinceMs));
-      this.byHost.delete(report.host);
-      this.byHost.set(report.host, { receivedMs, paths: had.paths });
+      had.slots.forEach((s, i) => (s.path.sinceMs = paths[i]!.sinceMs));
+      this.byHost.set(report.host, { receivedMs, slots: had.slots });
       return;
     }
-    this.drop(report.host);
-    if (paths.length === 0) return;
-    this.byHost.set(report.host, { receivedMs, paths });
+    // A path the host had along the same route keeps its slot and changes state; the rest come and go.
+    const kept = new Map<string, Slot>();
+    for (const s of had?.slots ?? []) kept.set(s.path.id, s);
     const base = this.ordinal.get(report.host)! * 2 ** 20;
-    paths.forEach((p, i) => {
+    const slots = paths.map((p, i) => {
+      let s = kept.get(p.id);
+      if (s && sameRoute(s.path, p)) {
+        kept.delete(p.id);
+        this.restate(s, p);
+      } else {
+        s = { path: p, keys: [...new Set(p.elements.map(elementKey))] };
+        this.add(s);
+      }
       this.rank.set(p, base + i);
-      this.add(p);
+      return s;
     });
+    for (const s of kept.values()) this.remove(s);
+    if (slots.length > 0) this.byHost.set(report.host, { receivedMs, slots });
   }
 
   /** Drops the paths of reports older than staleAfterMs at nowMs (they are no evidence). */
@@ -98,7 +123,7 @@ export class ProbedPathIndex {
 
   /** The indexed paths crossing an element (by key), in no particular order. */
   crossing(key: string): ProbedPath[] {
-    return [...(this.byElement.get(key)?.paths ?? [])];
+    return [...(this.byElement.get(key)?.paths ?? [])].map((s) => s.path);
   }
 
   /** evidenceOf() of every indexed path, for one element; undefined when no path in a known state crosses it. */
@@ -110,45 +135,62 @@ export class ProbedPathIndex {
 
   /** Every indexed path, in the order a full evaluation would read them. */
   paths(): ProbedPath[] {
-    return [...this.byHost.values()].flatMap((e) => e.paths).sort((a, b) => this.rank.get(a)! - this.rank.get(b)!);
+    return [...this.byHost.values()].flatMap((e) => e.slots.map((s) => s.path)).sort((a, b) => this.rank.get(a)! - this.rank.get(b)!);
   }
 
   private drop(host: string): void {
     const e = this.byHost.get(host);
     if (!e) return;
     this.byHost.delete(host);
-    for (const p of e.paths) {
-      this.rank.delete(p);
-      this.remove(p);
-    }
+    for (const s of e.slots) this.remove(s);
   }
 
-  private add(p: ProbedPath): void {
-    if (p.state === "down" || p.state === "degraded") this.failing[p.state].add(p);
-    for (const k of new Set(p.elements.map(elementKey))) {
+  private add(s: Slot): void {
+    const p = s.path;
+    if (failingState(p)) this.failing[p.state as "down" | "degraded"].add(p);
+    for (const k of s.keys) {
       let c = this.byElement.get(k);
       if (!c) this.byElement.set(k, (c = { down: 0, degraded: 0, up: 0, reporters: new Map(), paths: new Set() }));
-      c.paths.add(p);
-      if (p.state === "unknown") continue;
-      c[p.state]++;
-      if (p.state !== "up") c.reporters.set(p.host, (c.reporters.get(p.host) ?? 0) + 1);
+      c.paths.add(s);
+      this.count(c, p, 1);
     }
   }
 
-  private remove(p: ProbedPath): void {
-    if (p.state === "down" || p.state === "degraded") this.failing[p.state].delete(p);
-    for (const k of new Set(p.elements.map(elementKey))) {
+  private remove(s: Slot): void {
+    const p = s.path;
+    this.rank.delete(p);
+    if (failingState(p)) this.failing[p.state as "down" | "degraded"].delete(p);
+    for (const k of s.keys) {
       const c = this.byElement.get(k)!;
-      c.paths.delete(p);
-      if (p.state !== "unknown") {
-        c[p.state]--;
-        if (p.state !== "up") {
-          const n = c.reporters.get(p.host)! - 1;
-          if (n === 0) c.reporters.delete(p.host);
-          else c.reporters.set(p.host, n);
-        }
-      }
+      c.paths.delete(s);
+      this.count(c, p, -1);
       if (c.paths.size === 0) this.byElement.delete(k);
     }
+  }
+
+  /** The slot's path is now `p`: the same route, maybe in another state. */
+  private restate(s: Slot, p: ProbedPath): void {
+    const was = s.path;
+    this.rank.delete(was);
+    if (failingState(was)) this.failing[was.state as "down" | "degraded"].delete(was);
+    if (failingState(p)) this.failing[p.state as "down" | "degraded"].add(p);
+    if (was.state !== p.state) {
+      for (const k of s.keys) {
+        const c = this.byElement.get(k)!;
+        this.count(c, was, -1);
+        this.count(c, p, 1);
+      }
+    }
+    s.path = p;
+  }
+
+  /** Counts `p` in (+1) or out of (-1) an element's states and reporters. */
+  private count(c: Counts, p: ProbedPath, by: 1 | -1): void {
+    if (p.state === "unknown") return;
+    c[p.state] += by;
+    if (p.state === "up") return;
+    const n = (c.reporters.get(p.host) ?? 0) + by;
+    if (n === 0) c.reporters.delete(p.host);
+    else c.reporters.set(p.host, n);
   }
 }

@@ -1,9 +1,8 @@
 // Agents' reports: checked against bounds at the edge, then the latest one per host kept in memory
 // (one per topology host, so memory is bounded by the topology).
 import type { AgentReportView, ReceivedReportView } from "../api/types.js";
-import { parseIpPrefix } from "../core/ip.js";
 import type { Topology } from "../core/model.js";
-import { isRfc3339, pathReportProblem, rememberingValid } from "./path-reports.js";
+import { isPrefix, isRfc3339, pathReportProblem } from "./path-reports.js";
 
 export const REPORT_LIMITS = {
   /** Rule reports beyond the host's current rule count: an agent may still hold a larger, older rule set. */
@@ -23,8 +22,6 @@ export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
 /** Why `report` is out of bounds for a host that holds `ruleCount` rules, or its probed paths do not fit
  *  `topology`; null when it is fine. */
-const isPrefix = rememberingValid((p) => parseIpPrefix(p) !== null);
-
 export function reportProblem(report: AgentReportView, ruleCount: number, topology: Topology): string | null {
   const L = REPORT_LIMITS;
   const long = (what: string, s: string, max: number) => (s.length > max ? `${what} is ${s.length} characters long; at most ${max}` : null);
