@@ -333,8 +333,16 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       routeProblems = problems;
     }
     writeStatus();
-    // A new version applied is the controller's acknowledgement: at once, not after the coalescing wait.
-    scheduleReport(newVersion ? 0 : 100);
+    // A new version applied is acknowledged at once; the report that describes it follows the coalescing wait.
+    if (newVersion) acknowledge();
+    scheduleReport();
+  }
+
+  function acknowledge(): void {
+    const generation = store.generation;
+    if (!link?.connected || generation === null) return;
+    const ack = { generation, appliedVersion, topologyRevision: appliedRevisions.topology, intentsRevision: appliedRevisions.intents };
+    link.ack(ack, 5_000).catch((e: unknown) => log(`cannot acknowledge v${ack.appliedVersion}: ${errorText(e)}; the next report does`));
   }
 
   let reportPending: Timer | null = null;

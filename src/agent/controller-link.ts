@@ -1,7 +1,7 @@
 // The agent's connection to the controller: one long-lived AgentSession stream over HTTP/2 (gRPC)
 // that carries the host's updates one way and the agent's reports the other, reconnecting with
 // backoff, watched by HTTP/2 PINGs.
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createWritableIterable, type WritableIterable } from "@connectrpc/connect/protocol";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
@@ -111,20 +111,33 @@ export class ControllerLink {
    * when the session ends first, or after `timeoutMs`.
    */
   report(report: AgentReportView, timeoutMs: number): Promise<ReportAckView> {
+    return this.send({ kind: { case: "report", value: agentReportToProto(report) } }, "report", timeoutMs);
+  }
+
+  /**
+   * Acknowledges the rules the datapath now holds, ahead of the report that describes them: the
+   * controller counts its pushes up to `ack.appliedVersion` as applied. Answered as a report.
+   */
+  ack(ack: { generation: string; appliedVersion: bigint; topologyRevision: number; intentsRevision: number }, timeoutMs: number): Promise<ReportAckView> {
+    const value = { generation: ack.generation, appliedVersion: ack.appliedVersion, topologyRevision: BigInt(ack.topologyRevision), intentsRevision: BigInt(ack.intentsRevision) };
+    return this.send({ kind: { case: "ack", value } }, "acknowledgement", timeoutMs);
+  }
+
+  private send(message: MessageInitShape<typeof AgentMessageSchema>, what: string, timeoutMs: number): Promise<ReportAckView> {
     const s = this.session;
     if (!s) return Promise.reject(new ConnectError("not connected to the controller", Code.Unavailable));
     return new Promise<ReportAckView>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => settle(() => reject(new ConnectError(`the controller did not answer the report within ${timeoutMs} ms`, Code.DeadlineExceeded))), timeoutMs);
+      const timer = setTimeout(() => settle(() => reject(new ConnectError(`the controller did not answer the ${what} within ${timeoutMs} ms`, Code.DeadlineExceeded))), timeoutMs);
       const settle = (f: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         f();
       };
-      // A report that timed out keeps its place: the answers come in order.
+      // A message that timed out keeps its place: the answers come in order.
       s.pending.push({ resolve: (a) => settle(() => resolve(a)), reject: (e) => settle(() => reject(e)) });
-      s.requests.write(create(AgentMessageSchema, { kind: { case: "report", value: agentReportToProto(report) } })).catch(() => {
+      s.requests.write(create(AgentMessageSchema, message)).catch(() => {
         // The session ended before the report went out: ending it rejects every pending report.
       });
     });
@@ -248,7 +261,7 @@ export class ControllerLink {
     if (!s) return;
     this.session = null;
     s.requests.close();
-    for (const p of s.pending.splice(0)) p.reject(new ConnectError(`the session ended before the controller answered the report: ${reason}`, Code.Unavailable));
+    for (const p of s.pending.splice(0)) p.reject(new ConnectError(`the session ended before the controller answered: ${reason}`, Code.Unavailable));
   }
 
   async stop(): Promise<void> {

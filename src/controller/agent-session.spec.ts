@@ -9,11 +9,12 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { ControllerLink, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "../agent/controller-link.js";
 import { realClock } from "../agent/clock.js";
 import { agentReportToProto } from "../api/convert.js";
-import { getPaths } from "../api/client.js";
+import { createOperatorClient, getPaths } from "../api/client.js";
+import { applyIntentsText } from "../api/apply-file.js";
 import { AgentMessageSchema, CairnService, type AgentMessage, type ControllerMessage } from "../api/gen/cairn/v1/cairn_pb.js";
 import type { AgentReportView, PathUpdateView } from "../api/types.js";
 import { startController, type ControllerOptions } from "./server.js";
-import { collectingLog, sleep, testIntents, testTopology, waitFor } from "./testing.js";
+import { collectingLog, INTENTS_V2, sleep, testIntents, testTopology, waitFor } from "./testing.js";
 
 const topology = testTopology();
 
@@ -84,6 +85,26 @@ test("a session carries the snapshot, then answers each report in order with the
   });
 });
 
+test("an ack on the session acknowledges the pushes up to its version, without a report", async () => {
+  await withController({}, async (url) => {
+    const { l, updates } = link(url);
+    const op = createOperatorClient(url);
+    try {
+      await waitFor("the snapshot", () => updates.length > 0 && l.connected, 5_000);
+      await applyIntentsText(op, INTENTS_V2, "v2.yaml");
+      const v2 = await waitFor("v2", () => updates.find((u) => u.version === 2n), 5_000);
+      assert.deepEqual(await l.ack({ generation: "g1", appliedVersion: 2n, topologyRevision: v2.topologyRevision, intentsRevision: v2.intentsRevision }, 5_000), { generation: "g1", version: 2, topologyRevision: 1, intentsRevision: 2 });
+      const acks = (await op.listEvents()).events.flatMap((e) => (e.type === "ack" ? [[e.host, e.version]] : []));
+      assert.deepEqual(acks, [["h1", 2]]);
+      assert.equal((await getPaths(url, {}, ["h1"])).hosts[0]!.report, undefined, "an ack is no report");
+      await assert.rejects(l.ack({ generation: "g".repeat(200), appliedVersion: 2n, topologyRevision: 1, intentsRevision: 2 }, 5_000), /^.*ack from h1: generation is 200 characters long; at most 128$/);
+    } finally {
+      op.close();
+      await l.stop();
+    }
+  });
+});
+
 test("a session's request stream is not a body: idle past the body timeout and more bytes than may be in flight, it stays open", async () => {
   await withController({ limits: { requestBodyTimeoutMs: 300, maxInflightRequestBytes: 1024 * 1024 } }, async (url) => {
     const { l, updates, states } = link(url);
@@ -107,7 +128,7 @@ test("a session's single message is bounded by the request size limit", async ()
       assert.equal((await l.report(bulky(20), 5_000)).version, 1, "20 KiB passes");
       await assert.rejects(l.report(bulky(60), 5_000), (e: unknown) => {
         assert.ok(e instanceof ConnectError && e.code === Code.Unavailable, String(e));
-        assert.match(e.rawMessage, /session ended .*request too large: its message envelope announces [\d.]+ KiB .*at most 32 KiB per request \(--max-request-bytes\)/);
+        assert.match(e.rawMessage, /session ended before the controller answered: .*request too large: its message envelope announces [\d.]+ KiB .*at most 32 KiB per request \(--max-request-bytes\)/);
         return true;
       });
     } finally {
@@ -153,7 +174,7 @@ test("a session must subscribe first, to a known host, and reports only for that
 
     const twice = await rawSession(url, [subscribe("h1"), subscribe("h1")]);
     assert.equal(twice.error?.code, Code.InvalidArgument);
-    assert.equal(twice.error?.rawMessage, "AgentSession: after subscribe an agent sends reports only, not subscribe");
+    assert.equal(twice.error?.rawMessage, "AgentSession: after subscribe an agent sends reports and acks only, not subscribe");
 
     const other = await rawSession(url, [subscribe("h1"), reportMessage(report({ host: "h2" })), reportMessage(report())]);
     assert.equal(other.error, null, "a report for another host is refused, the session goes on");

@@ -9,6 +9,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   ControllerMessageSchema,
+  type Acknowledgement,
   type AgentMessage,
   type AgentReport,
   type ControllerMessage,
@@ -23,6 +24,8 @@ export interface SessionHandlers {
   subscribe(req: SubscribeRequest, signal: AbortSignal): AsyncIterable<PathUpdate>;
   /** ReportStatus: a ConnectError refuses this report only. */
   report(req: AgentReport): Promise<ReportStatusResponse>;
+  /** An acknowledgement without a report: as a report's applied version counts. */
+  ack(host: string, req: Acknowledgement): ReportStatusResponse;
 }
 
 type Outgoing = MessageInitShape<typeof ControllerMessageSchema>;
@@ -65,10 +68,14 @@ export async function* runAgentSession(requests: AsyncIterable<AgentMessage>, ha
       const r = await reader.next();
       if (r.done || closed) return;
       const m = r.value;
-      if (m.kind.case !== "report") {
-        throw new ConnectError(`AgentSession: after subscribe an agent sends reports only, not ${m.kind.case ?? "an empty message"}`, Code.InvalidArgument);
+      if (m.kind.case !== "report" && m.kind.case !== "ack") {
+        throw new ConnectError(`AgentSession: after subscribe an agent sends reports and acks only, not ${m.kind.case ?? "an empty message"}`, Code.InvalidArgument);
       }
       try {
+        if (m.kind.case === "ack") {
+          await send({ kind: { case: "reportStatus", value: handlers.ack(host, m.kind.value) } });
+          continue;
+        }
         if (m.kind.value.host !== host) {
           throw new ConnectError(`the report names host ${quote(m.kind.value.host)}, but this session is host ${quote(host)}'s`, Code.InvalidArgument);
         }

@@ -2,7 +2,7 @@
 // transport that carries it (server.ts).
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
-import { CairnService, type AgentReport, type PathUpdate, type ReportStatusResponse, type SubscribeRequest } from "../api/gen/cairn/v1/cairn_pb.js";
+import { CairnService, type Acknowledgement, type AgentReport, type PathUpdate, type ReportStatusResponse, type SubscribeRequest } from "../api/gen/cairn/v1/cairn_pb.js";
 import { runAgentSession } from "./agent-session.js";
 import {
   agentReportFromProto,
@@ -18,7 +18,7 @@ import type { AgentReportView, LinksView, PathsView, ReceivedReportView } from "
 import { HubClosedError } from "./hub.js";
 import type { HubSource, SubscriberInfo, SubscriptionHub } from "./hub.js";
 import type { Intent, Topology } from "../core/model.js";
-import { MAX_REQUEST_BYTES, reportProblem } from "./reports.js";
+import { MAX_REQUEST_BYTES, REPORT_LIMITS, reportProblem } from "./reports.js";
 import type { ReportStore } from "./reports.js";
 import type { HostDelta } from "./state.js";
 import { EventRingClosedError, type EventLog } from "./events.js";
@@ -148,7 +148,22 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
     pushes.reported(report.host, report.generation, report.appliedVersion);
     await liveliness.reported(previous, received);
     // The version after whatever this report set off.
-    const now = state.snapshot(req.host);
+    return versionOf(req.host);
+  }
+
+  /** An acknowledgement on a session (whose subscription checked the host): counts as a report's applied version. */
+  function takeAck(host: string, ack: Acknowledgement): ReportStatusResponse {
+    if (ack.generation.length > REPORT_LIMITS.generationChars) {
+      throw new ConnectError(`ack from ${host}: generation is ${ack.generation.length} characters long; at most ${REPORT_LIMITS.generationChars}`, Code.InvalidArgument);
+    }
+    if (ack.appliedVersion > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConnectError(`ack from ${host}: applied_version ${ack.appliedVersion} is no version this controller sent`, Code.InvalidArgument);
+    pushes.reported(host, ack.generation, Number(ack.appliedVersion));
+    return versionOf(host);
+  }
+
+  /** The host's version now, as the answer to a report or an ack. */
+  function versionOf(host: string): ReportStatusResponse {
+    const now = state.snapshot(host);
     return reportAckToProto({ generation: state.generation, version: Number(now?.version ?? 0n), topologyRevision: now?.topologyRevision ?? 0, intentsRevision: now?.intentsRevision ?? 0 });
   }
 
@@ -162,7 +177,11 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         agentSession(requests, ctx) {
-          return runAgentSession(requests, { subscribe: (req, signal) => feed(req, ctx, "AgentSession", signal), report: (req) => takeReport(req, ctx, "AgentSession") }, ctx.signal);
+          return runAgentSession(
+            requests,
+            { subscribe: (req, signal) => feed(req, ctx, "AgentSession", signal), report: (req) => takeReport(req, ctx, "AgentSession"), ack: takeAck },
+            ctx.signal,
+          );
         },
 
         listIntents() {

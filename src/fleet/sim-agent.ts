@@ -143,7 +143,30 @@ export class SimAgent {
     if (outcome === "stale" || outcome === "resumed") return;
     this.o.onReceived?.();
     const bytes = toBinary(PathUpdateSchema, pathUpdateToProto(u)).length;
-    this.report({ host: this.o.host, version: Number(u.version), full: u.full, bytes, receivedAt, ackedAt: 0 });
+    const record = { host: this.o.host, version: Number(u.version), full: u.full, bytes, receivedAt, ackedAt: 0 };
+    // Calls: the acknowledging report (new paths unknown), as agents did before sessions.
+    if (this.o.reportsAs === "calls") this.report(record);
+    else this.acknowledge(record);
+  }
+
+  /** As the agent does on a session: an acknowledgement at once, then the report once the new paths' probes have their verdict. */
+  private acknowledge(record: UpdateRecord): void {
+    this.unacked.push(record);
+    this.sending = this.sending.then(async () => {
+      if (this.stopped) return;
+      const acks = this.unacked.splice(0);
+      const { topology, intents } = this.store.revisions;
+      try {
+        await this.link.ack({ generation: this.store.generation ?? "", appliedVersion: this.store.version, topologyRevision: topology, intentsRevision: intents }, REPORT_TIMEOUT_MS);
+        const ackedAt = wallNow();
+        for (const a of acks) this.o.onUpdate({ ...a, ackedAt });
+      } catch (e) {
+        this.o.onError(this.o.host, `ack: ${(e as Error).message}`);
+        this.unacked.unshift(...acks);
+        this.scheduleRetry();
+      }
+      this.scheduleVerdict();
+    });
   }
 
   private stateOf(p: ProbedPath, net: Network, verdict: boolean): PathState {
