@@ -68,7 +68,7 @@ program
   .option("--max-inflight-request-bytes <n>", "request bodies being read at once, all callers together (default 67108864)", wholeNumber("--max-inflight-request-bytes"))
   .option("--request-body-timeout <duration>", "time a request body has to arrive in full (default 30s)", durationMs("--request-body-timeout"))
   .option("--max-connections <n>", "connections at once per listen address (default 1024)", wholeNumber("--max-connections"))
-  .option("--max-concurrent-calls <n>", "unary calls answered at once, all connections together; the others wait their turn in arrival order (default 64)", wholeNumber("--max-concurrent-calls"))
+  .option("--max-concurrent-calls <n>", "unary calls and agents' session messages (reports, acks) handled at once, all connections together; the others wait their turn in arrival order (default 64)", wholeNumber("--max-concurrent-calls"))
   .option("--max-streams-per-connection <n>", "concurrent calls per HTTP/2 connection (default 100)", wholeNumber("--max-streams-per-connection"))
   .option("--max-header-bytes <n>", "size of a request's headers (default 16384)", wholeNumber("--max-header-bytes"))
   .option("--max-intents <n>", "intents in one apply or validate request (default 1000)", wholeNumber("--max-intents"))

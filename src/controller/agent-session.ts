@@ -18,6 +18,7 @@ import {
   type SubscribeRequest,
 } from "../api/gen/cairn/v1/cairn_pb.js";
 import { quote } from "../core/quote.js";
+import type { Turns } from "./turns.js";
 
 export interface SessionHandlers {
   /** Subscribe's checks (throwing refuses the session) and the host's updates until `signal` aborts. */
@@ -32,11 +33,12 @@ type Outgoing = MessageInitShape<typeof ControllerMessageSchema>;
 
 /**
  * Runs one session: the agent's first message must subscribe; the updates and the answers to its
- * reports (in the reports' order) go out as they come. Ends when the agent closes its side or
+ * reports (in the reports' order) go out as they come. Each report and ack is handled in its turn
+ * among `turns` (the controller's budget of calls and messages handled at once). Ends when the agent closes its side or
  * `signal` aborts; throws what ended it otherwise (a refused subscription, a message out of place,
  * an undecodable one, the feed's end).
  */
-export async function* runAgentSession(requests: AsyncIterable<AgentMessage>, handlers: SessionHandlers, signal: AbortSignal): AsyncGenerator<ControllerMessage> {
+export async function* runAgentSession(requests: AsyncIterable<AgentMessage>, handlers: SessionHandlers, signal: AbortSignal, turns?: Turns): AsyncGenerator<ControllerMessage> {
   const reader = requests[Symbol.asyncIterator]();
   const first = await reader.next();
   if (first.done) throw new ConnectError("AgentSession: the agent closed the session before its first message (subscribe)", Code.InvalidArgument);
@@ -71,20 +73,27 @@ export async function* runAgentSession(requests: AsyncIterable<AgentMessage>, ha
       if (m.kind.case !== "report" && m.kind.case !== "ack") {
         throw new ConnectError(`AgentSession: after subscribe an agent sends reports and acks only, not ${m.kind.case ?? "an empty message"}`, Code.InvalidArgument);
       }
+      // The handling takes a turn among every report and call at the controller; the answer goes out after it.
+      await turns?.take();
+      let answer: Outgoing;
       try {
-        if (m.kind.case === "ack") {
-          await send({ kind: { case: "reportStatus", value: handlers.ack(host, m.kind.value) } });
-          continue;
-        }
-        if (m.kind.value.host !== host) {
-          throw new ConnectError(`the report names host ${quote(m.kind.value.host)}, but this session is host ${quote(host)}'s`, Code.InvalidArgument);
-        }
-        await send({ kind: { case: "reportStatus", value: await handlers.report(m.kind.value) } });
+        answer = { kind: { case: "reportStatus", value: await answerTo(m) } };
       } catch (e) {
         if (!(e instanceof ConnectError)) throw e;
-        await send({ kind: { case: "reportRefused", value: { code: codeToString(e.code), message: e.rawMessage } } });
+        answer = { kind: { case: "reportRefused", value: { code: codeToString(e.code), message: e.rawMessage } } };
+      } finally {
+        turns?.release();
       }
+      await send(answer);
     }
+  };
+  const answerTo = async (m: AgentMessage): Promise<ReportStatusResponse> => {
+    if (m.kind.case === "ack") return handlers.ack(host, m.kind.value);
+    if (m.kind.case !== "report") throw new Error(`unreachable: ${m.kind.case}`);
+    if (m.kind.value.host !== host) {
+      throw new ConnectError(`the report names host ${quote(m.kind.value.host)}, but this session is host ${quote(host)}'s`, Code.InvalidArgument);
+    }
+    return handlers.report(m.kind.value);
   };
   // Either direction ending ends the session; the first failure is what the agent is told.
   pumpUpdates().then(() => end(), end);

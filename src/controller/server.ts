@@ -12,6 +12,7 @@ import type { Intent, Topology } from "../core/model.js";
 import { SubscriptionHub } from "./hub.js";
 import { ReportStore } from "./reports.js";
 import { cairnRoutes, kPeer } from "./service.js";
+import { Turns } from "./turns.js";
 import { authenticate, type Authenticator } from "./authn.js";
 import { authorisation } from "./authz.js";
 import { ANONYMOUS, kPrincipal } from "./principal.js";
@@ -382,7 +383,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       options: `${limitOption("validateBurst")}, ${limitOption("validatePerMinute")}`,
     }),
   };
+  // One budget for unary calls and agents' session messages handled at once (call-queue.ts).
+  const turns = new Turns(requestLimits.maxConcurrentCalls);
   const routes = cairnRoutes({
+    turns,
     enforceOwnHost: opts.security !== undefined,
     ...(opts.security ? { interceptors: [authorisation(log)] } : {}),
     state,
@@ -417,7 +421,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   const pathsOf = (kinds: string[]) => new Set(CairnService.methods.filter((m) => kinds.includes(m.methodKind)).map((m) => `/${CairnService.typeName}/${m.name}`));
   const streams = pathsOf(["server_streaming", "client_streaming", "bidi_streaming"]);
-  const handler = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, streams });
+  const handler = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
 
   const listeners: Listener[] = [];
   try {

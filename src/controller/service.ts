@@ -4,6 +4,7 @@ import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { CairnService, type Acknowledgement, type AgentReport, type PathUpdate, type ReportStatusResponse, type SubscribeRequest } from "../api/gen/cairn/v1/cairn_pb.js";
 import { runAgentSession } from "./agent-session.js";
+import type { Turns } from "./turns.js";
 import {
   agentReportFromProto,
   ConversionError,
@@ -76,6 +77,8 @@ export interface ServiceDeps {
   topologyChanges: TopologyService;
   /** Per-caller rates of ApplyIntents and ValidateIntents; none: unlimited. */
   rateLimits?: { apply: RateLimiter; validate: RateLimiter; topology?: RateLimiter };
+  /** The budget of reports and calls handled at once (call-queue.ts): a session's messages take their turns in it. */
+  turns?: Turns;
   /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
   readMaxBytes?: number;
   writeMaxBytes?: number;
@@ -181,6 +184,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
             requests,
             { subscribe: (req, signal) => feed(req, ctx, "AgentSession", signal), report: (req) => takeReport(req, ctx, "AgentSession"), ack: takeAck },
             ctx.signal,
+            deps.turns,
           );
         },
 
