@@ -65,3 +65,30 @@ export function whileValid(p: Principal, parent: AbortSignal, method: string, lo
     },
   };
 }
+
+/**
+ * The stream `open` gives (on a signal that also aborts when `p`'s credentials stop being valid),
+ * each item mapped, until it ends or `signal` aborts. Ends with UNAUTHENTICATED when the credentials
+ * ended it, and with UNAVAILABLE when the source was closed under it (`closedBy`: its error).
+ */
+export async function* streamWhileValid<T, U>(
+  p: Principal,
+  signal: AbortSignal,
+  method: string,
+  log: (line: string) => void,
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+  map: (item: T) => U,
+  closedBy: (e: unknown) => e is Error,
+): AsyncGenerator<U> {
+  const valid = whileValid(p, signal, method, log);
+  try {
+    for await (const item of open(valid.signal)) yield map(item);
+    valid.throwIfInvalid();
+  } catch (e) {
+    valid.throwIfInvalid();
+    if (closedBy(e)) throw new ConnectError(e.message, Code.Unavailable);
+    throw e;
+  } finally {
+    valid.dispose();
+  }
+}

@@ -25,7 +25,7 @@ import type { HostDelta } from "./state.js";
 import { EventRingClosedError, type EventLog } from "./events.js";
 import type { PushTracker } from "./pushes.js";
 import { checkOwnHost } from "./authz.js";
-import { whileValid } from "./revalidate.js";
+import { streamWhileValid } from "./revalidate.js";
 import type { IntentsService } from "./intents-apply.js";
 import { kPrincipal, type Principal } from "./principal.js";
 import { rejectUnknownFields, STRICT_JSON } from "./strict.js";
@@ -106,36 +106,28 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
   const unknownHost = (host: string) =>
     new ConnectError(`unknown host ${quote(host)}; ${unknownNameHint(host, state.hosts(), { what: "hosts" })}`, Code.NotFound);
 
+  /** The checks of every agent RPC: the host is named, the caller may act for it, the topology has it. */
+  function checkHost(host: string, ctx: HandlerContext, method: string): void {
+    if (!host) throw new ConnectError("host is required", Code.InvalidArgument);
+    checkOwnHost(ctx.values.get(kPrincipal), host, method, deps.enforceOwnHost === true, log);
+    if (!state.hasHost(host)) throw unknownHost(host);
+  }
+
   /** Subscribe's checks, made at once (throwing refuses the call); then the host's updates until `signal` aborts. */
   function feed(req: SubscribeRequest, ctx: HandlerContext, method: string, signal: AbortSignal): AsyncGenerator<PathUpdate> {
-    if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
-    checkOwnHost(ctx.values.get(kPrincipal), req.host, method, deps.enforceOwnHost === true, log);
-    if (!state.hasHost(req.host)) throw unknownHost(req.host);
-    return (async function* () {
-      const valid = whileValid(principalOf(ctx), signal, method, log);
-      const holds = req.generation !== "" ? { holds: { generation: req.generation, version: req.version } } : {};
-      const stream = hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer), ...holds }, valid.signal, {
+    checkHost(req.host, ctx, method);
+    const holds = req.generation !== "" ? { holds: { generation: req.generation, version: req.version } } : {};
+    const open = (valid: AbortSignal) =>
+      hub.stream(req.host, { agentVersion: req.agentVersion, peer: ctx.values.get(kPeer), ...holds }, valid, {
         onOpen: (i) => log(`agent connected: ${describe(i)} (${hub.count()} connected)`),
         onClose: (i) => log(`agent disconnected: ${describe(i)} last-version=${i.lastSentVersion} (${hub.count()} connected)`),
       });
-      try {
-        for await (const u of stream) yield pathUpdateToProto(u);
-        valid.throwIfInvalid();
-      } catch (e) {
-        valid.throwIfInvalid();
-        if (e instanceof HubClosedError) throw new ConnectError(e.message, Code.Unavailable);
-        throw e;
-      } finally {
-        valid.dispose();
-      }
-    })();
+    return streamWhileValid(principalOf(ctx), signal, method, log, open, pathUpdateToProto, (e) => e instanceof HubClosedError);
   }
 
   /** ReportStatus: checks the report, keeps it, counts its acknowledgement, localises from it; answers the host's version after. */
   async function takeReport(req: AgentReport, ctx: HandlerContext, method: string): Promise<ReportStatusResponse> {
-    if (!req.host) throw new ConnectError("host is required", Code.InvalidArgument);
-    checkOwnHost(ctx.values.get(kPrincipal), req.host, method, deps.enforceOwnHost === true, log);
-    if (!state.hasHost(req.host)) throw unknownHost(req.host);
+    checkHost(req.host, ctx, method);
     const snapshot = state.snapshot(req.host) ?? { rules: [] };
     let report: AgentReportView;
     try {
@@ -283,17 +275,8 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
           if (req.afterSeq > BigInt(events.lastSeq)) {
             throw new ConnectError(`after_seq ${req.afterSeq} is past the newest event (${events.lastSeq}); the controller may have restarted: watch from 0 or from ListEvents' last_seq`, Code.OutOfRange);
           }
-          const valid = whileValid(principalOf(ctx), ctx.signal, "WatchEvents", log);
-          try {
-            for await (const e of events.follow(Number(req.afterSeq), valid.signal)) yield eventToProto(e);
-            valid.throwIfInvalid();
-          } catch (e) {
-            valid.throwIfInvalid();
-            if (e instanceof EventRingClosedError) throw new ConnectError(e.message, Code.Unavailable);
-            throw e;
-          } finally {
-            valid.dispose();
-          }
+          const open = (valid: AbortSignal) => events.follow(Number(req.afterSeq), valid);
+          yield* streamWhileValid(principalOf(ctx), ctx.signal, "WatchEvents", log, open, eventToProto, (e) => e instanceof EventRingClosedError);
         },
       },
       {

@@ -151,21 +151,10 @@ export class SimAgent {
 
   /** As the agent does on a session: an acknowledgement at once, then the report once the new paths' probes have their verdict. */
   private acknowledge(record: UpdateRecord): void {
-    this.unacked.push(record);
-    this.sending = this.sending.then(async () => {
-      if (this.stopped) return;
-      const acks = this.unacked.splice(0);
+    this.inOrder(record, "ack", async () => {
       const { topology, intents } = this.store.revisions;
-      try {
-        await this.link.ack({ generation: this.store.generation ?? "", appliedVersion: this.store.version, topologyRevision: topology, intentsRevision: intents }, REPORT_TIMEOUT_MS);
-        const ackedAt = wallNow();
-        for (const a of acks) this.o.onUpdate({ ...a, ackedAt });
-      } catch (e) {
-        this.o.onError(this.o.host, `ack: ${(e as Error).message}`);
-        this.unacked.unshift(...acks);
-        this.scheduleRetry();
-      }
-      this.scheduleVerdict();
+      await this.link.ack({ generation: this.store.generation ?? "", appliedVersion: this.store.version, topologyRevision: topology, intentsRevision: intents }, REPORT_TIMEOUT_MS);
+      return true;
     });
   }
 
@@ -176,24 +165,35 @@ export class SimAgent {
 
   /** Reports in order (one at a time, as the agent does); `ack` is the update this report acknowledges. */
   private report(ack: UpdateRecord | null): void {
+    this.inOrder(ack, "report", async (acking) => {
+      const view = this.view(!acking);
+      if (this.o.reportsAs === "calls") await reportStatus(this.link.client(), view, { timeoutMs: REPORT_TIMEOUT_MS });
+      else await this.link.report(view, REPORT_TIMEOUT_MS);
+      return (view.paths ?? []).some((p) => p.state === "unknown");
+    });
+  }
+
+  /**
+   * Sends one message at a time, in order, carrying every update not yet acknowledged (a failed
+   * message's too: as the agent's periodic report would, the next one carries them). `send` says
+   * whether probe verdicts are still to come (then a report follows once they are).
+   */
+  private inOrder(ack: UpdateRecord | null, what: string, send: (acking: boolean) => Promise<boolean>): void {
     if (ack) this.unacked.push(ack);
     this.sending = this.sending.then(async () => {
       if (this.stopped) return;
-      // Every update not yet acknowledged rides on this report (a failed report's too).
       const acks = this.unacked.splice(0);
-      const view = this.view(acks.length === 0);
+      let verdictsDue = false; // after a failure the retry reports, and schedules what it needs
       try {
-        if (this.o.reportsAs === "calls") await reportStatus(this.link.client(), view, { timeoutMs: REPORT_TIMEOUT_MS });
-        else await this.link.report(view, REPORT_TIMEOUT_MS);
+        verdictsDue = await send(acks.length > 0);
         const ackedAt = wallNow();
         for (const a of acks) this.o.onUpdate({ ...a, ackedAt });
       } catch (e) {
-        this.o.onError(this.o.host, `report: ${(e as Error).message}`);
-        // As the agent's periodic report would: the next one carries what this one did.
+        this.o.onError(this.o.host, `${what}: ${(e as Error).message}`);
         this.unacked.unshift(...acks);
         this.scheduleRetry();
       }
-      if ((view.paths ?? []).some((p) => p.state === "unknown")) this.scheduleVerdict();
+      if (verdictsDue) this.scheduleVerdict();
     });
   }
 
