@@ -19,19 +19,20 @@ export function formatFleet(r: FleetResult): string {
     `  controller CPU: ${(c.syncCpuMs / 1000).toFixed(1)} s for the sync (${ms(c.cpuPerAgentMs)} ms per agent); ${(c.idleCpuShare * 100).toFixed(1)}% of a core idle with every agent connected`,
     `  full recompute of every (host, intent) pair: ${r.fullRecomputeMs === null ? "skipped" : `${ms(r.fullRecomputeMs)} ms`}`,
     "",
-    `  ${"EVENT".padEnd(16)} ${"ELEMENT".padEnd(34)} ${"CROSSING".padStart(8)} ${"AFFECTED".padStart(8)} ${"ACK P50".padStart(8)} ${"P99".padStart(8)} ${"MAX".padStart(8)} ${"RECOMPUTE".padStart(9)} ${"LOCALISE".padStart(8)} ${"CPU".padStart(8)} ${"BYTES".padStart(10)}`,
+    `  ${"EVENT".padEnd(16)} ${"ELEMENT".padEnd(34)} ${"CROSSING".padStart(8)} ${"AFFECTED".padStart(8)} ${"ACK P50".padStart(8)} ${"P99".padStart(8)} ${"MAX".padStart(8)} ${"RECOMPUTE".padStart(9)} ${"LOCALISE".padStart(8)} ${"CPU".padStart(8)} ${"AGENTS".padStart(8)} ${"BYTES".padStart(10)}`,
   ];
   for (const e of r.events) {
     lines.push(
       `  ${e.name.padEnd(16)} ${e.element.slice(0, 34).padEnd(34)} ${String(e.hostsCrossing).padStart(8)} ${String(e.affectedHosts).padStart(8)} ` +
-        `${ms(e.toAck.p50).padStart(8)} ${ms(e.toAck.p99).padStart(8)} ${ms(e.toAck.max).padStart(8)} ${ms(e.recomputeMs).padStart(9)} ${ms(e.localiseMs).padStart(8)} ${ms(e.controllerCpuMs).padStart(8)} ${kib(e.bytes).padStart(10)}`,
+        `${ms(e.toAck.p50).padStart(8)} ${ms(e.toAck.p99).padStart(8)} ${ms(e.toAck.max).padStart(8)} ${ms(e.recomputeMs).padStart(9)} ${ms(e.localiseMs).padStart(8)} ${ms(e.controllerCpuMs).padStart(8)} ${ms(e.agentsCpuMs).padStart(8)} ${kib(e.bytes).padStart(10)}`,
     );
   }
   lines.push(
     "",
     "  CROSSING: hosts whose primaries crossed the element; AFFECTED: hosts that got an update; ACK: ms from the event to each",
     "  affected agent's acknowledgement (repairs include the hold-down); RECOMPUTE, LOCALISE: the controller's own times (ms,",
-    "  from its events); CPU: the controller's CPU ms for the event; BYTES: update messages the affected agents received.",
+    "  from its events); CPU: the controller's CPU ms for the event; AGENTS: the simulated agents' (all worker processes),",
+    "  on the same cores; BYTES: update messages the affected agents received.",
   );
   if (r.errors.length > 0) lines.push("", `  agent errors (first ${r.errors.length}):`, ...r.errors.map((e) => `    ${e}`));
   return lines.join("\n");

@@ -84,6 +84,8 @@ export interface EventResult {
   localiseMs: number;
   bytes: number;
   controllerCpuMs: number;
+  /** The worker processes' CPU ms for the event (the simulated agents: receiving, applying, acknowledging, reporting). */
+  agentsCpuMs: number;
 }
 
 export interface FleetResult {
@@ -365,6 +367,8 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
     for (const step of plan) {
       const lastSeq = (await operator.listEvents(0, 1)).lastSeq;
       const cpu0 = sampleProc(main.pid!);
+      const agentsCpu = () => workers.reduce((s, w) => s + (w.exitCode === null ? sampleProc(w.pid!).cpuMs : 0), 0);
+      const agentsCpu0 = agentsCpu();
       const from = records.length;
       const t0 = wallNow();
       broadcast({ type: "network", links: step.links, routers: step.routers });
@@ -412,6 +416,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
       }, guard);
       await quiet(main.pid!, o.timeoutMs);
       const cpu1 = sampleProc(main.pid!);
+      const agentsCpu1 = agentsCpu();
       const mine = records.slice(from);
       const lastAck = new Map<string, number>();
       for (const r of mine) lastAck.set(r.host, Math.max(lastAck.get(r.host) ?? 0, r.ackedAt - t0));
@@ -428,6 +433,7 @@ export async function runFleetSim(o: FleetOptions): Promise<FleetResult> {
         localiseMs: sum("localisation"),
         bytes: mine.reduce((s, r) => s + r.bytes, 0),
         controllerCpuMs: cpu1.cpuMs - cpu0.cpuMs,
+        agentsCpuMs: agentsCpu1 - agentsCpu0,
       };
       events.push(result);
       o.log(`${step.name} ${step.element}: ${result.affectedHosts} hosts re-steered, p99 ${result.toAck.p99.toFixed(0)} ms, max ${result.toAck.max.toFixed(0)} ms, recompute ${result.recomputeMs.toFixed(1)} ms`);
