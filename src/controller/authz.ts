@@ -21,6 +21,10 @@ export const ACCESS: Readonly<Record<string, readonly Role[]>> = {
   GetTopology: ["viewer", "admin"],
   ApplyIntents: ["admin"],
   ChangeTopology: ["admin"],
+  CreateUiLogin: ["viewer", "admin"],
+  ListLabFaults: ["viewer", "admin"],
+  InjectLabFault: ["admin"],
+  HealLabFault: ["admin"],
 };
 
 export function allowedRoles(method: string): readonly Role[] {

@@ -31,6 +31,7 @@ import { formatIntentsYaml } from "../config/intents-yaml.js";
 import { isLoopbackHost } from "../certs/names.js";
 import { http2ServerOptions, limitOption, resolveLimits, type ControllerLimits } from "./request-limits.js";
 import { guardRequests } from "./request-guard.js";
+import { withHttpRoutes, type HttpRoute } from "./http-routes.js";
 import { queueCalls } from "./call-queue.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -96,6 +97,17 @@ export interface ControllerOptions {
    * versions live there; `intents` only seed a fresh store. Without: the single-process controller.
    */
   store?: ControllerStore;
+  /** Plain HTTP routes served on the same listeners before the API (http-routes.ts), given what they serve. */
+  httpRoutes?: (served: ServedController) => HttpRoute[];
+}
+
+/** What the controller serves, for the plain HTTP routes beside the API. */
+export interface ServedController {
+  state: ServedState;
+  events: EventLog;
+  pushes: PushTracker;
+  reports: ReportStore;
+  turns: Turns;
 }
 
 export interface ControllerHandle {
@@ -411,17 +423,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     await replica?.close();
     throw new Error(`cleartext listener on ${outside.map((a) => formatHostPort(a.host, a.port)).join(", ")} refused: without TLS the controller listens on loopback only (::1, 127.0.0.1)`);
   }
+  const principalOf = (req: http.IncomingMessage | http2.Http2ServerRequest) => {
+    const peer = peerOf(req.socket);
+    return security ? authenticate(req, security.authenticator, peer) : { ...ANONYMOUS, peer };
+  };
   const adapter = connectNodeAdapter({
     routes,
     contextValues: (req) => {
-      const peer = peerOf(req.socket);
-      const values = createContextValues().set(kPeer, peer);
-      return security ? values.set(kPrincipal, authenticate(req, security.authenticator, peer)) : values.set(kPrincipal, { ...ANONYMOUS, peer });
+      const principal = principalOf(req);
+      return createContextValues().set(kPeer, principal.peer).set(kPrincipal, principal);
     },
   });
   const pathsOf = (kinds: string[]) => new Set(CairnService.methods.filter((m) => kinds.includes(m.methodKind)).map((m) => `/${CairnService.typeName}/${m.name}`));
   const streams = pathsOf(["server_streaming", "client_streaming", "bidi_streaming"]);
-  const handler = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
+  const api = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
+  const httpRoutes = opts.httpRoutes?.({ state, events, pushes, reports, turns }) ?? [];
+  const handler = withHttpRoutes(httpRoutes, api, (req) => ({ principal: principalOf(req), open: security === null }));
 
   const listeners: Listener[] = [];
   try {
