@@ -22,6 +22,7 @@ export const ACCESS: Readonly<Record<string, readonly Role[]>> = {
   ApplyIntents: ["admin"],
   ChangeTopology: ["admin"],
   CreateUiLogin: ["viewer", "admin"],
+  WhoAmI: ["agent", "viewer", "admin"],
   ListLabFaults: ["viewer", "admin"],
   InjectLabFault: ["admin"],
   HealLabFault: ["admin"],
