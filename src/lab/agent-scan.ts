@@ -1,6 +1,6 @@
 // Agents running on this machine, found by their command line rather than the lab's records: an agent
 // restarted by hand (`cairn lab exec h1 -- cairn agent ...`) is not in the state file.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { processStartTime } from "./procs.js";
 
 export interface RunningAgent {
@@ -8,6 +8,26 @@ export interface RunningAgent {
   startTime: number | null;
   /** Its --host. */
   host: string;
+  /** Its network namespace ("net:[INODE]"), null when it could not be read. */
+  netns: string | null;
+}
+
+/** The network namespace a process is in, as the kernel names it ("net:[4026531840]"). */
+function netnsOf(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return null;
+  }
+}
+
+/** The same name for a namespace of `ip netns add NAME` (null when it does not exist). */
+export function namedNetns(name: string): string | null {
+  try {
+    return `net:[${statSync(`/run/netns/${name}`).ino}]`;
+  } catch {
+    return null;
+  }
 }
 
 /** `argv` of a `cairn agent --host H ...` process (also `node .../main.js agent ...`), else null. */
@@ -38,7 +58,7 @@ export function scanAgents(): RunningAgent[] {
     const host = agentHostOf(argv);
     if (host === null) continue;
     const pid = Number(entry);
-    found.push({ pid, startTime: processStartTime(pid), host });
+    found.push({ pid, startTime: processStartTime(pid), host, netns: netnsOf(pid) });
   }
   return found;
 }

@@ -6,7 +6,7 @@ import { CONTROLLER_ADDRESS, CONTROLLER_PORT, LAB_DNS_SERVER } from "./endpoint.
 import { namespaceExists, readLinks, type LinkInfo } from "./netns.js";
 import { nsName } from "./paths.js";
 import { buildPlan, type LabPlan } from "./plan.js";
-import { scanAgents } from "./agent-scan.js";
+import { namedNetns, scanAgents } from "./agent-scan.js";
 import { processAlive } from "./procs.js";
 import { readState, type LabState } from "./state.js";
 
@@ -169,11 +169,15 @@ export function labStatus(): LabStatus | null {
   };
 }
 
-/** Agents of the lab's hosts that run but are not among the recorded live processes. */
+/**
+ * Agents of the lab's hosts that run in their host's namespace but are not among the recorded live
+ * processes. (An agent for a host of the same name elsewhere, e.g. a real one or a test's, is not the lab's.)
+ */
 function unrecordedAgents(recorded: LabStatusProcess[], hosts: string[]): LabStatusProcess[] {
   const known = new Set(recorded.filter((p) => p.alive && p.pid !== null).map((p) => p.pid));
+  const netns = new Map(hosts.map((h) => [h, namedNetns(nsName(h))]));
   return scanAgents()
-    .filter((a) => hosts.includes(a.host) && !known.has(a.pid))
+    .filter((a) => netns.has(a.host) && a.netns !== null && a.netns === netns.get(a.host) && !known.has(a.pid))
     .map((a) => ({ role: "agent", node: a.host, namespace: nsName(a.host), pid: a.pid, alive: true, unrecorded: true }));
 }
 
