@@ -20,15 +20,16 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 # nftables counts a test flow's packets in each router (path proofs that probes do not blur).
 # etcd-server is the store of controller replicas (--etcd); the tests start their own etcd on free
 # loopback ports, and the policy below keeps the package from starting the system one on 2379.
-# chromium is the headless browser the web UI's tests drive (playwright-core).
-DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3 dnsmasq-base iperf3 nftables etcd-server chromium)
+# chromium is the headless browser the web UI's tests drive (playwright-core); prometheus (with promtool)
+# scrapes the controller and agents in the metrics tests, and lints their exposition.
+DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3 dnsmasq-base iperf3 nftables etcd-server chromium prometheus)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing Debian packages: ${missing[*]}"
-  # Keep package scripts from starting system-wide daemons (FRR's, iperf3's, etcd's): the lab and tests run their own.
+  # Keep package scripts from starting system-wide daemons (FRR's, iperf3's, etcd's, Prometheus'): the lab and tests run their own.
   policy=/usr/sbin/policy-rc.d
   had_policy=0; [ -e "$policy" ] && had_policy=1
   [ $had_policy -eq 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }
