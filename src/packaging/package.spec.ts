@@ -49,7 +49,7 @@ after(() => {
 });
 
 test("the tarball holds the CLI, the BPF objects, the systemd units and the examples, and no tests or sources", () => {
-  for (const f of ["dist/cli/main.js", "dist/agent/main.js", "dist/controller/path-worker.js", "src/datapath/egress.bpf.o", "src/datapath/retransmits.bpf.o", "packaging/systemd/cairn-controller.service", "packaging/systemd/cairn-agent.service", "packaging/controller.env", "packaging/agent.env", "examples/demo/topology.yaml", "README.md"]) {
+  for (const f of ["dist/cli/main.js", "dist/agent/main.js", "dist/controller/path-worker.js", "src/datapath/egress.bpf.o", "src/datapath/retransmits.bpf.o", "packaging/systemd/cairn-controller.service", "packaging/systemd/cairn-agent.service", "packaging/controller.env", "packaging/agent.env", "examples/demo/topology.yaml", "examples/two-hosts/topology.yaml", "README.md"]) {
     assert.ok(packed.includes(f), `${f} is not in the tarball`);
   }
   const unwanted = packed.filter((f) => /\.spec\.js$|(^|\/)testing\.js$|^dist\/(testing|e2e)\/|\.ts$|\.map$|\.c$|^node_modules\//.test(f));
@@ -78,7 +78,7 @@ test("every packed module imports only packed modules, Node's built-ins and runt
   assert.deepEqual(problems, []);
 });
 
-test("the installed cairn runs: --version, --help, topology show on an installed example", () => {
+test("the installed cairn runs: --version, --help, topology show and validate on installed examples", () => {
   const v = run(cairnBin, ["--version"]);
   ok(v, "cairn --version");
   assert.equal(v.stdout.trim(), pkg.version);
@@ -88,6 +88,8 @@ test("the installed cairn runs: --version, --help, topology show on an installed
   const t = run(cairnBin, ["topology", "show", join(installed, "examples", "demo", "topology.yaml")]);
   ok(t, "cairn topology show");
   assert.match(t.stdout, /7 routers, 2 hosts, 10 links/);
+  const twoHosts = join(installed, "examples", "two-hosts");
+  ok(run(cairnBin, ["validate", join(twoHosts, "topology.yaml"), join(twoHosts, "intents.yaml")]), "cairn validate examples/two-hosts");
 });
 
 test("the installed agent finds its BPF objects inside the installed package", () => {
