@@ -21,8 +21,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 # etcd-server is the store of controller replicas (--etcd); the tests start their own etcd on free
 # loopback ports, and the policy below keeps the package from starting the system one on 2379.
 # chromium is the headless browser the web UI's tests drive (playwright-core); prometheus (with promtool)
-# scrapes the controller and agents in the metrics tests, and lints their exposition.
-DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3 dnsmasq-base iperf3 nftables etcd-server chromium prometheus)
+# scrapes the controller and agents in the metrics tests, and lints their exposition. systemd is for
+# systemd-analyze, which checks the units in packaging/systemd (nothing here runs systemd as PID 1).
+DEBS=(clang llvm libbpf-dev bpftool linux-libc-dev make frr iproute2 util-linux procps iputils-ping tcpdump python3 dnsmasq-base iperf3 nftables etcd-server chromium prometheus systemd)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,6 +4,7 @@
 import { endianness } from "node:os";
 import koffi from "koffi";
 import { NativeError, closeFd, lastErrno } from "./libc.js";
+import { loadNativeLibrary } from "./native-library.js";
 
 declare const brand: unique symbol;
 export type BpfObject = { readonly [brand]: "bpf_object" };
@@ -11,7 +12,7 @@ export type BpfProgram = { readonly [brand]: "bpf_program" };
 export type BpfMap = { readonly [brand]: "bpf_map" };
 export type BpfLink = { readonly [brand]: "bpf_link" };
 
-const lib = koffi.load("libbpf.so.1");
+const lib = loadNativeLibrary("libbpf.so.1", "libbpf1");
 const libc = koffi.load("libc.so.6");
 
 koffi.pointer("bpf_object", koffi.opaque());
