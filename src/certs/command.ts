@@ -1,4 +1,5 @@
 // `cairn certs ...`: the CLI face of authority.ts. Prints what was made and where; --json for scripts.
+import { resolve } from "node:path";
 import { CliError } from "../cli/errors.js";
 import { renderTable } from "../cli/table.js";
 import {
@@ -42,6 +43,8 @@ export interface InitCommandOptions {
 }
 
 export async function certsInitCommand(dir: string, o: InitCommandOptions): Promise<void> {
+  // openssl runs in a scratch directory: a relative DIR would name the wrong place there.
+  dir = resolve(dir);
   const r = await cli(() =>
     initAuthority(dir, {
       ...(o.days !== undefined ? { days: o.days } : {}),
@@ -82,6 +85,7 @@ function parseTime(flag: string, v: string): number {
 }
 
 export async function certsIssueCommand(dir: string, o: IssueCommandOptions): Promise<void> {
+  dir = resolve(dir);
   const kinds = [o.agent !== undefined, o.operator !== undefined, o.server === true].filter(Boolean).length;
   if (kinds !== 1) throw bad("give one of --agent HOST, --operator NAME --role viewer|admin, --server");
   if (o.agent !== undefined && o.role !== undefined && o.role !== "agent") throw bad("an agent's role is agent; --role is for --operator");
@@ -110,6 +114,7 @@ export async function certsIssueCommand(dir: string, o: IssueCommandOptions): Pr
 }
 
 export async function certsTokenCommand(dir: string, o: { name: string; role: string; days?: number; force?: boolean; json?: boolean }): Promise<void> {
+  dir = resolve(dir);
   const r = await cli(() => createToken(dir, { name: o.name, role: o.role, ...(o.days !== undefined ? { days: o.days } : {}), ...(o.force ? { force: true } : {}) }));
   const expires = new Date(r.record.expiresMs).toISOString().replace(/\.000Z$/, "Z");
   if (o.json) {
@@ -122,6 +127,7 @@ export async function certsTokenCommand(dir: string, o: { name: string; role: st
 }
 
 export async function certsRevokeCommand(dir: string, o: { agent?: string; operator?: string; serial?: string; token?: string; json?: boolean }): Promise<void> {
+  dir = resolve(dir);
   const given = (["agent", "operator", "serial", "token"] as const).filter((k) => o[k] !== undefined);
   if (given.length !== 1) throw bad("give one of --agent HOST, --operator NAME, --serial HEX, --token NAME");
   const k = given[0]!;
@@ -138,6 +144,7 @@ export async function certsRevokeCommand(dir: string, o: { agent?: string; opera
 }
 
 export async function certsListCommand(dir: string, o: { json?: boolean }): Promise<void> {
+  dir = resolve(dir);
   const r = await cli(() => listCredentials(dir));
   if (o.json) {
     console.log(JSON.stringify(r, null, 2));
@@ -156,6 +163,7 @@ export async function certsListCommand(dir: string, o: { json?: boolean }): Prom
 }
 
 export async function certsConfigCommand(dir: string, o: { operator: string; controller: string; out?: string; force?: boolean; json?: boolean }): Promise<void> {
+  dir = resolve(dir);
   const r = await cli(() => writeOperatorConfig(dir, { name: o.operator, controller: o.controller, ...(o.out ? { out: o.out } : {}), ...(o.force ? { force: true } : {}) }));
   if (o.json) {
     console.log(JSON.stringify(r, null, 2));

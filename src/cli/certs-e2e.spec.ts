@@ -7,9 +7,8 @@ import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { scratchDir, waitFor } from "../certs/testing.js";
-import { runController } from "../controller/main.js";
-import type { ControllerHandle } from "../controller/server.js";
+import { scratchDir } from "../certs/testing.js";
+import { serveController } from "../controller/testing-serve.js";
 import { INTENTS_V1, INTENTS_V2, TOPOLOGY_YAML } from "../controller/testing.js";
 
 const CLI = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -21,9 +20,9 @@ interface Run {
 }
 
 /** The built CLI, asynchronously (the controller answering it runs in this process). */
-function cairn(args: string[], env: Record<string, string> = {}, home = "/nonexistent"): Promise<Run> {
+function cairn(args: string[], env: Record<string, string> = {}, home = "/nonexistent", cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", HOME: home, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", HOME: home, ...env }, timeout: 20_000, ...(cwd ? { cwd } : {}) }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -32,19 +31,6 @@ function cairn(args: string[], env: Record<string, string> = {}, home = "/nonexi
 
 const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr}`);
 
-async function serve(t: TestContext, tlsDir: string, work: string): Promise<string> {
-  await writeFile(join(work, "topology.yaml"), TOPOLOGY_YAML);
-  await writeFile(join(work, "intents.yaml"), INTENTS_V1);
-  const ac = new AbortController();
-  let handle: ControllerHandle | undefined;
-  const run = runController({ topology: join(work, "topology.yaml"), intents: join(work, "intents.yaml"), listen: ["[::1]:0"], tlsDir, signal: ac.signal, onReady: (c) => (handle = c) });
-  t.after(async () => {
-    ac.abort();
-    await run.catch(() => {});
-  });
-  await waitFor(() => handle !== undefined, 10_000, "the controller");
-  return handle!.urls[0]!;
-}
 
 test("cairn certs makes the credentials; the CLI uses them through its config file", async (t) => {
   const work = await scratchDir(t, "cairn-cli-tls-");
@@ -69,7 +55,7 @@ test("cairn certs makes the credentials; the CLI uses them through its config fi
   assert.equal(badRole.code, 2);
   assert.match(badRole.stderr, /"root" is not a role: expected viewer or admin/);
 
-  const url = await serve(t, dir, work);
+  const url = (await serveController(t, { tlsDir: dir })).urls[0]!;
   const adminConfig = join(work, "admin.yaml");
   const viewerConfig = join(work, "viewer.yaml");
   ok(await cairn(["certs", "config", dir, "--operator", "ada", "--controller", url, "--out", adminConfig]), "config admin");
@@ -80,6 +66,7 @@ test("cairn certs makes the credentials; the CLI uses them through its config fi
   await writeFile(nobodyConfig, `controller: ${url}\nca: pki/ca.crt\n`);
   const intentsV2 = join(work, "v2.yaml");
   await writeFile(intentsV2, INTENTS_V2);
+  await writeFile(join(work, "intents.yaml"), INTENTS_V1);
 
   // Admin by certificate, with --config before or after the command.
   const paths = await cairn(["--config", adminConfig, "get", "paths", "--json"]);
@@ -146,4 +133,15 @@ test("cairn controller: refuses to start without --tls-dir or --insecure, and na
   const open = await cairn([...base, "--insecure", "--listen", "[fd00::1]:50051"]);
   assert.equal(open.code, 2);
   assert.match(open.stderr, /--insecure serves without authentication, so only on loopback/);
+});
+
+test("cairn certs takes a directory relative to where it runs", async (t) => {
+  const work = await scratchDir(t, "cairn-relative-");
+  ok(await cairn(["certs", "init", "pki"], {}, "/nonexistent", work), "init");
+  ok(await cairn(["certs", "issue", "pki", "--agent", "h1"], {}, "/nonexistent", work), "issue");
+  ok(await cairn(["certs", "revoke", "pki", "--agent", "h1"], {}, "/nonexistent", work), "revoke");
+  const listed = await cairn(["certs", "list", "pki", "--json"], {}, "/nonexistent", work);
+  ok(listed, "list");
+  assert.match(listed.stdout, /"h1"/);
+  assert.match(await readFile(join(work, "pki", "agents", "h1.crt"), "utf8"), /BEGIN CERTIFICATE/);
 });
