@@ -25,6 +25,17 @@ import type {
   ValidateResultView,
 } from "./types.js";
 
+/** CreateUiLogin's answer. */
+export interface UiLoginView {
+  /** The path to open on the controller's URL, token included. */
+  loginPath: string;
+  /** How long the link works (once); 0 on an open controller (no login needed). */
+  expiresInMs: number;
+  sessionMs: number;
+  name: string;
+  role: string;
+}
+
 export interface OperatorClientOptions {
   /** "connect" (JSON, default) or "grpc" (binary); both over HTTP/2. */
   protocol?: "connect" | "grpc";
@@ -54,6 +65,8 @@ export interface OperatorClient {
   applyIntents(intents: Intent[], opts: IntentsCallOptions & { baseRevision: number }): Promise<ApplyResultView>;
   /** Every link and node with its liveliness, the revisions and the operator's changes in force. */
   listLinks(): Promise<LinksView>;
+  /** A one-time login link (path and token) for the web UI, as the caller. */
+  createUiLogin(): Promise<UiLoginView>;
   /** Operator topology changes (drain, undrain, metrics, measured), based on a topology revision; ControllerCallError Aborted on a conflict. */
   changeTopology(call: TopologyChangeCallView): Promise<TopologyChangeResultView>;
   /** Held events after `afterSeq`, the newest `limit` (0: all). */
@@ -142,6 +155,14 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
     async listLinks() {
       try {
         return linksViewFromProto(await client.listLinks({}));
+      } catch (e) {
+        translate(baseUrl, e);
+      }
+    },
+    async createUiLogin() {
+      try {
+        const r = await client.createUiLogin({});
+        return { loginPath: r.loginPath, expiresInMs: r.expiresInMs, sessionMs: r.sessionMs, name: r.name, role: r.role };
       } catch (e) {
         translate(baseUrl, e);
       }

@@ -80,6 +80,7 @@ program
   .option("--etcd-ca <file>", "PEM CA of etcd's server certificate (for https:// --etcd URLs)")
   .option("--etcd-cert <file>", "PEM client certificate for etcd (with --etcd-key, when etcd asks for client certificates)")
   .option("--etcd-key <file>", "PEM private key of --etcd-cert")
+  .option("--lab", "a lab's controller (`cairn lab up` starts it so): admins may inject and heal the lab's faults through the API and the web UI's Lab panel")
   .option("--etcd-lease-ttl <seconds>", "TTL of the leader's and the reports' etcd leases: how long a dead replica holds leadership (default 3)", wholeNumber("--etcd-lease-ttl"))
   .action(run(async (o: import("../controller/main.js").ControllerCliOptions) => (await import("../controller/main.js")).runController(o)));
 
@@ -273,6 +274,13 @@ get
     const links = await (await import("../api/client.js")).getLinks(t.url, { credentials: t.credentials });
     console.log(o.json ? JSON.stringify(links, null, 2) : (await import("./format-links.js")).formatLinksTable(links));
   }));
+
+program
+  .command("ui")
+  .description("print a one-time link that logs a browser into the controller's web UI as you (it works once, within a minute)")
+  .addOption(controllerOption())
+  .option("--json", "machine-readable output")
+  .action(run(async (o: { controller?: string; json?: boolean }) => (await import("./ui-command.js")).uiCommand(withGlobals(o))));
 
 program
   .command("events")

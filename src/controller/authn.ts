@@ -5,6 +5,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { TLSSocket } from "node:tls";
 import type { Principal, Role } from "./principal.js";
+import { cookieValue, UI_SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
 
 export type Identity = { name: string; role: Role } | { error: string };
 
@@ -61,8 +62,8 @@ function peerCertificate(socket: TLSSocket): import("node:crypto").X509Certifica
   return peerCertificates.get(socket);
 }
 
-/** The caller of `req`: its certificate if it presented one, else its token, else nobody. */
-export function authenticate(req: Request, auth: Authenticator, peer: string): Principal {
+/** The caller of `req`: its certificate if it presented one, else its token, else its web UI session cookie, else nobody. */
+export function authenticate(req: Request, auth: Authenticator, peer: string, sessions?: UiSessions): Principal {
   const socket = tlsSocketOf(req);
   const cert = socket ? peerCertificate(socket) : undefined;
   if (socket && cert) {
@@ -77,5 +78,7 @@ export function authenticate(req: Request, auth: Authenticator, peer: string): P
     if ("error" in id) return { name: "token", role: null, via: "token", peer, refused: `bearer token refused: ${id.error}` };
     return { name: id.name, role: id.role, via: "token", peer, stillValid: () => errorOf(auth.token(token)) };
   }
+  const session = sessions ? cookieValue(req.headers["cookie"], UI_SESSION_COOKIE) : null;
+  if (session !== null) return sessions!.principal(session, peer);
   return { name: "anonymous", role: null, via: "none", peer };
 }

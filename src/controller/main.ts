@@ -6,6 +6,7 @@ import { CredentialError } from "../certs/fs-util.js";
 import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
 import type { ControllerHandle, ControllerSecurity, ListenAddress } from "./server.js";
 import { DEFAULT_KEEPALIVE, defaultLog, isLoopback, startController } from "./server.js";
+import { localLabFaults } from "./lab-faults.js";
 import { pickLimits, type ControllerLimits } from "./request-limits.js";
 import { etcdStoreFromFlags } from "./replicas/etcd-flags.js";
 
@@ -51,6 +52,8 @@ export interface ControllerCliOptions extends Partial<ControllerLimits> {
   etcdKey?: string;
   /** TTL (s) of the leader's lease and the reports': how long a dead replica holds them (default 3). */
   etcdLeaseTtl?: number;
+  /** A lab's controller: serve the lab's faults (ListLabFaults, InjectLabFault, HealLabFault) from this machine's lab. */
+  lab?: boolean;
   /** Stops the controller when aborted (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Called once listening (tests, lab). */
@@ -138,6 +141,7 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
     ...(opts.maxRules !== undefined ? { datapathLimits: { maxRules: opts.maxRules } } : {}),
     ...(opts.pathWorkers !== undefined ? { pathWorkers: opts.pathWorkers } : {}),
     limits: pickLimits(opts),
+    ...(opts.lab ? { labFaults: await localLabFaults() } : {}),
   });
   const watcher = credentials?.watch((m) => controller.reloadTls(m), defaultLog);
   if (!credentials) defaultLog("--insecure: no authentication, every caller on loopback may do anything");

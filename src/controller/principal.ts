@@ -11,7 +11,7 @@ export interface Principal {
   /** null: no role (an unauthenticated caller on a cleartext loopback listener gets admin only when asked for). */
   role: Role | null;
   /** How the caller was identified. */
-  via: "certificate" | "token" | "none";
+  via: "certificate" | "token" | "session" | "none";
   /** The connection's remote address, "[addr]:port". */
   peer: string;
   /** Why credentials it presented were refused (then role is null). */

@@ -32,7 +32,10 @@ import { isLoopbackHost } from "../certs/names.js";
 import { http2ServerOptions, limitOption, resolveLimits, type ControllerLimits } from "./request-limits.js";
 import { guardRequests } from "./request-guard.js";
 import { withHttpRoutes, type HttpRoute } from "./http-routes.js";
+import { UiSessions } from "./ui-sessions.js";
+import { uiLoginRoute } from "./ui-login-route.js";
 import { uiRoute } from "./ui-route.js";
+import type { LabFaultsService } from "./lab-faults.js";
 import { queueCalls } from "./call-queue.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -100,6 +103,8 @@ export interface ControllerOptions {
   store?: ControllerStore;
   /** Plain HTTP routes served on the same listeners before the API (http-routes.ts), given what they serve. */
   httpRoutes?: (served: ServedController) => HttpRoute[];
+  /** A lab's controller: the lab's faults, served to admins (InjectLabFault, HealLabFault) and viewers (ListLabFaults). */
+  labFaults?: LabFaultsService;
 }
 
 /** What the controller serves, for the plain HTTP routes beside the API. */
@@ -398,7 +403,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   };
   // One budget for unary calls and agents' session messages handled at once (call-queue.ts).
   const turns = new Turns(requestLimits.maxConcurrentCalls);
+  const uiSessions = new UiSessions(() => clock.now());
   const routes = cairnRoutes({
+    ui: { sessions: uiSessions, ...(opts.labFaults ? { labFaults: opts.labFaults } : {}) },
     turns,
     enforceOwnHost: opts.security !== undefined,
     ...(opts.security ? { interceptors: [authorisation(log)] } : {}),
@@ -426,7 +433,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
   const principalOf = (req: http.IncomingMessage | http2.Http2ServerRequest) => {
     const peer = peerOf(req.socket);
-    return security ? authenticate(req, security.authenticator, peer) : { ...ANONYMOUS, peer };
+    return security ? authenticate(req, security.authenticator, peer, uiSessions) : { ...ANONYMOUS, peer };
   };
   const adapter = connectNodeAdapter({
     routes,
@@ -438,7 +445,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const pathsOf = (kinds: string[]) => new Set(CairnService.methods.filter((m) => kinds.includes(m.methodKind)).map((m) => `/${CairnService.typeName}/${m.name}`));
   const streams = pathsOf(["server_streaming", "client_streaming", "bidi_streaming"]);
   const api = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
-  const httpRoutes = [...(opts.httpRoutes?.({ state, events, pushes, reports, turns }) ?? []), uiRoute()];
+  const httpRoutes = [uiLoginRoute(uiSessions, log), ...(opts.httpRoutes?.({ state, events, pushes, reports, turns }) ?? []), uiRoute()];
   const handler = withHttpRoutes(httpRoutes, api, (req) => ({ principal: principalOf(req), open: security === null }));
 
   const listeners: Listener[] = [];

@@ -35,6 +35,9 @@ import { unknownNameHint } from "../core/name-hints.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { TopologyService } from "./topology-request.js";
 import { topologyChangeCallFromProto, topologyChangeResultToProto } from "../api/convert-topology.js";
+import type { UiSessions } from "./ui-sessions.js";
+import type { LabFaultsService } from "./lab-faults.js";
+import { uiRpcs } from "./ui-rpcs.js";
 
 /** The remote address of the request's connection, set by the transport. */
 export const kPeer = createContextKey<string>("unknown");
@@ -82,6 +85,8 @@ export interface ServiceDeps {
   /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
   readMaxBytes?: number;
   writeMaxBytes?: number;
+  /** The web UI's logins (CreateUiLogin); and, on a lab's controller, the lab's faults. */
+  ui: { sessions: UiSessions; labFaults?: LabFaultsService };
 }
 
 /** The caller's principal, with the connection's peer when the transport did not set one. */
@@ -268,6 +273,8 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         listEvents(req) {
           return eventsViewToProto(events.list(Number(req.afterSeq), req.limit));
         },
+
+        ...uiRpcs({ principalOf, open: deps.enforceOwnHost !== true, log, ...deps.ui }),
 
         async *watchEvents(req, ctx) {
           // Past the newest event a watch would wait for a sequence number that may never come (a

@@ -16,6 +16,7 @@ import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { initAuthority, issueCertificate, revoke } from "../certs/authority.js";
 import { copyPki, makeTestPki, pemCredentials, scratchDir, waitFor, type TestPki } from "../certs/testing.js";
 import { normaliseSerial } from "../certs/names.js";
+import { serveController as serve } from "./testing-serve.js";
 import { runController, type ControllerCliOptions } from "./main.js";
 import type { ControllerHandle } from "./server.js";
 import { INTENTS_V1, INTENTS_V2, TOPOLOGY_YAML } from "./testing.js";
@@ -27,22 +28,6 @@ before(async () => {
   template = await makeTestPki(templateDir);
 });
 after(() => rm(templateDir, { recursive: true, force: true }));
-
-/** runController in-process on ephemeral loopback ports; stopped when the test ends. */
-async function serve(t: TestContext, o: Partial<ControllerCliOptions> & ({ tlsDir: string } | { insecure: true })): Promise<ControllerHandle> {
-  const files = await scratchDir(t, "cairn-ctl-");
-  await writeFile(join(files, "topology.yaml"), TOPOLOGY_YAML);
-  await writeFile(join(files, "intents.yaml"), INTENTS_V1);
-  const ac = new AbortController();
-  let handle: ControllerHandle | undefined;
-  const run = runController({ topology: join(files, "topology.yaml"), intents: join(files, "intents.yaml"), listen: ["[::1]:0"], signal: ac.signal, onReady: (c) => (handle = c), ...o });
-  t.after(async () => {
-    ac.abort();
-    await run.catch(() => {});
-  });
-  await Promise.race([waitFor(() => handle !== undefined, 10_000, "the controller"), run.then(() => Promise.reject(new Error("the controller stopped")))]);
-  return handle!;
-}
 
 const pki = async (t: TestContext) => copyPki(t, template);
 

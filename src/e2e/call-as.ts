@@ -24,7 +24,11 @@ async function attempt(fn: () => Promise<unknown>): Promise<Outcome> {
   }
 }
 
-/** Lists, applies (an empty set based on a revision that never was: refused as a conflict when allowed at all), subscribes, reports and opens a session as `host`. */
+/**
+ * Lists, applies (an empty set based on a revision that never was: refused as a conflict when allowed
+ * at all), subscribes, reports and opens a session as `host`, asks for a web UI login, lists the
+ * lab's faults and injects one on a router that does not exist.
+ */
 export async function tryCalls(url: string, creds: ClientCredentials, host: string): Promise<Record<string, Outcome>> {
   const sessionManager = sessionManagerFor(url, creds);
   const client = createClient(CairnService, createGrpcTransport({ baseUrl: url, sessionManager, interceptors: credentialInterceptors(creds), defaultTimeoutMs: 5_000 }));
@@ -65,6 +69,10 @@ export async function tryCalls(url: string, creds: ClientCredentials, host: stri
       Subscribe: await attempt(subscribe),
       ReportStatus: await attempt(() => client.reportStatus({ host, generation: "", appliedVersion: 0n, reportedAt: new Date().toISOString() })),
       AgentSession: await attempt(session),
+      CreateUiLogin: await attempt(() => client.createUiLogin({})),
+      ListLabFaults: await attempt(() => client.listLabFaults({})),
+      // A router the lab lacks: an admin gets past authorisation to the lab's refusal, and nothing is injected.
+      InjectLabFault: await attempt(() => client.injectLabFault({ kind: "down", target: "no-such-router" })),
     };
   } finally {
     sessionManager.abort();

@@ -103,7 +103,17 @@ test("an app on a host, without credentials, cannot read a key, list, apply, sub
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { uid: number; calls: Record<string, string>; files: Record<string, string> };
   assert.notEqual(out.uid, 0, "lab apps do not run as root");
-  assert.deepEqual(out.calls, { ListPaths: "Unauthenticated", ListIntents: "Unauthenticated", ApplyIntents: "Unauthenticated", Subscribe: "Unauthenticated", ReportStatus: "Unauthenticated", AgentSession: "Unauthenticated" });
+  assert.deepEqual(out.calls, {
+    ListPaths: "Unauthenticated",
+    ListIntents: "Unauthenticated",
+    ApplyIntents: "Unauthenticated",
+    Subscribe: "Unauthenticated",
+    ReportStatus: "Unauthenticated",
+    AgentSession: "Unauthenticated",
+    CreateUiLogin: "Unauthenticated",
+    ListLabFaults: "Unauthenticated",
+    InjectLabFault: "Unauthenticated",
+  });
   for (const f of secrets) assert.equal(out.files[f], "EACCES", `${f} is out of an app's reach`);
   // The CLI too, as that app: the lab's admin config is not readable to it, and the controller refuses it.
   const apply = await labExecCapture("h1", { app: "intruder", command: [process.execPath, CLI, "apply", "-f", EXAMPLE("intents-changed.yaml"), "--controller", LAB_CONTROLLER_URL] });
@@ -115,7 +125,17 @@ test("an agent certificate acts for its own host only, and is no operator", { sk
   const own = credentialPaths(LAB_PKI_DIR, "agent", "h1");
   const creds: ClientCredentials = { ca, cert: readFileSync(own.cert, "utf8"), key: readFileSync(own.key, "utf8") };
   const asH2 = await tryCalls(LAB_CONTROLLER_URL, creds, "h2");
-  assert.deepEqual(asH2, { ListPaths: "PermissionDenied", ListIntents: "PermissionDenied", ApplyIntents: "PermissionDenied", Subscribe: "PermissionDenied", ReportStatus: "PermissionDenied", AgentSession: "PermissionDenied" });
+  assert.deepEqual(asH2, {
+    ListPaths: "PermissionDenied",
+    ListIntents: "PermissionDenied",
+    ApplyIntents: "PermissionDenied",
+    Subscribe: "PermissionDenied",
+    ReportStatus: "PermissionDenied",
+    AgentSession: "PermissionDenied",
+    CreateUiLogin: "PermissionDenied",
+    ListLabFaults: "PermissionDenied",
+    InjectLabFault: "PermissionDenied",
+  });
   const asH1 = await tryCalls(LAB_CONTROLLER_URL, creds, "h1");
   assert.equal(asH1.Subscribe, "ok", "h1's certificate subscribes as h1");
   assert.equal(asH1.AgentSession, "ok", "h1's certificate opens a session as h1");
@@ -144,6 +164,58 @@ test("a viewer lists but cannot apply; an admin token applies; both through `cai
   assert.equal(calls.ApplyIntents, "Aborted", "an admin's apply gets past authorisation to the revision check");
   assert.equal(calls.Subscribe, "PermissionDenied", "an operator is no agent");
   assert.equal(calls.AgentSession, "PermissionDenied", "an operator opens no agent session");
+  assert.equal(calls.InjectLabFault, "InvalidArgument", "an admin's lab fault gets past authorisation to the lab, which names what it lacks");
+  assert.equal(calls.ListLabFaults, "ok");
+  const viewer = await tryCalls(LAB_CONTROLLER_URL, { ca, cert: readFileSync(credentialPaths(LAB_PKI_DIR, "operator", "vera").cert, "utf8"), key: readFileSync(credentialPaths(LAB_PKI_DIR, "operator", "vera").key, "utf8") }, "h1");
+  assert.deepEqual([viewer.ListLabFaults, viewer.InjectLabFault, viewer.CreateUiLogin], ["ok", "PermissionDenied", "ok"], "a viewer sees the lab's faults and may log a browser in, but injects nothing");
+});
+
+test("`cairn ui` prints a one-time login link; with it a browser's session injects and heals a lab fault as the lab's admin", { skip }, async () => {
+  const printed = await cli("ui");
+  assert.equal(printed.code, 0, printed.stderr);
+  const link = printed.stdout.trim();
+  assert.ok(link.startsWith(`${new URL(LAB_CONTROLLER_URL).origin}/ui/login?token=`), link);
+  assert.match(link, /token=[A-Za-z0-9_-]{43}$/);
+  assert.ok(printed.stderr.includes(`works once): the browser is logged in as admin ${LAB_ADMIN}`), printed.stderr);
+  const session = connect(LAB_CONTROLLER_URL, { ca });
+  try {
+    const send = (path: string, o: { method?: string; cookie?: string; body?: string } = {}) =>
+      new Promise<{ status: number; cookie: string; body: string }>((resolve, reject) => {
+        const headers: Record<string, string> = { [h2.HTTP2_HEADER_METHOD]: o.method ?? "GET", [h2.HTTP2_HEADER_PATH]: path };
+        if (o.cookie) headers["cookie"] = o.cookie;
+        if (o.body !== undefined) headers["content-type"] = "application/json";
+        const req = session.request(headers);
+        let status = 0;
+        let cookie = "";
+        let body = "";
+        req.on("response", (h) => {
+          status = Number(h[h2.HTTP2_HEADER_STATUS]);
+          cookie = String(h["set-cookie"] ?? "").split(";")[0]!;
+        });
+        req.setEncoding("utf8");
+        req.on("data", (d: string) => (body += d));
+        req.on("end", () => resolve({ status, cookie, body }));
+        req.on("error", reject);
+        req.end(o.body);
+      });
+    const login = await send(new URL(link).pathname + new URL(link).search);
+    assert.equal(login.status, 303, login.body);
+    const cookie = login.cookie;
+    const rpc = (method: string, body: object) => send(`/cairn.v1.CairnService/${method}`, { method: "POST", cookie, body: JSON.stringify(body) });
+    const injected = await rpc("InjectLabFault", { kind: "drop", target: "r2-r3", direction: "r2-r3" });
+    assert.equal(injected.status, 200, injected.body);
+    assert.match(injected.body, /"description":"[^"]*r2/);
+    const listed = JSON.parse((await rpc("ListLabFaults", {})).body) as { faults?: Array<{ kind: string; name: string }> };
+    assert.deepEqual(listed.faults?.map((f) => [f.kind, f.name]), [["drop", "r2-r3"]]);
+    assert.deepEqual(labStatus()?.faults.map((f) => f.kind), ["drop"], "the lab's own state has it");
+    const healed = await rpc("HealLabFault", { target: "r2-r3" });
+    assert.equal(healed.status, 200, healed.body);
+    assert.deepEqual(labStatus()?.faults ?? [], []);
+    assert.equal((await send(new URL(link).pathname + new URL(link).search)).status, 401, "the link worked once");
+  } finally {
+    session.close();
+  }
+  assert.ok(readFileSync(join(LOG_DIR, "controller.log"), "utf8").includes(`lab fault injected by admin ${LAB_ADMIN} (session)`), "the controller logs who injected it");
 });
 
 test("expired and revoked credentials are refused, while the controller keeps running", { skip }, async () => {

@@ -79,7 +79,7 @@ export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void
   progress(`credentials in ${LAB_PKI_DIR}: a CA, the controller's certificate, one per agent, and ${LAB_ADMIN}'s (admin) in ${LAB_OPERATOR_CONFIG}`);
   const credentials = await labOperatorCredentials();
   const controllerArgv = [process.execPath, CLI, "controller", "--topology", resolve(o.topologyPath), "--intents", resolve(o.intentsPath), "--listen", CONTROLLER_ENDPOINT];
-  controllerArgv.push("--tls-dir", LAB_PKI_DIR, "--audit-log", LAB_AUDIT_LOG);
+  controllerArgv.push("--tls-dir", LAB_PKI_DIR, "--audit-log", LAB_AUDIT_LOG, "--lab");
   const controller = spawnInNamespace(null, controllerArgv, {
     role: "controller",
     logFile: join(LOG_DIR, "controller.log"),
