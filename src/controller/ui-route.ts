@@ -25,14 +25,20 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
- * Only the app's own files, scripts and styles; connections to this origin only (the API); no
- * framing. Cytoscape draws on a canvas and sets element styles from script (CSSOM), which CSP
- * does not restrict, so no inline style is allowed.
+ * Cytoscape.js puts one rule of its own in a <style> element (`.__________cytoscape_container {
+ * position: relative; }`): that rule alone is allowed, by its hash (it changes only with Cytoscape).
+ */
+const CYTOSCAPE_STYLE_HASH = "'sha256-pgvDUBa4IjFA2yuSJ2cqcyxmNYJMborsd0ORcRv9vw8='";
+
+/**
+ * Only the app's own files, scripts and styles (and Cytoscape's one rule); connections to this
+ * origin only (the API); no framing. Cytoscape draws on a canvas and sets element styles from
+ * script (CSSOM), which CSP does not restrict.
  */
 export const UI_CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self'",
+  `style-src 'self' ${CYTOSCAPE_STYLE_HASH}`,
   "img-src 'self' data:",
   "connect-src 'self'",
   "object-src 'none'",

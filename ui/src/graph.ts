@@ -41,8 +41,10 @@ const STYLE: StylesheetJson = [
   { selector: ".state-drained", style: { "line-color": "#7d7d7d", "background-color": "#7d7d7d", "line-style": "dashed" } },
   { selector: "edge.suspect", style: { "line-style": "dashed" } },
   { selector: "node.suspect", style: { "border-width": 2, "border-color": "#8e44ad" } },
-  { selector: ".path-backup", style: { "line-color": "#8e44ad", "background-color": "#8e44ad", width: 4, "z-index": 8, "line-style": "dashed" } },
-  { selector: ".path-primary", style: { "line-color": "#1f6feb", "background-color": "#1f6feb", width: 4, "z-index": 9 } },
+  { selector: "node.path-backup", style: { "background-color": "#8e44ad" } },
+  { selector: "edge.path-backup", style: { "line-color": "#8e44ad", width: 4, "z-index": 8, "line-style": "dashed" } },
+  { selector: "node.path-primary", style: { "background-color": "#1f6feb" } },
+  { selector: "edge.path-primary", style: { "line-color": "#1f6feb", width: 4, "z-index": 9 } },
   { selector: "edge.path-active", style: { width: 7, "line-style": "solid", "z-index": 10 } },
   { selector: "node.path-active", style: { width: 16, height: 16 } },
   { selector: "node.path-endpoint", style: { "font-weight": "bold", "font-size": 11, "min-zoomed-font-size": 0 } },
@@ -83,14 +85,12 @@ export function drawTopology(container: HTMLElement, t: Topology): Promise<Graph
     container,
     elements: elementsOf(t, positions),
     style: STYLE,
-    layout: positions ? { name: "preset", fit: true, padding: 20 } : { name: "cose", animate: false, fit: true, padding: 30, randomize: false, numIter: large ? 300 : 1000 },
     textureOnViewport: large,
     hideEdgesOnViewport: large,
     motionBlur: false,
     pixelRatio: large ? 1 : "auto",
     minZoom: 0.05,
     maxZoom: 8,
-    wheelSensitivity: 0.3,
     boxSelectionEnabled: false,
     autoungrabify: large,
   });
@@ -109,6 +109,8 @@ export function drawTopology(container: HTMLElement, t: Topology): Promise<Graph
       });
     },
     mark(paths) {
+      // The marked paths as text on the container too: the graph's facts are in the DOM.
+      container.dataset.marked = paths.map((p) => `${p.role}${p.active ? " (active)" : ""}: ${p.nodes.join(">")}`).join("; ");
       cy.batch(() => {
         cy.elements().removeClass("path-primary path-backup path-active path-endpoint");
         // Backups first, so that a link on both shows as the primary's.
@@ -122,8 +124,9 @@ export function drawTopology(container: HTMLElement, t: Topology): Promise<Graph
     },
   };
   return new Promise((resolve) => {
-    const done = () => requestAnimationFrame(() => requestAnimationFrame(() => resolve(view)));
-    if (positions) cy.ready(done);
-    else cy.one("layoutstop", done);
+    const layout = cy.layout(positions ? { name: "preset", fit: true, padding: 20 } : { name: "cose", animate: false, fit: true, padding: 30, randomize: false, numIter: large ? 300 : 1000 });
+    // Drawn on the frame after the layout: resolved after that frame.
+    layout.one("layoutstop", () => requestAnimationFrame(() => requestAnimationFrame(() => resolve(view))));
+    layout.run();
   });
 }
