@@ -77,9 +77,9 @@ function elementsOf(t: Topology, positions: Map<string, { x: number; y: number }
   return [...routers, ...hosts, ...links];
 }
 
-/** Draws the topology in `container`; resolves once the graph is laid out and drawn. */
-export function drawTopology(container: HTMLElement, t: Topology): Promise<GraphView> {
-  const positions = geographicPositions(t);
+/** Draws the topology in `container` (by force even with coordinates when `force`); resolves once the graph is laid out and drawn. */
+export function drawTopology(container: HTMLElement, t: Topology, force = false): Promise<GraphView> {
+  const positions = force ? null : geographicPositions(t);
   const large = t.routers.length + t.links.length > LARGE_GRAPH;
   const cy: Core = cytoscape({
     container,
