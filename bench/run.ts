@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 let failed = false;
-for (const name of ["single-query", "constrained", "protection", "batch", "packet-cost", "probe-budget", "throughput", "failover", "fleet"]) {
+for (const name of ["single-query", "constrained", "protection", "batch", "packet-cost", "probe-budget", "throughput", "failover", "fleet", "ui-render"]) {
   if (only.length > 0 && !only.includes(name)) continue;
   const r = spawnSync(process.execPath, [join(here, `${name}.js`)], { stdio: "inherit" });
   if (r.status !== 0) failed = true;

@@ -78,7 +78,15 @@ export function topologyFromProto(m: GetTopologyResponse): Topology {
 /** The model and the message have the same fields: one copy serves both directions. */
 function copyTopology(t: Topology | GetTopologyResponse): Topology {
   return {
-    routers: t.routers.map((r) => ({ name: r.name, locator: r.locator, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.msd !== undefined ? { msd: r.msd } : {}), sid: r.sid })),
+    routers: t.routers.map((r) => ({
+      name: r.name,
+      locator: r.locator,
+      ...(r.region !== undefined ? { region: r.region } : {}),
+      ...(r.msd !== undefined ? { msd: r.msd } : {}),
+      sid: r.sid,
+      ...(r.latitude !== undefined ? { latitude: r.latitude } : {}),
+      ...(r.longitude !== undefined ? { longitude: r.longitude } : {}),
+    })),
     hosts: t.hosts.map((h) => ({
       name: h.name,
       router: h.router,

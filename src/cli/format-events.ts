@@ -6,10 +6,10 @@ export function formatEvent(e: EventView): string {
   const took = e.durationMs > 0 ? ` in ${formatMs(e.durationMs)}` : "";
   const after = e.cause > 0 ? ` (after #${e.cause})` : "";
   const seq = e.seq > 0 ? `#${e.seq}` : "-";
-  return `${e.at}  ${seq.padEnd(6)}  ${e.type.padEnd(12)}  ${detail(e)}${took}${after}`;
+  return `${e.at}  ${seq.padEnd(6)}  ${e.type.padEnd(12)}  ${eventDetail(e)}${took}${after}`;
 }
 
-function detail(e: EventView): string {
+export function eventDetail(e: EventView): string {
   switch (e.type) {
     case "path-state":
       return `${e.host} ${e.routers.join(">")} ${e.previous || "new"} -> ${e.state}${e.rules.length ? ` (${e.rules.join(", ")})` : " (watch probe)"}`;
@@ -56,6 +56,6 @@ function revisions(e: { topologyRevision?: number; intentsRevision?: number }): 
   return e.topologyRevision || e.intentsRevision ? ` at t${e.topologyRevision ?? 0}/i${e.intentsRevision ?? 0}` : "";
 }
 
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(3)} s` : `${+ms.toFixed(3)} ms`;
 }

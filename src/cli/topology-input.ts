@@ -14,8 +14,3 @@ export async function loadTopologyOption(file: string, igpText: string | undefin
   if (igp !== undefined && loaded.format === "yaml") throw new CliError(`--igp applies to GraphML imports; ${file} is a Cairn topology, which sets igp per link`, EXIT_BAD_INPUT);
   return loaded;
 }
-
-/** The command that shows a topology file's names, for messages about unknown names. */
-export function listedBy(file: string): string {
-  return `cairn topology show ${/^[\w./@:+-]+$/.test(file) ? file : JSON.stringify(file)}`;
-}

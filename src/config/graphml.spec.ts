@@ -85,8 +85,8 @@ test("haversine: one degree of latitude is 111.19 km, 556 µs at 5 µs/km", () =
 test("routers and links: names, regions, locators from node ids, link fields", () => {
   const { topology, notes } = ok(gml([at("7", " Zurich ", 47.37, 8.54, "Switzerland"), at("3", "Geneva", 46.2, 6.15)], [edge("7", "3", "2500000000.0")]));
   assert.deepEqual(topology.routers, [
-    { name: "Zurich", locator: "fc00:0:8::/48", region: "Switzerland", sid: "fc00:0:8::1" },
-    { name: "Geneva", locator: "fc00:0:4::/48", sid: "fc00:0:4::1" },
+    { name: "Zurich", locator: "fc00:0:8::/48", latitude: 47.37, longitude: 8.54, region: "Switzerland", sid: "fc00:0:8::1" },
+    { name: "Geneva", locator: "fc00:0:4::/48", latitude: 46.2, longitude: 6.15, sid: "fc00:0:4::1" },
   ]);
   assert.equal(topology.links.length, 1);
   const l = topology.links[0]!;

@@ -28,7 +28,8 @@
 //     than one kept node carries it, every such node is named `label#id` (`#id` without a label).
 //     Only kept nodes count: a label shared with a dropped node is not a duplicate. (Should a
 //     `label#id` still clash with another node's literal label, that node is renamed the same way.)
-//  7. Region. A router's region is its `Country`, when present and not empty.
+//  7. Region and position. A router's region is its `Country`, when present and not empty; its
+//     latitude and longitude are the node's (the web UI draws the graph on them).
 //  8. Locators, from the node's id, never its position, so that adding, removing or reordering
 //     nodes moves no other router's SIDs: a node whose id is a whole number n from 0 to 65534
 //     (written without leading zeros, as every zoo file does) gets fc00:0:<n + 1 in hex>::/48;
@@ -424,7 +425,7 @@ export function parseGraphml(input: string, file: string, options: GraphmlOption
   }
   if (clashes.length) return fail([err("graph", `${clashes.join("; ")}: a GraphML file cannot give locators, so write this topology as YAML`, startIndex(graph))]);
   const routers: RouterSpec[] = kept.map((n) => {
-    const r: RouterSpec = { name: n.name!, locator: graphmlLocator(n.id) };
+    const r: RouterSpec = { name: n.name!, locator: graphmlLocator(n.id), latitude: n.lat!, longitude: n.lon! };
     const country = n.attrs.get("Country")?.trim();
     if (country) r.region = country;
     return r;

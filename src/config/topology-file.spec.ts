@@ -462,3 +462,15 @@ test("two derived SIDs of one router that hash alike: an error at the entry, ask
   ]);
   assert.ok(parseTopology(text.replace("{ a: r, b: n40454 }", '{ a: r, b: n40454, sidA: "fc00:0:1::e2" }'), "t.yaml").ok);
 });
+
+test("routers may say where they are: latitude and longitude, both or neither, in range", () => {
+  const head = `hosts: []\nlinks: []\nrouters:\n`;
+  const r = parseTopology(`${head}  - { name: a, locator: "fc00:0:1::/48", latitude: 38.25, longitude: -85.76 }\n`, "t.yaml");
+  assert.ok(r.ok);
+  assert.equal(r.value.routers[0]!.latitude, 38.25);
+  assert.equal(r.value.routers[0]!.longitude, -85.76);
+  assert.deepEqual(errorsOf(`${head}  - { name: a, locator: "fc00:0:1::/48", latitude: 91, longitude: 0 }\n`), [
+    "t.yaml:4:52: routers[0].latitude: expected degrees from -90 to 90, got 91",
+  ]);
+  assert.equal(errorsOf(`${head}  - { name: a, locator: "fc00:0:1::/48", latitude: 10 }\n`)[0]!.includes("latitude without longitude"), true);
+});

@@ -69,7 +69,7 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
   const routers: RouterSpec[] = [];
   const locators: { router: string; prefix: Prefix; field: Field }[] = [];
   for (const item of required(y.root, top, "routers")?.list() ?? []) {
-    const f = item.map(["name", "locator", "region", "msd", "sid"]);
+    const f = item.map(["name", "locator", "region", "msd", "sid", "latitude", "longitude"]);
     if (!f) { if (!item.present) item.error("empty router entry"); continue; }
     const n = name(required(item, f, "name"));
     const locField = required(item, f, "locator");
@@ -92,8 +92,18 @@ export function parseTopology(text: string, file: string): ParseResult<Topology>
     const msdField = f.get("msd");
     const msd = msdField?.present ? msdField.integer(1, MAX_MSD) : undefined;
     const sid = sidText(f.get("sid"));
-    if (n !== null && loc && region !== null && msd !== null && sid !== null) {
-      routers.push({ name: n, locator: formatPrefix(loc), ...(region !== undefined ? { region } : {}), ...(msd !== undefined ? { msd } : {}), ...(sid !== undefined ? { sid } : {}) });
+    const latitude = degrees(f.get("latitude"), 90);
+    const longitude = degrees(f.get("longitude"), 180);
+    if ((latitude === undefined) !== (longitude === undefined)) item.error(`${latitude === undefined ? "longitude" : "latitude"} without ${latitude === undefined ? "latitude" : "longitude"}: give both or neither`);
+    if (n !== null && loc && region !== null && msd !== null && sid !== null && latitude !== null && longitude !== null) {
+      routers.push({
+        name: n,
+        locator: formatPrefix(loc),
+        ...(region !== undefined ? { region } : {}),
+        ...(msd !== undefined ? { msd } : {}),
+        ...(sid !== undefined ? { sid } : {}),
+        ...(latitude !== undefined && longitude !== undefined ? { latitude, longitude } : {}),
+      });
       entries.routers.push({ item, fields: f });
     }
   }
@@ -255,6 +265,15 @@ function hostAddress4(f: Field | undefined, host: string | null, router: string 
   }
   claimed.push({ host, router, address, subnet, gateway });
   return { address4: shown, prefixLen4: subnet.len };
+}
+
+/** A router's latitude (limit 90) or longitude (limit 180), in degrees; undefined when absent, null when wrong (reported). */
+function degrees(f: Field | undefined, limit: number): number | undefined | null {
+  if (!f?.present) return undefined;
+  const v = f.number();
+  if (v === null) return null;
+  if (v < -limit || v > limit) { f.error(`expected degrees from ${-limit} to ${limit}, got ${v}`); return null; }
+  return v;
 }
 
 /** An optional SID field's text (checked by assignSids): undefined when absent, null after reporting a problem. */

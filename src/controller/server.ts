@@ -34,6 +34,7 @@ import { guardRequests } from "./request-guard.js";
 import { withHttpRoutes, type HttpRoute } from "./http-routes.js";
 import { UiSessions } from "./ui-sessions.js";
 import { uiLoginRoute } from "./ui-login-route.js";
+import { uiRoute } from "./ui-route.js";
 import type { LabFaultsService } from "./lab-faults.js";
 import { queueCalls } from "./call-queue.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
@@ -444,7 +445,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const pathsOf = (kinds: string[]) => new Set(CairnService.methods.filter((m) => kinds.includes(m.methodKind)).map((m) => `/${CairnService.typeName}/${m.name}`));
   const streams = pathsOf(["server_streaming", "client_streaming", "bidi_streaming"]);
   const api = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
-  const httpRoutes = [uiLoginRoute(uiSessions, log), ...(opts.httpRoutes?.({ state, events, pushes, reports, turns }) ?? [])];
+  const httpRoutes = [uiLoginRoute(uiSessions, log), ...(opts.httpRoutes?.({ state, events, pushes, reports, turns }) ?? []), uiRoute()];
   const handler = withHttpRoutes(httpRoutes, api, (req) => ({ principal: principalOf(req), open: security === null }));
 
   const listeners: Listener[] = [];

@@ -11,6 +11,9 @@ export interface Router {
   msd?: number;
   /** Its End SID: as written in the file, else <locator>::1 (src/core/sids.ts). */
   sid: string;
+  /** Where it is, in degrees, when the file says (GraphML's Latitude/Longitude): for drawing only. */
+  latitude?: number;
+  longitude?: number;
 }
 
 export interface Host {

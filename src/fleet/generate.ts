@@ -99,7 +99,11 @@ const yamlString = (s: string) => JSON.stringify(s);
 /** The topology as the YAML topology file (flow-style entries, one a line: 10,000 hosts stay readable and fast to parse). */
 export function topologyYaml(t: Topology): string {
   const lines = ["routers:"];
-  for (const r of t.routers) lines.push(`  - { name: ${yamlString(r.name)}, locator: ${yamlString(r.locator)}${r.region !== undefined ? `, region: ${yamlString(r.region)}` : ""} }`);
+  for (const r of t.routers) {
+    const region = r.region !== undefined ? `, region: ${yamlString(r.region)}` : "";
+    const position = r.latitude !== undefined && r.longitude !== undefined ? `, latitude: ${r.latitude}, longitude: ${r.longitude}` : "";
+    lines.push(`  - { name: ${yamlString(r.name)}, locator: ${yamlString(r.locator)}${region}${position} }`);
+  }
   lines.push("hosts:");
   for (const h of t.hosts) lines.push(`  - { name: ${yamlString(h.name)}, router: ${yamlString(h.router)}, address: "${h.address}/${h.prefixLen}" }`);
   lines.push("links:");
