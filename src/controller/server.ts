@@ -2,7 +2,7 @@
 // Connect JSON for the operator CLI and curl, HTTP/1.1 through ALPN too), one listener per address;
 // every caller authenticated (authn.ts) and authorised (authz.ts). Without TLS material it is an
 // open controller on loopback only, in cleartext (tests, a laptop).
-import type * as http from "node:http";
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { rename, writeFile } from "node:fs/promises";
@@ -210,6 +210,32 @@ function safeHandler(handler: ReturnType<typeof connectNodeAdapter>) {
   };
 }
 
+/** HTTP/2's connection preface starts so; no HTTP/1 request line does ("PRI" is reserved for it). */
+const H2_PREFACE_START = Buffer.from("PRI ");
+
+/** Hands a cleartext connection to the HTTP/2 server or the HTTP/1.1 one, by its first bytes. */
+function sniffProtocol(socket: net.Socket, h2: net.Server, h1: net.Server): void {
+  let seen = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    seen = Buffer.concat([seen, chunk]);
+    if (seen.length < H2_PREFACE_START.length && H2_PREFACE_START.subarray(0, seen.length).equals(seen)) return;
+    socket.off("data", onData);
+    if (seen.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
+      // The HTTP/2 session reads what is buffered on the socket before anything else.
+      socket.pause();
+      socket.unshift(seen);
+      h2.emit("connection", socket);
+    } else {
+      // The HTTP/1 server's parser takes the socket's later bytes from its handle, past the stream's
+      // buffer, and these first ones through its 'data' listener.
+      h1.emit("connection", socket);
+      socket.emit("data", seen);
+    }
+  };
+  socket.on("data", onData);
+  socket.on("error", () => {});
+}
+
 interface Listener {
   url: string;
   /** TLS listeners take new certificates and CA here (rotation without a restart). */
@@ -248,9 +274,13 @@ async function listen(
   const safe = safeHandler(handler);
   const h2 = http2ServerOptions(limits);
   const server = tls ? http2.createSecureServer({ ...tlsOptions(tls), ...h2, allowHTTP1: true }, safe) : http2.createServer(h2, safe);
-  server.maxConnections = limits.maxConnections;
+  // Cleartext: HTTP/2 with prior knowledge (agents, the CLI) and HTTP/1.1 (browsers, which speak
+  // HTTP/2 over TLS only) on the same port, told apart by the connection's first bytes.
+  const http1 = tls ? null : http.createServer({ maxHeaderSize: limits.maxHeaderBytes }, safe);
+  const front: net.Server = http1 ? net.createServer((socket) => sniffProtocol(socket, server, http1)) : server;
+  front.maxConnections = limits.maxConnections;
   let refusedConnections = 0;
-  server.on("drop", () => {
+  front.on("drop", () => {
     // One line per 100 refused, not per connection: a flood must not flood the log too.
     if (refusedConnections++ % 100 === 0) log(`connection refused on ${formatHostPort(addr.host, addr.port)}: ${limits.maxConnections} connections already (${limitOption("maxConnections")}); ${refusedConnections} refused so far`);
   });
@@ -262,26 +292,27 @@ async function listen(
     s.on("error", () => {}); // reported through the streams; never crash the controller
     keepSessionAlive(s, keepalive.intervalMs, keepalive.timeoutMs);
   });
-  server.on("connection", (socket: net.Socket) => {
+  front.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => {});
   });
   server.on("tlsClientError", () => {}); // a failed handshake is the client's problem, and says so to it
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: addr.host, port: addr.port }, () => {
-      server.off("error", reject);
+    front.once("error", reject);
+    front.listen({ host: addr.host, port: addr.port }, () => {
+      front.off("error", reject);
       resolve();
     });
   });
-  const bound = server.address() as net.AddressInfo;
+  const bound = front.address() as net.AddressInfo;
   return {
     url: `${tls ? "https" : "http"}://${formatHostPort(addr.host, bound.port)}`,
     ...(tls ? { reloadTls: (m: TlsMaterial) => (server as http2.Http2SecureServer).setSecureContext(tlsOptions(m)) } : {}),
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const s of sessions) if (!s.closed) s.close();
+      http1?.closeIdleConnections();
       const timer = setTimeout(() => {
         for (const s of sessions) s.destroy();
         for (const s of sockets) s.destroy();
