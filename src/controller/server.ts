@@ -32,6 +32,9 @@ import { isLoopbackHost } from "../certs/names.js";
 import { http2ServerOptions, limitOption, resolveLimits, type ControllerLimits } from "./request-limits.js";
 import { guardRequests } from "./request-guard.js";
 import { withHttpRoutes, type HttpRoute } from "./http-routes.js";
+import { RejectionCounts } from "./rejections.js";
+import { createControllerMetrics } from "./metrics.js";
+import { metricsRoute } from "./metrics-route.js";
 import { queueCalls } from "./call-queue.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -99,6 +102,8 @@ export interface ControllerOptions {
   store?: ControllerStore;
   /** Plain HTTP routes served on the same listeners before the API (http-routes.ts), given what they serve. */
   httpRoutes?: (served: ServedController) => HttpRoute[];
+  /** Serve GET /metrics (Prometheus; viewers and admins, anyone on an open controller). Default true. */
+  metrics?: boolean;
 }
 
 /** What the controller serves, for the plain HTTP routes beside the API. */
@@ -108,6 +113,8 @@ export interface ServedController {
   pushes: PushTracker;
   reports: ReportStore;
   turns: Turns;
+  /** Where refusals are counted (/metrics shows them): a route that refuses a caller counts it here. */
+  rejections: RejectionCounts;
 }
 
 export interface ControllerHandle {
@@ -238,6 +245,7 @@ async function listen(
   tls: TlsMaterial | null,
   limits: ControllerLimits,
   log: (line: string) => void,
+  rejections: RejectionCounts,
 ): Promise<Listener> {
   const safe = safeHandler(handler);
   const h2 = http2ServerOptions(limits);
@@ -245,6 +253,7 @@ async function listen(
   server.maxConnections = limits.maxConnections;
   let refusedConnections = 0;
   server.on("drop", () => {
+    rejections.count("too_many_connections");
     // One line per 100 refused, not per connection: a flood must not flood the log too.
     if (refusedConnections++ % 100 === 0) log(`connection refused on ${formatHostPort(addr.host, addr.port)}: ${limits.maxConnections} connections already (${limitOption("maxConnections")}); ${refusedConnections} refused so far`);
   });
@@ -294,6 +303,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   if (!Number.isInteger(limits.maxRules) || limits.maxRules < 2) throw new Error(`the agents' max rules must be a whole number ≥ 2, got ${limits.maxRules}`);
   const clock = opts.clock ?? realClock;
   const events = new EventLog(clock, opts.eventsCapacity ?? DEFAULT_EVENTS_CAPACITY);
+  const rejections = new RejectionCounts();
   // The audit log first: the intents revision carries on from its last one, and the state starts at it.
   const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
   const workers = opts.pathWorkers ?? DEFAULT_PATH_WORKERS;
@@ -400,7 +410,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const routes = cairnRoutes({
     turns,
     enforceOwnHost: opts.security !== undefined,
-    ...(opts.security ? { interceptors: [authorisation(log)] } : {}),
+    ...(opts.security ? { interceptors: [authorisation(log, rejections)] } : {}),
+    rejections,
     state,
     hub,
     reports,
@@ -436,15 +447,27 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   const pathsOf = (kinds: string[]) => new Set(CairnService.methods.filter((m) => kinds.includes(m.methodKind)).map((m) => `/${CairnService.typeName}/${m.name}`));
   const streams = pathsOf(["server_streaming", "client_streaming", "bidi_streaming"]);
-  const api = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
-  const httpRoutes = opts.httpRoutes?.({ state, events, pushes, reports, turns }) ?? [];
+  const api = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"]), rejections), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
+  const metrics =
+    opts.metrics === false
+      ? null
+      : createControllerMetrics({
+          events,
+          connectedAgents: () => new Set(hub.subscribers().map((s) => s.host)).size,
+          hosts: () => state.hosts().length,
+          reports: () => reports.all(),
+          links: () => topologyChanges.decorate(liveliness.links()),
+          rejections,
+        });
+  const httpRoutes = [...(metrics ? [metricsRoute(metrics.registry, rejections)] : []), ...(opts.httpRoutes?.({ state, events, pushes, reports, turns, rejections }) ?? [])];
   const handler = withHttpRoutes(httpRoutes, api, (req) => ({ principal: principalOf(req), open: security === null }));
 
   const listeners: Listener[] = [];
   try {
-    if (security) for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive, security.tls, requestLimits, log));
-    for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null, requestLimits, log));
+    if (security) for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive, security.tls, requestLimits, log, rejections));
+    for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null, requestLimits, log, rejections));
   } catch (e) {
+    metrics?.close();
     await Promise.all(listeners.map((l) => l.close()));
     await replica?.close();
     await paths?.close();
@@ -465,6 +488,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     },
     close() {
       closing ??= (async () => {
+        metrics?.close();
         hub.close();
         events.close();
         liveliness.close?.();
