@@ -71,6 +71,13 @@ export function markedElementSamples(view: LinksView): Sample<MarkLabel>[] {
   });
 }
 
+/** What set a recompute off, from the type of the event that caused it. */
+export function recomputeTrigger(causeType: string | undefined): "topology" | "liveliness" | "other" {
+  if (causeType === "topology") return "topology";
+  if (causeType === "overlay" || causeType === "localisation" || causeType === "path-state") return "liveliness";
+  return "other";
+}
+
 export function createControllerMetrics(src: ControllerMetricsSources): ControllerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -86,7 +93,13 @@ export function createControllerMetrics(src: ControllerMetricsSources): Controll
     buckets: ACK_BUCKETS,
     registers: [registry],
   });
-  const recompute = new Histogram({ name: "cairn_recompute_duration_seconds", help: "Time the controller took to recompute rules' paths, per recompute.", buckets: RECOMPUTE_BUCKETS, registers: [registry] });
+  const recompute = new Histogram({
+    name: "cairn_recompute_duration_seconds",
+    help: "Time the controller took to recompute rules' paths, by what set it off: an intents apply (the whole apply), a topology change, liveliness (a fault localised or cleared), or other.",
+    labelNames: ["trigger"],
+    buckets: RECOMPUTE_BUCKETS,
+    registers: [registry],
+  });
   const recomputed = new Counter({ name: "cairn_rules_recomputed_total", help: "Host rules whose paths were recomputed.", registers: [registry] });
   const changed = new Counter({ name: "cairn_rules_changed_total", help: "Host rules whose paths a recompute changed.", registers: [registry] });
 
@@ -98,8 +111,10 @@ export function createControllerMetrics(src: ControllerMetricsSources): Controll
       acks.inc();
       ackLatency.observe(e.sincePushMs / 1000);
       changeLatency.observe(e.sinceCauseMs / 1000);
+    } else if (e.type === "intents") {
+      if (!e.refused) recompute.observe({ trigger: "intents" }, e.durationMs / 1000);
     } else if (e.type === "recompute") {
-      recompute.observe(e.durationMs / 1000);
+      recompute.observe({ trigger: recomputeTrigger(src.events.get(e.cause)?.type) }, e.durationMs / 1000);
       recomputed.inc(e.rules.length);
       changed.inc(e.changed.length);
     }
