@@ -20,6 +20,7 @@ import type { WatchProbe } from "../core/elements.js";
 import { DEFAULT_RETRANSMIT_WATCH, RetransmitWatch, retransmitRoutes, type RetransmitCounters, type RetransmitSource, type RetransmitWatchSettings } from "./retransmit-watch.js";
 import { randomInt } from "node:crypto";
 import type { ClientCredentials } from "../api/credentials.js";
+import { pathLabels } from "./path-labels.js";
 import type { AgentReportView, PathHealthView as PathHealthReport } from "../api/types.js";
 
 export { backoffDelay, DEFAULT_AGENT_KEEPALIVE, DEFAULT_BACKOFF } from "./controller-link.js";
@@ -92,9 +93,25 @@ export interface AgentOptions {
   log?: (line: string) => void;
   /** The agent's certificate and key (its identity: its host), and the CA of the controller's. */
   credentials?: ClientCredentials;
+  /** Told of probes, failovers, applied versions and the link's state (metrics). */
+  observer?: AgentObserver;
 }
 
 export type AgentState = "starting" | LinkState | "stopped" | "failed";
+
+export type ActivePathRole = "primary" | "backup" | "none";
+
+/** What the agent tells as it happens (its metrics); everything else is read from status(). */
+export interface AgentObserver {
+  /** A probe came back over the path named `path` (path-labels.ts) after `rttUs` µs. */
+  probeReturned(path: string, rttUs: number): void;
+  /** A rule's packets moved from one of its paths to another (primary to backup: a failover). */
+  ruleMoved(rule: string, from: ActivePathRole, to: ActivePathRole): void;
+  /** The datapath took a new version of the host's rules from the controller. */
+  versionApplied(version: number): void;
+  /** The link to the controller changed state. */
+  linkState(state: LinkState): void;
+}
 
 export interface AgentRuleStatus {
   key: string;
@@ -125,6 +142,8 @@ export interface AgentRuleStatus {
   active: "primary" | "backup" | "none";
   packets: number;
   bytes: number;
+  /** Of `packets`, those the kernel sent on the backup path. */
+  backupPackets: number;
   /** Matched, no usable path: sent unsteered (onFailure open) / dropped (onFailure closed). */
   unsteeredPackets: number;
   droppedPackets: number;
@@ -241,6 +260,10 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const degraded = new Set<string>();
   /** What each probed path is, for the status and the report. */
   let probedPaths = new Map<string, ProbedPath>();
+  /** Each probed path's name in metrics. */
+  let probedLabels = new Map<string, string>();
+  /** The path each rule's packets took when last looked at: a change is a failover (or back). */
+  const lastActive = new Map<string, ActivePathRole>();
   const timers = new Set<Timer>();
   let stopped = false;
 
@@ -332,7 +355,9 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       if (problems && problems !== routeProblems) log(`MTU routes: ${problems}`);
       routeProblems = problems;
     }
+    noteActivePaths();
     writeStatus();
+    if (newVersion) opts.observer?.versionApplied(Number(appliedVersion));
     // A new version applied is acknowledged at once; the report that describes it follows the coalescing wait.
     if (newVersion) acknowledge();
     scheduleReport();
@@ -388,6 +413,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   function probePaths(rules: HostRule[], desired: DesiredDatapath, refs: Map<string, number>, watch: WatchProbe[]): void {
     const plan = probePlan(rules, desired, refs, watch, probeSettings);
     probedPaths = plan.paths;
+    if (opts.observer) probedLabels = pathLabels([...plan.paths].map(([key, p]) => ({ key, ...p })));
     prober!.setTargets(plan.targets);
     tcpWatch?.setRoutes(retransmitRoutes(desired.rules, (k) => plan.paths.has(k)));
     for (const k of degraded) if (!plan.paths.has(k)) degraded.delete(k);
@@ -410,8 +436,24 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     if (h.state === "degraded") degraded.add(h.key);
     else degraded.delete(h.key);
     if (wasDegraded !== degraded.has(h.key)) scheduleReconcile();
+    noteActivePaths();
     writeStatus();
     scheduleReport(0);
+  }
+
+  /** Tells the observer of every rule whose packets moved to another of its paths since last looked at. */
+  function noteActivePaths(): void {
+    if (!opts.observer) return;
+    const byKey = new Map(verdicts.map((v) => [v.key, v.state]));
+    const seen = new Set<string>();
+    for (const r of store.rules()) {
+      seen.add(r.key);
+      const now = activePath(r.key, byKey.get(r.key));
+      const before = lastActive.get(r.key);
+      lastActive.set(r.key, now);
+      if (before !== undefined && before !== now) opts.observer.ruleMoved(r.key, before, now);
+    }
+    for (const k of lastActive.keys()) if (!seen.has(k)) lastActive.delete(k);
   }
 
   /** The passive signal on the prober (null, and a log line, when the kernel refuses the tracepoint program). */
@@ -503,6 +545,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
         active: activePath(r.key, v?.state),
         packets: Number(c.packets),
         bytes: Number(c.bytes),
+        backupPackets: Number(c.backupPackets),
         unsteeredPackets: Number(c.openPackets),
         droppedPackets: Number(c.closedPackets),
       };
@@ -576,6 +619,8 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       const monotonicNs = o.monotonicNs ?? (() => process.hrtime.bigint()); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
       probeSettings = { ...DEFAULT_PROBE_SETTINGS, ...o.settings };
       prober = new Prober(transport, datapath!, clock, monotonicNs, probeConfig.secret, probeSettings, pathChanged);
+      const observer = opts.observer;
+      if (observer) prober.onReturn = (key, rttUs) => observer.probeReturned(probedLabels.get(key) ?? key, rttUs);
       if (opts.tcpSignal !== false && (opts.tcpSignal !== undefined || ownsDatapath)) tcpWatch = await watchRetransmits(opts.tcpSignal || {});
     }
     const mount = opts.cgroupMount ?? findCgroup2Mount();
@@ -609,6 +654,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       },
       onState: (s) => {
         state = s;
+        opts.observer?.linkState(s);
         writeStatus();
         if (s === "connected") scheduleReport();
       },

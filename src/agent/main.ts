@@ -10,6 +10,9 @@ import { checkControllerUrl } from "../certs/names.js";
 import { identityFromCertificate } from "../certs/trust.js";
 import { CliError, EXIT_BAD_INPUT } from "../cli/errors.js";
 import { findCgroup2Mount } from "../host/cgroup2.js";
+import { parseListenAddress, type ListenAddress } from "../config/listen-address.js";
+import { AgentMetrics } from "./metrics.js";
+import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
 
 export interface AgentCommandOptions {
   /** A controller URL, or with replicas several, comma-separated (the CLI's repeated --controller joined): the agent uses the first and moves to the next when its own goes away. */
@@ -40,6 +43,8 @@ export interface AgentCommandOptions {
   tcpSignal?: boolean;
   /** The cgroup2 mount; default: found in /proc/self/mounts. */
   cgroupMount?: string;
+  /** "HOST:PORT": serve GET /metrics (Prometheus) there over plain HTTP; default: no metrics. */
+  metricsListen?: string;
 }
 
 export interface AgentCliOptions extends AgentCommandOptions {
@@ -47,6 +52,8 @@ export interface AgentCliOptions extends AgentCommandOptions {
   /** Stops the agent when aborted (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   onReady?: (a: AgentHandle) => void;
+  /** Called with the metrics URL once --metrics-listen listens (tests). */
+  onMetrics?: (url: string) => void;
 }
 
 export const defaultPinDir = (host: string) => `/sys/fs/bpf/cairn/${host}`;
@@ -128,6 +135,33 @@ export async function agentCredentials(o: Pick<AgentCommandOptions, "controller"
   return loaded.credentials;
 }
 
+/** --metrics-listen's address, or a clear error. */
+export function metricsListenAddress(text: string): ListenAddress {
+  try {
+    return parseListenAddress(text);
+  } catch (e) {
+    throw new CliError(`--metrics-listen: ${(e as Error).message.replace(/e\.g\. .*$/, "e.g. [::1]:9464 or 127.0.0.1:9464")}`, EXIT_BAD_INPUT);
+  }
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: "the port is in use",
+  EADDRNOTAVAIL: "the address is not one of this host's",
+  EACCES: "permission denied",
+  ENOTFOUND: "no such host name",
+};
+
+/** Serves `metrics` on --metrics-listen; an address it cannot listen on is a clear error naming the option. */
+export async function serveAgentMetrics(text: string, metrics: AgentMetrics): Promise<MetricsServer> {
+  const addr = metricsListenAddress(text);
+  try {
+    return await startMetricsServer(addr, metrics.registry);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    throw new CliError(`--metrics-listen ${text}: cannot listen there: ${LISTEN_ERRORS[code] ?? (e as Error).message}${code ? ` (${code})` : ""}`, EXIT_BAD_INPUT);
+  }
+}
+
 /**
  * Runs the agent until SIGINT/SIGTERM (or opts.signal), then stops it, leaving the datapath's
  * rules installed. Rejects if the agent fails fatally (e.g. the datapath cannot be opened).
@@ -153,7 +187,17 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
   };
   const cgroupMount = agentCgroupMount(opts.cgroupMount);
   const { urls } = controllerUrls(opts.controller);
-  const agent = runAgent({
+  const probes = opts.probes === false ? (false as const) : { ...(opts.probePort !== undefined ? { port: opts.probePort } : {}), settings: probeSettings(opts) };
+  let agent: AgentHandle | null = null;
+  const metrics = opts.metricsListen !== undefined ? new AgentMetrics(() => agent?.status() ?? null) : null;
+  // Listening before the agent starts: an address it cannot take stops it before the datapath is touched.
+  const metricsServer = metrics ? await serveAgentMetrics(opts.metricsListen!, metrics) : null;
+  if (metricsServer) {
+    process.stderr.write(`${new Date().toISOString()} agent: metrics on ${metricsServer.url}\n`);
+    opts.onMetrics?.(metricsServer.url);
+  }
+  agent = runAgent({
+    ...(metrics ? { observer: metrics } : {}),
     controllerUrl: urls[0]!,
     ...(urls.length > 1 ? { controllerUrls: urls } : {}),
     cgroupMount,
@@ -167,7 +211,7 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     ...(opts.dnsServer?.length ? { dnsServers: opts.dnsServer } : {}),
     ...(opts.routeMtu === false ? { routeMtu: false } : {}),
     ...(opts.tcpSignal === false ? { tcpSignal: false as const } : {}),
-    probes: opts.probes === false ? false : { ...(opts.probePort !== undefined ? { port: opts.probePort } : {}), settings: probeSettings(opts) },
+    probes,
   });
   opts.onReady?.(agent);
   let onInt = () => {};
@@ -190,5 +234,6 @@ export async function runAgentCli(opts: AgentCliOptions): Promise<void> {
     process.off("SIGTERM", onTerm);
     opts.signal?.removeEventListener("abort", onAbort);
     await agent.stop();
+    await metricsServer?.close();
   }
 }

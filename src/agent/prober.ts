@@ -140,6 +140,8 @@ function sameSettings(a: ProbeSettings, b: ProbeSettings): boolean {
 export class Prober {
   private readonly paths = new Map<string, Probed>();
   private readonly byRef = new Map<number, Probed>();
+  /** Called with each probe that comes back: its path's key and its round-trip time (µs). */
+  onReturn: ((key: string, rttUs: number) => void) | null = null;
 
   constructor(
     private readonly transport: ProbeTransport,
@@ -270,6 +272,7 @@ export class Prober {
     const now = this.clock.now();
     sample.rttUs = Math.max(0, Number((this.monotonicNs() - h.sentNs) / 1000n));
     p.received++;
+    this.onReturn?.(p.target.key, sample.rttUs);
     const wasDown = p.state === "down";
     this.judge(p, now);
     if (wasDown && p.state !== "down") {

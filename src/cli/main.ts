@@ -114,6 +114,7 @@ program
   .option("--holddown-ms <n>", "a path that came back carries traffic again after N ms healthy (default 3000)", wholeNumber("--holddown-ms"))
   .option("--no-tcp-signal", "do not watch this host's TCP retransmissions (the tcp_retransmit_skb tracepoint) to probe their paths at once")
   .option("--cgroup-mount <dir>", "the cgroup v2 mount (default: found in /proc/self/mounts; the agent refuses to start without one)")
+  .option("--metrics-listen <addr>", "serve GET /metrics (Prometheus text format: per-rule packets and bytes from the datapath, path states, probe RTTs, failovers) over plain HTTP on HOST:PORT, e.g. [::1]:9464 (default: off; no TLS or authentication, so bind it to loopback or a management network)")
   .option("--remove-datapath", "detach the datapath from the interface, remove its pinned maps and exit")
   .action(
     run(async (o: AgentCommandOptions) => {

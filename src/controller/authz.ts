@@ -3,6 +3,7 @@
 // host it names. Pure apart from the log line a refusal leaves.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { describePrincipal, kPrincipal, type Principal, type Role } from "./principal.js";
+import type { RejectionCounts } from "./rejections.js";
 
 /**
  * The roles allowed to call each RPC (by its local name). An RPC missing here is admin only, so a
@@ -43,13 +44,14 @@ export function refusal(p: Principal, method: string): ConnectError | null {
   return new ConnectError(`${method}: ${p.role} ${p.name} may not call it (allowed: ${roles.join(", ")})`, Code.PermissionDenied);
 }
 
-/** Server interceptor: refuses a call its principal may not make, and logs it. */
-export function authorisation(log: (line: string) => void): Interceptor {
+/** Server interceptor: refuses a call its principal may not make, and logs (and counts) it. */
+export function authorisation(log: (line: string) => void, rejections?: RejectionCounts): Interceptor {
   return (next) => async (req) => {
     const p = req.contextValues.get(kPrincipal);
     const e = refusal(p, req.method.name);
     if (e) {
       log(`refused ${req.method.name} for ${describePrincipal(p)}: ${e.rawMessage}`);
+      rejections?.count(e.code === Code.Unauthenticated ? "unauthenticated" : "forbidden");
       throw e;
     }
     return next(req);
@@ -60,9 +62,10 @@ export function authorisation(log: (line: string) => void): Interceptor {
  * An agent may subscribe to, report on and acknowledge only its own host. Called by those RPCs
  * with the host the request names; `enforced` is false on an open (unauthenticated) controller.
  */
-export function checkOwnHost(p: Principal, host: string, method: string, enforced: boolean, log: (line: string) => void): void {
+export function checkOwnHost(p: Principal, host: string, method: string, enforced: boolean, log: (line: string) => void, rejections?: RejectionCounts): void {
   if (!enforced || (p.role === "agent" && p.name === host)) return;
   const e = new ConnectError(`${method}: ${p.role ?? "anonymous"} ${p.name} may not act for host "${host}"`, Code.PermissionDenied);
   log(`refused ${method} for ${describePrincipal(p)}: ${e.rawMessage}`);
+  rejections?.count("forbidden");
   throw e;
 }

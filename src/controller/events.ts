@@ -42,6 +42,7 @@ export class EventLog {
   private readonly slots: (EventView | undefined)[];
   private seq = 0;
   private readonly waiters = new Set<() => void>();
+  private readonly observers = new Set<(e: EventView) => void>();
   private closed = false;
 
   constructor(
@@ -65,8 +66,18 @@ export class EventLog {
     const { cause = 0, durationMs = 0, ...detail } = e;
     const event = { seq: ++this.seq, at: new Date(this.clock.now()).toISOString(), cause, durationMs, ...detail } as EventView;
     this.slots[(event.seq - 1) % this.capacity] = event;
+    for (const observe of this.observers) observe(event);
     for (const wake of [...this.waiters]) wake();
     return event;
+  }
+
+  /**
+   * Calls `observer` with every event as it is recorded (synchronously: unlike a follower it never
+   * misses one, however far the ring moves on). Returns the function that stops it.
+   */
+  observe(observer: (e: EventView) => void): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
   }
 
   /** A held event by its sequence number. */

@@ -9,6 +9,9 @@ import { DEFAULT_KEEPALIVE, defaultLog, isLoopback, startController } from "./se
 import { localLabFaults } from "./lab-faults.js";
 import { pickLimits, type ControllerLimits } from "./request-limits.js";
 import { etcdStoreFromFlags } from "./replicas/etcd-flags.js";
+import { parseListenAddress } from "../config/listen-address.js";
+
+export { parseListenAddress };
 
 export const DEFAULT_LISTEN = "[::1]:50051";
 
@@ -58,17 +61,6 @@ export interface ControllerCliOptions extends Partial<ControllerLimits> {
   signal?: AbortSignal;
   /** Called once listening (tests, lab). */
   onReady?: (c: ControllerHandle) => void;
-}
-
-/** "[::1]:50051", "127.0.0.1:50051", "localhost:50051", ":50051" (all addresses). */
-export function parseListenAddress(text: string): ListenAddress {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
-    throw new Error(`invalid listen address "${text}": expected HOST:PORT, e.g. [::1]:50051 or 0.0.0.0:50051`);
-  }
-  const host = m[1] ?? (m[2] || "::");
-  return { host, port };
 }
 
 const bad = (message: string) => new CliError(message, EXIT_BAD_INPUT);

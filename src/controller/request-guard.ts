@@ -17,6 +17,7 @@ import * as http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { formatBytes, limitOption, type ControllerLimits } from "./request-limits.js";
+import type { RejectionCounts, RejectionReason } from "./rejections.js";
 
 /** The Connect adapter's Node handler, and what it takes: what the layers in front of it (this guard, call-queue.ts) wrap. */
 export type Handler = ReturnType<typeof connectNodeAdapter>;
@@ -77,9 +78,14 @@ function stopBody(req: NodeRequest, res: NodeResponse): void {
 }
 
 /** `streamed`: the request paths ("/package.Service/Method") whose requests are a stream of messages. */
-export function guardRequests(handler: Handler, limits: ControllerLimits, streamed: ReadonlySet<string> = new Set()): RequestGuard {
+export function guardRequests(handler: Handler, limits: ControllerLimits, streamed: ReadonlySet<string> = new Set(), rejections?: RejectionCounts): RequestGuard {
   const max = limits.maxRequestBytes;
   let inflight = 0;
+  /** Counts a refusal (a request is refused once: the body's reading stops at it). */
+  const refused = <E extends ConnectError | null>(reason: RejectionReason, e: E): E => {
+    if (e) rejections?.count(reason);
+    return e;
+  };
 
   const guard = ((req: NodeRequest, res: NodeResponse) => {
     let reserved = 0;
@@ -94,11 +100,11 @@ export function guardRequests(handler: Handler, limits: ControllerLimits, stream
       if (released || (total <= reserved && !lower)) return null;
       const others = inflight - reserved;
       if (others + total > limits.maxInflightRequestBytes) {
-        return new ConnectError(
+        return refused("busy", new ConnectError(
           `the controller is busy reading ${formatBytes(others)} of other requests, and this one (${formatBytes(total)}) would take it over its limit of ` +
             `${formatBytes(limits.maxInflightRequestBytes)} at once (${limitOption("maxInflightRequestBytes")}); retry in a moment`,
           Code.ResourceExhausted,
-        );
+        ));
       }
       inflight += total - reserved;
       reserved = total;
@@ -121,7 +127,7 @@ export function guardRequests(handler: Handler, limits: ControllerLimits, stream
     const declared = stream ? null : declaredLength(req);
     let refusal: ConnectError | null = null;
     if (declared !== null) {
-      refusal = declared > maxBody ? tooLarge(declared, "its Content-Length announces", max) : reserve(declared);
+      refusal = declared > maxBody ? refused("too_large", tooLarge(declared, "its Content-Length announces", max)) : reserve(declared);
       if (refusal) delete req.headers["content-length"];
     }
 
@@ -138,7 +144,7 @@ export function guardRequests(handler: Handler, limits: ControllerLimits, stream
       const arm = () => {
         if (timer) return;
         timer = setTimeout(
-          () => rejectLate(new ConnectError(`${what} did not arrive within ${limits.requestBodyTimeoutMs} ms (${limitOption("requestBodyTimeoutMs")})`, Code.DeadlineExceeded)),
+          () => rejectLate(refused("body_timeout", new ConnectError(`${what} did not arrive within ${limits.requestBodyTimeoutMs} ms (${limitOption("requestBodyTimeoutMs")})`, Code.DeadlineExceeded))),
           limits.requestBodyTimeoutMs,
         );
         timer.unref();
@@ -173,14 +179,14 @@ export function guardRequests(handler: Handler, limits: ControllerLimits, stream
               if (headerSeen < ENVELOPE_HEADER) break;
               headerSeen = 0;
               payloadLeft = header.readUInt32BE(1);
-              if (payloadLeft > max) throw tooLarge(payloadLeft, "its message envelope announces", max);
+              if (payloadLeft > max) throw refused("too_large", tooLarge(payloadLeft, "its message envelope announces", max));
               const problem = stream ? reserve(chunk.length + payloadLeft, true) : reserve(read + at + payloadLeft);
               if (problem) throw problem;
             }
           }
           read += chunk.length;
           if (!stream) {
-            if (read > maxBody) throw tooLarge(read, "its body, with no size announced, passed", max);
+            if (read > maxBody) throw refused("too_large", tooLarge(read, "its body, with no size announced, passed", max));
             const problem = reserve(read);
             if (problem) throw problem;
           } else if (headerSeen === 0 && payloadLeft === 0) {

@@ -36,6 +36,9 @@ import { UiSessions } from "./ui-sessions.js";
 import { uiLoginRoute } from "./ui-login-route.js";
 import { uiRoute } from "./ui-route.js";
 import type { LabFaultsService } from "./lab-faults.js";
+import { RejectionCounts } from "./rejections.js";
+import { createControllerMetrics } from "./metrics.js";
+import { metricsRoute } from "./metrics-route.js";
 import { queueCalls } from "./call-queue.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -105,6 +108,8 @@ export interface ControllerOptions {
   httpRoutes?: (served: ServedController) => HttpRoute[];
   /** A lab's controller: the lab's faults, served to admins (InjectLabFault, HealLabFault) and viewers (ListLabFaults). */
   labFaults?: LabFaultsService;
+  /** Serve GET /metrics (Prometheus; viewers and admins, anyone on an open controller). Default true. */
+  metrics?: boolean;
 }
 
 /** What the controller serves, for the plain HTTP routes beside the API. */
@@ -114,6 +119,8 @@ export interface ServedController {
   pushes: PushTracker;
   reports: ReportStore;
   turns: Turns;
+  /** Where refusals are counted (/metrics shows them): a route that refuses a caller counts it here. */
+  rejections: RejectionCounts;
 }
 
 export interface ControllerHandle {
@@ -270,6 +277,7 @@ async function listen(
   tls: TlsMaterial | null,
   limits: ControllerLimits,
   log: (line: string) => void,
+  rejections: RejectionCounts,
 ): Promise<Listener> {
   const safe = safeHandler(handler);
   const h2 = http2ServerOptions(limits);
@@ -281,6 +289,7 @@ async function listen(
   front.maxConnections = limits.maxConnections;
   let refusedConnections = 0;
   front.on("drop", () => {
+    rejections.count("too_many_connections");
     // One line per 100 refused, not per connection: a flood must not flood the log too.
     if (refusedConnections++ % 100 === 0) log(`connection refused on ${formatHostPort(addr.host, addr.port)}: ${limits.maxConnections} connections already (${limitOption("maxConnections")}); ${refusedConnections} refused so far`);
   });
@@ -331,6 +340,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   if (!Number.isInteger(limits.maxRules) || limits.maxRules < 2) throw new Error(`the agents' max rules must be a whole number ≥ 2, got ${limits.maxRules}`);
   const clock = opts.clock ?? realClock;
   const events = new EventLog(clock, opts.eventsCapacity ?? DEFAULT_EVENTS_CAPACITY);
+  const rejections = new RejectionCounts();
   // The audit log first: the intents revision carries on from its last one, and the state starts at it.
   const audit = opts.auditLog !== undefined ? await AuditLog.open(opts.auditLog) : undefined;
   const workers = opts.pathWorkers ?? DEFAULT_PATH_WORKERS;
@@ -439,7 +449,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ui: { sessions: uiSessions, ...(opts.labFaults ? { labFaults: opts.labFaults } : {}) },
     turns,
     enforceOwnHost: opts.security !== undefined,
-    ...(opts.security ? { interceptors: [authorisation(log)] } : {}),
+    ...(opts.security ? { interceptors: [authorisation(log, rejections)] } : {}),
+    rejections,
     state,
     hub,
     reports,
@@ -475,15 +486,32 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   const pathsOf = (kinds: string[]) => new Set(CairnService.methods.filter((m) => kinds.includes(m.methodKind)).map((m) => `/${CairnService.typeName}/${m.name}`));
   const streams = pathsOf(["server_streaming", "client_streaming", "bidi_streaming"]);
-  const api = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"])), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
-  const httpRoutes = [uiLoginRoute(uiSessions, log), ...(opts.httpRoutes?.({ state, events, pushes, reports, turns }) ?? []), uiRoute()];
+  const api = queueCalls(guardRequests(adapter, requestLimits, pathsOf(["client_streaming", "bidi_streaming"]), rejections), { maxConcurrent: requestLimits.maxConcurrentCalls, turns, streams });
+  const metrics =
+    opts.metrics === false
+      ? null
+      : createControllerMetrics({
+          events,
+          connectedAgents: () => new Set(hub.subscribers().map((s) => s.host)).size,
+          hosts: () => state.hosts().length,
+          reports: () => reports.all(),
+          links: () => topologyChanges.decorate(liveliness.links()),
+          rejections,
+        });
+  const httpRoutes = [
+    uiLoginRoute(uiSessions, log),
+    ...(metrics ? [metricsRoute(metrics.registry, rejections)] : []),
+    ...(opts.httpRoutes?.({ state, events, pushes, reports, turns, rejections }) ?? []),
+    uiRoute(),
+  ];
   const handler = withHttpRoutes(httpRoutes, api, (req) => ({ principal: principalOf(req), open: security === null }));
 
   const listeners: Listener[] = [];
   try {
-    if (security) for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive, security.tls, requestLimits, log));
-    for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null, requestLimits, log));
+    if (security) for (const addr of opts.listen) listeners.push(await listen(addr, handler, keepalive, security.tls, requestLimits, log, rejections));
+    for (const addr of cleartext) listeners.push(await listen(addr, handler, keepalive, null, requestLimits, log, rejections));
   } catch (e) {
+    metrics?.close();
     await Promise.all(listeners.map((l) => l.close()));
     await replica?.close();
     await paths?.close();
@@ -504,6 +532,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     },
     close() {
       closing ??= (async () => {
+        metrics?.close();
         hub.close();
         events.close();
         liveliness.close?.();

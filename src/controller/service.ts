@@ -33,6 +33,7 @@ import { decodeErrorsAsInvalidArgument } from "./decode-errors.js";
 import { quote } from "../core/quote.js";
 import { unknownNameHint } from "../core/name-hints.js";
 import type { RateLimiter } from "./rate-limit.js";
+import type { RejectionCounts } from "./rejections.js";
 import type { TopologyService } from "./topology-request.js";
 import { topologyChangeCallFromProto, topologyChangeResultToProto } from "../api/convert-topology.js";
 import type { UiSessions } from "./ui-sessions.js";
@@ -82,6 +83,8 @@ export interface ServiceDeps {
   rateLimits?: { apply: RateLimiter; validate: RateLimiter; topology?: RateLimiter };
   /** The budget of reports and calls handled at once (call-queue.ts): a session's messages take their turns in it. */
   turns?: Turns;
+  /** Where refusals (authorisation, rate limits) are counted for /metrics. */
+  rejections?: RejectionCounts;
   /** Largest request and response message; default MAX_REQUEST_BYTES and connect's default. */
   readMaxBytes?: number;
   writeMaxBytes?: number;
@@ -114,7 +117,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
   /** The checks of every agent RPC: the host is named, the caller may act for it, the topology has it. */
   function checkHost(host: string, ctx: HandlerContext, method: string): void {
     if (!host) throw new ConnectError("host is required", Code.InvalidArgument);
-    checkOwnHost(ctx.values.get(kPrincipal), host, method, deps.enforceOwnHost === true, log);
+    checkOwnHost(ctx.values.get(kPrincipal), host, method, deps.enforceOwnHost === true, log, deps.rejections);
     if (!state.hasHost(host)) throw unknownHost(host);
   }
 
@@ -165,6 +168,16 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
   function versionOf(host: string): ReportStatusResponse {
     const now = state.snapshot(host);
     return reportAckToProto({ generation: state.generation, version: Number(now?.version ?? 0n), topologyRevision: now?.topologyRevision ?? 0, intentsRevision: now?.intentsRevision ?? 0 });
+  }
+
+  /** Takes one call of the caller's budget, counting a refusal. */
+  function limit(limiter: RateLimiter | undefined, ctx: HandlerContext): void {
+    try {
+      limiter?.take(principalOf(ctx));
+    } catch (e) {
+      deps.rejections?.count("rate_limited");
+      throw e;
+    }
   }
 
   return (router) => {
@@ -243,13 +256,13 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         async applyIntents(req, ctx) {
-          deps.rateLimits?.apply.take(principalOf(ctx));
+          limit(deps.rateLimits?.apply, ctx);
           const request = { intents: req.intents, filename: req.filename, baseRevision: revisionOf(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
           return applyResultToProto(await applier.apply(request, principalOf(ctx)));
         },
 
         async validateIntents(req, ctx) {
-          deps.rateLimits?.validate.take(principalOf(ctx));
+          limit(deps.rateLimits?.validate, ctx);
           const request = { intents: req.intents, filename: req.filename, baseRevision: revisionOf(req.baseRevision), allowRemoveAll: req.allowRemoveAll };
           return validateResultToProto(await applier.validate(request));
         },
@@ -259,7 +272,7 @@ export function cairnRoutes(deps: ServiceDeps): (router: ConnectRouter) => void 
         },
 
         async changeTopology(req, ctx) {
-          deps.rateLimits?.topology?.take(principalOf(ctx));
+          limit(deps.rateLimits?.topology, ctx);
           let call;
           try {
             call = topologyChangeCallFromProto(req);

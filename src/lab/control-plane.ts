@@ -12,7 +12,7 @@ import { LAB_DIR, LOG_DIR, nsName } from "./paths.js";
 import { createLabPki, labAgentTlsArgs, labOperatorCredentials, LAB_ADMIN, LAB_OPERATOR_CONFIG, LAB_PKI_DIR } from "./pki.js";
 import { tcpPortHolder } from "./port-check.js";
 import { processAlive, spawnInNamespace } from "./procs.js";
-import type { LabProcess } from "./state.js";
+import { readState, type LabProcess } from "./state.js";
 
 export { LAB_CONTROLLER_URL };
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
@@ -105,9 +105,26 @@ export async function startLabControlPlane(o: ControlPlaneOptions): Promise<void
   }
 }
 
+/** The port every lab agent serves /metrics on, at its host's management address. */
+export const LAB_AGENT_METRICS_PORT = 9464;
+
+/** A host's management address (the root namespace reaches it over the management network), or null without a lab. */
+function mgmtAddressOf(host: string): string | null {
+  const link = readState()?.links.find((l) => l.kind === "mgmt" && l.a.node === host);
+  return link?.a.address?.split("/")[0] ?? null;
+}
+
+/** Where the lab agent of `host` serves its metrics, reachable from the root namespace; null without a lab. */
+export function labAgentMetricsUrl(host: string): string | null {
+  const address = mgmtAddressOf(host);
+  return address ? `http://[${address}]:${LAB_AGENT_METRICS_PORT}/metrics` : null;
+}
+
 /** Starts a host's agent in its namespace (also again, after it died or was killed), with `extraArgs` (e.g. --max-rules). */
 export function startLabAgent(host: string, extraArgs: string[] = []): LabProcess {
-  const argv = [process.execPath, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", host, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(host), "--dns-server", LAB_DNS_SERVER, ...labAgentTlsArgs(host), ...extraArgs];
+  const mgmt = mgmtAddressOf(host);
+  const metrics = mgmt ? ["--metrics-listen", `[${mgmt}]:${LAB_AGENT_METRICS_PORT}`] : [];
+  const argv = [process.execPath, CLI, "agent", "--controller", LAB_CONTROLLER_URL, "--host", host, "--interface", HOST_UPLINK, "--status-file", agentStatusFile(host), "--dns-server", LAB_DNS_SERVER, ...labAgentTlsArgs(host), ...metrics, ...extraArgs];
   return spawnInNamespace(nsName(host), argv, { role: "agent", node: host, logFile: join(LOG_DIR, `agent-${host}.log`) });
 }
 
