@@ -153,10 +153,23 @@ test("a login link without a token, and the lab's RPCs on a controller that belo
   assert.match(faults.body, /"code":"failed_precondition".*belongs to no lab/);
 });
 
-test("on an open controller the link is the UI itself and everyone is admin", async (t) => {
+test("on an open controller the link is the UI itself, everyone is admin, and a browser's HTTP/1.1 is served beside HTTP/2", async (t) => {
   const url = (await serveController(t, { insecure: true })).urls[0]!;
   const c = createOperatorClient(url, { timeoutMs: 5_000 });
   t.after(() => c.close());
   const link = await c.createUiLogin();
   assert.deepEqual([link.loginPath, link.role, link.expiresInMs], ["/ui/", "admin", 0]);
+  // fetch speaks HTTP/1.1 on cleartext, as browsers do (they speak HTTP/2 over TLS only).
+  const login = await fetch(`${url}/ui/login?token=anything`, { redirect: "manual" });
+  assert.equal(login.status, 303);
+  assert.equal(login.headers.get("location"), "/ui/");
+  const who = await fetch(`${url}/cairn.v1.CairnService/WhoAmI`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  assert.equal(who.status, 200);
+  assert.equal(((await who.json()) as { role: string }).role, "admin");
+  // And the same connection carries a second request (keep-alive), its body read in full.
+  const empty = JSON.stringify({ filename: "x.yaml", baseRevision: "1", intents: [] });
+  const validate = await fetch(`${url}/cairn.v1.CairnService/ValidateIntents`, { method: "POST", headers: { "content-type": "application/json" }, body: empty });
+  assert.equal(validate.status, 400, "an empty set is refused, having been read");
+  assert.match(await validate.text(), /no intent|allow_remove_all|empty/i);
+  assert.equal((await c.listIntents()).intents.length, 3, "HTTP/2 callers are served as before");
 });

@@ -16,6 +16,8 @@ export interface RouterView {
   endSid: string;
   region?: string;
   msd?: number;
+  latitude?: number;
+  longitude?: number;
   graphml?: NodeOrigin;
 }
 
@@ -48,6 +50,7 @@ export function topologyView(t: Topology, origins?: readonly NodeOrigin[]): Topo
         endSid: r.sid,
         ...(r.region !== undefined ? { region: r.region } : {}),
         ...(r.msd !== undefined ? { msd: r.msd } : {}),
+        ...(r.latitude !== undefined && r.longitude !== undefined ? { latitude: r.latitude, longitude: r.longitude } : {}),
         ...(origin ? { graphml: { ...origin } } : {}),
       };
     }),

@@ -10,7 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labAgentMetricsUrl, LAB_CONTROLLER_URL, readAgentStatus } from "../lab/control-plane.js";
-import { labOperatorCredentials } from "../lab/pki.js";
+import { labOperatorCredentials, LAB_CA_CERT, LAB_PKI_DIR } from "../lab/pki.js";
+import { CONTROLLER_ENDPOINT } from "../lab/endpoint.js";
+import { prometheusMissing, promtoolProblems, startPrometheus } from "../testing/prometheus-fixture.js";
+import { readFileSync } from "node:fs";
 import { labDown, labExists } from "../lab/index.js";
 import { healFault, injectFault } from "../lab/faults.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
@@ -29,7 +32,8 @@ const INTENTS = `intents:
     protection: link
 `;
 
-function scrapeAgent(host: string): Promise<ParsedMetrics> {
+/** An agent's exposition as text. */
+function scrapeAgentText(host: string): Promise<string> {
   const url = labAgentMetricsUrl(host);
   if (!url) throw new Error("no lab");
   return new Promise((resolve, reject) => {
@@ -39,20 +43,24 @@ function scrapeAgent(host: string): Promise<ParsedMetrics> {
         res.setEncoding("utf8");
         res.on("data", (c: string) => (text += c));
         res.on("end", () => {
-          try {
-            if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${text}`);
-            assert.match(String(res.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
-            resolve(parseMetricsText(text));
-          } catch (e) {
-            reject(e);
-          }
+          if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode} ${text}`));
+          if (!/^text\/plain; version=0\.0\.4/.test(String(res.headers["content-type"]))) return reject(new Error(`${url}: content-type ${res.headers["content-type"]}`));
+          resolve(text);
         });
       })
       .on("error", reject);
   });
 }
 
+async function scrapeAgent(host: string): Promise<ParsedMetrics> {
+  return parseMetricsText(await scrapeAgentText(host));
+}
+
 async function scrapeController(): Promise<ParsedMetrics> {
+  return parseMetricsText(await scrapeControllerText());
+}
+
+async function scrapeControllerText(): Promise<string> {
   const { ca, cert, key } = await labOperatorCredentials();
   return new Promise((resolve, reject) => {
     const session = http2.connect(LAB_CONTROLLER_URL, { ca, cert: cert!, key: key! });
@@ -66,7 +74,7 @@ async function scrapeController(): Promise<ParsedMetrics> {
     req.on("end", () => {
       session.close();
       if (status !== 200) return reject(new Error(`controller /metrics: ${status} ${text}`));
-      resolve(parseMetricsText(text));
+      resolve(text);
     });
     req.on("error", reject);
     req.end();
@@ -155,5 +163,31 @@ describe("/metrics in the lab", { skip, concurrency: false }, () => {
       await sender.done.catch(() => {});
       await healFault("r2-r3", { waitMs: 10_000 });
     }
+  });
+
+  test("a real Prometheus scrapes the controller (TLS, a viewer's token) and every agent; promtool finds nothing to fix", { skip: prometheusMissing() ?? false }, async (t) => {
+    for (const [what, text] of [["controller", await scrapeControllerText()], ["agent h1", await scrapeAgentText("h1")]] as const) {
+      assert.equal(await promtoolProblems(text), "", `promtool check metrics on the ${what}'s exposition`);
+    }
+    const issued = await run(process.execPath, [CLI, "certs", "token", LAB_PKI_DIR, "--name", "prometheus", "--role", "viewer", "--json"]);
+    const token = (JSON.parse(issued.stdout) as { token: string }).token;
+    const agents = ["h1", "h2"].map((h) => new URL(labAgentMetricsUrl(h)!).host);
+    const prometheus = await startPrometheus([
+      { name: "cairn-controller", scheme: "https", targets: [CONTROLLER_ENDPOINT], ca: readFileSync(LAB_CA_CERT, "utf8"), token },
+      { name: "cairn-agent", targets: agents },
+    ]);
+    t.after(() => prometheus.close());
+    // Prometheus finds its targets some seconds after it starts, then scrapes every second.
+    const targets = await until("Prometheus to scrape every target successfully", async () => {
+      const all = await prometheus.targets();
+      return all.length === 3 && all.every((x) => x.health === "up") ? all : null;
+    }, 30_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify(await prometheus.targets())}\n${prometheus.output()}`);
+    });
+    t.diagnostic(targets.map((x) => `${x.job} ${x.instance} ${x.health}`).join("; "));
+    const value = async (expr: string) => (await prometheus.query(expr)).map((r) => r.value);
+    assert.deepEqual(await value('cairn_connected_agents{job="cairn-controller"}'), [LAB_HOSTS]);
+    assert.deepEqual(await value('count(cairn_controller_connected{job="cairn-agent"} == 1)'), [LAB_HOSTS], "every agent is connected to the controller");
+    assert.deepEqual(await value('count(cairn_rule_packets_total{job="cairn-agent",rule="video#0"})'), [1], "h1's video rule, and only there");
   });
 });
