@@ -91,6 +91,7 @@ export async function runDemo(o: { once?: boolean }): Promise<number> {
 The lab is still up. Try:
   cairn lab status                                   # nodes, links, agents, paths, counters
   cairn get paths                                    # the controller's view
+  cairn ui                                           # a one-time link: the web UI, logged in as the lab's admin
   cairn apply -f examples/demo/intents-changed.yaml  # video must avoid r3: watch it move
   cairn lab exec h1 --app video -- cairn lab traffic --to 2001:db8:2::10 --port 5004
   cairn lab dns set video.lab 2001:db8:2::10 10.0.2.10  # a record on the lab's DNS server

@@ -14,18 +14,14 @@ import { healFault, injectFault } from "../lab/faults.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
 import type { FaultRequest } from "../lab/fault-model.js";
 import { until } from "../testing/until.js";
-import { run, ROOT, CLI, H2, LAB_SKIP } from "../testing/lab-e2e.js";
+import { run, ROOT, CLI, H2, LAB_SKIP, VIDEO_INTENT } from "../testing/lab-e2e.js";
 
 const TOPOLOGY = join(ROOT, "examples/demo/topology.yaml");
 const PRIMARY = ["r1", "r2", "r3", "r4"];
 const skip = LAB_SKIP;
 
 const INTENTS = `intents:
-  - name: video
-    match: { hosts: [h1], app: video, to: h2, protocol: udp, ports: ["5000-5100"] }
-    objective: latency
-    protection: link
-`;
+${VIDEO_INTENT}`;
 
 describe("path liveliness in the lab", { skip, concurrency: false }, () => {
   let topology: Topology;

@@ -19,18 +19,14 @@ import { healFault, injectFault } from "../lab/faults.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
 import { parseMetricsText, sumOf, type ParsedMetrics } from "../metrics/text-format.js";
 import { until } from "../testing/until.js";
-import { run, CLI, H2, LAB_SKIP, EXAMPLE } from "../testing/lab-e2e.js";
+import { run, CLI, H2, LAB_SKIP, EXAMPLE, VIDEO_INTENT } from "../testing/lab-e2e.js";
 
 const skip = LAB_SKIP;
 const PRIMARY = "r1>r2>r3>r4";
 const LAB_HOSTS = 2; // examples/demo/topology.yaml: h1 and h2
 
 const INTENTS = `intents:
-  - name: video
-    match: { hosts: [h1], app: video, to: h2, protocol: udp, ports: ["5000-5100"] }
-    objective: latency
-    protection: link
-`;
+${VIDEO_INTENT}`;
 
 /** An agent's exposition as text. */
 function scrapeAgentText(host: string): Promise<string> {

@@ -17,7 +17,7 @@ import { ipIn } from "../lab/netns.js";
 import { nsName } from "../lab/paths.js";
 import { startLabSink, startLabTraffic } from "../demo/lab-streams.js";
 import { until } from "../testing/until.js";
-import { run, ROOT, CLI, H2, LAB_SKIP } from "../testing/lab-e2e.js";
+import { run, ROOT, CLI, H2, LAB_SKIP, VIDEO_INTENT } from "../testing/lab-e2e.js";
 
 const skip = LAB_SKIP;
 
@@ -34,11 +34,7 @@ links:
 `;
 
 const INTENTS = `intents:
-  - name: video
-    match: { hosts: [h1], app: video, to: h2, protocol: udp, ports: ["5000-5100"] }
-    objective: latency
-    protection: link
-  - name: pinned
+${VIDEO_INTENT}  - name: pinned
     match: { hosts: [h1], to: h2, protocol: udp, ports: ["6000-6100"] }
     objective: latency
     constraints: { avoidLinks: [fast] }

@@ -17,7 +17,7 @@ import { labDown, labExists } from "../lab/index.js";
 import { labOperatorClient, LAB_PKI_DIR } from "../lab/pki.js";
 import { readAgentStatus } from "../lab/control-plane.js";
 import { until } from "../testing/until.js";
-import { CLI, EXAMPLE, LAB_SKIP, ROOT, run } from "../testing/lab-e2e.js";
+import { CLI, EXAMPLE, LAB_SKIP, ROOT, run, VIDEO_INTENT } from "../testing/lab-e2e.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test-artifacts/ui");
@@ -25,11 +25,7 @@ const VIEWER = "ui-viewer";
 const PRIMARY = "r1>r2>r3>r4";
 const FAULTY_LINK = "r2-r3";
 const INTENTS = `intents:
-  - name: video
-    match: { hosts: [h1], app: video, to: h2, protocol: udp, ports: ["5000-5100"] }
-    objective: latency
-    protection: link
-  - name: bulk
+${VIDEO_INTENT}  - name: bulk
     match: { hosts: [h1], app: bulk, to: h2, protocol: udp }
     objective: igp
     constraints: { avoidNodes: [r2, r3, r7] }

@@ -14,3 +14,13 @@ export const EXAMPLE = (f: string) => join(ROOT, "examples/demo", f);
 export const H2 = "2001:db8:2::10";
 /** Why a lab test skips (not root), or false. */
 export const LAB_SKIP: string | false = process.getuid?.() !== 0 ? "needs root: creates network namespaces, runs FRR and loads eBPF programs" : false;
+
+/**
+ * The lab tests' steered app: video from h1 to h2 (UDP 5000-5100), lowest latency with a link-disjoint
+ * backup; in the demo topology its primary is r1 > r2 > r3 > r4. One item of an `intents:` list.
+ */
+export const VIDEO_INTENT = `  - name: video
+    match: { hosts: [h1], app: video, to: h2, protocol: udp, ports: ["5000-5100"] }
+    objective: latency
+    protection: link
+`;
