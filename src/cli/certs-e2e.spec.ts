@@ -8,8 +8,7 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { scratchDir } from "../certs/testing.js";
-import { serveController } from "../controller/testing-serve.js";
-import { INTENTS_V1, INTENTS_V2, TOPOLOGY_YAML } from "../controller/testing.js";
+import { INTENTS_V1, INTENTS_V2, serveController, TOPOLOGY_YAML } from "../controller/testing.js";
 
 const CLI = fileURLToPath(new URL("./main.js", import.meta.url));
 

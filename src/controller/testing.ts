@@ -4,6 +4,12 @@ import type { Intent, Topology } from "../core/model.js";
 import { formatConfigError } from "../config/errors.js";
 import { parseIntents } from "../config/intents-file.js";
 import { parseTopology } from "../config/topology-file.js";
+import type { TestContext } from "node:test";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { scratchDir, waitFor as waitUntil } from "../certs/testing.js";
+import { runController, type ControllerCliOptions } from "./main.js";
+import type { ControllerHandle } from "./server.js";
 
 /**
  * r1 -- r2 -- r4 with 1 ms links (IGP 10 each), and r1 -- r3 -- r4 with 5 ms
@@ -125,4 +131,23 @@ export async function startFreezableProxy(url: string): Promise<{ url: string; s
       await new Promise<void>((r) => proxy.close(() => r()));
     },
   };
+}
+
+/**
+ * The controller as `cairn controller` runs it (runController), in-process on an ephemeral loopback
+ * port, serving TOPOLOGY_YAML and INTENTS_V1 from a scratch directory; stopped when the test ends.
+ */
+export async function serveController(t: TestContext, o: Partial<ControllerCliOptions> & ({ tlsDir: string } | { insecure: true })): Promise<ControllerHandle> {
+  const files = await scratchDir(t, "cairn-ctl-");
+  await writeFile(join(files, "topology.yaml"), TOPOLOGY_YAML);
+  await writeFile(join(files, "intents.yaml"), INTENTS_V1);
+  const ac = new AbortController();
+  let handle: ControllerHandle | undefined;
+  const run = runController({ topology: join(files, "topology.yaml"), intents: join(files, "intents.yaml"), listen: ["[::1]:0"], signal: ac.signal, onReady: (c) => (handle = c), ...o });
+  t.after(async () => {
+    ac.abort();
+    await run.catch(() => {});
+  });
+  await Promise.race([waitUntil(() => handle !== undefined, 10_000, "the controller"), run.then(() => Promise.reject(new Error("the controller stopped")))]);
+  return handle!;
 }

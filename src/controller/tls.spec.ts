@@ -3,7 +3,7 @@
 // and rotation while it runs, and the flags' errors.
 import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -16,10 +16,9 @@ import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { initAuthority, issueCertificate, revoke } from "../certs/authority.js";
 import { copyPki, makeTestPki, pemCredentials, scratchDir, waitFor, type TestPki } from "../certs/testing.js";
 import { normaliseSerial } from "../certs/names.js";
-import { serveController as serve } from "./testing-serve.js";
 import { runController, type ControllerCliOptions } from "./main.js";
 import type { ControllerHandle } from "./server.js";
-import { INTENTS_V1, INTENTS_V2, TOPOLOGY_YAML } from "./testing.js";
+import { INTENTS_V1, INTENTS_V2, serveController as serve } from "./testing.js";
 
 let template: TestPki;
 let templateDir: string;

@@ -8,7 +8,7 @@ import { createOperatorClient } from "../api/client.js";
 import type { ClientCredentials } from "../api/credentials.js";
 import { revoke } from "../certs/authority.js";
 import { copyPki, makeTestPki, pemCredentials, scratchDir, type TestPki } from "../certs/testing.js";
-import { serveController } from "./testing-serve.js";
+import { serveController } from "./testing.js";
 import { UI_SESSION_COOKIE } from "./ui-sessions.js";
 
 let template: Promise<TestPki> | undefined;
