@@ -30,6 +30,8 @@ import type { DatapathRule } from "../datapath/types.js";
 import { ManualClock } from "./clock.js";
 import type { DnsAnswer } from "./dns-watch.js";
 import { backoffDelay, runAgent } from "./agent.js";
+import { AgentMetrics } from "./metrics.js";
+import { until } from "../testing/until.js";
 import type { AgentHandle, AgentOptions, AgentStatus, HostProbe } from "./agent.js";
 
 const topology = testTopology();
@@ -572,3 +574,35 @@ test("keepalive: the agent notices a controller that went silent and reconnects 
   }
 });
 
+
+test("the agent's metrics follow what it does: the versions it applies, its link to the controller", async () => {
+  const dir = tmp();
+  const { c, url } = await controller();
+  let h1: ReturnType<typeof agent> | undefined;
+  const metrics = new AgentMetrics(() => h1?.a.status() ?? null);
+  h1 = agent(url, "h1", dir, { observer: metrics });
+  const value = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
+  const op = createOperatorClient(url);
+  try {
+    await waitFor("h1 synced", synced(h1.a, 1));
+    await until("connected in the metrics", async () => (await value("cairn_controller_connected")) === 1, 2000);
+    assert.equal(await value("cairn_applied_version"), 1);
+    const applied = await value("cairn_updates_applied_total");
+    assert.ok(applied >= 1, `updates applied: ${applied}`);
+    assert.equal(await value("cairn_controller_connects_total"), 1);
+
+    await applyIntentsText(op, INTENTS_V2, "v2.yaml");
+    await waitFor("h1 at v2", synced(h1.a, 2), 2000);
+    assert.equal(await value("cairn_applied_version"), 2);
+    assert.equal(await value("cairn_updates_applied_total"), applied + 1, "one more update applied");
+
+    await c.close();
+    await until("the controller's loss in the metrics", async () => (await value("cairn_controller_connected")) === 0, 5000);
+    assert.equal(await value("cairn_applied_version"), 2, "the rules applied stay");
+  } finally {
+    op.close();
+    await h1.a.stop();
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -14,7 +14,7 @@ import { renderLinks } from "./links-view.js";
 import { followEvents } from "./live.js";
 import { PathsPanel } from "./paths-view.js";
 import { setUpTabs } from "./tabs.js";
-import { buildWhatIfForm } from "./whatif.js";
+import { buildWhatIfForm, type DownNow } from "./whatif.js";
 
 /** Events shown at the start; later ones arrive live. */
 const INITIAL_EVENTS = 200;
@@ -49,7 +49,8 @@ async function start(): Promise<void> {
   const timeline = new EventsTimeline(byId("panel-events"));
   const intents = new IntentsEditor(byId("panel-intents"), api, () => topology, isAdmin);
   const lab = new LabPanel(byId("panel-lab"), api, topology, isAdmin);
-  buildWhatIfForm(byId("panel-whatif"), () => topology, (marked: MarkedPath[]) => {
+  let downNow: DownNow = { routers: [], links: [] };
+  buildWhatIfForm(byId("panel-whatif"), () => topology, () => downNow, (marked: MarkedPath[]) => {
     owner = "whatif";
     graph.mark(marked);
   });
@@ -63,6 +64,10 @@ async function start(): Promise<void> {
 
   const show = (links: LinksView, p: PathsView) => {
     graph.setStates(links);
+    downNow = {
+      routers: links.nodes.filter((n) => n.kind === "router" && n.state === "down").map((n) => n.node),
+      links: links.links.filter((l) => l.state === "down").map((l) => l.link),
+    };
     renderLinks(byId("panel-links"), links, topology);
     paths.update(p);
     byId("revisions").textContent = `topology t${links.topologyRevision ?? 0}, intents i${links.intentsRevision ?? 0}`;

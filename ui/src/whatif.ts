@@ -1,5 +1,7 @@
 // What-if: the `cairn path` question in a form, answered in the browser by the path engine over the
-// controller's topology (GetTopology) and drawn on the graph. Nothing is sent, nothing applied.
+// controller's topology (GetTopology) and drawn on the graph. Nothing is sent, nothing applied. By
+// default it avoids what is down now (marked by liveliness or drained: ListLinks), as the controller
+// does; unchecked, it answers over the topology as declared, like `cairn path` offline.
 import type { Path, Topology } from "../../src/core/model.js";
 import { OBJECTIVES, PROTECTIONS } from "../../src/core/model.js";
 import { findPath } from "../../src/core/path-engine.js";
@@ -8,22 +10,30 @@ import { formatDurationUs, formatPercent } from "../../src/core/units.js";
 import { el, show, table } from "./dom.js";
 import type { MarkedPath } from "./graph.js";
 
+/** Routers and links that are down now (the latest ListLinks). */
+export interface DownNow {
+  routers: string[];
+  links: string[];
+}
+
 const TOPOLOGY_NAME = "the controller's topology";
 
 const list = (text: string) => text.split(/[\s,]+/).filter((s) => s !== "");
 const optional = (text: string) => (text.trim() === "" ? undefined : text.trim());
 
-/** The form's fields as `cairn path` options (the same names, the same checks and messages). */
-function optionsOf(form: HTMLFormElement): PathOptions {
+/** The form's fields as `cairn path` options (the same names, the same checks and messages); what is down now added to the avoided when asked. */
+function optionsOf(form: HTMLFormElement, down: DownNow): PathOptions {
   const v = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value;
+  const avoidDown = (form.elements.namedItem("avoid-down") as HTMLInputElement).checked;
+  const plus = (given: string[], more: string[]) => (avoidDown ? [...new Set([...given, ...more])] : given);
   const o: PathOptions = {
     topology: TOPOLOGY_NAME,
     from: v("from").trim(),
     to: v("to").trim(),
     objective: v("objective"),
     weight: [],
-    avoidNode: list(v("avoid-node")),
-    avoidLink: list(v("avoid-link")),
+    avoidNode: plus(list(v("avoid-node")), down.routers),
+    avoidLink: plus(list(v("avoid-link")), down.links),
     avoidSrlg: [],
     avoidRegion: list(v("avoid-region")),
     excludeAny: [],
@@ -54,7 +64,7 @@ function field(label: string, control: HTMLElement): HTMLElement {
   return el("label", {}, el("span", { text: label }), control);
 }
 
-export function buildWhatIfForm(container: HTMLElement, topology: () => Topology, draw: (paths: MarkedPath[]) => void): void {
+export function buildWhatIfForm(container: HTMLElement, topology: () => Topology, downNow: () => DownNow, draw: (paths: MarkedPath[]) => void): void {
   const names = el("datalist", { id: "whatif-names" });
   const input = (name: string, placeholder = "") => el("input", { name, id: `whatif-${name}`, placeholder, list: name === "from" || name === "to" ? "whatif-names" : undefined, autocomplete: "off" });
   const select = (name: string, values: readonly string[], chosen: string) => el("select", { name, id: `whatif-${name}` }, ...values.map((v) => el("option", { value: v, text: v, selected: v === chosen })));
@@ -73,6 +83,7 @@ export function buildWhatIfForm(container: HTMLElement, topology: () => Topology
     field("Avoid regions", input("avoid-region")),
     field("Via", input("via")),
     field("Protection", select("protection", PROTECTIONS, "none")),
+    el("label", {}, el("input", { type: "checkbox", name: "avoid-down", id: "whatif-avoid-down", checked: true }), el("span", { text: "Avoid what is down now (marked down or drained)" })),
     el("button", { type: "submit", id: "whatif-submit", text: "Find path" }),
     el("p", { class: "note", text: "Computed here, over the controller's topology: nothing is applied." }),
   );
@@ -84,7 +95,7 @@ export function buildWhatIfForm(container: HTMLElement, topology: () => Topology
   });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const o = optionsOf(form);
+    const o = optionsOf(form, downNow());
     let query;
     try {
       query = pathQuery(topology(), o);
