@@ -206,6 +206,12 @@ describe("the web UI against the lab", { skip: LAB_SKIP, concurrency: false }, (
       await viewer.waitForFunction(() => /Refused by the controller/.test(document.querySelector("#intents-outcome")?.textContent ?? ""), undefined, { timeout: 5_000 });
       assert.match(await viewer.textContent("#intents-outcome") ?? "", /PERMISSION_DENIED/);
       await shot(viewer, "11-viewer-refused");
+
+      // The certificate that made the session revoked: the live feed ends within seconds and the page says what to do.
+      await run(process.execPath, [CLI, "certs", "revoke", LAB_PKI_DIR, "--operator", VIEWER], { timeout: 30_000 });
+      await viewer.waitForFunction(() => document.querySelector("#connection")?.getAttribute("data-state") === "logged out", undefined, { timeout: 10_000 });
+      assert.match(await viewer.textContent("#connection") ?? "", /logged out: .*revoked.*run `cairn ui`/);
+      await shot(viewer, "12-viewer-logged-out");
     } finally {
       await viewer.context().close();
     }

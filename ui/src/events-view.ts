@@ -17,6 +17,11 @@ export class EventsTimeline {
     container.replaceChildren(el("table", { id: "events-table" }, el("caption", { text: "Events, newest first (live)" }), el("thead", {}, head), this.body));
   }
 
+  /** Forgets every event shown (another controller's). */
+  clear(): void {
+    this.body.replaceChildren();
+  }
+
   /** Adds events (oldest first) at the top. */
   add(events: readonly EventView[]): void {
     const rows = events.map(row).reverse();

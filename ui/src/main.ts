@@ -83,10 +83,12 @@ async function start(): Promise<void> {
 
   followEvents(api, events.lastSeq, {
     events: (e) => timeline.add(e),
+    restarted: () => timeline.clear(),
     refresh: () => refresh().catch((e: unknown) => console.error("refresh failed", e)),
     connection(state, detail) {
       const c = byId("connection");
-      c.textContent = state === "live" ? "live" : `reconnecting (${detail ?? ""})`;
+      const relogin = /cairn ui/.test(detail ?? "") ? "" : "; run `cairn ui` for a new login link";
+      c.textContent = state === "live" ? "live" : state === "logged out" ? `logged out: ${detail ?? ""}${relogin}` : `reconnecting (${detail ?? ""})`;
       c.dataset.state = state;
     },
   });
