@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigFileError } from "../config/errors.js";
 import { getPaths } from "../api/client.js";
-import { parseListenAddress, runController } from "./main.js";
+import { runController } from "./main.js";
+import { parseListenAddress } from "../config/listen-address.js";
 import type { ControllerHandle } from "./server.js";
 import { INTENTS_INVALID, INTENTS_V1, TOPOLOGY_YAML } from "./testing.js";
 

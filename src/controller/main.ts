@@ -9,9 +9,7 @@ import { DEFAULT_KEEPALIVE, defaultLog, isLoopback, startController } from "./se
 import { localLabFaults } from "./lab-faults.js";
 import { pickLimits, type ControllerLimits } from "./request-limits.js";
 import { etcdStoreFromFlags } from "./replicas/etcd-flags.js";
-import { parseListenAddress } from "../config/listen-address.js";
-
-export { parseListenAddress };
+import { formatListenAddress, parseListenAddress } from "../config/listen-address.js";
 
 export const DEFAULT_LISTEN = "[::1]:50051";
 
@@ -65,7 +63,6 @@ export interface ControllerCliOptions extends Partial<ControllerLimits> {
 
 const bad = (message: string) => new CliError(message, EXIT_BAD_INPUT);
 
-const show = (a: ListenAddress) => (a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
 
 /** Checks the flags that choose how callers are trusted, before anything is read. */
 function checkSecurityFlags(opts: ControllerCliOptions, listen: ListenAddress[], cleartext: ListenAddress[]): void {
@@ -80,11 +77,11 @@ function checkSecurityFlags(opts: ControllerCliOptions, listen: ListenAddress[],
     if (cleartext.length > 0) throw bad("--cleartext-listen goes with --tls-dir; with --insecure every --listen address is cleartext already");
     const outside = listen.filter((a) => !isLoopback(a.host));
     if (outside.length > 0) {
-      throw bad(`--insecure serves without authentication, so only on loopback (::1, 127.0.0.1); ${outside.map(show).join(", ")} is not: use --tls-dir DIR to listen there`);
+      throw bad(`--insecure serves without authentication, so only on loopback (::1, 127.0.0.1); ${outside.map(formatListenAddress).join(", ")} is not: use --tls-dir DIR to listen there`);
     }
   }
   const outside = cleartext.filter((a) => !isLoopback(a.host));
-  if (outside.length > 0) throw bad(`--cleartext-listen ${outside.map(show).join(", ")}: a cleartext listener may only be on loopback (::1, 127.0.0.1)`);
+  if (outside.length > 0) throw bad(`--cleartext-listen ${outside.map(formatListenAddress).join(", ")}: a cleartext listener may only be on loopback (::1, 127.0.0.1)`);
 }
 
 /** The credential directory, with errors that say what, where and why (exit 2). */

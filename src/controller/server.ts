@@ -31,7 +31,7 @@ import { formatIntentsYaml } from "../config/intents-yaml.js";
 import { isLoopbackHost } from "../certs/names.js";
 import { http2ServerOptions, limitOption, resolveLimits, type ControllerLimits } from "./request-limits.js";
 import { guardRequests } from "./request-guard.js";
-import { withHttpRoutes, type HttpRoute } from "./http-routes.js";
+import { withHttpRoutes } from "./http-routes.js";
 import { UiSessions } from "./ui-sessions.js";
 import { uiLoginRoute } from "./ui-login-route.js";
 import { uiRoute } from "./ui-route.js";
@@ -40,6 +40,7 @@ import { RejectionCounts } from "./rejections.js";
 import { createControllerMetrics } from "./metrics.js";
 import { metricsRoute } from "./metrics-route.js";
 import { queueCalls } from "./call-queue.js";
+import { formatListenAddress, type ListenAddress } from "../config/listen-address.js";
 import { CairnService } from "../api/gen/cairn/v1/cairn_pb.js";
 import { RateLimiter } from "./rate-limit.js";
 import { createPathWorkers, DEFAULT_PATH_WORKERS } from "./path-workers.js";
@@ -48,10 +49,7 @@ import { startReplica, type Replica } from "./replicas/replica.js";
 import type { ReportSink, ServedState } from "./service.js";
 import type { IntentsService } from "./intents-apply.js";
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
+export type { ListenAddress };
 
 /** Authentication and authorisation: TLS with client certificates, or bearer tokens. */
 export interface ControllerSecurity {
@@ -104,24 +102,12 @@ export interface ControllerOptions {
    * versions live there; `intents` only seed a fresh store. Without: the single-process controller.
    */
   store?: ControllerStore;
-  /** Plain HTTP routes served on the same listeners before the API (http-routes.ts), given what they serve. */
-  httpRoutes?: (served: ServedController) => HttpRoute[];
   /** A lab's controller: the lab's faults, served to admins (InjectLabFault, HealLabFault) and viewers (ListLabFaults). */
   labFaults?: LabFaultsService;
   /** Serve GET /metrics (Prometheus; viewers and admins, anyone on an open controller). Default true. */
   metrics?: boolean;
 }
 
-/** What the controller serves, for the plain HTTP routes beside the API. */
-export interface ServedController {
-  state: ServedState;
-  events: EventLog;
-  pushes: PushTracker;
-  reports: ReportStore;
-  turns: Turns;
-  /** Where refusals are counted (/metrics shows them): a route that refuses a caller counts it here. */
-  rejections: RejectionCounts;
-}
 
 export interface ControllerHandle {
   close(): Promise<void>;
@@ -138,13 +124,10 @@ export function defaultLog(line: string): void {
   process.stderr.write(`${new Date().toISOString()} controller: ${line}\n`);
 }
 
-function formatHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 function peerOf(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined } | null | undefined): string {
   if (!socket?.remoteAddress) return "unknown";
-  return formatHostPort(socket.remoteAddress, socket.remotePort ?? 0);
+  return formatListenAddress({ host: socket.remoteAddress, port: socket.remotePort ?? 0 });
 }
 
 async function writeFileAtomic(path: string, text: string): Promise<void> {
@@ -291,7 +274,7 @@ async function listen(
   front.on("drop", () => {
     rejections.count("too_many_connections");
     // One line per 100 refused, not per connection: a flood must not flood the log too.
-    if (refusedConnections++ % 100 === 0) log(`connection refused on ${formatHostPort(addr.host, addr.port)}: ${limits.maxConnections} connections already (${limitOption("maxConnections")}); ${refusedConnections} refused so far`);
+    if (refusedConnections++ % 100 === 0) log(`connection refused on ${formatListenAddress(addr)}: ${limits.maxConnections} connections already (${limitOption("maxConnections")}); ${refusedConnections} refused so far`);
   });
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -316,7 +299,7 @@ async function listen(
   });
   const bound = front.address() as net.AddressInfo;
   return {
-    url: `${tls ? "https" : "http"}://${formatHostPort(addr.host, bound.port)}`,
+    url: `${tls ? "https" : "http"}://${formatListenAddress({ host: addr.host, port: bound.port })}`,
     ...(tls ? { reloadTls: (m: TlsMaterial) => (server as http2.Http2SecureServer).setSecureContext(tlsOptions(m)) } : {}),
     async close() {
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
@@ -471,7 +454,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const outside = cleartext.filter((a) => !isLoopback(a.host));
   if (outside.length > 0) {
     await replica?.close();
-    throw new Error(`cleartext listener on ${outside.map((a) => formatHostPort(a.host, a.port)).join(", ")} refused: without TLS the controller listens on loopback only (::1, 127.0.0.1)`);
+    throw new Error(`cleartext listener on ${outside.map(formatListenAddress).join(", ")} refused: without TLS the controller listens on loopback only (::1, 127.0.0.1)`);
   }
   const principalOf = (req: http.IncomingMessage | http2.Http2ServerRequest) => {
     const peer = peerOf(req.socket);
@@ -501,7 +484,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const httpRoutes = [
     uiLoginRoute(uiSessions, log),
     ...(metrics ? [metricsRoute(metrics.registry, rejections)] : []),
-    ...(opts.httpRoutes?.({ state, events, pushes, reports, turns, rejections }) ?? []),
     uiRoute(),
   ];
   const handler = withHttpRoutes(httpRoutes, api, (req) => ({ principal: principalOf(req), open: security === null }));
