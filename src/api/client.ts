@@ -8,7 +8,7 @@ import { credentialInterceptors, sessionManagerFor, type ClientCredentials } fro
 import type { Intent, Topology } from "../core/model.js";
 import { ConfigFileError } from "../config/errors.js";
 import { CairnService, ValidationErrorsSchema } from "./gen/cairn/v1/cairn_pb.js";
-import { agentReportToProto, configErrorsFromProto, intentFromProto, intentToProto, pathsViewFromProto, reportAckFromProto } from "./convert.js";
+import { agentReportToProto, configErrorsFromProto, intentToProto, listIntentsFromProto, pathsViewFromProto, reportAckFromProto } from "./convert.js";
 import { applyResultFromProto, topologyFromProto, validateResultFromProto } from "./convert-apply.js";
 import { eventFromProto, eventsViewFromProto, linksViewFromProto } from "./convert-liveliness.js";
 import { topologyChangeCallToProto, topologyChangeResultFromProto, type TopologyChangeCallView } from "./convert-topology.js";
@@ -123,8 +123,7 @@ export function createOperatorClient(baseUrl: string, opts: OperatorClientOption
     },
     async listIntents() {
       try {
-        const r = await client.listIntents({});
-        return { intents: r.intents.map(intentFromProto), source: r.source, revision: Number(r.revision), changedAt: r.changedAt, changedBy: r.changedBy };
+        return listIntentsFromProto(await client.listIntents({}));
       } catch (e) {
         translate(baseUrl, e);
       }

@@ -34,6 +34,7 @@ import type {
   ApplyIntentsResponse,
   Constraints as ConstraintsMsg,
   Intent as IntentMsg,
+  ListIntentsResponse,
   ListPathsResponse,
   Liveliness as LivelinessMsg,
   Path as PathMsg,
@@ -56,6 +57,7 @@ import type {
   AgentView,
   ApplySummary,
   HostPathsView,
+  IntentsRevisionView,
   PathsView,
   PathUpdateView,
   ReportAckView,
@@ -369,6 +371,11 @@ function weightsFromProto(m: IntentMsg): Weights | undefined {
     weights[metric as AdditiveMetric] = w;
   }
   return weights;
+}
+
+/** ListIntents' answer: the intents, where they came from, and their revision. */
+export function listIntentsFromProto(r: ListIntentsResponse): { intents: Intent[]; source: string } & IntentsRevisionView {
+  return { intents: r.intents.map(intentFromProto), source: r.source, revision: Number(r.revision), changedAt: r.changedAt, changedBy: r.changedBy };
 }
 
 export function intentFromProto(m: IntentMsg): Intent {

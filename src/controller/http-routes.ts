@@ -2,6 +2,9 @@
 // each request whose path a route claims goes to it, with its caller, and never reaches the adapter.
 import type { Handler, NodeRequest, NodeResponse } from "./request-guard.js";
 import type { Principal, Role } from "./principal.js";
+import { sendText } from "../metrics/exposition.js";
+
+export { sendText };
 
 export interface HttpRequestContext {
   /** Who is calling (server.ts authenticates every request the same way). */
@@ -25,12 +28,6 @@ export function httpRefusal(ctx: HttpRequestContext, roles: readonly Role[]): { 
   return null;
 }
 
-/** Sends a short plain-text answer (errors, refusals). */
-export function sendText(res: NodeResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return void res.end();
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers });
-  res.end(text.endsWith("\n") ? text : `${text}\n`);
-}
 
 /** `next` for every request no route claims. */
 export function withHttpRoutes(routes: readonly HttpRoute[], next: Handler, contextOf: (req: NodeRequest) => HttpRequestContext): Handler {

@@ -63,7 +63,6 @@ export interface ControllerCliOptions extends Partial<ControllerLimits> {
 
 const bad = (message: string) => new CliError(message, EXIT_BAD_INPUT);
 
-
 /** Checks the flags that choose how callers are trusted, before anything is read. */
 function checkSecurityFlags(opts: ControllerCliOptions, listen: ListenAddress[], cleartext: ListenAddress[]): void {
   if (opts.tlsDir !== undefined && opts.insecure) throw bad("--tls-dir and --insecure exclude each other: pass one");

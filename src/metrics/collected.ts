@@ -16,13 +16,13 @@ interface Spec<L extends string> {
   read: () => Iterable<Sample<L>>;
 }
 
+/** What both kinds take from a spec: name, help, labels, and the registry to join. */
+const configOf = <L extends string>(registry: Registry, spec: Spec<L>) => ({ name: spec.name, help: spec.help, labelNames: spec.labelNames ?? [], registers: [registry] });
+
 /** A counter whose totals are kept elsewhere (the kernel's maps, a count object) and read at each scrape. */
 export function collectedCounter<L extends string>(registry: Registry, spec: Spec<L>): Counter<L> {
   return new Counter<L>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labelNames ?? [],
-    registers: [registry],
+    ...configOf(registry, spec),
     collect() {
       this.reset();
       for (const s of spec.read()) this.inc(s.labels, Math.max(0, s.value));
@@ -33,10 +33,7 @@ export function collectedCounter<L extends string>(registry: Registry, spec: Spe
 /** A gauge read at each scrape. */
 export function collectedGauge<L extends string>(registry: Registry, spec: Spec<L>): Gauge<L> {
   return new Gauge<L>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labelNames ?? [],
-    registers: [registry],
+    ...configOf(registry, spec),
     collect() {
       this.reset();
       for (const s of spec.read()) this.set(s.labels, s.value);

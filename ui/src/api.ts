@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { CairnService, ValidationErrorsSchema } from "../../src/api/gen/cairn/v1/cairn_pb.js";
 import type { LabFault } from "../../src/api/gen/cairn/v1/cairn_pb.js";
-import { configErrorsFromProto, intentFromProto, intentToProto, pathsViewFromProto } from "../../src/api/convert.js";
+import { configErrorsFromProto, intentToProto, listIntentsFromProto, pathsViewFromProto } from "../../src/api/convert.js";
 import { topologyFromProto, validateResultFromProto, applyResultFromProto } from "../../src/api/convert-apply.js";
 import { eventFromProto, eventsViewFromProto, linksViewFromProto } from "../../src/api/convert-liveliness.js";
 import type { ApplyResultView, EventView, EventsView, LinksView, PathsView, ValidateResultView } from "../../src/api/types.js";
@@ -86,11 +86,7 @@ export function createApi(baseUrl = location.origin): Api {
     getTopology: () => call(async () => topologyFromProto(await client.getTopology({}))),
     listLinks: () => call(async () => linksViewFromProto(await client.listLinks({}))),
     listPaths: () => call(async () => pathsViewFromProto(await client.listPaths({ hosts: [] }))),
-    listIntents: () =>
-      call(async () => {
-        const r = await client.listIntents({});
-        return { intents: r.intents.map(intentFromProto), source: r.source, revision: Number(r.revision), changedAt: r.changedAt, changedBy: r.changedBy };
-      }),
+    listIntents: () => call(async () => listIntentsFromProto(await client.listIntents({}))),
     listEvents: (limit) => call(async () => eventsViewFromProto(await client.listEvents({ afterSeq: 0n, limit }))),
     async *watchEvents(afterSeq, signal) {
       try {
