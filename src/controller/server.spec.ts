@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as http2 from "node:http2";
+import * as net from "node:net";
 import { spawnSync } from "node:child_process";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
@@ -405,5 +406,23 @@ test("ReportStatus refuses unknown hosts (NotFound) and reports out of bounds (I
   } finally {
     agent.close();
     await c.close();
+  }
+});
+
+test("a cleartext connection that never says which protocol it speaks is closed, not kept", { timeout: 30_000 }, async () => {
+  const { c, url } = await start();
+  try {
+    const u = new URL(url);
+    const silent = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port) });
+    const half = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port) }, () => half.write("PR"));
+    const started = Date.now();
+    const closed = (s: net.Socket) => new Promise<number>((resolve) => s.once("close", () => resolve(Date.now() - started)));
+    for (const s of [silent, half]) s.on("error", () => {});
+    const [a, b] = await Promise.all([closed(silent), closed(half)]);
+    assert.ok(a >= 9_000 && a < 15_000 && b >= 9_000 && b < 15_000, `closed after ${a} and ${b} ms`);
+    const after = await h2Post(url, "/cairn.v1.CairnService/ListIntents", {});
+    assert.equal(after.status, 200, "the listener serves others as before");
+  } finally {
+    await closeAll(c);
   }
 });

@@ -203,12 +203,18 @@ function safeHandler(handler: ReturnType<typeof connectNodeAdapter>) {
 /** HTTP/2's connection preface starts so; no HTTP/1 request line does ("PRI" is reserved for it). */
 const H2_PREFACE_START = Buffer.from("PRI ");
 
+/** A connection that has not said which protocol it speaks by then is closed (it holds one of maxConnections). */
+const SNIFF_TIMEOUT_MS = 10_000;
+
 /** Hands a cleartext connection to the HTTP/2 server or the HTTP/1.1 one, by its first bytes. */
 function sniffProtocol(socket: net.Socket, h2: net.Server, h1: net.Server): void {
   let seen = Buffer.alloc(0);
+  const silent = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
+  silent.unref();
   const onData = (chunk: Buffer) => {
     seen = Buffer.concat([seen, chunk]);
     if (seen.length < H2_PREFACE_START.length && H2_PREFACE_START.subarray(0, seen.length).equals(seen)) return;
+    clearTimeout(silent);
     socket.off("data", onData);
     if (seen.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
       // The HTTP/2 session reads what is buffered on the socket before anything else.
@@ -224,6 +230,7 @@ function sniffProtocol(socket: net.Socket, h2: net.Server, h1: net.Server): void
   };
   socket.on("data", onData);
   socket.on("error", () => {});
+  socket.once("close", () => clearTimeout(silent));
 }
 
 interface Listener {
